@@ -1,0 +1,12 @@
+# Every dependency is a Debian package installed by scripts/setup; no network at build time.
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(SQLite3 REQUIRED)
+if(LASTCALL_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(LASTCALL_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,41 @@
+#pragma once
+// Command line and environment of lastcall-server. Flags win over LASTCALL_* environment variables.
+#include "faults.hpp"
+
+#include "lastcall/coordinator/shutdown_config.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace lastcall::server {
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct ServerConfig {
+    std::string host = "127.0.0.1";
+    unsigned short port = 8080;
+    unsigned threads = 2;
+    std::filesystem::path state_dir = "lastcall-state";
+    coordinator::Budgets budgets;
+    coordinator::SignalPolicy signals;
+    coordinator::Duration header_timeout = std::chrono::seconds(10);
+    coordinator::Duration idle_timeout = std::chrono::seconds(60);
+    bool checkpoint_fallback = false;
+    bool tracking = true;  // off only to measure what the coordinator costs
+    Faults faults;
+    bool show_help = false;
+    bool show_version = false;
+};
+
+// Throws UsageError with a one-line message naming the flag and what was expected.
+ServerConfig parse_config(int argc, const char* const* argv);
+std::string usage_text();
+
+// "250ms", "3s", "1m", "0". Throws UsageError.
+coordinator::Duration parse_duration(std::string_view text, std::string_view what);
+
+} // namespace lastcall::server

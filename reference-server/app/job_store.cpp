@@ -1,0 +1,126 @@
+#include "job_store.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+namespace lastcall::server {
+
+namespace {
+
+// Binds ?1..?3 (only as many as the statement has) to the given integers.
+void bind_all(sqlite3_stmt* statement, std::int64_t a, std::int64_t b, std::int64_t c) {
+    const std::int64_t values[] = {a, b, c};
+    const int count = sqlite3_bind_parameter_count(statement);
+    for (int i = 0; i < count && i < 3; ++i) sqlite3_bind_int64(statement, i + 1, values[i]);
+}
+
+} // namespace
+
+JobStore::JobStore(const std::filesystem::path& file) {
+    if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+        const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw std::runtime_error(fmt::format("cannot open jobs database {}: {}", file.string(), message));
+    }
+    const char* schema =
+        "PRAGMA journal_mode=WAL;"
+        "PRAGMA synchronous=FULL;"
+        "CREATE TABLE IF NOT EXISTS jobs ("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT, steps INTEGER NOT NULL, step_ms INTEGER NOT NULL,"
+        "  done_steps INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'running',"
+        "  resumes INTEGER NOT NULL DEFAULT 0);";
+    char* error = nullptr;
+    if (sqlite3_exec(db_, schema, nullptr, nullptr, &error) != SQLITE_OK) {
+        const std::string message = error ? error : "unknown error";
+        sqlite3_free(error);
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw std::runtime_error(fmt::format("cannot prepare jobs database {}: {}", file.string(), message));
+    }
+}
+
+JobStore::~JobStore() { close(); }
+
+void JobStore::close() {
+    std::lock_guard lock(mutex_);
+    if (db_) sqlite3_close(db_);
+    db_ = nullptr;
+}
+
+void JobStore::execute(const char* sql, std::int64_t a, std::int64_t b, std::int64_t c) {
+    if (!db_) throw std::runtime_error("jobs database is closed");
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &statement, nullptr) != SQLITE_OK) {
+        throw std::runtime_error(fmt::format("jobs database: {}", sqlite3_errmsg(db_)));
+    }
+    bind_all(statement, a, b, c);
+    const int rc = sqlite3_step(statement);
+    sqlite3_finalize(statement);
+    if (rc != SQLITE_DONE) throw std::runtime_error(fmt::format("jobs database: {}", sqlite3_errmsg(db_)));
+}
+
+std::vector<Job> JobStore::query(const char* sql, std::int64_t a) {
+    if (!db_) throw std::runtime_error("jobs database is closed");
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db_, sql, -1, &statement, nullptr) != SQLITE_OK) {
+        throw std::runtime_error(fmt::format("jobs database: {}", sqlite3_errmsg(db_)));
+    }
+    bind_all(statement, a, 0, 0);
+    std::vector<Job> jobs;
+    while (sqlite3_step(statement) == SQLITE_ROW) {
+        Job job;
+        job.id = sqlite3_column_int64(statement, 0);
+        job.steps = sqlite3_column_int(statement, 1);
+        job.step_ms = sqlite3_column_int(statement, 2);
+        job.done_steps = sqlite3_column_int(statement, 3);
+        job.state = reinterpret_cast<const char*>(sqlite3_column_text(statement, 4));
+        job.resumes = sqlite3_column_int(statement, 5);
+        jobs.push_back(std::move(job));
+    }
+    sqlite3_finalize(statement);
+    return jobs;
+}
+
+std::int64_t JobStore::create(int steps, int step_ms) {
+    std::lock_guard lock(mutex_);
+    execute("INSERT INTO jobs (steps, step_ms) VALUES (?1, ?2)", steps, step_ms);
+    return sqlite3_last_insert_rowid(db_);
+}
+
+void JobStore::record_progress(std::int64_t id, int done_steps) {
+    std::lock_guard lock(mutex_);
+    execute("UPDATE jobs SET done_steps = ?2 WHERE id = ?1", id, done_steps);
+}
+
+void JobStore::mark_completed(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    execute("UPDATE jobs SET state = 'completed' WHERE id = ?1", id);
+}
+
+void JobStore::mark_resumable(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    execute("UPDATE jobs SET state = 'resumable' WHERE id = ?1", id);
+}
+
+void JobStore::mark_resumed(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    execute("UPDATE jobs SET state = 'running', resumes = resumes + 1 WHERE id = ?1", id);
+}
+
+std::optional<Job> JobStore::find(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    auto jobs = query("SELECT id, steps, step_ms, done_steps, state, resumes FROM jobs WHERE id = ?1", id);
+    if (jobs.empty()) return std::nullopt;
+    return jobs.front();
+}
+
+std::vector<Job> JobStore::unfinished() {
+    std::lock_guard lock(mutex_);
+    return query("SELECT id, steps, step_ms, done_steps, state, resumes FROM jobs WHERE state != 'completed' ORDER BY id");
+}
+
+} // namespace lastcall::server

@@ -1,0 +1,38 @@
+#include "config.hpp"
+#include "server.hpp"
+
+#include "lastcall/coordinator/phase.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+
+int main(int argc, char** argv) {
+    using namespace lastcall;
+    namespace exit_code = coordinator::exit_code;
+    server::ServerConfig config;
+    try {
+        config = server::parse_config(argc, argv);
+    } catch (const server::UsageError& e) {
+        fmt::print(stderr, "lastcall-server: {}\n\n{}", e.what(), server::usage_text());
+        return exit_code::usage;
+    }
+    if (config.show_help) {
+        fmt::print("{}", server::usage_text());
+        return 0;
+    }
+    if (config.show_version) {
+        fmt::print("lastcall-server 0.1.0\n");
+        return 0;
+    }
+    int code = exit_code::refused_to_start;
+    try {
+        code = server::run_server(config);
+    } catch (const server::StartupError& e) {
+        fmt::print(stderr, "lastcall-server: {}\n", e.what());
+    }
+    // Leave without running destructors: an abandoned task's coroutine still references the
+    // coordinator, and everything that had to be closed or made durable already was.
+    std::fflush(nullptr);
+    std::_Exit(code);
+}

@@ -1,0 +1,171 @@
+#include "routes.hpp"
+
+#include "status_page.hpp"
+
+#include "lastcall/coordinator/asio_task.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include <charconv>
+#include <fcntl.h>
+
+namespace lastcall::server {
+
+namespace net = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+Reply json_reply(int status, std::string body) { return Reply{status, "application/json", std::move(body), {}}; }
+
+Reply bad_request(std::string_view why) {
+    return json_reply(400, fmt::format(R"({{"error":"{}"}})", why));
+}
+
+net::awaitable<void> sleep_for(std::chrono::milliseconds delay) {
+    net::steady_timer timer(co_await net::this_coro::executor, delay);
+    co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+}
+
+// A job: cooperative, so it enables total cancellation and, when cancelled, leaves itself
+// resumable in the database; the next start of the server picks it up where it stopped.
+net::awaitable<void> run_job(AppState& app, Job job) {
+    co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
+    net::steady_timer timer(co_await net::this_coro::executor);
+    for (int step = job.done_steps; step < job.steps; ++step) {
+        timer.expires_after(std::chrono::milliseconds(job.step_ms));
+        auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        if (ec) {
+            app.jobs.mark_resumable(job.id);
+            co_return;
+        }
+        app.jobs.record_progress(job.id, step + 1);
+    }
+    app.jobs.mark_completed(job.id);
+}
+
+// A stuck task: it never enables total cancellation, so the coordinator's request never reaches it.
+net::awaitable<void> run_stuck(std::chrono::milliseconds how_long) {
+    net::steady_timer timer(co_await net::this_coro::executor, how_long);
+    co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+}
+
+Reply job_json(const Job& job, int status) {
+    return json_reply(status, fmt::format(R"({{"id":{},"steps":{},"done_steps":{},"state":"{}","resumes":{}}})", job.id,
+                                          job.steps, job.done_steps, job.state, job.resumes));
+}
+
+net::awaitable<Reply> handle_delay(AppState& app, const Request& request, long default_ms) {
+    const auto ms = int_param(request.target, "ms", default_ms, 0, 3'600'000);
+    if (!ms) co_return bad_request("ms must be a whole number of milliseconds");
+    if (*ms > 0) co_await sleep_for(std::chrono::milliseconds(*ms));
+    if (app.faulty(Fault::leak_fd)) ::open("/dev/null", O_RDONLY);  // deliberately never closed
+    co_return json_reply(200, fmt::format(R"({{"slept_ms":{}}})", *ms));
+}
+
+net::awaitable<Reply> handle_counter_incr(AppState& app, const Request& request) {
+    const auto by = int_param(request.target, "by", 1, -1'000'000, 1'000'000);
+    const auto ms = int_param(request.target, "ms", 0, 0, 3'600'000);
+    if (!by || !ms) co_return bad_request("by and ms must be whole numbers");
+    if (*ms > 0) co_await sleep_for(std::chrono::milliseconds(*ms));
+    const auto value = app.counter.fetch_add(*by) + *by;
+    co_return json_reply(200, fmt::format(R"({{"value":{}}})", value));
+}
+
+Reply handle_job_create(AppState& app, const Request& request) {
+    const auto steps = int_param(request.target, "steps", 5, 1, 100'000);
+    const auto step_ms = int_param(request.target, "step_ms", 100, 0, 3'600'000);
+    if (!steps || !step_ms) return bad_request("steps and step_ms must be whole numbers");
+    Job job;
+    job.id = app.jobs.create(static_cast<int>(*steps), static_cast<int>(*step_ms));
+    job.steps = static_cast<int>(*steps);
+    job.step_ms = static_cast<int>(*step_ms);
+    job.state = "running";
+    start_job_task(app, job);
+    return job_json(job, 202);
+}
+
+Reply handle_job_get(AppState& app, std::string_view id_text) {
+    std::int64_t id = 0;
+    const auto [ptr, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
+    if (ec != std::errc{} || ptr != id_text.data() + id_text.size()) return bad_request("job id must be a number");
+    const auto job = app.jobs.find(id);
+    if (!job) return json_reply(404, R"({"error":"no such job"})");
+    return job_json(*job, 200);
+}
+
+Reply handle_stuck(AppState& app, const Request& request) {
+    const auto ms = int_param(request.target, "ms", 3'600'000, 0, 86'400'000);
+    if (!ms) return bad_request("ms must be a whole number of milliseconds");
+    const auto number = app.next_task_number.fetch_add(1);
+    coordinator::spawn_tracked_task(app.coordinator.tasks(), fmt::format("stuck-{}", number), net::make_strand(app.io),
+                                    run_stuck(std::chrono::milliseconds(*ms)));
+    return json_reply(202, fmt::format(R"({{"task":"stuck-{}"}})", number));
+}
+
+Reply handle_ready(AppState& app) {
+    if (app.coordinator.ready() || app.faulty(Fault::no_ready_flip)) return Reply{200, "text/plain", "ready\n", {}};
+    return Reply{503, "text/plain", "shutting down\n", {{"Retry-After", "1"}}};
+}
+
+} // namespace
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::optional<std::string_view> query_param(std::string_view target, std::string_view name) {
+    const auto question = target.find('?');
+    if (question == std::string_view::npos) return std::nullopt;
+    auto query = target.substr(question + 1);
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const auto pair = query.substr(0, amp);
+        const auto eq = pair.find('=');
+        if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    }
+    return std::nullopt;
+}
+
+std::optional<long> int_param(std::string_view target, std::string_view name, long fallback, long min, long max) {
+    const auto text = query_param(target, name);
+    if (!text) return fallback;
+    long value = 0;
+    const auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc{} || ptr != text->data() + text->size() || value < min || value > max) return std::nullopt;
+    return value;
+}
+
+bool is_stream_request(const Request& request) {
+    return request.method == "GET" && path_of(request.target) == "/stream";
+}
+
+void start_job_task(AppState& app, const Job& job) {
+    coordinator::spawn_tracked_task(app.coordinator.tasks(), fmt::format("job-{}", job.id), net::make_strand(app.io),
+                                    run_job(app, job));
+}
+
+net::awaitable<Reply> handle_request(AppState& app, Request request) {
+    app.requests_total.fetch_add(1, std::memory_order_relaxed);
+    const auto path = path_of(request.target);
+    const auto method = request.method;
+    if (method == "GET" && path == "/fast") co_return co_await handle_delay(app, request, 0);
+    if (method == "GET" && path == "/slow") co_return co_await handle_delay(app, request, 3000);
+    if (method == "POST" && path == "/counter/incr") co_return co_await handle_counter_incr(app, request);
+    if (method == "GET" && path == "/counter") co_return json_reply(200, fmt::format(R"({{"value":{}}})", app.counter.load()));
+    if (method == "POST" && path == "/jobs") co_return handle_job_create(app, request);
+    if (method == "GET" && path.substr(0, 6) == "/jobs/") co_return handle_job_get(app, path.substr(6));
+    if (method == "POST" && path == "/stuck") co_return handle_stuck(app, request);
+    if (method == "GET" && path == "/health") co_return Reply{200, "text/plain", "ok\n", {}};
+    if (method == "GET" && path == "/ready") co_return handle_ready(app);
+    if (method == "GET" && path == "/status") co_return json_reply(200, status_json(app));
+    if (method == "GET" && path == "/metrics") co_return Reply{200, "text/plain; version=0.0.4", metrics_text(app), {}};
+    co_return json_reply(404, R"({"error":"not found"})");
+}
+
+} // namespace lastcall::server

@@ -1,0 +1,191 @@
+#include "server.hpp"
+
+#include "app_state.hpp"
+#include "job_store.hpp"
+#include "listener.hpp"
+#include "log.hpp"
+#include "routes.hpp"
+
+#include "lastcall/coordinator/asio_clock.hpp"
+#include "lastcall/coordinator/coordinator.hpp"
+#include "lastcall/coordinator/signal_intake.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <spawn.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace lastcall::server {
+
+namespace net = boost::asio;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using coordinator::Checkpointer;
+
+namespace {
+
+// Refuse at start what would otherwise only fail at shutdown, when acknowledged state is at stake.
+void prepare_state_dir(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir)) {
+        throw StartupError(fmt::format("state dir {} is not usable: {}", dir.string(),
+                                       ec ? ec.message() : "not a directory"));
+    }
+    const auto probe = dir / ".write-probe";
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const bool ok = fd >= 0 && ::write(fd, "x", 1) == 1 && ::fsync(fd) == 0;
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    ::unlink(probe.c_str());
+    if (!ok) throw StartupError(fmt::format("state dir {} is not writable: {}", dir.string(), std::strerror(error)));
+}
+
+std::int64_t load_counter(Checkpointer& checkpointer, bool fallback) {
+    try {
+        const auto loaded = checkpointer.load(fallback ? Checkpointer::Fallback::previous : Checkpointer::Fallback::refuse);
+        if (!loaded) return 0;
+        const auto value = decode_state(loaded->payload);
+        log::info("checkpoint loaded")
+            .field("path", loaded->from.string())
+            .field("generation", loaded->generation)
+            .field("counter", value);
+        return value;
+    } catch (const std::exception& e) {
+        throw StartupError(e.what());
+    }
+}
+
+coordinator::ShutdownConfig shutdown_config(const ServerConfig& config) {
+    coordinator::ShutdownConfig shutdown{config.budgets, config.signals, config.state_dir / "shutdown-report.json"};
+    auto& graceful = shutdown.signals.graceful;
+    if (config.faults.has(Fault::no_drain)) shutdown.signals = {{}, {}};  // default dispositions: die at once
+    if (config.faults.has(Fault::ignore_sigterm)) {
+        graceful.erase(std::remove(graceful.begin(), graceful.end(), SIGTERM), graceful.end());
+        ::signal(SIGTERM, SIG_IGN);
+    }
+    if (config.faults.has(Fault::slow_exit)) {
+        auto& b = shutdown.budgets;
+        b.global = b.drain = b.tasks = b.task_cancel_grace = b.cleanup = 24h;
+    }
+    return shutdown;
+}
+
+void start_orphan_child() {
+    pid_t pid = 0;
+    const char* argv[] = {"sleep", "600", nullptr};
+    if (::posix_spawnp(&pid, "sleep", nullptr, nullptr, const_cast<char**>(argv), environ) == 0) {
+        log::warn("fault orphan-child: started a child that will outlive the server").field("pid", static_cast<int>(pid));
+    }
+}
+
+void register_resources(coordinator::Coordinator& coordinator, JobStore& jobs, net::io_context& io,
+                        const ServerConfig& config) {
+    // Registered first, closed last: tasks write to it until they stop.
+    coordinator.resources().add_blocking("jobs-database", 2s, [&jobs] { jobs.close(); });
+    coordinator.resources().add_blocking("stderr-log", 1s, [] { ::fsync(STDERR_FILENO); });
+    if (config.faults.has(Fault::slow_exit)) {
+        const auto slow = config.budgets.global + 2s;
+        coordinator.resources().add("slow-flush", 24h, [&io, slow](coordinator::ResourceRegistry::Done done) {
+            auto timer = std::make_shared<net::steady_timer>(io, slow);
+            timer->async_wait([timer, done](const boost::system::error_code&) { done({}); });
+        });
+    }
+}
+
+void resume_unfinished_jobs(AppState& app) {
+    for (const auto& job : app.jobs.unfinished()) {
+        app.jobs.mark_resumed(job.id);
+        app.jobs_resumed.fetch_add(1);
+        log::info("job resumed").field("id", job.id).field("done_steps", job.done_steps).field("steps", job.steps);
+        start_job_task(app, job);
+    }
+}
+
+} // namespace
+
+int run_server(const ServerConfig& config) {
+    prepare_state_dir(config.state_dir);
+    Checkpointer checkpointer(config.state_dir / "checkpoint.dat");
+    const auto counter = load_counter(checkpointer, config.checkpoint_fallback);
+    std::unique_ptr<JobStore> jobs;
+    try {
+        jobs = std::make_unique<JobStore>(config.state_dir / "jobs.db");
+    } catch (const std::exception& e) {
+        throw StartupError(e.what());
+    }
+
+    net::io_context io(static_cast<int>(config.threads));
+    coordinator::AsioClock clock(io);
+    coordinator::Coordinator coordinator(clock, shutdown_config(config));
+    coordinator.set_checkpointer(&checkpointer);
+    AppState app{config, coordinator, *jobs, io};
+    app.counter = counter;
+
+    boost::system::error_code address_error;
+    const auto address = net::ip::make_address(config.host, address_error);
+    if (address_error) throw StartupError(fmt::format("bad --host '{}': {}", config.host, address_error.message()));
+    std::unique_ptr<Listener> listener;
+    try {
+        listener = std::make_unique<Listener>(io, app, net::ip::tcp::endpoint(address, config.port));
+    } catch (const boost::system::system_error& e) {
+        throw StartupError(fmt::format("cannot listen on {}:{}: {}", config.host, config.port, e.code().message()));
+    }
+
+    std::optional<std::int64_t> early_snapshot;  // the checkpoint-early bug
+    int exit_code = coordinator::exit_code::clean;
+    coordinator.set_hooks(coordinator::CoordinatorHooks{
+        .stop_accepting =
+            [&] {
+                if (config.faults.has(Fault::checkpoint_early)) early_snapshot = app.counter.load();
+                listener->stop();
+            },
+        .snapshot = [&]() -> std::optional<std::string> {
+            if (config.faults.has(Fault::skip_checkpoint)) return std::nullopt;
+            return encode_state(early_snapshot.value_or(app.counter.load()));
+        },
+        .exited =
+            [&](const coordinator::ShutdownReport& report, const std::string& report_error) {
+                if (!report_error.empty()) log::error("cannot write shutdown report").field("error", report_error);
+                log::info("shutdown complete")
+                    .field("exit_code", report.exit_code)
+                    .field("mode", coordinator::to_string(report.mode))
+                    .field("total_ms", std::chrono::duration<double, std::milli>(report.total).count());
+                exit_code = report.exit_code;
+                io.stop();
+            },
+    });
+    register_resources(coordinator, *jobs, io, config);
+    coordinator::SignalIntake signals(io, coordinator);
+    if (config.faults.has(Fault::orphan_child)) start_orphan_child();
+
+    const auto endpoint = listener->local_endpoint();
+    fmt::print("listening {}:{}\n", endpoint.address().to_string(), endpoint.port());
+    std::fflush(stdout);
+    log::info("started")
+        .field("port", static_cast<unsigned>(endpoint.port()))
+        .field("threads", config.threads)
+        .field("counter", counter)
+        .field("faults", config.faults.names());
+    resume_unfinished_jobs(app);
+    listener->start();
+
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
+    io.run();
+    for (auto& thread : threads) thread.join();
+    return exit_code;
+}
+
+} // namespace lastcall::server

@@ -1,0 +1,36 @@
+#include "status_page.hpp"
+
+#include <fmt/format.h>
+
+namespace lastcall::server {
+
+std::string status_json(AppState& app) {
+    auto& c = app.coordinator;
+    return fmt::format(
+        R"({{"phase":"{}","ready":{},"in_flight":{},"streams":{},"connections":{},"tasks_running":{},)"
+        R"("counter":{},"requests_total":{},"jobs_resumed":{},"faults":"{}"}})",
+        coordinator::to_string(c.phase()), c.ready(), c.drain().in_flight(), c.drain().streams(),
+        c.connections().size(), c.tasks().running(), app.counter.load(), app.requests_total.load(),
+        app.jobs_resumed.load(), app.config.faults.names());
+}
+
+std::string metrics_text(AppState& app) {
+    auto& c = app.coordinator;
+    std::string text;
+    const auto gauge = [&text](std::string_view name, std::string_view help, auto value) {
+        text += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0} {2}\n", name, help, value);
+    };
+    text += fmt::format("# HELP lastcall_requests_total Requests handled.\n# TYPE lastcall_requests_total counter\n"
+                        "lastcall_requests_total {}\n",
+                        app.requests_total.load());
+    gauge("lastcall_in_flight", "Requests and streams in flight.", c.drain().in_flight());
+    gauge("lastcall_connections", "Open connections.", c.connections().size());
+    gauge("lastcall_tasks_running", "Background tasks running.", c.tasks().running());
+    gauge("lastcall_counter_value", "The acknowledged counter.", app.counter.load());
+    gauge("lastcall_ready", "1 while the server accepts traffic.", c.ready() ? 1 : 0);
+    text += "# HELP lastcall_phase Current shutdown phase.\n# TYPE lastcall_phase gauge\n";
+    text += fmt::format("lastcall_phase{{phase=\"{}\"}} 1\n", coordinator::to_string(c.phase()));
+    return text;
+}
+
+} // namespace lastcall::server

@@ -1,0 +1,64 @@
+#pragma once
+// Durable, atomic checkpoints of acknowledged state. A write goes to a temp file which is fsynced,
+// the current file is hard-linked to `.prev` (so the current name always exists), the temp file is
+// renamed over the current one, and the directory is fsynced (a bare rename is not durable).
+// A failed fsync is never retried: the kernel may have dropped the pages ("fsyncgate").
+#include "lastcall/coordinator/clock.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace lastcall::coordinator {
+
+class CheckpointError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Checkpointer {
+public:
+    enum class Fallback { refuse, previous };
+    // Points inside write(), in order; tests throw from a hook to simulate a crash there.
+    enum class Step { temp_written, temp_synced, previous_kept, renamed, directory_synced };
+
+    struct Loaded {
+        std::string payload;
+        std::uint64_t generation = 0;
+        std::filesystem::path from;
+    };
+    struct Written {
+        std::uint64_t generation = 0;
+        std::size_t bytes = 0;  // file size, header included
+        Duration took{};
+    };
+
+    explicit Checkpointer(std::filesystem::path file);
+
+    // nullopt on a first start (no checkpoint at all). A corrupt or missing current generation
+    // throws CheckpointError unless `fallback` allows the previous one, which must then be valid.
+    std::optional<Loaded> load(Fallback fallback);
+    Written write(std::string_view payload);
+
+    void on_step(std::function<void(Step)> hook) { on_step_ = std::move(hook); }
+    const std::filesystem::path& file() const { return file_; }
+    std::filesystem::path previous_file() const;
+    std::filesystem::path temp_file() const;
+
+    static std::string encode(std::string_view payload, std::uint64_t generation);
+    // Throws CheckpointError naming what is wrong with `file`.
+    static Loaded decode(const std::string& bytes, const std::filesystem::path& file);
+
+private:
+    void step(Step s) const { if (on_step_) on_step_(s); }
+
+    std::filesystem::path file_;
+    std::uint64_t generation_ = 0;
+    std::function<void(Step)> on_step_;
+};
+
+} // namespace lastcall::coordinator

@@ -1,0 +1,112 @@
+#pragma once
+// The shutdown coordinator: Preparing -> Draining -> Tasks -> Cleaning -> Persisting -> Exiting.
+// Each phase waits at most min(its budget, what is left of the global deadline). All state changes
+// happen on the clock's serial context; the query functions are safe from any thread.
+// It knows nothing of routes or sockets: the server plugs in through hooks and the registries.
+#include "lastcall/coordinator/checkpointer.hpp"
+#include "lastcall/coordinator/clock.hpp"
+#include "lastcall/coordinator/connection_registry.hpp"
+#include "lastcall/coordinator/drain_tracker.hpp"
+#include "lastcall/coordinator/phase.hpp"
+#include "lastcall/coordinator/resource_registry.hpp"
+#include "lastcall/coordinator/shutdown_config.hpp"
+#include "lastcall/coordinator/shutdown_report.hpp"
+#include "lastcall/coordinator/task_tracker.hpp"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace lastcall::coordinator {
+
+struct CoordinatorHooks {
+    std::function<void()> stop_accepting;                 // close the listener
+    std::function<std::optional<std::string>()> snapshot;  // state to checkpoint; nullopt: nothing
+    // Last call: stop the event loop. `report_error` is empty unless writing the report file failed.
+    std::function<void(const ShutdownReport&, const std::string& report_error)> exited;
+};
+
+class Coordinator {
+public:
+    Coordinator(Clock& clock, ShutdownConfig config);
+    ~Coordinator();
+    Coordinator(const Coordinator&) = delete;
+    Coordinator& operator=(const Coordinator&) = delete;
+
+    void set_hooks(CoordinatorHooks hooks) { hooks_ = std::move(hooks); }
+    void set_checkpointer(Checkpointer* checkpointer) { checkpointer_ = checkpointer; }
+
+    // Safe from any thread. A graceful request while graceful shutdown runs escalates to fast.
+    void request_shutdown(ShutdownMode mode, int signal_number);
+    // Maps a signal through the configured policy; returns false for a signal it does not handle.
+    bool handle_signal(int signal_number);
+
+    Phase phase() const { return phase_.load(std::memory_order_acquire); }
+    bool ready() const { return phase() == Phase::running; }
+    // New requests are still served (before the signal, and while drain_delay lasts).
+    bool accepts_new_requests() const { return phase() <= Phase::preparing; }
+    // Every response from now on must carry `Connection: close`.
+    bool draining() const { return phase() >= Phase::draining; }
+    void note_rejected() { rejected_.fetch_add(1, std::memory_order_relaxed); }
+
+    DrainTracker& drain() { return drain_; }
+    ConnectionRegistry& connections() { return connections_; }
+    TaskTracker& tasks() { return tasks_; }
+    ResourceRegistry& resources() { return resources_; }
+    const ShutdownConfig& config() const { return config_; }
+
+private:
+    enum class WaitResult { completed, timed_out, escalated };
+    using Subscribe = std::function<void(std::function<void()> on_done)>;
+
+    void on_request(ShutdownMode mode, int signal_number);
+    void escalate();
+    void enter(Phase phase);
+    void leave(PhaseOutcome outcome, std::string detail = {});
+    void wait(Subscribe subscribe, TimePoint deadline, std::function<void(WaitResult)> then);
+    void finish_wait(std::uint64_t generation, WaitResult result);
+    TimePoint deadline_after(Duration budget) const;
+    bool fast() const { return report_.mode == ShutdownMode::fast; }
+
+    void start_preparing();
+    void start_draining();
+    void finish_draining(WaitResult result);
+    void start_tasks();
+    void cancel_tasks();
+    void start_cleaning();
+    void close_resource(std::size_t index);
+    void start_persisting();
+    void start_exiting();
+    int compute_exit_code() const;
+
+    Clock& clock_;
+    Post post_;
+    ShutdownConfig config_;
+    CoordinatorHooks hooks_;
+    Checkpointer* checkpointer_ = nullptr;
+
+    std::atomic<Phase> phase_{Phase::running};
+    std::atomic<std::uint64_t> rejected_{0};
+    DrainTracker drain_;
+    ConnectionRegistry connections_;
+    TaskTracker tasks_;
+    ResourceRegistry resources_;
+
+    // Serial-context state below.
+    std::unique_ptr<Alarm> wait_alarm_;
+    std::unique_ptr<Alarm> stream_grace_alarm_;
+    std::uint64_t wait_generation_ = 0;
+    std::function<void(WaitResult)> wait_then_;
+    TimePoint signal_time_{};
+    TimePoint global_deadline_{};
+    TimePoint phase_start_{};
+    TimePoint cleanup_deadline_{};
+    std::vector<ResourceRegistry::Resource> closing_;
+    bool incomplete_ = false;
+    bool checkpoint_failed_ = false;
+    ShutdownReport report_;
+};
+
+} // namespace lastcall::coordinator

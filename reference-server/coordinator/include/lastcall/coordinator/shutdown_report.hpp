@@ -1,0 +1,69 @@
+#pragma once
+// What the coordinator did, written as JSON at exit. The format is documented in
+// reference-server/README.md; the harness reads it as extra evidence. Bump `version` on any change
+// that removes or renames a field.
+#include "lastcall/coordinator/clock.hpp"
+#include "lastcall/coordinator/phase.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace lastcall::coordinator {
+
+inline constexpr int shutdown_report_version = 1;
+
+struct PhaseRecord {
+    Phase phase = Phase::running;
+    Duration start{};  // since the signal
+    Duration end{};
+    PhaseOutcome outcome = PhaseOutcome::completed;
+    std::string detail;
+};
+
+struct ResourceRecord {
+    std::string name;
+    std::string outcome;  // closed | failed | timed_out | not_reached
+    Duration took{};
+    std::string error;
+};
+
+struct CheckpointRecord {
+    std::string outcome = "none";  // none | written | failed
+    std::string path;
+    std::uint64_t bytes = 0;
+    std::uint64_t generation = 0;
+    std::string error;
+};
+
+struct ShutdownCounts {
+    std::uint64_t in_flight_at_signal = 0;
+    std::uint64_t completed_during_drain = 0;
+    std::uint64_t rejected_during_drain = 0;
+    std::uint64_t cut_at_drain_deadline = 0;  // still in flight when draining gave up
+    std::uint64_t streams_ended_by_shutdown = 0;
+    std::uint64_t tasks_completed = 0;
+    std::uint64_t tasks_cancelled = 0;
+    std::uint64_t tasks_abandoned = 0;
+};
+
+struct ShutdownReport {
+    ShutdownMode mode = ShutdownMode::graceful;
+    bool escalated = false;
+    int signal = 0;  // 0: shutdown requested by the program itself
+    WallTime signal_at{};
+    std::vector<PhaseRecord> phases;
+    ShutdownCounts counts;
+    std::vector<std::string> abandoned_tasks;
+    std::vector<ResourceRecord> resources;
+    CheckpointRecord checkpoint;
+    Duration total{};
+    int exit_code = 0;
+};
+
+std::string to_json(const ShutdownReport& report);
+// Written to a temp file, fsynced and renamed, so a reader never sees half a report.
+void write_report_file(const std::filesystem::path& path, const ShutdownReport& report);
+
+} // namespace lastcall::coordinator

@@ -1,0 +1,59 @@
+#include "lastcall/coordinator/connection_registry.hpp"
+
+#include <utility>
+#include <vector>
+
+namespace lastcall::coordinator {
+
+ConnectionRegistry::Registration::Registration(Registration&& other) noexcept
+    : registry_(std::exchange(other.registry_, nullptr)), id_(other.id_) {}
+
+ConnectionRegistry::Registration& ConnectionRegistry::Registration::operator=(Registration&& other) noexcept {
+    if (this != &other) {
+        reset();
+        registry_ = std::exchange(other.registry_, nullptr);
+        id_ = other.id_;
+    }
+    return *this;
+}
+
+void ConnectionRegistry::Registration::reset() {
+    if (auto* registry = std::exchange(registry_, nullptr)) registry->remove(id_);
+}
+
+ConnectionRegistry::Registration ConnectionRegistry::add(Callbacks callbacks) {
+    std::lock_guard lock(mutex_);
+    const auto id = next_id_++;
+    connections_.emplace(id, std::move(callbacks));
+    return Registration{this, id};
+}
+
+void ConnectionRegistry::close_idle() { close(Which::idle); }
+void ConnectionRegistry::close_all() { close(Which::all); }
+
+std::size_t ConnectionRegistry::size() const {
+    std::lock_guard lock(mutex_);
+    return connections_.size();
+}
+
+void ConnectionRegistry::close(Which which) {
+    // Copied out so that a callback may deregister its connection without deadlocking.
+    std::vector<std::function<void()>> calls;
+    {
+        std::lock_guard lock(mutex_);
+        calls.reserve(connections_.size());
+        for (const auto& [id, callbacks] : connections_) {
+            calls.push_back(which == Which::idle ? callbacks.close_if_idle : callbacks.close_now);
+        }
+    }
+    for (auto& call : calls) {
+        if (call) call();
+    }
+}
+
+void ConnectionRegistry::remove(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    connections_.erase(id);
+}
+
+} // namespace lastcall::coordinator

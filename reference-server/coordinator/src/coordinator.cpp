@@ -1,0 +1,301 @@
+#include "lastcall/coordinator/coordinator.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace lastcall::coordinator {
+
+namespace {
+
+PhaseOutcome outcome_of_wait(bool completed, bool escalated) {
+    if (escalated) return PhaseOutcome::escalated;
+    return completed ? PhaseOutcome::completed : PhaseOutcome::timed_out;
+}
+
+// now + budget without overflowing when a budget means "no limit".
+TimePoint saturating_add(TimePoint now, Duration budget) {
+    if (budget > TimePoint::max() - now) return TimePoint::max();
+    return now + budget;
+}
+
+std::string join(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
+    return out;
+}
+
+} // namespace
+
+Coordinator::Coordinator(Clock& clock, ShutdownConfig config)
+    : clock_(clock),
+      post_(clock.poster()),
+      config_(std::move(config)),
+      wait_alarm_(clock.make_alarm()),
+      stream_grace_alarm_(clock.make_alarm()) {}
+
+Coordinator::~Coordinator() = default;
+
+void Coordinator::request_shutdown(ShutdownMode mode, int signal_number) {
+    post_([this, mode, signal_number] { on_request(mode, signal_number); });
+}
+
+bool Coordinator::handle_signal(int signal_number) {
+    const auto listed = [signal_number](const std::vector<int>& signals) {
+        return std::find(signals.begin(), signals.end(), signal_number) != signals.end();
+    };
+    if (listed(config_.signals.fast)) {
+        request_shutdown(ShutdownMode::fast, signal_number);
+    } else if (listed(config_.signals.graceful)) {
+        request_shutdown(ShutdownMode::graceful, signal_number);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void Coordinator::on_request(ShutdownMode mode, int signal_number) {
+    const auto current = phase();
+    if (current == Phase::running) {
+        signal_time_ = clock_.now();
+        global_deadline_ = saturating_add(signal_time_, config_.budgets.global);
+        report_.mode = mode;
+        report_.signal = signal_number;
+        report_.signal_at = clock_.wall_now();
+        report_.counts.in_flight_at_signal = drain_.in_flight();
+        start_preparing();
+    } else if (current < Phase::exiting && !fast()) {
+        escalate();  // a second signal of any kind: stop waiting
+    }
+}
+
+void Coordinator::escalate() {
+    report_.mode = ShutdownMode::fast;
+    report_.escalated = true;
+    // Cleaning and persisting still run: fast shutdown skips waiting, never cleanup or durability.
+    if (phase() <= Phase::tasks && wait_then_) finish_wait(wait_generation_, WaitResult::escalated);
+}
+
+void Coordinator::enter(Phase phase) {
+    phase_start_ = clock_.now();
+    phase_.store(phase, std::memory_order_release);
+}
+
+void Coordinator::leave(PhaseOutcome outcome, std::string detail) {
+    report_.phases.push_back(PhaseRecord{phase(), phase_start_ - signal_time_, clock_.now() - signal_time_, outcome,
+                                         std::move(detail)});
+}
+
+TimePoint Coordinator::deadline_after(Duration budget) const {
+    return std::min(saturating_add(clock_.now(), budget), global_deadline_);
+}
+
+void Coordinator::wait(Subscribe subscribe, TimePoint deadline, std::function<void(WaitResult)> then) {
+    const auto generation = ++wait_generation_;
+    wait_then_ = std::move(then);
+    wait_alarm_->arm(deadline, [this, generation] { finish_wait(generation, WaitResult::timed_out); });
+    if (subscribe) {
+        subscribe([this, generation] { post_([this, generation] { finish_wait(generation, WaitResult::completed); }); });
+    }
+}
+
+void Coordinator::finish_wait(std::uint64_t generation, WaitResult result) {
+    if (generation != wait_generation_ || !wait_then_) return;  // a stale completion of an earlier wait
+    ++wait_generation_;
+    wait_alarm_->cancel();
+    auto then = std::move(wait_then_);
+    wait_then_ = nullptr;
+    then(result);
+}
+
+void Coordinator::start_preparing() {
+    enter(Phase::preparing);
+    const auto delay = fast() ? Duration::zero() : config_.budgets.drain_delay;
+    if (delay <= Duration::zero()) {
+        leave(PhaseOutcome::skipped, "no drain_delay");
+        start_draining();
+        return;
+    }
+    wait(nullptr, deadline_after(delay), [this](WaitResult result) {
+        leave(result == WaitResult::escalated ? PhaseOutcome::escalated : PhaseOutcome::completed,
+              "accepted new requests while not ready");
+        start_draining();
+    });
+}
+
+void Coordinator::start_draining() {
+    enter(Phase::draining);
+    drain_.begin_draining();
+    if (hooks_.stop_accepting) hooks_.stop_accepting();
+    connections_.close_idle();
+    if (fast()) {
+        connections_.close_all();
+    } else {
+        stream_grace_alarm_->arm(deadline_after(config_.budgets.stream_grace), [this] { drain_.end_streams(); });
+    }
+    const auto budget = fast() ? Duration::zero() : config_.budgets.drain;
+    wait([this](auto done) { drain_.on_idle(std::move(done)); }, deadline_after(budget),
+         [this](WaitResult result) { finish_draining(result); });
+}
+
+void Coordinator::finish_draining(WaitResult result) {
+    stream_grace_alarm_->cancel();
+    const auto left = drain_.in_flight();
+    const bool completed = result == WaitResult::completed || left == 0;
+    if (!completed) {
+        report_.counts.cut_at_drain_deadline = left;
+        if (!fast()) incomplete_ = true;
+    }
+    // What is still open now is idle, half-read or cut by the deadline: close all of it.
+    connections_.close_all();
+    leave(outcome_of_wait(completed, !completed && fast()),
+          completed ? "" : fmt::format("{} requests or streams still in flight were cut", left));
+    start_tasks();
+}
+
+void Coordinator::start_tasks() {
+    enter(Phase::tasks);
+    if (tasks_.running() == 0) {
+        leave(PhaseOutcome::completed);
+        start_cleaning();
+        return;
+    }
+    if (fast()) {
+        cancel_tasks();
+        return;
+    }
+    wait([this](auto done) { tasks_.on_idle(std::move(done)); }, deadline_after(config_.budgets.tasks),
+         [this](WaitResult result) {
+             if (result == WaitResult::completed) {
+                 leave(PhaseOutcome::completed);
+                 start_cleaning();
+             } else {
+                 cancel_tasks();
+             }
+         });
+}
+
+void Coordinator::cancel_tasks() {
+    tasks_.cancel_all();
+    wait([this](auto done) { tasks_.on_idle(std::move(done)); }, deadline_after(config_.budgets.task_cancel_grace),
+         [this](WaitResult result) {
+             if (result != WaitResult::completed) report_.abandoned_tasks = tasks_.abandon_running();
+             const auto& abandoned = report_.abandoned_tasks;
+             if (!abandoned.empty()) incomplete_ = true;
+             leave(fast() ? PhaseOutcome::escalated : PhaseOutcome::timed_out,
+                   abandoned.empty() ? "every task stopped when cancelled"
+                                     : fmt::format("abandoned {} task(s) that ignored cancellation: {}",
+                                                   abandoned.size(), join(abandoned)));
+             start_cleaning();
+         });
+}
+
+void Coordinator::start_cleaning() {
+    enter(Phase::cleaning);
+    closing_ = resources_.in_close_order();
+    cleanup_deadline_ = deadline_after(config_.budgets.cleanup);
+    close_resource(0);
+}
+
+void Coordinator::close_resource(std::size_t index) {
+    const bool out_of_time = clock_.now() >= cleanup_deadline_ && index < closing_.size();
+    if (index == closing_.size() || out_of_time) {
+        for (auto i = index; i < closing_.size(); ++i) {
+            report_.resources.push_back(ResourceRecord{closing_[i].name, "not_reached", {}, "cleanup budget spent"});
+        }
+        const bool clean = std::all_of(report_.resources.begin(), report_.resources.end(),
+                                       [](const ResourceRecord& r) { return r.outcome == "closed"; });
+        if (!clean) incomplete_ = true;
+        leave(out_of_time ? PhaseOutcome::timed_out : clean ? PhaseOutcome::completed : PhaseOutcome::failed);
+        closing_.clear();
+        start_persisting();
+        return;
+    }
+    const auto& resource = closing_[index];
+    const auto started = clock_.now();
+    auto error = std::make_shared<std::string>();
+    wait(
+        [&resource, error](auto done) {
+            resource.close([error, done = std::move(done)](std::string e) {
+                *error = std::move(e);
+                done();
+            });
+        },
+        std::min(saturating_add(started, resource.timeout), cleanup_deadline_),
+        [this, index, started, error](WaitResult result) {
+            const auto& r = closing_[index];
+            ResourceRecord record{r.name, "closed", clock_.now() - started, {}};
+            if (result == WaitResult::timed_out) {
+                record.outcome = "timed_out";
+            } else if (!error->empty()) {
+                record.outcome = "failed";
+                record.error = *error;
+            } else if (record.took > r.timeout) {
+                record.outcome = "timed_out";  // a blocking close that returned late
+            }
+            report_.resources.push_back(std::move(record));
+            close_resource(index + 1);
+        });
+}
+
+void Coordinator::start_persisting() {
+    // Not bounded by the global deadline: one local write is cheap, losing acknowledged state is not.
+    enter(Phase::persisting);
+    std::optional<std::string> state;
+    if (checkpointer_ && hooks_.snapshot) state = hooks_.snapshot();
+    if (!state) {
+        leave(PhaseOutcome::skipped, "nothing to persist");
+        start_exiting();
+        return;
+    }
+    auto& record = report_.checkpoint;
+    record.path = checkpointer_->file().string();
+    try {
+        const auto written = checkpointer_->write(*state);
+        record.outcome = "written";
+        record.bytes = written.bytes;
+        record.generation = written.generation;
+        leave(PhaseOutcome::completed);
+    } catch (const CheckpointError& e) {
+        record.outcome = "failed";
+        record.error = e.what();
+        checkpoint_failed_ = true;
+        leave(PhaseOutcome::failed, e.what());
+    }
+    start_exiting();
+}
+
+int Coordinator::compute_exit_code() const {
+    if (checkpoint_failed_) return exit_code::checkpoint_failed;
+    if (fast()) return exit_code::fast;
+    if (incomplete_) return exit_code::incomplete;
+    return exit_code::clean;
+}
+
+void Coordinator::start_exiting() {
+    enter(Phase::exiting);
+    auto& counts = report_.counts;
+    counts.completed_during_drain = drain_.completed_during_drain();
+    counts.rejected_during_drain = rejected_.load();
+    counts.streams_ended_by_shutdown = drain_.streams_told_to_end();
+    const auto task_counts = tasks_.counts();
+    counts.tasks_completed = task_counts.completed;
+    counts.tasks_cancelled = task_counts.cancelled;
+    counts.tasks_abandoned = task_counts.abandoned;
+    report_.exit_code = compute_exit_code();
+    leave(PhaseOutcome::completed);
+    report_.total = clock_.now() - signal_time_;
+
+    std::string report_error;
+    if (!config_.report_path.empty()) {
+        try {
+            write_report_file(config_.report_path, report_);
+        } catch (const std::exception& e) {
+            report_error = e.what();
+        }
+    }
+    phase_.store(Phase::exited, std::memory_order_release);
+    if (hooks_.exited) hooks_.exited(report_, report_error);
+}
+
+} // namespace lastcall::coordinator

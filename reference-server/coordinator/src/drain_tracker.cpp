@@ -1,0 +1,66 @@
+#include "lastcall/coordinator/drain_tracker.hpp"
+
+#include <utility>
+#include <vector>
+
+namespace lastcall::coordinator {
+
+DrainTracker::Guard::Guard(Guard&& other) noexcept
+    : tracker_(std::exchange(other.tracker_, nullptr)), stream_id_(other.stream_id_) {}
+
+DrainTracker::Guard& DrainTracker::Guard::operator=(Guard&& other) noexcept {
+    if (this != &other) {
+        release();
+        tracker_ = std::exchange(other.tracker_, nullptr);
+        stream_id_ = other.stream_id_;
+    }
+    return *this;
+}
+
+void DrainTracker::Guard::release() {
+    if (auto* tracker = std::exchange(tracker_, nullptr)) tracker->release(stream_id_);
+}
+
+DrainTracker::Guard DrainTracker::track_request() {
+    latch_.add();
+    return Guard{this, 0};
+}
+
+DrainTracker::Guard DrainTracker::track_stream(std::function<void()> end_now) {
+    std::uint64_t id = 0;
+    {
+        std::lock_guard lock(streams_mutex_);
+        id = next_stream_id_++;
+        streams_.emplace(id, std::move(end_now));
+    }
+    latch_.add();
+    return Guard{this, id};
+}
+
+void DrainTracker::end_streams() {
+    std::vector<std::function<void()>> to_end;
+    {
+        std::lock_guard lock(streams_mutex_);
+        for (auto& [id, end_now] : streams_) {
+            if (end_now) to_end.push_back(std::exchange(end_now, nullptr));
+        }
+    }
+    streams_told_to_end_.fetch_add(to_end.size());
+    for (auto& end_now : to_end) end_now();
+}
+
+std::size_t DrainTracker::streams() const {
+    std::lock_guard lock(streams_mutex_);
+    return streams_.size();
+}
+
+void DrainTracker::release(std::uint64_t stream_id) {
+    if (stream_id != 0) {
+        std::lock_guard lock(streams_mutex_);
+        streams_.erase(stream_id);
+    }
+    if (draining_.load(std::memory_order_relaxed)) completed_during_drain_.fetch_add(1, std::memory_order_relaxed);
+    latch_.release();
+}
+
+} // namespace lastcall::coordinator

@@ -1,0 +1,78 @@
+#include "lastcall/coordinator/task_tracker.hpp"
+
+#include <utility>
+
+namespace lastcall::coordinator {
+
+TaskTracker::Handle::Handle(Handle&& other) noexcept
+    : tracker_(std::exchange(other.tracker_, nullptr)), id_(other.id_) {}
+
+TaskTracker::Handle& TaskTracker::Handle::operator=(Handle&& other) noexcept {
+    if (this != &other) {
+        finish();
+        tracker_ = std::exchange(other.tracker_, nullptr);
+        id_ = other.id_;
+    }
+    return *this;
+}
+
+void TaskTracker::Handle::finish() {
+    if (auto* tracker = std::exchange(tracker_, nullptr)) tracker->finish(id_);
+}
+
+TaskTracker::Handle TaskTracker::start(std::string name, std::function<void()> request_cancel) {
+    std::uint64_t id = 0;
+    {
+        std::lock_guard lock(mutex_);
+        id = next_id_++;
+        tasks_.emplace(id, Task{std::move(name), std::move(request_cancel)});
+        ++counts_.started;
+    }
+    latch_.add();
+    return Handle{this, id};
+}
+
+void TaskTracker::cancel_all() {
+    std::vector<std::function<void()>> cancels;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, task] : tasks_) {
+            if (task.cancel_requested) continue;
+            task.cancel_requested = true;
+            if (task.request_cancel) cancels.push_back(task.request_cancel);
+        }
+    }
+    for (auto& cancel : cancels) cancel();
+}
+
+std::vector<std::string> TaskTracker::abandon_running() {
+    std::vector<std::string> names;
+    std::size_t abandoned = 0;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, task] : tasks_) names.push_back(task.name);
+        abandoned = tasks_.size();
+        counts_.abandoned += abandoned;
+        tasks_.clear();
+    }
+    for (std::size_t i = 0; i < abandoned; ++i) latch_.release();
+    return names;
+}
+
+TaskCounts TaskTracker::counts() const {
+    std::lock_guard lock(mutex_);
+    return counts_;
+}
+
+void TaskTracker::finish(std::uint64_t id) {
+    {
+        std::lock_guard lock(mutex_);
+        auto it = tasks_.find(id);
+        if (it == tasks_.end()) return;  // abandoned earlier: already counted
+        ++(it->second.cancel_requested ? counts_.cancelled : counts_.completed);
+        tasks_.erase(it);
+    }
+    latch_.release();
+}
+
+} // namespace lastcall::coordinator
