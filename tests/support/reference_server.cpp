@@ -1,0 +1,43 @@
+#include "reference_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace lastcall::testing {
+
+namespace fs = std::filesystem;
+
+fs::path fresh_test_dir(const std::string& suffix) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string(info->test_suite_name()) + "-" + info->name() + suffix;
+    for (auto& c : name) {
+        if (c == '/') c = '_';
+    }
+    const auto dir = fs::path(::testing::TempDir()) / "lastcall-tests" / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+ReferenceServer::ReferenceServer(const fs::path& state_dir, std::vector<std::string> extra_args)
+    : stderr_file_(state_dir.string() + ".stderr") {
+    std::vector<std::string> argv{server_binary(), "--port", "0", "--state-dir", state_dir.string()};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    process_ = std::make_unique<ChildProcess>(argv, stderr_file_);
+    const auto line = process_->read_line(std::chrono::seconds(10));
+    const std::string prefix = "listening 127.0.0.1:";
+    if (!line || line->substr(0, prefix.size()) != prefix) {
+        throw std::runtime_error("lastcall-server did not start: " + stderr_text());
+    }
+    port_ = static_cast<unsigned short>(std::stoi(line->substr(prefix.size())));
+}
+
+std::string ReferenceServer::stderr_text() const {
+    std::ifstream in(stderr_file_);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+} // namespace lastcall::testing

@@ -1,0 +1,305 @@
+// The coordinator on fake time: every budget and deadline below is exact to the microsecond,
+// and the whole file runs in milliseconds because nothing sleeps.
+#include "lastcall/coordinator/coordinator.hpp"
+#include "lastcall/coordinator/manual_clock.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lastcall::coordinator {
+namespace {
+
+using namespace std::chrono_literals;
+
+class CoordinatorTest : public ::testing::Test {
+protected:
+    CoordinatorTest() {
+        config_.budgets = Budgets{.global = 30s, .drain_delay = 0s, .drain = 10s, .stream_grace = 1s,
+                                  .tasks = 5s, .task_cancel_grace = 1s, .cleanup = 5s};
+    }
+
+    Coordinator& coordinator() {
+        if (!coordinator_) {
+            coordinator_ = std::make_unique<Coordinator>(clock_, config_);
+            coordinator_->set_hooks(CoordinatorHooks{
+                .stop_accepting = [this] { events_.push_back("stop_accepting"); },
+                .snapshot = [this]() -> std::optional<std::string> { return state_; },
+                .exited = [this](const ShutdownReport& report, const std::string&) { report_ = report; },
+            });
+        }
+        return *coordinator_;
+    }
+
+    void signal(ShutdownMode mode = ShutdownMode::graceful) {
+        coordinator().request_shutdown(mode, SIGTERM);
+        clock_.settle();
+    }
+
+    std::vector<Phase> phases() const {
+        std::vector<Phase> out;
+        for (const auto& p : report_->phases) out.push_back(p.phase);
+        return out;
+    }
+    const PhaseRecord& record(Phase phase) const {
+        for (const auto& p : report_->phases) {
+            if (p.phase == phase) return p;
+        }
+        throw std::runtime_error("phase not in report");
+    }
+    // A task that stops when asked, like a well-behaved job.
+    TaskTracker::Handle& cooperative_task(std::string name) {
+        handles_.push_back(std::make_unique<TaskTracker::Handle>());
+        auto* handle = handles_.back().get();
+        *handle = coordinator().tasks().start(std::move(name), [this, handle] {
+            clock_.poster()([handle] { handle->finish(); });
+        });
+        return *handle;
+    }
+
+    ManualClock clock_;
+    ShutdownConfig config_;
+    std::unique_ptr<Coordinator> coordinator_;
+    std::vector<std::string> events_;
+    std::optional<std::string> state_ = "state";
+    std::optional<ShutdownReport> report_;
+    std::vector<std::unique_ptr<TaskTracker::Handle>> handles_;
+};
+
+TEST_F(CoordinatorTest, RunsEveryPhaseInOrderAndExitsCleanWhenIdle) {
+    EXPECT_TRUE(coordinator().ready());
+    signal();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(phases(), (std::vector<Phase>{Phase::preparing, Phase::draining, Phase::tasks, Phase::cleaning,
+                                            Phase::persisting, Phase::exiting}));
+    EXPECT_EQ(report_->exit_code, exit_code::clean);
+    EXPECT_EQ(report_->total, 0s);
+    EXPECT_EQ(coordinator().phase(), Phase::exited);
+    EXPECT_EQ(events_, std::vector<std::string>{"stop_accepting"});
+}
+
+TEST_F(CoordinatorTest, DrainCompletesTheMomentTheLastRequestEnds) {
+    auto request = coordinator().drain().track_request();
+    signal();
+    EXPECT_FALSE(coordinator().ready());
+    EXPECT_TRUE(coordinator().draining());
+    clock_.advance(3s);
+    EXPECT_FALSE(report_);
+    request.release();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(record(Phase::draining).end, 3s);
+    EXPECT_EQ(record(Phase::draining).outcome, PhaseOutcome::completed);
+    EXPECT_EQ(report_->counts.in_flight_at_signal, 1u);
+    EXPECT_EQ(report_->counts.completed_during_drain, 1u);
+    EXPECT_EQ(report_->exit_code, exit_code::clean);
+}
+
+TEST_F(CoordinatorTest, DrainBudgetCutsWhatIsLeftAndExitsIncomplete) {
+    config_.budgets.drain = 2s;
+    auto request = coordinator().drain().track_request();
+    bool closed_all = false;
+    auto connection = coordinator().connections().add({nullptr, [&] { closed_all = true; }});
+    signal();
+    clock_.advance(2s - 1us);
+    EXPECT_FALSE(report_);
+    clock_.advance(1us);
+    ASSERT_TRUE(report_);
+    EXPECT_TRUE(closed_all);
+    EXPECT_EQ(record(Phase::draining).outcome, PhaseOutcome::timed_out);
+    EXPECT_EQ(report_->counts.cut_at_drain_deadline, 1u);
+    EXPECT_EQ(report_->exit_code, exit_code::incomplete);
+}
+
+TEST_F(CoordinatorTest, GlobalDeadlineBoundsEveryPhase) {
+    config_.budgets.global = 3s;  // shorter than the drain budget
+    auto request = coordinator().drain().track_request();
+    auto task = coordinator().tasks().start("ignores-cancel", [] {});
+    signal();
+    clock_.advance(3s);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(record(Phase::draining).end, 3s);
+    EXPECT_EQ(record(Phase::tasks).end, 3s);  // no time left: cancelled and abandoned at once
+    EXPECT_EQ(report_->abandoned_tasks, std::vector<std::string>{"ignores-cancel"});
+    EXPECT_EQ(report_->total, 3s);
+}
+
+TEST_F(CoordinatorTest, DrainDelayKeepsAcceptingWhileReadinessFails) {
+    config_.budgets.drain_delay = 2s;
+    signal();
+    EXPECT_FALSE(coordinator().ready());
+    EXPECT_TRUE(coordinator().accepts_new_requests());
+    EXPECT_TRUE(events_.empty());
+    clock_.advance(2s - 1us);
+    EXPECT_TRUE(events_.empty());
+    clock_.advance(1us);
+    EXPECT_EQ(events_, std::vector<std::string>{"stop_accepting"});
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(record(Phase::preparing).end, 2s);
+}
+
+TEST_F(CoordinatorTest, IdleConnectionsAreClosedWhenDrainingStarts) {
+    int idle_closes = 0;
+    auto a = coordinator().connections().add({[&] { ++idle_closes; }, nullptr});
+    auto b = coordinator().connections().add({[&] { ++idle_closes; }, nullptr});
+    auto request = coordinator().drain().track_request();
+    signal();
+    EXPECT_EQ(idle_closes, 2);
+    EXPECT_FALSE(report_);
+}
+
+TEST_F(CoordinatorTest, StreamsAreToldToEndAfterStreamGrace) {
+    bool told = false;
+    auto stream = coordinator().drain().track_stream([&] { told = true; });
+    signal();
+    clock_.advance(1s - 1us);
+    EXPECT_FALSE(told);
+    clock_.advance(1us);
+    EXPECT_TRUE(told);
+    stream.release();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->counts.streams_ended_by_shutdown, 1u);
+    EXPECT_EQ(report_->exit_code, exit_code::clean);
+}
+
+TEST_F(CoordinatorTest, SecondSignalEscalatesToFastButStillCleansAndPersists) {
+    auto request = coordinator().drain().track_request();
+    bool closed_all = false;
+    auto connection = coordinator().connections().add({nullptr, [&] { closed_all = true; }});
+    std::vector<std::string> closed;
+    coordinator().resources().add_blocking("db", 1s, [&] { closed.push_back("db"); });
+    signal();
+    clock_.advance(1s);
+    EXPECT_FALSE(report_);
+    signal();
+    ASSERT_TRUE(report_);
+    EXPECT_TRUE(closed_all);
+    EXPECT_TRUE(report_->escalated);
+    EXPECT_EQ(report_->mode, ShutdownMode::fast);
+    EXPECT_EQ(record(Phase::draining).outcome, PhaseOutcome::escalated);
+    EXPECT_EQ(record(Phase::draining).end, 1s);
+    EXPECT_EQ(closed, std::vector<std::string>{"db"});
+    EXPECT_EQ(report_->checkpoint.outcome, "none");  // no checkpointer in this fixture
+    EXPECT_EQ(record(Phase::persisting).outcome, PhaseOutcome::skipped);
+    EXPECT_EQ(report_->exit_code, exit_code::fast);
+}
+
+TEST_F(CoordinatorTest, FastSignalDoesNotWaitForInFlightRequests) {
+    auto request = coordinator().drain().track_request();
+    signal(ShutdownMode::fast);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->total, 0s);
+    EXPECT_EQ(report_->counts.cut_at_drain_deadline, 1u);
+    EXPECT_EQ(report_->exit_code, exit_code::fast);
+}
+
+TEST_F(CoordinatorTest, TaskFinishingInsideItsBudgetCountsAsCompleted) {
+    auto& task = cooperative_task("job-1");
+    signal();
+    clock_.advance(4s);
+    EXPECT_FALSE(report_);
+    task.finish();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(record(Phase::tasks).outcome, PhaseOutcome::completed);
+    EXPECT_EQ(report_->counts.tasks_completed, 1u);
+    EXPECT_EQ(report_->exit_code, exit_code::clean);
+}
+
+TEST_F(CoordinatorTest, CooperativeTaskIsCancelledWhenItsBudgetRunsOut) {
+    cooperative_task("job-1");
+    signal();
+    clock_.advance(5s - 1us);
+    EXPECT_FALSE(report_);
+    clock_.advance(1us);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->counts.tasks_cancelled, 1u);
+    EXPECT_TRUE(report_->abandoned_tasks.empty());
+    EXPECT_EQ(record(Phase::tasks).end, 5s);
+    EXPECT_EQ(report_->exit_code, exit_code::clean);
+}
+
+TEST_F(CoordinatorTest, StuckTaskIsAbandonedNamedAndShutdownGoesOn) {
+    cooperative_task("job-1");
+    auto stuck = coordinator().tasks().start("stuck-7", [] { /* ignores the request */ });
+    bool db_closed = false;
+    coordinator().resources().add_blocking("db", 1s, [&] { db_closed = true; });
+    signal();
+    clock_.advance(5s);
+    EXPECT_FALSE(report_);  // cancel grace running
+    clock_.advance(1s);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->abandoned_tasks, std::vector<std::string>{"stuck-7"});
+    EXPECT_EQ(report_->counts.tasks_abandoned, 1u);
+    EXPECT_EQ(report_->counts.tasks_cancelled, 1u);
+    EXPECT_NE(record(Phase::tasks).detail.find("stuck-7"), std::string::npos);
+    EXPECT_TRUE(db_closed);
+    EXPECT_EQ(report_->exit_code, exit_code::incomplete);
+}
+
+TEST_F(CoordinatorTest, ResourcesCloseInReverseOrderOfRegistration) {
+    std::vector<std::string> closed;
+    for (std::string name : {"database", "files", "log-buffer"}) {
+        coordinator().resources().add_blocking(name, 1s, [&closed, name] { closed.push_back(name); });
+    }
+    signal();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(closed, (std::vector<std::string>{"log-buffer", "files", "database"}));
+    ASSERT_EQ(report_->resources.size(), 3u);
+    EXPECT_EQ(report_->resources[0].name, "log-buffer");
+    EXPECT_EQ(report_->resources[0].outcome, "closed");
+}
+
+TEST_F(CoordinatorTest, ResourceThatNeverClosesTimesOutAndTheNextOneStillCloses) {
+    bool database_closed = false;
+    coordinator().resources().add_blocking("database", 1s, [&] { database_closed = true; });
+    coordinator().resources().add("hangs", 2s, [](ResourceRegistry::Done) { /* never calls done */ });
+    coordinator().resources().add("fails", 1s, [](ResourceRegistry::Done done) { done("disk full"); });
+    signal();
+    EXPECT_FALSE(report_);
+    clock_.advance(2s);
+    ASSERT_TRUE(report_);
+    ASSERT_EQ(report_->resources.size(), 3u);
+    EXPECT_EQ(report_->resources[0].outcome, "failed");
+    EXPECT_EQ(report_->resources[0].error, "disk full");
+    EXPECT_EQ(report_->resources[1].outcome, "timed_out");
+    EXPECT_EQ(report_->resources[1].took, 2s);
+    EXPECT_TRUE(database_closed);
+    EXPECT_EQ(report_->exit_code, exit_code::incomplete);
+}
+
+TEST_F(CoordinatorTest, CheckpointHoldsStateAcknowledgedDuringDrain) {
+    const auto dir = std::filesystem::path(::testing::TempDir()) / "coordinator-checkpoint";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    Checkpointer checkpointer(dir / "state");
+    config_.report_path = dir / "report.json";
+    coordinator().set_checkpointer(&checkpointer);
+    state_ = "before";
+    auto request = coordinator().drain().track_request();
+    signal();
+    clock_.advance(1s);
+    state_ = "acknowledged during drain";
+    request.release();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->checkpoint.outcome, "written");
+    EXPECT_EQ(Checkpointer(dir / "state").load(Checkpointer::Fallback::refuse)->payload, "acknowledged during drain");
+    EXPECT_TRUE(std::filesystem::exists(dir / "report.json"));
+}
+
+TEST_F(CoordinatorTest, SignalsFollowTheConfiguredPolicy) {
+    config_.signals = SignalPolicy{{SIGQUIT}, {SIGTERM}};  // nginx's mapping
+    EXPECT_FALSE(coordinator().handle_signal(SIGUSR1));
+    EXPECT_TRUE(coordinator().handle_signal(SIGTERM));
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->mode, ShutdownMode::fast);
+}
+
+} // namespace
+} // namespace lastcall::coordinator

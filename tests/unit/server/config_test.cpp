@@ -1,0 +1,75 @@
+#include "app_state.hpp"
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace lastcall::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+ServerConfig parse(std::vector<const char*> args) {
+    args.insert(args.begin(), "lastcall-server");
+    return parse_config(static_cast<int>(args.size()), args.data());
+}
+
+TEST(ServerConfig, DurationsTakeUnits) {
+    EXPECT_EQ(parse_duration("250ms", "x"), 250ms);
+    EXPECT_EQ(parse_duration("3s", "x"), 3s);
+    EXPECT_EQ(parse_duration("1m", "x"), 60s);
+    EXPECT_EQ(parse_duration("0", "x"), 0s);
+    for (const char* bad : {"", "5", "s", "-1s", "1.5s", "3 s", "10parsecs"}) {
+        EXPECT_THROW(parse_duration(bad, "--drain-budget"), UsageError) << bad;
+    }
+}
+
+TEST(ServerConfig, FlagsSetBudgetsFaultsAndSignals) {
+    const auto config = parse({"--port", "0", "--drain-budget=2s", "--drain-delay", "150ms", "--fault",
+                               "no-drain,leak-fd", "--graceful-signals", "QUIT", "--fast-signals", "SIGTERM,INT"});
+    EXPECT_EQ(config.port, 0);
+    EXPECT_EQ(config.budgets.drain, 2s);
+    EXPECT_EQ(config.budgets.drain_delay, 150ms);
+    EXPECT_TRUE(config.faults.has(Fault::no_drain));
+    EXPECT_TRUE(config.faults.has(Fault::leak_fd));
+    EXPECT_FALSE(config.faults.has(Fault::keep_idle));
+    EXPECT_EQ(config.signals.graceful, std::vector<int>{SIGQUIT});
+    EXPECT_EQ(config.signals.fast, (std::vector<int>{SIGTERM, SIGINT}));
+}
+
+TEST(ServerConfig, BadInputNamesTheFlagAndWhatWasExpected) {
+    const auto message_of = [](std::vector<const char*> args) -> std::string {
+        try {
+            parse(std::move(args));
+        } catch (const UsageError& e) {
+            return e.what();
+        }
+        return "accepted";
+    };
+    EXPECT_EQ(message_of({"--bogus"}), "unknown option '--bogus'");
+    EXPECT_EQ(message_of({"--port", "70000"}), "bad value for --port: '70000' (expected a whole number from 0 to 65535)");
+    EXPECT_EQ(message_of({"--drain-budget", "5"}), "bad value for --drain-budget: '5' (expected a duration like 250ms, 3s, 1m)");
+    EXPECT_NE(message_of({"--fault", "nope"}).find("unknown fault 'nope' (known: no-drain"), std::string::npos);
+    EXPECT_NE(message_of({"--graceful-signals", "TERMINATE"}).find("unknown signal 'TERMINATE'"), std::string::npos);
+    EXPECT_EQ(message_of({"--threads"}), "--threads needs a value");
+}
+
+TEST(ServerConfig, EnvironmentIsReadAndFlagsWin) {
+    ::setenv("LASTCALL_DRAIN_BUDGET", "7s", 1);
+    ::setenv("LASTCALL_THREADS", "3", 1);
+    const auto config = parse({"--threads", "5"});
+    ::unsetenv("LASTCALL_DRAIN_BUDGET");
+    ::unsetenv("LASTCALL_THREADS");
+    EXPECT_EQ(config.budgets.drain, 7s);
+    EXPECT_EQ(config.threads, 5u);
+}
+
+TEST(ServerState, CounterRoundTripsAndGarbageIsRefused) {
+    EXPECT_EQ(decode_state(encode_state(-42)), -42);
+    EXPECT_THROW(decode_state("counter x\n"), std::runtime_error);
+    EXPECT_THROW(decode_state(""), std::runtime_error);
+}
+
+} // namespace
+} // namespace lastcall::server
