@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <stdexcept>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -76,16 +77,26 @@ std::optional<std::string> ChildProcess::read_line(std::chrono::milliseconds tim
 std::optional<ExitStatus> ChildProcess::wait(std::chrono::milliseconds timeout) {
     if (status_) return status_;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    // A child exit has no file descriptor to wait on (pidfd needs Linux 5.3 headers); poll waitpid.
+    // A pidfd becomes readable the instant the child exits, so exit times are exact.
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
     for (;;) {
         int raw = 0;
-        const auto rc = ::waitpid(pid_, &raw, WNOHANG);
-        if (rc == pid_) {
+        if (::waitpid(pid_, &raw, WNOHANG) == pid_) {
+            if (pidfd >= 0) ::close(pidfd);
             status_ = ExitStatus{WIFEXITED(raw), WIFEXITED(raw) ? WEXITSTATUS(raw) : 0, WIFSIGNALED(raw) ? WTERMSIG(raw) : 0};
             return status_;
         }
-        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            if (pidfd >= 0) ::close(pidfd);
+            return std::nullopt;
+        }
+        if (pidfd >= 0) {
+            pollfd fd{pidfd, POLLIN, 0};
+            ::poll(&fd, 1, static_cast<int>(left.count()) + 1);
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));  // kernels without pidfd
+        }
     }
 }
 

@@ -1,0 +1,142 @@
+// Measures lastcall-server's shutdown figures against a real process on 127.0.0.1:
+//   drain_tail   last in-flight response received -> process exit (median of N runs)
+//   ready_flip   SIGTERM sent -> first /ready answered 503 (median of N runs)
+//   idle_exit    C idle keep-alive connections open, SIGTERM -> exit; RSS idle and with C connections
+// Usage: server_figures [--runs N] [--connections C]. Prints one "name value unit" line per figure.
+#include "raw_http.hpp"
+#include "reference_server.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <sys/resource.h>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace lastcall::testing;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const auto n = values.size();
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+fs::path scratch(const std::string& name) {
+    const auto dir = fs::temp_directory_path() / "lastcall-figures" / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir.parent_path());
+    return dir;
+}
+
+long rss_kib(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string key;
+    while (status >> key) {
+        if (key == "VmRSS:") {
+            long kib = 0;
+            status >> kib;
+            return kib;
+        }
+        status.ignore(4096, '\n');
+    }
+    return -1;
+}
+
+double drain_tail_once(int run) {
+    ReferenceServer server(scratch("drain-tail-" + std::to_string(run)), {});
+    auto slow = RawConnection::open(server.port());
+    slow->send_get("/slow?ms=150");
+    std::this_thread::sleep_for(50ms);
+    server.process().signal(SIGTERM);
+    const auto response = slow->read_response(5s);
+    const auto responded = Clock::now();
+    const auto status = server.process().wait(10s);
+    const auto exited = Clock::now();
+    if (response.status != 200 || !status || !status->clean()) return -1;
+    return ms_between(responded, exited);
+}
+
+double ready_flip_once(int run) {
+    ReferenceServer server(scratch("ready-flip-" + std::to_string(run)), {"--drain-delay", "2s"});
+    auto probe = RawConnection::open(server.port());
+    probe->send_get("/ready");
+    if (probe->read_response(2s).status != 200) return -1;
+    const auto signalled = Clock::now();
+    server.process().signal(SIGTERM);
+    for (int attempt = 0; attempt < 100000; ++attempt) {
+        probe->send_get("/ready");
+        const auto response = probe->read_response(2s);
+        if (response.status == 503) return ms_between(signalled, Clock::now());
+        if (response.status != 200) return -1;
+    }
+    return -1;
+}
+
+void idle_connections(int count) {
+    ReferenceServer server(scratch("idle"), {"--threads", "2"});
+    const auto idle_rss = rss_kib(server.process().pid());
+    std::vector<RawConnection> connections;
+    connections.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
+        auto c = RawConnection::open(server.port());
+        if (!c) {
+            std::fprintf(stderr, "could only open %d connections\n", i);
+            break;
+        }
+        c->send_get("/fast");  // a served request: now a reused, idle keep-alive connection
+        if (c->read_response(5s).status != 200) break;
+        connections.push_back(std::move(*c));
+    }
+    const auto loaded_rss = rss_kib(server.process().pid());
+    const auto signalled = Clock::now();
+    server.process().signal(SIGTERM);
+    const auto status = server.process().wait(30s);
+    const auto exited = Clock::now();
+    std::printf("idle_connections %zu count\n", connections.size());
+    std::printf("idle_exit_ms %.2f ms %s\n", ms_between(signalled, exited), status && status->clean() ? "" : "(not clean)");
+    std::printf("rss_idle_kib %ld KiB\n", idle_rss);
+    std::printf("rss_with_connections_kib %ld KiB\n", loaded_rss);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    int runs = 20;
+    int connections = 10000;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        if (flag == "--runs") runs = std::stoi(argv[i + 1]);
+        if (flag == "--connections") connections = std::stoi(argv[i + 1]);
+    }
+    rlimit limit{};
+    getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 2 * static_cast<rlim_t>(connections) + 1024);
+    setrlimit(RLIMIT_NOFILE, &limit);  // inherited by the server
+
+    std::vector<double> tails, flips;
+    for (int run = 0; run < runs; ++run) {
+        if (const auto t = drain_tail_once(run); t >= 0) tails.push_back(t);
+        if (const auto f = ready_flip_once(run); f >= 0) flips.push_back(f);
+    }
+    if (!tails.empty()) {
+        std::printf("drain_tail_median_ms %.3f ms (of %zu runs; min %.3f, max %.3f)\n", median(tails), tails.size(),
+                    *std::min_element(tails.begin(), tails.end()), *std::max_element(tails.begin(), tails.end()));
+    }
+    if (!flips.empty()) {
+        std::printf("ready_flip_median_ms %.3f ms (of %zu runs; max %.3f)\n", median(flips), flips.size(),
+                    *std::max_element(flips.begin(), flips.end()));
+    }
+    idle_connections(connections);
+    return 0;
+}
