@@ -1,0 +1,165 @@
+// lastcall: run scenarios against a target, validate and list them, or benchmark a URL.
+// Exit codes (DESIGN.md): 0 fine, 1 a check failed, 2 the scenario or command line is wrong,
+// 3 the target could not be started or never became ready, 130 interrupted.
+#include "bench.hpp"
+#include "scenario_loader.hpp"
+#include "scenario_run.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+namespace {
+
+using namespace lastcall::harness;
+namespace fs = std::filesystem;
+
+std::atomic<bool> interrupted{false};
+
+void on_interrupt(int) { interrupted = true; }  // only a flag: the run loop cleans up
+
+constexpr const char* usage =
+    "usage: lastcall COMMAND ...\n"
+    "  run SCENARIO_OR_DIR... [--server PATH] [--run-dir DIR] [--seed N] [--repeat N]\n"
+    "  validate FILE_OR_DIR...      check scenarios; exit 0 or 2\n"
+    "  list [DIR...]                each scenario with its description (default: scenarios/)\n"
+    "  bench URL [-c N] [-t N] [-d 10s] [--rate R] [--json]\n"
+    "  --help, --version\n"
+    "exit codes: 0 fine, 1 a check failed, 2 scenario or command line wrong, 3 target not started or not ready\n";
+
+std::string default_server() {
+    std::error_code ec;
+    const auto self = fs::read_symlink("/proc/self/exe", ec);
+    for (const auto& candidate : {self.parent_path() / "lastcall-server", self.parent_path().parent_path() / "reference-server/app/lastcall-server"}) {
+        if (!ec && fs::exists(candidate)) return candidate.string();
+    }
+    return "lastcall-server";
+}
+
+std::vector<Scenario> load_all(const std::vector<std::string>& paths, bool& ok) {
+    std::vector<Scenario> scenarios;
+    for (const auto& file : scenario_files(paths)) {
+        try {
+            scenarios.push_back(load_scenario_file(file));
+        } catch (const ScenarioError& e) {
+            fmt::print(stderr, "{}\n", e.what());
+            ok = false;
+        }
+    }
+    return scenarios;
+}
+
+std::string outcome_summary(const RunResult& r) {
+    std::string out;
+    for (int i = 0; i < outcome_count; ++i) {
+        if (r.outcomes[static_cast<std::size_t>(i)] == 0) continue;
+        out += fmt::format("{}{} {}", out.empty() ? "" : ", ", to_string(static_cast<Outcome>(i)), r.outcomes[static_cast<std::size_t>(i)]);
+    }
+    return out.empty() ? "none" : out;
+}
+
+int command_run(const std::vector<std::string>& args) {
+    std::vector<std::string> paths;
+    RunOptions options;
+    options.server_path = default_server();
+    int repeat_override = 0;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& a = args[i];
+        const auto value = [&]() -> std::string {
+            if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
+            return args[++i];
+        };
+        if (a == "--server") options.server_path = fs::absolute(value()).string();
+        else if (a == "--run-dir") options.run_root = value();
+        else if (a == "--seed") options.seed = std::stoull(value());
+        else if (a == "--repeat") repeat_override = std::stoi(value());
+        else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
+        else paths.push_back(a);
+    }
+    if (paths.empty()) throw std::invalid_argument("run needs at least one scenario file or directory");
+    bool ok = true;
+    const auto scenarios = load_all(paths, ok);
+    if (!ok) return 2;
+    const bool tty = ::isatty(STDERR_FILENO);
+    options.interrupted = &interrupted;
+    if (tty) options.status = [](const std::string& line) { fmt::print(stderr, "\r\033[K{}", line); };
+    int exit_code = 0;
+    for (const auto& scenario : scenarios) {
+        const int repeats = repeat_override > 0 ? repeat_override : scenario.repeat;
+        for (int r = 0; r < repeats && !interrupted; ++r) {
+            options.repeat_index = r;
+            fmt::print("== {} ({}) run {}/{}\n", scenario.name, scenario.file, r + 1, repeats);
+            std::fflush(stdout);
+            try {
+                const auto result = run_scenario(scenario, options);
+                if (tty) fmt::print(stderr, "\r\033[K");
+                std::string signals;
+                for (const auto& s : result.signals) signals += fmt::format(" {}@{:.3f}s", signal_name(s.signal), s.t_us / 1e6);
+                fmt::print("   run dir   {}\n", result.run_dir.string());
+                fmt::print("   target    {} at {:.3f}s; signals:{}\n", result.exit ? result.exit->describe() : "still running",
+                           result.exit_us / 1e6, signals.empty() ? " none" : signals);
+                fmt::print("   requests  {}: {}\n", result.requests, outcome_summary(result));
+                fmt::print("   after     port {}, orphans {}{}\n", result.port_released ? "released" : "STILL BOUND",
+                           result.orphans.empty() ? "none" : fmt::format("{}", result.orphans.size()),
+                           result.limit_reached ? ", run hit its max_duration" : "");
+                if (result.interrupted) exit_code = 130;
+            } catch (const TargetStartError& e) {
+                if (tty) fmt::print(stderr, "\r\033[K");
+                fmt::print(stderr, "lastcall: {}: {}\n", scenario.name, e.what());
+                exit_code = std::max(exit_code, 3);
+            }
+            std::fflush(stdout);
+        }
+    }
+    return interrupted ? 130 : exit_code;
+}
+
+int command_validate(const std::vector<std::string>& args) {
+    if (args.empty()) throw std::invalid_argument("validate needs at least one file or directory");
+    bool ok = true;
+    const auto scenarios = load_all(args, ok);
+    for (const auto& s : scenarios) fmt::print("ok  {} ({})\n", s.file, s.name);
+    return ok ? 0 : 2;
+}
+
+int command_list(const std::vector<std::string>& args) {
+    bool ok = true;
+    const auto scenarios = load_all(args.empty() ? std::vector<std::string>{"scenarios"} : args, ok);
+    for (const auto& s : scenarios) fmt::print("{:<28} {}\n", s.name, s.description);
+    return ok ? 0 : 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+    std::signal(SIGPIPE, SIG_IGN);
+    const std::vector<std::string> all(argv + 1, argv + argc);
+    if (all.empty() || all[0] == "--help" || all[0] == "-h" || all[0] == "help") {
+        fmt::print("{}", usage);
+        return all.empty() ? 2 : 0;
+    }
+    if (all[0] == "--version") {
+        fmt::print("lastcall 0.1.0\n");
+        return 0;
+    }
+    const std::vector<std::string> rest(all.begin() + 1, all.end());
+    try {
+        if (all[0] == "run") return command_run(rest);
+        if (all[0] == "validate") return command_validate(rest);
+        if (all[0] == "list") return command_list(rest);
+        if (all[0] == "bench") return run_bench(rest);
+        throw std::invalid_argument("unknown command '" + all[0] + "'");
+    } catch (const std::invalid_argument& e) {
+        fmt::print(stderr, "lastcall: {}\n\n{}", e.what(), all[0] == "bench" ? bench_usage() : usage);
+        return 2;
+    } catch (const std::out_of_range& e) {
+        fmt::print(stderr, "lastcall: a number is out of range ({})\n", e.what());
+        return 2;
+    }
+}

@@ -1,0 +1,50 @@
+#include "histogram.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace lastcall::harness {
+
+std::size_t Histogram::index_of(std::uint64_t value) {
+    if (value < sub_count) return static_cast<std::size_t>(value);
+    const int msb = 63 - std::countl_zero(value);
+    const int shift = msb - (sub_bits - 1);  // value >> shift lands in [64, 127]
+    return static_cast<std::size_t>(sub_count + static_cast<std::uint64_t>(shift - 1) * half + ((value >> shift) - half));
+}
+
+std::uint64_t Histogram::highest_equivalent(std::size_t index) {
+    if (index < sub_count) return index;
+    const auto shift = (index - sub_count) / half + 1;
+    const auto sub = (index - sub_count) % half + half;
+    return ((sub + 1) << shift) - 1;
+}
+
+void Histogram::record(std::uint64_t value) {
+    ++counts_[index_of(value)];
+    ++total_;
+    sum_ += value;
+    max_ = std::max(max_, value);
+    min_ = std::min(min_, value);
+}
+
+void Histogram::merge(const Histogram& other) {
+    for (std::size_t i = 0; i < bucket_count; ++i) counts_[i] += other.counts_[i];
+    total_ += other.total_;
+    sum_ += other.sum_;
+    max_ = std::max(max_, other.max_);
+    min_ = std::min(min_, other.min_);
+}
+
+std::uint64_t Histogram::percentile(double p) const {
+    if (total_ == 0) return 0;
+    const auto wanted = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(p / 100.0 * static_cast<double>(total_))));
+    std::uint64_t seen = 0;
+    for (std::size_t i = 0; i < bucket_count; ++i) {
+        seen += counts_[i];
+        if (seen >= wanted) return std::min(highest_equivalent(i), max_);
+    }
+    return max_;
+}
+
+} // namespace lastcall::harness

@@ -1,0 +1,79 @@
+#include "history.hpp"
+
+#include <fmt/format.h>
+
+namespace lastcall::harness {
+
+std::string_view to_string(Outcome outcome) {
+    switch (outcome) {
+    case Outcome::ok: return "ok";
+    case Outcome::ended_by_shutdown: return "ended_by_shutdown";
+    case Outcome::rejected: return "rejected";
+    case Outcome::dropped: return "dropped";
+    case Outcome::idle_close_race: return "idle_close_race";
+    case Outcome::error: return "error";
+    case Outcome::unknown: return "unknown";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(Failure failure) {
+    switch (failure) {
+    case Failure::none: return "";
+    case Failure::connect_refused: return "connect_refused";
+    case Failure::connect_error: return "connect_error";
+    case Failure::write_error: return "write_error";
+    case Failure::reset: return "reset";
+    case Failure::eof_before_response: return "eof_before_response";
+    case Failure::eof_mid_response: return "eof_mid_response";
+    case Failure::timeout: return "timeout";
+    case Failure::bad_response: return "bad_response";
+    case Failure::truncated_stream: return "truncated_stream";
+    }
+    return "";
+}
+
+std::string_view to_string(StreamEnd end) {
+    switch (end) {
+    case StreamEnd::none: return "";
+    case StreamEnd::complete: return "complete";
+    case StreamEnd::shutdown: return "shutdown";
+    case StreamEnd::other: return "other";
+    }
+    return "";
+}
+
+Outcome classify(const Observation& seen) {
+    if (seen.failure == Failure::connect_refused) return Outcome::rejected;  // the server never took it
+    if (seen.failure == Failure::connect_error) return Outcome::unknown;     // cannot tell who failed
+    if (seen.complete) {
+        if (seen.status == 503) return Outcome::rejected;
+        if (seen.status < 200 || seen.status >= 300) return Outcome::error;
+        if (!seen.is_stream) return Outcome::ok;
+        if (seen.stream_end == StreamEnd::complete) return Outcome::ok;
+        if (seen.stream_end == StreamEnd::shutdown) return Outcome::ended_by_shutdown;
+        return Outcome::dropped;  // terminated without an end event: the client cannot tell a cut from an end
+    }
+    if (seen.target_killed_meanwhile) return Outcome::unknown;  // the scenario itself cut it
+    // A reused keep-alive connection closed before one response byte: the request crossed the
+    // server's close (gunicorn#1236). Real clients retry idempotent requests here.
+    const bool closed_before_response =
+        seen.failure == Failure::eof_before_response || seen.failure == Failure::reset || seen.failure == Failure::write_error;
+    if (seen.reused_connection && seen.response_bytes == 0 && closed_before_response &&
+        seen.closed_after_send_us <= race_window_us) {
+        return Outcome::idle_close_race;
+    }
+    return Outcome::dropped;
+}
+
+std::string to_json_line(const RequestRecord& r, std::string_view workload_name) {
+    return fmt::format(
+        R"({{"id":{},"workload":"{}","intended_us":{},"sent_us":{},"first_byte_us":{},"done_us":{},"connection":{},"reuse":{},)"
+        R"("status":{},"bytes":{},"events":{},"stream_end":"{}","connection_close":{},"retry_after_s":{},"outcome":"{}","failure":"{}",)"
+        R"("retry_of":{},"retried":{},"job_id":{},"closed_after":{}}})",
+        r.id, workload_name, r.intended_us, r.sent_us, r.first_byte_us, r.done_us, r.connection_id, r.reuse_index, r.status,
+        r.bytes, r.events, to_string(r.stream_end), r.connection_close, r.retry_after_s, to_string(r.outcome),
+        to_string(r.failure), r.retry_of, r.retried, r.job_id, r.closed_after);
+}
+
+} // namespace lastcall::harness

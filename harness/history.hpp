@@ -1,0 +1,79 @@
+#pragma once
+// One record per request attempt, written by the load generator thread that made it into its own
+// preallocated vector (no locks, no shared atomics). Exactly one outcome class each (DESIGN.md).
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace lastcall::harness {
+
+enum class Outcome : std::uint8_t { ok, ended_by_shutdown, rejected, dropped, idle_close_race, error, unknown };
+inline constexpr int outcome_count = 7;
+
+// What went wrong on the wire, when something did.
+enum class Failure : std::uint8_t {
+    none,
+    connect_refused,
+    connect_error,
+    write_error,
+    reset,
+    eof_before_response,  // the connection ended with zero response bytes
+    eof_mid_response,
+    timeout,
+    bad_response,
+    truncated_stream,     // a stream that ended without its end event
+};
+
+enum class StreamEnd : std::uint8_t { none, complete, shutdown, other };
+
+struct RequestRecord {
+    std::uint64_t id = 0;
+    std::uint64_t retry_of = 0;        // id of the attempt this one retries; 0: a first attempt
+    std::int64_t intended_us = -1;     // times in microseconds since the run started; -1: never happened
+    std::int64_t sent_us = -1;
+    std::int64_t first_byte_us = -1;
+    std::int64_t done_us = -1;
+    std::int64_t job_id = -1;          // from a job workload's 202 body
+    std::uint32_t connection_id = 0;
+    std::uint32_t reuse_index = 0;     // 0: first request on its connection
+    std::uint32_t bytes = 0;           // response bytes received
+    std::uint32_t events = 0;          // SSE events received
+    std::uint16_t workload = 0;
+    std::uint16_t status = 0;          // 0: no status line
+    std::int16_t retry_after_s = -1;   // -1: no Retry-After header
+    Outcome outcome = Outcome::unknown;
+    Failure failure = Failure::none;
+    StreamEnd stream_end = StreamEnd::none;
+    bool connection_close = false;     // the response carried Connection: close
+    bool retried = false;              // a retry of this attempt follows
+    bool closed_after = false;         // the server closed the connection after this response
+};
+
+std::string_view to_string(Outcome outcome);
+std::string_view to_string(Failure failure);
+std::string_view to_string(StreamEnd end);
+
+// What the client saw, reduced to what classification needs.
+struct Observation {
+    bool is_stream = false;
+    bool reused_connection = false;
+    bool complete = false;       // a whole response (for a chunked one: the terminator arrived)
+    int status = 0;
+    std::uint64_t response_bytes = 0;
+    Failure failure = Failure::none;
+    StreamEnd stream_end = StreamEnd::none;
+    bool target_killed_meanwhile = false;  // the scenario SIGKILLed the target while this was in flight
+    std::int64_t closed_after_send_us = 0;  // from the request's last byte sent to the close seen
+};
+
+// A close that reaches the client this soon after its request crossed it on the wire; a later one
+// means the server held the request and then dropped it. Loopback round trips are microseconds.
+inline constexpr std::int64_t race_window_us = 10'000;
+
+// Jepsen's discipline: never guess. See DESIGN.md for the classes.
+Outcome classify(const Observation& seen);
+
+// One JSON object (no newline) for history.jsonl.
+std::string to_json_line(const RequestRecord& record, std::string_view workload_name);
+
+} // namespace lastcall::harness

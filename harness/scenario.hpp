@@ -1,0 +1,102 @@
+#pragma once
+// The validated model of one scenario file. Everything here has passed scenario_loader's checks:
+// references resolve, durations are durations, signals are signals.
+#include "units.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace lastcall::harness {
+
+struct ReadyCheck {
+    std::string http_path;  // empty: a TCP connect is enough
+    Duration timeout = std::chrono::seconds(10);
+};
+
+struct Target {
+    std::vector<std::string> command;  // argv, placeholders {port} {workdir} {server} not yet substituted
+    std::map<std::string, std::string> env;
+    std::string cwd;
+    std::string host = "127.0.0.1";
+    std::optional<std::uint16_t> port;  // nullopt: a free port is chosen
+    bool allow_remote = false;
+    ReadyCheck ready;
+    std::string shutdown_report;        // where the target writes its shutdown report, if it does
+};
+
+enum class WorkloadKind { request, stream, job };
+enum class LoadMode { closed, open };
+enum class ClientRetry { none, idempotent };
+
+struct HttpRequest {
+    std::string method = "GET";
+    std::string path = "/";
+    std::map<std::string, std::string> headers;
+    std::string body;
+};
+
+struct Workload {
+    std::string name;
+    WorkloadKind kind = WorkloadKind::request;
+    HttpRequest request;
+    LoadMode mode = LoadMode::closed;
+    int connections = 1;              // closed loop
+    Duration think = Duration::zero();
+    double rate = 0;                  // open loop, requests per second
+    Duration start = Duration::zero();
+    std::optional<Duration> stop;     // nullopt: until the run ends or stop_load
+    bool keep_alive = true;
+    Duration timeout = std::chrono::seconds(30);
+    ClientRetry client_retry = ClientRetry::none;
+    std::optional<std::uint64_t> max_requests;  // bound on requests started, per workload
+};
+
+enum class SignalTarget { main, group, child };
+
+struct SignalAction {
+    int signal = 0;
+    SignalTarget to = SignalTarget::main;
+    int child_index = 0;  // 1-based, with SignalTarget::child
+};
+struct StopLoadAction { std::vector<std::string> workloads; };  // empty: all
+struct StartLoadAction { std::string workload; };
+struct PauseAction { Duration duration{}; };                   // SIGSTOP, then SIGCONT after duration
+struct KillIfAliveAction {};
+struct RestartTargetAction {};
+using Action = std::variant<SignalAction, StopLoadAction, StartLoadAction, PauseAction, KillIfAliveAction,
+                            RestartTargetAction>;
+
+// When a timeline entry fires: at a time, or when a condition first holds (then after `delay`).
+struct Condition {
+    enum class Kind { in_flight_at_least, not_ready, exited, after_signal } kind = Kind::in_flight_at_least;
+    std::int64_t threshold = 0;
+};
+
+struct TimelineEntry {
+    std::optional<Duration> at;
+    std::optional<Condition> when;
+    Duration delay = Duration::zero();
+    Action action;
+    std::string description;  // as written, for events.jsonl
+};
+
+struct Scenario {
+    std::string file;
+    std::string name;
+    std::string description;
+    Target target;
+    std::vector<Workload> workloads;
+    std::vector<TimelineEntry> timeline;
+    Duration max_duration = std::chrono::seconds(60);
+    int threads = 1;  // load generator threads
+    int repeat = 1;
+    Duration jitter = Duration::zero();
+    std::uint64_t seed = 1;
+    std::string expect_yaml;  // stored now, judged by the verdict stage
+};
+
+} // namespace lastcall::harness
