@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <random>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace lastcall::harness {
@@ -377,6 +378,11 @@ void Run::finish() {
     if (!result_.orphans.empty()) {
         event("orphans", {{"pids", result_.orphans}});
         target().kill_everything();  // reported, then cleaned up: lastcall leaves nothing behind
+        // As a child subreaper (see cli/main.cpp) lastcall inherited them: reap what it killed.
+        const auto deadline = Clock::now() + std::chrono::milliseconds(200);
+        for (const auto pid : result_.orphans) {
+            while (::waitpid(pid, nullptr, WNOHANG) == 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
     }
     for (const auto& change : prober_->changes()) {
         events_.push_back({{"t_us", change.t_us}, {"type", "readiness"}, {"ready", change.ready}, {"status", change.status}});

@@ -11,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace {
@@ -136,6 +137,8 @@ int command_list(const std::vector<std::string>& args) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // Orphans of the target are re-parented to lastcall, not to init: it can find and reap them.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
     std::signal(SIGPIPE, SIG_IGN);

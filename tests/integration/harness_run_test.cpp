@@ -1,0 +1,134 @@
+// Whole scenario runs against lastcall-server as a real process: the history must tell the
+// correct server from the faulty one, and nothing may be left running.
+#include "child_process.hpp"
+#include "reference_server.hpp"
+#include "scenario_loader.hpp"
+#include "scenario_run.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <iterator>
+
+namespace lastcall::harness {
+namespace {
+
+using lastcall::testing::fresh_test_dir;
+using lastcall::testing::server_binary;
+
+std::string slow_scenario(const std::string& fault) {
+    return R"(name: slow-sigterm
+target:
+  command: ["{server}", "--port", "{port}", "--state-dir", "{workdir}/state")" +
+           (fault.empty() ? "" : ", \"--fault\", \"" + fault + "\"") + R"(]
+  ready: {http: /ready, timeout: 5s}
+  shutdown_report: "{workdir}/state/shutdown-report.json"
+workloads:
+  - name: slow
+    request: {path: "/slow?ms=600"}
+    connections: 3
+timeline:
+  - at: 300ms
+    signal: TERM
+limits: {max_duration: 15s}
+)";
+}
+
+RunResult run_text(const std::string& text) {
+    RunOptions options;
+    options.server_path = server_binary();
+    options.run_dir = fresh_test_dir();
+    return run_scenario(load_scenario_text(text, "test.yaml"), options);
+}
+
+std::vector<std::string> history_lines(const RunResult& result) {
+    std::ifstream in(result.run_dir / "history.jsonl");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+std::size_t count(const RunResult& r, Outcome o) { return r.outcomes[static_cast<std::size_t>(o)]; }
+
+TEST(HarnessRun, CorrectServerCompletesSlowRequestsAndRejectsLaterOnes) {
+    const auto result = run_text(slow_scenario(""));
+    ASSERT_TRUE(result.exit);
+    EXPECT_TRUE(result.exit->exited);
+    EXPECT_EQ(result.exit->code, 0);
+    EXPECT_EQ(count(result, Outcome::ok), 3u) << "the three slow requests in flight at SIGTERM";
+    EXPECT_GE(count(result, Outcome::rejected), 1u) << "requests after the listener closed";
+    EXPECT_EQ(count(result, Outcome::dropped), 0u);
+    EXPECT_TRUE(result.port_released);
+    EXPECT_TRUE(result.orphans.empty());
+    ASSERT_EQ(result.signals.size(), 1u);
+    EXPECT_EQ(result.signals[0].signal, SIGTERM);
+    // The slow ones come first by intended time; everything after them was refused.
+    const auto lines = history_lines(result);
+    ASSERT_GE(lines.size(), 4u);
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_NE(lines[i].find(R"("outcome":"ok")"), std::string::npos) << lines[i];
+    for (std::size_t i = 3; i < lines.size(); ++i) EXPECT_NE(lines[i].find(R"("outcome":"rejected")"), std::string::npos) << lines[i];
+    for (const auto* file : {"events.jsonl", "samples.jsonl", "run.json", "target.stderr", "shutdown-report.json"}) {
+        EXPECT_TRUE(std::filesystem::exists(result.run_dir / file)) << file;
+    }
+}
+
+TEST(HarnessRun, NoDrainServerDropsThem) {
+    const auto result = run_text(slow_scenario("no-drain"));
+    ASSERT_TRUE(result.exit);
+    EXPECT_FALSE(result.exit->exited);
+    EXPECT_EQ(result.exit->signal, SIGTERM);
+    EXPECT_EQ(count(result, Outcome::dropped), 3u);
+    EXPECT_EQ(count(result, Outcome::ok), 0u);
+}
+
+TEST(HarnessRun, OrphanChildIsFoundAndCleanedUp) {
+    auto text = slow_scenario("orphan-child");
+    const auto result = run_text(text);
+    EXPECT_EQ(result.orphans.size(), 1u);
+    const auto running = [](pid_t pid) {
+        const auto stat = read_proc_stat(pid);
+        return stat && stat->state != 'Z' && stat->state != 'X';  // a zombie is dead, only not yet reaped
+    };
+    for (const auto pid : result.orphans) {
+        // Reported, then killed by lastcall: give the kernel a moment to finish it.
+        for (int i = 0; i < 100 && running(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        EXPECT_FALSE(running(pid)) << "lastcall left pid " << pid << " running";
+    }
+}
+
+TEST(HarnessRun, TargetThatNeverGetsReadyIsReportedWithItsStderr) {
+    const std::string text = R"(name: broken
+target:
+  command: ["sh", "-c", "echo 'config is broken' >&2; exit 7"]
+  ready: {tcp: true, timeout: 2s}
+)";
+    try {
+        run_text(text);
+        FAIL() << "a target that exits at once was accepted";
+    } catch (const TargetStartError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("exited before it was ready (exit 7)"), std::string::npos) << message;
+        EXPECT_NE(message.find("config is broken"), std::string::npos) << message;
+    }
+}
+
+TEST(HarnessRun, NonLoopbackTargetIsRefused) {
+    const std::string text = "name: remote\ntarget: {command: [true], host: 10.1.2.3}\n";
+    EXPECT_THROW(run_text(text), TargetStartError);
+}
+
+TEST(HarnessCli, ValidateReportsFileLineColumnAndExits2) {
+    const auto dir = fresh_test_dir();
+    std::ofstream(dir / "bad.yaml") << "name: x\ntarget: {command: [srv]}\nworkloads:\n  - name: a\n    conections: 3\n";
+    lastcall::testing::ChildProcess cli({LASTCALL_BINARY, "validate", (dir / "bad.yaml").string()}, dir / "stderr");
+    const auto status = cli.wait(std::chrono::seconds(10));
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->code, 2);
+    std::ifstream in(dir / "stderr");
+    const std::string text{std::istreambuf_iterator<char>(in), {}};
+    EXPECT_EQ(text, (dir / "bad.yaml").string() + ":5:5: unknown key 'conections' in a workload (did you mean 'connections'?)\n");
+}
+
+} // namespace
+} // namespace lastcall::harness

@@ -1,0 +1,150 @@
+// Scenario files, good and bad. Bad ones must name the exact line and column and what was expected.
+#include "scenario_loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+namespace lastcall::harness {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string good = R"(name: demo
+description: a full example
+target:
+  command: ["{server}", "--port", "{port}"]
+  env: {A: "1"}
+  ready: {http: /ready, timeout: 2s}
+  shutdown_report: "{workdir}/report.json"
+workloads:
+  - name: slow
+    request: {path: "/slow?ms=100", headers: {X-Test: "yes"}}
+    connections: 3
+    think: 10ms
+    timeout: 5s
+    client_retry: idempotent
+  - name: burst
+    kind: request
+    mode: open
+    rate: 200/s
+    start: 1s
+    stop: 2s
+  - name: events
+    kind: stream
+    request: {path: /stream}
+  - name: work
+    kind: job
+    request: {path: "/jobs?steps=3"}
+    max_requests: 5
+timeline:
+  - at: 1500ms
+    signal: TERM
+  - when: in_flight >= 10
+    delay: 100ms
+    signal: SIGINT
+    to: group
+  - at: 3s
+    stop_load: [burst]
+  - when: exited
+    restart_target: true
+limits: {max_duration: 30s}
+repeat: 3
+jitter: 200ms
+seed: 7
+expect: {dropped: 0}
+)";
+
+// Returns "line:column: message" of the error `text` produces.
+std::string error_of(const std::string& text) {
+    try {
+        load_scenario_text(text, "s.yaml");
+    } catch (const ScenarioError& e) {
+        return std::to_string(e.line()) + ":" + std::to_string(e.column()) + ": " +
+               std::string(e.what()).substr(std::string("s.yaml:").size() + std::to_string(e.line()).size() +
+                                            std::to_string(e.column()).size() + 3);
+    }
+    return "no error";
+}
+
+const std::string head = "name: x\ntarget: {command: [srv]}\n";
+
+TEST(ScenarioLoader, ReadsAFullScenario) {
+    const auto s = load_scenario_text(good, "good.yaml");
+    EXPECT_EQ(s.name, "demo");
+    EXPECT_EQ(s.target.command.size(), 3u);
+    EXPECT_EQ(s.target.ready.http_path, "/ready");
+    EXPECT_EQ(s.target.ready.timeout, Duration(2s));
+    ASSERT_EQ(s.workloads.size(), 4u);
+    EXPECT_EQ(s.workloads[0].connections, 3);
+    EXPECT_EQ(s.workloads[0].client_retry, ClientRetry::idempotent);
+    EXPECT_EQ(s.workloads[0].request.headers.at("X-Test"), "yes");
+    EXPECT_EQ(s.workloads[1].mode, LoadMode::open);
+    EXPECT_DOUBLE_EQ(s.workloads[1].rate, 200.0);
+    EXPECT_EQ(*s.workloads[1].stop, Duration(2s));
+    EXPECT_EQ(s.workloads[2].kind, WorkloadKind::stream);
+    EXPECT_EQ(s.workloads[3].request.method, "POST");  // jobs default to POST
+    ASSERT_EQ(s.timeline.size(), 4u);
+    EXPECT_EQ(*s.timeline[0].at, Duration(1500ms));
+    EXPECT_EQ(std::get<SignalAction>(s.timeline[0].action).signal, SIGTERM);
+    EXPECT_EQ(s.timeline[1].when->kind, Condition::Kind::in_flight_at_least);
+    EXPECT_EQ(s.timeline[1].when->threshold, 10);
+    EXPECT_EQ(std::get<SignalAction>(s.timeline[1].action).to, SignalTarget::group);
+    EXPECT_EQ(std::get<StopLoadAction>(s.timeline[2].action).workloads, std::vector<std::string>{"burst"});
+    EXPECT_TRUE(std::holds_alternative<RestartTargetAction>(s.timeline[3].action));
+    EXPECT_EQ(s.max_duration, Duration(30s));
+    EXPECT_EQ(s.repeat, 3);
+    EXPECT_EQ(s.seed, 7u);
+    EXPECT_NE(s.expect_yaml.find("dropped"), std::string::npos);
+}
+
+TEST(ScenarioLoader, UnknownKeyNamesTheNearestValidKey) {
+    EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    conections: 3\n"),
+              "5:5: unknown key 'conections' in a workload (did you mean 'connections'?)");
+    EXPECT_EQ(error_of(head + "timline: []\n"), "3:1: unknown key 'timline' in the scenario (did you mean 'timeline'?)");
+}
+
+TEST(ScenarioLoader, WrongTypesAndBadValues) {
+    EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    connections: many\n"),
+              "5:18: connections must be a whole number from 1 to 100000");
+    EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    think: 5\n"),
+              "5:12: think must be a duration like 250ms, 3s or 1m");
+    EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    mode: open\n    rate: fast\n"),
+              "6:11: rate must look like 200/s, 30/m or 1/h");
+    EXPECT_EQ(error_of("name: x\ntarget: {command: srv}\n"), "2:19: target.command must be a list of strings");
+    EXPECT_EQ(error_of("- a\n- b\n"), "1:1: a scenario must be a mapping with name, target and workloads");
+}
+
+TEST(ScenarioLoader, UnknownSignal) {
+    EXPECT_EQ(error_of(head + "timeline:\n  - at: 1s\n    signal: TERMINATE\n"),
+              "5:13: unknown signal 'TERMINATE' (expected TERM, INT, QUIT, HUP, USR1, USR2, KILL, STOP or CONT)");
+}
+
+TEST(ScenarioLoader, WorkloadReferencedButNotDefined) {
+    EXPECT_EQ(error_of(head + "workloads:\n  - name: a\ntimeline:\n  - at: 1s\n    stop_load: [a, b]\n"),
+              "7:20: workload 'b' is referenced but not defined");
+    EXPECT_EQ(error_of(head + "timeline:\n  - at: 1s\n    start_load: ghost\n"),
+              "5:17: workload 'ghost' is referenced but not defined");
+}
+
+TEST(ScenarioLoader, TimelineEntriesNeedOneTimeAndOneAction) {
+    EXPECT_EQ(error_of(head + "timeline:\n  - signal: TERM\n"), "4:5: a timeline entry needs exactly one of 'at' or 'when'");
+    EXPECT_EQ(error_of(head + "timeline:\n  - at: 1s\n    signal: TERM\n    kill_if_alive: true\n"),
+              "4:5: a timeline entry needs exactly one action: signal, stop_load, start_load, pause, kill_if_alive or restart_target");
+    EXPECT_EQ(error_of(head + "timeline:\n  - when: in_flight > 3\n    signal: TERM\n"),
+              "4:11: unknown condition 'in_flight > 3' (expected 'in_flight >= N', not_ready, exited or signal_sent)");
+}
+
+TEST(ScenarioLoader, YamlSyntaxErrorsHaveAPositionToo) {
+    EXPECT_EQ(error_of("name: x\ntarget: {command: [a\n"), "3:1: YAML syntax: end of sequence flow not found");
+}
+
+TEST(ScenarioLoader, SignalNames) {
+    EXPECT_EQ(parse_signal_name("TERM"), SIGTERM);
+    EXPECT_EQ(parse_signal_name("SIGKILL"), SIGKILL);
+    EXPECT_FALSE(parse_signal_name("SIGFOO"));
+    EXPECT_EQ(signal_name(SIGQUIT), "SIGQUIT");
+}
+
+} // namespace
+} // namespace lastcall::harness
