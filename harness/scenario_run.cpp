@@ -253,8 +253,10 @@ void Run::tick(Clock::time_point now) {
     if (!exited_) {
         if (const auto exit = target().poll_exit()) {
             exited_ = true;
-            result_.exit = *exit;
-            result_.exit_us = since_start(now);
+            if (!result_.exit) {  // the run's verdicts are about the first generation, the one signalled
+                result_.exit = *exit;
+                result_.exit_us = since_start(now);
+            }
             event("exit", {{"pid", target().pid()}, {"status", exit->describe()}, {"exited", exit->exited},
                            {"code", exit->code}, {"signal", exit->signal}});
         }
