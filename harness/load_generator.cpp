@@ -298,7 +298,7 @@ net::awaitable<void> LoadGenerator::Worker::run_one(WorkloadState& ws, ClientCon
         retry_of = r.id;  // retried at once on a fresh connection, as HTTP clients do
     }
     live.completed.fetch_add(1, std::memory_order_relaxed);
-    live.in_flight.fetch_sub(1, std::memory_order_relaxed);
+    live.in_flight.fetch_sub(1, std::memory_order_release);  // publishes the record to peek_job_ids()
 }
 
 net::awaitable<void> LoadGenerator::Worker::closed_loop(WorkloadState& ws) {
@@ -488,6 +488,17 @@ bool LoadGenerator::all_workloads_done() const {
         if (w->live.pending_starts.load() > 0 || w->live.running_loops.load() > 0 || w->live.in_flight.load() > 0) return false;
     }
     return true;
+}
+
+std::vector<std::int64_t> LoadGenerator::peek_job_ids() const {
+    // The workers are idle (all_workloads_done): their records are not being written.
+    std::vector<std::int64_t> ids;
+    for (const auto& w : workers_) {
+        for (const auto& r : w->records) {
+            if (r.job_id >= 0) ids.push_back(r.job_id);
+        }
+    }
+    return ids;
 }
 
 std::vector<RequestRecord> LoadGenerator::take_history() {

@@ -50,6 +50,8 @@ public:
 
     LiveCounts live() const;
     bool all_workloads_done() const;
+    // Job ids from accepted jobs so far. Call only while no load runs (all workloads done).
+    std::vector<std::int64_t> peek_job_ids() const;
     // After finish(): every record of every thread, ordered by intended start.
     std::vector<RequestRecord> take_history();
     // After finish(): latency (intended start -> done) of requests that ended ok.

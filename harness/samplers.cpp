@@ -53,7 +53,7 @@ bool ProbeClient::connect_only(std::chrono::milliseconds timeout) {
     return ok;
 }
 
-int ProbeClient::get(const std::string& path, std::chrono::milliseconds timeout) {
+int ProbeClient::get(const std::string& path, std::chrono::milliseconds timeout, std::string* body) {
     if (fd_ < 0 && !connect(timeout)) return -1;
     const std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\nUser-Agent: lastcall-probe\r\n\r\n";
     if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
@@ -90,6 +90,7 @@ int ProbeClient::get(const std::string& path, std::chrono::milliseconds timeout)
         return -1;
     }
     if (response.find("onnection: close") != std::string::npos) disconnect();
+    if (body) *body = response.substr(response.find("\r\n\r\n") + 4);
     return std::stoi(response.substr(9, 3));
 }
 

@@ -21,7 +21,8 @@ class ProbeClient {
 public:
     ProbeClient(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {}
     ~ProbeClient() { disconnect(); }
-    int get(const std::string& path, std::chrono::milliseconds timeout);
+    // `body`, when given, receives the response body.
+    int get(const std::string& path, std::chrono::milliseconds timeout, std::string* body = nullptr);
     bool connect_only(std::chrono::milliseconds timeout);  // a TCP connect succeeds
 
 private:

@@ -84,6 +84,35 @@ struct TimelineEntry {
     std::string description;  // as written, for events.jsonl
 };
 
+// What the checks hold the run to (`expect:`); every field has a documented default.
+struct Expectations {
+    enum class RacePolicy { fail, tolerate, retried };
+    struct Exit {
+        bool by_signal = false;
+        int value = 0;  // exit code, or signal number when by_signal
+    };
+    std::uint64_t dropped = 0;
+    RacePolicy idle_close_race = RacePolicy::fail;
+    std::uint64_t errors = 0;
+    std::optional<bool> streams_clean;  // default: on when a workload is a stream
+    bool rejections_clean = true;
+    bool close_announced = true;
+    std::optional<Duration> readiness_flip = std::chrono::milliseconds(100);  // needs target.ready.http
+    std::optional<Duration> accepting_during_drain_delay;
+    std::optional<Duration> shutdown_time;
+    Duration drain_tail = std::chrono::seconds(1);
+    Exit exit;
+    std::uint64_t orphans = 0;
+    bool port_released = true;
+    std::optional<std::int64_t> fd_leak;  // default: the scenario's connections + 16
+    std::optional<std::string> acked_writes_workload;  // acked_writes_durable: the increment workload
+    std::string acked_writes_read = "/counter";
+    bool jobs_accounted = false;
+    std::optional<Duration> stuck_abandoned_within;
+    std::optional<Duration> p99_during_drain;
+    bool shutdown_report = true;  // checked when the target wrote one
+};
+
 struct Scenario {
     std::string file;
     std::string name;
@@ -96,7 +125,8 @@ struct Scenario {
     int repeat = 1;
     Duration jitter = Duration::zero();
     std::uint64_t seed = 1;
-    std::string expect_yaml;  // stored now, judged by the verdict stage
+    std::string expect_yaml;  // as written, kept with the run
+    Expectations expect;
 };
 
 } // namespace lastcall::harness

@@ -297,6 +297,75 @@ TimelineEntry read_timeline_entry(const Reader& r, const YAML::Node& node, const
     return entry;
 }
 
+Expectations read_expectations(const Reader& r, const YAML::Node& node, const Scenario& s) {
+    r.expect_map(node, "expect");
+    r.check_keys(node, "expect",
+                 {"dropped", "idle_close_race", "errors", "streams_clean", "rejections_clean", "close_announced", "readiness_flip",
+                  "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans", "port_released", "fd_leak",
+                  "acked_writes_durable", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain", "shutdown_report"});
+    Expectations e;
+    const auto count = [&](const char* key, std::uint64_t& out) {
+        if (node[key]) out = static_cast<std::uint64_t>(r.integer(node[key], key, 0, INT64_MAX));
+    };
+    const auto flag = [&](const char* key, bool& out) {
+        if (node[key]) out = r.boolean(node[key], key);
+    };
+    const auto bound = [&](const char* key, std::optional<Duration>& out) {
+        if (node[key]) out = r.duration(node[key], key);
+    };
+    count("dropped", e.dropped);
+    count("errors", e.errors);
+    count("orphans", e.orphans);
+    if (node["idle_close_race"]) {
+        const auto policy = r.string(node["idle_close_race"], "idle_close_race");
+        if (policy == "fail") e.idle_close_race = Expectations::RacePolicy::fail;
+        else if (policy == "tolerate") e.idle_close_race = Expectations::RacePolicy::tolerate;
+        else if (policy == "retried") e.idle_close_race = Expectations::RacePolicy::retried;
+        else r.fail(node["idle_close_race"], fmt::format("unknown idle_close_race policy '{}' (expected fail, tolerate or retried)", policy));
+    }
+    if (node["streams_clean"]) e.streams_clean = r.boolean(node["streams_clean"], "streams_clean");
+    flag("rejections_clean", e.rejections_clean);
+    flag("close_announced", e.close_announced);
+    flag("port_released", e.port_released);
+    flag("jobs_accounted", e.jobs_accounted);
+    flag("shutdown_report", e.shutdown_report);
+    bound("readiness_flip", e.readiness_flip);
+    bound("accepting_during_drain_delay", e.accepting_during_drain_delay);
+    bound("shutdown_time", e.shutdown_time);
+    bound("stuck_abandoned_within", e.stuck_abandoned_within);
+    bound("p99_during_drain", e.p99_during_drain);
+    if (node["drain_tail"]) e.drain_tail = r.duration(node["drain_tail"], "drain_tail");
+    if (node["fd_leak"]) e.fd_leak = r.integer(node["fd_leak"], "fd_leak", 0, INT64_MAX);
+    if (node["exit"]) {
+        const auto text = r.string(node["exit"], "exit");
+        if (const auto signal = parse_signal_name(text); signal && text.rfind("SIG", 0) == 0) {
+            e.exit = {true, *signal};
+        } else {
+            e.exit = {false, static_cast<int>(r.integer(node["exit"], "exit (a code, or a signal like SIGKILL)", 0, 255))};
+        }
+    }
+    if (node["acked_writes_durable"]) {
+        const auto& value = node["acked_writes_durable"];
+        std::string workload;
+        if (value.IsMap()) {
+            r.check_keys(value, "acked_writes_durable", {"workload", "read"});
+            if (value["workload"]) workload = r.string(value["workload"], "acked_writes_durable.workload");
+            if (value["read"]) e.acked_writes_read = r.string(value["read"], "acked_writes_durable.read");
+        } else if (!r.boolean(value, "acked_writes_durable")) {
+            return e;
+        }
+        if (workload.empty()) {  // the workload that increments
+            for (const auto& w : s.workloads) {
+                if (w.request.path.find("/counter/incr") != std::string::npos) workload = w.name;
+            }
+        }
+        const bool known = std::any_of(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) { return w.name == workload; });
+        if (!known) r.fail(value, "acked_writes_durable needs the workload that makes the writes (workload: NAME)");
+        e.acked_writes_workload = workload;
+    }
+    return e;
+}
+
 Scenario read_scenario(const Reader& r, const YAML::Node& root, const std::string& file) {
     if (!root.IsMap()) r.fail(root, "a scenario must be a mapping with name, target and workloads");
     r.check_keys(root, "the scenario", {"name", "description", "target", "workloads", "timeline", "limits", "threads",
@@ -335,6 +404,11 @@ Scenario read_scenario(const Reader& r, const YAML::Node& root, const std::strin
         YAML::Emitter out;
         out << root["expect"];
         s.expect_yaml = out.c_str();
+        s.expect = read_expectations(r, root["expect"], s);
+    }
+    if (!s.expect.streams_clean) {
+        s.expect.streams_clean = std::any_of(s.workloads.begin(), s.workloads.end(),
+                                             [](const Workload& w) { return w.kind == WorkloadKind::stream; });
     }
     return s;
 }

@@ -97,6 +97,7 @@ private:
     void fire(const TimelineEntry& entry, Clock::time_point now);
     bool restart_still_planned() const;
     void stop_target_ourselves();
+    void read_back_state();
     void finish();
     void event(const std::string& type, json detail = json::object());
     std::int64_t since_start(Clock::time_point t) const {
@@ -146,6 +147,7 @@ void Run::prepare() {
         return substitute(text, result_.port, fs::absolute(workdir_).string(), options_.server_path);
     };
     for (const auto& arg : scenario_.target.command) launch_.argv.push_back(sub(arg));
+    for (const auto& arg : options_.extra_target_args) launch_.argv.push_back(sub(arg));
     for (const auto& [name, value] : scenario_.target.env) launch_.env[name] = sub(value);
     launch_.cwd = scenario_.target.cwd.empty() ? workdir_ : fs::path(sub(scenario_.target.cwd));
     launch_.stdout_file = result_.run_dir / "target.stdout";
@@ -263,6 +265,7 @@ void Run::tick(Clock::time_point now) {
     }
     if (restart_pending_ && exited_) {
         restart_pending_ = false;
+        result_.restarted = true;
         event("restart");
         launch_target();
         sampler_->retarget(target().pid());
@@ -280,6 +283,42 @@ void Run::tick(Clock::time_point now) {
             e.fired = true;
             fire(*e.spec, now);
         }
+    }
+}
+
+// After a restart, reads back what the checks compare with the acknowledged history: the counter
+// and the state of every job the first generation accepted (waiting, bounded, for resumed jobs).
+void Run::read_back_state() {
+    if (!result_.restarted) return;
+    ProbeClient client(scenario_.target.host, result_.port);
+    const auto& expect = scenario_.expect;
+    if (expect.acked_writes_workload) {
+        std::string body;
+        const int status = client.get(expect.acked_writes_read, std::chrono::milliseconds(2000), &body);
+        const auto at = body.find("\"value\":");
+        if (status == 200 && at != std::string::npos) {
+            result_.counter_after_restart = std::stoll(body.substr(at + 8));
+        } else {
+            result_.counter_readback_error = fmt::format("GET {} answered {} '{}'", expect.acked_writes_read, status, body);
+        }
+        event("readback", {{"path", expect.acked_writes_read}, {"status", status}, {"body", body}});
+    }
+    if (expect.jobs_accounted) {
+        const auto deadline = Clock::now() + std::chrono::seconds(10);
+        for (const auto& r : load_->peek_job_ids()) {
+            std::string state = "unknown";
+            while (Clock::now() < deadline) {
+                std::string body;
+                const int status = client.get(fmt::format("/jobs/{}", r), std::chrono::milliseconds(1000), &body);
+                const auto at = body.find("\"state\":\"");
+                state = status == 200 && at != std::string::npos ? body.substr(at + 9, body.find('"', at + 9) - at - 9)
+                                                                 : fmt::format("http {}", status);
+                if (state == "completed") break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+            result_.job_states_after_restart[r] = state;
+        }
+        event("readback", {{"jobs", result_.job_states_after_restart.size()}});
     }
 }
 
@@ -341,6 +380,7 @@ RunResult Run::execute() {
         if (exited_ && !restart_still_planned()) break;
         const bool timeline_done = std::all_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.fired; });
         if (!exited_ && timeline_done && !continue_at_ && load_->all_workloads_done()) {
+            read_back_state();
             stop_target_ourselves();
             tick(Clock::now());
             break;
@@ -374,6 +414,7 @@ void Run::finish() {
     }
     prober_->stop();
     sampler_->stop();
+    result_.readiness = prober_->changes();
     result_.duration_us = since_start(Clock::now());
     result_.port_released = bound_port(result_.port, true) == result_.port;
     result_.orphans = target().survivors();
@@ -386,13 +427,16 @@ void Run::finish() {
             while (::waitpid(pid, nullptr, WNOHANG) == 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
     }
-    for (const auto& change : prober_->changes()) {
+    for (const auto& change : result_.readiness) {
         events_.push_back({{"t_us", change.t_us}, {"type", "readiness"}, {"ready", change.ready}, {"status", change.status}});
     }
     std::stable_sort(events_.begin(), events_.end(), [](const json& a, const json& b) { return a["t_us"] < b["t_us"]; });
 
-    auto history = load_->take_history();
+    auto& history = result_.history;
+    history = load_->take_history();
     result_.requests = history.size();
+    for (const auto& w : scenario_.workloads) result_.workload_names.push_back(w.name);
+    result_.samples = sampler_->samples();
     result_.latency = load_->latency();
     {
         std::ofstream out(result_.run_dir / "history.jsonl");
@@ -407,7 +451,7 @@ void Run::finish() {
     }
     {
         std::ofstream out(result_.run_dir / "samples.jsonl");
-        for (const auto& s : sampler_->samples()) {
+        for (const auto& s : result_.samples) {
             out << json{{"t_us", s.t_us}, {"fds", s.fds}, {"threads", s.threads}, {"descendants", s.descendants}, {"rss_kib", s.rss_kib}}.dump()
                 << '\n';
         }
@@ -415,6 +459,8 @@ void Run::finish() {
     if (!report_source_.empty() && fs::exists(report_source_)) {
         result_.shutdown_report_path = (result_.run_dir / "shutdown-report.json").string();
         fs::copy_file(report_source_, result_.shutdown_report_path, fs::copy_options::overwrite_existing);
+        std::ifstream in(result_.shutdown_report_path);
+        result_.shutdown_report.assign(std::istreambuf_iterator<char>(in), {});
     }
     json outcomes = json::object();
     for (int i = 0; i < outcome_count; ++i) outcomes[std::string(to_string(static_cast<Outcome>(i)))] = result_.outcomes[static_cast<std::size_t>(i)];

@@ -3,6 +3,7 @@
 // load, play the timeline, watch the exit, post-check the port and orphans, write the run dir.
 #include "history.hpp"
 #include "histogram.hpp"
+#include "samplers.hpp"
 #include "scenario.hpp"
 #include "target_process.hpp"
 
@@ -10,6 +11,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +24,7 @@ struct RunOptions {
     std::filesystem::path run_root = "runs";
     std::optional<std::filesystem::path> run_dir;  // exact directory; default run_root/<name>-<time>
     std::optional<std::uint64_t> seed;   // overrides the scenario's
+    std::vector<std::string> extra_target_args;  // appended to target.command (after substitution)
     int repeat_index = 0;
     std::function<void(const std::string&)> status;  // live status, about four times a second
     std::function<void(const std::string&)> event;   // one line per timeline event
@@ -56,7 +59,19 @@ struct RunResult {
     bool interrupted = false;
     bool killed_by_scenario = false;
     std::string shutdown_report_path;  // copied into the run dir, when the target wrote one
+    std::string shutdown_report;       // its text
     std::int64_t duration_us = 0;
+    std::int64_t ready_us = 0;          // the first generation became ready (t = 0 is load start)
+
+    // The evidence the checks read.
+    std::vector<RequestRecord> history;
+    std::vector<std::string> workload_names;
+    std::vector<ReadinessChange> readiness;
+    std::vector<ProcSample> samples;
+    std::optional<std::int64_t> counter_after_restart;  // acked_writes_durable readback
+    std::string counter_readback_error;
+    std::map<std::int64_t, std::string> job_states_after_restart;  // jobs_accounted readback
+    bool restarted = false;
 };
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);

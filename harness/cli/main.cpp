@@ -2,6 +2,8 @@
 // Exit codes (DESIGN.md): 0 fine, 1 a check failed, 2 the scenario or command line is wrong,
 // 3 the target could not be started or never became ready, 130 interrupted.
 #include "bench.hpp"
+#include "checks.hpp"
+#include "reports.hpp"
 #include "scenario_loader.hpp"
 #include "scenario_run.hpp"
 
@@ -11,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -26,6 +29,7 @@ void on_interrupt(int) { interrupted = true; }  // only a flag: the run loop cle
 constexpr const char* usage =
     "usage: lastcall COMMAND ...\n"
     "  run SCENARIO_OR_DIR... [--server PATH] [--run-dir DIR] [--seed N] [--repeat N]\n"
+    "      [--junit FILE] [--json FILE] [--target-arg ARG]...   (each run also writes report.json/.html)\n"
     "  validate FILE_OR_DIR...      check scenarios; exit 0 or 2\n"
     "  list [DIR...]                each scenario with its description (default: scenarios/)\n"
     "  bench URL [-c N] [-t N] [-d 10s] [--rate R] [--json]\n"
@@ -68,6 +72,7 @@ int command_run(const std::vector<std::string>& args) {
     RunOptions options;
     options.server_path = default_server();
     int repeat_override = 0;
+    std::string junit_file, json_file;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];
         const auto value = [&]() -> std::string {
@@ -78,6 +83,9 @@ int command_run(const std::vector<std::string>& args) {
         else if (a == "--run-dir") options.run_root = value();
         else if (a == "--seed") options.seed = std::stoull(value());
         else if (a == "--repeat") repeat_override = std::stoi(value());
+        else if (a == "--junit") junit_file = value();
+        else if (a == "--json") json_file = value();
+        else if (a == "--target-arg") options.extra_target_args.push_back(value());
         else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
         else paths.push_back(a);
     }
@@ -85,10 +93,11 @@ int command_run(const std::vector<std::string>& args) {
     bool ok = true;
     const auto scenarios = load_all(paths, ok);
     if (!ok) return 2;
-    const bool tty = ::isatty(STDERR_FILENO);
+    const bool tty = ::isatty(STDERR_FILENO) && ::isatty(STDOUT_FILENO);
     options.interrupted = &interrupted;
     if (tty) options.status = [](const std::string& line) { fmt::print(stderr, "\r\033[K{}", line); };
     int exit_code = 0;
+    std::vector<lastcall::reports::RunVerdict> verdicts;
     for (const auto& scenario : scenarios) {
         const int repeats = repeat_override > 0 ? repeat_override : scenario.repeat;
         for (int r = 0; r < repeats && !interrupted; ++r) {
@@ -96,18 +105,19 @@ int command_run(const std::vector<std::string>& args) {
             fmt::print("== {} ({}) run {}/{}\n", scenario.name, scenario.file, r + 1, repeats);
             std::fflush(stdout);
             try {
-                const auto result = run_scenario(scenario, options);
+                auto result = run_scenario(scenario, options);
                 if (tty) fmt::print(stderr, "\r\033[K");
                 std::string signals;
                 for (const auto& s : result.signals) signals += fmt::format(" {}@{:.3f}s", signal_name(s.signal), s.t_us / 1e6);
-                fmt::print("   run dir   {}\n", result.run_dir.string());
-                fmt::print("   target    {} at {:.3f}s; signals:{}\n", result.exit ? result.exit->describe() : "still running",
-                           result.exit_us / 1e6, signals.empty() ? " none" : signals);
-                fmt::print("   requests  {}: {}\n", result.requests, outcome_summary(result));
-                fmt::print("   after     port {}, orphans {}{}\n", result.port_released ? "released" : "STILL BOUND",
-                           result.orphans.empty() ? "none" : fmt::format("{}", result.orphans.size()),
-                           result.limit_reached ? ", run hit its max_duration" : "");
-                if (result.interrupted) exit_code = 130;
+                fmt::print("   target {} at {:.3f}s; signals:{}; requests {}: {}\n", result.exit ? result.exit->describe() : "still running",
+                           result.exit_us / 1e6, signals.empty() ? " none" : signals, result.requests, outcome_summary(result));
+                if (result.interrupted) break;
+                lastcall::reports::RunVerdict verdict{&scenario, r, std::move(result), {}};
+                verdict.checks = evaluate_checks(scenario, verdict.run);
+                lastcall::reports::write_run_reports(verdict);
+                fmt::print("{}   report {}\n", lastcall::reports::console_report(verdict, tty), (verdict.run.run_dir / "report.html").string());
+                if (!verdict.passed()) exit_code = std::max(exit_code, 1);
+                verdicts.push_back(std::move(verdict));
             } catch (const TargetStartError& e) {
                 if (tty) fmt::print(stderr, "\r\033[K");
                 fmt::print(stderr, "lastcall: {}: {}\n", scenario.name, e.what());
@@ -116,6 +126,9 @@ int command_run(const std::vector<std::string>& args) {
             std::fflush(stdout);
         }
     }
+    fmt::print("{}", lastcall::reports::console_summary(verdicts, tty));
+    if (!junit_file.empty()) std::ofstream(junit_file) << lastcall::reports::junit_report(verdicts);
+    if (!json_file.empty()) std::ofstream(json_file) << lastcall::reports::json_suite_report(verdicts);
     return interrupted ? 130 : exit_code;
 }
 

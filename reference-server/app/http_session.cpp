@@ -40,6 +40,8 @@ struct Connection {
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         stream.close();
         if (stream_timer) stream_timer->cancel();
+        if (first_request_timer) first_request_timer->cancel();
+        first_request_guard.release();
     }
     // Idle: between requests with no byte of the next one read or waiting in the kernel.
     bool really_idle() {
@@ -51,28 +53,50 @@ struct Connection {
     beast::flat_buffer buffer;
     bool idle = true;
     bool closed = false;
+    bool carried_request = false;
+    // A connection that never carried a request is not idle: its client connected to send one
+    // (go#22682). When draining starts it is held in flight briefly so that request gets a clean 503.
+    DrainTracker::Guard first_request_guard;
+    std::unique_ptr<net::steady_timer> first_request_timer;
     bool end_stream_requested = false;
     net::steady_timer* stream_timer = nullptr;  // so that a close or an end request cuts the wait short
 };
 using ConnectionPtr = std::shared_ptr<Connection>;
 
-coordinator::ConnectionRegistry::Callbacks registry_callbacks(const ConnectionPtr& connection, const AppState& app) {
+// How long a fresh connection may take to send its first request once draining has started.
+constexpr auto first_request_grace = std::chrono::milliseconds(200);
+
+// Arms the grace for a connection that never carried a request; `guard` already counts it in flight.
+void hold_for_first_request(const ConnectionPtr& c, DrainTracker::Guard guard) {
+    c->first_request_guard = std::move(guard);
+    c->first_request_timer = std::make_unique<net::steady_timer>(c->stream.get_executor(), first_request_grace);
+    c->first_request_timer->async_wait([weak = std::weak_ptr<Connection>(c)](const beast::error_code& ec) {
+        if (auto live = weak.lock(); live && !ec && live->idle) live->close();
+    });
+}
+
+coordinator::ConnectionRegistry::Callbacks registry_callbacks(const ConnectionPtr& connection, AppState& app) {
     std::weak_ptr<Connection> weak = connection;
     auto executor = connection->stream.get_executor();
-    auto on_strand = [weak, executor](auto action) {
-        return [weak, executor, action] {
-            net::post(executor, [weak, action] {
-                if (auto c = weak.lock()) action(*c);
-            });
-        };
-    };
     coordinator::ConnectionRegistry::Callbacks callbacks;
     if (!app.faulty(Fault::keep_idle)) {
-        callbacks.close_if_idle = on_strand([](Connection& c) {
-            if (c.really_idle()) c.close();
-        });
+        callbacks.close_if_idle = [weak, executor, &app] {
+            // Counted in flight before the coordinator looks at the count again, and released on the
+            // connection's strand unless the connection is fresh and must wait for its first request.
+            auto guard = std::make_shared<DrainTracker::Guard>(app.coordinator.drain().track_request());
+            net::post(executor, [weak, guard] {
+                auto c = weak.lock();
+                if (!c || !c->really_idle()) return;
+                if (c->carried_request) c->close();
+                else hold_for_first_request(c, std::move(*guard));
+            });
+        };
     }
-    callbacks.close_now = on_strand([](Connection& c) { c.close(); });
+    callbacks.close_now = [weak, executor] {
+        net::post(executor, [weak] {
+            if (auto c = weak.lock()) c->close();
+        });
+    };
     return callbacks;
 }
 
@@ -179,11 +203,12 @@ net::awaitable<Reply> handle_safely(AppState& app, Request request) {
     }
 }
 
-net::awaitable<void> serve(ConnectionPtr c, AppState& app) {
+net::awaitable<void> serve(ConnectionPtr c, AppState& app, DrainTracker::Guard hold) {
     auto& coordinator = app.coordinator;
     const bool tracking = app.config.tracking;
     coordinator::ConnectionRegistry::Registration registration;
     if (tracking) registration = coordinator.connections().add(registry_callbacks(c, app));
+    if (hold) hold_for_first_request(c, std::move(hold));  // accepted while draining: answer its request
     // The keep-idle bug, like Node's server.close(): draining waits for every connection to go away.
     DrainTracker::Guard connection_guard;
     if (app.faulty(Fault::keep_idle)) connection_guard = coordinator.drain().track_request();
@@ -197,6 +222,7 @@ net::awaitable<void> serve(ConnectionPtr c, AppState& app) {
             c->buffer.commit(n);
         }
         c->idle = false;
+        c->carried_request = true;
 
         http::request_parser<http::string_body> parser;
         parser.header_limit(header_limit);
@@ -244,7 +270,10 @@ net::awaitable<void> serve(ConnectionPtr c, AppState& app) {
 void start_session(tcp::socket socket, AppState& app) {
     auto connection = std::make_shared<Connection>(std::move(socket));
     auto executor = connection->stream.get_executor();
-    net::co_spawn(executor, serve(std::move(connection), app), [](std::exception_ptr error) {
+    // Taken here, synchronously, so the drain cannot finish between accept and the session's start.
+    DrainTracker::Guard hold;
+    if (app.coordinator.draining() && !app.faulty(Fault::keep_idle)) hold = app.coordinator.drain().track_request();
+    net::co_spawn(executor, serve(std::move(connection), app, std::move(hold)), [](std::exception_ptr error) {
         if (!error) return;
         try {
             std::rethrow_exception(error);

@@ -25,7 +25,12 @@ void Listener::start() {
 
 void Listener::accept_next() {
     acceptor_.async_accept(net::make_strand(io_), [this](const boost::system::error_code& ec, tcp::socket socket) {
-        if (stopped_) return;
+        if (stopped_) {
+            // Accepted by the reactor as stop() ran: the client completed its handshake, so it gets
+            // a session (and a clean 503), never a reset from a dropped socket.
+            if (!ec) start_session(std::move(socket), app_);
+            return;
+        }
         if (ec) {
             // Out of descriptors and the like: back off instead of spinning on the error.
             log::warn("accept failed").field("error", ec.message());
@@ -41,7 +46,9 @@ void Listener::accept_next() {
 }
 
 void Listener::stop() {
-    net::post(strand_, [this] {
+    // Holds the drain open until the backlog's sessions exist (each then holds itself).
+    auto guard = std::make_shared<coordinator::DrainTracker::Guard>(app_.coordinator.drain().track_request());
+    net::post(strand_, [this, guard] {
         if (stopped_) return;
         stopped_ = true;
         boost::system::error_code ec;

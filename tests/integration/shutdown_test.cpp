@@ -232,3 +232,28 @@ TEST(ServerShutdown, RequestStartedDuringDrainGets503WithRetryAfter) {
 
 } // namespace
 } // namespace lastcall::testing
+
+namespace lastcall::testing {
+namespace {
+
+// A client that connected but had not sent its request when draining started (go#22682): the
+// request must get a clean 503, not an EOF. Found by the drain-delay scenario.
+TEST(ServerShutdown, FreshConnectionWithoutARequestYetGetsA503NotAnEof) {
+    const auto state = fresh_test_dir() / "state";
+    ReferenceServer server(state, {});
+    auto fresh = RawConnection::open(server.port());
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(http_get(server.port(), "/fast").status, 200);  // the fresh one is surely accepted by now
+    server.process().signal(SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    fresh->send_get("/fast");
+    const auto response = fresh->read_response(std::chrono::seconds(2));
+    EXPECT_EQ(response.status, 503) << response.error;
+    EXPECT_EQ(response.header("retry-after"), "1");
+    const auto status = server.process().wait(std::chrono::seconds(5));
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(status->clean()) << describe(*status);
+}
+
+} // namespace
+} // namespace lastcall::testing

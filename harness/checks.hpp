@@ -1,0 +1,38 @@
+#pragma once
+// The verdict of one run: named checks over the history, samples, events, exit and the target's
+// own shutdown report, each with a bound (from `expect:`, or its documented default), a measured
+// value, pass/fail/skip, and evidence: the first few offending requests or events with their timelines.
+#include "scenario.hpp"
+#include "scenario_run.hpp"
+
+#include <string>
+#include <vector>
+
+namespace lastcall::harness {
+
+enum class CheckStatus { pass, fail, skip };
+std::string_view to_string(CheckStatus status);
+
+struct CheckResult {
+    std::string name;
+    std::string bound;
+    std::string measured;
+    CheckStatus status = CheckStatus::pass;
+    std::string message;                // why it failed or was skipped, one line
+    std::vector<std::string> evidence;  // at most a few lines
+};
+
+struct RunVerdict {
+    const Scenario* scenario = nullptr;
+    int repeat_index = 0;
+    RunResult run;
+    std::vector<CheckResult> checks;
+    bool passed() const;
+};
+
+std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResult& run);
+
+// One line of a request's timeline, for evidence.
+std::string describe_request(const RequestRecord& r, const std::vector<std::string>& workload_names);
+
+} // namespace lastcall::harness

@@ -1,0 +1,192 @@
+#include "reports.hpp"
+
+#include "scenario_loader.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <csignal>
+
+namespace lastcall::reports {
+
+namespace {
+
+using harness::Outcome;
+
+constexpr int width = 1000, chart_top = 20, chart_height = 260, band_height = 16, left = 50;
+constexpr int buckets = 250;
+
+// Drawing order, bottom to top; the colour a reader looks for first (dropped) goes on top.
+constexpr std::array<std::pair<Outcome, const char*>, 7> layers{{
+    {Outcome::ok, "#4caf50"},          {Outcome::ended_by_shutdown, "#2196f3"}, {Outcome::rejected, "#ffb300"},
+    {Outcome::idle_close_race, "#ab47bc"}, {Outcome::error, "#795548"},     {Outcome::unknown, "#9e9e9e"},
+    {Outcome::dropped, "#e53935"},
+}};
+
+std::string html_escape(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (c == '<') out += "&lt;";
+        else if (c == '>') out += "&gt;";
+        else if (c == '&') out += "&amp;";
+        else if (c == '"') out += "&quot;";
+        else out += c;
+    }
+    return out;
+}
+
+struct Scale {
+    double end_us;
+    double x(double t_us) const { return left + (width - left - 10) * std::clamp(t_us / end_us, 0.0, 1.0); }
+};
+
+std::string timeline_svg(const RunVerdict& v) {
+    const auto& run = v.run;
+    const Scale scale{std::max<double>({static_cast<double>(run.duration_us), static_cast<double>(run.exit_us) + 100'000, 1.0})};
+    // In flight per bucket and outcome: a request counts in every bucket its [sent, done] overlaps.
+    std::array<std::array<int, buckets>, harness::outcome_count> in_flight{};
+    for (const auto& r : run.history) {
+        const auto start = r.sent_us >= 0 ? r.sent_us : r.intended_us;
+        const auto end = std::max(r.done_us, start);
+        const auto first = static_cast<int>(static_cast<double>(start) / scale.end_us * buckets);
+        const auto last = static_cast<int>(static_cast<double>(end) / scale.end_us * buckets);
+        for (int b = std::max(0, first); b <= std::min(buckets - 1, last); ++b) ++in_flight[static_cast<std::size_t>(r.outcome)][static_cast<std::size_t>(b)];
+    }
+    int peak = 1;
+    for (int b = 0; b < buckets; ++b) {
+        int total = 0;
+        for (const auto& layer : in_flight) total += layer[static_cast<std::size_t>(b)];
+        peak = std::max(peak, total);
+    }
+    const auto y = [peak](double value) { return chart_top + chart_height - chart_height * value / peak; };
+    const double bucket_us = scale.end_us / buckets;
+
+    const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8, axis_y = phases_y + band_height + 16;
+    std::string svg = fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="11">)",
+                                  width, axis_y + 20);
+    svg += fmt::format(R"(<text x="{}" y="12" fill="#555">requests in flight by outcome (peak {})</text>)", left, peak);
+    std::array<int, buckets> base{};
+    for (const auto& [outcome, colour] : layers) {
+        const auto& layer = in_flight[static_cast<std::size_t>(outcome)];
+        if (std::all_of(layer.begin(), layer.end(), [](int n) { return n == 0; })) continue;
+        std::string top, bottom;
+        for (int b = 0; b < buckets; ++b) {
+            const auto i = static_cast<std::size_t>(b);
+            top += fmt::format("{:.1f},{:.1f} ", scale.x(b * bucket_us), y(base[i] + layer[i]));
+            top += fmt::format("{:.1f},{:.1f} ", scale.x((b + 1) * bucket_us), y(base[i] + layer[i]));
+        }
+        for (int b = buckets - 1; b >= 0; --b) {
+            const auto i = static_cast<std::size_t>(b);
+            bottom += fmt::format("{:.1f},{:.1f} {:.1f},{:.1f} ", scale.x((b + 1) * bucket_us), y(base[i]), scale.x(b * bucket_us), y(base[i]));
+            base[i] += layer[i];
+        }
+        svg += fmt::format(R"(<polygon points="{}{}" fill="{}" fill-opacity="0.85"><title>{}</title></polygon>)", top, bottom, colour,
+                           harness::to_string(outcome));
+    }
+    // Open file descriptors, on their own scale.
+    int fd_peak = 1;
+    for (const auto& s : run.samples) fd_peak = std::max(fd_peak, s.fds);
+    std::string fds;
+    for (const auto& s : run.samples) fds += fmt::format("{:.1f},{:.1f} ", scale.x(static_cast<double>(s.t_us)), chart_top + chart_height - chart_height * 0.9 * s.fds / fd_peak);
+    if (!fds.empty()) {
+        svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="3,2"><title>open fds (peak {})</title></polyline>)", fds, fd_peak);
+        svg += fmt::format(R"(<text x="{}" y="{}" fill="#333" text-anchor="end">fds (peak {})</text>)", width - 12, chart_top + 12, fd_peak);
+    }
+    svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#999"/><line x1="{0}" y1="{2}" x2="{3}" y2="{2}" stroke="#999"/>)", left,
+                       chart_top, chart_top + chart_height, width - 10);
+    // Readiness as the prober saw it: green ready, red not.
+    svg += fmt::format(R"(<text x="4" y="{}" fill="#555">ready</text>)", readiness_y + 12);
+    bool ready = true;
+    double from = 0;
+    const auto band = [&](double a, double b, bool is_ready) {
+        svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"/>)", scale.x(a), readiness_y,
+                           std::max(0.5, scale.x(b) - scale.x(a)), band_height, is_ready ? "#81c784" : "#e57373");
+    };
+    for (const auto& change : run.readiness) {
+        band(from, static_cast<double>(change.t_us), ready);
+        from = static_cast<double>(change.t_us);
+        ready = change.ready;
+    }
+    band(from, run.exit_us >= 0 ? static_cast<double>(run.exit_us) : scale.end_us, ready);
+    // The target's own phases, from its shutdown report, placed relative to the signal.
+    svg += fmt::format(R"(<text x="4" y="{}" fill="#555">phases</text>)", phases_y + 12);
+    std::int64_t signal_us = -1;
+    for (const auto& s : run.signals) {
+        if (s.signal != SIGSTOP && s.signal != SIGCONT && signal_us < 0) signal_us = s.t_us;
+    }
+    if (!run.shutdown_report.empty() && signal_us >= 0) {
+        try {
+            const auto report = nlohmann::json::parse(run.shutdown_report);
+            static const char* phase_colours[] = {"#ffe082", "#90caf9", "#ce93d8", "#a5d6a7", "#80cbc4", "#bcaaa4"};
+            int i = 0;
+            for (const auto& p : report.at("phases")) {
+                const double a = static_cast<double>(signal_us) + p.value("start_ms", 0.0) * 1000;
+                const double b = static_cast<double>(signal_us) + p.value("end_ms", 0.0) * 1000;
+                const auto name = p.value("phase", "");
+                svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {:.1f}-{:.1f} ms {}</title></rect>)",
+                                   scale.x(a), phases_y, std::max(1.0, scale.x(b) - scale.x(a)), band_height, phase_colours[i++ % 6], name,
+                                   p.value("start_ms", 0.0), p.value("end_ms", 0.0), p.value("outcome", ""));
+                if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, name);
+            }
+        } catch (const nlohmann::json::exception&) {
+        }
+    }
+    // Signals and the exit as vertical markers.
+    const auto marker = [&](std::int64_t t, const std::string& label, const char* colour) {
+        svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5"/><text x="{4:.1f}" y="{5}" fill="{3}">{6}</text>)",
+                           scale.x(static_cast<double>(t)), chart_top, phases_y + band_height, colour, scale.x(static_cast<double>(t)) + 3, chart_top + 10,
+                           html_escape(label));
+    };
+    for (const auto& s : run.signals) marker(s.t_us, harness::signal_name(s.signal), "#c62828");
+    if (run.exit) marker(run.exit_us, run.exit->describe(), "#000");
+    // Time axis.
+    const double step_s = std::pow(10.0, std::floor(std::log10(scale.end_us / 1e6 / 2)));
+    for (double t = 0; t * 1e6 <= scale.end_us; t += step_s) {
+        svg += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle" fill="#555">{:g}s</text>)", scale.x(t * 1e6), axis_y, t);
+    }
+    return svg + "</svg>";
+}
+
+} // namespace
+
+std::string html_report(const RunVerdict& v) {
+    std::string legend;
+    for (const auto& [outcome, colour] : layers) {
+        legend += fmt::format(R"(<span><i style="background:{}"></i>{} {}</span>)", colour, harness::to_string(outcome),
+                              v.run.outcomes[static_cast<std::size_t>(outcome)]);
+    }
+    std::string rows;
+    for (const auto& c : v.checks) {
+        std::string evidence;
+        for (const auto& e : c.evidence) evidence += "<div class=ev>" + html_escape(e) + "</div>";
+        rows += fmt::format("<tr class={0}><td>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}{5}</td></tr>\n", harness::to_string(c.status),
+                            html_escape(c.name), html_escape(c.bound), html_escape(c.measured), html_escape(c.message), evidence);
+    }
+    return fmt::format(R"(<!doctype html>
+<html><head><meta charset="utf-8"><title>lastcall: {0}</title>
+<style>
+body {{ font-family: sans-serif; margin: 24px; color: #222; }}
+h1 {{ font-size: 20px; margin: 0 0 4px; }} .verdict {{ font-weight: bold; color: {1}; }}
+.legend span {{ margin-right: 14px; font-size: 13px; }} .legend i {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; }}
+table {{ border-collapse: collapse; margin-top: 16px; font-size: 13px; }} td, th {{ border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }}
+tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first-child {{ color: #2e7d32; }} tr.skip {{ color: #999; }}
+.ev {{ font-family: monospace; font-size: 11px; color: #555; }}
+</style></head><body>
+<h1>{0} <span class="verdict">{2}</span></h1>
+<div>{3}</div>
+<div style="color:#666;font-size:12px">{4} requests, target {5}, run {6}</div>
+<div class="legend">{7}</div>
+{8}
+<table><tr><th></th><th>check</th><th>bound</th><th>measured</th><th>detail</th></tr>
+{9}</table>
+</body></html>
+)",
+                       html_escape(v.scenario->name), v.passed() ? "#2e7d32" : "#c62828", v.passed() ? "PASS" : "FAIL", html_escape(v.scenario->description),
+                       v.run.requests, v.run.exit ? html_escape(v.run.exit->describe()) : "did not exit", html_escape(v.run.run_dir.string()), legend,
+                       timeline_svg(v), rows);
+}
+
+} // namespace lastcall::reports

@@ -1,0 +1,115 @@
+#include "reports.hpp"
+
+#include "scenario_loader.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace lastcall::reports {
+
+using harness::CheckStatus;
+
+namespace {
+
+std::string paint(std::string_view text, std::string_view colour, bool tty) {
+    return tty ? fmt::format("\033[{}m{}\033[0m", colour, text) : std::string(text);
+}
+
+std::string status_word(CheckStatus s, bool tty) {
+    switch (s) {
+    case CheckStatus::pass: return paint("PASS", "32", tty);
+    case CheckStatus::fail: return paint("FAIL", "1;31", tty);
+    case CheckStatus::skip: return paint("skip", "2", tty);
+    }
+    return "";
+}
+
+std::string run_title(const RunVerdict& v) {
+    return v.scenario->repeat > 1 ? fmt::format("{} #{}", v.scenario->name, v.repeat_index + 1) : v.scenario->name;
+}
+
+nlohmann::json run_json(const RunVerdict& v) {
+    using nlohmann::json;
+    json checks = json::array();
+    for (const auto& c : v.checks) {
+        checks.push_back({{"name", c.name}, {"status", harness::to_string(c.status)}, {"bound", c.bound}, {"measured", c.measured},
+                          {"message", c.message}, {"evidence", c.evidence}});
+    }
+    json outcomes = json::object();
+    for (int i = 0; i < harness::outcome_count; ++i) {
+        outcomes[std::string(harness::to_string(static_cast<harness::Outcome>(i)))] = v.run.outcomes[static_cast<std::size_t>(i)];
+    }
+    json signals = json::array();
+    for (const auto& s : v.run.signals) signals.push_back({{"t_us", s.t_us}, {"signal", harness::signal_name(s.signal)}, {"to", s.to}});
+    return {
+        {"scenario", v.scenario->name},
+        {"file", v.scenario->file},
+        {"description", v.scenario->description},
+        {"repeat_index", v.repeat_index},
+        {"seed", v.run.seed},
+        {"run_dir", v.run.run_dir.string()},
+        {"passed", v.passed()},
+        {"checks", checks},
+        {"exit", v.run.exit ? json{{"status", v.run.exit->describe()}, {"t_us", v.run.exit_us}} : json(nullptr)},
+        {"signals", signals},
+        {"requests", v.run.requests},
+        {"outcomes", outcomes},
+        {"duration_us", v.run.duration_us},
+    };
+}
+
+} // namespace
+
+std::string console_report(const RunVerdict& v, bool tty) {
+    std::string out = fmt::format("   {} {}\n", v.passed() ? paint("PASS", "1;32", tty) : paint("FAIL", "1;31", tty), run_title(v));
+    for (const auto& c : v.checks) {
+        if (c.status == CheckStatus::skip && !tty) continue;  // logs stay short; the JSON has everything
+        out += fmt::format("     {} {:<28} {:<44} {}\n", status_word(c.status, tty), c.name, c.bound, c.measured);
+        if (c.status == CheckStatus::fail) {
+            out += fmt::format("            {}\n", c.message);
+            for (const auto& e : c.evidence) out += fmt::format("            {}\n", paint(e, "2", tty));
+        }
+    }
+    return out;
+}
+
+std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
+    std::size_t failed = 0;
+    std::string names;
+    for (const auto& v : verdicts) {
+        if (v.passed()) continue;
+        ++failed;
+        std::string checks;
+        for (const auto& c : v.checks) {
+            if (c.status == CheckStatus::fail) checks += (checks.empty() ? "" : ", ") + c.name;
+        }
+        names += fmt::format("   {} {}: {}\n", paint("FAIL", "1;31", tty), run_title(v), checks);
+    }
+    const auto headline = fmt::format("{} runs: {} passed, {} failed", verdicts.size(), verdicts.size() - failed, failed);
+    return fmt::format("\n{}\n{}", failed ? paint(headline, "1;31", tty) : paint(headline, "1;32", tty), names);
+}
+
+std::string json_report(const RunVerdict& v) {
+    auto j = run_json(v);
+    j["version"] = report_json_version;
+    return j.dump(2) + "\n";
+}
+
+std::string json_suite_report(const std::vector<RunVerdict>& verdicts) {
+    nlohmann::json runs = nlohmann::json::array();
+    bool passed = true;
+    for (const auto& v : verdicts) {
+        runs.push_back(run_json(v));
+        passed = passed && v.passed();
+    }
+    return nlohmann::json{{"version", report_json_version}, {"passed", passed}, {"runs", runs}}.dump(2) + "\n";
+}
+
+void write_run_reports(const RunVerdict& v) {
+    std::ofstream(v.run.run_dir / "report.json") << json_report(v);
+    std::ofstream(v.run.run_dir / "report.html") << html_report(v);
+}
+
+} // namespace lastcall::reports

@@ -1,0 +1,84 @@
+// The self-test: for every faulty mode of lastcall-server, the scenario meant to catch it fails
+// with the right check, and the same scenario passes against the correct server. A harness whose
+// checks cannot fail proves nothing; this is where each one is shown to fail for the right reason.
+#include "checks.hpp"
+#include "scenario_loader.hpp"
+#include "scenario_run.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+namespace lastcall::harness {
+namespace {
+
+struct Case {
+    std::string fault;     // empty: the correct server
+    std::string scenario;  // file in scenarios/
+    std::string catches;   // the check that must fail (empty: all must pass)
+};
+
+std::string PrintTo(const Case& c) { return c.fault.empty() ? "correct_" + c.scenario : c.fault; }
+
+const std::vector<Case> matrix{
+    {"no-drain", "slow-requests", "dropped"},
+    {"ignore-sigterm", "slow-requests", "exit"},
+    {"keep-idle", "idle-keepalive", "shutdown_time"},
+    {"no-close-header", "slow-requests", "close_announced"},
+    {"truncate-streams", "sse-streams", "streams_clean"},
+    {"checkpoint-early", "counter-durability", "acked_writes_durable"},
+    {"skip-checkpoint", "counter-durability", "acked_writes_durable"},
+    {"leak-fd", "slow-requests", "fd_leak"},
+    {"orphan-child", "slow-requests", "orphans"},
+    {"slow-exit", "slow-requests", "shutdown_time"},
+    {"no-ready-flip", "drain-delay", "readiness_flip"},
+    {"", "slow-requests", ""},
+    {"", "idle-keepalive", ""},
+    {"", "sse-streams", ""},
+    {"", "counter-durability", ""},
+    {"", "drain-delay", ""},
+};
+
+class SelfTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
+    const auto& c = GetParam();
+    const auto scenario = load_scenario_file(std::string(LASTCALL_SCENARIOS_DIR) + "/" + c.scenario + ".yaml");
+    RunOptions options;
+    options.server_path = LASTCALL_SERVER_BINARY;
+    options.run_dir = std::filesystem::path(::testing::TempDir()) / "lastcall-selftest" / (c.fault.empty() ? "correct" : c.fault);
+    if (!c.fault.empty()) options.extra_target_args = {"--fault", c.fault};
+    const auto run = run_scenario(scenario, options);
+    const auto checks = evaluate_checks(scenario, run);
+
+    std::vector<std::string> failed;
+    for (const auto& check : checks) {
+        if (check.status == CheckStatus::fail) failed.push_back(check.name);
+    }
+    std::string failed_text;
+    for (const auto& name : failed) failed_text += (failed_text.empty() ? "" : ",") + name;
+    const bool caught = c.catches.empty() ? failed.empty() : std::find(failed.begin(), failed.end(), c.catches) != failed.end();
+    // One row of the matrix, as the table in the test output.
+    std::printf("| %-16s | %-19s | %-20s | %-44s | %s |\n", c.fault.empty() ? "(correct)" : c.fault.c_str(), c.scenario.c_str(),
+                c.catches.empty() ? "(all pass)" : c.catches.c_str(), failed_text.empty() ? "-" : failed_text.c_str(), caught ? "ok" : "MISSED");
+    std::fflush(stdout);
+    if (c.catches.empty()) {
+        EXPECT_TRUE(failed.empty()) << "the correct server failed: " << failed_text;
+        for (const auto& check : checks) {
+            if (check.status == CheckStatus::fail) {
+                ADD_FAILURE() << check.name << ": " << check.message << " (bound " << check.bound << ", measured " << check.measured << ")";
+            }
+        }
+    } else {
+        EXPECT_TRUE(caught) << c.scenario << " did not catch --fault " << c.fault << " with " << c.catches << "; failed: " << failed_text;
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, SelfTest, ::testing::ValuesIn(matrix), [](const auto& info) {
+    auto name = PrintTo(info.param);
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
+});
+
+} // namespace
+} // namespace lastcall::harness
