@@ -122,10 +122,11 @@ CheckResult check_rejections(const Facts& f) {
 
 CheckResult check_close_announced(const Facts& f) {
     if (!f.scenario.expect.close_announced || f.signal_us < 0) return skipped("close_announced", "no signal");
-    // After draining starts every response must say Connection: close if the server then closes.
+    // A response whose headers left after draining started must say Connection: close if the server
+    // then closes. Headers sent before that could not know (a long download started earlier).
     const auto from = f.signal_us + micros(f.scenario.expect.accepting_during_drain_delay.value_or(Duration::zero())) + 5000;
     const auto bad = f.where([&](const RequestRecord& r) {
-        return r.outcome == Outcome::ok && r.done_us > from && (f.exit_us < 0 || r.done_us <= f.exit_us) && !r.connection_close &&
+        return r.outcome == Outcome::ok && r.first_byte_us > from && (f.exit_us < 0 || r.done_us <= f.exit_us) && !r.connection_close &&
                r.closed_after;
     });
     auto c = make("close_announced", "announced while draining", fmt::format("{} unannounced closes", bad.size()),

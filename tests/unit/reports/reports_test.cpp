@@ -1,0 +1,88 @@
+// The report writers on a hand-made verdict: JUnit XML with every attribute GitLab and Jenkins
+// read, escaping that keeps the XML well-formed, and an HTML file that needs no network.
+#include "reports.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+namespace lastcall::reports {
+namespace {
+
+using harness::CheckResult;
+using harness::CheckStatus;
+
+struct Fixture {
+    Fixture() {
+        scenario.name = "demo";
+        scenario.description = "a demo";
+        verdict.scenario = &scenario;
+        verdict.run.duration_us = 1'500'000;
+        verdict.run.workload_names = {"slow"};
+        verdict.checks = {
+            CheckResult{"dropped", "<= 0", "2", CheckStatus::fail, "2 requests were dropped", {"#1 slow: <reset> & \"cut\""}},
+            CheckResult{"exit", "exit 0", "exit 0", CheckStatus::pass, "", {}},
+            CheckResult{"jobs_accounted", "-", "-", CheckStatus::skip, "not expected", {}},
+        };
+    }
+    harness::Scenario scenario;
+    RunVerdict verdict;
+};
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
+TEST(JunitReport, CarriesWhatGitLabAndJenkinsRead) {
+    Fixture f;
+    const auto xml = junit_report({f.verdict});
+    EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ", 0), 0u) << xml;
+    EXPECT_NE(xml.find(R"(<testsuites name="lastcall" tests="3" failures="1" errors="0" skipped="1" time="1.500">)"), std::string::npos) << xml;
+    EXPECT_TRUE(std::regex_search(xml, std::regex(R"re(<testsuite name="demo" tests="3" failures="1" errors="0" skipped="1" time="1\.500" timestamp="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d">)re")))
+        << xml;
+    // GitLab shows classname as the suite: it must name the scenario.
+    EXPECT_NE(xml.find(R"(<testcase classname="lastcall.demo" name="dropped" time="0">)"), std::string::npos) << xml;
+    EXPECT_NE(xml.find(R"(<failure message="2 requests were dropped" type="dropped">)"), std::string::npos) << xml;
+    EXPECT_NE(xml.find("#1 slow: &lt;reset&gt; &amp; &quot;cut&quot;"), std::string::npos) << "evidence must be escaped: " << xml;
+    EXPECT_NE(xml.find(R"(<skipped message="not expected"/>)"), std::string::npos) << xml;
+    EXPECT_EQ(count(xml, "<testcase "), count(xml, "</testcase>"));
+    EXPECT_EQ(count(xml, "<testsuite "), count(xml, "</testsuite>"));
+}
+
+TEST(JunitReport, EmptySuiteIsStillValid) {
+    const auto xml = junit_report({});
+    EXPECT_NE(xml.find(R"(<testsuites name="lastcall" tests="0" failures="0")"), std::string::npos);
+}
+
+TEST(HtmlReport, IsSelfContained) {
+    Fixture f;
+    const auto html = html_report(f.verdict);
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+    EXPECT_EQ(html.find("https://"), std::string::npos);
+    EXPECT_EQ(count(html, "http://"), 1u) << "only the SVG namespace";
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_NE(html.find("FAIL"), std::string::npos);
+    EXPECT_NE(html.find("&lt;reset&gt;"), std::string::npos);
+}
+
+TEST(JsonReport, IsVersionedAndNamesEveryCheck) {
+    Fixture f;
+    const auto json = json_report(f.verdict);
+    EXPECT_NE(json.find(R"("version": 1)"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("passed": false)"), std::string::npos) << json;
+    EXPECT_EQ(count(json, R"("name": )"), 3u) << json;
+}
+
+TEST(ConsoleReport, NamesTheFailureAndItsEvidence) {
+    Fixture f;
+    const auto text = console_report(f.verdict, false);
+    EXPECT_NE(text.find("FAIL demo"), std::string::npos) << text;
+    EXPECT_NE(text.find("2 requests were dropped"), std::string::npos) << text;
+    EXPECT_NE(text.find("#1 slow"), std::string::npos) << text;
+    EXPECT_NE(console_summary({f.verdict}, false).find("1 runs: 0 passed, 1 failed"), std::string::npos);
+}
+
+} // namespace
+} // namespace lastcall::reports
