@@ -93,7 +93,7 @@ std::string timeline_svg(const RunVerdict& v) {
     for (const auto& s : run.samples) fds += fmt::format("{:.1f},{:.1f} ", scale.x(static_cast<double>(s.t_us)), chart_top + chart_height - chart_height * 0.9 * s.fds / fd_peak);
     if (!fds.empty()) {
         svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="3,2"><title>open fds (peak {})</title></polyline>)", fds, fd_peak);
-        svg += fmt::format(R"(<text x="{}" y="{}" fill="#333" text-anchor="end">fds (peak {})</text>)", width - 12, chart_top + 12, fd_peak);
+        svg += fmt::format(R"(<text x="{}" y="12" fill="#333">- - - open fds (peak {})</text>)", left + 260, fd_peak);
     }
     svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#999"/><line x1="{0}" y1="{2}" x2="{3}" y2="{2}" stroke="#999"/>)", left,
                        chart_top, chart_top + chart_height, width - 10);
