@@ -183,7 +183,8 @@ CheckResult check_drain_tail(const Facts& f) {
         if (r.status != 0 && r.done_us <= f.exit_us) last = std::max(last, r.done_us);
     }
     if (last < 0) return skipped("drain_tail", "no response before exit");
-    const auto tail = f.exit_us - last;
+    // With nothing in flight at the signal, the tail starts at the signal.
+    const auto tail = f.exit_us - std::max(last, f.signal_us);
     const auto bound = micros(f.scenario.expect.drain_tail);
     return make("drain_tail", fmt::format("< {}", millis(bound)), millis(tail), tail < bound,
                 fmt::format("the target lingered {} after its last response", millis(tail)));

@@ -18,7 +18,8 @@ struct Case {
     std::string catches;   // the check that must fail (empty: all must pass)
 };
 
-std::string PrintTo(const Case& c) { return c.fault.empty() ? "correct_" + c.scenario : c.fault; }
+std::string label(const Case& c) { return c.fault.empty() ? "correct_" + c.scenario : c.fault; }
+void PrintTo(const Case& c, std::ostream* out) { *out << label(c); }
 
 const std::vector<Case> matrix{
     {"no-drain", "slow-requests", "dropped"},
@@ -75,7 +76,7 @@ TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, SelfTest, ::testing::ValuesIn(matrix), [](const auto& info) {
-    auto name = PrintTo(info.param);
+    auto name = label(info.param);
     std::replace(name.begin(), name.end(), '-', '_');
     return name;
 });
