@@ -203,12 +203,18 @@ net::awaitable<Reply> handle_safely(AppState& app, Request request) {
     }
 }
 
-net::awaitable<void> serve(ConnectionPtr c, AppState& app, DrainTracker::Guard hold) {
+net::awaitable<void> serve(ConnectionPtr c, AppState& app, DrainTracker::Guard starting) {
     auto& coordinator = app.coordinator;
     const bool tracking = app.config.tracking;
     coordinator::ConnectionRegistry::Registration registration;
     if (tracking) registration = coordinator.connections().add(registry_callbacks(c, app));
-    if (hold) hold_for_first_request(c, std::move(hold));  // accepted while draining: answer its request
+    // From accept to here the connection was counted in flight (`starting`), so draining could not
+    // end without it. Registered now, close_idle will see it; if draining has already begun it waits
+    // for its first request and answers 503.
+    if (starting) {
+        if (coordinator.draining()) hold_for_first_request(c, std::move(starting));
+        else starting.release();
+    }
     // The keep-idle bug, like Node's server.close(): draining waits for every connection to go away.
     DrainTracker::Guard connection_guard;
     if (app.faulty(Fault::keep_idle)) connection_guard = coordinator.drain().track_request();
@@ -270,10 +276,10 @@ net::awaitable<void> serve(ConnectionPtr c, AppState& app, DrainTracker::Guard h
 void start_session(tcp::socket socket, AppState& app) {
     auto connection = std::make_shared<Connection>(std::move(socket));
     auto executor = connection->stream.get_executor();
-    // Taken here, synchronously, so the drain cannot finish between accept and the session's start.
-    DrainTracker::Guard hold;
-    if (app.coordinator.draining() && !app.faulty(Fault::keep_idle)) hold = app.coordinator.drain().track_request();
-    net::co_spawn(executor, serve(std::move(connection), app, std::move(hold)), [](std::exception_ptr error) {
+    // Taken here, synchronously, so draining cannot finish between accept and registration.
+    DrainTracker::Guard starting;
+    if (app.config.tracking && !app.faulty(Fault::keep_idle)) starting = app.coordinator.drain().track_request();
+    net::co_spawn(executor, serve(std::move(connection), app, std::move(starting)), [](std::exception_ptr error) {
         if (!error) return;
         try {
             std::rethrow_exception(error);

@@ -6,6 +6,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <cerrno>
+#include <cstring>
+#include <linux/filter.h>
+#include <sys/socket.h>
+
 namespace lastcall::server {
 
 namespace net = boost::asio;
@@ -52,6 +57,14 @@ void Listener::stop() {
         if (stopped_) return;
         stopped_ = true;
         boost::system::error_code ec;
+        // Drop every new SYN first: a client arriving now retries its SYN and is then refused
+        // (clean), instead of completing a handshake between our last accept and close() and
+        // getting a reset (failure mode 2, gunicorn#3397). Then accept the whole queue.
+        sock_filter drop_all{BPF_RET | BPF_K, 0, 0, 0};
+        sock_fprog program{1, &drop_all};
+        if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) != 0) {
+            log::warn("cannot filter new connections on the listener").field("error", std::strerror(errno));
+        }
         acceptor_.non_blocking(true, ec);
         std::size_t from_backlog = 0;
         for (;;) {

@@ -25,14 +25,10 @@ int main(int argc, char** argv) {
         fmt::print("lastcall-server 0.1.0\n");
         return 0;
     }
-    int code = exit_code::refused_to_start;
     try {
-        code = server::run_server(config);
+        server::run_server(config);  // ends the process itself when shutdown completes
     } catch (const server::StartupError& e) {
         fmt::print(stderr, "lastcall-server: {}\n", e.what());
     }
-    // Leave without running destructors: an abandoned task's coroutine still references the
-    // coordinator, and everything that had to be closed or made durable already was.
-    std::fflush(nullptr);
-    std::_Exit(code);
+    return exit_code::refused_to_start;
 }

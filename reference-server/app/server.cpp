@@ -16,6 +16,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -115,7 +117,7 @@ void resume_unfinished_jobs(AppState& app) {
 
 } // namespace
 
-int run_server(const ServerConfig& config) {
+void run_server(const ServerConfig& config) {
     prepare_state_dir(config.state_dir);
     Checkpointer checkpointer(config.state_dir / "checkpoint.dat");
     const auto counter = load_counter(checkpointer, config.checkpoint_fallback);
@@ -185,7 +187,12 @@ int run_server(const ServerConfig& config) {
     for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& thread : threads) thread.join();
-    return exit_code;
+    // Leave here, before any local is destroyed: the io_context still owns the frames of requests a
+    // fast shutdown cut and of abandoned tasks, and destroying them would release drain guards and
+    // task handles into a coordinator destroyed first (a crash the double-signal scenario caught).
+    // Everything that had to be closed or made durable already was.
+    std::fflush(nullptr);
+    std::_Exit(exit_code);
 }
 
 } // namespace lastcall::server

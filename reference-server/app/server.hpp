@@ -13,7 +13,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// Runs until shutdown completes; returns the process exit code (see phase.hpp: exit_code).
-int run_server(const ServerConfig& config);
+// Runs until shutdown completes, then ends the process with the shutdown's exit code (see
+// phase.hpp: exit_code). Returns only by throwing StartupError.
+[[noreturn]] void run_server(const ServerConfig& config);
 
 } // namespace lastcall::server
