@@ -46,6 +46,11 @@ std::string_view to_string(StreamEnd end) {
 Outcome classify(const Observation& seen) {
     if (seen.failure == Failure::connect_refused) return Outcome::rejected;  // the server never took it
     if (seen.failure == Failure::connect_error) return Outcome::unknown;     // cannot tell who failed
+    if (seen.is_slowloris) {
+        // Cut by the server (header timeout, drain): refused, as it should be. Outlasting our patience
+        // or cut by the scenario: we cannot say.
+        return seen.failure == Failure::timeout || seen.target_killed_meanwhile ? Outcome::unknown : Outcome::rejected;
+    }
     if (seen.complete) {
         if (seen.status == 503) return Outcome::rejected;
         if (seen.status < 200 || seen.status >= 300) return Outcome::error;

@@ -56,6 +56,7 @@ std::string_view to_string(StreamEnd end);
 // What the client saw, reduced to what classification needs.
 struct Observation {
     bool is_stream = false;
+    bool is_slowloris = false;   // a request that never finishes its headers, on purpose
     bool reused_connection = false;
     bool complete = false;       // a whole response (for a chunked one: the terminator arrived)
     int status = 0;

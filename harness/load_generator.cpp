@@ -141,6 +141,7 @@ struct LoadGenerator::Worker {
 
     net::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended);
     net::awaitable<RequestRecord> perform(WorkloadState& ws, ClientConnection& c, SteadyTime intended);
+    net::awaitable<void> drip_headers(WorkloadState& ws, ClientConnection& c, Observation& seen);
     net::awaitable<void> closed_loop(WorkloadState& ws);
     net::awaitable<void> open_loop(WorkloadState& ws);
     net::awaitable<void> open_request(WorkloadState& ws, SteadyTime intended);
@@ -215,6 +216,12 @@ net::awaitable<RequestRecord> LoadGenerator::Worker::perform(WorkloadState& ws, 
     r.reuse_index = c.uses++;
     seen.reused_connection = r.reuse_index > 0;
     r.sent_us = since_start_us(Clock::now());
+    if (spec.kind == WorkloadKind::slowloris) {
+        co_await drip_headers(ws, c, seen);
+        finish();
+        if (c.open) c.close();
+        co_return r;
+    }
     c.stream.expires_after(spec.timeout);
     if (auto [ec, n] = co_await net::async_write(c.stream, net::buffer(ws.wire), use_tuple); ec) {
         seen.failure = ec == beast::error::timeout ? Failure::timeout : Failure::write_error;
@@ -277,6 +284,34 @@ net::awaitable<RequestRecord> LoadGenerator::Worker::perform(WorkloadState& ws, 
     finish();
     if (c.open && (r.connection_close || !spec.keep_alive)) c.close();
     co_return r;
+}
+
+// Slowloris: the request line, then one header line per `think` (at least 100 ms), never the blank
+// line that ends the headers, until the server cuts the connection or `timeout` runs out.
+net::awaitable<void> LoadGenerator::Worker::drip_headers(WorkloadState& ws, ClientConnection& c, Observation& seen) {
+    const auto& spec = *ws.spec;
+    seen.is_slowloris = true;
+    const auto deadline = Clock::now() + spec.timeout;
+    const auto drip = std::max<std::chrono::nanoseconds>(spec.think, std::chrono::milliseconds(100));
+    const std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: lastcall\r\n", spec.request.method, spec.request.path);
+    const std::string line = "X-Slow: 1\r\n";
+    net::steady_timer timer(io);
+    c.stream.expires_after(spec.timeout);
+    auto [ec, n] = co_await net::async_write(c.stream, net::buffer(head), use_tuple);
+    while (!ec && Clock::now() < deadline) {
+        // Wait for the next drip, or for the server to close (a read completes on FIN or RST).
+        timer.expires_after(drip);
+        c.stream.expires_after(drip);
+        char byte;
+        auto [read_ec, read_n] = co_await c.stream.async_read_some(net::buffer(&byte, 1), use_tuple);
+        if (read_ec != beast::error::timeout) {
+            ec = read_ec ? read_ec : beast::error_code(net::error::eof);
+            break;
+        }
+        c.stream.expires_after(spec.timeout);
+        std::tie(ec, n) = co_await net::async_write(c.stream, net::buffer(line), use_tuple);
+    }
+    seen.failure = !ec ? Failure::timeout : failure_of(ec, false);
 }
 
 net::awaitable<void> LoadGenerator::Worker::run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended) {

@@ -28,7 +28,7 @@ struct Target {
     std::string shutdown_report;        // where the target writes its shutdown report, if it does
 };
 
-enum class WorkloadKind { request, stream, job };
+enum class WorkloadKind { request, stream, job, slowloris };
 enum class LoadMode { closed, open };
 enum class ClientRetry { none, idempotent };
 

@@ -170,7 +170,8 @@ Workload read_workload(const Reader& r, const YAML::Node& node) {
         if (kind == "request") w.kind = WorkloadKind::request;
         else if (kind == "stream") w.kind = WorkloadKind::stream;
         else if (kind == "job") w.kind = WorkloadKind::job;
-        else r.fail(node["kind"], fmt::format("unknown kind '{}' (expected request, stream or job)", kind));
+        else if (kind == "slowloris") w.kind = WorkloadKind::slowloris;
+        else r.fail(node["kind"], fmt::format("unknown kind '{}' (expected request, stream, job or slowloris)", kind));
     }
     if (w.kind == WorkloadKind::job) w.request.method = "POST";
     if (node["request"]) {

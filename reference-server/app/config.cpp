@@ -35,20 +35,24 @@ int parse_signal(std::string_view name, std::string_view what) {
     throw UsageError(fmt::format("bad value for {}: unknown signal '{}' (expected a name like TERM, INT, QUIT)", what, name));
 }
 
-std::vector<int> parse_signal_list(std::string_view text, std::string_view what) {
-    std::vector<int> signals;
+// Calls `each` for every item of a comma-separated list.
+template <class Each>
+void for_each_item(std::string_view text, Each each) {
     while (!text.empty()) {
         const auto comma = text.find(',');
-        signals.push_back(parse_signal(text.substr(0, comma), what));
+        each(text.substr(0, comma));
         text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
     }
+}
+
+std::vector<int> parse_signal_list(std::string_view text, std::string_view what) {
+    std::vector<int> signals;
+    for_each_item(text, [&](std::string_view name) { signals.push_back(parse_signal(name, what)); });
     return signals;
 }
 
 void add_faults(Faults& faults, std::string_view text) {
-    while (!text.empty()) {
-        const auto comma = text.find(',');
-        const auto name = text.substr(0, comma);
+    for_each_item(text, [&](std::string_view name) {
         const auto fault = parse_fault(name);
         if (!fault) {
             std::string known;
@@ -56,8 +60,7 @@ void add_faults(Faults& faults, std::string_view text) {
             throw UsageError(fmt::format("unknown fault '{}' (known: {})", name, known));
         }
         faults.enable(*fault);
-        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-    }
+    });
 }
 
 // One table drives flags, environment variables and the usage text.

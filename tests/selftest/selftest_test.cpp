@@ -75,8 +75,8 @@ TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Matrix, SelfTest, ::testing::ValuesIn(matrix), [](const auto& info) {
-    auto name = label(info.param);
+INSTANTIATE_TEST_SUITE_P(Matrix, SelfTest, ::testing::ValuesIn(matrix), [](const auto& param_info) {
+    auto name = label(param_info.param);
     std::replace(name.begin(), name.end(), '-', '_');
     return name;
 });

@@ -5,22 +5,6 @@
 
 namespace lastcall::coordinator {
 
-ConnectionRegistry::Registration::Registration(Registration&& other) noexcept
-    : registry_(std::exchange(other.registry_, nullptr)), id_(other.id_) {}
-
-ConnectionRegistry::Registration& ConnectionRegistry::Registration::operator=(Registration&& other) noexcept {
-    if (this != &other) {
-        reset();
-        registry_ = std::exchange(other.registry_, nullptr);
-        id_ = other.id_;
-    }
-    return *this;
-}
-
-void ConnectionRegistry::Registration::reset() {
-    if (auto* registry = std::exchange(registry_, nullptr)) registry->remove(id_);
-}
-
 ConnectionRegistry::Registration ConnectionRegistry::add(Callbacks callbacks) {
     std::lock_guard lock(mutex_);
     const auto id = next_id_++;
@@ -51,7 +35,7 @@ void ConnectionRegistry::close(Which which) {
     }
 }
 
-void ConnectionRegistry::remove(std::uint64_t id) {
+void ConnectionRegistry::release_ticket(std::uint64_t id) {
     std::lock_guard lock(mutex_);
     connections_.erase(id);
 }

@@ -1,25 +1,8 @@
 #include "lastcall/coordinator/drain_tracker.hpp"
 
-#include <utility>
 #include <vector>
 
 namespace lastcall::coordinator {
-
-DrainTracker::Guard::Guard(Guard&& other) noexcept
-    : tracker_(std::exchange(other.tracker_, nullptr)), stream_id_(other.stream_id_) {}
-
-DrainTracker::Guard& DrainTracker::Guard::operator=(Guard&& other) noexcept {
-    if (this != &other) {
-        release();
-        tracker_ = std::exchange(other.tracker_, nullptr);
-        stream_id_ = other.stream_id_;
-    }
-    return *this;
-}
-
-void DrainTracker::Guard::release() {
-    if (auto* tracker = std::exchange(tracker_, nullptr)) tracker->release(stream_id_);
-}
 
 DrainTracker::Guard DrainTracker::track_request() {
     latch_.add();
@@ -54,7 +37,7 @@ std::size_t DrainTracker::streams() const {
     return streams_.size();
 }
 
-void DrainTracker::release(std::uint64_t stream_id) {
+void DrainTracker::release_ticket(std::uint64_t stream_id) {
     if (stream_id != 0) {
         std::lock_guard lock(streams_mutex_);
         streams_.erase(stream_id);

@@ -4,22 +4,6 @@
 
 namespace lastcall::coordinator {
 
-TaskTracker::Handle::Handle(Handle&& other) noexcept
-    : tracker_(std::exchange(other.tracker_, nullptr)), id_(other.id_) {}
-
-TaskTracker::Handle& TaskTracker::Handle::operator=(Handle&& other) noexcept {
-    if (this != &other) {
-        finish();
-        tracker_ = std::exchange(other.tracker_, nullptr);
-        id_ = other.id_;
-    }
-    return *this;
-}
-
-void TaskTracker::Handle::finish() {
-    if (auto* tracker = std::exchange(tracker_, nullptr)) tracker->finish(id_);
-}
-
 TaskTracker::Handle TaskTracker::start(std::string name, std::function<void()> request_cancel) {
     std::uint64_t id = 0;
     {
@@ -64,7 +48,7 @@ TaskCounts TaskTracker::counts() const {
     return counts_;
 }
 
-void TaskTracker::finish(std::uint64_t id) {
+void TaskTracker::release_ticket(std::uint64_t id) {
     {
         std::lock_guard lock(mutex_);
         auto it = tasks_.find(id);

@@ -55,7 +55,7 @@ protected:
         handles_.push_back(std::make_unique<TaskTracker::Handle>());
         auto* handle = handles_.back().get();
         *handle = coordinator().tasks().start(std::move(name), [this, handle] {
-            clock_.poster()([handle] { handle->finish(); });
+            clock_.poster()([handle] { handle->release(); });
         });
         return *handle;
     }
@@ -202,7 +202,7 @@ TEST_F(CoordinatorTest, TaskFinishingInsideItsBudgetCountsAsCompleted) {
     signal();
     clock_.advance(4s);
     EXPECT_FALSE(report_);
-    task.finish();
+    task.release();
     clock_.settle();
     ASSERT_TRUE(report_);
     EXPECT_EQ(record(Phase::tasks).outcome, PhaseOutcome::completed);

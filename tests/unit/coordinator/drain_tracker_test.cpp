@@ -65,7 +65,7 @@ TEST(TaskTracker, FinishAfterAbandonIsNotCountedTwice) {
     auto handle = tracker.start("stuck", [] {});
     tracker.cancel_all();
     EXPECT_EQ(tracker.abandon_running(), std::vector<std::string>{"stuck"});
-    handle.finish();
+    handle.release();
     const auto counts = tracker.counts();
     EXPECT_EQ(counts.abandoned, 1u);
     EXPECT_EQ(counts.cancelled, 0u);

@@ -77,3 +77,20 @@ TEST(Classify, ACutByTheScenarioIsUnknownNeverDropped) {
 
 } // namespace
 } // namespace lastcall::harness
+
+namespace lastcall::harness {
+namespace {
+
+TEST(Classify, SlowlorisCutByTheServerIsRejectedOtherwiseUnknown) {
+    Observation o;
+    o.is_slowloris = true;
+    o.failure = Failure::eof_before_response;
+    EXPECT_EQ(classify(o), Outcome::rejected);
+    o.failure = Failure::reset;
+    EXPECT_EQ(classify(o), Outcome::rejected);
+    o.failure = Failure::timeout;  // the server held it as long as we cared to drip
+    EXPECT_EQ(classify(o), Outcome::unknown);
+}
+
+} // namespace
+} // namespace lastcall::harness

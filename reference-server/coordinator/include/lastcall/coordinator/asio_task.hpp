@@ -26,7 +26,7 @@ void spawn_tracked_task(TaskTracker& tracker, std::string name, const Executor& 
     boost::asio::co_spawn(executor, std::move(task),
                           boost::asio::bind_cancellation_slot(
                               signal->slot(), [handle = std::move(handle), signal](std::exception_ptr) mutable {
-                                  handle.finish();
+                                  handle.release();
                               }));
 }
 

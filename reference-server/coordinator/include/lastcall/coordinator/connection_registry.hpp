@@ -2,6 +2,8 @@
 // Every open connection, so draining can close the idle ones at once and, at the end, all of them.
 // The callbacks run on the coordinator's thread; a connection posts to its own executor and decides
 // there whether it is really idle (no request started, no bytes waiting).
+#include "lastcall/coordinator/ticket.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -16,22 +18,8 @@ public:
         std::function<void()> close_now;
     };
 
-    class Registration {
-    public:
-        Registration() = default;
-        Registration(Registration&& other) noexcept;
-        Registration& operator=(Registration&& other) noexcept;
-        Registration(const Registration&) = delete;
-        Registration& operator=(const Registration&) = delete;
-        ~Registration() { reset(); }
-        void reset();
-
-    private:
-        friend class ConnectionRegistry;
-        Registration(ConnectionRegistry* registry, std::uint64_t id) : registry_(registry), id_(id) {}
-        ConnectionRegistry* registry_ = nullptr;
-        std::uint64_t id_ = 0;
-    };
+    // Held by an open connection; release() (or destruction) removes it.
+    using Registration = Ticket<ConnectionRegistry>;
 
     Registration add(Callbacks callbacks);
     void close_idle();
@@ -41,7 +29,8 @@ public:
 private:
     enum class Which { idle, all };
     void close(Which which);
-    void remove(std::uint64_t id);
+    friend Registration;
+    void release_ticket(std::uint64_t id);
 
     mutable std::mutex mutex_;
     std::uint64_t next_id_ = 1;

@@ -2,6 +2,7 @@
 // Counts in-flight requests and streams. Draining waits for the count to reach zero; that wait
 // completes on the releasing thread the moment the last guard goes away (no polling).
 #include "lastcall/coordinator/idle_latch.hpp"
+#include "lastcall/coordinator/ticket.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -13,24 +14,8 @@ namespace lastcall::coordinator {
 
 class DrainTracker {
 public:
-    // Held for as long as one request or stream is in flight. Move-only.
-    class Guard {
-    public:
-        Guard() = default;
-        Guard(Guard&& other) noexcept;
-        Guard& operator=(Guard&& other) noexcept;
-        Guard(const Guard&) = delete;
-        Guard& operator=(const Guard&) = delete;
-        ~Guard() { release(); }
-        void release();
-        explicit operator bool() const { return tracker_ != nullptr; }
-
-    private:
-        friend class DrainTracker;
-        Guard(DrainTracker* tracker, std::uint64_t stream_id) : tracker_(tracker), stream_id_(stream_id) {}
-        DrainTracker* tracker_ = nullptr;
-        std::uint64_t stream_id_ = 0;  // 0 for a plain request
-    };
+    // Held for as long as one request or stream is in flight (id 0: a plain request).
+    using Guard = Ticket<DrainTracker>;
 
     Guard track_request();
     // `end_now` is called at most once, from end_streams(), on the coordinator's thread: the stream
@@ -47,7 +32,8 @@ public:
     std::uint64_t streams_told_to_end() const { return streams_told_to_end_.load(); }
 
 private:
-    void release(std::uint64_t stream_id);
+    friend Guard;
+    void release_ticket(std::uint64_t stream_id);
 
     IdleLatch latch_;
     std::atomic<bool> draining_{false};

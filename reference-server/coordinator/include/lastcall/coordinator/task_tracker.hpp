@@ -2,6 +2,7 @@
 // Background tasks with cooperative cancellation. The tracker only knows how to ask a task to
 // stop (`request_cancel`); asio_task.hpp wires that to an Asio cancellation slot.
 #include "lastcall/coordinator/idle_latch.hpp"
+#include "lastcall/coordinator/ticket.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -21,22 +22,8 @@ struct TaskCounts {
 
 class TaskTracker {
 public:
-    class Handle {
-    public:
-        Handle() = default;
-        Handle(Handle&& other) noexcept;
-        Handle& operator=(Handle&& other) noexcept;
-        Handle(const Handle&) = delete;
-        Handle& operator=(const Handle&) = delete;
-        ~Handle() { finish(); }
-        void finish();
-
-    private:
-        friend class TaskTracker;
-        Handle(TaskTracker* tracker, std::uint64_t id) : tracker_(tracker), id_(id) {}
-        TaskTracker* tracker_ = nullptr;
-        std::uint64_t id_ = 0;
-    };
+    // Held by a running task; release() (or destruction) marks it finished.
+    using Handle = Ticket<TaskTracker>;
 
     Handle start(std::string name, std::function<void()> request_cancel);
     void cancel_all();
@@ -53,7 +40,8 @@ private:
         std::function<void()> request_cancel;
         bool cancel_requested = false;
     };
-    void finish(std::uint64_t id);
+    friend Handle;
+    void release_ticket(std::uint64_t id);
 
     IdleLatch latch_;
     mutable std::mutex mutex_;
