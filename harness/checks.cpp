@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <map>
 
 namespace lastcall::harness {
 
@@ -120,11 +121,32 @@ CheckResult check_rejections(const Facts& f) {
     return c;
 }
 
-CheckResult check_close_announced(const Facts& f) {
+// When the target began draining, in run time: from its own report when it wrote one (it knows),
+// else no earlier than its readiness flip plus any drain delay (the flip shows it saw the signal).
+std::int64_t drain_start_us(const Facts& f, const nlohmann::json* report) {
+    if (report) {
+        const auto signal_at = report->value("signal_at_unix_us", std::int64_t{0});
+        for (const auto& p : report->value("phases", nlohmann::json::array())) {
+            if (p.value("phase", "") == "draining" && signal_at > 0) {
+                return signal_at - f.run.run_start_unix_us + static_cast<std::int64_t>(p.value("start_ms", 0.0) * 1000);
+            }
+        }
+    }
+    std::int64_t noticed = f.signal_us;
+    for (const auto& change : f.run.readiness) {
+        if (!change.ready && change.t_us >= f.signal_us) {
+            noticed = change.t_us;
+            break;
+        }
+    }
+    return noticed + micros(f.scenario.expect.accepting_during_drain_delay.value_or(Duration::zero()));
+}
+
+CheckResult check_close_announced(const Facts& f, const nlohmann::json* report) {
     if (!f.scenario.expect.close_announced || f.signal_us < 0) return skipped("close_announced", "no signal");
     // A response whose headers left after draining started must say Connection: close if the server
     // then closes. Headers sent before that could not know (a long download started earlier).
-    const auto from = f.signal_us + micros(f.scenario.expect.accepting_during_drain_delay.value_or(Duration::zero())) + 5000;
+    const auto from = drain_start_us(f, report) + 2000;  // clocks and the response's own transit
     const auto bad = f.where([&](const RequestRecord& r) {
         return r.outcome == Outcome::ok && r.first_byte_us > from && (f.exit_us < 0 || r.done_us <= f.exit_us) && !r.connection_close &&
                r.closed_after;
@@ -210,6 +232,21 @@ CheckResult check_orphans(const Facts& f) {
     return c;
 }
 
+// Our own connections open at `t`: the target holds one descriptor for each, and they are no leak.
+std::int64_t client_connections_open_at(const Facts& f, std::int64_t t) {
+    std::map<std::uint64_t, std::pair<std::int64_t, std::int64_t>> spans;  // (thread, connection) -> first sent, last done
+    for (const auto& r : f.run.history) {
+        if (r.connection_id == 0 || r.sent_us < 0) continue;
+        const auto key = ((r.id & 0xff) << 32) | r.connection_id;  // connection ids are per thread
+        auto [it, fresh] = spans.try_emplace(key, r.sent_us, r.done_us);
+        if (!fresh) {
+            it->second.first = std::min(it->second.first, r.sent_us);
+            it->second.second = std::max(it->second.second, r.done_us);
+        }
+    }
+    return std::count_if(spans.begin(), spans.end(), [t](const auto& span) { return span.second.first <= t && span.second.second >= t; });
+}
+
 CheckResult check_fd_leak(const Facts& f) {
     const auto& samples = f.run.samples;
     if (samples.size() < 2 || f.exit_us < 0) return skipped("fd_leak", "too few /proc samples");
@@ -218,14 +255,14 @@ CheckResult check_fd_leak(const Facts& f) {
     for (const auto& s : samples) {
         if (s.t_us < f.exit_us) before_exit = &s;
     }
-    std::int64_t allowance = 16;  // sockets still closing at the last sample
-    for (const auto& w : f.scenario.workloads) allowance += w.connections;
-    allowance = f.scenario.expect.fd_leak.value_or(allowance);
-    const auto grew = static_cast<std::int64_t>(before_exit->fds) - baseline.fds;
+    const auto ours_then = client_connections_open_at(f, baseline.t_us);
+    const auto ours_now = client_connections_open_at(f, before_exit->t_us);
+    const auto allowance = f.scenario.expect.fd_leak.value_or(16);  // sockets mid-close, log files rotating...
+    const auto grew = (static_cast<std::int64_t>(before_exit->fds) - ours_now) - (baseline.fds - ours_then);
     auto c = make("fd_leak", fmt::format("<= {}", allowance), fmt::format("{:+}", grew), grew <= allowance,
-                  fmt::format("open descriptors grew by {}", grew));
-    c.evidence.push_back(fmt::format("{} fds at {} (baseline), {} at {} (last sample before exit)", baseline.fds, seconds(baseline.t_us),
-                                     before_exit->fds, seconds(before_exit->t_us)));
+                  fmt::format("open descriptors grew by {} beyond the connections still open", grew));
+    c.evidence.push_back(fmt::format("{} fds with {} of our connections at {} (baseline); {} fds with {} at {} (last sample before exit)",
+                                     baseline.fds, ours_then, seconds(baseline.t_us), before_exit->fds, ours_now, seconds(before_exit->t_us)));
     if (c.status == CheckStatus::pass) c.evidence.clear();
     return c;
 }
@@ -380,7 +417,7 @@ std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResu
         count_check(f, "errors", Outcome::error, e.errors),
         check_streams(f),
         check_rejections(f),
-        check_close_announced(f),
+        check_close_announced(f, report_ptr),
         check_readiness_flip(f),
         check_accepting_during_delay(f),
         check_shutdown_time(f),

@@ -104,7 +104,7 @@ struct Expectations {
     Exit exit;
     std::uint64_t orphans = 0;
     bool port_released = true;
-    std::optional<std::int64_t> fd_leak;  // default: the scenario's connections + 16
+    std::optional<std::int64_t> fd_leak;  // default 16, beyond lastcall's own open connections
     std::optional<std::string> acked_writes_workload;  // acked_writes_durable: the increment workload
     std::string acked_writes_read = "/counter";
     bool jobs_accounted = false;

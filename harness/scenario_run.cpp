@@ -335,6 +335,8 @@ RunResult Run::execute() {
     prepare();
     launch_target();
     run_start_ = Clock::now();
+    result_.run_start_unix_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     event("start");
     std::size_t expected = 1 << 16;
     for (const auto& w : scenario_.workloads) {

@@ -62,6 +62,7 @@ struct RunResult {
     std::string shutdown_report;       // its text
     std::int64_t duration_us = 0;
     std::int64_t ready_us = 0;          // the first generation became ready (t = 0 is load start)
+    std::int64_t run_start_unix_us = 0; // t = 0 on the wall clock, to place the target's own report
 
     // The evidence the checks read.
     std::vector<RequestRecord> history;
