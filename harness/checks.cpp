@@ -233,18 +233,28 @@ CheckResult check_orphans(const Facts& f) {
 }
 
 // Our own connections open at `t`: the target holds one descriptor for each, and they are no leak.
+// A connection is open from its first request until its last response, or until the run's end when
+// that response left it alive (an idle keep-alive connection).
 std::int64_t client_connections_open_at(const Facts& f, std::int64_t t) {
-    std::map<std::uint64_t, std::pair<std::int64_t, std::int64_t>> spans;  // (thread, connection) -> first sent, last done
+    struct Span {
+        std::int64_t from = 0;
+        const RequestRecord* last = nullptr;
+    };
+    std::map<std::uint64_t, Span> spans;  // (thread, connection id): connection ids are per thread
     for (const auto& r : f.run.history) {
         if (r.connection_id == 0 || r.sent_us < 0) continue;
-        const auto key = ((r.id & 0xff) << 32) | r.connection_id;  // connection ids are per thread
-        auto [it, fresh] = spans.try_emplace(key, r.sent_us, r.done_us);
+        auto [it, fresh] = spans.try_emplace(((r.id & 0xff) << 32) | r.connection_id, Span{r.sent_us, &r});
         if (!fresh) {
-            it->second.first = std::min(it->second.first, r.sent_us);
-            it->second.second = std::max(it->second.second, r.done_us);
+            it->second.from = std::min(it->second.from, r.sent_us);
+            if (r.done_us >= it->second.last->done_us) it->second.last = &r;
         }
     }
-    return std::count_if(spans.begin(), spans.end(), [t](const auto& span) { return span.second.first <= t && span.second.second >= t; });
+    return std::count_if(spans.begin(), spans.end(), [t](const auto& entry) {
+        const auto& [from, last] = entry.second;
+        const bool kept_alive = (last->outcome == Outcome::ok || last->outcome == Outcome::ended_by_shutdown) &&
+                                !last->connection_close && !last->closed_after;
+        return from <= t && (kept_alive || last->done_us >= t);
+    });
 }
 
 CheckResult check_fd_leak(const Facts& f) {

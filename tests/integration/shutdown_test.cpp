@@ -69,8 +69,17 @@ ShutdownObservation observe_shutdown(const std::vector<std::string>& faults) {
 
         server.process().signal(SIGTERM);
         seen.idle_connection_closed = idle->closed_without_bytes(1s);
-        seen.refused_after_listener_closed =
-            !RawConnection::open(port) && RawConnection::last_connect_errno() == ECONNREFUSED;
+        // The listener closes on its own strand, just after idle connections are closed: a connect in
+        // between is accepted and must be answered 503; after it, connects are refused.
+        for (int attempt = 0; attempt < 100 && !seen.refused_after_listener_closed; ++attempt) {
+            auto late = RawConnection::open(port);
+            if (!late) {
+                seen.refused_after_listener_closed = RawConnection::last_connect_errno() == ECONNREFUSED;
+                break;
+            }
+            late->send_get("/fast");
+            if (late->read_response(2s).status != 503) break;
+        }
         const auto a = slow_a->read_response(3s);
         const auto b = slow_b->read_response(3s);
         seen.slow_requests_ok = a.status == 200 && a.complete && b.status == 200 && b.complete;
