@@ -1,4 +1,5 @@
 #include "checks.hpp"
+#include "signals.hpp"
 
 #include "histogram.hpp"
 #include "scenario_loader.hpp"

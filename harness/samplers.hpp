@@ -2,6 +2,8 @@
 // Background observers of the target, each on its own thread so a slow answer never stalls the
 // timeline: the readiness prober (its own connection, every 10 ms, transitions recorded) and the
 // /proc sampler (every 50 ms: open fds, threads, descendants, RSS).
+#include "probe_client.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -15,23 +17,6 @@
 namespace lastcall::harness {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
-
-// One GET over a fresh or kept connection; the status, or -1 when nothing answered in time.
-class ProbeClient {
-public:
-    ProbeClient(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {}
-    ~ProbeClient() { disconnect(); }
-    // `body`, when given, receives the response body.
-    int get(const std::string& path, std::chrono::milliseconds timeout, std::string* body = nullptr);
-    bool connect_only(std::chrono::milliseconds timeout);  // a TCP connect succeeds
-
-private:
-    bool connect(std::chrono::milliseconds timeout);
-    void disconnect();
-    std::string host_;
-    std::uint16_t port_;
-    int fd_ = -1;
-};
 
 struct ReadinessChange {
     std::int64_t t_us = 0;

@@ -1,5 +1,7 @@
 #include "scenario_loader.hpp"
 
+#include "signals.hpp"
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -64,9 +66,9 @@ public:
     }
 
     int signal(const YAML::Node& node) const {
-        const auto parsed = node.IsScalar() ? parse_signal_name(node.as<std::string>()) : std::nullopt;
+        const auto parsed = node.IsScalar() ? parse_signal(node.as<std::string>()) : std::nullopt;
         if (!parsed) {
-            fail(node, fmt::format("unknown signal '{}' (expected TERM, INT, QUIT, HUP, USR1, USR2, KILL, STOP or CONT)",
+            fail(node, fmt::format("unknown signal '{}' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number)",
                                    node.IsScalar() ? node.as<std::string>() : "?"));
         }
         return *parsed;
@@ -339,7 +341,7 @@ Expectations read_expectations(const Reader& r, const YAML::Node& node, const Sc
     if (node["fd_leak"]) e.fd_leak = r.integer(node["fd_leak"], "fd_leak", 0, INT64_MAX);
     if (node["exit"]) {
         const auto text = r.string(node["exit"], "exit");
-        if (const auto signal = parse_signal_name(text); signal && text.rfind("SIG", 0) == 0) {
+        if (const auto signal = parse_signal(text); signal && text.rfind("SIG", 0) == 0) {
             e.exit = {true, *signal};
         } else {
             e.exit = {false, static_cast<int>(r.integer(node["exit"], "exit (a code, or a signal like SIGKILL)", 0, 255))};
@@ -458,23 +460,6 @@ std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>
         files.insert(files.end(), inside.begin(), inside.end());
     }
     return files;
-}
-
-std::optional<int> parse_signal_name(std::string_view name) {
-    if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
-    static const std::pair<std::string_view, int> known[] = {
-        {"TERM", SIGTERM}, {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"HUP", SIGHUP},   {"USR1", SIGUSR1},
-        {"USR2", SIGUSR2}, {"KILL", SIGKILL}, {"STOP", SIGSTOP}, {"CONT", SIGCONT},
-    };
-    for (const auto& [n, s] : known) {
-        if (n == name) return s;
-    }
-    return std::nullopt;
-}
-
-std::string signal_name(int signal) {
-    const char* abbrev = sigabbrev_np(signal);
-    return abbrev ? fmt::format("SIG{}", abbrev) : std::to_string(signal);
 }
 
 } // namespace lastcall::harness

@@ -30,8 +30,4 @@ Scenario load_scenario_text(const std::string& text, const std::string& file_nam
 // Expands files and directories (every *.yaml / *.yml inside, sorted) into scenario files.
 std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>& arguments);
 
-// Signal names as scenarios write them: TERM, SIGTERM, INT, QUIT, HUP, USR1, USR2, KILL, STOP, CONT.
-std::optional<int> parse_signal_name(std::string_view name);
-std::string signal_name(int signal);
-
 } // namespace lastcall::harness

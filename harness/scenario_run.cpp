@@ -1,4 +1,5 @@
 #include "scenario_run.hpp"
+#include "signals.hpp"
 
 #include "load_generator.hpp"
 #include "samplers.hpp"

@@ -1,5 +1,7 @@
 #include "target_process.hpp"
 
+#include "signals.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -24,8 +26,7 @@ namespace fs = std::filesystem;
 
 std::string TargetExit::describe() const {
     if (exited) return fmt::format("exit {}", code);
-    const char* name = sigabbrev_np(signal);
-    return fmt::format("killed by SIG{}", name ? name : std::to_string(signal).c_str());
+    return "killed by " + signal_name(signal);
 }
 
 TargetProcess::TargetProcess(const TargetLaunch& launch) {

@@ -1,4 +1,5 @@
 #include "reports.hpp"
+#include "signals.hpp"
 
 #include "scenario_loader.hpp"
 

@@ -2,6 +2,7 @@
 // Exit codes (DESIGN.md): 0 fine, 1 a check failed, 2 the scenario or command line is wrong,
 // 3 the target could not be started or never became ready, 130 interrupted.
 #include "bench.hpp"
+#include "signals.hpp"
 #include "checks.hpp"
 #include "reports.hpp"
 #include "scenario_loader.hpp"
