@@ -109,9 +109,9 @@ TEST(ScenarioLoader, WrongTypesAndBadValues) {
     EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    connections: many\n"),
               "5:18: connections must be a whole number from 1 to 100000");
     EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    think: 5\n"),
-              "5:12: think must be a duration like 250ms, 3s or 1m");
+              "5:12: think must be a duration from 0s to 1h, like 250ms, 3s or 1m");
     EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    mode: open\n    rate: fast\n"),
-              "6:11: rate must look like 200/s, 30/m or 1/h");
+              "6:11: rate must look like 200/s, 30/m or 1/h, from 1/h to 1000000/s");
     EXPECT_EQ(error_of("name: x\ntarget: {command: srv}\n"), "2:19: target.command must be a list of strings");
     EXPECT_EQ(error_of("- a\n- b\n"), "1:1: a scenario must be a mapping with name, target and workloads");
 }
