@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <unordered_set>
 
 namespace lastcall::harness {
@@ -35,6 +36,28 @@ Position end_of(const std::string& text) {
 // yaml-cpp marks count from 0; a mark it could not place (null) is put at the end of the text.
 Position position_of(const YAML::Mark& mark, const std::string& text) {
     return mark.line < 0 || mark.column < 0 ? end_of(text) : Position{mark.line + 1, mark.column + 1};
+}
+
+// yaml-cpp's depth guard marks where its scanner stopped, often the end of the text. Where flow
+// brackets did it, the bracket that passes max_depth is the better place to point at (quoted
+// brackets are counted too: this only places the error, it decides nothing).
+std::optional<Position> deep_flow_position(const std::string& text) {
+    Position at;
+    int depth = 0;
+    for (const char c : text) {
+        if (c == '[' || c == '{') {
+            if (++depth > yaml_limits::max_depth) return at;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+        if (c == '\n') {
+            ++at.line;
+            at.column = 1;
+        } else if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) {
+            ++at.column;
+        }
+    }
+    return std::nullopt;
 }
 
 // Rejects what yaml-cpp would misread or silently drop: bytes that are not UTF-8 (it replaces
@@ -99,8 +122,8 @@ private:
         if (length == 0 || byte(i_ + 1) < low || byte(i_ + 1) > high) invalid(lead);
         char32_t code_point = lead & (0xff >> (length + 1));
         for (int k = 1; k < length; ++k) {
-            const auto next = byte(i_ + static_cast<std::size_t>(k));
-            if ((next & 0xc0) != 0x80) invalid(next);
+            const auto next = byte(i_ + static_cast<std::size_t>(k));  // 0 past the end: a cut sequence
+            if ((next & 0xc0) != 0x80) invalid(lead);
             code_point = (code_point << 6) | (next & 0x3f);
         }
         i_ += static_cast<std::size_t>(length);
@@ -172,7 +195,7 @@ YAML::Node parse_yaml_document(const std::string& text, const std::string& file)
     try {
         documents = YAML::LoadAll(text);
     } catch (const YAML::DeepRecursion& e) {
-        const auto at = position_of(e.mark, text);
+        const auto at = deep_flow_position(text).value_or(position_of(e.mark, text));
         throw ScenarioError(file, at.line, at.column, fmt::format("nesting deeper than {} levels", yaml_limits::max_depth));
     } catch (const YAML::Exception& e) {
         const auto at = position_of(e.mark, text);

@@ -1,4 +1,5 @@
 // Scenario files, good and bad. Bad ones must name the exact line and column and what was expected.
+#include "scenario_error_of.hpp"
 #include "scenario_loader.hpp"
 #include "signals.hpp"
 
@@ -10,6 +11,7 @@ namespace lastcall::harness {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::error_of;
 
 const std::string good = R"(name: demo
 description: a full example
@@ -56,19 +58,7 @@ seed: 7
 expect: {dropped: 0}
 )";
 
-// Returns "line:column: message" of the error `text` produces.
-std::string error_of(const std::string& text) {
-    try {
-        load_scenario_text(text, "s.yaml");
-    } catch (const ScenarioError& e) {
-        return std::to_string(e.line()) + ":" + std::to_string(e.column()) + ": " +
-               std::string(e.what()).substr(std::string("s.yaml:").size() + std::to_string(e.line()).size() +
-                                            std::to_string(e.column()).size() + 3);
-    }
-    return "no error";
-}
-
-const std::string head = "name: x\ntarget: {command: [srv]}\n";
+const std::string head = testing::minimal_head;
 
 TEST(ScenarioLoader, ReadsAFullScenario) {
     const auto s = load_scenario_text(good, "good.yaml");
