@@ -4,57 +4,57 @@
 #include "text_rules.hpp"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
+#include <sstream>
 #include <unordered_set>
 
 namespace lastcall::harness {
 
 namespace {
 
-// Line and column from 1, columns counted in characters as yaml-cpp counts them.
+constexpr std::string_view utf8_bom = "\xef\xbb\xbf";
+
+// Line and column from 1. Columns count bytes, as yaml-cpp's marks do for UTF-8 text, from after
+// the byte order mark on the first line.
 struct Position {
     int line = 1;
     int column = 1;
 };
 
-Position end_of(const std::string& text) {
-    Position end;
-    for (const char c : text) {
-        if (c == '\n') {
-            ++end.line;
-            end.column = 1;
-        } else if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) {
-            ++end.column;
+Position position_at(const std::string& text, std::size_t offset) {
+    Position at;
+    const std::size_t begin = text.starts_with(utf8_bom) ? utf8_bom.size() : 0;
+    for (std::size_t i = begin; i < std::min(offset, text.size()); ++i) {
+        if (text[i] == '\n') {
+            ++at.line;
+            at.column = 1;
+        } else {
+            ++at.column;
         }
     }
-    return end;
+    return at;
 }
 
 // yaml-cpp marks count from 0; a mark it could not place (null) is put at the end of the text.
 Position position_of(const YAML::Mark& mark, const std::string& text) {
-    return mark.line < 0 || mark.column < 0 ? end_of(text) : Position{mark.line + 1, mark.column + 1};
+    return mark.line < 0 || mark.column < 0 ? position_at(text, text.size()) : Position{mark.line + 1, mark.column + 1};
 }
 
 // yaml-cpp's depth guard marks where its scanner stopped, often the end of the text. Where flow
 // brackets did it, the bracket that passes max_depth is the better place to point at (quoted
 // brackets are counted too: this only places the error, it decides nothing).
 std::optional<Position> deep_flow_position(const std::string& text) {
-    Position at;
     int depth = 0;
-    for (const char c : text) {
-        if (c == '[' || c == '{') {
-            if (++depth > yaml_limits::max_depth) return at;
-        } else if ((c == ']' || c == '}') && depth > 0) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '[' || text[i] == '{') {
+            if (++depth > yaml_limits::max_depth) return position_at(text, i);
+        } else if ((text[i] == ']' || text[i] == '}') && depth > 0) {
             --depth;
-        }
-        if (c == '\n') {
-            ++at.line;
-            at.column = 1;
-        } else if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) {
-            ++at.column;
         }
     }
     return std::nullopt;
@@ -71,34 +71,31 @@ public:
         if (text_.size() > yaml_limits::max_file_bytes) {
             fail(fmt::format("the file is {} bytes; a scenario file is at most {} bytes", text_.size(), yaml_limits::max_file_bytes));
         }
-        if (text_.starts_with("\xef\xbb\xbf")) i_ = 3;  // a UTF-8 byte order mark
+        if (text_.starts_with(utf8_bom)) i_ = utf8_bom.size();
         while (i_ < text_.size()) step();
     }
 
 private:
-    [[noreturn]] void fail(const std::string& message) const { throw ScenarioError(file_, at_.line, at_.column, message); }
+    // At the byte or sequence that starts at i_.
+    [[noreturn]] void fail(const std::string& message) const {
+        const auto at = position_at(text_, i_);
+        throw ScenarioError(file_, at.line, at.column, message);
+    }
 
     unsigned char byte(std::size_t index) const { return index < text_.size() ? static_cast<unsigned char>(text_[index]) : 0; }
 
     void step() {
         const auto c = byte(i_);
-        if (c == '\n') {
-            ++at_.line;
-            at_.column = 1;
-            ++i_;
-            return;
-        }
         if (c == '\r' && byte(i_ + 1) != '\n') fail("a carriage return (CR) that does not end a line: use LF or CR LF line breaks");
         if (c < 0x80) {
-            if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) fail(control_message(c));
+            if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) fail(control_message(c));
             ++i_;
-            ++at_.column;
             return;
         }
-        const auto code_point = decode();
+        const auto [code_point, length] = decode();
         if (code_point < 0xa0 || code_point == 0x2028 || code_point == 0x2029) fail(control_message(code_point));
         if (code_point == 0xfeff) fail("a byte order mark (U+FEFF) is allowed only at the start of the file");
-        ++at_.column;
+        i_ += length;
     }
 
     static std::string control_message(char32_t code_point) {
@@ -107,8 +104,8 @@ private:
                            static_cast<std::uint32_t>(code_point));
     }
 
-    // One UTF-8 sequence from i_ (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
-    char32_t decode() {
+    // The UTF-8 sequence at i_ and its length (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
+    std::pair<char32_t, std::size_t> decode() const {
         const auto lead = byte(i_);
         int length = 0;
         unsigned char low = 0x80, high = 0xbf;  // the allowed range of the second byte
@@ -126,8 +123,7 @@ private:
             if ((next & 0xc0) != 0x80) invalid(lead);
             code_point = (code_point << 6) | (next & 0x3f);
         }
-        i_ += static_cast<std::size_t>(length);
-        return code_point;
+        return {code_point, static_cast<std::size_t>(length)};
     }
 
     [[noreturn]] void invalid(unsigned char c) const {
@@ -137,7 +133,6 @@ private:
     const std::string& text_;
     const std::string& file_;
     std::size_t i_ = 0;
-    Position at_;
 };
 
 // Walks the parsed tree once, every alias expanded, within max_depth and max_nodes: whatever
@@ -187,13 +182,84 @@ private:
     std::size_t nodes_ = 0;
 };
 
+// yaml-cpp's LoadAll never returns on a ',' outside brackets: the parser does not consume it, and
+// each call makes one more empty document (the fuzz test's ",\n" took 10 GB in a minute). Load
+// reads the first document and silently drops the rest ("- a\n,\n" loads as [a]). So the
+// documents are walked here through the event parser, one at a time: the first is the scenario;
+// after it only empty documents that start with "---" are allowed. One that starts anywhere else
+// is a token the parser could not place, and the walk stops there.
+class DocumentCheck : public YAML::EventHandler {
+public:
+    DocumentCheck(const std::string& text, const std::string& file) : text_(text), file_(file) {}
+
+    void run() {
+        std::istringstream in(text_);
+        YAML::Parser parser(in);
+        std::size_t previous_offset = 0;
+        for (int document = 1; parser.HandleNextDocument(*this); ++document) {
+            const auto offset = offset_of(start_);
+            if (document == 1) {
+                previous_offset = offset;
+                continue;
+            }
+            // Where the previous document started: the parser made no progress (it never will).
+            const bool stuck = offset == previous_offset;
+            previous_offset = offset;
+            if (stuck || text_.compare(offset, 3, "---") != 0) {
+                const auto token = offset < text_.size() ? printable(text_.substr(offset, 1)) : "end of file";
+                fail(start_, fmt::format("YAML syntax: unexpected '{}' (a ',' belongs inside [ ] or {{ }})", token));
+            }
+            // An empty trailing document holds nothing to lose; anything else would be ignored.
+            if (has_content_) fail(start_, "a scenario file holds one YAML document; a second one starts here");
+        }
+        if (!seen_document_) throw ScenarioError(file_, 1, 1, "the file is empty: a scenario is a mapping with name, target and workloads");
+    }
+
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        start_ = mark;
+        has_content_ = false;
+        seen_document_ = true;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override { has_content_ = true; }
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override { has_content_ = true; }
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override { has_content_ = true; }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override { has_content_ = true; }
+    void OnMapEnd() override {}
+
+private:
+    [[noreturn]] void fail(const YAML::Mark& mark, const std::string& message) const {
+        const auto at = position_of(mark, text_);
+        throw ScenarioError(file_, at.line, at.column, message);
+    }
+
+    // The byte offset of a mark; past the end when it is not in the text.
+    std::size_t offset_of(const YAML::Mark& mark) const {
+        if (mark.line < 0 || mark.column < 0) return text_.size();
+        std::size_t line_start = text_.starts_with(utf8_bom) ? utf8_bom.size() : 0;
+        for (int line = 0; line < mark.line && line_start < text_.size(); ++line) {
+            line_start = std::min(text_.find('\n', line_start), text_.size()) + 1;
+        }
+        return std::min(line_start + static_cast<std::size_t>(mark.column), text_.size());
+    }
+
+    const std::string& text_;
+    const std::string& file_;
+    YAML::Mark start_;
+    bool has_content_ = false;
+    bool seen_document_ = false;
+};
+
 } // namespace
 
 YAML::Node parse_yaml_document(const std::string& text, const std::string& file) {
     TextCheck(text, file).run();
-    std::vector<YAML::Node> documents;
+    YAML::Node root;
     try {
-        documents = YAML::LoadAll(text);
+        DocumentCheck(text, file).run();
+        root = YAML::Load(text);
     } catch (const YAML::DeepRecursion& e) {
         const auto at = deep_flow_position(text).value_or(position_of(e.mark, text));
         throw ScenarioError(file, at.line, at.column, fmt::format("nesting deeper than {} levels", yaml_limits::max_depth));
@@ -201,14 +267,8 @@ YAML::Node parse_yaml_document(const std::string& text, const std::string& file)
         const auto at = position_of(e.mark, text);
         throw ScenarioError(file, at.line, at.column, "YAML syntax: " + e.msg);
     }
-    if (documents.empty()) throw ScenarioError(file, 1, 1, "the file is empty: a scenario is a mapping with name, target and workloads");
-    StructureCheck structure(text, file);
-    for (std::size_t i = 1; i < documents.size(); ++i) {
-        // An empty document (a trailing "---") holds nothing to lose; anything else would be ignored.
-        if (!documents[i].IsNull()) structure.fail(documents[i], "a scenario file holds one YAML document; a second one starts here");
-    }
-    structure.visit(documents.front(), 1);
-    return documents.front();
+    StructureCheck(text, file).visit(root, 1);
+    return root;
 }
 
 } // namespace lastcall::harness

@@ -77,7 +77,7 @@ TEST(ScenarioHostileYaml, TextThatIsNotCleanUtf8) {
     EXPECT_EQ(error_of(minimal_head + "description: \x01\n"),
               "3:14: control character U+0001 in the file (only tabs and line breaks are allowed; write \\t or \\n in double quotes where a value needs one)");
     EXPECT_EQ(error_of(minimal_head + "description: caf\xc3\xa9 \xc2\x85\n"),
-              "3:19: control character U+0085 in the file (only tabs and line breaks are allowed; write \\t or \\n in double quotes where a value needs one)");
+              "3:20: control character U+0085 in the file (only tabs and line breaks are allowed; write \\t or \\n in double quotes where a value needs one)");
     EXPECT_EQ(error_of(minimal_head + "description: a\rb\n"), "3:15: a carriage return (CR) that does not end a line: use LF or CR LF line breaks");
     EXPECT_EQ(error_of(minimal_head + "description: \xff\n"), "3:14: invalid UTF-8 (byte 0xff): a scenario file is UTF-8 text");
     EXPECT_EQ(error_of(minimal_head + "description: \xc0\xaf\n"), "3:14: invalid UTF-8 (byte 0xc0): a scenario file is UTF-8 text");
@@ -89,8 +89,15 @@ TEST(ScenarioHostileYaml, TextThatIsNotCleanUtf8) {
 TEST(ScenarioHostileYaml, OneDocumentNoMoreNoLess) {
     EXPECT_EQ(error_of(""), "1:1: the file is empty: a scenario is a mapping with name, target and workloads");
     EXPECT_EQ(error_of("# only a comment\n"), "1:1: the file is empty: a scenario is a mapping with name, target and workloads");
-    EXPECT_EQ(error_of(minimal_head + "---\nname: y\n"), "4:1: a scenario file holds one YAML document; a second one starts here");
+    EXPECT_EQ(error_of(minimal_head + "---\nname: y\n"), "3:1: a scenario file holds one YAML document; a second one starts here");
     EXPECT_EQ(error_of(minimal_head + "---\n"), "no error");  // an empty trailing document loses nothing
+    EXPECT_EQ(error_of(minimal_head + "--- ~\n---\n"), "no error");
+    // Found by the fuzz test: yaml-cpp's LoadAll never returned on a ',' outside brackets (one more
+    // empty document per call, 10 GB in a minute), and Load dropped what followed it silently.
+    EXPECT_EQ(error_of(",\n"), "1:1: YAML syntax: unexpected ',' (a ',' belongs inside [ ] or { })");
+    EXPECT_EQ(error_of(minimal_head + ",\n"), "3:1: YAML syntax: end of map not found");
+    EXPECT_EQ(error_of(minimal_head + "---\n,\n"), "4:1: YAML syntax: unexpected ',' (a ',' belongs inside [ ] or { })");
+    EXPECT_EQ(error_of("- a\n- b\n,\n"), "3:1: YAML syntax: unexpected ',' (a ',' belongs inside [ ] or { })");
     EXPECT_EQ(error_of("~\n"), "1:1: a scenario must be a mapping with name, target and workloads");
 }
 
