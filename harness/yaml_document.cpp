@@ -40,9 +40,28 @@ Position position_at(const std::string& text, std::size_t offset) {
     return at;
 }
 
-// yaml-cpp marks count from 0; a mark it could not place (null) is put at the end of the text.
+// Where line `index` (from 0) starts; the end of the text when there is no such line.
+std::size_t line_start(const std::string& text, int index) {
+    std::size_t start = text.starts_with(utf8_bom) ? utf8_bom.size() : 0;
+    for (int line = 0; line < index && start < text.size(); ++line) start = std::min(text.find('\n', start), text.size()) + 1;
+    return std::min(start, text.size());
+}
+
+// yaml-cpp marks count from 0. A mark it could not place (null) is put at the end of the text, one
+// past the end of a line or of the text (an escape read past the end) at that end.
 Position position_of(const YAML::Mark& mark, const std::string& text) {
-    return mark.line < 0 || mark.column < 0 ? position_at(text, text.size()) : Position{mark.line + 1, mark.column + 1};
+    const auto end = position_at(text, text.size());
+    if (mark.line < 0 || mark.column < 0 || mark.line + 1 > end.line) return end;
+    const auto start = line_start(text, mark.line);
+    const auto line_length = std::min(text.find('\n', start), text.size()) - start;
+    return {mark.line + 1, static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(mark.column), line_length)) + 1};
+}
+
+// yaml-cpp's message, on one line: it names its end-of-input sentinel (0x04) as a character.
+std::string yaml_message(const std::string& message) {
+    std::string out;
+    for (const char c : message) out += c == '\x04' ? std::string("end of file") : printable(std::string_view(&c, 1));
+    return "YAML syntax: " + out;
 }
 
 // yaml-cpp's depth guard marks where its scanner stopped, often the end of the text. Where flow
@@ -238,11 +257,7 @@ private:
     // The byte offset of a mark; past the end when it is not in the text.
     std::size_t offset_of(const YAML::Mark& mark) const {
         if (mark.line < 0 || mark.column < 0) return text_.size();
-        std::size_t line_start = text_.starts_with(utf8_bom) ? utf8_bom.size() : 0;
-        for (int line = 0; line < mark.line && line_start < text_.size(); ++line) {
-            line_start = std::min(text_.find('\n', line_start), text_.size()) + 1;
-        }
-        return std::min(line_start + static_cast<std::size_t>(mark.column), text_.size());
+        return std::min(line_start(text_, mark.line) + static_cast<std::size_t>(mark.column), text_.size());
     }
 
     const std::string& text_;
@@ -265,7 +280,7 @@ YAML::Node parse_yaml_document(const std::string& text, const std::string& file)
         throw ScenarioError(file, at.line, at.column, fmt::format("nesting deeper than {} levels", yaml_limits::max_depth));
     } catch (const YAML::Exception& e) {
         const auto at = position_of(e.mark, text);
-        throw ScenarioError(file, at.line, at.column, "YAML syntax: " + e.msg);
+        throw ScenarioError(file, at.line, at.column, yaml_message(e.msg));
     }
     StructureCheck(text, file).visit(root, 1);
     return root;

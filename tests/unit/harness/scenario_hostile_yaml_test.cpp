@@ -86,6 +86,14 @@ TEST(ScenarioHostileYaml, TextThatIsNotCleanUtf8) {
     EXPECT_EQ(error_of("\xef\xbb\xbfname: x\r\ntarget: {command: [srv]}\r\ndescription: caf\xc3\xa9 \xe2\x98\x95\tok\r\n"), "no error");
 }
 
+// Found by the fuzz test: yaml-cpp reads an escape past the end of the text and marks a column
+// beyond it, and names its end-of-input sentinel (byte 0x04) as the character it found.
+TEST(ScenarioHostileYaml, SyntaxErrorsAtTheEndStayInTheText) {
+    EXPECT_EQ(error_of("name: \"\\U0010"), "1:14: YAML syntax: bad character found while scanning hex number");
+    EXPECT_EQ(error_of("name: \"\\U0010\n"), "2:1: YAML syntax: bad character found while scanning hex number");
+    EXPECT_EQ(error_of("name: \"a\\"), "1:10: YAML syntax: unknown escape character: end of file");
+}
+
 TEST(ScenarioHostileYaml, OneDocumentNoMoreNoLess) {
     EXPECT_EQ(error_of(""), "1:1: the file is empty: a scenario is a mapping with name, target and workloads");
     EXPECT_EQ(error_of("# only a comment\n"), "1:1: the file is empty: a scenario is a mapping with name, target and workloads");
