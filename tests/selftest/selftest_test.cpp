@@ -50,6 +50,7 @@ TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
     options.run_dir = std::filesystem::path(::testing::TempDir()) / "lastcall-selftest" / (c.fault.empty() ? "correct" : c.fault);
     if (!c.fault.empty()) options.extra_target_args = {"--fault", c.fault};
     const auto run = run_scenario(scenario, options);
+    ASSERT_EQ(run.start_error, "") << "the run could not start";
     const auto checks = evaluate_checks(scenario, run);
 
     std::vector<std::string> failed;
