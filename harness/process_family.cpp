@@ -5,13 +5,17 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unistd.h>
 
 namespace lastcall::harness {
 
 std::string FamilyMember::describe() const {
     const auto& shown = command.empty() ? std::string("?") : command;
-    return fmt::format("pid {} ({}; parent {}{}; {} of generation {})", pid, shown, parent,
-                       session == pid ? ", own session" : (group == pid ? ", own process group" : ""), found_by, generation);
+    std::string how;
+    if (session != ::getsid(0)) how = "; left lastcall's session (setsid)";
+    else if (group != root_group) how = "; left the target's process group";
+    const auto parent_text = parent == ::getpid() ? std::string("lastcall") : std::to_string(parent);
+    return fmt::format("pid {} ({}{}; parent {}; {}, generation {})", pid, shown, how, parent_text, found_by, generation);
 }
 
 ProcessFamily::ProcessFamily(pid_t self, bool adopt_orphans, const RunCgroup* cgroup)
@@ -39,6 +43,9 @@ void ProcessFamily::admit(const ProcStat& p, int generation, const char* found_b
     if (!fresh && m.start_ticks != p.start_ticks) fresh = true;  // the pid was reused: a new process
     if (fresh) {
         m = FamilyMember{p.pid, p.ppid, p.pgrp, p.session, generation, read_cmdline(p.pid), found_by, std::chrono::steady_clock::now(), p.start_ticks};
+        for (const auto& [root, g] : roots_) {
+            if (g == generation) m.root_group = root;  // each generation's main process leads its group
+        }
         if (m.command.empty()) m.command = p.comm;
     }
     if (p.alive()) {  // as it is now: it may have moved to a group or session of its own
@@ -60,8 +67,8 @@ std::vector<FamilyMember> ProcessFamily::observe() {
     };
     for (const auto& p : processes) {
         if (roots_.count(p.pid) || p.pid == self_) continue;
-        if (std::find(in_cgroup.begin(), in_cgroup.end(), p.pid) != in_cgroup.end()) admit(p, newest, "cgroup");
-        else if (const auto root = roots_.find(p.pgrp); root != roots_.end()) admit(p, root->second, "process group");
+        if (std::find(in_cgroup.begin(), in_cgroup.end(), p.pid) != in_cgroup.end()) admit(p, newest, "in the run's cgroup");
+        else if (const auto root = roots_.find(p.pgrp); root != roots_.end()) admit(p, root->second, "in the target's process group");
         else if (p.ppid == self_ && adopt_orphans_) admit(p, newest, "adopted by lastcall");
     }
     // Descendants of any member, to a fixed point (parents may be listed after their children).
@@ -70,7 +77,7 @@ std::vector<FamilyMember> ProcessFamily::observe() {
         for (const auto& p : processes) {
             if (roots_.count(p.pid) || p.pid == self_ || members_.count(p.pid)) continue;
             if (const auto g = generation_of(p.ppid)) {
-                admit(p, *g, "descendant");
+                admit(p, *g, "a descendant");
                 grew = true;
             }
         }

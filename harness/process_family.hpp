@@ -29,10 +29,12 @@ struct FamilyMember {
     pid_t session = 0;
     int generation = 0;    // the target generation it belongs to (1-based)
     std::string command;   // command line as first seen (or its comm)
-    std::string found_by;  // "descendant", "process group", "cgroup", "adopted by lastcall"
+    std::string found_by;  // "a descendant", "in the target's process group", "in the run's cgroup", "adopted by lastcall"
     std::chrono::steady_clock::time_point first_seen;
     unsigned long long start_ticks = 0;
-    std::string describe() const;  // "pid 123 (sleep 600; parent 1, own session; descendant of generation 1)"
+    pid_t root_group = 0;  // its generation's process group
+    // "pid 123 (sleep 600; left lastcall's session (setsid); parent lastcall; in the run's cgroup, generation 1)"
+    std::string describe() const;
 };
 
 class ProcessFamily {

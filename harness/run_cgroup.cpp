@@ -7,7 +7,9 @@
 #include <charconv>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <fcntl.h>
 #include <fstream>
 #include <thread>
@@ -44,6 +46,10 @@ std::string own_cgroup() {
 } // namespace
 
 std::unique_ptr<RunCgroup> RunCgroup::create(std::string* why) {
+    if (const char* setting = std::getenv("LASTCALL_CGROUP"); setting && std::string_view(setting) == "off") {
+        if (why) *why = "LASTCALL_CGROUP=off";
+        return nullptr;
+    }
     const auto mount = cgroup2_mount();
     if (!mount) {
         if (why) *why = "cgroup v2 is not mounted";
