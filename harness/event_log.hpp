@@ -31,6 +31,10 @@ public:
     }
     void record(const std::string& type, nlohmann::json detail = nlohmann::json::object()) { record_at(Clock::now(), type, std::move(detail)); }
     void record_at(Clock::time_point when, const std::string& type, nlohmann::json detail = nlohmann::json::object());
+    // An event whose time is known in run time only (a readiness change the prober recorded).
+    void record_at_us(std::int64_t t_us, const std::string& type, nlohmann::json detail) {
+        record_at(start_ + std::chrono::microseconds(t_us), type, std::move(detail));
+    }
     // In time order (events recorded after the fact, such as reaped orphans, take their place).
     std::vector<nlohmann::json> sorted() const;
 

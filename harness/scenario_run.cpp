@@ -323,6 +323,9 @@ void Conductor::collect() {
     }
     if (prober_) result_.probes = prober_->results();
     result_.readiness = readiness_changes(result_.probes);
+    for (const auto& change : result_.readiness) {
+        events_.record_at_us(change.t_us, "readiness", {{"ready", change.ready}, {"status", change.status}});
+    }
     if (sampler_) result_.samples = sampler_->samples();
     if (!supervisor_) return;
     for (const auto& g : supervisor_->generations()) {
