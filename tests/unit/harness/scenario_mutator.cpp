@@ -208,7 +208,7 @@ void repeat_line(std::string& text, FuzzRng& rng, const Corpus&) {
     const auto line = random_line(text, rng);
     const auto copy = text.substr(line.begin, line.end - line.begin) + "\n";
     std::string repeated;
-    for (std::size_t i = 1 + rng.below(rng.one_in(10) ? 2000 : 20); i > 0; --i) repeated += copy;
+    for (std::size_t i = 1 + rng.below(rng.one_in(10) ? 500 : 20); i > 0; --i) repeated += copy;
     text.insert(line.begin, repeated);
 }
 
