@@ -97,13 +97,15 @@ std::string read_text(const fs::path& file) {
 } // namespace
 
 Scenario load_scenario_text(const std::string& text, const std::string& file_name) {
-    const auto root = parse_yaml_document(text, file_name);
-    const YamlReader reader(file_name);
     try {
-        return read_scenario(reader, root, file_name);
-    } catch (const YAML::Exception& e) {
-        // A reader asked yaml-cpp for something the document does not have: a bug here, still
-        // reported as an error in the file rather than a crash. The fuzz test fails on this text.
+        const auto root = parse_yaml_document(text, file_name);
+        return read_scenario(YamlReader(file_name), root, file_name);
+    } catch (const ScenarioError&) {
+        throw;
+    } catch (const std::exception& e) {
+        // A reader asked yaml-cpp for something the document does not have, or another bug here:
+        // still an error in the file rather than a crash of the whole suite. The fuzz test fails
+        // on this text.
         throw ScenarioError(file_name, 1, 1, fmt::format("internal error reading the scenario: {}", e.what()));
     }
 }
