@@ -202,6 +202,16 @@ void ResponseReader::begin(bool head_request, BodySink* sink, bool keep_headers)
 std::size_t ResponseReader::feed(std::string_view bytes) {
     auto& m = *impl_;
     if (m.state != Impl::State::reading || bytes.empty()) return 0;
+    // A status line is known bad from its first byte that cannot be "HTTP/": say so now rather than
+    // wait for the eight bytes Beast needs to judge the version (or for a timeout).
+    if (!m.parse.status_seen && m.wire == m.message_start) {
+        constexpr std::string_view http = "HTTP/";
+        const auto n = std::min(bytes.size(), http.size());
+        if (bytes.substr(0, n) != http.substr(0, n)) {
+            m.fail(ReadError::bad_status_line, bytes);
+            return 0;
+        }
+    }
     std::size_t used = 0;
     while (m.state == Impl::State::reading && used < bytes.size()) {
         beast::error_code ec;
