@@ -13,20 +13,11 @@ void ClientConnection::close() {
     open = false;
 }
 
-bool ClientConnection::peer_closed() {
-    boost::system::error_code ec;
-    const auto waiting = stream.socket().available(ec);
-    if (ec) return true;
-    if (waiting > 0) return false;
+std::optional<IdleEnd> ClientConnection::idle_event() {
     char byte;
     const auto n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
-std::optional<IdleEnd> ClientConnection::idle_state() {
-    boost::system::error_code ec;
-    if (stream.socket().available(ec) > 0 && !ec) return IdleEnd::unsolicited_data;  // even when a close follows it
-    if (peer_closed()) return IdleEnd::closed;
+    if (n > 0) return IdleEnd::unsolicited_data;  // even when a close follows it
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return IdleEnd::closed;
     return std::nullopt;
 }
 

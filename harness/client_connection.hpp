@@ -22,9 +22,11 @@ public:
     explicit ClientConnection(boost::asio::io_context& io) : stream(io) {}
 
     void close();
-    // A close the server already sent (EOF or RST waiting in the socket): real clients reconnect
-    // instead of sending into it, so only requests that truly cross the close are idle_close_race.
-    bool peer_closed();
+    // What happened while the connection was idle, if anything, checked before reusing it: a close
+    // the server already sent (EOF or RST waiting: real clients reconnect instead of sending into
+    // it, so only requests that truly cross the close are idle_close_race), or bytes nobody asked
+    // for (which would otherwise be read as the next response). One non-blocking peek.
+    std::optional<IdleEnd> idle_event();
 
     // While the connection waits for its next request, notice at once when the server closes it
     // (or writes to it) and close our side: a connection left in CLOSE_WAIT until its next use
@@ -45,7 +47,6 @@ public:
     std::size_t last_record = SIZE_MAX;  // index in the worker's records of this connection's last response
 
 private:
-    std::optional<IdleEnd> idle_state();  // after a readable wake-up: what is waiting, if anything
     bool watching_ = false;
     std::uint32_t watch_generation_ = 0;
 };
@@ -58,7 +59,7 @@ void ClientConnection::watch_idle(OnEnd on_end) {
                                [this, generation = ++watch_generation_, on_end](const boost::system::error_code& ec) {
                                    if (ec || generation != watch_generation_ || !watching_ || !open) return;
                                    watching_ = false;
-                                   const auto how = idle_state();
+                                   const auto how = idle_event();
                                    if (!how) return watch_idle(on_end);  // a spurious wake-up
                                    close();
                                    on_end(*how);

@@ -154,7 +154,9 @@ net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c,
     };
 
     c.stop_watching();
-    if (c.open && c.peer_closed()) note_connection_end(c, IdleEnd::closed);
+    if (c.open) {
+        if (const auto idle_end = c.idle_event()) note_connection_end(c, *idle_end);
+    }
     if (!c.open) {
         c.stream.expires_after(spec.timeout);
         auto [ec] = co_await c.stream.async_connect(endpoint_, use_tuple);
