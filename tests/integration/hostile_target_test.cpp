@@ -18,8 +18,6 @@ using namespace std::chrono_literals;
 using testing::ScriptedServer;
 using testing::ServerConnection;
 
-const std::string ok_head = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
-const std::string ok_response = ok_head + "ok";
 const std::string chunked_head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
 const std::string continue_then_ok = "HTTP/1.1 100 Continue\r\n\r\n" + ok_response;
 const std::string hints_then_ok = "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + ok_response;

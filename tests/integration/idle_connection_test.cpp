@@ -15,9 +15,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::ScriptedServer;
 using testing::ServerConnection;
-using Clock = std::chrono::steady_clock;
-
-const std::string ok_response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
 // Far below the idle time the client has (a 30 s think, a 10 s schedule): the close was noticed
 // while idle, not at the next use.
@@ -51,26 +48,30 @@ private:
     ScriptedServer server_;
 };
 
-bool wait_until_done(const IdleCloser& server) {
-    const auto deadline = Clock::now() + 10s;
-    while (!server.done() && Clock::now() < deadline) std::this_thread::sleep_for(2ms);
-    return server.done();
+// Runs `w` until the server has seen (or given up on) the client's close; the first record.
+RequestRecord first_record_while_idle(const IdleCloser& server, const Workload& w) {
+    LoadGenerator load({w}, loopback(server.port()));
+    load.start();
+    EXPECT_TRUE(wait_until([&] { return server.done(); }, 10s));
+    EXPECT_TRUE(server.client_closed());  // was: CLOSE_WAIT until the next use
+    load.finish(0ms);
+    const auto h = load.take_history();
+    EXPECT_GE(h.size(), 1u);
+    return h.empty() ? RequestRecord{} : h[0];
+}
+
+Workload thinking_long() {
+    auto w = single_workload("/", 2);
+    w.think = 30s;
+    return w;
 }
 
 TEST(IdleConnection, AClosedLoopNoticesTheServersCloseDuringItsThink) {
     IdleCloser server;
-    auto w = single_workload("/", 2);
-    w.think = 30s;
-    LoadGenerator load({w}, loopback(server.port()));
-    load.start();
-    ASSERT_TRUE(wait_until_done(server));
-    EXPECT_TRUE(server.client_closed());  // was: CLOSE_WAIT for the rest of the think
-    load.finish(0ms);
-    const auto h = load.take_history();
-    ASSERT_GE(h.size(), 1u);
-    EXPECT_TRUE(h[0].closed_after);
-    EXPECT_FALSE(h[0].unsolicited_after);
-    EXPECT_GT(h[0].closed_after_us, h[0].done_us);
+    const auto r = first_record_while_idle(server, thinking_long());
+    EXPECT_TRUE(r.closed_after);
+    EXPECT_FALSE(r.unsolicited_after);
+    EXPECT_GT(r.closed_after_us, r.done_us);
 }
 
 TEST(IdleConnection, AnOpenLoopNoticesTheServersCloseOnAPooledConnection) {
@@ -78,31 +79,17 @@ TEST(IdleConnection, AnOpenLoopNoticesTheServersCloseOnAPooledConnection) {
     auto w = single_workload("/", 2);
     w.mode = LoadMode::open;
     w.rate = 0.1;  // the next request in 10 s
-    LoadGenerator load({w}, loopback(server.port()));
-    load.start();
-    ASSERT_TRUE(wait_until_done(server));
-    EXPECT_TRUE(server.client_closed());
-    load.finish(0ms);
-    const auto h = load.take_history();
-    ASSERT_GE(h.size(), 1u);
-    EXPECT_TRUE(h[0].closed_after);
-    EXPECT_GT(h[0].closed_after_us, h[0].done_us);
+    const auto r = first_record_while_idle(server, w);
+    EXPECT_TRUE(r.closed_after);
+    EXPECT_GT(r.closed_after_us, r.done_us);
 }
 
 TEST(IdleConnection, BytesOnAnIdleConnectionAreRecordedAndTheConnectionClosed) {
     IdleCloser server(true);
-    auto w = single_workload("/", 2);
-    w.think = 30s;
-    LoadGenerator load({w}, loopback(server.port()));
-    load.start();
-    ASSERT_TRUE(wait_until_done(server));
-    EXPECT_TRUE(server.client_closed());
-    load.finish(0ms);
-    const auto h = load.take_history();
-    ASSERT_GE(h.size(), 1u);
-    EXPECT_TRUE(h[0].unsolicited_after);
-    EXPECT_FALSE(h[0].closed_after);  // lastcall closed it, not the server
-    EXPECT_GT(h[0].closed_after_us, h[0].done_us);
+    const auto r = first_record_while_idle(server, thinking_long());
+    EXPECT_TRUE(r.unsolicited_after);
+    EXPECT_FALSE(r.closed_after);  // lastcall closed it, not the server
+    EXPECT_GT(r.closed_after_us, r.done_us);
 }
 
 TEST(IdleConnection, TheNextRequestAfterAnIdleCloseGoesOutOnAFreshConnection) {

@@ -23,17 +23,17 @@ using Clock = std::chrono::steady_clock;
 constexpr auto prompt = 3s;  // against waits of 30 s and more
 
 void answer_ok_forever(ServerConnection& c, int) {
-    while (c.read_request(10s)) c.send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    while (c.read_request(10s)) c.send(ok_response);
 }
 
-template <class Predicate>
-bool wait_until(Predicate holds, std::chrono::milliseconds bound = 5s) {
-    const auto deadline = Clock::now() + bound;
-    while (!holds()) {
-        if (Clock::now() > deadline) return false;
-        std::this_thread::sleep_for(2ms);
-    }
-    return true;
+// A closed loop that has had its first answer and now thinks for 30 s.
+std::unique_ptr<LoadGenerator> thinking(const ScriptedServer& server) {
+    auto w = single_workload("/", 10);
+    w.think = 30s;
+    auto load = std::make_unique<LoadGenerator>(std::vector<Workload>{w}, loopback(server.port()));
+    load->start();
+    EXPECT_TRUE(wait_until([&] { return load->live().completed >= 1; }));
+    return load;
 }
 
 Clock::duration time_finish(LoadGenerator& load, std::chrono::milliseconds grace) {
@@ -44,25 +44,17 @@ Clock::duration time_finish(LoadGenerator& load, std::chrono::milliseconds grace
 
 TEST(LoadLifecycle, FinishCutsALongThinkShort) {
     ScriptedServer server(answer_ok_forever);
-    auto w = single_workload("/", 10);
-    w.think = 30s;
-    LoadGenerator load({w}, loopback(server.port()));
-    load.start();
-    ASSERT_TRUE(wait_until([&] { return load.live().completed >= 1; }));
-    EXPECT_LT(time_finish(load, 100ms), prompt);  // was: the whole think
-    EXPECT_EQ(load.take_history().size(), 1u);
+    const auto load = thinking(server);
+    EXPECT_LT(time_finish(*load, 100ms), prompt);  // was: the whole think
+    EXPECT_EQ(load->take_history().size(), 1u);
 }
 
 TEST(LoadLifecycle, StopEndsTheThinkAndTheWorkloadIsDone) {
     ScriptedServer server(answer_ok_forever);
-    auto w = single_workload("/", 10);
-    w.think = 30s;
-    LoadGenerator load({w}, loopback(server.port()));
-    load.start();
-    ASSERT_TRUE(wait_until([&] { return load.live().completed >= 1; }));
-    load.stop({});
-    EXPECT_TRUE(wait_until([&] { return load.all_workloads_done(); }, prompt));
-    load.finish(0ms);
+    const auto load = thinking(server);
+    load->stop({});
+    EXPECT_TRUE(wait_until([&] { return load->all_workloads_done(); }, prompt));
+    load->finish(0ms);
 }
 
 TEST(LoadLifecycle, AWorkloadThatWouldStartLaterDoesNotHoldFinishOrStop) {

@@ -43,27 +43,27 @@ private:
     ScriptedServer server_;
 };
 
-TEST(LoopbackFamilies, LocalhostByNameForTheLoadGeneratorAndTheProbe) {
-    HostRecorder server(ScriptedServer::Family::ipv4);
-    const auto h = drive(single_workload("/", 1), loopback(server.port(), "localhost"));
+// The load generator and the probe both reach `server` through `host`, and say `authority`.
+void expect_both_reach(const HostRecorder& server, const std::string& host, const std::string& authority) {
+    const auto h = drive(single_workload("/", 1), loopback(server.port(), host));
     ASSERT_EQ(h.size(), 1u);
     EXPECT_EQ(h[0].outcome, Outcome::ok);
-    EXPECT_EQ(server.host(), "localhost:" + std::to_string(server.port()));
-    ProbeClient probe("localhost", server.port());
+    EXPECT_EQ(server.host(), authority + ":" + std::to_string(server.port()));
+    ProbeClient probe(host, server.port());
     EXPECT_EQ(probe.get("/ready", 1s), 200);
+    EXPECT_EQ(server.host(), authority + ":" + std::to_string(server.port()));
+    EXPECT_TRUE(probe.connect_only(1s));
+}
+
+TEST(LoopbackFamilies, LocalhostByNameForTheLoadGeneratorAndTheProbe) {
+    HostRecorder server(ScriptedServer::Family::ipv4);
+    expect_both_reach(server, "localhost", "localhost");
 }
 
 TEST(LoopbackFamilies, Ipv6LoopbackForTheLoadGeneratorAndTheProbe) {
     HostRecorder server(ScriptedServer::Family::ipv6);
     if (!server.listening()) GTEST_SKIP() << "::1 is not available on this machine";
-    const auto h = drive(single_workload("/", 1), loopback(server.port(), "::1"));
-    ASSERT_EQ(h.size(), 1u);
-    EXPECT_EQ(h[0].outcome, Outcome::ok);
-    EXPECT_EQ(server.host(), "[::1]:" + std::to_string(server.port()));
-    ProbeClient probe("::1", server.port());
-    EXPECT_EQ(probe.get("/ready", 1s), 200);
-    EXPECT_EQ(server.host(), "[::1]:" + std::to_string(server.port()));
-    EXPECT_TRUE(probe.connect_only(1s));
+    expect_both_reach(server, "::1", "[::1]");
 }
 
 TEST(LoopbackFamilies, FreePortAndPortReleasedOnBothFamilies) {

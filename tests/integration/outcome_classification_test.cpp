@@ -20,8 +20,6 @@ using namespace std::chrono_literals;
 using testing::ScriptedServer;
 using testing::ServerConnection;
 
-const std::string ok_response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-
 // One misbehaviour per path, on every request of the connection.
 void misbehave(ServerConnection& c, int) {
     const std::string partial = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial";
