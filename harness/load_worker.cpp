@@ -23,10 +23,11 @@ bool idempotent(std::string_view method) {
     return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
 }
 
-// Counts a request in flight for exactly as long as its coroutine lives, however it ends.
+// Ends the in-flight count of a request (begun by begin_request) when its coroutine ends, however
+// it ends.
 class InFlight {
 public:
-    explicit InFlight(LoadWorker::Live& live) : live_(live) { live_.in_flight.fetch_add(1, std::memory_order_relaxed); }
+    explicit InFlight(LoadWorker::Live& live) : live_(live) {}
     ~InFlight() {
         live_.completed.fetch_add(1, std::memory_order_relaxed);
         live_.in_flight.fetch_sub(1, std::memory_order_release);  // publishes the record to peek_job_ids()
@@ -93,9 +94,14 @@ void LoadWorker::spawn(net::awaitable<void> task) {
     });
 }
 
-net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended) {
-    const InFlight in_flight(live_);
+// Counted when decided, before its coroutine may even have started: all_workloads_done() must never
+// see a moment with nothing pending, running or in flight while a request is on its way.
+void LoadWorker::begin_request(WorkloadState& ws) {
     ++ws.started;
+    live_.in_flight.fetch_add(1, std::memory_order_relaxed);
+}
+
+net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended) {
     std::uint64_t retry_of = 0;
     for (int attempt = 0;; ++attempt) {
         RequestRecord r;
@@ -208,7 +214,11 @@ net::awaitable<void> LoadWorker::closed_loop(WorkloadState& ws, LoopSlot& slot) 
     auto& c = slot.connection;
     while (may_start(ws)) {
         const auto refused_before = live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed);
-        co_await run_one(ws, c, Clock::now());
+        begin_request(ws);
+        {
+            const InFlight in_flight(live_);
+            co_await run_one(ws, c, Clock::now());
+        }
         // After a refused connect, wait at least 10 ms like a client with backoff: no connect storm.
         const bool refused = !c.open && live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed) != refused_before;
         const auto pause = refused ? std::max<std::chrono::nanoseconds>(ws.spec->think, std::chrono::milliseconds(10)) : ws.spec->think;
@@ -223,6 +233,7 @@ net::awaitable<void> LoadWorker::closed_loop(WorkloadState& ws, LoopSlot& slot) 
 }
 
 net::awaitable<void> LoadWorker::open_request(WorkloadState& ws, SteadyTime intended) {
+    const InFlight in_flight(live_);
     ClientConnection* c = nullptr;
     if (!ws.free.empty()) {
         c = ws.free.back();
@@ -245,7 +256,10 @@ net::awaitable<void> LoadWorker::open_loop(WorkloadState& ws) {
         ws.schedule.expires_at(next);
         if (auto [ec] = co_await ws.schedule.async_wait(use_tuple); ec) continue;  // cancelled: may_start() decides
         if (!may_start(ws)) break;
-        if (live_.in_flight.load(std::memory_order_relaxed) < max_outstanding_per_thread) spawn(open_request(ws, next));
+        if (live_.in_flight.load(std::memory_order_relaxed) < max_outstanding_per_thread) {
+            begin_request(ws);
+            spawn(open_request(ws, next));
+        }
         next += interval;  // the schedule never slips: a late request keeps its intended time
     }
     for (auto* c : ws.free) {
@@ -295,8 +309,8 @@ void LoadWorker::start() {
         for (auto& ws : workloads_) {
             ws.start_timer.expires_at(context_.run_start + ws.spec->start);
             ws.start_timer.async_wait([this, &ws](const boost::system::error_code& ec) {
+                if (!ec && !ws.done) activate(ws);  // first: its loops count as running before the start stops pending
                 live_.pending_starts.fetch_sub(1);
-                if (!ec && !ws.done) activate(ws);
             });
             if (ws.spec->stop) {
                 ws.stop_timer.expires_at(context_.run_start + *ws.spec->stop);

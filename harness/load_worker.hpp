@@ -87,6 +87,7 @@ private:
         std::vector<ClientConnection*> free;     // open loop: pooled and not in use
     };
 
+    void begin_request(WorkloadState& ws);
     boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended);
     boost::asio::awaitable<void> perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r);
     boost::asio::awaitable<void> closed_loop(WorkloadState& ws, LoopSlot& slot);
