@@ -143,7 +143,7 @@ std::int64_t client_connections_open_at(const Facts& f, std::int64_t t) {
         const auto& [from, last] = entry.second;
         const bool kept_alive = (last->outcome == Outcome::ok || last->outcome == Outcome::ended_by_shutdown) && !last->connection_close &&
                                 !last->closed_after;
-        return from <= t && (kept_alive || last->done_us >= t);
+        return from <= t && (kept_alive || last->done_us >= t || last->closed_after_us >= t);  // open until lastcall saw it close
     });
 }
 

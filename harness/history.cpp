@@ -29,6 +29,10 @@ std::string_view to_string(Failure failure) {
     case Failure::timeout: return "timeout";
     case Failure::bad_response: return "bad_response";
     case Failure::truncated_stream: return "truncated_stream";
+    case Failure::header_too_large: return "header_too_large";
+    case Failure::bad_length: return "bad_length";
+    case Failure::bad_chunk: return "bad_chunk";
+    case Failure::harness_error: return "harness_error";
     }
     return "";
 }
@@ -44,6 +48,7 @@ std::string_view to_string(StreamEnd end) {
 }
 
 Outcome classify(const Observation& seen) {
+    if (seen.failure == Failure::harness_error) return Outcome::unknown;    // our fault says nothing of the target
     if (seen.failure == Failure::connect_refused) return Outcome::rejected;  // the server never took it
     if (seen.failure == Failure::connect_error) return Outcome::unknown;     // cannot tell who failed
     if (seen.is_slowloris) {
@@ -74,11 +79,11 @@ Outcome classify(const Observation& seen) {
 std::string to_json_line(const RequestRecord& r, std::string_view workload_name) {
     return fmt::format(
         R"({{"id":{},"workload":"{}","intended_us":{},"sent_us":{},"first_byte_us":{},"done_us":{},"connection":{},"reuse":{},)"
-        R"("status":{},"bytes":{},"events":{},"stream_end":"{}","connection_close":{},"retry_after_s":{},"outcome":"{}","failure":"{}",)"
-        R"("retry_of":{},"retried":{},"job_id":{},"closed_after":{}}})",
+        R"("status":{},"bytes":{},"body_bytes":{},"events":{},"stream_end":"{}","connection_close":{},"retry_after_s":{},"outcome":"{}","failure":"{}",)"
+        R"("retry_of":{},"retried":{},"job_id":{},"closed_after":{},"closed_after_us":{},"unsolicited_after":{}}})",
         r.id, workload_name, r.intended_us, r.sent_us, r.first_byte_us, r.done_us, r.connection_id, r.reuse_index, r.status,
-        r.bytes, r.events, to_string(r.stream_end), r.connection_close, r.retry_after_s, to_string(r.outcome),
-        to_string(r.failure), r.retry_of, r.retried, r.job_id, r.closed_after);
+        r.bytes, r.body_bytes, r.events, to_string(r.stream_end), r.connection_close, r.retry_after_s, to_string(r.outcome),
+        to_string(r.failure), r.retry_of, r.retried, r.job_id, r.closed_after, r.closed_after_us, r.unsolicited_after);
 }
 
 } // namespace lastcall::harness

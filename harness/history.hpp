@@ -20,8 +20,12 @@ enum class Failure : std::uint8_t {
     eof_before_response,  // the connection ended with zero response bytes
     eof_mid_response,
     timeout,
-    bad_response,
+    bad_response,         // not HTTP/1.x: a malformed status line or header, a 101 nobody asked for
     truncated_stream,     // a stream that ended without its end event
+    header_too_large,     // the response head went past the client's header limit
+    bad_length,           // negative, overflowing or conflicting Content-Length; a bad Transfer-Encoding
+    bad_chunk,            // a malformed or overflowing chunk size
+    harness_error,        // lastcall itself failed on this request (an exception): never the target's fault
 };
 
 enum class StreamEnd : std::uint8_t { none, complete, shutdown, other };
@@ -34,19 +38,29 @@ struct RequestRecord {
     std::int64_t first_byte_us = -1;
     std::int64_t done_us = -1;
     std::int64_t job_id = -1;          // from a job workload's 202 body
+    // Every byte of this response on the wire: interim 1xx responses, status line, headers, chunk
+    // framing, body. For a response that never completed, what arrived of it.
+    std::uint64_t bytes = 0;
+    std::uint64_t body_bytes = 0;      // the payload alone (de-chunked)
+    // When lastcall saw the connection end while idle after this response (see closed_after and
+    // unsolicited_after); -1: it did not, or it was still in use.
+    std::int64_t closed_after_us = -1;
     std::uint32_t connection_id = 0;
     std::uint32_t reuse_index = 0;     // 0: first request on its connection
-    std::uint32_t bytes = 0;           // response bytes received
-    std::uint32_t events = 0;          // SSE events received
+    std::uint32_t events = 0;          // SSE events dispatched (data-only ones too)
     std::uint16_t workload = 0;
     std::uint16_t status = 0;          // 0: no status line
-    std::int16_t retry_after_s = -1;   // -1: no Retry-After header
+    std::int16_t retry_after_s = -1;   // -1: no Retry-After header; -2: one that is not delta-seconds (an HTTP-date)
     Outcome outcome = Outcome::unknown;
     Failure failure = Failure::none;
     StreamEnd stream_end = StreamEnd::none;
     bool connection_close = false;     // the response carried Connection: close
     bool retried = false;              // a retry of this attempt follows
     bool closed_after = false;         // the server closed the connection after this response
+    // Bytes arrived on the idle connection after this response: HTTP/1.1 has no unsolicited
+    // responses, so lastcall closed it (as Go's transport does, "Unsolicited response received on
+    // idle HTTP channel").
+    bool unsolicited_after = false;
 };
 
 std::string_view to_string(Outcome outcome);

@@ -3,6 +3,7 @@
 // every workload's connections (closed loop) or rate (open loop; latency from the intended start,
 // so coordinated omission shows). Each thread records into its own preallocated history and
 // histogram and merges only at the end; the live counters are per thread too.
+#include "endpoint.hpp"
 #include "histogram.hpp"
 #include "history.hpp"
 #include "scenario.hpp"
@@ -11,7 +12,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,26 +29,47 @@ struct LiveCounts {
 };
 
 struct LoadOptions {
-    std::string host = "127.0.0.1";
+    LoadOptions() = default;
+    LoadOptions(std::string target_host, std::uint16_t target_port, int thread_count, SteadyTime start,
+                std::size_t records = std::size_t{1} << 16)
+        : host(std::move(target_host)), port(target_port), threads(thread_count), run_start(start), expected_records(records) {}
+
+    std::string host = "127.0.0.1";  // resolved with resolve_host() unless `address` is given
     std::uint16_t port = 0;
     int threads = 1;
     SteadyTime run_start{};
     std::size_t expected_records = 1 << 16;  // preallocated across threads
+    std::optional<HostAddress> address;      // the target, resolved once by the caller (preferred)
+    // Tests only: called on the request's thread just before each attempt is written, with its
+    // id. Whatever it throws must come back as that request's `unknown (harness_error)` record.
+    std::function<void(std::uint64_t request_id)> fault_hook;
 };
+
+// lastcall failed, not the target: an exception on a request (request_id) or in a loop (0).
+struct HarnessError {
+    std::uint64_t request_id = 0;
+    std::string what;
+};
+
+class LoadWorker;
+struct WorkerContext;
 
 class LoadGenerator {
 public:
+    // Throws std::invalid_argument when options.host cannot be resolved (start-up only).
     LoadGenerator(std::vector<Workload> workloads, LoadOptions options);
     ~LoadGenerator();
     LoadGenerator(const LoadGenerator&) = delete;
     LoadGenerator& operator=(const LoadGenerator&) = delete;
 
     void start();
+    // No new requests from these workloads; their waits (think, schedule, start) end at once.
     void stop(const std::vector<std::string>& workloads);  // empty: all; thread-safe
     void start_workload(const std::string& workload);      // thread-safe
     // Requests in flight at `when` that fail afterwards are `unknown`: the scenario cut them.
     void mark_target_killed(SteadyTime when);
     // Stops all load, gives requests in flight up to `grace` to resolve, cuts the rest, joins.
+    // Returns within grace + a few ms whatever the think times, timeouts and connects in progress.
     void finish(std::chrono::nanoseconds grace);
 
     LiveCounts live() const;
@@ -56,14 +80,16 @@ public:
     std::vector<RequestRecord> take_history();
     // After finish(): latency (intended start -> done) of requests that ended ok.
     Histogram latency() const;
+    // After finish(): every exception lastcall met (its requests are `unknown`, `harness_error`).
+    std::vector<HarnessError> harness_errors() const;
     const std::vector<Workload>& workloads() const { return workloads_; }
 
 private:
-    struct Worker;
     std::vector<Workload> workloads_;
     LoadOptions options_;
     std::atomic<std::int64_t> killed_at_us_{-1};
-    std::vector<std::unique_ptr<Worker>> workers_;
+    std::unique_ptr<WorkerContext> context_;  // shared by the workers; stable
+    std::vector<std::unique_ptr<LoadWorker>> workers_;
     bool finished_ = false;
 };
 

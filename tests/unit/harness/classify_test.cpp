@@ -81,6 +81,17 @@ TEST(Classify, ACutByTheScenarioIsUnknownNeverDropped) {
 namespace lastcall::harness {
 namespace {
 
+// Issue 7 item 16: lastcall's own failure says nothing about the target, whatever else was seen.
+TEST(Classify, AHarnessErrorIsUnknown) {
+    auto o = complete(200);
+    o.failure = Failure::harness_error;
+    EXPECT_EQ(classify(o), Outcome::unknown);
+    o.complete = false;
+    o.reused_connection = true;
+    o.response_bytes = 0;
+    EXPECT_EQ(classify(o), Outcome::unknown);
+}
+
 TEST(Classify, SlowlorisCutByTheServerIsRejectedOtherwiseUnknown) {
     Observation o;
     o.is_slowloris = true;

@@ -1,0 +1,373 @@
+#include "load_worker.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+namespace lastcall::harness {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+namespace {
+
+constexpr std::int64_t max_outstanding_per_thread = 20000;
+
+bool idempotent(std::string_view method) {
+    return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
+}
+
+// Ends the in-flight count of a request (begun by begin_request) when its coroutine ends, however
+// it ends.
+class InFlight {
+public:
+    explicit InFlight(LoadWorker::Live& live) : live_(live) {}
+    ~InFlight() {
+        live_.completed.fetch_add(1, std::memory_order_relaxed);
+        live_.in_flight.fetch_sub(1, std::memory_order_release);  // publishes the record to peek_job_ids()
+    }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+private:
+    LoadWorker::Live& live_;
+};
+
+// Marks a loop running from the moment it is spawned until its coroutine ends, however it ends.
+class RunningLoop {
+public:
+    RunningLoop(LoadWorker::Live& live, bool& flag) : live_(live), flag_(flag) {}
+    ~RunningLoop() {
+        flag_ = false;
+        live_.running_loops.fetch_sub(1);
+    }
+    RunningLoop(const RunningLoop&) = delete;
+    RunningLoop& operator=(const RunningLoop&) = delete;
+
+private:
+    LoadWorker::Live& live_;
+    bool& flag_;
+};
+
+} // namespace
+
+LoadWorker::LoadWorker(int index, const WorkerContext& context, const std::vector<Workload>& workloads, const HostAddress& address,
+                       std::uint16_t port, std::size_t expected_records)
+    : work_(net::make_work_guard(io_)), index_(index), context_(context) {
+    boost::system::error_code ec;
+    endpoint_ = tcp::endpoint(net::ip::make_address(address.literal(), ec), port);  // a resolved literal: cannot fail
+    records_.reserve(expected_records);
+    const auto threads = static_cast<int>(context.threads);
+    const auto t = static_cast<std::uint64_t>(index);
+    for (std::size_t i = 0; i < workloads.size(); ++i) {
+        const auto& spec = workloads[i];
+        auto& ws = workloads_.emplace_back(io_);
+        ws.spec = &spec;
+        ws.index = static_cast<std::uint16_t>(i);
+        ws.plan = ExchangePlan{wire_request(spec, address.authority(port)), spec.kind, spec.request.method == "HEAD", spec.timeout};
+        ws.connections = spec.connections / threads + (index < spec.connections % threads ? 1 : 0);
+        ws.rate = spec.rate / threads;
+        if (spec.max_requests) {
+            ws.max_requests = *spec.max_requests / context.threads + (t < *spec.max_requests % context.threads ? 1 : 0);
+        }
+    }
+    live_.pending_starts = static_cast<std::int64_t>(workloads.size());
+}
+
+void LoadWorker::spawn(net::awaitable<void> task) {
+    // Requests record their own failures; what escapes a loop is a harness fault, and is said.
+    net::co_spawn(io_, std::move(task), [this](std::exception_ptr e) {
+        if (!e) return;
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& error) {
+            harness_errors_.push_back({0, error.what()});
+        } catch (...) {
+            harness_errors_.push_back({0, "an exception that is not a std::exception"});
+        }
+    });
+}
+
+// Counted when decided, before its coroutine may even have started: all_workloads_done() must never
+// see a moment with nothing pending, running or in flight while a request is on its way.
+void LoadWorker::begin_request(WorkloadState& ws) {
+    ++ws.started;
+    live_.in_flight.fetch_add(1, std::memory_order_relaxed);
+}
+
+net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended) {
+    std::uint64_t retry_of = 0;
+    for (int attempt = 0;; ++attempt) {
+        RequestRecord r;
+        r.id = (next_id_++ << 8) | static_cast<std::uint64_t>(index_);
+        r.workload = ws.index;
+        r.intended_us = since_start_us(intended);
+        r.retry_of = retry_of;
+        try {
+            co_await perform(ws, c, r);
+        } catch (const std::exception& e) {
+            note_harness_error(c, r, e.what());
+        } catch (...) {
+            note_harness_error(c, r, "an exception that is not a std::exception");
+        }
+        const bool retry = attempt == 0 && !stopping_ && r.outcome == Outcome::idle_close_race &&
+                           ws.spec->client_retry == ClientRetry::idempotent && idempotent(ws.spec->request.method);
+        r.retried = retry;
+        record(ws, c, r);
+        if (!retry) break;
+        retry_of = r.id;  // retried at once on a fresh connection, as HTTP clients do
+    }
+}
+
+void LoadWorker::note_harness_error(ClientConnection& c, RequestRecord& r, std::string what) {
+    r.done_us = since_start_us(Clock::now());
+    r.outcome = Outcome::unknown;
+    r.failure = Failure::harness_error;
+    harness_errors_.push_back({r.id, std::move(what)});
+    if (c.open) c.close();  // where the exchange stood is unknown: the connection cannot be reused
+}
+
+void LoadWorker::record(WorkloadState&, ClientConnection& c, const RequestRecord& r) {
+    if (r.outcome == Outcome::ok) latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
+    live_.by_outcome[static_cast<int>(r.outcome)].fetch_add(1, std::memory_order_relaxed);
+    if (r.outcome == Outcome::idle_close_race && c.last_record < records_.size()) {
+        auto& before = records_[c.last_record];
+        before.closed_after = true;
+        if (before.closed_after_us < 0) before.closed_after_us = r.done_us;
+    }
+    c.last_record = c.open ? records_.size() : SIZE_MAX;
+    records_.push_back(r);
+}
+
+net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r) {
+    const auto& spec = *ws.spec;
+    Observation seen;
+    seen.is_stream = spec.kind == WorkloadKind::stream;
+    const auto finish = [&] {
+        r.done_us = since_start_us(Clock::now());
+        const auto killed_at = context_.killed_at_us->load(std::memory_order_relaxed);
+        seen.target_killed_meanwhile = cut_ || (killed_at >= 0 && r.sent_us >= 0 && r.sent_us <= killed_at);
+        seen.closed_after_send_us = r.sent_us >= 0 ? r.done_us - r.sent_us : 0;
+        r.outcome = classify(seen);
+        r.failure = seen.failure;
+        if (c.open && (!seen.complete || r.connection_close || !spec.keep_alive || r.unsolicited_after)) c.close();
+    };
+
+    c.stop_watching();
+    if (c.open) {
+        if (const auto idle_end = c.idle_event()) note_connection_end(c, *idle_end);
+    }
+    if (!c.open) {
+        c.stream.expires_after(spec.timeout);
+        auto [ec] = co_await c.stream.async_connect(endpoint_, use_tuple);
+        if (ec) {
+            seen.failure = ec == net::error::connection_refused ? Failure::connect_refused : Failure::connect_error;
+            c.stream.close();
+            finish();
+            co_return;
+        }
+        c.stream.socket().set_option(tcp::no_delay(true));
+        c.open = true;
+        c.id = next_connection_++;
+        c.uses = 0;
+        c.last_record = SIZE_MAX;
+        c.buffer.clear();
+    }
+    r.connection_id = c.id;
+    r.reuse_index = c.uses++;
+    seen.reused_connection = r.reuse_index > 0;
+    r.sent_us = since_start_us(Clock::now());
+    if (context_.fault_hook) context_.fault_hook(r.id);
+    if (spec.kind == WorkloadKind::slowloris) {
+        co_await drip_headers(spec, c, seen);
+        finish();
+        if (c.open) c.close();
+        co_return;
+    }
+    co_await exchange(c, ws.plan, context_.run_start, r, seen);
+    finish();
+}
+
+// The server closed an idle connection (or wrote to it): the response before says so.
+void LoadWorker::note_connection_end(ClientConnection& c, IdleEnd how) {
+    if (c.open) c.close();
+    if (c.last_record >= records_.size()) return;
+    auto& before = records_[c.last_record];
+    if (how == IdleEnd::closed) before.closed_after = true;
+    else before.unsolicited_after = true;
+    if (before.closed_after_us < 0) before.closed_after_us = since_start_us(Clock::now());
+    c.last_record = SIZE_MAX;
+}
+
+void LoadWorker::keep_idle(ClientConnection& c) {
+    c.watch_idle([this, &c](IdleEnd how) { note_connection_end(c, how); });
+}
+
+net::awaitable<void> LoadWorker::closed_loop(WorkloadState& ws, LoopSlot& slot) {
+    const RunningLoop running(live_, slot.running);
+    auto& c = slot.connection;
+    while (may_start(ws)) {
+        const auto refused_before = live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed);
+        begin_request(ws);
+        {
+            const InFlight in_flight(live_);
+            co_await run_one(ws, c, Clock::now());
+        }
+        // After a refused connect, wait at least 10 ms like a client with backoff: no connect storm.
+        const bool refused = !c.open && live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed) != refused_before;
+        const auto pause = refused ? std::max<std::chrono::nanoseconds>(ws.spec->think, std::chrono::milliseconds(10)) : ws.spec->think;
+        if (pause > std::chrono::nanoseconds::zero() && may_start(ws)) {
+            keep_idle(c);
+            slot.think.expires_after(pause);
+            co_await slot.think.async_wait(use_tuple);  // cancelled by stop() and finish()
+            c.stop_watching();
+        }
+    }
+    if (c.open) c.close();
+}
+
+net::awaitable<void> LoadWorker::open_request(WorkloadState& ws, SteadyTime intended) {
+    const InFlight in_flight(live_);
+    ClientConnection* c = nullptr;
+    if (!ws.free.empty()) {
+        c = ws.free.back();
+        ws.free.pop_back();
+    } else {
+        c = &ws.pool.emplace_back(io_);
+    }
+    co_await run_one(ws, *c, intended);
+    if (c->open && ws.open_loop_running && !stopping_) keep_idle(*c);
+    else if (c->open) c->close();
+    ws.free.push_back(c);
+}
+
+net::awaitable<void> LoadWorker::open_loop(WorkloadState& ws) {
+    const RunningLoop running(live_, ws.open_loop_running);
+    const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / ws.rate));
+    // Threads interleave their schedules so the merged arrivals are evenly spaced.
+    auto next = Clock::now() + interval * index_ / static_cast<int>(std::max<std::size_t>(1, context_.threads));
+    while (may_start(ws)) {
+        ws.schedule.expires_at(next);
+        if (auto [ec] = co_await ws.schedule.async_wait(use_tuple); ec) continue;  // cancelled: may_start() decides
+        if (!may_start(ws)) break;
+        if (live_.in_flight.load(std::memory_order_relaxed) < max_outstanding_per_thread) {
+            begin_request(ws);
+            spawn(open_request(ws, next));
+        }
+        next += interval;  // the schedule never slips: a late request keeps its intended time
+    }
+    for (auto* c : ws.free) {
+        if (c->open) c->close();
+    }
+}
+
+void LoadWorker::activate(WorkloadState& ws) {
+    if (ws.active || stopping_) return;
+    ws.active = true;
+    ws.done = false;
+    // A loop counts as running from its spawn: a stop and a restart in between must not start a twin.
+    if (ws.spec->mode == LoadMode::closed) {
+        while (ws.slots.size() < static_cast<std::size_t>(ws.connections)) ws.slots.emplace_back(io_);
+        for (auto& slot : ws.slots) {
+            if (slot.running) continue;
+            slot.running = true;
+            live_.running_loops.fetch_add(1);
+            spawn(closed_loop(ws, slot));
+        }
+    } else if (ws.rate > 0 && !ws.open_loop_running) {
+        ws.open_loop_running = true;
+        live_.running_loops.fetch_add(1);
+        spawn(open_loop(ws));
+    }
+}
+
+void LoadWorker::deactivate(WorkloadState& ws) {
+    ws.active = false;
+    ws.done = true;
+    // Every wait of the workload ends now, not when its timer would have fired (think: 30s).
+    ws.start_timer.cancel();
+    ws.schedule.cancel();
+    for (auto& slot : ws.slots) slot.think.cancel();
+}
+
+template <class Visit>
+void LoadWorker::each_connection(Visit visit) {
+    for (auto& ws : workloads_) {
+        for (auto& slot : ws.slots) visit(slot.connection);
+        for (auto& c : ws.pool) visit(c);
+    }
+}
+
+void LoadWorker::start() {
+    net::post(io_, [this] {
+        for (auto& ws : workloads_) {
+            ws.start_timer.expires_at(context_.run_start + ws.spec->start);
+            ws.start_timer.async_wait([this, &ws](const boost::system::error_code& ec) {
+                if (!ec && !ws.done) activate(ws);  // first: its loops count as running before the start stops pending
+                live_.pending_starts.fetch_sub(1);
+            });
+            if (ws.spec->stop) {
+                ws.stop_timer.expires_at(context_.run_start + *ws.spec->stop);
+                ws.stop_timer.async_wait([this, &ws](const boost::system::error_code& ec) {
+                    if (!ec) deactivate(ws);
+                });
+            }
+        }
+    });
+    thread_ = std::thread([this] { io_.run(); });
+}
+
+void LoadWorker::stop(const std::vector<std::string>& names) {
+    net::post(io_, [this, names] {
+        for (auto& ws : workloads_) {
+            if (names.empty() || std::find(names.begin(), names.end(), ws.spec->name) != names.end()) deactivate(ws);
+        }
+    });
+}
+
+void LoadWorker::start_workload(const std::string& name) {
+    net::post(io_, [this, name] {
+        for (auto& ws : workloads_) {
+            if (ws.spec->name == name) activate(ws);
+        }
+    });
+}
+
+void LoadWorker::stop_everything() {
+    net::post(io_, [this] {
+        stopping_ = true;
+        for (auto& ws : workloads_) {
+            deactivate(ws);
+            ws.stop_timer.cancel();
+        }
+        // Idle connections have nothing left to carry.
+        for (auto& ws : workloads_) {
+            for (auto* c : ws.free) {
+                if (c->open) c->close();
+            }
+        }
+    });
+}
+
+void LoadWorker::cut_and_release() {
+    net::post(io_, [this] {
+        cut_ = true;
+        each_connection([](ClientConnection& c) {
+            if (c.open) c.close();
+            else c.stream.close();  // a connect under way
+        });
+        work_.reset();
+    });
+}
+
+void LoadWorker::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+} // namespace lastcall::harness

@@ -1,0 +1,130 @@
+#pragma once
+// One thread of the load generator (internal to it): its own io_context, its share of every
+// workload's connections or rate, its own preallocated records, histogram and live counters. Only
+// the live counters are read by other threads; everything else is touched by this thread alone
+// until the thread has been joined.
+#include "client_connection.hpp"
+#include "histogram.hpp"
+#include "history.hpp"
+#include "load_generator.hpp"
+#include "request_exchange.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace lastcall::harness {
+
+// What every worker of one generator shares, read-only once the threads run.
+struct WorkerContext {
+    SteadyTime run_start{};
+    const std::atomic<std::int64_t>* killed_at_us = nullptr;  // -1 until the scenario SIGKILLs the target
+    std::size_t threads = 1;
+    std::function<void(std::uint64_t)> fault_hook;
+};
+
+class LoadWorker {
+public:
+    struct alignas(64) Live {
+        std::atomic<std::int64_t> in_flight{0};
+        std::atomic<std::int64_t> running_loops{0};
+        std::atomic<std::int64_t> pending_starts{0};  // workloads whose start time has not come yet
+        std::atomic<std::uint64_t> completed{0};
+        std::array<std::atomic<std::uint64_t>, outcome_count> by_outcome{};
+    };
+
+    LoadWorker(int index, const WorkerContext& context, const std::vector<Workload>& workloads, const HostAddress& address,
+               std::uint16_t port, std::size_t expected_records);
+    LoadWorker(const LoadWorker&) = delete;
+    LoadWorker& operator=(const LoadWorker&) = delete;
+
+    // Thread-safe: each posts to the worker's own thread.
+    void start();
+    void stop(const std::vector<std::string>& names);  // empty: all
+    void start_workload(const std::string& name);
+    void stop_everything();   // finish(), first step: no new requests, every wait cancelled
+    void cut_and_release();   // finish(), last step: close every connection; the thread then ends
+    void join();
+
+    const Live& live() const { return live_; }
+    // After join() (or while all workloads are done: nothing writes then).
+    std::vector<RequestRecord>& records() { return records_; }
+    const std::vector<RequestRecord>& records() const { return records_; }
+    const Histogram& latency() const { return latency_; }
+    const std::vector<HarnessError>& harness_errors() const { return harness_errors_; }
+
+private:
+    struct LoopSlot {  // one closed-loop connection
+        explicit LoopSlot(boost::asio::io_context& io) : connection(io), think(io) {}
+        ClientConnection connection;
+        boost::asio::steady_timer think;
+        bool running = false;
+    };
+    struct WorkloadState {
+        explicit WorkloadState(boost::asio::io_context& io) : start_timer(io), stop_timer(io), schedule(io) {}
+        const Workload* spec = nullptr;
+        std::uint16_t index = 0;
+        ExchangePlan plan;
+        int connections = 0;  // this thread's share
+        double rate = 0;      // this thread's share, per second
+        std::optional<std::uint64_t> max_requests;
+        std::uint64_t started = 0;
+        bool active = false;
+        bool done = false;    // stopped (stop time or stop_load) before or after it started
+        bool open_loop_running = false;
+        boost::asio::steady_timer start_timer, stop_timer, schedule;
+        std::deque<LoopSlot> slots;              // closed loop
+        std::deque<ClientConnection> pool;       // open loop: every connection it used, stable
+        std::vector<ClientConnection*> free;     // open loop: pooled and not in use
+    };
+
+    void begin_request(WorkloadState& ws);
+    boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended);
+    boost::asio::awaitable<void> perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r);
+    boost::asio::awaitable<void> closed_loop(WorkloadState& ws, LoopSlot& slot);
+    boost::asio::awaitable<void> open_loop(WorkloadState& ws);
+    boost::asio::awaitable<void> open_request(WorkloadState& ws, SteadyTime intended);
+    void activate(WorkloadState& ws);
+    void deactivate(WorkloadState& ws);
+    bool may_start(const WorkloadState& ws) const {
+        return ws.active && !stopping_ && (!ws.max_requests || ws.started < *ws.max_requests);
+    }
+    void spawn(boost::asio::awaitable<void> task);
+    void keep_idle(ClientConnection& c);
+    void note_connection_end(ClientConnection& c, IdleEnd how);
+    void note_harness_error(ClientConnection& c, RequestRecord& r, std::string what);
+    void record(WorkloadState& ws, ClientConnection& c, const RequestRecord& r);
+    template <class Visit>
+    void each_connection(Visit visit);
+    std::int64_t since_start_us(SteadyTime t) const {
+        return std::chrono::duration_cast<std::chrono::microseconds>(t - context_.run_start).count();
+    }
+
+    // Declared first, destroyed last: sockets and timers below must go before their io_context.
+    boost::asio::io_context io_{1};
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    int index_;
+    const WorkerContext& context_;
+    boost::asio::ip::tcp::endpoint endpoint_;
+    std::deque<WorkloadState> workloads_;
+    std::vector<RequestRecord> records_;
+    std::vector<HarnessError> harness_errors_;
+    Histogram latency_;
+    Live live_;
+    std::uint64_t next_id_ = 1;
+    std::uint32_t next_connection_ = 1;
+    bool stopping_ = false;
+    bool cut_ = false;  // finish() ran out of grace: what fails now was cut by the harness
+    std::thread thread_;
+};
+
+} // namespace lastcall::harness

@@ -1,0 +1,36 @@
+#pragma once
+// One request/response exchange on an open connection of the load generator (internal to it):
+// write the request, read the response with the counting ResponseReader (any body size, constant
+// memory), feed a stream's body to the SSE tokenizer and its end convention, keep the first KiB of
+// a job's 202 body for its id. Fills the record and what the classifier needs; opens and closes
+// nothing (the worker owns the connection's life).
+#include "client_connection.hpp"
+#include "history.hpp"
+#include "scenario.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace lastcall::harness {
+
+// A workload's requests as this thread sends them, computed once.
+struct ExchangePlan {
+    std::string wire;  // the request bytes
+    WorkloadKind kind = WorkloadKind::request;
+    bool head_request = false;
+    Duration timeout{};
+};
+
+std::string wire_request(const Workload& w, const std::string& authority);
+
+// `run_start`: the origin of the record's microsecond times.
+boost::asio::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, std::chrono::steady_clock::time_point run_start,
+                                      RequestRecord& r, Observation& seen);
+
+// Slowloris: the request line, then one header line per `think` (at least 100 ms), never the blank
+// line that ends the headers, until the server cuts the connection or `timeout` runs out.
+boost::asio::awaitable<void> drip_headers(const Workload& spec, ClientConnection& c, Observation& seen);
+
+} // namespace lastcall::harness
