@@ -27,6 +27,16 @@ CheckResult check_workloads_ran(const Facts& f) {
     return c;
 }
 
+// lastcall failing on its own side makes every other verdict doubtful: never pass over it.
+CheckResult check_harness_errors(const Facts& f) {
+    const auto offending = f.where([](const RequestRecord& r) { return r.failure == Failure::harness_error; });
+    const auto count = std::max<std::uint64_t>(offending.size(), f.run.harness_errors);
+    auto c = make("harness_errors", "== 0", std::to_string(count), count == 0,
+                  fmt::format("lastcall itself failed on {} requests (events.jsonl names each): the other verdicts are in doubt", count));
+    add_evidence(c, offending, f);
+    return c;
+}
+
 CheckResult count_check(const Facts& f, const char* name, Outcome o, std::uint64_t bound) {
     const auto offending = f.where([o](const RequestRecord& r) { return r.outcome == o; });
     auto c = make(name, fmt::format("<= {}", bound), std::to_string(offending.size()), offending.size() <= bound,
@@ -86,7 +96,7 @@ CheckResult check_streams(const Facts& f) {
 CheckResult check_rejections(const Facts& f) {
     if (!f.scenario.expect.rejections_clean) return skipped("rejections_clean", "not expected");
     const auto bad = f.where([&](const RequestRecord& r) {
-        const bool bare_503 = r.status == 503 && r.retry_after_s < 0;
+        const bool bare_503 = r.status == 503 && r.retry_after_s == -1;  // -2: an HTTP-date, which is fine
         const bool refused_early = r.failure == Failure::connect_refused && (f.signal_us < 0 || r.done_us < f.signal_us);
         return bare_503 || refused_early;
     });
@@ -182,6 +192,7 @@ std::vector<CheckResult> request_checks(const Facts& f) {
     const auto& e = f.scenario.expect;
     return {
         check_workloads_ran(f),
+        check_harness_errors(f),
         count_check(f, "dropped", Outcome::dropped, e.dropped),
         check_idle_close_race(f),
         count_check(f, "errors", Outcome::error, e.errors),

@@ -54,6 +54,7 @@ struct RunResult {
     std::vector<SignalSent> signals;
     std::array<std::uint64_t, outcome_count> outcomes{};
     std::uint64_t requests = 0;
+    std::uint64_t harness_errors = 0;  // requests lastcall itself failed on (events.jsonl has each)
     Histogram latency;
     bool port_released = false;
     std::vector<FamilyMember> orphans;  // of every generation

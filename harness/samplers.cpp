@@ -20,8 +20,8 @@ std::int64_t micros_since(SteadyTime start) {
 }
 } // namespace
 
-ReadinessProber::ReadinessProber(std::string host, std::uint16_t port, std::string path, SteadyTime run_start)
-    : client_(std::move(host), port), path_(std::move(path)), run_start_(run_start), thread_([this] { run(); }) {}
+ReadinessProber::ReadinessProber(HostAddress address, std::uint16_t port, std::string path, SteadyTime run_start)
+    : client_(std::move(address), port), path_(std::move(path)), run_start_(run_start), thread_([this] { run(); }) {}
 
 void ReadinessProber::stop() {
     stopping_ = true;
@@ -50,12 +50,20 @@ void ReadinessProber::run() {
     while (!stopping_) {
         ProbeResult probe;
         probe.sent_us = micros_since(run_start_);
-        probe.status = path_.empty() ? (client_.connect_only(std::chrono::milliseconds(200)) ? 200 : -1)
-                                     : client_.get(path_, std::chrono::milliseconds(200));
+        // A refused connection is an answer (nothing listens any more); silence is not.
+        ProbeError error = ProbeError::none;
+        if (path_.empty()) {
+            probe.status = client_.connect_only(std::chrono::milliseconds(200)) ? 200 : -1;
+            if (probe.status < 0) error = ProbeError::connect_failed;
+        } else {
+            const auto response = client_.request(path_, std::chrono::milliseconds(200), 0);
+            probe.status = response.status;
+            error = response.error;
+        }
         probe.done_us = micros_since(run_start_);
-        probe.kind = probe.status >= 200 && probe.status < 300 ? ProbeResult::Kind::ready
-                     : probe.status > 0                        ? ProbeResult::Kind::not_ready
-                                                               : ProbeResult::Kind::no_answer;
+        probe.kind = probe.status >= 200 && probe.status < 300           ? ProbeResult::Kind::ready
+                     : probe.status > 0 || error == ProbeError::refused ? ProbeResult::Kind::not_ready
+                                                                        : ProbeResult::Kind::no_answer;
         ready_ = probe.kind == ProbeResult::Kind::ready;
         {
             std::lock_guard lock(mutex_);

@@ -39,7 +39,7 @@ std::vector<ReadinessChange> readiness_changes(const std::vector<ProbeResult>& p
 
 class ReadinessProber {
 public:
-    ReadinessProber(std::string host, std::uint16_t port, std::string path, SteadyTime run_start);
+    ReadinessProber(HostAddress address, std::uint16_t port, std::string path, SteadyTime run_start);
     ~ReadinessProber() { stop(); }
     void stop();
     bool ready() const { return ready_.load(); }  // the latest probe passed

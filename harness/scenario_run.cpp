@@ -12,11 +12,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <arpa/inet.h>
 #include <csignal>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
 
@@ -27,26 +24,6 @@ using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
 namespace {
-
-std::uint16_t bound_port(std::uint16_t port, bool reuse) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    if (reuse) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    std::uint16_t result = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-        socklen_t length = sizeof address;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-        result = ntohs(address.sin_port);
-    }
-    ::close(fd);
-    return result;
-}
-
-bool is_loopback(const std::string& host) { return host.rfind("127.", 0) == 0 || host == "localhost" || host == "::1"; }
 
 std::int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 
@@ -82,6 +59,7 @@ private:
     EventLog events_;
     Timeline timeline_;
     std::optional<RunDirectory> dir_;
+    HostAddress address_;
     std::unique_ptr<Supervisor> supervisor_;
     std::unique_ptr<LoadGenerator> load_;
     std::unique_ptr<ReadinessProber> prober_;
@@ -100,7 +78,7 @@ SupervisorOptions Conductor::supervisor_options(const std::string& workdir) cons
     for (const auto& arg : options_.extra_target_args) o.argv.push_back(sub(arg));
     for (const auto& [name, value] : scenario_.target.env) o.env[name] = sub(value);
     o.cwd = scenario_.target.cwd.empty() ? fs::path(workdir) : fs::path(sub(scenario_.target.cwd));
-    o.host = scenario_.target.host;
+    o.address = address_;
     o.port = result_.port;
     o.ready = scenario_.target.ready;
     if (!scenario_.target.shutdown_report.empty()) o.report_source = sub(scenario_.target.shutdown_report);
@@ -120,12 +98,23 @@ bool Conductor::start_first_generation() {
         return false;
     }
     result_.run_dir = dir_->path();
-    if (!is_loopback(scenario_.target.host) && !scenario_.target.allow_remote) {
-        result_.start_error = fmt::format("{}: target.host {} is not a loopback address; set target.allow_remote: true to allow it",
-                                          scenario_.file, scenario_.target.host);
+    // Resolved once; "loopback" is decided from the address, not from how the host is spelled.
+    auto resolved = resolve_host(scenario_.target.host);
+    if (!resolved.address) {
+        result_.start_error = fmt::format("{}: target.host {}: {}", scenario_.file, scenario_.target.host, resolved.error);
         return false;
     }
-    result_.port = scenario_.target.port.value_or(bound_port(0, false));
+    address_ = *resolved.address;
+    if (!address_.is_loopback() && !scenario_.target.allow_remote) {
+        result_.start_error = fmt::format("{}: target.host {} is not a loopback address; set target.allow_remote: true to allow it",
+                                          scenario_.file, address_.describe());
+        return false;
+    }
+    result_.port = scenario_.target.port.value_or(pick_free_port(address_));
+    if (result_.port == 0) {
+        result_.start_error = fmt::format("{}: no free port on {}", scenario_.file, address_.describe());
+        return false;
+    }
     supervisor_ = std::make_unique<Supervisor>(supervisor_options(fs::absolute(dir_->workdir()).string()), *dir_, events_);
     result_.containment = supervisor_->containment();
     try {
@@ -151,10 +140,10 @@ void Conductor::start_observers() {
     for (const auto& w : scenario_.workloads) {
         if (w.mode == LoadMode::open) expected += static_cast<std::size_t>(w.rate * std::chrono::duration<double>(scenario_.max_duration).count());
     }
-    load_ = std::make_unique<LoadGenerator>(
-        scenario_.workloads,
-        LoadOptions{scenario_.target.host, result_.port, scenario_.threads, run_start_, std::min<std::size_t>(expected, 4'000'000)});
-    prober_ = std::make_unique<ReadinessProber>(scenario_.target.host, result_.port, scenario_.target.ready.http_path, run_start_);
+    LoadOptions load{address_.literal(), result_.port, scenario_.threads, run_start_, std::min<std::size_t>(expected, 4'000'000)};
+    load.address = address_;
+    load_ = std::make_unique<LoadGenerator>(scenario_.workloads, std::move(load));
+    prober_ = std::make_unique<ReadinessProber>(address_, result_.port, scenario_.target.ready.http_path, run_start_);
     sampler_ = std::make_unique<ProcSampler>(supervisor_->current().pid, run_start_,
                                              [this] { return static_cast<int>(supervisor_->family().observe().size()); });
     load_->start();
@@ -233,14 +222,14 @@ void Conductor::read_back() {
     if (!result_.restarted || !result_.restart_error.empty()) return;
     const auto& expect = scenario_.expect;
     if (expect.acked_writes_workload) {
-        const auto counter = read_counter(scenario_.target.host, result_.port, expect.acked_writes_read);
+        const auto counter = read_counter(address_, result_.port, expect.acked_writes_read);
         result_.counter_after_restart = counter.value;
         result_.counter_readback_error = counter.error;
         events_.record("readback", {{"path", expect.acked_writes_read}, {"status", counter.status}, {"body", counter.body}});
     }
     if (expect.jobs_accounted) {
         result_.job_states_after_restart =
-            read_job_states(scenario_.target.host, result_.port, load_->peek_job_ids(), Clock::now() + std::chrono::seconds(10), options_.interrupted);
+            read_job_states(address_, result_.port, load_->peek_job_ids(), Clock::now() + std::chrono::seconds(10), options_.interrupted);
         events_.record("readback", {{"jobs", result_.job_states_after_restart.size()}});
     }
 }
@@ -305,7 +294,7 @@ void Conductor::wrap_up() {
     if (prober_) prober_->stop();
     if (sampler_) sampler_->stop();
     if (supervisor_) supervisor_->finish(std::chrono::milliseconds(500));
-    if (supervisor_ && supervisor_->has_generation()) result_.port_released = bound_port(result_.port, true) == result_.port;
+    if (supervisor_ && supervisor_->has_generation()) result_.port_released = port_bindable(address_, result_.port);
 }
 
 void Conductor::collect() {
@@ -315,6 +304,9 @@ void Conductor::collect() {
     if (load_) {
         result_.history = load_->take_history();
         result_.latency = load_->latency();
+        // lastcall's own failures are evidence too: never silent.
+        for (const auto& e : load_->harness_errors()) events_.record("harness_error", {{"request", e.request_id}, {"what", e.what}});
+        result_.harness_errors = load_->harness_errors().size();
     }
     result_.requests = result_.history.size();
     for (const auto& r : result_.history) {
@@ -380,6 +372,7 @@ void Conductor::write_artifacts() {
                                          {"generations", generations},
                                          {"signals", signals},
                                          {"requests", result_.requests},
+                                         {"harness_errors", result_.harness_errors},
                                          {"outcomes", outcomes},
                                          {"port_released", result_.port_released},
                                          {"orphans", result_.orphans.size()},

@@ -97,7 +97,7 @@ void Supervisor::start_generation() {
 
 void Supervisor::wait_ready(Generation& g) {
     const auto& ready = options_.ready;
-    ProbeClient probe(options_.host, options_.port);
+    ProbeClient probe(options_.address, options_.port);
     const auto deadline = Clock::now() + ready.timeout;
     std::string last_answer = "no probe finished";
     while (Clock::now() < deadline) {
@@ -111,10 +111,10 @@ void Supervisor::wait_ready(Generation& g) {
             up = probe.connect_only(std::chrono::milliseconds(100));
             last_answer = up ? "connected" : "TCP connect failed";
         } else {
-            const int status = probe.get(ready.http_path, std::chrono::milliseconds(500));
-            up = status / 100 == 2;
-            last_answer = status > 0 ? fmt::format("GET {} answered {}", ready.http_path, status)
-                                     : fmt::format("GET {} got no answer", ready.http_path);
+            const auto response = probe.request(ready.http_path, std::chrono::milliseconds(500), 256);
+            up = response.status / 100 == 2;
+            last_answer = response.ok() ? fmt::format("GET {} answered {}", ready.http_path, response.status)
+                                        : fmt::format("GET {}: {}", ready.http_path, response.error_text);
         }
         if (up) {
             g.ready = Clock::now();

@@ -5,6 +5,7 @@
 // next one after the current one exited. Each generation keeps its own output files and its own
 // shutdown report, bound to it (target_report.hpp).
 #include "child_reaper.hpp"
+#include "endpoint.hpp"
 #include "event_log.hpp"
 #include "process_family.hpp"
 #include "run_cgroup.hpp"
@@ -39,7 +40,7 @@ struct SupervisorOptions {
     std::vector<std::string> argv;  // substituted
     std::map<std::string, std::string> env;
     std::filesystem::path cwd;
-    std::string host;  // numeric address the probes use
+    HostAddress address;  // where the target listens, resolved once
     std::uint16_t port = 0;
     ReadyCheck ready;
     std::filesystem::path report_source;  // where the target writes its shutdown report; empty: none
