@@ -4,6 +4,7 @@
 // Through the CLI where lastcall's own process matters (child subreaper), else in-process.
 #include "child_process.hpp"
 #include "checks.hpp"
+#include "endpoint.hpp"
 #include "proc_reader.hpp"
 #include "reference_server.hpp"
 #include "scenario_loader.hpp"
@@ -278,6 +279,38 @@ limits: {{max_duration: 20s}}
     EXPECT_EQ(run.report.state, TargetReportReading::State::stale) << run.report.detail;
     EXPECT_FALSE(run.report.report);
 }
+
+// Item 14: `host: localhost` aborted lastcall and `::1` never became ready (IPv4-only probe).
+class HostSpelling : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+TEST_P(HostSpelling, RunsAgainstAServerOnThatAddress) {
+    const auto [host, bind] = GetParam();
+    const auto resolved = resolve_host(host);
+    if (!resolved.address) GTEST_SKIP() << host << " does not resolve here: " << resolved.error;
+    const auto run = run_in_process(fmt::format(R"(name: host-spelling
+target:
+  command: ["python3", "-m", "http.server", "{{port}}", "--bind", "{}"]
+  host: "{}"
+  ready: {{http: /, timeout: 10s}}
+workloads:
+  - name: get
+    request: {{path: /}}
+    think: 20ms
+timeline:
+  - at: 500ms
+    signal: INT
+limits: {{max_duration: 10s}}
+)",
+                                                bind, host));
+    if (run.start_error.find("Cannot assign requested address") != std::string::npos) GTEST_SKIP() << "no " << bind << " here";
+    ASSERT_EQ(run.start_error, "");
+    EXPECT_GT(run.outcomes[static_cast<std::size_t>(Outcome::ok)], 0u) << "requests over " << host;
+    EXPECT_TRUE(run.port_released);
+}
+
+INSTANTIATE_TEST_SUITE_P(Loopback, HostSpelling,
+                         ::testing::Values(std::pair{"localhost", "127.0.0.1"}, std::pair{"::1", "::1"}, std::pair{"127.0.0.1", "127.0.0.1"}),
+                         [](const auto& param) { return std::string(param.index == 0 ? "localhost" : param.index == 1 ? "ipv6" : "ipv4"); });
 
 } // namespace
 } // namespace lastcall::harness
