@@ -26,7 +26,6 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 namespace {
 
 constexpr std::size_t header_limit = 16 * 1024;
-constexpr std::size_t request_line_limit = 8 * 1024;
 constexpr std::uint64_t body_limit = 1024 * 1024;
 // After the last response, how long unread input is drained before the socket closes.
 constexpr auto lingering_close_limit = std::chrono::seconds(2);
@@ -34,12 +33,10 @@ constexpr auto lingering_close_limit = std::chrono::seconds(2);
 using Parser = http::request_parser<http::string_body>;
 
 // The status for a request the parser refused, or 0 when the client simply went away.
-int status_for_read_error(const beast::error_code& ec, const beast::flat_buffer& buffer) {
-    if (ec == http::error::header_limit) {
-        const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
-        const auto line_end = bytes.find("\r\n");
-        return line_end == std::string_view::npos || line_end > request_line_limit ? 414 : 431;
-    }
+int status_for_read_error(const beast::error_code& ec, const Parser& parser) {
+    // Beast parses the request line as soon as it is whole: no target yet means the line itself
+    // ran past the limit (RFC 9112 3: 414), otherwise the fields did (RFC 6585: 431).
+    if (ec == http::error::header_limit) return parser.get().target().empty() ? 414 : 431;
     if (ec == http::error::body_limit) return 413;
     if (ec == http::error::partial_message || ec == http::error::end_of_stream) return 0;
     if (ec.category() == http::make_error_code(http::error::bad_target).category()) return 400;
@@ -108,7 +105,7 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
         parser.body_limit(body_limit);
         c->stream.expires_after(app.config.header_timeout);  // slowloris: the whole request, not each byte
         if (auto [ec, n] = co_await http::async_read_header(c->stream, c->buffer, parser, use_tuple); ec) {
-            if (const int status = status_for_read_error(ec, c->buffer); status != 0 && !c->closed) {
+            if (const int status = status_for_read_error(ec, parser); status != 0 && !c->closed) {
                 co_await write_reply(*c, error_reply(status, ec.message()), {11, true, false});
             }
             break;
@@ -129,7 +126,7 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
             if (verdict.expect_continue && co_await write_continue(*c)) break;
             c->stream.expires_after(app.config.header_timeout);
             if (auto [ec, n] = co_await http::async_read(c->stream, c->buffer, parser, use_tuple); ec) {
-                if (const int status = status_for_read_error(ec, c->buffer); status != 0 && !c->closed) {
+                if (const int status = status_for_read_error(ec, parser); status != 0 && !c->closed) {
                     co_await write_reply(*c, error_reply(status, ec.message()), {req.version(), true, false});
                 }
                 break;

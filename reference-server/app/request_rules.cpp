@@ -69,6 +69,8 @@ bool valid_host(std::string_view host) {
     return std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
+constexpr std::size_t max_target_length = 8 * 1024;
+
 RequestVerdict refuse(int status, std::string reason, bool close = false) {
     return RequestVerdict{status, std::move(reason), close, {}, false};
 }
@@ -108,6 +110,7 @@ std::optional<std::string> origin_form_of_absolute(std::string_view target) {
 
 RequestVerdict judge_request(const RequestHead& head) {
     if (head.version / 10 != 1) return refuse(505, "only HTTP/1.x is served here", true);
+    if (head.target.size() > max_target_length) return refuse(414, "request-target longer than 8192 bytes");
     if (auto framing = judge_framing(head)) return *framing;
 
     const auto host_lines = count_lines(head, "host");

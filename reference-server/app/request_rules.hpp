@@ -10,7 +10,8 @@
 //   - an HTTP/1.1 request without Host, or with more than one, or an invalid one -> 400 (3.2);
 //   - a request-target in no form the method allows -> 400 (3.2); absolute-form is accepted and
 //     reduced to origin-form, its authority winning over Host (3.2.2);
-//   - a major version other than 1 -> 505; an unsupported Expect -> 417 (RFC 9110 10.1.1).
+//   - a request-target over 8 KiB -> 414 (3); a major version other than 1 -> 505; an Expect
+//     other than 100-continue -> 417 (RFC 9110 10.1.1).
 #include <optional>
 #include <string>
 #include <string_view>

@@ -64,22 +64,26 @@ CounterStore::Options counter_options(const ServerConfig& config) {
     return options;
 }
 
-void recover_counter(CounterStore& counter) {
+CounterStore::Recovered recover_counter(CounterStore& counter) {
     try {
-        const auto recovered = counter.recover();
-        auto line = log::info("counter recovered");
-        line.field("counter", recovered.state.value)
-            .field("journal_seq", recovered.state.seq)
-            .field("journal_records_replayed", static_cast<std::uint64_t>(recovered.replayed))
-            .field("journal_torn_bytes_cut", recovered.torn_bytes);
-        if (const auto& checkpoint = recovered.checkpoint) {
-            line.field("checkpoint", checkpoint->from.string()).field("generation", checkpoint->generation);
-            if (!checkpoint->refused.empty()) {
-                log::warn("fell back to the previous checkpoint generation").field("refused", checkpoint->refused);
-            }
-        }
+        return counter.recover();
     } catch (const std::exception& e) {
         throw StartupError(e.what());
+    }
+}
+
+// Logged once the server listens: a refusal to start stays one line.
+void log_recovery(const CounterStore::Recovered& recovered) {
+    auto line = log::info("counter recovered");
+    line.field("counter", recovered.state.value)
+        .field("journal_seq", recovered.state.seq)
+        .field("journal_records_replayed", static_cast<std::uint64_t>(recovered.replayed))
+        .field("journal_torn_bytes_cut", recovered.torn_bytes);
+    if (const auto& checkpoint = recovered.checkpoint) {
+        line.field("checkpoint", checkpoint->from.string()).field("generation", checkpoint->generation);
+        if (!checkpoint->refused.empty()) {
+            log::warn("fell back to the previous checkpoint generation").field("refused", checkpoint->refused);
+        }
     }
 }
 
@@ -144,7 +148,7 @@ public:
 int run_server(const ServerConfig& config) {
     prepare_state_dir(config.state_dir);
     CounterStore counter(counter_options(config));
-    recover_counter(counter);
+    const auto recovered = recover_counter(counter);
     std::unique_ptr<JobStore> jobs;
     try {
         jobs = std::make_unique<JobStore>(config.state_dir / "jobs.db");
@@ -204,6 +208,7 @@ int run_server(const ServerConfig& config) {
     const auto endpoint = listener->local_endpoint();
     fmt::print("listening {}:{}\n", endpoint.address().to_string(), endpoint.port());
     std::fflush(stdout);
+    log_recovery(recovered);
     log::info("started")
         .field("port", static_cast<unsigned>(endpoint.port()))
         .field("threads", config.threads)

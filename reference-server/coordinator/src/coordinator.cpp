@@ -151,17 +151,20 @@ void Coordinator::start_draining() {
 
 void Coordinator::finish_draining(WaitResult result) {
     stream_grace_alarm_->cancel();
-    const auto left = drain_.in_flight();
-    const bool completed = result == WaitResult::completed || left == 0;
+    // Holds count too: a connection held open (or a listener still accepting its backlog) at the
+    // deadline is cut as surely as a request.
+    const auto requests_left = drain_.in_flight();
+    const auto holds_left = drain_.holds();
+    const bool completed = result == WaitResult::completed || requests_left + holds_left == 0;
     if (!completed) {
-        report_.counts.cut_at_drain_deadline = left;
+        report_.counts.cut_at_drain_deadline = requests_left;
         if (!fast()) incomplete_ = true;
     }
     // What is still open now is half-read or cut by the deadline: close all of it.
     if (hooks_.drain_ended) hooks_.drain_ended();
     report_.connections.closed_at_drain_end = connections_.close_all();
     leave(outcome_of_wait(completed, !completed && fast()),
-          completed ? "" : fmt::format("{} requests or streams still in flight were cut", left));
+          completed ? "" : fmt::format("cut {} requests or streams and {} held connections still in flight", requests_left, holds_left));
     start_tasks();
 }
 
