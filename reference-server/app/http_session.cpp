@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cctype>
 #include <memory>
 
 namespace lastcall::server {
@@ -32,12 +33,22 @@ constexpr auto lingering_close_limit = std::chrono::seconds(2);
 
 using Parser = http::request_parser<http::string_body>;
 
+// "HTTP/2.0" and the like: a well-formed version this server does not speak (RFC 9110 15.6.6).
+bool other_major_version(const beast::flat_buffer& buffer) {
+    const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
+    const auto line = bytes.substr(0, bytes.find("\r\n"));
+    const auto version = line.substr(line.rfind(' ') + 1);
+    return version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
+           version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7])) && version[5] != '1';
+}
+
 // The status for a request the parser refused, or 0 when the client simply went away.
-int status_for_read_error(const beast::error_code& ec, const Parser& parser) {
+int status_for_read_error(const beast::error_code& ec, const Parser& parser, const beast::flat_buffer& buffer) {
     // Beast parses the request line as soon as it is whole: no target yet means the line itself
     // ran past the limit (RFC 9112 3: 414), otherwise the fields did (RFC 6585: 431).
     if (ec == http::error::header_limit) return parser.get().target().empty() ? 414 : 431;
     if (ec == http::error::body_limit) return 413;
+    if (ec == http::error::bad_version && other_major_version(buffer)) return 505;
     if (ec == http::error::partial_message || ec == http::error::end_of_stream) return 0;
     if (ec.category() == http::make_error_code(http::error::bad_target).category()) return 400;
     return 0;
@@ -105,7 +116,7 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
         parser.body_limit(body_limit);
         c->stream.expires_after(app.config.header_timeout);  // slowloris: the whole request, not each byte
         if (auto [ec, n] = co_await http::async_read_header(c->stream, c->buffer, parser, use_tuple); ec) {
-            if (const int status = status_for_read_error(ec, parser); status != 0 && !c->closed) {
+            if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
                 co_await write_reply(*c, error_reply(status, ec.message()), {11, true, false});
             }
             break;
@@ -113,6 +124,7 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
         auto& req = parser.get();
         const auto verdict = judge_request(head_of(req));
         if (verdict.status != 0) {
+            // Closed after the answer: the body (if any) was not read, or the framing is not trusted.
             co_await write_reply(*c, error_reply(verdict.status, verdict.reason), {req.version(), true, false});
             break;
         }
@@ -126,7 +138,7 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
             if (verdict.expect_continue && co_await write_continue(*c)) break;
             c->stream.expires_after(app.config.header_timeout);
             if (auto [ec, n] = co_await http::async_read(c->stream, c->buffer, parser, use_tuple); ec) {
-                if (const int status = status_for_read_error(ec, parser); status != 0 && !c->closed) {
+                if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
                     co_await write_reply(*c, error_reply(status, ec.message()), {req.version(), true, false});
                 }
                 break;
