@@ -69,13 +69,19 @@ net::awaitable<Reply> handle_safely(AppState& app, Request request) {
     }
 }
 
-// The normal end: half-close so the client reads the whole response before it sees the end, then
-// read and drop what it still sends (bounded), so that closing with unread input - which makes the
-// kernel send a reset - cannot destroy a response in flight (nginx's lingering_close).
+// The normal end: half-close so the client reads the whole response before it sees the end. If it
+// sent more than was read (a body not read, a pipelined request), read and drop that (bounded)
+// first: closing with unread input makes the kernel send a reset, which can destroy a response
+// still in flight (nginx's lingering_close). Otherwise close at once: a descriptor held for
+// nothing is one less to accept with when they run short.
 net::awaitable<void> finish(Connection& c) {
     if (c.closed) co_return;
     beast::error_code ec;
     c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (c.buffer.size() == 0 && c.stream.socket().available(ec) == 0) {
+        c.close();
+        co_return;
+    }
     c.stream.expires_after(lingering_close_limit);
     char sink[4096];
     while (!ec && !c.closed) {
