@@ -9,6 +9,7 @@
 
 #include "lastcall/coordinator/asio_clock.hpp"
 #include "lastcall/coordinator/coordinator.hpp"
+#include "lastcall/coordinator/io_context.hpp"
 #include "lastcall/coordinator/signal_intake.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -136,15 +137,6 @@ void resume_unfinished_jobs(AppState& app) {
 
 } // namespace
 
-// Asio's io_context::shutdown() is protected in execution_context; a server needs it public.
-class ServerIo : public net::io_context {
-public:
-    using net::io_context::io_context;
-    // Destroys every handler still queued - the frames of requests a fast shutdown cut, of abandoned
-    // tasks - while the coordinator and the state they release into are still alive.
-    void destroy_pending_work() { shutdown(); }
-};
-
 int run_server(const ServerConfig& config) {
     prepare_state_dir(config.state_dir);
     CounterStore counter(counter_options(config));
@@ -156,7 +148,7 @@ int run_server(const ServerConfig& config) {
         throw StartupError(e.what());
     }
 
-    ServerIo io(static_cast<int>(config.threads));
+    coordinator::IoContext io(static_cast<int>(config.threads));
     coordinator::AsioClock clock(io);
     coordinator::Coordinator coordinator(clock, shutdown_config(config));
     coordinator.set_checkpointer(&counter.checkpointer());
