@@ -2,6 +2,7 @@
 // checkpoint) and restarted. Every value an increment returned must be covered by the counter
 // after the restart, and no value may be handed out twice - before the kill, or after it. The
 // ack-before-durable fault (today's old behaviour) must fail exactly that.
+#include "increment_load.hpp"
 #include "raw_http.hpp"
 #include "reference_server.hpp"
 
@@ -9,12 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <iterator>
-#include <mutex>
-#include <set>
 #include <thread>
 
 namespace lastcall::testing {
@@ -28,54 +26,6 @@ long read_counter(unsigned short port) {
     if (response.status != 200) return -1;
     return nlohmann::json::parse(response.body).at("value").get<long>();
 }
-
-// Closed-loop POST /counter/incr?by=1 on keep-alive connections; keeps every acknowledged value.
-class IncrementLoad {
-public:
-    IncrementLoad(unsigned short port, int connections) {
-        for (int i = 0; i < connections; ++i) workers_.emplace_back([this, port] { run(port); });
-    }
-    ~IncrementLoad() { stop(); }
-    void stop() {
-        stopping_ = true;
-        for (auto& w : workers_) {
-            if (w.joinable()) w.join();
-        }
-    }
-    // Bounded wait for `n` acknowledgements.
-    bool wait_for_acks(std::size_t n, std::chrono::milliseconds limit) {
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (acks_.load() < n) {
-            if (std::chrono::steady_clock::now() > deadline) return false;
-            std::this_thread::sleep_for(1ms);
-        }
-        return true;
-    }
-    std::vector<long> values() {
-        std::lock_guard lock(mutex_);
-        return values_;
-    }
-
-private:
-    void run(unsigned short port) {
-        auto connection = RawConnection::open(port);
-        // Bounded in count as well as by stop(): a server that never dies still ends the loop.
-        for (int i = 0; connection && !stopping_ && i < 200'000; ++i) {
-            if (!connection->send_post("/counter/incr?by=1")) return;
-            const auto response = connection->read_response(5s);
-            if (response.status != 200 || !response.complete) return;  // killed: unknown, not acknowledged
-            const auto value = nlohmann::json::parse(response.body).at("value").get<long>();
-            std::lock_guard lock(mutex_);
-            values_.push_back(value);
-            ++acks_;
-        }
-    }
-    std::atomic<bool> stopping_{false};
-    std::atomic<std::size_t> acks_{0};
-    std::mutex mutex_;
-    std::vector<long> values_;
-    std::vector<std::thread> workers_;
-};
 
 struct KillObservation {
     std::vector<long> acked_before;  // values returned before the SIGKILL
@@ -117,8 +67,7 @@ std::size_t lost(const KillObservation& seen) {
 std::size_t handed_out_twice(const KillObservation& seen) {
     std::vector<long> all = seen.acked_before;
     all.insert(all.end(), seen.acked_after.begin(), seen.acked_after.end());
-    std::sort(all.begin(), all.end());
-    return static_cast<std::size_t>(all.size() - static_cast<std::size_t>(std::unique(all.begin(), all.end()) - all.begin()));
+    return repeated_values(std::move(all));
 }
 
 TEST(Durability, SigkillUnderLoadLosesNoAcknowledgedIncrementAndNeverRepeatsAValue) {
