@@ -65,15 +65,6 @@ std::uint64_t claimed_generation(const std::string& bytes) {
     return value;
 }
 
-template <class Operation>
-auto as_checkpoint_error(Operation operation) {
-    try {
-        return operation();
-    } catch (const posix::FileError& e) {
-        throw CheckpointError(fmt::format("checkpoint: {}", e.what()));
-    }
-}
-
 } // namespace
 
 Checkpointer::Checkpointer(std::filesystem::path file) : file_(std::move(file)) {}
@@ -121,7 +112,7 @@ Checkpointer::Loaded Checkpointer::decode_and_validate(const std::string& bytes,
 }
 
 void Checkpointer::check_writable() const {
-    as_checkpoint_error([this] {
+    posix::rethrow_as<CheckpointError>("checkpoint", [this] {
         posix::require_regular_or_absent(file_, "checkpoint");
         posix::require_regular_or_absent(previous_file(), "previous checkpoint");
         posix::require_regular_or_absent(temp_file(), "checkpoint temp file");
@@ -138,8 +129,8 @@ void Checkpointer::check_writable() const {
 
 std::optional<Checkpointer::Loaded> Checkpointer::load(Fallback fallback, const Validate& validate) {
     check_writable();
-    const auto current = as_checkpoint_error([this] { return posix::read_if_exists(file_); });
-    const auto previous = as_checkpoint_error([this] { return posix::read_if_exists(previous_file()); });
+    const auto current = posix::rethrow_as<CheckpointError>("checkpoint", [this] { return posix::read_if_exists(file_); });
+    const auto previous = posix::rethrow_as<CheckpointError>("checkpoint", [this] { return posix::read_if_exists(previous_file()); });
     if (!current && !previous) return std::nullopt;
 
     std::string problem;
@@ -187,7 +178,7 @@ void Checkpointer::keep_previous_generation() {
 }
 
 Checkpointer::Written Checkpointer::write(std::string_view payload) {
-    return as_checkpoint_error([&] {
+    return posix::rethrow_as<CheckpointError>("checkpoint", [&] {
         const auto started = std::chrono::steady_clock::now();
         const auto generation = generation_ + 1;
         const auto bytes = encode(payload, generation);

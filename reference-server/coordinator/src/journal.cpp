@@ -80,14 +80,6 @@ Parsed parse(std::string_view bytes, const std::filesystem::path& file) {
     return parsed;
 }
 
-template <class Operation>
-auto as_journal_error(Operation operation) {
-    try {
-        return operation();
-    } catch (const posix::FileError& e) {
-        throw JournalError(fmt::format("journal: {}", e.what()));
-    }
-}
 
 } // namespace
 
@@ -109,7 +101,7 @@ std::string Journal::encode(std::uint64_t seq, std::string_view payload) {
 }
 
 Journal::Recovery Journal::open() {
-    return as_journal_error([this] {
+    return posix::rethrow_as<JournalError>("journal", [this] {
         posix::require_regular_or_absent(file_, "journal");
         posix::require_regular_or_absent(temp_file(), "journal temp file");
         Recovery recovery;
@@ -232,7 +224,7 @@ void Journal::close() {
 
 void Journal::compact(std::uint64_t keep_after) {
     if (failed()) return;
-    as_journal_error([&] {
+    posix::rethrow_as<JournalError>("journal", [&] {
         const auto bytes = posix::read_if_exists(file_);
         std::string kept(header);
         if (bytes) {

@@ -55,4 +55,15 @@ void replace_durably(const std::filesystem::path& path, const std::filesystem::p
 // would make a later write or rename there fail, when acknowledged state is at stake.
 void require_regular_or_absent(const std::filesystem::path& path, std::string_view role);
 
+// Runs `operation`; a FileError leaves as `Error` ("<what>: <message>"), so each user reports
+// file failures in its own type (CheckpointError, JournalError) with the path and errno's text.
+template <class Error, class Operation>
+auto rethrow_as(std::string_view what, Operation operation) {
+    try {
+        return operation();
+    } catch (const FileError& e) {
+        throw Error(std::string(what) + ": " + e.what());
+    }
+}
+
 } // namespace lastcall::coordinator::posix

@@ -2,6 +2,8 @@
 // hook, which leaves the files exactly as a kill at that point would.
 #include "lastcall/coordinator/checkpointer.hpp"
 
+#include "test_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -16,12 +18,7 @@ struct SimulatedCrash {};
 
 class CheckpointerTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::path(::testing::TempDir()) /
-               ("checkpointer-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
+    void SetUp() override { dir_ = testing::fresh_test_dir(); }
     fs::path file() const { return dir_ / "checkpoint.dat"; }
     static std::string read(const fs::path& path) {
         std::ifstream in(path, std::ios::binary);

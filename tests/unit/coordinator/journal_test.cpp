@@ -2,6 +2,8 @@
 // commit open (proving that appends made meanwhile share the next fsync) or to make it fail.
 #include "lastcall/coordinator/journal.hpp"
 
+#include "test_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -20,11 +22,7 @@ using namespace std::chrono_literals;
 
 class JournalTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::path(::testing::TempDir()) / ("journal-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
+    void SetUp() override { dir_ = testing::fresh_test_dir(); }
     fs::path file() const { return dir_ / "counter.journal"; }
     std::string read() const {
         std::ifstream in(file(), std::ios::binary);

@@ -4,6 +4,8 @@
 // exactly what a SIGKILL would leave (every acknowledged record was fsynced before its ack).
 #include "counter_store.hpp"
 
+#include "test_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -18,11 +20,7 @@ using namespace std::chrono_literals;
 
 class CounterStoreTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::path(::testing::TempDir()) / ("counter-store-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
+    void SetUp() override { dir_ = testing::fresh_test_dir(); }
     CounterStore::Options options() const {
         CounterStore::Options o;
         o.state_dir = dir_;
