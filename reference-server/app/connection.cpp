@@ -22,14 +22,26 @@ void Connection::linger(coordinator::DrainTracker::Guard hold) {
     if (closed || lingered_) return;  // `hold` goes: one linger is enough
     lingered_ = true;
     linger_hold_ = std::move(hold);
-    linger_timer_ = std::make_unique<net::steady_timer>(stream.get_executor(), app.coordinator.config().budgets.close_linger);
-    linger_timer_->async_wait([weak = weak_from_this()](const beast::error_code& ec) {
-        // A request under way (or bytes of one in the kernel) is the session's to answer with 503;
-        // the hold then goes when the connection closes.
+    linger_timer_ = std::make_unique<net::steady_timer>(stream.get_executor());
+    arm_linger(1);
+}
+
+void Connection::arm_linger(int round) {
+    linger_timer_->expires_after(app.coordinator.config().budgets.close_linger);
+    linger_timer_->async_wait([weak = weak_from_this(), round](const beast::error_code& ec) {
         const auto c = weak.lock();
-        if (ec || !c || c->closed || !c->really_idle()) return;
-        c->app.coordinator.connections().note(ConnectionEvent::closed_after_linger);
-        c->close_by_server();
+        if (ec || !c || c->closed) return;
+        if (c->really_idle()) {
+            c->app.coordinator.connections().note(ConnectionEvent::closed_after_linger);
+            c->close_by_server();
+        } else if (c->idle || c->head_read) {
+            // Bytes waiting in the kernel, or a head being answered: the session answers with 503
+            // at once, and the hold goes when the connection closes.
+        } else if (round == 1) {
+            c->arm_linger(2);  // a head under way: one more linger for the rest of it
+        } else {
+            c->linger_hold_.release();  // a slow client, not a request on its way
+        }
     });
 }
 

@@ -8,6 +8,8 @@
 // only a connection on which nothing arrived is closed after the linger (the keep-alive close race
 // of gunicorn#1236 and Go's "such is life with HTTP/1.1", avoided rather than tolerated). The same
 // holds after a response or stream that promised keep-alive while draining had already begun.
+// A request whose head is still incomplete after a second linger is a slow client, not one on its
+// way: draining stops waiting for it (it is cut, and counted, if draining ends first).
 #include "app_state.hpp"
 
 #include "lastcall/coordinator/connection_registry.hpp"
@@ -41,12 +43,15 @@ struct Connection : std::enable_shared_from_this<Connection> {
     boost::beast::flat_buffer buffer;
     AppState& app;
     bool idle = true;
+    bool head_read = false;  // the current request's head is in: its answer is being made or written
     bool closed = false;
     bool served = false;  // a response (or a stream's head) went out on it
     bool end_stream_requested = false;
     boost::asio::steady_timer* stream_timer = nullptr;  // so that a close or an end request cuts the wait short
 
 private:
+    void arm_linger(int round);
+
     coordinator::DrainTracker::Guard linger_hold_;
     std::unique_ptr<boost::asio::steady_timer> linger_timer_;
     bool lingered_ = false;

@@ -109,6 +109,7 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
 
     for (;;) {
         c->idle = true;
+        c->head_read = false;
         if (c->buffer.size() == 0) {
             c->stream.expires_after(app.config.idle_timeout);
             auto [ec, n] = co_await c->stream.async_read_some(c->buffer.prepare(8192), use_tuple);
@@ -127,6 +128,7 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
             }
             break;
         }
+        c->head_read = true;
         auto& req = parser.get();
         const auto verdict = judge_request(head_of(req));
         if (verdict.status != 0) {
