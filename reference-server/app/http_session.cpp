@@ -136,12 +136,24 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
             co_await write_reply(*c, error_reply(verdict.status, verdict.reason), {req.version(), true, false});
             break;
         }
+        // Held across the check, so that draining cannot begin and also end between the check and
+        // the guard below; it also covers the 503's write.
+        DrainTracker::Guard boundary_hold;
+        if (tracking) boundary_hold = coordinator.drain().hold();
         if (!coordinator.accepts_new_requests()) {
             // The body, if any, is dropped by the lingering close.
             coordinator.note_rejected();
             co_await write_reply(*c, draining_reply(), {req.version(), true, false});
             break;
         }
+        const bool head_only = req.method() == http::verb::head;
+        const auto method = head_only ? std::string_view("GET") : std::string_view(req.method_string());
+        const bool stream = !head_only && is_stream_request(Request{method, verdict.target, {}});
+        // In flight from the moment its head is accepted, so that draining waits for its body too.
+        // A stream is tracked as a stream by serve_stream, which takes over the hold.
+        DrainTracker::Guard guard;
+        if (tracking && !stream) guard = coordinator.drain().track_request();
+        if (!stream) boundary_hold.release();
         if (!parser.is_done()) {
             if (verdict.expect_continue && co_await write_continue(*c)) break;
             c->stream.expires_after(app.config.header_timeout);
@@ -152,14 +164,11 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
                 break;
             }
         }
-        const bool head_only = req.method() == http::verb::head;
-        const Request request{head_only ? std::string_view("GET") : std::string_view(req.method_string()), verdict.target, req.body()};
-        if (is_stream_request(request) && !head_only) {
-            if (co_await serve_stream(c, request, req.version(), req.keep_alive())) continue;
+        const Request request{method, verdict.target, req.body()};
+        if (stream) {
+            if (co_await serve_stream(c, request, req.version(), req.keep_alive(), std::move(boundary_hold))) continue;
             break;
         }
-        DrainTracker::Guard guard;
-        if (tracking) guard = coordinator.drain().track_request();
         const Reply reply = co_await handle_safely(app, request);
         const bool keep_alive = req.keep_alive() && !coordinator.draining();
         // The no-close-header bug: the response promises keep-alive, then the connection is closed anyway.

@@ -39,7 +39,8 @@ DrainTracker::Guard track_stream(const ConnectionPtr& c) {
 
 } // namespace
 
-net::awaitable<bool> serve_stream(ConnectionPtr c, const Request& request, unsigned version, bool client_keep_alive) {
+net::awaitable<bool> serve_stream(ConnectionPtr c, const Request& request, unsigned version, bool client_keep_alive,
+                                  DrainTracker::Guard hold) {
     auto& app = c->app;
     const auto chunks = int_param(request.target, "chunks", 10, 1, 1'000'000);
     const auto interval_ms = int_param(request.target, "interval_ms", 100, 0, 3'600'000);
@@ -50,6 +51,7 @@ net::awaitable<bool> serve_stream(ConnectionPtr c, const Request& request, unsig
         co_return false;
     }
     DrainTracker::Guard guard = track_stream(c);
+    hold.release();
 
     http::response<http::empty_body> res{http::status::ok, version};
     res.set(http::field::server, "lastcall-server");

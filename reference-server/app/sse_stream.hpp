@@ -9,7 +9,9 @@
 namespace lastcall::server {
 
 // Returns whether the connection may carry another request (the stream's head promised keep-alive
-// and it ended cleanly). If draining has begun by then, the connection already lingers.
-boost::asio::awaitable<bool> serve_stream(ConnectionPtr c, const Request& request, unsigned version, bool client_keep_alive);
+// and it ended cleanly). If draining has begun by then, the connection already lingers. `hold`
+// keeps draining open until the stream is tracked.
+boost::asio::awaitable<bool> serve_stream(ConnectionPtr c, const Request& request, unsigned version, bool client_keep_alive,
+                                          coordinator::DrainTracker::Guard hold);
 
 } // namespace lastcall::server
