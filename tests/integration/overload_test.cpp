@@ -28,6 +28,13 @@ std::size_t lines_containing(const std::string& text, const std::string& needle)
 }
 
 TEST(Overload, OutOfDescriptorsEveryQueuedClientIsServedOrRefusedCleanlyAndCounted) {
+#if defined(__SANITIZE_ADDRESS__)
+    // UBSan checks a virtual call's vptr by probing memory through a pipe (sanitizer_common's
+    // IsAccessibleMemoryRange); with no descriptor left the pipe fails and every first virtual
+    // call is reported as "invalid vptr" and aborts. Out of descriptors is this test's point: it
+    // runs in the Release build.
+    GTEST_SKIP() << "the sanitizer runtime itself needs file descriptors";
+#endif
     const auto state = fresh_test_dir() / "state";
     ReferenceServer server(state, {});
     const rlimit limit{64, 64};
