@@ -1,9 +1,10 @@
 #pragma once
 // The verdict of one run: named checks over the history, samples, events, exit and the target's
 // own shutdown report, each with a bound (from `expect:`, or its documented default), a measured
-// value, pass/fail/skip, and evidence: the first few offending requests or events with their timelines.
+// value, pass/fail/skip, and evidence: the first few offending requests or events with their
+// timelines, and what the judgement rests on where that is not obvious.
+#include "run_result.hpp"
 #include "scenario.hpp"
-#include "scenario_run.hpp"
 
 #include <string>
 #include <vector>
@@ -27,9 +28,12 @@ struct RunVerdict {
     int repeat_index = 0;
     RunResult run;
     std::vector<CheckResult> checks;
+    // The run could not be judged (the target never started): an error, not a failed check.
+    const std::string& error() const { return run.start_error; }
     bool passed() const;
 };
 
+// No checks when the run has a start error.
 std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResult& run);
 
 // One line of a request's timeline, for evidence.

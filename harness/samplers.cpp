@@ -1,6 +1,6 @@
 #include "samplers.hpp"
 
-#include "target_process.hpp"
+#include "proc_reader.hpp"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -28,21 +28,38 @@ void ReadinessProber::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-std::vector<ReadinessChange> ReadinessProber::changes() const {
+std::vector<ProbeResult> ReadinessProber::results() const {
     std::lock_guard lock(mutex_);
-    return changes_;
+    return results_;
+}
+
+std::vector<ReadinessChange> readiness_changes(const std::vector<ProbeResult>& probes) {
+    std::vector<ReadinessChange> changes;
+    bool ready = true;
+    for (const auto& p : probes) {
+        const bool now_ready = p.kind == ProbeResult::Kind::ready;
+        if (now_ready == ready) continue;
+        ready = now_ready;
+        changes.push_back(ReadinessChange{p.done_us, now_ready, p.status});
+    }
+    return changes;
 }
 
 void ReadinessProber::run() {
     auto next = Clock::now();
     while (!stopping_) {
-        const int status = path_.empty() ? (client_.connect_only(std::chrono::milliseconds(200)) ? 200 : -1)
-                                         : client_.get(path_, std::chrono::milliseconds(200));
-        const bool now_ready = status >= 200 && status < 300;
-        if (now_ready != ready_.load()) {
-            ready_ = now_ready;
+        ProbeResult probe;
+        probe.sent_us = micros_since(run_start_);
+        probe.status = path_.empty() ? (client_.connect_only(std::chrono::milliseconds(200)) ? 200 : -1)
+                                     : client_.get(path_, std::chrono::milliseconds(200));
+        probe.done_us = micros_since(run_start_);
+        probe.kind = probe.status >= 200 && probe.status < 300 ? ProbeResult::Kind::ready
+                     : probe.status > 0                        ? ProbeResult::Kind::not_ready
+                                                               : ProbeResult::Kind::no_answer;
+        ready_ = probe.kind == ProbeResult::Kind::ready;
+        {
             std::lock_guard lock(mutex_);
-            changes_.push_back(ReadinessChange{micros_since(run_start_), now_ready, status});
+            results_.push_back(probe);
         }
         next += std::chrono::milliseconds(10);
         std::this_thread::sleep_until(std::max(next, Clock::now()));

@@ -1,6 +1,6 @@
 #pragma once
 // Background observers of the target, each on its own thread so a slow answer never stalls the
-// timeline: the readiness prober (its own connection, every 10 ms, transitions recorded) and the
+// timeline: the readiness prober (its own connection, every 10 ms, every answer recorded) and the
 // /proc sampler (every 50 ms: open fds, threads, descendants, RSS).
 #include "probe_client.hpp"
 
@@ -18,19 +18,32 @@ namespace lastcall::harness {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
+// One readiness probe. A probe that got no answer in time says nothing about readiness (a busy
+// server may not answer while it is perfectly ready), so it is its own kind, not a failure.
+struct ProbeResult {
+    enum class Kind : std::uint8_t { ready, not_ready, no_answer };
+    std::int64_t sent_us = 0;  // the probe left at or after this time
+    std::int64_t done_us = 0;
+    int status = 0;            // HTTP status; -1: none
+    Kind kind = Kind::no_answer;
+};
+
 struct ReadinessChange {
     std::int64_t t_us = 0;
     bool ready = false;
     int status = 0;  // -1: no answer
 };
+// Where the probe's answers changed between ready and not (an unanswered probe counts as not ready
+// here: this is for drawing the readiness band, not for judging).
+std::vector<ReadinessChange> readiness_changes(const std::vector<ProbeResult>& probes);
 
 class ReadinessProber {
 public:
     ReadinessProber(std::string host, std::uint16_t port, std::string path, SteadyTime run_start);
     ~ReadinessProber() { stop(); }
     void stop();
-    bool ready() const { return ready_.load(); }
-    std::vector<ReadinessChange> changes() const;
+    bool ready() const { return ready_.load(); }  // the latest probe passed
+    std::vector<ProbeResult> results() const;
 
 private:
     void run();
@@ -40,7 +53,7 @@ private:
     std::atomic<bool> ready_{true};
     std::atomic<bool> stopping_{false};
     mutable std::mutex mutex_;
-    std::vector<ReadinessChange> changes_;
+    std::vector<ProbeResult> results_;
     std::thread thread_;
 };
 

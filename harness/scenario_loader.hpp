@@ -1,33 +1,23 @@
 #pragma once
 // Reads scenario YAML into a validated Scenario. Every error names file:line:column and what was
-// expected: unknown keys (with the nearest valid one), wrong types, bad durations or rates, unknown
-// signals, workloads referenced but not defined.
+// expected: unknown keys (with the nearest valid one), wrong types, values outside their range
+// (scenario_ranges.hpp), unknown signals, workloads referenced but not defined. Whatever the file
+// holds, the only exception is ScenarioError (yaml_document.hpp bounds the parse).
 #include "scenario.hpp"
+#include "scenario_error.hpp"
 
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace lastcall::harness {
 
-class ScenarioError : public std::runtime_error {
-public:
-    ScenarioError(std::string file, int line, int column, const std::string& message);
-    const std::string& file() const { return file_; }
-    int line() const { return line_; }
-    int column() const { return column_; }
-
-private:
-    std::string file_;
-    int line_;
-    int column_;
-};
-
 Scenario load_scenario_file(const std::filesystem::path& file);
 Scenario load_scenario_text(const std::string& text, const std::string& file_name);
 
-// Expands files and directories (every *.yaml / *.yml inside, sorted) into scenario files.
+// Expands files and directories (every *.yaml / *.yml inside, sorted) into scenario files. A
+// directory with no scenario, or that cannot be listed, stays in the list as itself so that
+// load_scenario_file reports it.
 std::vector<std::filesystem::path> scenario_files(const std::vector<std::string>& arguments);
 
 } // namespace lastcall::harness

@@ -1,23 +1,23 @@
 #include "scenario_run.hpp"
-#include "signals.hpp"
 
+#include "event_log.hpp"
 #include "load_generator.hpp"
+#include "readback.hpp"
+#include "run_directory.hpp"
 #include "samplers.hpp"
-#include "scenario_loader.hpp"
+#include "signals.hpp"
+#include "supervisor.hpp"
+#include "timeline.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
 #include <csignal>
-#include <ctime>
-#include <deque>
-#include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
-#include <random>
 #include <sys/socket.h>
-#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace lastcall::harness {
@@ -48,447 +48,361 @@ std::uint16_t bound_port(std::uint16_t port, bool reuse) {
 
 bool is_loopback(const std::string& host) { return host.rfind("127.", 0) == 0 || host == "localhost" || host == "::1"; }
 
-std::string timestamp() {
-    const auto now = std::time(nullptr);
-    std::tm local{};
-    ::localtime_r(&now, &local);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y%m%d-%H%M%S", &local);
-    return text;
-}
+std::int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 
-std::string last_lines(const fs::path& file, std::size_t count) {
-    std::ifstream in(file);
-    std::deque<std::string> lines;
-    for (std::string line; std::getline(in, line);) {
-        lines.push_back(line);
-        if (lines.size() > count) lines.pop_front();
-    }
-    std::string out;
-    for (const auto& line : lines) out += "  | " + line + "\n";
-    return out;
-}
+bool is_shutdown_signal(int signal) { return signal != SIGSTOP && signal != SIGCONT; }
 
-std::string signal_target_name(const SignalAction& a) {
-    switch (a.to) {
-    case SignalTarget::main: return "target";
-    case SignalTarget::group: return "group";
-    case SignalTarget::child: return fmt::format("child {}", a.child_index);
-    }
-    return "target";
-}
-
-class Run {
+class Conductor {
 public:
-    Run(const Scenario& scenario, const RunOptions& options) : scenario_(scenario), options_(options) {}
+    Conductor(const Scenario& scenario, const RunOptions& options)
+        : scenario_(scenario), options_(options), events_(Clock::now(), options.event), timeline_(scenario.timeline, scenario.jitter, seed()) {}
     RunResult execute();
 
 private:
-    struct Entry {
-        const TimelineEntry* spec;
-        std::optional<Clock::time_point> due;
-        bool fired = false;
-    };
-
-    void prepare();
-    void launch_target();
-    void wait_ready();
-    void tick(Clock::time_point now);
-    bool condition_holds(const Condition& c) const;
-    void fire(const TimelineEntry& entry, Clock::time_point now);
-    bool restart_still_planned() const;
-    void stop_target_ourselves();
-    void read_back_state();
-    void finish();
-    void event(const std::string& type, json detail = json::object());
-    std::int64_t since_start(Clock::time_point t) const {
-        return std::chrono::duration_cast<std::chrono::microseconds>(t - run_start_).count();
-    }
-    TargetProcess& target() { return *targets_.back(); }
+    std::uint64_t seed() const { return options_.seed.value_or(scenario_.seed) + static_cast<std::uint64_t>(options_.repeat_index); }
+    bool interrupted() const { return options_.interrupted && options_.interrupted->load(); }
+    std::int64_t since_start(Clock::time_point t) const { return events_.since_start(t); }
+    SupervisorOptions supervisor_options(const std::string& workdir) const;
+    bool start_first_generation();
+    void start_observers();
+    void play();
+    bool step(Clock::time_point now);  // false: the run is over
+    void fire(const DueAction& due, Clock::time_point now);
+    void fire_signal(const SignalAction& action, Clock::time_point now);
+    void restart();
+    void read_back();
+    void show_status(Clock::time_point now);
+    void wrap_up();
+    void collect();
+    void write_artifacts();
 
     const Scenario& scenario_;
     const RunOptions& options_;
     RunResult result_;
-    fs::path workdir_;
-    TargetLaunch launch_;
-    std::string report_source_;
-    std::vector<std::unique_ptr<TargetProcess>> targets_;  // every generation, kept for the samplers
-    Clock::time_point run_start_ = Clock::now();
+    EventLog events_;
+    Timeline timeline_;
+    std::optional<RunDirectory> dir_;
+    std::unique_ptr<Supervisor> supervisor_;
     std::unique_ptr<LoadGenerator> load_;
     std::unique_ptr<ReadinessProber> prober_;
     std::unique_ptr<ProcSampler> sampler_;
-    std::vector<Entry> entries_;
-    std::vector<json> events_;
-    std::optional<Clock::time_point> continue_at_;
+    Clock::time_point run_start_ = Clock::now();
+    Clock::time_point next_status_ = Clock::now();
     bool restart_pending_ = false;
-    bool exited_ = false;
+    bool exit_seen_ = false;  // of the current generation
+    bool over_ = false;       // an undelivered signal or a failed restart ended the run early
 };
 
-void Run::event(const std::string& type, json detail) {
-    detail["t_us"] = since_start(Clock::now());
-    detail["type"] = type;
-    if (options_.event) options_.event(fmt::format("{:8.3f}s  {} {}", detail["t_us"].get<double>() / 1e6, type, detail.dump()));
-    events_.push_back(std::move(detail));
+SupervisorOptions Conductor::supervisor_options(const std::string& workdir) const {
+    const auto sub = [&](const std::string& text) { return substitute(text, result_.port, workdir, options_.server_path); };
+    SupervisorOptions o;
+    for (const auto& arg : scenario_.target.command) o.argv.push_back(sub(arg));
+    for (const auto& arg : options_.extra_target_args) o.argv.push_back(sub(arg));
+    for (const auto& [name, value] : scenario_.target.env) o.env[name] = sub(value);
+    o.cwd = scenario_.target.cwd.empty() ? fs::path(workdir) : fs::path(sub(scenario_.target.cwd));
+    o.host = scenario_.target.host;
+    o.port = result_.port;
+    o.ready = scenario_.target.ready;
+    if (!scenario_.target.shutdown_report.empty()) o.report_source = sub(scenario_.target.shutdown_report);
+    o.adopt_orphans = options_.adopt_orphans;
+    o.interrupted = options_.interrupted;
+    return o;
 }
 
-void Run::prepare() {
-    if (!is_loopback(scenario_.target.host) && !scenario_.target.allow_remote) {
-        throw TargetStartError(fmt::format("{}: target.host {} is not a loopback address; set target.allow_remote: true to allow it",
-                                           scenario_.file, scenario_.target.host));
-    }
-    result_.seed = options_.seed.value_or(scenario_.seed) + static_cast<std::uint64_t>(options_.repeat_index);
-    const auto suffix = scenario_.repeat > 1 ? fmt::format("-r{}", options_.repeat_index + 1) : "";
-    result_.run_dir = options_.run_dir ? *options_.run_dir / (scenario_.name + suffix)
-                                       : options_.run_root / fmt::format("{}-{}{}", scenario_.name, timestamp(), suffix);
-    fs::remove_all(result_.run_dir);
-    workdir_ = result_.run_dir / "work";
-    fs::create_directories(workdir_);
-    result_.port = scenario_.target.port.value_or(bound_port(0, false));
-    const auto sub = [&](const std::string& text) {
-        return substitute(text, result_.port, fs::absolute(workdir_).string(), options_.server_path);
-    };
-    for (const auto& arg : scenario_.target.command) launch_.argv.push_back(sub(arg));
-    for (const auto& arg : options_.extra_target_args) launch_.argv.push_back(sub(arg));
-    for (const auto& [name, value] : scenario_.target.env) launch_.env[name] = sub(value);
-    launch_.cwd = scenario_.target.cwd.empty() ? workdir_ : fs::path(sub(scenario_.target.cwd));
-    launch_.stdout_file = result_.run_dir / "target.stdout";
-    launch_.stderr_file = result_.run_dir / "target.stderr";
-    if (!scenario_.target.shutdown_report.empty()) report_source_ = sub(scenario_.target.shutdown_report);
-}
-
-void Run::launch_target() {
+// The run directory, the port, the first generation up and ready. False: `start_error` says why.
+bool Conductor::start_first_generation() {
+    result_.seed = seed();
     try {
-        targets_.push_back(std::make_unique<TargetProcess>(launch_));
-    } catch (const std::exception& e) {
-        throw TargetStartError(e.what());
+        dir_ = RunDirectory::create(options_.run_dir.value_or(options_.run_root), options_.run_dir.has_value(), scenario_.name,
+                                    options_.repeat_index, options_.repeats);
+    } catch (const RunDirectoryError& e) {
+        result_.start_error = e.what();
+        return false;
     }
-    exited_ = false;
-    event("spawn", {{"pid", target().pid()}, {"argv", launch_.argv}});
-    wait_ready();
+    result_.run_dir = dir_->path();
+    if (!is_loopback(scenario_.target.host) && !scenario_.target.allow_remote) {
+        result_.start_error = fmt::format("{}: target.host {} is not a loopback address; set target.allow_remote: true to allow it",
+                                          scenario_.file, scenario_.target.host);
+        return false;
+    }
+    result_.port = scenario_.target.port.value_or(bound_port(0, false));
+    supervisor_ = std::make_unique<Supervisor>(supervisor_options(fs::absolute(dir_->workdir()).string()), *dir_, events_);
+    result_.containment = supervisor_->containment();
+    try {
+        supervisor_->start_generation();
+    } catch (const TargetStartError& e) {
+        result_.start_error = e.what();
+        return false;
+    } catch (const RunInterrupted&) {
+        result_.interrupted = true;
+        events_.record("interrupted");
+        return false;
+    }
+    return true;
 }
 
-void Run::wait_ready() {
-    const auto& ready = scenario_.target.ready;
-    ProbeClient probe(scenario_.target.host, result_.port);
-    const auto deadline = Clock::now() + ready.timeout;
-    while (Clock::now() < deadline) {
-        if (const auto exit = target().poll_exit()) {
-            throw TargetStartError(fmt::format("target exited before it was ready ({}); last lines of its stderr:\n{}",
-                                               exit->describe(), last_lines(launch_.stderr_file, 20)));
+void Conductor::start_observers() {
+    run_start_ = Clock::now();
+    events_.set_start(run_start_);
+    result_.run_start_unix_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    events_.record("start", {{"seed", result_.seed}});
+    std::size_t expected = 1 << 16;
+    for (const auto& w : scenario_.workloads) {
+        if (w.mode == LoadMode::open) expected += static_cast<std::size_t>(w.rate * std::chrono::duration<double>(scenario_.max_duration).count());
+    }
+    load_ = std::make_unique<LoadGenerator>(
+        scenario_.workloads,
+        LoadOptions{scenario_.target.host, result_.port, scenario_.threads, run_start_, std::min<std::size_t>(expected, 4'000'000)});
+    prober_ = std::make_unique<ReadinessProber>(scenario_.target.host, result_.port, scenario_.target.ready.http_path, run_start_);
+    sampler_ = std::make_unique<ProcSampler>(supervisor_->current().pid, run_start_,
+                                             [this] { return static_cast<int>(supervisor_->family().observe().size()); });
+    load_->start();
+}
+
+void Conductor::fire_signal(const SignalAction& action, Clock::time_point now) {
+    const int generation = supervisor_->current().number;
+    const auto outcome = supervisor_->signal(action);
+    result_.signals.push_back(SignalSent{since_start(now), action.signal, outcome.to, generation, outcome.delivery.delivered,
+                                         outcome.delivery.why, outcome.target_gone});
+    events_.record("signal", {{"signal", signal_name(action.signal)}, {"to", outcome.to}, {"generation", generation},
+                              {"delivered", outcome.delivery.delivered}, {"why", outcome.delivery.why}});
+    if (!outcome.delivery.delivered) {
+        // Nothing will happen that the scenario planned: say so now rather than wait for max_duration.
+        if (!outcome.target_gone) {
+            over_ = true;
+            result_.ended_by_undelivered_signal = true;
         }
-        const bool up = ready.http_path.empty() ? probe.connect_only(std::chrono::milliseconds(100))
-                                                : probe.get(ready.http_path, std::chrono::milliseconds(500)) / 100 == 2;
-        if (up) {
-            event("ready", {{"pid", target().pid()}});
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        return;
     }
-    throw TargetStartError(fmt::format("target was not ready within {} ms; last lines of its stderr:\n{}",
-                                       std::chrono::duration_cast<std::chrono::milliseconds>(ready.timeout).count(),
-                                       last_lines(launch_.stderr_file, 20)));
+    const bool first_shutdown_signal =
+        is_shutdown_signal(action.signal) &&
+        std::none_of(result_.signals.begin(), result_.signals.end() - 1, [](const SignalSent& s) { return s.delivered && is_shutdown_signal(s.signal); });
+    if (first_shutdown_signal) result_.judged_generation = generation;
+    if (action.signal == SIGKILL && action.to != SignalTarget::child) {
+        load_->mark_target_killed(now);
+        result_.killed_by_scenario = true;
+    }
 }
 
-bool Run::condition_holds(const Condition& c) const {
-    switch (c.kind) {
-    case Condition::Kind::in_flight_at_least: return load_->live().in_flight >= c.threshold;
-    case Condition::Kind::not_ready: return prober_ && !prober_->ready();
-    case Condition::Kind::exited: return exited_;
-    case Condition::Kind::after_signal: return !result_.signals.empty();
-    }
-    return false;
-}
-
-void Run::fire(const TimelineEntry& entry, Clock::time_point now) {
+void Conductor::fire(const DueAction& due, Clock::time_point now) {
     std::visit(
         [&](const auto& action) {
             using A = std::decay_t<decltype(action)>;
             if constexpr (std::is_same_v<A, SignalAction>) {
-                bool sent = false;
-                if (action.to == SignalTarget::main) sent = target().signal_main(action.signal);
-                if (action.to == SignalTarget::group) sent = target().signal_group(action.signal);
-                if (action.to == SignalTarget::child) {
-                    if (const auto child = target().child(action.child_index)) sent = ::kill(*child, action.signal) == 0;
-                }
-                result_.signals.push_back(SignalSent{since_start(now), action.signal, signal_target_name(action)});
-                if (action.signal == SIGKILL && action.to != SignalTarget::child) {
-                    load_->mark_target_killed(now);
-                    result_.killed_by_scenario = true;
-                }
-                event("signal", {{"signal", signal_name(action.signal)}, {"to", signal_target_name(action)}, {"delivered", sent}});
+                fire_signal(action, now);
             } else if constexpr (std::is_same_v<A, StopLoadAction>) {
                 load_->stop(action.workloads);
-                event("stop_load", {{"workloads", action.workloads}});
+                events_.record("stop_load", {{"workloads", action.workloads}});
             } else if constexpr (std::is_same_v<A, StartLoadAction>) {
                 load_->start_workload(action.workload);
-                event("start_load", {{"workload", action.workload}});
-            } else if constexpr (std::is_same_v<A, PauseAction>) {
-                target().signal_main(SIGSTOP);
-                continue_at_ = now + action.duration;
-                result_.signals.push_back(SignalSent{since_start(now), SIGSTOP, "target"});
-                event("signal", {{"signal", "SIGSTOP"}, {"to", "target"}, {"pause_ms", action.duration.count() / 1e6}});
+                events_.record("start_load", {{"workload", action.workload}});
             } else if constexpr (std::is_same_v<A, KillIfAliveAction>) {
-                const bool alive = !target().poll_exit();
-                if (alive) {
-                    load_->mark_target_killed(now);
-                    result_.killed_by_scenario = true;
-                    target().signal_group(SIGKILL);
-                    result_.signals.push_back(SignalSent{since_start(now), SIGKILL, "group"});
-                }
-                event("kill_if_alive", {{"was_alive", alive}});
+                const bool alive = !supervisor_->poll_exit();
+                events_.record("kill_if_alive", {{"was_alive", alive}});
+                if (alive) fire_signal(SignalAction{SIGKILL, SignalTarget::group}, now);
             } else if constexpr (std::is_same_v<A, RestartTargetAction>) {
                 restart_pending_ = true;
-                event("restart_requested");
+                events_.record("restart_requested");
+            } else if constexpr (std::is_same_v<A, PauseAction>) {
+                // The timeline turns a pause into SIGSTOP and SIGCONT signal actions.
             }
         },
-        entry.action);
+        due.action);
 }
 
-bool Run::restart_still_planned() const {
-    if (restart_pending_) return true;
-    for (const auto& e : entries_) {
-        if (!e.fired && std::holds_alternative<RestartTargetAction>(e.spec->action)) return true;
-    }
-    return false;
-}
-
-void Run::tick(Clock::time_point now) {
-    if (!exited_) {
-        if (const auto exit = target().poll_exit()) {
-            exited_ = true;
-            if (!result_.exit) {  // the run's verdicts are about the first generation, the one signalled
-                result_.exit = *exit;
-                result_.exit_us = since_start(now);
-            }
-            event("exit", {{"pid", target().pid()}, {"status", exit->describe()}, {"exited", exit->exited},
-                           {"code", exit->code}, {"signal", exit->signal}});
-        }
-    }
-    if (restart_pending_ && exited_) {
-        restart_pending_ = false;
-        result_.restarted = true;
-        event("restart");
-        launch_target();
-        sampler_->retarget(target().pid());
-    }
-    if (continue_at_ && now >= *continue_at_) {
-        continue_at_.reset();
-        target().signal_main(SIGCONT);
-        result_.signals.push_back(SignalSent{since_start(now), SIGCONT, "target"});
-        event("signal", {{"signal", "SIGCONT"}, {"to", "target"}});
-    }
-    for (auto& e : entries_) {
-        if (e.fired) continue;
-        if (!e.due && e.spec->when && condition_holds(*e.spec->when)) e.due = now + e.spec->delay;
-        if (e.due && now >= *e.due) {
-            e.fired = true;
-            fire(*e.spec, now);
-        }
+void Conductor::restart() {
+    restart_pending_ = false;
+    result_.restarted = true;
+    events_.record("restart");
+    try {
+        supervisor_->start_generation();
+        exit_seen_ = false;
+        sampler_->retarget(supervisor_->current().pid);
+    } catch (const TargetStartError& e) {
+        result_.restart_error = e.what();
+        events_.record("restart_failed", {{"error", e.what()}});
+        over_ = true;
+    } catch (const RunInterrupted&) {
+        result_.interrupted = true;
     }
 }
 
-// After a restart, reads back what the checks compare with the acknowledged history: the counter
-// and the state of every job the first generation accepted (waiting, bounded, for resumed jobs).
-void Run::read_back_state() {
-    if (!result_.restarted) return;
-    ProbeClient client(scenario_.target.host, result_.port);
+// After a restart, reads back what the checks compare with the acknowledged history.
+void Conductor::read_back() {
+    if (!result_.restarted || !result_.restart_error.empty()) return;
     const auto& expect = scenario_.expect;
     if (expect.acked_writes_workload) {
-        std::string body;
-        const int status = client.get(expect.acked_writes_read, std::chrono::milliseconds(2000), &body);
-        const auto at = body.find("\"value\":");
-        if (status == 200 && at != std::string::npos) {
-            result_.counter_after_restart = std::stoll(body.substr(at + 8));
-        } else {
-            result_.counter_readback_error = fmt::format("GET {} answered {} '{}'", expect.acked_writes_read, status, body);
-        }
-        event("readback", {{"path", expect.acked_writes_read}, {"status", status}, {"body", body}});
+        const auto counter = read_counter(scenario_.target.host, result_.port, expect.acked_writes_read);
+        result_.counter_after_restart = counter.value;
+        result_.counter_readback_error = counter.error;
+        events_.record("readback", {{"path", expect.acked_writes_read}, {"status", counter.status}, {"body", counter.body}});
     }
     if (expect.jobs_accounted) {
-        const auto deadline = Clock::now() + std::chrono::seconds(10);
-        for (const auto& r : load_->peek_job_ids()) {
-            std::string state = "unknown";
-            while (Clock::now() < deadline) {
-                std::string body;
-                const int status = client.get(fmt::format("/jobs/{}", r), std::chrono::milliseconds(1000), &body);
-                const auto at = body.find("\"state\":\"");
-                state = status == 200 && at != std::string::npos ? body.substr(at + 9, body.find('"', at + 9) - at - 9)
-                                                                 : fmt::format("http {}", status);
-                if (state == "completed") break;
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            }
-            result_.job_states_after_restart[r] = state;
-        }
-        event("readback", {{"jobs", result_.job_states_after_restart.size()}});
+        result_.job_states_after_restart =
+            read_job_states(scenario_.target.host, result_.port, load_->peek_job_ids(), Clock::now() + std::chrono::seconds(10), options_.interrupted);
+        events_.record("readback", {{"jobs", result_.job_states_after_restart.size()}});
     }
 }
 
-void Run::stop_target_ourselves() {
-    // The scenario is over but the target still runs: end it the way an orchestrator would.
-    event("cleanup", {{"action", "SIGTERM, then SIGKILL after 5 s"}});
-    target().signal_main(SIGTERM);
-    const auto deadline = Clock::now() + std::chrono::seconds(5);
-    while (!target().poll_exit() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    if (!target().poll_exit()) target().signal_group(SIGKILL);
+void Conductor::show_status(Clock::time_point now) {
+    if (!options_.status || now < next_status_) return;
+    next_status_ = now + std::chrono::milliseconds(250);
+    const auto live = load_->live();
+    options_.status(fmt::format("{:6.1f}s  in-flight {:4}  done {:6}  ok {} ebs {} rejected {} dropped {} race {} error {} unknown {}",
+                                static_cast<double>(since_start(now)) / 1e6, live.in_flight, live.completed, live.by_outcome[0],
+                                live.by_outcome[1], live.by_outcome[2], live.by_outcome[3], live.by_outcome[4], live.by_outcome[5],
+                                live.by_outcome[6]));
 }
 
-RunResult Run::execute() {
-    prepare();
-    launch_target();
-    run_start_ = Clock::now();
-    result_.run_start_unix_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    event("start");
-    std::size_t expected = 1 << 16;
-    for (const auto& w : scenario_.workloads) {
-        if (w.mode == LoadMode::open) {
-            expected += static_cast<std::size_t>(w.rate * std::chrono::duration<double>(scenario_.max_duration).count());
-        }
+bool Conductor::step(Clock::time_point now) {
+    if (interrupted()) {
+        result_.interrupted = true;
+        events_.record("interrupted");
+        return false;
     }
-    load_ = std::make_unique<LoadGenerator>(
-        scenario_.workloads, LoadOptions{scenario_.target.host, result_.port, scenario_.threads, run_start_, std::min<std::size_t>(expected, 4'000'000)});
-    prober_ = std::make_unique<ReadinessProber>(scenario_.target.host, result_.port, scenario_.target.ready.http_path, run_start_);
-    sampler_ = std::make_unique<ProcSampler>(target().pid(), run_start_, [this] {
-        return static_cast<int>(targets_.back()->observe_descendants().size());
-    });
-    std::mt19937_64 rng(result_.seed);
-    std::uniform_real_distribution<double> jitter(-1.0, 1.0);
-    for (const auto& spec : scenario_.timeline) {
-        Entry e{&spec, std::nullopt};
-        if (spec.at) {
-            auto at = *spec.at + spec.delay;
-            if (scenario_.jitter > Duration::zero()) {
-                at += Duration(static_cast<Duration::rep>(jitter(rng) * static_cast<double>(scenario_.jitter.count())));
-            }
-            e.due = run_start_ + std::max(at, Duration::zero());
-        }
-        entries_.push_back(e);
+    if (now - run_start_ >= scenario_.max_duration) {
+        result_.limit_reached = true;
+        events_.record("limit", {{"max_duration_ms", micros(scenario_.max_duration) / 1000}});
+        return false;
     }
-    load_->start();
+    if (!exit_seen_ && supervisor_->poll_exit()) exit_seen_ = true;
+    if (restart_pending_ && exit_seen_) restart();
+    const TimelineConditions conditions{load_->live().in_flight, prober_->ready(), exit_seen_,
+                                        std::any_of(result_.signals.begin(), result_.signals.end(),
+                                                    [](const SignalSent& s) { return s.delivered && is_shutdown_signal(s.signal); })};
+    for (const auto& due : timeline_.advance(now - run_start_, conditions)) {
+        fire(due, now);
+        if (over_) break;
+    }
+    if (over_ || result_.interrupted) return false;
+    if (exit_seen_ && !restart_pending_ && !timeline_.restart_planned()) return false;
+    if (!exit_seen_ && timeline_.done() && load_->all_workloads_done()) {
+        read_back();
+        supervisor_->stop(std::chrono::seconds(5));
+        return false;
+    }
+    show_status(now);
+    return true;
+}
 
-    auto next_status = run_start_;
-    for (;;) {
-        const auto now = Clock::now();
-        if (options_.interrupted && options_.interrupted->load()) {
-            result_.interrupted = true;
-            event("interrupted");
-            break;
-        }
-        if (now - run_start_ >= scenario_.max_duration) {
-            result_.limit_reached = true;
-            event("limit", {{"max_duration_ms", std::chrono::duration_cast<std::chrono::milliseconds>(scenario_.max_duration).count()}});
-            break;
-        }
-        tick(now);
-        if (exited_ && !restart_still_planned()) break;
-        const bool timeline_done = std::all_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.fired; });
-        if (!exited_ && timeline_done && !continue_at_ && load_->all_workloads_done()) {
-            read_back_state();
-            stop_target_ourselves();
-            tick(Clock::now());
-            break;
-        }
-        if (options_.status && now >= next_status) {
-            next_status = now + std::chrono::milliseconds(250);
-            const auto live = load_->live();
-            options_.status(fmt::format("{:6.1f}s  in-flight {:4}  done {:6}  ok {} ebs {} rejected {} dropped {} race {} error {} unknown {}",
-                                        since_start(now) / 1e6, live.in_flight, live.completed, live.by_outcome[0], live.by_outcome[1],
-                                        live.by_outcome[2], live.by_outcome[3], live.by_outcome[4], live.by_outcome[5], live.by_outcome[6]));
-        }
-        // Sleep one millisecond, or less if the target exits meanwhile.
-        pollfd p{target().pidfd(), POLLIN, 0};
-        if (p.fd >= 0) ::poll(&p, 1, 1);
+void Conductor::play() {
+    while (step(Clock::now())) {
+        // One millisecond, or less if the target exits meanwhile.
+        pollfd p{supervisor_->wait_fd(), POLLIN, 0};
+        if (p.fd >= 0 && !exit_seen_) ::poll(&p, 1, 1);
         else std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    finish();
-    return result_;
 }
 
-void Run::finish() {
-    load_->finish(std::chrono::seconds(1));
-    if (!target().poll_exit()) {
-        target().kill_everything();
-        while (!target().poll_exit()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        if (!result_.exit) {
-            result_.exit = target().exit_status();
-            result_.exit_us = since_start(Clock::now());
-            event("exit", {{"pid", target().pid()}, {"status", result_.exit->describe()}, {"by", "lastcall"}});
-        }
+void Conductor::wrap_up() {
+    if (load_) load_->finish(std::chrono::seconds(1));
+    if (supervisor_ && supervisor_->has_generation() && !supervisor_->poll_exit()) {
+        // Out of time, interrupted, or a run that cannot go on: end the target at once.
+        if (result_.limit_reached || result_.interrupted) supervisor_->kill_now();
+        else supervisor_->stop(std::chrono::seconds(5));
     }
-    prober_->stop();
-    sampler_->stop();
-    result_.readiness = prober_->changes();
-    result_.duration_us = since_start(Clock::now());
-    result_.port_released = bound_port(result_.port, true) == result_.port;
-    result_.orphans = target().survivors();
-    if (!result_.orphans.empty()) {
-        event("orphans", {{"pids", result_.orphans}});
-        target().kill_everything();  // reported, then cleaned up: lastcall leaves nothing behind
-        // As a child subreaper (see cli/main.cpp) lastcall inherited them: reap what it killed.
-        const auto deadline = Clock::now() + std::chrono::milliseconds(200);
-        for (const auto pid : result_.orphans) {
-            while (::waitpid(pid, nullptr, WNOHANG) == 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-    }
-    for (const auto& change : result_.readiness) {
-        events_.push_back({{"t_us", change.t_us}, {"type", "readiness"}, {"ready", change.ready}, {"status", change.status}});
-    }
-    std::stable_sort(events_.begin(), events_.end(), [](const json& a, const json& b) { return a["t_us"] < b["t_us"]; });
+    if (prober_) prober_->stop();
+    if (sampler_) sampler_->stop();
+    if (supervisor_) supervisor_->finish(std::chrono::milliseconds(500));
+    if (supervisor_ && supervisor_->has_generation()) result_.port_released = bound_port(result_.port, true) == result_.port;
+}
 
-    auto& history = result_.history;
-    history = load_->take_history();
-    result_.requests = history.size();
+void Conductor::collect() {
+    result_.duration_us = since_start(Clock::now());
     for (const auto& w : scenario_.workloads) result_.workload_names.push_back(w.name);
-    result_.samples = sampler_->samples();
-    result_.latency = load_->latency();
-    {
-        std::ofstream out(result_.run_dir / "history.jsonl");
-        for (const auto& r : history) {
-            ++result_.outcomes[static_cast<std::size_t>(r.outcome)];
-            out << to_json_line(r, scenario_.workloads[r.workload].name) << '\n';
+    result_.requests_by_workload.assign(scenario_.workloads.size(), 0);
+    if (load_) {
+        result_.history = load_->take_history();
+        result_.latency = load_->latency();
+    }
+    result_.requests = result_.history.size();
+    for (const auto& r : result_.history) {
+        ++result_.outcomes[static_cast<std::size_t>(r.outcome)];
+        if (r.workload < result_.requests_by_workload.size() && r.retry_of == 0) ++result_.requests_by_workload[r.workload];
+    }
+    if (prober_) result_.probes = prober_->results();
+    result_.readiness = readiness_changes(result_.probes);
+    for (const auto& change : result_.readiness) {
+        events_.record_at_us(change.t_us, "readiness", {{"ready", change.ready}, {"status", change.status}});
+    }
+    if (sampler_) result_.samples = sampler_->samples();
+    if (!supervisor_) return;
+    for (const auto& g : supervisor_->generations()) {
+        GenerationSummary s{g.number, g.pid, since_start(g.spawned), g.became_ready ? since_start(g.ready) : -1,
+                            g.exit ? since_start(g.exited) : -1, g.exit, g.killed_by_lastcall, g.report, g.orphans,
+                            dir_->target_stdout(g.number), dir_->target_stderr(g.number)};
+        result_.orphans.insert(result_.orphans.end(), g.orphans.begin(), g.orphans.end());
+        result_.generations.push_back(std::move(s));
+    }
+    const auto judged = static_cast<std::size_t>(result_.judged_generation - 1);
+    if (judged < result_.generations.size()) {
+        const auto& g = result_.generations[judged];
+        result_.exit = g.exit;
+        result_.exit_us = g.exit_us;
+        result_.report = g.report;
+    }
+}
+
+void Conductor::write_artifacts() {
+    if (!dir_) return;
+    try {
+        dir_->write_history(result_.history, result_.workload_names);
+        dir_->write_events(events_.sorted());
+        dir_->write_samples(result_.samples);
+        json outcomes = json::object();
+        for (int i = 0; i < outcome_count; ++i) outcomes[std::string(to_string(static_cast<Outcome>(i)))] = result_.outcomes[static_cast<std::size_t>(i)];
+        json signals = json::array();
+        for (const auto& s : result_.signals) {
+            signals.push_back({{"t_us", s.t_us}, {"signal", signal_name(s.signal)}, {"to", s.to}, {"generation", s.generation},
+                               {"delivered", s.delivered}, {"why", s.why}});
         }
-    }
-    {
-        std::ofstream out(result_.run_dir / "events.jsonl");
-        for (const auto& e : events_) out << e.dump() << '\n';
-    }
-    {
-        std::ofstream out(result_.run_dir / "samples.jsonl");
-        for (const auto& s : result_.samples) {
-            out << json{{"t_us", s.t_us}, {"fds", s.fds}, {"threads", s.threads}, {"descendants", s.descendants}, {"rss_kib", s.rss_kib}}.dump()
-                << '\n';
+        json generations = json::array();
+        for (const auto& g : result_.generations) {
+            json orphans = json::array();
+            for (const auto& m : g.orphans) orphans.push_back(m.describe());
+            generations.push_back({{"generation", g.number}, {"pid", g.pid}, {"spawn_us", g.spawn_us}, {"ready_us", g.ready_us},
+                                   {"exit_us", g.exit_us}, {"exit", g.exit ? json(g.exit->describe()) : json(nullptr)},
+                                   {"killed_by_lastcall", g.killed_by_lastcall}, {"shutdown_report", std::string(to_string(g.report.state))},
+                                   {"shutdown_report_detail", g.report.detail}, {"orphans", orphans},
+                                   {"stdout", g.stdout_file.filename().string()}, {"stderr", g.stderr_file.filename().string()}});
         }
+        dir_->write_json("run.json", {
+                                         {"version", 2},
+                                         {"scenario", scenario_.name},
+                                         {"file", scenario_.file},
+                                         {"seed", result_.seed},
+                                         {"port", result_.port},
+                                         {"start_error", result_.start_error},
+                                         {"restart_error", result_.restart_error},
+                                         {"containment", result_.containment},
+                                         {"judged_generation", result_.judged_generation},
+                                         {"generations", generations},
+                                         {"signals", signals},
+                                         {"requests", result_.requests},
+                                         {"outcomes", outcomes},
+                                         {"port_released", result_.port_released},
+                                         {"orphans", result_.orphans.size()},
+                                         {"limit_reached", result_.limit_reached},
+                                         {"interrupted", result_.interrupted},
+                                         {"duration_us", result_.duration_us},
+                                         {"expect", scenario_.expect_yaml},
+                                     });
+    } catch (const RunDirectoryError& e) {
+        events_.record("artifact_error", {{"error", e.what()}});
+        if (result_.start_error.empty()) result_.start_error = e.what();
     }
-    if (!report_source_.empty() && fs::exists(report_source_)) {
-        result_.shutdown_report_path = (result_.run_dir / "shutdown-report.json").string();
-        fs::copy_file(report_source_, result_.shutdown_report_path, fs::copy_options::overwrite_existing);
-        std::ifstream in(result_.shutdown_report_path);
-        result_.shutdown_report.assign(std::istreambuf_iterator<char>(in), {});
+}
+
+RunResult Conductor::execute() {
+    if (start_first_generation()) {
+        start_observers();
+        play();
     }
-    json outcomes = json::object();
-    for (int i = 0; i < outcome_count; ++i) outcomes[std::string(to_string(static_cast<Outcome>(i)))] = result_.outcomes[static_cast<std::size_t>(i)];
-    json signals = json::array();
-    for (const auto& s : result_.signals) signals.push_back({{"t_us", s.t_us}, {"signal", signal_name(s.signal)}, {"to", s.to}});
-    json run = {
-        {"version", 1},
-        {"scenario", scenario_.name},
-        {"file", scenario_.file},
-        {"seed", result_.seed},
-        {"port", result_.port},
-        {"exit", result_.exit ? json{{"status", result_.exit->describe()}, {"exited", result_.exit->exited},
-                                     {"code", result_.exit->code}, {"signal", result_.exit->signal}, {"t_us", result_.exit_us}}
-                              : json(nullptr)},
-        {"signals", signals},
-        {"requests", result_.requests},
-        {"outcomes", outcomes},
-        {"port_released", result_.port_released},
-        {"orphans", result_.orphans},
-        {"limit_reached", result_.limit_reached},
-        {"interrupted", result_.interrupted},
-        {"duration_us", result_.duration_us},
-        {"expect", scenario_.expect_yaml},
-    };
-    std::ofstream(result_.run_dir / "run.json") << run.dump(2) << '\n';
+    wrap_up();
+    collect();
+    write_artifacts();
+    return std::move(result_);
 }
 
 } // namespace
@@ -503,8 +417,8 @@ std::string substitute(std::string text, std::uint16_t port, const std::string& 
 }
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
-    Run run(scenario, options);
-    return run.execute();
+    Conductor conductor(scenario, options);
+    return conductor.execute();
 }
 
 } // namespace lastcall::harness

@@ -1,13 +1,14 @@
 #pragma once
-// The target as a process: started in its own process group (so the whole group can be signalled
-// and killed), stdout/stderr to files, tied to lastcall's life with PR_SET_PDEATHSIG. The
-// destructor kills the group and reaps: lastcall never leaves an orphan of its own.
-#include <chrono>
+// One target generation as a process: started in its own process group (so the group can be
+// signalled and killed), in the run's cgroup when there is one, stdout/stderr to files, tied to
+// lastcall's life with PR_SET_PDEATHSIG. Its exit comes from the ChildReaper, the only waitpid caller.
+#include "child_reaper.hpp"
+#include "exit_status.hpp"
+
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <optional>
-#include <set>
+#include <stdexcept>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -20,58 +21,42 @@ struct TargetLaunch {
     std::filesystem::path cwd;
     std::filesystem::path stdout_file;
     std::filesystem::path stderr_file;
+    int cgroup_procs_fd = -1;  // the child joins this cgroup before exec
 };
 
-struct TargetExit {
-    bool exited = false;  // false: killed by `signal`
-    int code = 0;
-    int signal = 0;
-    std::string describe() const;
+// Whether a signal reached its process, and if not, why (errno's text).
+struct Delivery {
+    bool delivered = false;
+    std::string why;
+};
+
+// The child could not join the run's cgroup (it exited without starting the command).
+class CgroupJoinError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
 };
 
 class TargetProcess {
 public:
-    explicit TargetProcess(const TargetLaunch& launch);  // throws std::runtime_error
-    ~TargetProcess();
+    // Throws std::runtime_error when the command cannot be started (with the reason).
+    TargetProcess(const TargetLaunch& launch, ChildReaper& reaper);
+    ~TargetProcess();  // kills the group if still running
     TargetProcess(const TargetProcess&) = delete;
     TargetProcess& operator=(const TargetProcess&) = delete;
 
     pid_t pid() const { return pid_; }
     int pidfd() const { return pidfd_; }  // readable once the process has exited; -1 if unsupported
-    bool signal_main(int signal) const;
-    bool signal_group(int signal) const;
-    // The Nth (1-based) direct child, in order of pid; nullopt if there is none.
-    std::optional<pid_t> child(int index) const;
-
-    // Reaps without blocking; the exit once known.
+    Delivery signal_main(int signal) const;
+    Delivery signal_group(int signal) const;
     std::optional<TargetExit> poll_exit();
-    const std::optional<TargetExit>& exit_status() const { return exit_; }
-
-    // Processes of the target's group and every descendant seen so far (remembered across calls, so
-    // a child re-parented to init after the target died is still found).
-    std::set<pid_t> observe_descendants();
-    std::vector<pid_t> survivors();  // after exit: what of the group or the seen descendants still lives
-    void kill_everything();
 
 private:
+    ChildReaper& reaper_;
     pid_t pid_ = -1;
     int pidfd_ = -1;
     std::optional<TargetExit> exit_;
-    std::mutex seen_mutex_;  // the /proc sampler observes from its own thread
-    std::set<pid_t> seen_descendants_;
 };
 
-// Small /proc readers shared with the samplers.
-struct ProcStat {
-    pid_t pid = 0;
-    pid_t ppid = 0;
-    pid_t pgrp = 0;
-    char state = '?';
-    long threads = 0;
-    long rss_pages = 0;
-};
-std::optional<ProcStat> read_proc_stat(pid_t pid);
-std::vector<ProcStat> all_processes();
-int count_open_fds(pid_t pid);  // -1 if unreadable
+Delivery send_signal(pid_t pid, int signal);  // pid < 0: a process group
 
 } // namespace lastcall::harness

@@ -118,21 +118,16 @@ std::string timeline_svg(const RunVerdict& v) {
     for (const auto& s : run.signals) {
         if (s.signal != SIGSTOP && s.signal != SIGCONT && signal_us < 0) signal_us = s.t_us;
     }
-    if (!run.shutdown_report.empty() && signal_us >= 0) {
-        try {
-            const auto report = nlohmann::json::parse(run.shutdown_report);
-            static const char* phase_colours[] = {"#ffe082", "#90caf9", "#ce93d8", "#a5d6a7", "#80cbc4", "#bcaaa4"};
-            int i = 0;
-            for (const auto& p : report.at("phases")) {
-                const double a = static_cast<double>(signal_us) + p.value("start_ms", 0.0) * 1000;
-                const double b = static_cast<double>(signal_us) + p.value("end_ms", 0.0) * 1000;
-                const auto name = p.value("phase", "");
-                svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {:.1f}-{:.1f} ms {}</title></rect>)",
-                                   scale.x(a), phases_y, std::max(1.0, scale.x(b) - scale.x(a)), band_height, phase_colours[i++ % 6], name,
-                                   p.value("start_ms", 0.0), p.value("end_ms", 0.0), p.value("outcome", ""));
-                if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, name);
-            }
-        } catch (const nlohmann::json::exception&) {
+    if (run.report.report && signal_us >= 0) {
+        static const char* phase_colours[] = {"#ffe082", "#90caf9", "#ce93d8", "#a5d6a7", "#80cbc4", "#bcaaa4"};
+        int i = 0;
+        for (const auto& p : run.report.report->phases) {
+            const double a = static_cast<double>(signal_us) + p.start_ms * 1000;
+            const double b = static_cast<double>(signal_us) + p.end_ms * 1000;
+            svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {:.1f}-{:.1f} ms {}</title></rect>)",
+                               scale.x(a), phases_y, std::max(1.0, scale.x(b) - scale.x(a)), band_height, phase_colours[i++ % 6],
+                               html_escape(p.name), p.start_ms, p.end_ms, html_escape(p.outcome));
+            if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, html_escape(p.name));
         }
     }
     // Signals and the exit as vertical markers.

@@ -37,7 +37,7 @@ std::string iso_now() {
 } // namespace
 
 std::string junit_report(const std::vector<RunVerdict>& verdicts) {
-    std::size_t tests = 0, failures = 0, skipped = 0;
+    std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
     double total_time = 0;
     std::string suites;
     const auto timestamp = iso_now();
@@ -47,6 +47,17 @@ std::string junit_report(const std::vector<RunVerdict>& verdicts) {
         // GitLab shows classname as the suite column and ignores testsuite@name: put the scenario there.
         const auto suite_name = v.scenario->repeat > 1 ? fmt::format("{}#{}", v.scenario->name, v.repeat_index + 1) : v.scenario->name;
         const auto classname = xml_escape("lastcall." + suite_name);
+        if (!v.error().empty()) {
+            // The target never started: one test case in error, so CI shows it instead of nothing.
+            const auto first_line = v.error().substr(0, v.error().find('\n'));
+            suites += fmt::format("  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0\" timestamp=\"{}\">\n"
+                                  "    <testcase classname=\"{}\" name=\"target_started\" time=\"0\">\n"
+                                  "      <error message=\"{}\" type=\"target_start\">{}</error>\n    </testcase>\n  </testsuite>\n",
+                                  xml_escape(suite_name), timestamp, classname, xml_escape(first_line), xml_escape(v.error()));
+            ++tests;
+            ++errors;
+            continue;
+        }
         for (const auto& c : v.checks) {
             cases += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\">", classname, xml_escape(c.name));
             if (c.status == harness::CheckStatus::fail) {
@@ -69,8 +80,8 @@ std::string junit_report(const std::vector<RunVerdict>& verdicts) {
         skipped += suite_skipped;
         total_time += seconds;
     }
-    return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"lastcall\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3f}\">\n{}</testsuites>\n",
-                       tests, failures, skipped, total_time, suites);
+    return fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"lastcall\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n{}</testsuites>\n",
+                       tests, failures, errors, skipped, total_time, suites);
 }
 
 } // namespace lastcall::reports

@@ -43,7 +43,9 @@ nlohmann::json run_json(const RunVerdict& v) {
         outcomes[std::string(harness::to_string(static_cast<harness::Outcome>(i)))] = v.run.outcomes[static_cast<std::size_t>(i)];
     }
     json signals = json::array();
-    for (const auto& s : v.run.signals) signals.push_back({{"t_us", s.t_us}, {"signal", harness::signal_name(s.signal)}, {"to", s.to}});
+    for (const auto& s : v.run.signals) {
+        signals.push_back({{"t_us", s.t_us}, {"signal", harness::signal_name(s.signal)}, {"to", s.to}, {"delivered", s.delivered}, {"why", s.why}});
+    }
     return {
         {"scenario", v.scenario->name},
         {"file", v.scenario->file},
@@ -52,6 +54,7 @@ nlohmann::json run_json(const RunVerdict& v) {
         {"seed", v.run.seed},
         {"run_dir", v.run.run_dir.string()},
         {"passed", v.passed()},
+        {"error", v.error().empty() ? json(nullptr) : json(v.error())},
         {"checks", checks},
         {"exit", v.run.exit ? json{{"status", v.run.exit->describe()}, {"t_us", v.run.exit_us}} : json(nullptr)},
         {"signals", signals},
@@ -64,6 +67,7 @@ nlohmann::json run_json(const RunVerdict& v) {
 } // namespace
 
 std::string console_report(const RunVerdict& v, bool tty) {
+    if (!v.error().empty()) return fmt::format("   {} {}: {}\n", paint("ERROR", "1;31", tty), run_title(v), v.error());
     std::string out = fmt::format("   {} {}\n", v.passed() ? paint("PASS", "1;32", tty) : paint("FAIL", "1;31", tty), run_title(v));
     for (const auto& c : v.checks) {
         if (c.status == CheckStatus::skip && !tty) continue;  // logs stay short; the JSON has everything
@@ -77,10 +81,15 @@ std::string console_report(const RunVerdict& v, bool tty) {
 }
 
 std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
-    std::size_t failed = 0;
+    std::size_t failed = 0, errors = 0;
     std::string names;
     for (const auto& v : verdicts) {
         if (v.passed()) continue;
+        if (!v.error().empty()) {
+            ++errors;
+            names += fmt::format("   {} {}: {}\n", paint("ERROR", "1;31", tty), run_title(v), v.error().substr(0, v.error().find('\n')));
+            continue;
+        }
         ++failed;
         std::string checks;
         for (const auto& c : v.checks) {
@@ -88,14 +97,16 @@ std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
         }
         names += fmt::format("   {} {}: {}\n", paint("FAIL", "1;31", tty), run_title(v), checks);
     }
-    const auto headline = fmt::format("{} runs: {} passed, {} failed", verdicts.size(), verdicts.size() - failed, failed);
-    return fmt::format("\n{}\n{}", failed ? paint(headline, "1;31", tty) : paint(headline, "1;32", tty), names);
+    auto headline = fmt::format("{} {}: {} passed, {} failed", verdicts.size(), verdicts.size() == 1 ? "run" : "runs",
+                                verdicts.size() - failed - errors, failed);
+    if (errors) headline += fmt::format(", {} could not run", errors);
+    return fmt::format("\n{}\n{}", failed || errors ? paint(headline, "1;31", tty) : paint(headline, "1;32", tty), names);
 }
 
 std::string json_report(const RunVerdict& v) {
     auto j = run_json(v);
     j["version"] = report_json_version;
-    return j.dump(2) + "\n";
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string json_suite_report(const std::vector<RunVerdict>& verdicts) {
@@ -105,10 +116,12 @@ std::string json_suite_report(const std::vector<RunVerdict>& verdicts) {
         runs.push_back(run_json(v));
         passed = passed && v.passed();
     }
-    return nlohmann::json{{"version", report_json_version}, {"passed", passed}, {"runs", runs}}.dump(2) + "\n";
+    return nlohmann::json{{"version", report_json_version}, {"passed", passed}, {"runs", runs}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+           "\n";
 }
 
 void write_run_reports(const RunVerdict& v) {
+    if (v.run.run_dir.empty()) return;  // the run never got a directory
     std::ofstream(v.run.run_dir / "report.json") << json_report(v);
     std::ofstream(v.run.run_dir / "report.html") << html_report(v);
 }

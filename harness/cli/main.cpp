@@ -99,31 +99,34 @@ int command_run(const std::vector<std::string>& args) {
     if (tty) options.status = [](const std::string& line) { fmt::print(stderr, "\r\033[K{}", line); };
     int exit_code = 0;
     std::vector<lastcall::reports::RunVerdict> verdicts;
+    options.adopt_orphans = true;  // main() made lastcall the child subreaper; it starts nothing but targets
     for (const auto& scenario : scenarios) {
         const int repeats = repeat_override > 0 ? repeat_override : scenario.repeat;
+        options.repeats = repeats;
         for (int r = 0; r < repeats && !interrupted; ++r) {
             options.repeat_index = r;
             fmt::print("== {} ({}) run {}/{}\n", scenario.name, scenario.file, r + 1, repeats);
             std::fflush(stdout);
-            try {
-                auto result = run_scenario(scenario, options);
-                if (tty) fmt::print(stderr, "\r\033[K");
-                std::string signals;
-                for (const auto& s : result.signals) signals += fmt::format(" {}@{:.3f}s", signal_name(s.signal), s.t_us / 1e6);
-                fmt::print("   target {} at {:.3f}s; signals:{}; requests {}: {}\n", result.exit ? result.exit->describe() : "still running",
-                           result.exit_us / 1e6, signals.empty() ? " none" : signals, result.requests, outcome_summary(result));
-                if (result.interrupted) break;
-                lastcall::reports::RunVerdict verdict{&scenario, r, std::move(result), {}};
-                verdict.checks = evaluate_checks(scenario, verdict.run);
-                lastcall::reports::write_run_reports(verdict);
-                fmt::print("{}   report {}\n", lastcall::reports::console_report(verdict, tty), (verdict.run.run_dir / "report.html").string());
-                if (!verdict.passed()) exit_code = std::max(exit_code, 1);
-                verdicts.push_back(std::move(verdict));
-            } catch (const TargetStartError& e) {
-                if (tty) fmt::print(stderr, "\r\033[K");
-                fmt::print(stderr, "lastcall: {}: {}\n", scenario.name, e.what());
+            auto result = run_scenario(scenario, options);
+            if (tty) fmt::print(stderr, "\r\033[K");
+            if (result.interrupted) break;
+            lastcall::reports::RunVerdict verdict{&scenario, r, std::move(result), {}};
+            if (!verdict.error().empty()) {
+                fmt::print(stderr, "lastcall: {}: {}\n", scenario.name, verdict.error());
                 exit_code = std::max(exit_code, 3);
+            } else {
+                const auto& run = verdict.run;
+                std::string signals;
+                for (const auto& s : run.signals) signals += fmt::format(" {}@{:.3f}s{}", signal_name(s.signal), s.t_us / 1e6, s.delivered ? "" : "(not delivered)");
+                fmt::print("   target {} at {:.3f}s; signals:{}; requests {}: {}\n", run.exit ? run.exit->describe() : "still running",
+                           run.exit_us / 1e6, signals.empty() ? " none" : signals, run.requests, outcome_summary(run));
+                verdict.checks = evaluate_checks(scenario, verdict.run);
+                if (!verdict.passed()) exit_code = std::max(exit_code, 1);
             }
+            lastcall::reports::write_run_reports(verdict);
+            fmt::print("{}", lastcall::reports::console_report(verdict, tty));
+            if (!verdict.run.run_dir.empty()) fmt::print("   report {}\n", (verdict.run.run_dir / "report.html").string());
+            verdicts.push_back(std::move(verdict));
             std::fflush(stdout);
         }
     }

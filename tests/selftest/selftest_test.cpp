@@ -9,16 +9,26 @@
 
 #include <fmt/format.h>
 
+#include <sys/prctl.h>
+#include <unistd.h>
+
 namespace lastcall::harness {
 namespace {
 
 struct Case {
-    std::string fault;     // empty: the correct server
-    std::string scenario;  // file in scenarios/
+    Case(std::string fault_, std::string scenario_, std::string catches_, bool own_ = false, std::string target_ = {})
+        : fault(std::move(fault_)), scenario(std::move(scenario_)), catches(std::move(catches_)), own(own_), target(std::move(target_)) {}
+    std::string fault;     // lastcall-server's --fault; empty: the correct server (or `target`)
+    std::string scenario;  // file in scenarios/ (or tests/selftest/scenarios/ when `own`)
     std::string catches;   // the check that must fail (empty: all must pass)
+    bool own = false;      // a scenario of the self-test's own, for what no faulty mode shows
+    std::string target;    // {server} for it; empty: lastcall-server
 };
 
-std::string label(const Case& c) { return c.fault.empty() ? "correct_" + c.scenario : c.fault; }
+std::string label(const Case& c) {
+    if (c.own) return "silent_" + c.scenario;
+    return c.fault.empty() ? "correct_" + c.scenario : c.fault + (c.scenario == "slow-requests" ? "" : "_" + c.scenario);
+}
 void PrintTo(const Case& c, std::ostream* out) { *out << label(c); }
 
 const std::vector<Case> matrix{
@@ -34,6 +44,11 @@ const std::vector<Case> matrix{
     {"orphan-child", "slow-requests", "orphans"},
     {"slow-exit", "slow-requests", "shutdown_time"},
     {"no-ready-flip", "drain-delay", "readiness_flip"},
+    // Silent passes of the past (issue 7): each is now a failure for the right reason.
+    {"ignore-sigterm", "sse-streams", "streams_clean"},  // streams still open when killed were "clean"
+    {"", "orphan-daemon", "orphans", true, MISBEHAVING_TARGET},  // a double-forked setsid daemon escaped
+    {"", "undelivered-signal", "signals_delivered", true},  // shown as sent; the run waited for max_duration
+    {"", "idle-workload", "workloads_ran", true},  // a workload that never ran passed
     {"", "slow-requests", ""},
     {"", "idle-keepalive", ""},
     {"", "sse-streams", ""},
@@ -45,12 +60,16 @@ class SelfTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
     const auto& c = GetParam();
-    const auto scenario = load_scenario_file(std::string(LASTCALL_SCENARIOS_DIR) + "/" + c.scenario + ".yaml");
+    const auto scenario = load_scenario_file(std::string(c.own ? LASTCALL_SELFTEST_SCENARIOS_DIR : LASTCALL_SCENARIOS_DIR) + "/" + c.scenario + ".yaml");
     RunOptions options;
-    options.server_path = LASTCALL_SERVER_BINARY;
-    options.run_dir = std::filesystem::path(::testing::TempDir()) / "lastcall-selftest" / (c.fault.empty() ? "correct" : c.fault);
+    options.server_path = c.target.empty() ? LASTCALL_SERVER_BINARY : c.target;
+    options.run_dir = std::filesystem::path(::testing::TempDir()) / fmt::format("lastcall-selftest-{}", ::getpid()) / label(c);
+    // As the CLI: lastcall is the child subreaper (each test runs in its own process under ctest).
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    options.adopt_orphans = true;
     if (!c.fault.empty()) options.extra_target_args = {"--fault", c.fault};
     const auto run = run_scenario(scenario, options);
+    ASSERT_EQ(run.start_error, "") << "the run could not start";
     const auto checks = evaluate_checks(scenario, run);
 
     std::vector<std::string> failed;
@@ -74,6 +93,7 @@ TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
     } else {
         EXPECT_TRUE(caught) << c.scenario << " did not catch --fault " << c.fault << " with " << c.catches << "; failed: " << failed_text;
     }
+    if (!HasFailure()) std::filesystem::remove_all(options.run_dir->parent_path());  // kept when it failed, to look at
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, SelfTest, ::testing::ValuesIn(matrix), [](const auto& param_info) {

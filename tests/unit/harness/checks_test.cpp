@@ -21,11 +21,11 @@ protected:
         scenario.expect.streams_clean = false;
         scenario.target.ready.http_path = "/ready";
         run.workload_names = {"w"};
-        run.signals = {SignalSent{1'000'000, SIGTERM, "target"}};
+        run.signals = {SignalSent{1'000'000, SIGTERM, "target", 1, true, "", false}};
         run.exit = TargetExit{true, 0, 0};
         run.exit_us = 1'010'000;
         run.port_released = true;
-        run.readiness = {ReadinessChange{1'001'000, false, 503}};
+        run.probes = {probe(990'000, 200), probe(1'001'000, 503)};
         add(ok(900'000, 950'000));
     }
     static RequestRecord ok(std::int64_t sent, std::int64_t done) {
@@ -38,6 +38,16 @@ protected:
         r.outcome = Outcome::ok;
         r.connection_close = true;
         return r;
+    }
+    static ProbeResult probe(std::int64_t sent, int status) {
+        using Kind = ProbeResult::Kind;
+        return ProbeResult{sent, sent + 500, status, status / 100 == 2 ? Kind::ready : status > 0 ? Kind::not_ready : Kind::no_answer};
+    }
+    void set_report(const std::string& text) {
+        auto parsed = parse_target_report(text);
+        run.report.state = parsed.report ? TargetReportReading::State::ok : TargetReportReading::State::corrupt;
+        run.report.report = parsed.report;
+        run.report.detail = parsed.error;
     }
     void add(const RequestRecord& r) {
         run.history.push_back(r);
@@ -114,10 +124,15 @@ TEST_F(ChecksTest, RejectionDuringTheDrainDelayFails) {
 }
 
 TEST_F(ChecksTest, DrainTailMeasuresLastResponseToExit) {
-    run.exit_us = 3'000'000;  // lingered two seconds after the signal with nothing left to do
+    run.exit_us = 5'000'000;  // lingered four seconds after the signal with nothing left to do
     const auto c = check("drain_tail");
     EXPECT_EQ(c.status, CheckStatus::fail);
-    EXPECT_EQ(c.measured, "2000.0ms");
+    EXPECT_EQ(c.measured, "4000.0ms");
+}
+
+TEST_F(ChecksTest, DrainTailDefaultLetsAnOrdinaryServerLoopFinish) {
+    run.exit_us = 2'297'000;  // gunicorn's arbiter: up to ~1.3 s after the last response (issue 7, item 3)
+    EXPECT_EQ(check("drain_tail").status, CheckStatus::pass);
 }
 
 TEST_F(ChecksTest, PortStillBoundFails) {
@@ -148,18 +163,126 @@ TEST_F(ChecksTest, SlowResponsesWhileDrainingFailTheLatencyBound) {
 
 TEST_F(ChecksTest, ShutdownReportIsCheckedForOrderBudgetsAndConsistency) {
     scenario.expect.stuck_abandoned_within = 1s;
-    run.shutdown_report = R"({"signal_at_unix_us":0,"exit_code":0,"abandoned_tasks":[],"counts":{"streams_ended_by_shutdown":0},
+    set_report(R"({"signal_at_unix_us":0,"exit_code":0,"abandoned_tasks":[],"counts":{"streams_ended_by_shutdown":0},
         "phases":[{"phase":"draining","start_ms":0,"end_ms":5,"outcome":"completed"},
-                  {"phase":"preparing","start_ms":5,"end_ms":6,"outcome":"completed"}]})";
+                  {"phase":"preparing","start_ms":5,"end_ms":6,"outcome":"completed"}]})");
     EXPECT_EQ(check("shutdown_report").status, CheckStatus::fail) << "phases out of order";
     EXPECT_EQ(check("stuck_abandoned_within").status, CheckStatus::fail) << "nothing was abandoned";
-    run.shutdown_report = R"({"exit_code":4,"abandoned_tasks":["stuck-1"],"counts":{"streams_ended_by_shutdown":0},
+    set_report(R"({"exit_code":4,"abandoned_tasks":["stuck-1"],"counts":{"streams_ended_by_shutdown":0},
         "phases":[{"phase":"draining","start_ms":0,"end_ms":5,"outcome":"completed"},
-                  {"phase":"tasks","start_ms":5,"end_ms":400,"outcome":"timed_out"}]})";
+                  {"phase":"tasks","start_ms":5,"end_ms":400,"outcome":"timed_out"}]})");
     const auto c = check("shutdown_report");
     EXPECT_EQ(c.status, CheckStatus::fail);
     EXPECT_EQ(c.evidence.size(), 2u) << "a timed-out phase when exit 0 was expected, and the exit codes disagree";
     EXPECT_EQ(check("stuck_abandoned_within").status, CheckStatus::pass);
+}
+
+// Item 1 of issue 7: a probe that was already failing (a busy server does not answer it) is no
+// evidence of readiness after the signal; only a probe sent after the bound and answered 2xx is.
+TEST_F(ChecksTest, ReadinessAlreadyFailingBeforeTheSignalIsNoFalseAlarm) {
+    run.probes = {probe(900'000, -1), probe(990'000, -1), probe(1'050'000, -1), probe(1'200'000, -1)};
+    run.exit_us = 1'400'000;
+    const auto c = check("readiness_flip");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_NE(c.measured.find("already failing"), std::string::npos) << c.measured;
+}
+
+TEST_F(ChecksTest, ReadinessEndsWithAnExitInsideOneProbeInterval) {
+    run.probes = {probe(990'000, 200)};  // the next probe never started: the target was gone
+    run.exit_us = 1'004'000;
+    const auto c = check("readiness_flip");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_EQ(c.measured, "4.0ms (the exit)");
+}
+
+TEST_F(ChecksTest, ReadinessStillPassingAfterTheBoundFails) {
+    run.probes = {probe(990'000, 200), probe(1'050'000, 200), probe(1'150'000, 200), probe(1'160'000, 503)};
+    run.exit_us = 2'000'000;
+    const auto c = check("readiness_flip");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    ASSERT_FALSE(c.evidence.empty());
+    EXPECT_NE(c.evidence[0].find("150.0ms after the signal was answered 200"), std::string::npos) << c.evidence[0];
+}
+
+// Item 2: a response to a request sent before draining began may have been written before it, and
+// a busy client sees it late; only requests sent after draining had certainly begun are judged.
+TEST_F(ChecksTest, CloseAnnouncedJudgesOnlyRequestsSentAfterDrainingBegan) {
+    run.run_start_unix_us = 1'000'000'000'000;
+    set_report(R"({"signal_at_unix_us":1000001000000,"phases":[{"phase":"preparing","start_ms":0,"end_ms":0.2},
+                  {"phase":"draining","start_ms":0.2,"end_ms":9}]})");
+    auto seen_late = ok(999'000, 1'008'000);  // sent before the signal, read 8 ms later by a busy client
+    seen_late.connection_close = false;
+    seen_late.closed_after = true;
+    add(seen_late);
+    EXPECT_EQ(check("close_announced").status, CheckStatus::pass);
+    auto after = ok(1'003'000, 1'004'000);  // sent 3 ms after the signal: draining had begun at 0.2 ms
+    after.connection_close = false;
+    after.closed_after = true;
+    add(after);
+    const auto c = check("close_announced");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    ASSERT_GE(c.evidence.size(), 2u);
+    EXPECT_NE(c.evidence[0].find("the target's shutdown report"), std::string::npos) << c.evidence[0];
+    EXPECT_NE(c.evidence[1].find("sent 1.003s"), std::string::npos) << c.evidence[1];
+}
+
+TEST_F(ChecksTest, CloseAnnouncedWithoutAReportUsesARefusedConnection) {
+    auto refused = ok(1'002'000, 1'002'100);
+    refused.status = 0;
+    refused.outcome = Outcome::rejected;
+    refused.failure = Failure::connect_refused;
+    add(refused);
+    auto after = ok(1'003'000, 1'004'000);
+    after.connection_close = false;
+    after.closed_after = true;
+    add(after);
+    const auto c = check("close_announced");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_NE(c.evidence[0].find("connection refused at 1.002s"), std::string::npos) << c.evidence[0];
+}
+
+// Item 5: streams cut by a kill never ended; they are not clean.
+TEST_F(ChecksTest, StreamsStillOpenAtAKillAreNotClean) {
+    scenario.workloads[0].kind = WorkloadKind::stream;
+    scenario.expect.streams_clean = true;
+    auto stream = ok(500'000, 3'000'000);
+    stream.outcome = Outcome::unknown;
+    stream.failure = Failure::truncated_stream;
+    add(stream);
+    const auto c = check("streams_clean");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.measured, "1 of 2 clean");
+    EXPECT_NE(c.message.find("still open when the target was killed"), std::string::npos) << c.message;
+}
+
+// Item 9: an undelivered signal fails the run, said plainly; one after the target exited does not.
+TEST_F(ChecksTest, UndeliveredSignalFails) {
+    run.signals.push_back(SignalSent{1'500'000, SIGTERM, "child 1", 1, false, "the target (pid 42) has 0 children", false});
+    const auto c = check("signals_delivered");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    ASSERT_EQ(c.evidence.size(), 1u);
+    EXPECT_EQ(c.evidence[0], "SIGTERM at 1.500s to child 1: not delivered (the target (pid 42) has 0 children)");
+    run.signals.back() = SignalSent{1'500'000, SIGKILL, "target", 1, false, "the target had already exited", true};
+    EXPECT_EQ(check("signals_delivered").status, CheckStatus::pass);
+}
+
+// Item 11: a workload that made no request proves nothing.
+TEST_F(ChecksTest, WorkloadThatNeverRanFails) {
+    Workload idle;
+    idle.name = "late";
+    scenario.workloads.push_back(idle);
+    run.workload_names.push_back("late");
+    const auto c = check("workloads_ran");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.message, "workload 'late' made no request at all");
+}
+
+// A corrupt report is a failing check, not "no report".
+TEST_F(ChecksTest, CorruptShutdownReportFails) {
+    set_report(R"({"phases":[{"phase":"draining","start_ms":"soon"}]})");
+    const auto c = check("shutdown_report");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.message, "phases[0].start_ms is not a number");
 }
 
 } // namespace

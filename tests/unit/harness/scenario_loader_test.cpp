@@ -1,15 +1,21 @@
 // Scenario files, good and bad. Bad ones must name the exact line and column and what was expected.
+#include "scenario_error_of.hpp"
 #include "scenario_loader.hpp"
 #include "signals.hpp"
 
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 namespace lastcall::harness {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::error_of;
+namespace fs = std::filesystem;
 
 const std::string good = R"(name: demo
 description: a full example
@@ -56,19 +62,7 @@ seed: 7
 expect: {dropped: 0}
 )";
 
-// Returns "line:column: message" of the error `text` produces.
-std::string error_of(const std::string& text) {
-    try {
-        load_scenario_text(text, "s.yaml");
-    } catch (const ScenarioError& e) {
-        return std::to_string(e.line()) + ":" + std::to_string(e.column()) + ": " +
-               std::string(e.what()).substr(std::string("s.yaml:").size() + std::to_string(e.line()).size() +
-                                            std::to_string(e.column()).size() + 3);
-    }
-    return "no error";
-}
-
-const std::string head = "name: x\ntarget: {command: [srv]}\n";
+const std::string head = testing::minimal_head;
 
 TEST(ScenarioLoader, ReadsAFullScenario) {
     const auto s = load_scenario_text(good, "good.yaml");
@@ -109,9 +103,9 @@ TEST(ScenarioLoader, WrongTypesAndBadValues) {
     EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    connections: many\n"),
               "5:18: connections must be a whole number from 1 to 100000");
     EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    think: 5\n"),
-              "5:12: think must be a duration like 250ms, 3s or 1m");
+              "5:12: think must be a duration from 0s to 1h, like 250ms, 3s or 1m");
     EXPECT_EQ(error_of(head + "workloads:\n  - name: a\n    mode: open\n    rate: fast\n"),
-              "6:11: rate must look like 200/s, 30/m or 1/h");
+              "6:11: rate must look like 200/s, 30/m or 1/h, from 1/h to 1000000/s");
     EXPECT_EQ(error_of("name: x\ntarget: {command: srv}\n"), "2:19: target.command must be a list of strings");
     EXPECT_EQ(error_of("- a\n- b\n"), "1:1: a scenario must be a mapping with name, target and workloads");
 }
@@ -138,6 +132,43 @@ TEST(ScenarioLoader, TimelineEntriesNeedOneTimeAndOneAction) {
 
 TEST(ScenarioLoader, YamlSyntaxErrorsHaveAPositionToo) {
     EXPECT_EQ(error_of("name: x\ntarget: {command: [a\n"), "3:1: YAML syntax: end of sequence flow not found");
+}
+
+// A fresh, empty directory under the test's temporary directory.
+fs::path fresh_dir(const std::string& name) {
+    const auto dir = fs::path(::testing::TempDir()) / ("lastcall-loader-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+std::string load_error(const fs::path& file) {
+    try {
+        load_scenario_file(file);
+    } catch (const ScenarioError& e) {
+        return std::to_string(e.line()) + ":" + std::to_string(e.column()) + " " + e.what();
+    }
+    return "no error";
+}
+
+TEST(ScenarioLoader, AFileThatCannotBeReadSaysWhy) {
+    // Was "nosuch.yaml:0:0: cannot read the file": a position that does not exist, and no reason.
+    EXPECT_EQ(load_error("nosuch.yaml"), "0:0 nosuch.yaml: cannot read the file: No such file or directory");
+    const auto dir = fresh_dir("unreadable");
+    std::ofstream(dir / "big.yaml") << head << "description: " << std::string(2 << 20, 'a') << "\n";
+    EXPECT_EQ(load_error(dir / "big.yaml"), "1:1 " + (dir / "big.yaml").string() + ":1:1: the file is 1048577 bytes; a scenario file is at most 1048576 bytes");
+}
+
+TEST(ScenarioLoader, DirectoriesExpandToTheirScenariosOrSayTheyHaveNone) {
+    const auto dir = fresh_dir("listing");
+    fs::create_directories(dir / "empty");
+    std::ofstream(dir / "b.yaml") << head;
+    std::ofstream(dir / "a.yml") << head;
+    std::ofstream(dir / "notes.txt") << "not a scenario";
+    const auto files = scenario_files({dir.string(), (dir / "empty").string(), "nosuch.yaml"});
+    EXPECT_EQ(files, (std::vector<fs::path>{dir / "a.yml", dir / "b.yaml", dir / "empty", "nosuch.yaml"}));
+    EXPECT_EQ(load_error(dir / "empty"), "0:0 " + (dir / "empty").string() + ": no scenario files (*.yaml, *.yml) in this directory");
+    EXPECT_EQ(load_error(dir / "a.yml"), "no error");
 }
 
 

@@ -81,7 +81,7 @@ TEST(ConsoleReport, NamesTheFailureAndItsEvidence) {
     EXPECT_NE(text.find("FAIL demo"), std::string::npos) << text;
     EXPECT_NE(text.find("2 requests were dropped"), std::string::npos) << text;
     EXPECT_NE(text.find("#1 slow"), std::string::npos) << text;
-    EXPECT_NE(console_summary({f.verdict}, false).find("1 runs: 0 passed, 1 failed"), std::string::npos);
+    EXPECT_NE(console_summary({f.verdict}, false).find("1 run: 0 passed, 1 failed"), std::string::npos);
 }
 
 } // namespace

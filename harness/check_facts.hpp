@@ -1,0 +1,49 @@
+#pragma once
+// What the checks share (internal to checks*.cpp): the facts of a run computed once, and the
+// helpers that build a CheckResult.
+#include "checks.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lastcall::harness::checks {
+
+inline constexpr std::size_t evidence_limit = 3;
+
+inline std::string seconds(std::int64_t us) { return us < 0 ? "-" : fmt::format("{:.3f}s", static_cast<double>(us) / 1e6); }
+inline std::string millis(std::int64_t us) { return fmt::format("{:.1f}ms", static_cast<double>(us) / 1e3); }
+inline std::int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+
+struct Facts {
+    const Scenario& scenario;
+    const RunResult& run;
+    std::int64_t signal_us = -1;  // the first delivered shutdown signal (not STOP/CONT)
+    std::int64_t exit_us = -1;    // the judged generation's exit
+    const TargetReport* report = nullptr;  // the judged generation's, when it wrote a valid one
+
+    Facts(const Scenario& s, const RunResult& r);
+    template <typename Predicate>
+    std::vector<const RequestRecord*> where(Predicate&& predicate) const {
+        std::vector<const RequestRecord*> out;
+        for (const auto& r : run.history) {
+            if (predicate(r)) out.push_back(&r);
+        }
+        return out;
+    }
+    std::uint64_t outcome(Outcome o) const { return run.outcomes[static_cast<std::size_t>(o)]; }
+    bool is_stream(const RequestRecord& r) const;
+};
+
+CheckResult make(std::string name, std::string bound, std::string measured, bool ok, std::string message = {});
+CheckResult skipped(std::string name, std::string why);
+void add_evidence(CheckResult& c, const std::vector<const RequestRecord*>& records, const Facts& f);
+
+// By concern, each in its own file.
+std::vector<CheckResult> request_checks(const Facts& f);  // checks_requests.cpp
+std::vector<CheckResult> process_checks(const Facts& f);  // checks_process.cpp
+std::vector<CheckResult> state_checks(const Facts& f);    // checks_state.cpp
+
+} // namespace lastcall::harness::checks

@@ -1,0 +1,186 @@
+// Checks over the target as a process: signals, readiness, timing, exit, what it left behind.
+#include "check_facts.hpp"
+
+#include "signals.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace lastcall::harness::checks {
+
+namespace {
+
+CheckResult check_signals_delivered(const Facts& f) {
+    std::vector<const SignalSent*> lost;
+    std::size_t after_exit = 0;
+    for (const auto& s : f.run.signals) {
+        if (s.target_gone) ++after_exit;
+        else if (!s.delivered) lost.push_back(&s);
+    }
+    const auto measured = fmt::format("{} of {} delivered{}", f.run.signals.size() - lost.size() - after_exit, f.run.signals.size(),
+                                      after_exit ? fmt::format(", {} after the target had exited", after_exit) : "");
+    // A signal that never arrived means the scenario did not happen: the run proves nothing.
+    auto c = make("signals_delivered", "every signal delivered", measured, lost.empty(),
+                  "a signal of the timeline could not be delivered; the run was ended there");
+    for (const auto* s : lost) {
+        if (c.evidence.size() < evidence_limit) {
+            c.evidence.push_back(fmt::format("{} at {} to {}: not delivered ({})", signal_name(s->signal), seconds(s->t_us), s->to, s->why));
+        }
+    }
+    return c;
+}
+
+CheckResult check_readiness_flip(const Facts& f) {
+    const auto& bound = f.scenario.expect.readiness_flip;
+    if (!bound) return skipped("readiness_flip", "not expected");
+    if (f.scenario.target.ready.http_path.empty()) return skipped("readiness_flip", "target.ready has no http path");
+    if (f.signal_us < 0) return skipped("readiness_flip", "no signal");
+    const auto limit = f.signal_us + micros(*bound);
+    const auto bound_text = fmt::format("< {}", millis(micros(*bound)));
+    // The only evidence of "still ready" is a probe that left after the bound and was answered
+    // with a pass. An unanswered probe says nothing either way (a busy server may be ready and
+    // slow), and the exit ends readiness as surely as a 503.
+    const ProbeResult* still_ready = nullptr;
+    const ProbeResult* first_fail = nullptr;
+    const ProbeResult* before_signal = nullptr;
+    for (const auto& p : f.run.probes) {
+        if (f.exit_us >= 0 && p.sent_us >= f.exit_us) break;  // a later generation's
+        if (p.sent_us < f.signal_us) {
+            before_signal = &p;
+            continue;
+        }
+        if (p.kind == ProbeResult::Kind::ready && p.sent_us >= limit && !still_ready) still_ready = &p;
+        if (p.kind == ProbeResult::Kind::not_ready && !first_fail) first_fail = &p;
+    }
+    std::string measured;
+    if (first_fail && (f.exit_us < 0 || first_fail->done_us <= f.exit_us)) {
+        measured = fmt::format("{} (first failing probe, status {})", millis(first_fail->done_us - f.signal_us), first_fail->status);
+    } else if (f.exit_us >= 0) {
+        measured = fmt::format("{} (the exit)", millis(f.exit_us - f.signal_us));
+    } else {
+        measured = "no failing probe";
+    }
+    if (before_signal && before_signal->kind != ProbeResult::Kind::ready) measured += "; the probe was already failing before the signal";
+    auto c = make("readiness_flip", bound_text, measured, still_ready == nullptr, "the readiness probe still passed after the bound");
+    if (still_ready) {
+        c.evidence.push_back(fmt::format("a probe sent {} after the signal was answered {} at {}", millis(still_ready->sent_us - f.signal_us),
+                                         still_ready->status, seconds(still_ready->done_us)));
+    }
+    return c;
+}
+
+CheckResult check_shutdown_time(const Facts& f) {
+    if (f.signal_us < 0 || f.exit_us < 0) return skipped("shutdown_time", "no signal or no exit");
+    const auto took = f.exit_us - f.signal_us;
+    const auto& bound = f.scenario.expect.shutdown_time;
+    if (!bound) return make("shutdown_time", "- (measured)", millis(took), true);
+    return make("shutdown_time", fmt::format("< {}", millis(micros(*bound))), millis(took), took < micros(*bound),
+                fmt::format("shutdown took {}", millis(took)));
+}
+
+const GenerationSummary* judged_generation(const Facts& f) {
+    const auto index = static_cast<std::size_t>(f.run.judged_generation - 1);
+    return index < f.run.generations.size() ? &f.run.generations[index] : nullptr;
+}
+
+CheckResult check_drain_tail(const Facts& f) {
+    const auto* g = judged_generation(f);
+    if (f.exit_us < 0 || f.run.killed_by_scenario || (g && g->killed_by_lastcall)) return skipped("drain_tail", "no exit of its own");
+    std::int64_t last = -1;
+    for (const auto& r : f.run.history) {
+        if (r.status != 0 && r.done_us <= f.exit_us) last = std::max(last, r.done_us);
+    }
+    if (last < 0) return skipped("drain_tail", "no response before exit");
+    // With nothing in flight at the signal, the tail starts at the signal.
+    const auto tail = f.exit_us - std::max(last, f.signal_us);
+    const auto bound = micros(f.scenario.expect.drain_tail);
+    return make("drain_tail", fmt::format("< {}", millis(bound)), millis(tail), tail < bound,
+                fmt::format("the target lingered {} after its last response", millis(tail)));
+}
+
+CheckResult check_exit(const Facts& f) {
+    const auto& want = f.scenario.expect.exit;
+    const auto wanted = want.by_signal ? signal_name(want.value) : fmt::format("exit {}", want.value);
+    if (!f.run.exit) return make("exit", wanted, "did not exit", false, "the target never exited");
+    const auto& got = *f.run.exit;
+    const bool ok = want.by_signal ? (!got.exited && got.signal == want.value) : (got.exited && got.code == want.value);
+    auto c = make("exit", wanted, got.describe(), ok, fmt::format("expected {}, saw {}", wanted, got.describe()));
+    const auto* g = judged_generation(f);
+    if (!ok && f.run.limit_reached) c.evidence.push_back("the run hit limits.max_duration and lastcall killed the target");
+    else if (!ok && g && g->killed_by_lastcall) c.evidence.push_back("the target was still running when the scenario ended; lastcall ended it");
+    return c;
+}
+
+CheckResult check_orphans(const Facts& f) {
+    const auto& orphans = f.run.orphans;
+    auto c = make("orphans", fmt::format("<= {}", f.scenario.expect.orphans), std::to_string(orphans.size()),
+                  orphans.size() <= f.scenario.expect.orphans, "processes of the target outlived it (killed by lastcall afterwards)");
+    for (std::size_t i = 0; i < orphans.size() && i < evidence_limit; ++i) c.evidence.push_back(orphans[i].describe() + " still running after its generation exited");
+    if (orphans.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more", orphans.size() - evidence_limit));
+    c.evidence.push_back("found by: " + f.run.containment);
+    if (c.status == CheckStatus::pass) c.evidence.clear();
+    return c;
+}
+
+// Our own connections open at `t`: the target holds one descriptor for each, and they are no leak.
+// A connection is open from its first request until its last response, or until the run's end when
+// that response left it alive (an idle keep-alive connection).
+std::int64_t client_connections_open_at(const Facts& f, std::int64_t t) {
+    struct Span {
+        std::int64_t from = 0;
+        const RequestRecord* last = nullptr;
+    };
+    std::map<std::uint64_t, Span> spans;  // (thread, connection id): connection ids are per thread
+    for (const auto& r : f.run.history) {
+        if (r.connection_id == 0 || r.sent_us < 0) continue;
+        auto [it, fresh] = spans.try_emplace(((r.id & 0xff) << 32) | r.connection_id, Span{r.sent_us, &r});
+        if (!fresh) {
+            it->second.from = std::min(it->second.from, r.sent_us);
+            if (r.done_us >= it->second.last->done_us) it->second.last = &r;
+        }
+    }
+    return std::count_if(spans.begin(), spans.end(), [t](const auto& entry) {
+        const auto& [from, last] = entry.second;
+        const bool kept_alive = (last->outcome == Outcome::ok || last->outcome == Outcome::ended_by_shutdown) && !last->connection_close &&
+                                !last->closed_after;
+        return from <= t && (kept_alive || last->done_us >= t);
+    });
+}
+
+CheckResult check_fd_leak(const Facts& f) {
+    const auto& samples = f.run.samples;
+    if (samples.size() < 2 || f.exit_us < 0) return skipped("fd_leak", "too few /proc samples");
+    const auto& baseline = samples.front();
+    const ProcSample* before_exit = &samples.front();
+    for (const auto& s : samples) {
+        if (s.t_us < f.exit_us) before_exit = &s;
+    }
+    const auto ours_then = client_connections_open_at(f, baseline.t_us);
+    const auto ours_now = client_connections_open_at(f, before_exit->t_us);
+    const auto allowance = f.scenario.expect.fd_leak.value_or(16);  // sockets mid-close, log files rotating...
+    const auto grew = (static_cast<std::int64_t>(before_exit->fds) - ours_now) - (baseline.fds - ours_then);
+    auto c = make("fd_leak", fmt::format("<= {}", allowance), fmt::format("{:+}", grew), grew <= allowance,
+                  fmt::format("open descriptors grew by {} beyond the connections still open", grew));
+    c.evidence.push_back(fmt::format("{} fds with {} of our connections at {} (baseline); {} fds with {} at {} (last sample before exit)",
+                                     baseline.fds, ours_then, seconds(baseline.t_us), before_exit->fds, ours_now, seconds(before_exit->t_us)));
+    if (c.status == CheckStatus::pass) c.evidence.clear();
+    return c;
+}
+
+} // namespace
+
+std::vector<CheckResult> process_checks(const Facts& f) {
+    return {
+        check_signals_delivered(f),
+        check_readiness_flip(f),
+        check_shutdown_time(f),
+        check_drain_tail(f),
+        check_exit(f),
+        check_orphans(f),
+        make("port_released", "released", f.run.port_released ? "released" : "still bound", f.run.port_released || !f.scenario.expect.port_released,
+             fmt::format("port {} could not be bound after the target exited", f.run.port)),
+        check_fd_leak(f),
+    };
+}
+
+} // namespace lastcall::harness::checks

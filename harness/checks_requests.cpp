@@ -1,0 +1,196 @@
+// Checks over the fate of requests: dropped, races, errors, streams, rejections, announcements.
+#include "check_facts.hpp"
+
+#include "histogram.hpp"
+
+#include <algorithm>
+
+namespace lastcall::harness::checks {
+
+namespace {
+
+CheckResult check_workloads_ran(const Facts& f) {
+    std::vector<std::uint64_t> made(f.scenario.workloads.size(), 0);
+    for (const auto& r : f.run.history) {
+        if (r.workload < made.size()) ++made[r.workload];
+    }
+    std::vector<std::string> idle;
+    for (std::size_t i = 0; i < made.size(); ++i) {
+        if (made[i] == 0) idle.push_back(f.scenario.workloads[i].name);
+    }
+    // A workload that never ran proves nothing about the target: a pass would be a silent one.
+    auto c = make("workloads_ran", "every workload made requests", fmt::format("{} of {} ran", made.size() - idle.size(), made.size()),
+                  idle.empty(), fmt::format("{} made no request at all", idle.size() == 1 ? "workload '" + idle[0] + "'" : fmt::format("{} workloads", idle.size())));
+    for (std::size_t i = 0; i < idle.size() && i < evidence_limit; ++i) {
+        c.evidence.push_back(fmt::format("workload '{}' made no request (check its start, stop, rate and the run's length)", idle[i]));
+    }
+    return c;
+}
+
+CheckResult count_check(const Facts& f, const char* name, Outcome o, std::uint64_t bound) {
+    const auto offending = f.where([o](const RequestRecord& r) { return r.outcome == o; });
+    auto c = make(name, fmt::format("<= {}", bound), std::to_string(offending.size()), offending.size() <= bound,
+                  fmt::format("{} requests were {}", offending.size(), to_string(o)));
+    if (c.status == CheckStatus::fail) add_evidence(c, offending, f);
+    return c;
+}
+
+CheckResult check_idle_close_race(const Facts& f) {
+    const auto races = f.where([](const RequestRecord& r) { return r.outcome == Outcome::idle_close_race; });
+    switch (f.scenario.expect.idle_close_race) {
+    case Expectations::RacePolicy::tolerate:
+        return make("idle_close_race", "tolerated", std::to_string(races.size()), true);
+    case Expectations::RacePolicy::retried: {
+        std::vector<const RequestRecord*> bad;
+        for (const auto* race : races) {
+            const auto retry = std::find_if(f.run.history.begin(), f.run.history.end(),
+                                            [race](const RequestRecord& r) { return r.retry_of == race->id; });
+            if (!race->retried || retry == f.run.history.end() || retry->outcome == Outcome::dropped) bad.push_back(race);
+        }
+        auto c = make("idle_close_race", "all retried", fmt::format("{} races, {} not retried cleanly", races.size(), bad.size()),
+                      bad.empty(), "a request that crossed an idle close was not retried cleanly");
+        add_evidence(c, bad, f);
+        return c;
+    }
+    case Expectations::RacePolicy::fail:
+        break;
+    }
+    auto c = make("idle_close_race", "== 0", std::to_string(races.size()), races.empty(),
+                  "the server closed reused keep-alive connections under requests on their way");
+    if (!races.empty()) add_evidence(c, races, f);
+    return c;
+}
+
+CheckResult check_streams(const Facts& f) {
+    if (!f.scenario.expect.streams_clean.value_or(false)) return skipped("streams_clean", "not expected");
+    const auto streams = f.where([&](const RequestRecord& r) { return f.is_stream(r) && r.status / 100 == 2; });
+    const auto clean = [](const RequestRecord* r) { return r->outcome == Outcome::ok || r->outcome == Outcome::ended_by_shutdown; };
+    std::vector<const RequestRecord*> cut, never_ended;
+    for (const auto* r : streams) {
+        if (clean(r)) continue;
+        // A stream still open when the target was killed never ended at all: that is not clean either.
+        (r->outcome == Outcome::unknown ? never_ended : cut).push_back(r);
+    }
+    const auto unclean = cut.size() + never_ended.size();
+    auto c = make("streams_clean", "complete or ended_by_shutdown", fmt::format("{} of {} clean", streams.size() - unclean, streams.size()),
+                  unclean == 0,
+                  cut.empty() ? fmt::format("{} streams were still open when the target was killed: they never ended", never_ended.size())
+                              : fmt::format("{} streams ended without their end event or chunked terminator{}", cut.size(),
+                                            never_ended.empty() ? "" : fmt::format(", {} never ended before the kill", never_ended.size())));
+    auto offending = cut;
+    offending.insert(offending.end(), never_ended.begin(), never_ended.end());
+    add_evidence(c, offending, f);
+    return c;
+}
+
+CheckResult check_rejections(const Facts& f) {
+    if (!f.scenario.expect.rejections_clean) return skipped("rejections_clean", "not expected");
+    const auto bad = f.where([&](const RequestRecord& r) {
+        const bool bare_503 = r.status == 503 && r.retry_after_s < 0;
+        const bool refused_early = r.failure == Failure::connect_refused && (f.signal_us < 0 || r.done_us < f.signal_us);
+        return bare_503 || refused_early;
+    });
+    auto c = make("rejections_clean", "Retry-After; none before signal", fmt::format("{} unclean", bad.size()), bad.empty(),
+                  "rejections without Retry-After, or connections refused before any signal");
+    add_evidence(c, bad, f);
+    return c;
+}
+
+// A moment by which the target had certainly begun draining, and what says so. Upper bounds only:
+// the target's own report, a refused connection (the listener was closed), its exit.
+struct DrainEvidence {
+    std::int64_t by_us = -1;
+    std::string source;
+};
+
+DrainEvidence drain_certainly_started(const Facts& f) {
+    if (f.report && f.report->signal_at_unix_us > 0) {
+        if (const auto* draining = f.report->phase("draining")) {
+            const auto at = f.report->signal_at_unix_us - f.run.run_start_unix_us + static_cast<std::int64_t>(draining->start_ms * 1000);
+            return {at + 1000, "the target's shutdown report"};  // a millisecond for the two clocks
+        }
+    }
+    for (const auto& r : f.run.history) {
+        if (r.failure == Failure::connect_refused && r.done_us >= f.signal_us && (f.exit_us < 0 || r.done_us <= f.exit_us)) {
+            return {r.done_us, fmt::format("a connection refused at {}", seconds(r.done_us))};
+        }
+    }
+    if (f.exit_us >= 0) return {f.exit_us, "the target's exit"};
+    return {};
+}
+
+CheckResult check_close_announced(const Facts& f) {
+    if (!f.scenario.expect.close_announced || f.signal_us < 0) return skipped("close_announced", "no signal");
+    // A response to a request that left the client after draining had certainly begun was written
+    // after that too, whatever the client's scheduling: if its connection was then closed, it had to
+    // say Connection: close. Responses to earlier requests may have been written before draining
+    // (seen late by a busy client): they are not judged.
+    const auto drain = drain_certainly_started(f);
+    if (drain.by_us < 0) return skipped("close_announced", "no evidence of when draining began");
+    const auto judged = f.where([&](const RequestRecord& r) {
+        const bool complete_response = r.status != 0 && r.outcome != Outcome::dropped && r.outcome != Outcome::unknown;
+        return complete_response && r.sent_us > drain.by_us && (f.exit_us < 0 || r.done_us <= f.exit_us);
+    });
+    std::vector<const RequestRecord*> bad;
+    for (const auto* r : judged) {
+        if (!r->connection_close && r->closed_after) bad.push_back(r);
+    }
+    auto c = make("close_announced", "announced while draining", fmt::format("{} of {} unannounced", bad.size(), judged.size()), bad.empty(),
+                  "the server closed keep-alive connections after responses that promised to keep them open");
+    if (!bad.empty()) {
+        c.evidence.push_back(fmt::format("judged: responses to requests sent after {} (draining had begun by then, per {})",
+                                         seconds(drain.by_us), drain.source));
+    }
+    add_evidence(c, bad, f);
+    return c;
+}
+
+CheckResult check_accepting_during_delay(const Facts& f) {
+    const auto& delay = f.scenario.expect.accepting_during_drain_delay;
+    if (!delay) return skipped("accepting_during_drain_delay", "not expected");
+    if (f.signal_us < 0) return skipped("accepting_during_drain_delay", "no signal");
+    const auto until = f.signal_us + micros(*delay) - 20'000;  // 20 ms margin for the delay's own end
+    const auto bad = f.where([&](const RequestRecord& r) {
+        return r.intended_us >= f.signal_us && r.intended_us < until && r.outcome == Outcome::rejected;
+    });
+    auto c = make("accepting_during_drain_delay", fmt::format("no rejection for {}", millis(micros(*delay))), fmt::format("{} rejected", bad.size()),
+                  bad.empty(), "requests were refused while the drain delay should still accept them");
+    add_evidence(c, bad, f);
+    return c;
+}
+
+CheckResult check_p99_during_drain(const Facts& f) {
+    if (f.signal_us < 0) return skipped("p99_during_drain", "no signal");
+    Histogram h;
+    for (const auto& r : f.run.history) {
+        if (r.outcome == Outcome::ok && r.done_us >= f.signal_us && (f.exit_us < 0 || r.done_us <= f.exit_us)) {
+            h.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
+        }
+    }
+    if (h.count() == 0) return skipped("p99_during_drain", "no request completed while draining");
+    const auto p99_us = static_cast<std::int64_t>(h.percentile(99) / 1000);
+    const auto measured =
+        fmt::format("{} (p50 {}, {} requests)", millis(p99_us), millis(static_cast<std::int64_t>(h.percentile(50) / 1000)), h.count());
+    const auto& bound = f.scenario.expect.p99_during_drain;
+    if (!bound) return make("p99_during_drain", "- (measured)", measured, true);
+    return make("p99_during_drain", fmt::format("< {}", millis(micros(*bound))), measured, p99_us < micros(*bound), "slow responses while draining");
+}
+
+} // namespace
+
+std::vector<CheckResult> request_checks(const Facts& f) {
+    const auto& e = f.scenario.expect;
+    return {
+        check_workloads_ran(f),
+        count_check(f, "dropped", Outcome::dropped, e.dropped),
+        check_idle_close_race(f),
+        count_check(f, "errors", Outcome::error, e.errors),
+        check_streams(f),
+        check_rejections(f),
+        check_close_announced(f),
+        check_accepting_during_delay(f),
+        check_p99_during_drain(f),
+    };
+}
+
+} // namespace lastcall::harness::checks

@@ -1,0 +1,16 @@
+#pragma once
+// How a process ended, as waitpid told it.
+#include <string>
+
+namespace lastcall::harness {
+
+struct TargetExit {
+    bool exited = false;  // false: killed by `signal`
+    int code = 0;
+    int signal = 0;
+    std::string describe() const;  // "exit 0", "killed by SIGKILL"
+};
+
+TargetExit exit_from_wait_status(int raw);
+
+} // namespace lastcall::harness

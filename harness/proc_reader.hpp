@@ -1,0 +1,30 @@
+#pragma once
+// Small /proc readers. Nothing here throws: a process can vanish between any two reads, and what
+// it wrote into its own name or command line is data, not trusted text.
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace lastcall::harness {
+
+struct ProcStat {
+    pid_t pid = 0;
+    pid_t ppid = 0;
+    pid_t pgrp = 0;
+    pid_t session = 0;
+    char state = '?';
+    long threads = 0;
+    long rss_pages = 0;
+    unsigned long long start_ticks = 0;  // since boot: tells a reused pid from the process first seen
+    std::string comm;
+    bool alive() const { return state != 'Z' && state != 'X'; }
+};
+
+std::optional<ProcStat> read_proc_stat(pid_t pid);
+std::vector<ProcStat> all_processes();
+int count_open_fds(pid_t pid);  // -1 if unreadable
+// The command line, arguments joined by spaces and cut at `limit` bytes; empty for a zombie.
+std::string read_cmdline(pid_t pid, std::size_t limit = 200);
+
+} // namespace lastcall::harness

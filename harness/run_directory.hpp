@@ -1,0 +1,45 @@
+#pragma once
+// The directory one run leaves behind (harness/README.md lists its files): made inside the run
+// root and never outside it, never replacing anything lastcall did not make, with every artifact
+// written per target generation (target-N.stdout, target-N.stderr, shutdown-report-N.json).
+#include "history.hpp"
+#include "samplers.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace lastcall::harness {
+
+class RunDirectoryError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class RunDirectory {
+public:
+    // `exact`: the directory is root/<name>[-rN] (an earlier lastcall run there is replaced);
+    // otherwise root/<name>-<local time>[-rN], with -2, -3... when that is taken.
+    // Throws RunDirectoryError when the name is not one path component or the directory cannot be made.
+    static RunDirectory create(const std::filesystem::path& root, bool exact, const std::string& name, int repeat_index, int repeats);
+
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path workdir() const { return path_ / "work"; }
+    std::filesystem::path target_stdout(int generation) const;
+    std::filesystem::path target_stderr(int generation) const;
+    std::filesystem::path shutdown_report(int generation) const;
+
+    void write_history(const std::vector<RequestRecord>& history, const std::vector<std::string>& workload_names) const;
+    void write_events(const std::vector<nlohmann::json>& events) const;
+    void write_samples(const std::vector<ProcSample>& samples) const;
+    void write_json(const std::string& file, const nlohmann::json& value) const;
+
+private:
+    explicit RunDirectory(std::filesystem::path path) : path_(std::move(path)) {}
+    std::filesystem::path path_;
+};
+
+} // namespace lastcall::harness

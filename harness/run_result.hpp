@@ -1,0 +1,81 @@
+#pragma once
+// What one run recorded: the evidence the checks judge and the reports show. Times are
+// microseconds since the run's t = 0, when the load started (the target was ready); what happened
+// before (spawn, readiness) has negative times.
+#include "exit_status.hpp"
+#include "histogram.hpp"
+#include "history.hpp"
+#include "process_family.hpp"
+#include "samplers.hpp"
+#include "target_report.hpp"
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lastcall::harness {
+
+struct SignalSent {
+    std::int64_t t_us = 0;
+    int signal = 0;
+    std::string to;             // "target", "group", "child 1 (pid 4242)"
+    int generation = 0;
+    bool delivered = true;
+    std::string why;            // when not delivered
+    bool target_gone = false;   // not delivered because the target had already exited
+};
+
+struct GenerationSummary {
+    int number = 0;
+    pid_t pid = -1;
+    std::int64_t spawn_us = 0, ready_us = -1, exit_us = -1;
+    std::optional<TargetExit> exit;
+    bool killed_by_lastcall = false;
+    TargetReportReading report;
+    std::vector<FamilyMember> orphans;
+    std::filesystem::path stdout_file, stderr_file;
+};
+
+struct RunResult {
+    std::filesystem::path run_dir;
+    std::uint16_t port = 0;
+    std::uint64_t seed = 0;
+    std::string start_error;     // the target could not be started or never became ready (exit 3)
+    std::string restart_error;   // a restart_target generation could not be started
+    std::string containment;     // how the target's processes were kept track of
+    std::vector<GenerationSummary> generations;
+    int judged_generation = 1;   // the one that got the first shutdown signal (else the first)
+    std::optional<TargetExit> exit;  // of the judged generation
+    std::int64_t exit_us = -1;
+    std::vector<SignalSent> signals;
+    std::array<std::uint64_t, outcome_count> outcomes{};
+    std::uint64_t requests = 0;
+    Histogram latency;
+    bool port_released = false;
+    std::vector<FamilyMember> orphans;  // of every generation
+    bool limit_reached = false;
+    bool interrupted = false;
+    bool killed_by_scenario = false;
+    bool ended_by_undelivered_signal = false;
+    TargetReportReading report;  // the judged generation's shutdown report
+    std::int64_t duration_us = 0;
+    std::int64_t run_start_unix_us = 0;  // t = 0 on the wall clock, to place the target's own report
+
+    // The evidence the checks read.
+    std::vector<RequestRecord> history;
+    std::vector<std::string> workload_names;
+    std::vector<std::uint64_t> requests_by_workload;
+    std::vector<ProbeResult> probes;
+    std::vector<ReadinessChange> readiness;  // derived from probes, for drawing
+    std::vector<ProcSample> samples;
+    std::optional<std::int64_t> counter_after_restart;  // acked_writes_durable readback
+    std::string counter_readback_error;
+    std::map<std::int64_t, std::string> job_states_after_restart;  // jobs_accounted readback
+    bool restarted = false;
+};
+
+} // namespace lastcall::harness

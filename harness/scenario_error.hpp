@@ -1,0 +1,26 @@
+#pragma once
+// The one error a scenario file can produce: where (file:line:column) and what was expected.
+#include <stdexcept>
+#include <string>
+
+namespace lastcall::harness {
+
+class ScenarioError : public std::runtime_error {
+public:
+    // At a place in the file, line and column from 1: "file:line:column: message".
+    ScenarioError(std::string file, int line, int column, const std::string& message);
+    // About the file as a whole (it cannot be read, a directory holds no scenarios): "file: message",
+    // with line() and column() 0.
+    ScenarioError(std::string file, const std::string& message);
+
+    const std::string& file() const { return file_; }
+    int line() const { return line_; }
+    int column() const { return column_; }
+
+private:
+    std::string file_;
+    int line_ = 0;
+    int column_ = 0;
+};
+
+} // namespace lastcall::harness

@@ -1,0 +1,23 @@
+#pragma once
+// The readers of a scenario's sections (used by scenario_loader.cpp only). Each checks its fields'
+// types and ranges at their positions; cross-field rules that need the rest of the scenario take
+// what is already read (max_duration, the workloads).
+#include "scenario.hpp"
+#include "yaml_reader.hpp"
+
+namespace lastcall::harness {
+
+// scenario_target.cpp
+Target read_target(const YamlReader& r, const YAML::Node& node);
+// scenario_workload.cpp; `max_duration` is limits.max_duration, read before the workloads.
+Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max_duration);
+// A scenario or workload name: one path component (text_rules.hpp is_safe_name).
+std::string read_name(const YamlReader& r, const YAML::Node& node, std::string_view what);
+// A request path in origin-form (text_rules.hpp is_origin_form).
+std::string read_request_path(const YamlReader& r, const YAML::Node& node, std::string_view what);
+// scenario_timeline.cpp; `s` holds max_duration and the workloads.
+TimelineEntry read_timeline_entry(const YamlReader& r, const YAML::Node& node, const Scenario& s);
+// scenario_expectations.cpp; `s` holds the workloads.
+Expectations read_expectations(const YamlReader& r, const YAML::Node& node, const Scenario& s);
+
+} // namespace lastcall::harness

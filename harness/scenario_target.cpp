@@ -1,0 +1,59 @@
+// target: and target.ready: of a scenario.
+#include "scenario_sections.hpp"
+
+#include <algorithm>
+
+namespace lastcall::harness {
+
+namespace {
+
+ReadyCheck read_ready(const YamlReader& r, const YAML::Node& node) {
+    r.expect_map(node, "target.ready");
+    r.check_keys(node, "target.ready", {"http", "tcp", "timeout"});
+    ReadyCheck ready;
+    if (node["http"]) ready.http_path = read_request_path(r, node["http"], "target.ready.http");
+    if (node["http"] && node["tcp"]) r.fail(node, "target.ready takes either http or tcp, not both");
+    if (node["tcp"] && !r.boolean(node["tcp"], "target.ready.tcp")) r.fail(node["tcp"], "target.ready.tcp must be true");
+    if (node["timeout"]) ready.timeout = r.duration(node["timeout"], "target.ready.timeout", ranges::ready_timeout);
+    return ready;
+}
+
+std::map<std::string, std::string> read_env(const YamlReader& r, const YAML::Node& node) {
+    const auto env = r.string_map(node, "target.env");
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        const auto& name = it->first.Scalar();
+        if (name.empty() || name.find('=') != std::string::npos) {
+            r.fail(it->first, "target.env names must not be empty or contain '='");
+        }
+    }
+    return env;
+}
+
+} // namespace
+
+Target read_target(const YamlReader& r, const YAML::Node& node) {
+    r.expect_map(node, "target");
+    r.check_keys(node, "target", {"command", "env", "cwd", "host", "port", "allow_remote", "ready", "shutdown_report"});
+    Target target;
+    if (!node["command"]) r.fail(node, "target needs a command (an argv list)");
+    target.command = r.string_list(node["command"], "target.command");
+    if (target.command.empty()) r.fail(node["command"], "target.command must not be empty");
+    if (node["env"]) target.env = read_env(r, node["env"]);
+    if (node["cwd"]) target.cwd = r.string(node["cwd"], "target.cwd");
+    if (node["host"]) {
+        target.host = r.string(node["host"], "target.host");
+        const bool spaced = std::any_of(target.host.begin(), target.host.end(), [](char c) {
+            return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+        });
+        if (target.host.empty() || spaced) r.fail(node["host"], "target.host must be a host name or address, without spaces or control characters");
+    }
+    if (node["allow_remote"]) target.allow_remote = r.boolean(node["allow_remote"], "target.allow_remote");
+    if (node["port"] && !(node["port"].IsScalar() && node["port"].Scalar() == "auto")) {
+        target.port = static_cast<std::uint16_t>(r.integer(node["port"], "target.port", ranges::port));
+    }
+    if (node["ready"]) target.ready = read_ready(r, node["ready"]);
+    if (node["shutdown_report"]) target.shutdown_report = r.string(node["shutdown_report"], "target.shutdown_report");
+    return target;
+}
+
+} // namespace lastcall::harness

@@ -1,0 +1,164 @@
+// timeline: entries of a scenario: when each fires (at a time, or when a condition holds) and
+// its one action.
+#include "scenario_sections.hpp"
+
+#include "text_rules.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <numeric>
+
+namespace lastcall::harness {
+
+namespace {
+
+std::optional<std::int64_t> whole_number(std::string_view text) {
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+// "in_flight  >= 5" -> {"in_flight", ">=", "5"}
+std::vector<std::string_view> words(std::string_view text) {
+    std::vector<std::string_view> out;
+    while (!text.empty()) {
+        const auto start = text.find_first_not_of(" \t");
+        if (start == std::string_view::npos) break;
+        const auto end = std::min(text.find_first_of(" \t", start), text.size());
+        out.push_back(text.substr(start, end - start));
+        text.remove_prefix(end);
+    }
+    return out;
+}
+
+// In flight at most: the closed loops' connections; an open loop has no bound.
+std::optional<std::int64_t> most_in_flight(const Scenario& s) {
+    const bool open = std::any_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.mode == LoadMode::open; });
+    if (open) return std::nullopt;
+    return std::accumulate(s.workloads.begin(), s.workloads.end(), std::int64_t{0},
+                           [](std::int64_t sum, const Workload& w) { return sum + w.connections; });
+}
+
+Condition read_condition(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
+    const auto text = r.string(node, "when");
+    const auto parts = words(text);
+    if (parts.size() == 1 && parts[0] == "not_ready") return Condition{Condition::Kind::not_ready, 0};
+    if (parts.size() == 1 && parts[0] == "exited") return Condition{Condition::Kind::exited, 0};
+    if (parts.size() == 1 && parts[0] == "signal_sent") return Condition{Condition::Kind::after_signal, 0};
+    const auto threshold = parts.size() == 3 && parts[0] == "in_flight" && parts[1] == ">=" ? whole_number(parts[2]) : std::nullopt;
+    if (!threshold) {
+        r.fail(node, fmt::format("unknown condition '{}' (expected 'in_flight >= N', not_ready, exited or signal_sent)", printable(text)));
+    }
+    if (!ranges::in_flight.contains(*threshold)) {
+        r.fail(node, fmt::format("in_flight >= N takes N from {} to {}", ranges::in_flight.min, ranges::in_flight.max));
+    }
+    if (const auto most = most_in_flight(s); most && *threshold > *most) {
+        r.fail(node, fmt::format("'in_flight >= {}' can never hold: the workloads keep at most {} requests in flight", *threshold, *most));
+    }
+    return Condition{Condition::Kind::in_flight_at_least, *threshold};
+}
+
+SignalAction read_signal(const YamlReader& r, const YAML::Node& node) {
+    SignalAction action{r.signal(node["signal"])};
+    if (!node["to"]) return action;
+    const auto to = r.string(node["to"], "to");
+    constexpr std::string_view child_prefix = "child ";
+    if (to == "target" || to == "main") {
+        action.to = SignalTarget::main;
+    } else if (to == "group") {
+        action.to = SignalTarget::group;
+    } else if (const auto index = to.starts_with(child_prefix) ? whole_number(std::string_view(to).substr(child_prefix.size())) : std::nullopt) {
+        if (!ranges::child_index.contains(*index)) {
+            r.fail(node["to"], fmt::format("'child N' takes N from {} to {}", ranges::child_index.min, ranges::child_index.max));
+        }
+        action.to = SignalTarget::child;
+        action.child_index = static_cast<int>(*index);
+    } else {
+        r.fail(node["to"], fmt::format("unknown signal target '{}' (expected target, group or 'child N')", printable(to)));
+    }
+    return action;
+}
+
+// An entry fires at `at + delay`, or `delay` after its condition holds: before the run ends, or never.
+void check_fires_before_end(const YamlReader& r, const YAML::Node& node, const TimelineEntry& entry, Duration max_duration) {
+    const auto fires = entry.at.value_or(Duration::zero()) + entry.delay;
+    if (fires < max_duration) return;
+    const auto what = !node["delay"] ? "at" : entry.at ? "at + delay" : "delay";
+    r.fail(node["delay"] ? node["delay"] : node["at"], fmt::format("{} ({}) must be before limits.max_duration ({}): the entry would never fire",
+                                                                   what, format_duration(fires), format_duration(max_duration)));
+}
+
+// Exactly one action; `entry.description` says what it was, as written, for events.jsonl.
+void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s, TimelineEntry& entry) {
+    const auto defined_workload = [&](const YAML::Node& name_node) {
+        const auto name = r.string(name_node, "workload name");
+        const bool known = std::any_of(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) { return w.name == name; });
+        if (!known) r.fail(name_node, fmt::format("workload '{}' is referenced but not defined", printable(name)));
+        return name;
+    };
+    int actions = 0;
+    if (node["signal"]) {
+        ++actions;
+        entry.action = read_signal(r, node);
+        entry.description = "signal " + node["signal"].Scalar();
+    } else if (node["to"]) {
+        r.fail(node["to"], "'to' goes with 'signal'");
+    }
+    if (const auto& value = node["stop_load"]) {
+        ++actions;
+        StopLoadAction action;
+        if (value.IsSequence()) {
+            for (const auto& item : value) action.workloads.push_back(defined_workload(item));
+        } else if (!(value.IsScalar() && value.Scalar() == "all")) {
+            action.workloads.push_back(defined_workload(value));
+        }
+        entry.action = action;
+        entry.description = "stop_load";
+    }
+    if (node["start_load"]) {
+        ++actions;
+        entry.action = StartLoadAction{defined_workload(node["start_load"])};
+        entry.description = "start_load " + std::get<StartLoadAction>(entry.action).workload;
+    }
+    if (node["pause"]) {
+        ++actions;
+        entry.action = PauseAction{r.duration(node["pause"], "pause", ranges::pause)};
+        entry.description = "pause " + node["pause"].Scalar();
+    }
+    if (node["kill_if_alive"]) {
+        ++actions;
+        r.boolean(node["kill_if_alive"], "kill_if_alive");
+        entry.action = KillIfAliveAction{};
+        entry.description = "kill_if_alive";
+    }
+    if (node["restart_target"]) {
+        ++actions;
+        r.boolean(node["restart_target"], "restart_target");
+        entry.action = RestartTargetAction{};
+        entry.description = "restart_target";
+    }
+    if (actions != 1) {
+        r.fail(node, "a timeline entry needs exactly one action: signal, stop_load, start_load, pause, kill_if_alive or restart_target");
+    }
+}
+
+} // namespace
+
+TimelineEntry read_timeline_entry(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
+    r.expect_map(node, "a timeline entry");
+    r.check_keys(node, "a timeline entry", {"at", "when", "delay", "signal", "to", "stop_load", "start_load", "pause",
+                                            "kill_if_alive", "restart_target"});
+    TimelineEntry entry;
+    if (node["at"]) entry.at = r.duration(node["at"], "at", ranges::at);
+    if (node["when"]) entry.when = read_condition(r, node["when"], s);
+    if (entry.at.has_value() == entry.when.has_value()) r.fail(node, "a timeline entry needs exactly one of 'at' or 'when'");
+    if (node["delay"]) entry.delay = r.duration(node["delay"], "delay", ranges::delay);
+    check_fires_before_end(r, node, entry, s.max_duration);
+    read_action(r, node, s, entry);
+    return entry;
+}
+
+} // namespace lastcall::harness

@@ -1,0 +1,247 @@
+#include "supervisor.hpp"
+
+#include "probe_client.hpp"
+#include "signals.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <csignal>
+#include <deque>
+#include <fstream>
+#include <poll.h>
+#include <thread>
+#include <unistd.h>
+
+namespace lastcall::harness {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string last_lines(const fs::path& file, std::size_t count) {
+    std::ifstream in(file);
+    std::deque<std::string> lines;
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line.size() > 300 ? line.substr(0, 300) + "..." : line);
+        if (lines.size() > count) lines.pop_front();
+    }
+    if (lines.empty()) return "  | (nothing)\n";
+    std::string out;
+    for (const auto& line : lines) out += "  | " + line + "\n";
+    return out;
+}
+
+std::int64_t unix_now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Sleeps `period`, or less when `fd` becomes readable (a pidfd: the process exited).
+void nap(int fd, std::chrono::milliseconds period) {
+    if (fd < 0) {
+        std::this_thread::sleep_for(period);
+        return;
+    }
+    pollfd p{fd, POLLIN, 0};
+    ::poll(&p, 1, static_cast<int>(period.count()));
+}
+
+} // namespace
+
+Supervisor::Supervisor(SupervisorOptions options, const RunDirectory& dir, EventLog& events)
+    : options_(std::move(options)), dir_(dir), events_(events) {
+    std::string why;
+    cgroup_ = RunCgroup::create(&why);
+    containment_ = cgroup_ ? fmt::format("cgroup {}", cgroup_->path())
+                           : fmt::format("process group and /proc scan{} (no cgroup: {})",
+                                         options_.adopt_orphans ? ", lastcall as child subreaper" : "", why);
+    family_ = std::make_unique<ProcessFamily>(::getpid(), options_.adopt_orphans, cgroup_.get());
+    reaper_ = std::make_unique<ChildReaper>(*family_);
+}
+
+Supervisor::~Supervisor() {
+    try {
+        kill_now();
+    } catch (...) {  // a destructor must not throw; the cgroup and PDEATHSIG still end the target
+    }
+}
+
+void Supervisor::start_generation() {
+    Generation g;
+    g.number = static_cast<int>(generations_.size()) + 1;
+    TargetLaunch launch{options_.argv, options_.env, options_.cwd, dir_.target_stdout(g.number), dir_.target_stderr(g.number),
+                        cgroup_ ? cgroup_->procs_fd() : -1};
+    if (!options_.report_source.empty()) g.report_before = FileStamp::of(options_.report_source);
+    process_.reset();
+    try {
+        try {
+            process_ = std::make_unique<TargetProcess>(launch, *reaper_);
+        } catch (const CgroupJoinError& e) {
+            events_.record("containment", {{"cgroup", cgroup_->path()}, {"error", e.what()}, {"fallback", "process group and /proc scan"}});
+            containment_ = fmt::format("process group and /proc scan ({})", e.what());
+            launch.cgroup_procs_fd = -1;
+            process_ = std::make_unique<TargetProcess>(launch, *reaper_);
+        }
+    } catch (const std::exception& e) {
+        throw TargetStartError(e.what());
+    }
+    g.pid = process_->pid();
+    g.spawned = Clock::now();
+    g.spawned_unix_us = unix_now_us();
+    family_->add_root(g.pid, g.number);
+    events_.record("spawn", {{"generation", g.number}, {"pid", g.pid}, {"argv", options_.argv}, {"containment", containment_}});
+    generations_.push_back(std::move(g));
+    wait_ready(generations_.back());
+}
+
+void Supervisor::wait_ready(Generation& g) {
+    const auto& ready = options_.ready;
+    ProbeClient probe(options_.host, options_.port);
+    const auto deadline = Clock::now() + ready.timeout;
+    std::string last_answer = "no probe finished";
+    while (Clock::now() < deadline) {
+        if (interrupted()) throw RunInterrupted();
+        if (const auto exit = poll_exit()) {
+            throw TargetStartError(fmt::format("target exited before it was ready ({}); last lines of its stderr:\n{}", exit->describe(),
+                                               last_lines(dir_.target_stderr(g.number), 20)));
+        }
+        bool up = false;
+        if (ready.http_path.empty()) {
+            up = probe.connect_only(std::chrono::milliseconds(100));
+            last_answer = up ? "connected" : "TCP connect failed";
+        } else {
+            const int status = probe.get(ready.http_path, std::chrono::milliseconds(500));
+            up = status / 100 == 2;
+            last_answer = status > 0 ? fmt::format("GET {} answered {}", ready.http_path, status)
+                                     : fmt::format("GET {} got no answer", ready.http_path);
+        }
+        if (up) {
+            g.ready = Clock::now();
+            g.became_ready = true;
+            events_.record("ready", {{"generation", g.number}, {"pid", g.pid}});
+            return;
+        }
+        nap(wait_fd(), std::chrono::milliseconds(10));
+    }
+    throw TargetStartError(fmt::format("target was not ready within {} ms (last probe: {}); last lines of its stderr:\n{}",
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(ready.timeout).count(), last_answer,
+                                       last_lines(dir_.target_stderr(g.number), 20)));
+}
+
+int Supervisor::wait_fd() const { return process_ ? process_->pidfd() : -1; }
+
+std::optional<TargetExit> Supervisor::poll_exit() {
+    if (!process_ || generations_.empty()) return std::nullopt;
+    auto& g = generations_.back();
+    if (g.exit) return g.exit;
+    if (const auto exit = process_->poll_exit()) on_exit(g, *exit);
+    return g.exit;
+}
+
+void Supervisor::on_exit(Generation& g, const TargetExit& exit) {
+    g.exit = exit;
+    g.exited = reaper_->exit_time_of(g.pid).value_or(Clock::now());
+    events_.record_at(g.exited, "exit",
+                      {{"generation", g.number}, {"pid", g.pid}, {"status", exit.describe()}, {"exited", exit.exited}, {"code", exit.code},
+                       {"signal", exit.signal}, {"by_lastcall", g.killed_by_lastcall}});
+    if (!options_.report_source.empty()) {
+        const auto exited_unix_us = unix_now_us() - std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - g.exited).count();
+        g.report = read_target_report(options_.report_source, g.report_before, g.spawned_unix_us, exited_unix_us,
+                                      dir_.shutdown_report(g.number));
+        events_.record("shutdown_report", {{"generation", g.number}, {"state", std::string(to_string(g.report.state))},
+                                           {"detail", g.report.detail}});
+    }
+}
+
+Supervisor::SignalOutcome Supervisor::signal(const SignalAction& action) {
+    SignalOutcome out;
+    if (!process_ || poll_exit()) {
+        out.target_gone = true;
+        out.to = action.to == SignalTarget::group ? "group" : "target";
+        out.delivery = {false, "the target had already exited"};
+        return out;
+    }
+    switch (action.to) {
+    case SignalTarget::main:
+        out.to = "target";
+        out.delivery = process_->signal_main(action.signal);
+        break;
+    case SignalTarget::group:
+        out.to = "group";
+        out.delivery = process_->signal_group(action.signal);
+        break;
+    case SignalTarget::child: {
+        const auto children = ProcessFamily::children_of(process_->pid());
+        if (action.child_index < 1 || static_cast<std::size_t>(action.child_index) > children.size()) {
+            out.to = fmt::format("child {}", action.child_index);
+            out.delivery = {false, fmt::format("the target (pid {}) has {} {}", process_->pid(), children.size(),
+                                               children.size() == 1 ? "child" : "children")};
+        } else {
+            const auto pid = children[static_cast<std::size_t>(action.child_index - 1)];
+            out.to = fmt::format("child {} (pid {})", action.child_index, pid);
+            out.delivery = send_signal(pid, action.signal);
+        }
+        break;
+    }
+    }
+    return out;
+}
+
+void Supervisor::stop(std::chrono::milliseconds grace) {
+    if (!process_ || poll_exit()) return;
+    generations_.back().killed_by_lastcall = true;
+    events_.record("cleanup", {{"action", fmt::format("SIGTERM, then SIGKILL after {} ms", grace.count())}});
+    process_->signal_main(SIGTERM);
+    const auto deadline = Clock::now() + grace;
+    while (!poll_exit() && Clock::now() < deadline && !interrupted()) nap(wait_fd(), std::chrono::milliseconds(5));
+    if (!poll_exit()) kill_now();
+}
+
+void Supervisor::kill_now() {
+    if (process_ && !poll_exit()) generations_.back().killed_by_lastcall = true;
+    if (cgroup_) cgroup_->kill_all();
+    if (process_ && !poll_exit()) process_->signal_group(SIGKILL);
+    // A generation's process group is killed only while one of the family is still in it: an
+    // empty group's number may already belong to someone else.
+    const auto living = family_->alive();
+    for (const auto& g : generations_) {
+        const bool in_use = std::any_of(living.begin(), living.end(), [&](const FamilyMember& m) { return m.group == g.pid; });
+        if (in_use) ::kill(-g.pid, SIGKILL);
+    }
+    for (const auto& m : living) ::kill(m.pid, SIGKILL);
+}
+
+void Supervisor::finish(std::chrono::milliseconds grace) {
+    // Every generation has ended by now, or ends here.
+    const auto kill_deadline = Clock::now() + std::chrono::seconds(2);
+    while (process_ && !poll_exit()) {
+        kill_now();
+        if (Clock::now() > kill_deadline) break;  // unkillable (D state): leave it to PDEATHSIG and the cgroup
+        nap(wait_fd(), std::chrono::milliseconds(5));
+    }
+    // What outlives its generation by more than `grace` is an orphan; most children end with it.
+    const auto deadline = Clock::now() + grace;
+    while (!family_->alive().empty() && Clock::now() < deadline && !interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (auto& g : generations_) {
+        g.orphans = family_->alive(g.number);
+        for (const auto& m : g.orphans) events_.record("orphan", {{"generation", g.number}, {"pid", m.pid}, {"process", m.describe()}});
+    }
+    // Then lastcall leaves nothing behind.
+    const auto gone_deadline = Clock::now() + std::chrono::seconds(2);
+    while (!family_->alive().empty() && Clock::now() < gone_deadline) {
+        kill_now();
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    for (const auto& m : family_->alive()) events_.record("unkillable", {{"pid", m.pid}, {"process", m.describe()}});
+    record_reaped_orphans();
+}
+
+void Supervisor::record_reaped_orphans() {
+    for (const auto& r : reaper_->take_reaped_orphans()) {
+        events_.record_at(r.when, "reaped", {{"pid", r.who.pid}, {"parent", r.who.parent}, {"process", r.who.command},
+                                              {"generation", r.who.generation}, {"status", r.exit.describe()}});
+    }
+}
+
+} // namespace lastcall::harness

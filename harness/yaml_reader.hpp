@@ -1,0 +1,61 @@
+#pragma once
+// Typed reads from a parsed scenario (see yaml_document.hpp), each checked at its node: a wrong type,
+// a value outside its range or an unknown key throws ScenarioError at that node's line and column,
+// naming the field and what it takes.
+#include "scenario_error.hpp"
+#include "scenario_ranges.hpp"
+#include "units.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lastcall::harness {
+
+class YamlReader {
+public:
+    explicit YamlReader(std::string file) : file_(std::move(file)) {}
+
+    [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const;
+
+    void expect_map(const YAML::Node& node, std::string_view what) const;
+    // Unknown keys are errors, with the closest allowed key as a hint.
+    void check_keys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> allowed) const;
+
+    // A scalar, without NUL (every string ends up in argv, a path, a header or a report).
+    std::string string(const YAML::Node& node, std::string_view what) const;
+    std::int64_t integer(const YAML::Node& node, std::string_view what, Range<std::int64_t> range) const;
+    bool boolean(const YAML::Node& node, std::string_view what) const;
+    Duration duration(const YAML::Node& node, std::string_view what, Range<Duration> range) const;
+    // Requests per second.
+    double rate(const YAML::Node& node, std::string_view what) const;
+    int signal(const YAML::Node& node) const;
+    std::vector<std::string> string_list(const YAML::Node& node, std::string_view what) const;
+    std::map<std::string, std::string> string_map(const YAML::Node& node, std::string_view what) const;
+
+    // One of a few words: `unknown mode 'x' (expected closed or open)`.
+    template <typename Value>
+    Value choice(const YAML::Node& node, std::string_view what,
+                 std::initializer_list<std::pair<std::string_view, Value>> options) const {
+        const auto word = string(node, what);
+        for (const auto& [name, value] : options) {
+            if (name == word) return value;
+        }
+        std::vector<std::string_view> names;
+        for (const auto& option : options) names.push_back(option.first);
+        fail(node, unknown_choice_message(what, word, names));
+    }
+
+private:
+    static std::string unknown_choice_message(std::string_view what, const std::string& word, const std::vector<std::string_view>& names);
+
+    std::string file_;
+};
+
+} // namespace lastcall::harness
