@@ -141,9 +141,11 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
         DrainTracker::Guard boundary_hold;
         if (tracking) boundary_hold = coordinator.drain().hold();
         if (!coordinator.accepts_new_requests()) {
-            // The body, if any, is dropped by the lingering close.
+            // The body, if any, is dropped by the lingering close. The no-close-header bug omits
+            // the announcement here too, and closes anyway.
             coordinator.note_rejected();
-            co_await write_reply(*c, draining_reply(), {req.version(), true, false});
+            const bool announce = !app.faulty(Fault::no_close_header);
+            co_await write_reply(*c, draining_reply(), {req.version(), announce, false});
             break;
         }
         const bool head_only = req.method() == http::verb::head;

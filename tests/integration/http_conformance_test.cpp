@@ -55,22 +55,14 @@ const Case cases[] = {
     {"client_asks_to_close", "GET /health HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n", 200, true},
 };
 
-class HttpConformance : public ::testing::TestWithParam<Case> {
-protected:
-    static void SetUpTestSuite() { server_ = std::make_unique<ReferenceServer>(fresh_suite_dir(), std::vector<std::string>{}); }
-    static void TearDownTestSuite() { server_.reset(); }
-    static std::filesystem::path fresh_suite_dir() {
-        const auto dir = std::filesystem::path(::testing::TempDir()) / "lastcall-tests" / "HttpConformance" / "state";
-        std::filesystem::remove_all(dir.parent_path());
-        std::filesystem::create_directories(dir.parent_path());
-        return dir;
-    }
-    static inline std::unique_ptr<ReferenceServer> server_;
-};
+// One server per case (each case runs as its own process under ctest, in parallel): a refusal in
+// one case cannot leak into the next, and a server that fails to start fails the case.
+class HttpConformance : public ::testing::TestWithParam<Case> {};
 
 TEST_P(HttpConformance, AnswersAsRfc9112SaysAndKeepsServing) {
     const auto& c = GetParam();
-    const auto port = server_->port();
+    ReferenceServer server(fresh_test_dir() / "state", {});
+    const auto port = server.port();
     auto connection = RawConnection::open(port);
     ASSERT_TRUE(connection);
     ASSERT_TRUE(connection->send(c.bytes));
