@@ -95,6 +95,10 @@ const std::vector<Option>& options() {
          [](auto& c, auto v, auto w) { c.budgets.task_cancel_grace = parse_duration(v, w); }},
         {"--cleanup-budget", "LASTCALL_CLEANUP_BUDGET", "closing resources (default 5s)",
          [](auto& c, auto v, auto w) { c.budgets.cleanup = parse_duration(v, w); }},
+        {"--close-linger", "LASTCALL_CLOSE_LINGER", "draining holds a keep-alive connection this long for a request on its way (default 200ms)",
+         [](auto& c, auto v, auto w) { c.budgets.close_linger = parse_duration(v, w); }},
+        {"--journal-compact-bytes", "LASTCALL_JOURNAL_COMPACT_BYTES", "checkpoint and compact the journal when it grew this much, 0 = only at shutdown (default 4194304)",
+         [](auto& c, auto v, auto w) { c.journal_compact_bytes = parse_number<std::uint64_t>(v, w, 0, 1ULL << 40); }},
         {"--header-timeout", "LASTCALL_HEADER_TIMEOUT", "a started request's header and body (default 10s)",
          [](auto& c, auto v, auto w) { c.header_timeout = parse_duration(v, w); }},
         {"--idle-timeout", "LASTCALL_IDLE_TIMEOUT", "idle keep-alive connection (default 60s)",
@@ -189,10 +193,10 @@ std::string usage_text() {
         text += fmt::format("  {:<22} {}{}\n", fmt::format("{} V", option.flag), option.help,
                             option.env.empty() ? "" : fmt::format(" [{}]", option.env));
     }
-    text += fmt::format("  {:<22} {}\n", "--checkpoint-fallback", "load the previous checkpoint generation if the current one is corrupt");
+    text += fmt::format("  {:<22} {}\n", "--checkpoint-fallback", "load the previous checkpoint generation (and replay the journal over it) if the current one is refused");
     text += fmt::format("  {:<22} {}\n", "--help, --version", "");
     text += "Durations: 250ms, 3s, 1m. Exit codes: 0 clean, 2 usage, 3 refused to start, 4 incomplete shutdown,\n"
-            "5 fast shutdown, 6 checkpoint failed.\n";
+            "5 fast shutdown, 6 acknowledged state not made durable (checkpoint or journal failed).\n";
     return text;
 }
 

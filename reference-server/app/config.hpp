@@ -4,6 +4,7 @@
 
 #include "lastcall/coordinator/shutdown_config.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -25,6 +26,7 @@ struct ServerConfig {
     coordinator::Duration header_timeout = std::chrono::seconds(10);
     coordinator::Duration idle_timeout = std::chrono::seconds(60);
     bool checkpoint_fallback = false;
+    std::uint64_t journal_compact_bytes = 4 * 1024 * 1024;  // online checkpoint when the journal grew this much; 0: only at shutdown
     bool tracking = true;  // off only to measure what the coordinator costs
     Faults faults;
     bool show_help = false;

@@ -11,6 +11,7 @@ const std::vector<FaultInfo>& all_faults() {
         {Fault::truncate_streams, "truncate-streams"},
         {Fault::checkpoint_early, "checkpoint-early"},
         {Fault::skip_checkpoint, "skip-checkpoint"},
+        {Fault::ack_before_durable, "ack-before-durable"},
         {Fault::leak_fd, "leak-fd"},
         {Fault::orphan_child, "orphan-child"},
         {Fault::slow_exit, "slow-exit"},

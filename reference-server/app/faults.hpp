@@ -15,8 +15,10 @@ enum class Fault : unsigned {
     keep_idle,         // idle keep-alive connections never closed, and draining waits for them (Node's close())
     no_close_header,   // during draining, responses omit Connection: close and the connection is then closed
     truncate_streams,  // at stream grace, streams are cut: no end event, no chunked terminator
-    checkpoint_early,  // the checkpoint is taken when draining starts, losing writes acknowledged later
-    skip_checkpoint,   // no checkpoint at all
+    checkpoint_early,  // the checkpoint holds the state from when draining started, and shutdown
+                       // discards the journal as if that checkpoint covered it: later acknowledged writes are lost
+    skip_checkpoint,   // no checkpoint, and shutdown discards the journal anyway
+    ack_before_durable,  // increments acknowledged from memory, no journal: a SIGKILL loses them
     leak_fd,           // every request opens a file descriptor that is never closed
     orphan_child,      // starts a child process and leaves it running after exit
     slow_exit,         // budgets ignored: a resource takes longer than the global budget to close

@@ -1,7 +1,8 @@
 #pragma once
-// One HTTP/1.1 connection: keep-alive, header/body limits, idle and header timeouts (slowloris),
-// 400 on a malformed request, 503 + Retry-After + Connection: close for requests that arrive while
-// draining, and SSE streams that end cleanly when the coordinator asks.
+// One HTTP/1.1 connection: keep-alive and pipelining, header/body limits, idle and header timeouts
+// (slowloris), RFC 9112 request rules (request_rules.hpp), Expect: 100-continue, HEAD, 503 +
+// Retry-After + Connection: close for requests that arrive while draining, SSE streams, and a
+// lingering close so that a client's unread bytes never turn a response into a reset.
 #include "app_state.hpp"
 
 #include <boost/asio/ip/tcp.hpp>

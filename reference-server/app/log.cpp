@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <utility>
 #include <unistd.h>
 
 namespace lastcall::server::log {
@@ -58,6 +59,15 @@ Line& Line::field(std::string_view key, double value) {
 Line& Line::field(std::string_view key, bool value) {
     text_ += fmt::format(R"(,"{}":{})", key, value);
     return *this;
+}
+
+std::optional<std::uint64_t> Limiter::admit(Clock::time_point now) {
+    if (last_ && now - *last_ < interval_) {
+        ++held_back_;
+        return std::nullopt;
+    }
+    last_ = now;
+    return std::exchange(held_back_, 0);
 }
 
 } // namespace lastcall::server::log

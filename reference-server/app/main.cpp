@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     try {
-        server::run_server(config);  // ends the process itself when shutdown completes
+        return server::run_server(config);
     } catch (const server::StartupError& e) {
         fmt::print(stderr, "lastcall-server: {}\n", e.what());
     }

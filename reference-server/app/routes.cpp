@@ -1,10 +1,14 @@
 #include "routes.hpp"
 
+#include "log.hpp"
 #include "status_page.hpp"
 
 #include "lastcall/coordinator/asio_task.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -13,6 +17,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <memory>
 #include <fcntl.h>
 
 namespace lastcall::server {
@@ -69,13 +74,34 @@ net::awaitable<Reply> handle_delay(AppState& app, const Request& request, long d
     co_return json_reply(200, fmt::format(R"({{"slept_ms":{}}})", *ms));
 }
 
+// Resumes on the request's executor once the journal's group commit covers the increment.
+net::awaitable<CounterStore::Result> durable_increment(CounterStore& counter, std::int64_t by) {
+    co_return co_await net::async_initiate<decltype(net::use_awaitable), void(CounterStore::Result)>(
+        [&counter, by](auto handler) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            counter.increment(by, [shared](const CounterStore::Result& result) {
+                auto executor = net::get_associated_executor(*shared);
+                net::post(executor, [shared, result]() mutable { std::move(*shared)(result); });
+            });
+        },
+        net::use_awaitable);
+}
+
+Reply increment_reply(const CounterStore::Result& result) {
+    switch (result.failure) {
+    case CounterStore::Failure::none: return json_reply(200, fmt::format(R"({{"value":{}}})", result.value));
+    case CounterStore::Failure::overflow: return json_reply(409, R"({"error":"the counter would overflow"})");
+    case CounterStore::Failure::not_durable: break;
+    }
+    return json_reply(500, fmt::format(R"({{"error":"not acknowledged: {}"}})", log::json_escape(result.error)));
+}
+
 net::awaitable<Reply> handle_counter_incr(AppState& app, const Request& request) {
     const auto by = int_param(request.target, "by", 1, -1'000'000, 1'000'000);
     const auto ms = int_param(request.target, "ms", 0, 0, 3'600'000);
     if (!by || !ms) co_return bad_request("by and ms must be whole numbers");
     if (*ms > 0) co_await sleep_for(std::chrono::milliseconds(*ms));
-    const auto value = app.counter.fetch_add(*by) + *by;
-    co_return json_reply(200, fmt::format(R"({{"value":{}}})", value));
+    co_return increment_reply(co_await durable_increment(app.counter, *by));
 }
 
 Reply handle_job_create(AppState& app, const Request& request) {
@@ -150,6 +176,30 @@ void start_job_task(AppState& app, const Job& job) {
                                     run_job(app, job));
 }
 
+// The methods each path answers, for 405 and OPTIONS (RFC 9110 15.5.6: a 405 carries Allow).
+std::string allowed_methods(std::string_view path) {
+    struct Resource {
+        std::string_view path;
+        bool prefix;
+        std::string_view allow;
+    };
+    static constexpr Resource resources[] = {
+        {"/fast", false, "GET, HEAD, OPTIONS"},   {"/slow", false, "GET, HEAD, OPTIONS"},
+        {"/stream", false, "GET, HEAD, OPTIONS"}, {"/counter/incr", false, "POST, OPTIONS"},
+        {"/counter", false, "GET, HEAD, OPTIONS"}, {"/jobs", false, "POST, OPTIONS"},
+        {"/jobs/", true, "GET, HEAD, OPTIONS"},   {"/stuck", false, "POST, OPTIONS"},
+        {"/health", false, "GET, HEAD, OPTIONS"}, {"/ready", false, "GET, HEAD, OPTIONS"},
+        {"/status", false, "GET, HEAD, OPTIONS"}, {"/metrics", false, "GET, HEAD, OPTIONS"},
+    };
+    if (path == "*") return "GET, HEAD, POST, OPTIONS";
+    for (const auto& r : resources) {
+        if (r.prefix ? path.substr(0, r.path.size()) == r.path && path.size() > r.path.size() : path == r.path) {
+            return std::string(r.allow);
+        }
+    }
+    return {};
+}
+
 net::awaitable<Reply> handle_request(AppState& app, Request request) {
     app.requests_total.fetch_add(1, std::memory_order_relaxed);
     const auto path = path_of(request.target);
@@ -157,7 +207,7 @@ net::awaitable<Reply> handle_request(AppState& app, Request request) {
     if (method == "GET" && path == "/fast") co_return co_await handle_delay(app, request, 0);
     if (method == "GET" && path == "/slow") co_return co_await handle_delay(app, request, 3000);
     if (method == "POST" && path == "/counter/incr") co_return co_await handle_counter_incr(app, request);
-    if (method == "GET" && path == "/counter") co_return json_reply(200, fmt::format(R"({{"value":{}}})", app.counter.load()));
+    if (method == "GET" && path == "/counter") co_return json_reply(200, fmt::format(R"({{"value":{}}})", app.counter.durable_value()));
     if (method == "POST" && path == "/jobs") co_return handle_job_create(app, request);
     if (method == "GET" && path.substr(0, 6) == "/jobs/") co_return handle_job_get(app, path.substr(6));
     if (method == "POST" && path == "/stuck") co_return handle_stuck(app, request);
@@ -165,7 +215,11 @@ net::awaitable<Reply> handle_request(AppState& app, Request request) {
     if (method == "GET" && path == "/ready") co_return handle_ready(app);
     if (method == "GET" && path == "/status") co_return json_reply(200, status_json(app));
     if (method == "GET" && path == "/metrics") co_return Reply{200, "text/plain; version=0.0.4", metrics_text(app), {}};
-    co_return json_reply(404, R"({"error":"not found"})");
+    if (method == "GET" && path == "/stream") co_return Reply{200, "text/event-stream", "", {}};  // HEAD /stream
+    const auto allow = allowed_methods(path);
+    if (allow.empty()) co_return json_reply(404, R"({"error":"not found"})");
+    if (method == "OPTIONS") co_return Reply{204, "text/plain", "", {{"Allow", allow}}};
+    co_return Reply{405, "application/json", R"({"error":"method not allowed"})", {{"Allow", allow}}};
 }
 
 } // namespace lastcall::server

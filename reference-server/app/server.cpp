@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include "app_state.hpp"
+#include "counter_store.hpp"
 #include "job_store.hpp"
 #include "listener.hpp"
 #include "log.hpp"
@@ -8,6 +9,7 @@
 
 #include "lastcall/coordinator/asio_clock.hpp"
 #include "lastcall/coordinator/coordinator.hpp"
+#include "lastcall/coordinator/io_context.hpp"
 #include "lastcall/coordinator/signal_intake.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -33,7 +35,6 @@ namespace lastcall::server {
 namespace net = boost::asio;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using coordinator::Checkpointer;
 
 namespace {
 
@@ -54,18 +55,36 @@ void prepare_state_dir(const fs::path& dir) {
     if (!ok) throw StartupError(fmt::format("state dir {} is not writable: {}", dir.string(), std::strerror(error)));
 }
 
-std::int64_t load_counter(Checkpointer& checkpointer, bool fallback) {
+CounterStore::Options counter_options(const ServerConfig& config) {
+    CounterStore::Options options;
+    options.state_dir = config.state_dir;
+    options.checkpoint_fallback = config.checkpoint_fallback;
+    options.compact_after_bytes = config.journal_compact_bytes;
+    options.ack_before_durable = config.faults.has(Fault::ack_before_durable);
+    options.discard_journal = config.faults.has(Fault::checkpoint_early) || config.faults.has(Fault::skip_checkpoint);
+    return options;
+}
+
+CounterStore::Recovered recover_counter(CounterStore& counter) {
     try {
-        const auto loaded = checkpointer.load(fallback ? Checkpointer::Fallback::previous : Checkpointer::Fallback::refuse);
-        if (!loaded) return 0;
-        const auto value = decode_state(loaded->payload);
-        log::info("checkpoint loaded")
-            .field("path", loaded->from.string())
-            .field("generation", loaded->generation)
-            .field("counter", value);
-        return value;
+        return counter.recover();
     } catch (const std::exception& e) {
         throw StartupError(e.what());
+    }
+}
+
+// Logged once the server listens: a refusal to start stays one line.
+void log_recovery(const CounterStore::Recovered& recovered) {
+    auto line = log::info("counter recovered");
+    line.field("counter", recovered.state.value)
+        .field("journal_seq", recovered.state.seq)
+        .field("journal_records_replayed", static_cast<std::uint64_t>(recovered.replayed))
+        .field("journal_torn_bytes_cut", recovered.torn_bytes);
+    if (const auto& checkpoint = recovered.checkpoint) {
+        line.field("checkpoint", checkpoint->from.string()).field("generation", checkpoint->generation);
+        if (!checkpoint->refused.empty()) {
+            log::warn("fell back to the previous checkpoint generation").field("refused", checkpoint->refused);
+        }
     }
 }
 
@@ -92,10 +111,11 @@ void start_orphan_child() {
     }
 }
 
-void register_resources(coordinator::Coordinator& coordinator, JobStore& jobs, net::io_context& io,
-                        const ServerConfig& config) {
+void register_resources(coordinator::Coordinator& coordinator, JobStore& jobs, CounterStore& counter,
+                        net::io_context& io, const ServerConfig& config) {
     // Registered first, closed last: tasks write to it until they stop.
     coordinator.resources().add_blocking("jobs-database", 2s, [&jobs] { jobs.close(); });
+    coordinator.resources().add_blocking("counter-journal", 2s, [&counter] { counter.close(); });
     coordinator.resources().add_blocking("stderr-log", 1s, [] { ::fsync(STDERR_FILENO); });
     if (config.faults.has(Fault::slow_exit)) {
         const auto slow = config.budgets.global + 2s;
@@ -117,10 +137,10 @@ void resume_unfinished_jobs(AppState& app) {
 
 } // namespace
 
-void run_server(const ServerConfig& config) {
+int run_server(const ServerConfig& config) {
     prepare_state_dir(config.state_dir);
-    Checkpointer checkpointer(config.state_dir / "checkpoint.dat");
-    const auto counter = load_counter(checkpointer, config.checkpoint_fallback);
+    CounterStore counter(counter_options(config));
+    const auto recovered = recover_counter(counter);
     std::unique_ptr<JobStore> jobs;
     try {
         jobs = std::make_unique<JobStore>(config.state_dir / "jobs.db");
@@ -128,12 +148,11 @@ void run_server(const ServerConfig& config) {
         throw StartupError(e.what());
     }
 
-    net::io_context io(static_cast<int>(config.threads));
+    coordinator::IoContext io(static_cast<int>(config.threads));
     coordinator::AsioClock clock(io);
     coordinator::Coordinator coordinator(clock, shutdown_config(config));
-    coordinator.set_checkpointer(&checkpointer);
-    AppState app{config, coordinator, *jobs, io};
-    app.counter = counter;
+    coordinator.set_checkpointer(&counter.checkpointer());
+    AppState app{config, coordinator, *jobs, counter, io, {}};
 
     boost::system::error_code address_error;
     const auto address = net::ip::make_address(config.host, address_error);
@@ -144,19 +163,21 @@ void run_server(const ServerConfig& config) {
     } catch (const boost::system::system_error& e) {
         throw StartupError(fmt::format("cannot listen on {}:{}: {}", config.host, config.port, e.code().message()));
     }
+    app.connection_closed = [&listener] { listener->connection_closed(); };
 
-    std::optional<std::int64_t> early_snapshot;  // the checkpoint-early bug
     int exit_code = coordinator::exit_code::clean;
     coordinator.set_hooks(coordinator::CoordinatorHooks{
         .stop_accepting =
             [&] {
-                if (config.faults.has(Fault::checkpoint_early)) early_snapshot = app.counter.load();
+                if (config.faults.has(Fault::checkpoint_early)) counter.freeze_snapshot();
                 listener->stop();
             },
+        .drain_ended = [&] { listener->close_now(); },
         .snapshot = [&]() -> std::optional<std::string> {
             if (config.faults.has(Fault::skip_checkpoint)) return std::nullopt;
-            return encode_state(early_snapshot.value_or(app.counter.load()));
+            return counter.snapshot();
         },
+        .checkpointed = [&](std::uint64_t) { counter.checkpointed(); },
         .exited =
             [&](const coordinator::ShutdownReport& report, const std::string& report_error) {
                 if (!report_error.empty()) log::error("cannot write shutdown report").field("error", report_error);
@@ -168,17 +189,22 @@ void run_server(const ServerConfig& config) {
                 io.stop();
             },
     });
-    register_resources(coordinator, *jobs, io, config);
+    register_resources(coordinator, *jobs, counter, io, config);
+    counter.start([&coordinator](const std::string& error) {
+        log::error("journal failed: acknowledgements stop, shutting down").field("error", error);
+        coordinator.fail_durability(error);
+    });
     coordinator::SignalIntake signals(io, coordinator);
     if (config.faults.has(Fault::orphan_child)) start_orphan_child();
 
     const auto endpoint = listener->local_endpoint();
     fmt::print("listening {}:{}\n", endpoint.address().to_string(), endpoint.port());
     std::fflush(stdout);
+    log_recovery(recovered);
     log::info("started")
         .field("port", static_cast<unsigned>(endpoint.port()))
         .field("threads", config.threads)
-        .field("counter", counter)
+        .field("counter", counter.durable_value())
         .field("faults", config.faults.names());
     resume_unfinished_jobs(app);
     listener->start();
@@ -187,12 +213,11 @@ void run_server(const ServerConfig& config) {
     for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& thread : threads) thread.join();
-    // Leave here, before any local is destroyed: the io_context still owns the frames of requests a
-    // fast shutdown cut and of abandoned tasks, and destroying them would release drain guards and
-    // task handles into a coordinator destroyed first (a crash the double-signal scenario caught).
-    // Everything that had to be closed or made durable already was.
-    std::fflush(nullptr);
-    std::_Exit(exit_code);
+    // Everything that had to be closed or made durable already was. What the io_context still
+    // holds goes now, before the coordinator it releases into (a crash the double-signal scenario
+    // caught when it went later); then every local ends normally, so sanitizers see a real exit.
+    io.destroy_pending_work();
+    return exit_code;
 }
 
 } // namespace lastcall::server

@@ -1,5 +1,6 @@
 #pragma once
-// Wires the reference service: state directory checks, checkpoint load, jobs database, listener,
+// Wires the reference service: state directory checks, counter recovery (checkpoint + journal),
+// jobs database, listener,
 // coordinator with its hooks and resources, signal intake, and the I/O threads.
 #include "config.hpp"
 
@@ -13,8 +14,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// Runs until shutdown completes, then ends the process with the shutdown's exit code (see
-// phase.hpp: exit_code). Returns only by throwing StartupError.
-[[noreturn]] void run_server(const ServerConfig& config);
+// Runs until shutdown completes and returns the shutdown's exit code (see phase.hpp: exit_code).
+// Throws StartupError when it refuses to start.
+int run_server(const ServerConfig& config);
 
 } // namespace lastcall::server

@@ -2,7 +2,11 @@
 #include "raw_http.hpp"
 #include "reference_server.hpp"
 
+#include <boost/crc.hpp>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <csignal>
 
 #include <fstream>
 #include <iterator>
@@ -84,6 +88,100 @@ TEST(ServerBadInput, CorruptCheckpointIsRefusedAndKept) {
     const auto text = read_file(dir / "stderr");
     EXPECT_NE(text.find("is corrupt: crc32"), std::string::npos) << text;
     EXPECT_EQ(read_file(dir / "state" / "checkpoint.dat"), garbage);
+}
+
+// --- The checkpoint: refuse what is wrong, naming the file; fall back without destroying anything.
+
+fs::path state_with_two_generations(const fs::path& dir) {
+    const auto state = dir / "state";
+    for (int by : {41, 1}) {  // generation 1 holds 41, generation 2 holds 42
+        ReferenceServer server(state, {});
+        EXPECT_EQ(http_post(server.port(), "/counter/incr?by=" + std::to_string(by)).status, 200);
+        server.process().signal(SIGTERM);
+        EXPECT_TRUE(server.process().wait(5s));
+    }
+    return state;
+}
+
+long counter_of(unsigned short port) {
+    const auto body = http_get(port, "/counter").body;
+    const auto at = body.find(':');
+    return at == std::string::npos ? -1 : std::stol(body.substr(at + 1));
+}
+
+// The fallback used to hard-link the corrupt file into .prev at the next checkpoint (destroying
+// the only good generation) and to reuse its generation number.
+TEST(ServerBadInput, FallbackKeepsTheGoodGenerationAndLosesNothing) {
+    const auto dir = fresh_test_dir();
+    const auto state = state_with_two_generations(dir);
+    const auto good_previous = read_file(state / "checkpoint.dat.prev");
+    auto corrupt = read_file(state / "checkpoint.dat");
+    corrupt.back() = '7';
+    std::ofstream(state / "checkpoint.dat", std::ios::binary | std::ios::trunc) << corrupt;
+    {
+        ReferenceServer server(state, {"--checkpoint-fallback"});
+        // Generation 1 plus the journal records after it: the write of generation 2 is not lost.
+        EXPECT_EQ(counter_of(server.port()), 42);
+        server.process().signal(SIGTERM);
+        const auto status = server.process().wait(5s);
+        ASSERT_TRUE(status);
+        EXPECT_TRUE(status->clean()) << describe(*status);
+    }
+    EXPECT_EQ(read_file(state / "checkpoint.dat.prev"), good_previous) << "the good generation was replaced";
+    EXPECT_EQ(read_file(state / "checkpoint.dat.corrupt"), corrupt) << "the corrupt file must be kept aside";
+    EXPECT_NE(read_file(state / "checkpoint.dat").find("generation 3\n"), std::string::npos)
+        << "generation 2 is the corrupt file's number: " << read_file(state / "checkpoint.dat");
+    ReferenceServer restarted(state, {});  // no fallback needed any more
+    EXPECT_EQ(counter_of(restarted.port()), 42);
+}
+
+TEST(ServerBadInput, EditedGenerationIsRefused) {
+    const auto dir = fresh_test_dir();
+    const auto state = state_with_two_generations(dir);
+    auto bytes = read_file(state / "checkpoint.dat");
+    const auto at = bytes.find("generation 2");
+    ASSERT_NE(at, std::string::npos) << bytes;
+    bytes.replace(at, 12, "generation 9");
+    std::ofstream(state / "checkpoint.dat", std::ios::binary | std::ios::trunc) << bytes;
+    const auto status = run_to_exit({"--port", "0", "--state-dir", state.string()}, dir / "stderr");
+    EXPECT_EQ(status.code, 3);
+    const auto text = read_file(dir / "stderr");
+    EXPECT_NE(text.find((state / "checkpoint.dat").string() + " is corrupt"), std::string::npos) << text;
+}
+
+// Version 1 of the format (which every version reads): a right checksum over "counter x".
+std::string version1_checkpoint(std::uint64_t generation, const std::string& payload) {
+    boost::crc_32_type crc;
+    crc.process_bytes(payload.data(), payload.size());
+    return "LASTCALL-CHECKPOINT 1\ngeneration " + std::to_string(generation) + "\nbytes " + std::to_string(payload.size()) +
+           "\ncrc32 " + fmt::format("{:08x}", crc.checksum()) + "\n\n" + payload;
+}
+
+TEST(ServerBadInput, RefusedPayloadNamesTheFileAndTheFallbackApplies) {
+    const auto dir = fresh_test_dir();
+    const auto state = dir / "state";
+    fs::create_directories(state);
+    std::ofstream(state / "checkpoint.dat.prev", std::ios::binary) << version1_checkpoint(1, "counter 41\n");
+    std::ofstream(state / "checkpoint.dat", std::ios::binary) << version1_checkpoint(2, "counter x\n");
+    const auto status = run_to_exit({"--port", "0", "--state-dir", state.string()}, dir / "stderr");
+    EXPECT_EQ(status.code, 3);
+    const auto text = read_file(dir / "stderr");
+    EXPECT_NE(text.find((state / "checkpoint.dat").string()), std::string::npos) << text;
+    ReferenceServer server(state, {"--checkpoint-fallback"});
+    EXPECT_EQ(counter_of(server.port()), 41);
+}
+
+// A directory where the checkpoint goes could never be replaced at shutdown. It used to be called
+// "corrupt"; with the fallback the server then served, acknowledged, and exited 6 losing the writes.
+TEST(ServerBadInput, DirectoryInPlaceOfTheCheckpointIsRefusedAtStartEvenWithTheFallback) {
+    const auto dir = fresh_test_dir();
+    const auto state = dir / "state";
+    fs::create_directories(state / "checkpoint.dat");
+    std::ofstream(state / "checkpoint.dat.prev", std::ios::binary) << version1_checkpoint(1, "counter 41\n");
+    const auto status = run_to_exit({"--port", "0", "--state-dir", state.string(), "--checkpoint-fallback"}, dir / "stderr");
+    EXPECT_EQ(status.code, 3) << describe(status);
+    const auto text = read_file(dir / "stderr");
+    EXPECT_NE(text.find("is a directory"), std::string::npos) << text;
 }
 
 } // namespace

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -262,6 +263,44 @@ TEST(ServerShutdown, FreshConnectionWithoutARequestYetGetsA503NotAnEof) {
     const auto status = server.process().wait(std::chrono::seconds(5));
     ASSERT_TRUE(status);
     EXPECT_TRUE(status->clean()) << describe(*status);
+}
+
+} // namespace
+} // namespace lastcall::testing
+
+namespace lastcall::testing {
+namespace {
+
+// The server used to leave through _Exit, so LeakSanitizer never looked at it. A sanitized build
+// shows a normal exit: ASan's atexit statistics appear only when exit() runs its handlers. Both a
+// graceful shutdown and a fast one (with a request cut and a task abandoned, whose frames the
+// io_context still holds) must end that way, with no leak and nothing used after it was freed.
+TEST(ServerShutdown, EndsThroughANormalExitSoLeakSanitizerRuns) {
+#if defined(__SANITIZE_ADDRESS__)
+    const char* previous = std::getenv("ASAN_OPTIONS");
+    const std::string options = std::string(previous ? previous : "") + (previous ? ":" : "") + "atexit=1";
+    ::setenv("ASAN_OPTIONS", options.c_str(), 1);
+    for (const bool fast : {false, true}) {
+        const auto state = fresh_test_dir(fast ? "-fast" : "-graceful") / "state";
+        ReferenceServer server(state, {"--task-budget", "50ms", "--task-cancel-grace", "50ms"});
+        EXPECT_EQ(http_post(server.port(), "/stuck").status, 202);
+        auto slow = RawConnection::open(server.port());
+        slow->send_get(fast ? "/slow?ms=20000" : "/slow?ms=300");  // cut by the fast shutdown
+        wait_in_flight(server.port(), 1);
+        server.process().signal(fast ? SIGQUIT : SIGTERM);
+        const auto status = server.process().wait(20s);
+        ASSERT_TRUE(status);
+        EXPECT_TRUE(status->exited) << describe(*status);
+        EXPECT_EQ(status->code, fast ? 5 : 4) << server.stderr_text();
+        const auto text = server.stderr_text();
+        EXPECT_NE(text.find("AddressSanitizer exit stats"), std::string::npos) << "no normal exit: " << text;
+        EXPECT_EQ(text.find("ERROR: LeakSanitizer"), std::string::npos) << text;
+        EXPECT_EQ(text.find("ERROR: AddressSanitizer"), std::string::npos) << text;
+    }
+    previous ? ::setenv("ASAN_OPTIONS", previous, 1) : ::unsetenv("ASAN_OPTIONS");
+#else
+    GTEST_SKIP() << "only a sanitized build (SANITIZE=1 scripts/test) can see LeakSanitizer run";
+#endif
 }
 
 } // namespace

@@ -39,6 +39,7 @@ const std::vector<Case> matrix{
     {"truncate-streams", "sse-streams", "streams_clean"},
     {"checkpoint-early", "counter-durability", "acked_writes_durable"},
     {"skip-checkpoint", "counter-durability", "acked_writes_durable"},
+    {"ack-before-durable", "sigkill-counter", "acked_writes_durable"},
     {"leak-fd", "slow-requests", "fd_leak"},
     {"orphan-child", "slow-requests", "orphans"},
     {"slow-exit", "slow-requests", "shutdown_time"},

@@ -1,6 +1,7 @@
 #include "child_process.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -20,7 +21,12 @@ std::string describe(const ExitStatus& status) {
     return status.exited ? "exit " + std::to_string(status.code) : "killed by signal " + std::to_string(status.signal);
 }
 
-std::string server_binary() { return LASTCALL_SERVER_BINARY; }
+std::string server_binary() {
+    // LASTCALL_TEST_SERVER runs the same tests against another build (to show that a regression
+    // test fails on an older server, for example).
+    const char* other = std::getenv("LASTCALL_TEST_SERVER");
+    return other && *other ? other : LASTCALL_SERVER_BINARY;
+}
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::filesystem::path& stderr_file) {
     int pipe_fds[2];

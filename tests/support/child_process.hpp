@@ -40,7 +40,7 @@ private:
     std::optional<ExitStatus> status_;
 };
 
-// Path of the lastcall-server binary, baked in by CMake.
+// Path of the lastcall-server binary, baked in by CMake; LASTCALL_TEST_SERVER overrides it.
 std::string server_binary();
 
 } // namespace lastcall::testing

@@ -88,24 +88,35 @@ bool RawConnection::read_exact(std::size_t n, std::string& out, std::chrono::ste
     return true;
 }
 
-RawResponse RawConnection::read_response(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    RawResponse response;
+bool RawConnection::read_head(RawResponse& response, std::chrono::steady_clock::time_point deadline) {
     std::string line;
-    if (!read_line(line, deadline, response.error)) return response;
+    if (!read_line(line, deadline, response.error)) return false;
     if (line.size() < 12 || line.substr(0, 5) != "HTTP/") {
         response.error = "bad status line";
-        return response;
+        return false;
     }
     response.status = std::stoi(line.substr(9, 3));
     for (;;) {
-        if (!read_line(line, deadline, response.error)) return response;
-        if (line.empty()) break;
+        if (!read_line(line, deadline, response.error)) return false;
+        if (line.empty()) return true;
         const auto colon = line.find(':');
         auto value = line.substr(colon + 1);
         value.erase(0, value.find_first_not_of(' '));
         response.headers[lower(line.substr(0, colon))] = value;
     }
+}
+
+RawResponse RawConnection::read_response_head(std::chrono::milliseconds timeout) {
+    RawResponse response;
+    response.complete = read_head(response, std::chrono::steady_clock::now() + timeout);
+    return response;
+}
+
+RawResponse RawConnection::read_response(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    RawResponse response;
+    std::string line;
+    if (!read_head(response, deadline)) return response;
     response.chunked = lower(response.header("transfer-encoding")) == "chunked";
     if (!response.chunked) {
         const auto length = response.header("content-length");

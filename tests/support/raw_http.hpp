@@ -33,6 +33,8 @@ public:
     bool send_get(const std::string& target) { return send(request("GET", target)); }
     bool send_post(const std::string& target) { return send(request("POST", target)); }
     RawResponse read_response(std::chrono::milliseconds timeout);
+    // The status line and headers only (the answer to a HEAD request, whose body never comes).
+    RawResponse read_response_head(std::chrono::milliseconds timeout);
     // True if the server closes the connection within `timeout` without sending a byte.
     bool closed_without_bytes(std::chrono::milliseconds timeout);
 
@@ -45,6 +47,7 @@ private:
     bool fill(std::chrono::steady_clock::time_point deadline, std::string& why);
     bool read_line(std::string& line, std::chrono::steady_clock::time_point deadline, std::string& why);
     bool read_exact(std::size_t n, std::string& out, std::chrono::steady_clock::time_point deadline, std::string& why);
+    bool read_head(RawResponse& response, std::chrono::steady_clock::time_point deadline);
 
     int fd_ = -1;
     std::string buffer_;

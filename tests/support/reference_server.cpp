@@ -10,18 +10,6 @@ namespace lastcall::testing {
 
 namespace fs = std::filesystem;
 
-fs::path fresh_test_dir(const std::string& suffix) {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string(info->test_suite_name()) + "-" + info->name() + suffix;
-    for (auto& c : name) {
-        if (c == '/') c = '_';
-    }
-    const auto dir = fs::path(::testing::TempDir()) / "lastcall-tests" / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
-
 ReferenceServer::ReferenceServer(const fs::path& state_dir, std::vector<std::string> extra_args)
     : stderr_file_(state_dir.string() + ".stderr") {
     std::vector<std::string> argv{server_binary(), "--port", "0", "--state-dir", state_dir.string()};

@@ -1,6 +1,7 @@
 #pragma once
 // Starts lastcall-server on a free loopback port with its own state directory, for integration tests.
 #include "child_process.hpp"
+#include "test_dir.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -22,8 +23,5 @@ private:
     std::unique_ptr<ChildProcess> process_;
     unsigned short port_ = 0;
 };
-
-// A fresh, empty directory under the test temp dir, named after the running test.
-std::filesystem::path fresh_test_dir(const std::string& suffix = "");
 
 } // namespace lastcall::testing

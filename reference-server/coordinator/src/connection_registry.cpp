@@ -9,30 +9,44 @@ ConnectionRegistry::Registration ConnectionRegistry::add(Callbacks callbacks) {
     std::lock_guard lock(mutex_);
     const auto id = next_id_++;
     connections_.emplace(id, std::move(callbacks));
+    accepted_.fetch_add(1, std::memory_order_relaxed);
     return Registration{this, id};
 }
 
-void ConnectionRegistry::close_idle() { close(Which::idle); }
-void ConnectionRegistry::close_all() { close(Which::all); }
+void ConnectionRegistry::begin_draining() { call(Which::draining); }
+std::size_t ConnectionRegistry::close_all() { return call(Which::all); }
 
 std::size_t ConnectionRegistry::size() const {
     std::lock_guard lock(mutex_);
     return connections_.size();
 }
 
-void ConnectionRegistry::close(Which which) {
+void ConnectionRegistry::note(ConnectionEvent event, std::uint64_t how_many) {
+    events_[static_cast<std::size_t>(event)].fetch_add(how_many, std::memory_order_relaxed);
+}
+
+void ConnectionRegistry::note_accept_paused(Duration paused) {
+    accept_paused_ticks_.fetch_add(paused.count(), std::memory_order_relaxed);
+}
+
+std::uint64_t ConnectionRegistry::noted(ConnectionEvent event) const {
+    return events_[static_cast<std::size_t>(event)].load(std::memory_order_relaxed);
+}
+
+std::size_t ConnectionRegistry::call(Which which) {
     // Copied out so that a callback may deregister its connection without deadlocking.
     std::vector<std::function<void()>> calls;
     {
         std::lock_guard lock(mutex_);
         calls.reserve(connections_.size());
         for (const auto& [id, callbacks] : connections_) {
-            calls.push_back(which == Which::idle ? callbacks.close_if_idle : callbacks.close_now);
+            calls.push_back(which == Which::draining ? callbacks.on_draining : callbacks.close_now);
         }
     }
-    for (auto& call : calls) {
-        if (call) call();
+    for (auto& c : calls) {
+        if (c) c();
     }
+    return calls.size();
 }
 
 void ConnectionRegistry::release_ticket(std::uint64_t id) {

@@ -54,6 +54,15 @@ bool Coordinator::handle_signal(int signal_number) {
     return true;
 }
 
+void Coordinator::fail_durability(std::string why) {
+    post_([this, why = std::move(why)]() mutable {
+        if (!report_.durability_error.empty() || phase() >= Phase::exiting) return;
+        report_.durability_error = std::move(why);
+        checkpoint_failed_ = true;
+        if (phase() == Phase::running) on_request(ShutdownMode::graceful, 0);
+    });
+}
+
 void Coordinator::on_request(ShutdownMode mode, int signal_number) {
     const auto current = phase();
     if (current == Phase::running) {
@@ -63,6 +72,7 @@ void Coordinator::on_request(ShutdownMode mode, int signal_number) {
         report_.signal = signal_number;
         report_.signal_at = clock_.wall_now();
         report_.counts.in_flight_at_signal = drain_.in_flight();
+        report_.connections.open_at_signal = connections_.size();
         start_preparing();
     } else if (current < Phase::exiting && !fast()) {
         escalate();  // a second signal of any kind: stop waiting
@@ -126,11 +136,12 @@ void Coordinator::start_preparing() {
 void Coordinator::start_draining() {
     enter(Phase::draining);
     drain_.begin_draining();
+    accepted_at_drain_start_ = connections_.accepted();
     if (hooks_.stop_accepting) hooks_.stop_accepting();
-    connections_.close_idle();
     if (fast()) {
         connections_.close_all();
     } else {
+        connections_.begin_draining();
         stream_grace_alarm_->arm(deadline_after(config_.budgets.stream_grace), [this] { drain_.end_streams(); });
     }
     const auto budget = fast() ? Duration::zero() : config_.budgets.drain;
@@ -140,16 +151,20 @@ void Coordinator::start_draining() {
 
 void Coordinator::finish_draining(WaitResult result) {
     stream_grace_alarm_->cancel();
-    const auto left = drain_.in_flight();
-    const bool completed = result == WaitResult::completed || left == 0;
+    // Holds count too: a connection held open (or a listener still accepting its backlog) at the
+    // deadline is cut as surely as a request.
+    const auto requests_left = drain_.in_flight();
+    const auto holds_left = drain_.holds();
+    const bool completed = result == WaitResult::completed || requests_left + holds_left == 0;
     if (!completed) {
-        report_.counts.cut_at_drain_deadline = left;
+        report_.counts.cut_at_drain_deadline = requests_left;
         if (!fast()) incomplete_ = true;
     }
-    // What is still open now is idle, half-read or cut by the deadline: close all of it.
-    connections_.close_all();
+    // What is still open now is half-read or cut by the deadline: close all of it.
+    if (hooks_.drain_ended) hooks_.drain_ended();
+    report_.connections.closed_at_drain_end = connections_.close_all();
     leave(outcome_of_wait(completed, !completed && fast()),
-          completed ? "" : fmt::format("{} requests or streams still in flight were cut", left));
+          completed ? "" : fmt::format("cut {} requests or streams and {} held connections still in flight", requests_left, holds_left));
     start_tasks();
 }
 
@@ -255,6 +270,7 @@ void Coordinator::start_persisting() {
         record.outcome = "written";
         record.bytes = written.bytes;
         record.generation = written.generation;
+        if (hooks_.checkpointed) hooks_.checkpointed(written.generation);
         leave(PhaseOutcome::completed);
     } catch (const CheckpointError& e) {
         record.outcome = "failed";
@@ -282,6 +298,15 @@ void Coordinator::start_exiting() {
     counts.tasks_completed = task_counts.completed;
     counts.tasks_cancelled = task_counts.cancelled;
     counts.tasks_abandoned = task_counts.abandoned;
+    auto& connections = report_.connections;
+    connections.accepted = connections_.accepted();
+    connections.accepted_during_drain = connections.accepted - accepted_at_drain_start_;
+    connections.closed_after_linger = connections_.noted(ConnectionEvent::closed_after_linger);
+    connections.never_served = connections_.noted(ConnectionEvent::never_served);
+    connections.reset_request_unread = connections_.noted(ConnectionEvent::reset_request_unread);
+    connections.reset_in_backlog = connections_.noted(ConnectionEvent::reset_in_backlog);
+    connections.accept_failures = connections_.noted(ConnectionEvent::accept_failed);
+    connections.accept_paused = connections_.accept_paused();
     report_.exit_code = compute_exit_code();
     leave(PhaseOutcome::completed);
     report_.total = clock_.now() - signal_time_;

@@ -5,8 +5,10 @@
 namespace lastcall::coordinator {
 
 DrainTracker::Guard DrainTracker::track_request() {
+    // The latch first: in_flight() must never exceed what draining waits for.
     latch_.add();
-    return Guard{this, 0};
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    return Guard{this, request_id};
 }
 
 DrainTracker::Guard DrainTracker::track_stream(std::function<void()> end_now) {
@@ -17,7 +19,13 @@ DrainTracker::Guard DrainTracker::track_stream(std::function<void()> end_now) {
         streams_.emplace(id, std::move(end_now));
     }
     latch_.add();
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
     return Guard{this, id};
+}
+
+DrainTracker::Guard DrainTracker::hold() {
+    latch_.add();
+    return Guard{this, hold_id};
 }
 
 void DrainTracker::end_streams() {
@@ -37,12 +45,15 @@ std::size_t DrainTracker::streams() const {
     return streams_.size();
 }
 
-void DrainTracker::release_ticket(std::uint64_t stream_id) {
-    if (stream_id != 0) {
-        std::lock_guard lock(streams_mutex_);
-        streams_.erase(stream_id);
+void DrainTracker::release_ticket(std::uint64_t id) {
+    if (id != hold_id) {
+        if (id != request_id) {
+            std::lock_guard lock(streams_mutex_);
+            streams_.erase(id);
+        }
+        in_flight_.fetch_sub(1, std::memory_order_relaxed);
+        if (draining_.load(std::memory_order_relaxed)) completed_during_drain_.fetch_add(1, std::memory_order_relaxed);
     }
-    if (draining_.load(std::memory_order_relaxed)) completed_during_drain_.fetch_add(1, std::memory_order_relaxed);
     latch_.release();
 }
 

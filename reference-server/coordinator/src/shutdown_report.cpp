@@ -1,14 +1,11 @@
 #include "lastcall/coordinator/shutdown_report.hpp"
 
+#include "posix_file.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
 #include <csignal>
-#include <cstring>
-#include <fcntl.h>
-#include <stdexcept>
-#include <unistd.h>
 
 namespace lastcall::coordinator {
 
@@ -43,6 +40,7 @@ std::string to_json(const ShutdownReport& report) {
         resources.push_back({{"name", r.name}, {"outcome", r.outcome}, {"took_ms", to_ms(r.took)}, {"error", r.error}});
     }
     const auto& c = report.counts;
+    const auto& n = report.connections;
     json out = {
         {"version", shutdown_report_version},
         {"mode", to_string(report.mode)},
@@ -60,6 +58,17 @@ std::string to_json(const ShutdownReport& report) {
           {"tasks_completed", c.tasks_completed},
           {"tasks_cancelled", c.tasks_cancelled},
           {"tasks_abandoned", c.tasks_abandoned}}},
+        {"connections",
+         {{"accepted", n.accepted},
+          {"open_at_signal", n.open_at_signal},
+          {"accepted_during_drain", n.accepted_during_drain},
+          {"closed_after_linger", n.closed_after_linger},
+          {"closed_at_drain_end", n.closed_at_drain_end},
+          {"never_served", n.never_served},
+          {"reset_request_unread", n.reset_request_unread},
+          {"reset_in_backlog", n.reset_in_backlog},
+          {"accept_failures", n.accept_failures},
+          {"accept_paused_ms", to_ms(n.accept_paused)}}},
         {"abandoned_tasks", report.abandoned_tasks},
         {"resources", resources},
         {"checkpoint",
@@ -68,6 +77,7 @@ std::string to_json(const ShutdownReport& report) {
           {"bytes", report.checkpoint.bytes},
           {"generation", report.checkpoint.generation},
           {"error", report.checkpoint.error}}},
+        {"durability_error", report.durability_error},
         {"total_ms", to_ms(report.total)},
         {"exit_code", report.exit_code},
     };
@@ -75,25 +85,7 @@ std::string to_json(const ShutdownReport& report) {
 }
 
 void write_report_file(const std::filesystem::path& path, const ShutdownReport& report) {
-    const auto text = to_json(report);
-    const auto temp = path.string() + ".tmp";
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error(fmt::format("cannot write {}: {}", temp, std::strerror(errno)));
-    std::string_view rest(text);
-    while (!rest.empty()) {
-        const auto n = ::write(fd, rest.data(), rest.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            ::close(fd);
-            throw std::runtime_error(fmt::format("cannot write {}: {}", temp, std::strerror(errno)));
-        }
-        rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    ::fsync(fd);
-    ::close(fd);
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        throw std::runtime_error(fmt::format("cannot rename {}: {}", temp, std::strerror(errno)));
-    }
+    posix::replace_durably(path, path.string() + ".tmp", to_json(report));
 }
 
 } // namespace lastcall::coordinator

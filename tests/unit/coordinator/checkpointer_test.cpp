@@ -2,6 +2,8 @@
 // hook, which leaves the files exactly as a kill at that point would.
 #include "lastcall/coordinator/checkpointer.hpp"
 
+#include "test_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -16,12 +18,7 @@ struct SimulatedCrash {};
 
 class CheckpointerTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::path(::testing::TempDir()) /
-               ("checkpointer-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
+    void SetUp() override { dir_ = testing::fresh_test_dir(); }
     fs::path file() const { return dir_ / "checkpoint.dat"; }
     static std::string read(const fs::path& path) {
         std::ifstream in(path, std::ios::binary);
@@ -120,6 +117,92 @@ TEST_F(CheckpointerTest, MissingCurrentGenerationWithAPreviousOneIsRefused) {
     fs::remove(file());
     EXPECT_THROW(Checkpointer(file()).load(Checkpointer::Fallback::refuse), CheckpointError);
     EXPECT_EQ(Checkpointer(file()).load(Checkpointer::Fallback::previous)->payload, "one");
+}
+
+// After a fallback the next write used to hard-link the corrupt file into `.prev`, destroying the
+// only good generation, and to reuse the corrupt file's generation number.
+TEST_F(CheckpointerTest, WriteAfterAFallbackKeepsTheGoodGenerationAndANewNumber) {
+    Checkpointer(file()).write("counter 41\n");
+    Checkpointer(file()).write("counter 42\n");
+    auto corrupt = read(file());
+    corrupt.back() = '3';
+    overwrite(file(), corrupt);
+
+    Checkpointer writer(file());
+    const auto loaded = writer.load(Checkpointer::Fallback::previous);
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->payload, "counter 41\n");
+    EXPECT_NE(loaded->refused.find("is corrupt"), std::string::npos) << loaded->refused;
+    const auto written = writer.write("counter 43\n");
+    EXPECT_EQ(written.generation, 3u) << "generation 2 is the corrupt file's; never reuse it";
+
+    const auto previous = Checkpointer::decode(read(writer.previous_file()), writer.previous_file());
+    EXPECT_EQ(previous.payload, "counter 41\n") << "the good generation must stay in .prev";
+    EXPECT_EQ(read(writer.corrupt_file()), corrupt) << "the corrupt file is set aside, not destroyed";
+    EXPECT_EQ(Checkpointer(file()).load(Checkpointer::Fallback::refuse)->payload, "counter 43\n");
+
+    // The write after that one is ordinary again: the current generation becomes .prev.
+    EXPECT_EQ(writer.write("counter 44\n").generation, 4u);
+    EXPECT_EQ(Checkpointer::decode(read(writer.previous_file()), writer.previous_file()).payload, "counter 43\n");
+}
+
+// Version 1 checksummed the payload only: an edited generation number was accepted.
+TEST_F(CheckpointerTest, GenerationIsCoveredByTheChecksum) {
+    Checkpointer(file()).write("counter 1\n");
+    auto bytes = read(file());
+    const auto at = bytes.find("generation 1");
+    ASSERT_NE(at, std::string::npos);
+    bytes.replace(at, 12, "generation 7");
+    overwrite(file(), bytes);
+    EXPECT_THROW(Checkpointer(file()).load(Checkpointer::Fallback::refuse), CheckpointError);
+}
+
+TEST_F(CheckpointerTest, VersionOneFilesAreStillRead) {
+    overwrite(file(), "LASTCALL-CHECKPOINT 1\ngeneration 4\nbytes 11\ncrc32 5bdde6c0\n\ncounter 99\n");
+    const auto loaded = Checkpointer(file()).load(Checkpointer::Fallback::refuse);
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->payload, "counter 99\n");
+    EXPECT_EQ(loaded->generation, 4u);
+}
+
+// A right checksum over content the application refuses is refused like any corruption: named,
+// and open to the fallback.
+TEST_F(CheckpointerTest, RefusedPayloadNamesTheFileAndTheFallbackApplies) {
+    const auto must_be_a_counter = [](const std::string& payload) {
+        if (payload.rfind("counter ", 0) != 0) throw std::runtime_error("not a counter");
+    };
+    Checkpointer(file()).write("counter 41\n");
+    Checkpointer(file()).write("garbage");
+    try {
+        Checkpointer(file()).load(Checkpointer::Fallback::refuse, must_be_a_counter);
+        FAIL() << "a refused payload was accepted";
+    } catch (const CheckpointError& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find(file().string()), std::string::npos) << message;
+        EXPECT_NE(message.find("not a counter"), std::string::npos) << message;
+    }
+    const auto loaded = Checkpointer(file()).load(Checkpointer::Fallback::previous, must_be_a_counter);
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->payload, "counter 41\n");
+}
+
+// A directory where the checkpoint goes could never be replaced at shutdown: refused at start,
+// fallback or not (it used to be called "corrupt", and the fallback then served and lost writes).
+TEST_F(CheckpointerTest, DirectoryInPlaceOfTheCheckpointIsRefusedEvenWithTheFallback) {
+    Checkpointer(file()).write("counter 41\n");
+    fs::rename(file(), Checkpointer(file()).previous_file());
+    fs::create_directories(file());
+    for (const auto fallback : {Checkpointer::Fallback::refuse, Checkpointer::Fallback::previous}) {
+        try {
+            Checkpointer(file()).load(fallback);
+            FAIL() << "a directory in place of the checkpoint was accepted";
+        } catch (const CheckpointError& e) {
+            EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+        }
+    }
+    fs::remove(file());
+    fs::create_directories(Checkpointer(file()).temp_file());
+    EXPECT_THROW(Checkpointer(file()).check_writable(), CheckpointError);
 }
 
 TEST_F(CheckpointerTest, WriteIntoAMissingDirectoryFailsLoudly) {

@@ -141,14 +141,103 @@ TEST_F(CoordinatorTest, DrainDelayKeepsAcceptingWhileReadinessFails) {
     EXPECT_EQ(record(Phase::preparing).end, 2s);
 }
 
-TEST_F(CoordinatorTest, IdleConnectionsAreClosedWhenDrainingStarts) {
-    int idle_closes = 0;
-    auto a = coordinator().connections().add({[&] { ++idle_closes; }, nullptr});
-    auto b = coordinator().connections().add({[&] { ++idle_closes; }, nullptr});
+TEST_F(CoordinatorTest, EveryConnectionIsToldWhenDrainingStarts) {
+    int told = 0;
+    auto a = coordinator().connections().add({[&] { ++told; }, nullptr});
+    auto b = coordinator().connections().add({[&] { ++told; }, nullptr});
     auto request = coordinator().drain().track_request();
     signal();
-    EXPECT_EQ(idle_closes, 2);
+    EXPECT_EQ(told, 2);
     EXPECT_FALSE(report_);
+}
+
+// A connection lingering for a request on its way keeps draining open, but it is not a request:
+// the report counts requests and streams, and connections apart (an idle server with one
+// keep-alive connection reported completed_during_drain 1 when connections were counted as requests).
+TEST_F(CoordinatorTest, HoldsKeepDrainingOpenButAreNotCountedAsRequests) {
+    auto request = coordinator().drain().track_request();
+    auto held = coordinator().drain().hold();
+    auto connection = coordinator().connections().add({nullptr, nullptr});
+    signal();
+    EXPECT_EQ(coordinator().drain().in_flight(), 1u);
+    EXPECT_EQ(coordinator().drain().holds(), 1u);
+    request.release();
+    clock_.advance(100ms);
+    EXPECT_FALSE(report_) << "the hold keeps draining open";
+    held.release();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->counts.in_flight_at_signal, 1u);
+    EXPECT_EQ(report_->counts.completed_during_drain, 1u);
+    EXPECT_EQ(report_->connections.open_at_signal, 1u);
+    EXPECT_EQ(report_->connections.closed_at_drain_end, 1u);
+    EXPECT_EQ(record(Phase::draining).end, 100ms);
+}
+
+TEST_F(CoordinatorTest, ConnectionCountsReachTheReport) {
+    auto before = coordinator().connections().add({nullptr, nullptr});
+    auto request = coordinator().drain().track_request();
+    signal();
+    auto from_backlog = coordinator().connections().add({nullptr, nullptr});
+    auto& connections = coordinator().connections();
+    connections.note(ConnectionEvent::reset_in_backlog, 3);
+    connections.note(ConnectionEvent::accept_failed);
+    connections.note(ConnectionEvent::accept_failed);
+    connections.note(ConnectionEvent::never_served);
+    connections.note(ConnectionEvent::closed_after_linger);
+    connections.note(ConnectionEvent::reset_request_unread);
+    connections.note_accept_paused(250ms);
+    before.release();
+    request.release();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    const auto& n = report_->connections;
+    EXPECT_EQ(n.accepted, 2u);
+    EXPECT_EQ(n.open_at_signal, 1u);
+    EXPECT_EQ(n.accepted_during_drain, 1u);
+    EXPECT_EQ(n.closed_at_drain_end, 1u);
+    EXPECT_EQ(n.reset_in_backlog, 3u);
+    EXPECT_EQ(n.accept_failures, 2u);
+    EXPECT_EQ(n.never_served, 1u);
+    EXPECT_EQ(n.closed_after_linger, 1u);
+    EXPECT_EQ(n.reset_request_unread, 1u);
+    EXPECT_EQ(n.accept_paused, 250ms);
+    const auto json = to_json(*report_);
+    EXPECT_NE(json.find(R"("reset_in_backlog": 3)"), std::string::npos) << json;
+}
+
+TEST_F(CoordinatorTest, DrainEndedIsCalledOnceDrainingIsOverBeforeConnectionsClose) {
+    config_.budgets.drain = 2s;
+    std::vector<std::string> order;
+    auto request = coordinator().drain().track_request();
+    auto connection = coordinator().connections().add({nullptr, [&] { order.push_back("close_now"); }});
+    coordinator();
+    auto hooks = CoordinatorHooks{.drain_ended = [&] { order.push_back("drain_ended"); },
+                                  .exited = [this](const ShutdownReport& r, const std::string&) { report_ = r; }};
+    coordinator().set_hooks(hooks);
+    signal();
+    clock_.advance(2s);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(order, (std::vector<std::string>{"drain_ended", "close_now"}));
+}
+
+// A journal fsync failed (never retried): the server stops acknowledging, shuts down gracefully
+// and says so with exit code 6, even though the checkpoint itself is written.
+TEST_F(CoordinatorTest, DurabilityFailureShutsDownGracefullyWithExitCode6) {
+    auto request = coordinator().drain().track_request();
+    coordinator().fail_durability("journal: fdatasync failed (not retried) for x: Input/output error");
+    clock_.settle();
+    EXPECT_FALSE(coordinator().ready());
+    EXPECT_EQ(coordinator().phase(), Phase::draining);
+    coordinator().fail_durability("a second failure is not news");
+    request.release();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->mode, ShutdownMode::graceful);
+    EXPECT_FALSE(report_->escalated);
+    EXPECT_EQ(report_->signal, 0);
+    EXPECT_EQ(report_->exit_code, exit_code::checkpoint_failed);
+    EXPECT_NE(report_->durability_error.find("Input/output error"), std::string::npos);
 }
 
 TEST_F(CoordinatorTest, StreamsAreToldToEndAfterStreamGrace) {
@@ -290,6 +379,30 @@ TEST_F(CoordinatorTest, CheckpointHoldsStateAcknowledgedDuringDrain) {
     EXPECT_EQ(report_->checkpoint.outcome, "written");
     EXPECT_EQ(Checkpointer(dir / "state").load(Checkpointer::Fallback::refuse)->payload, "acknowledged during drain");
     EXPECT_TRUE(std::filesystem::exists(dir / "report.json"));
+}
+
+// A write-ahead journal may be compacted only once the checkpoint that covers it is durable.
+TEST_F(CoordinatorTest, CheckpointedHookRunsAfterTheCheckpointIsWritten) {
+    const auto dir = std::filesystem::path(::testing::TempDir()) / "coordinator-checkpointed";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    Checkpointer checkpointer(dir / "state");
+    coordinator().set_checkpointer(&checkpointer);
+    std::optional<std::uint64_t> generation;
+    bool on_disk = false;
+    coordinator().set_hooks(CoordinatorHooks{
+        .snapshot = [] { return std::optional<std::string>("state"); },
+        .checkpointed =
+            [&](std::uint64_t g) {
+                generation = g;
+                on_disk = std::filesystem::exists(dir / "state");
+            },
+        .exited = [this](const ShutdownReport& r, const std::string&) { report_ = r; },
+    });
+    signal();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(generation, 1u);
+    EXPECT_TRUE(on_disk);
 }
 
 TEST_F(CoordinatorTest, SignalsFollowTheConfiguredPolicy) {

@@ -1,4 +1,3 @@
-#include "app_state.hpp"
 #include "config.hpp"
 
 #include <gtest/gtest.h>
@@ -65,10 +64,12 @@ TEST(ServerConfig, EnvironmentIsReadAndFlagsWin) {
     EXPECT_EQ(config.threads, 5u);
 }
 
-TEST(ServerState, CounterRoundTripsAndGarbageIsRefused) {
-    EXPECT_EQ(decode_state(encode_state(-42)), -42);
-    EXPECT_THROW(decode_state("counter x\n"), std::runtime_error);
-    EXPECT_THROW(decode_state(""), std::runtime_error);
+TEST(ServerConfig, CloseLingerAndJournalCompaction) {
+    const auto config = parse({"--close-linger", "50ms", "--journal-compact-bytes", "0"});
+    EXPECT_EQ(config.budgets.close_linger, 50ms);
+    EXPECT_EQ(config.journal_compact_bytes, 0u);
+    EXPECT_EQ(parse({}).budgets.close_linger, 200ms);
+    EXPECT_TRUE(parse({"--fault", "ack-before-durable"}).faults.has(Fault::ack_before_durable));
 }
 
 } // namespace

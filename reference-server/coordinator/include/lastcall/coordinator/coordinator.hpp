@@ -22,8 +22,13 @@
 namespace lastcall::coordinator {
 
 struct CoordinatorHooks {
-    std::function<void()> stop_accepting;                 // close the listener
+    std::function<void()> stop_accepting;                 // stop taking new connections (may linger)
+    // Draining is over (completed, cut by its deadline, or skipped by a fast shutdown): close
+    // whatever still accepts, at once.
+    std::function<void()> drain_ended;
     std::function<std::optional<std::string>()> snapshot;  // state to checkpoint; nullopt: nothing
+    // The checkpoint of `generation` is durable: a write-ahead journal may now be compacted.
+    std::function<void(std::uint64_t generation)> checkpointed;
     // Last call: stop the event loop. `report_error` is empty unless writing the report file failed.
     std::function<void(const ShutdownReport&, const std::string& report_error)> exited;
 };
@@ -50,6 +55,9 @@ public:
     // Every response from now on must carry `Connection: close`.
     bool draining() const { return phase() >= Phase::draining; }
     void note_rejected() { rejected_.fetch_add(1, std::memory_order_relaxed); }
+    // Safe from any thread. Acknowledged writes can no longer be made durable (a journal fsync
+    // failed, which is never retried): shut down gracefully, report it, exit checkpoint_failed.
+    void fail_durability(std::string why);
 
     DrainTracker& drain() { return drain_; }
     ConnectionRegistry& connections() { return connections_; }
@@ -106,6 +114,7 @@ private:
     std::vector<ResourceRegistry::Resource> closing_;
     bool incomplete_ = false;
     bool checkpoint_failed_ = false;
+    std::uint64_t accepted_at_drain_start_ = 0;
     ShutdownReport report_;
 };
 

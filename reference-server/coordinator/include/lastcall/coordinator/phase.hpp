@@ -23,7 +23,7 @@ inline constexpr int usage = 2;              // bad flag or value
 inline constexpr int refused_to_start = 3;   // port in use, state dir not writable, corrupt checkpoint
 inline constexpr int incomplete = 4;         // graceful, but a budget expired (drain cut, task abandoned, resource failed)
 inline constexpr int fast = 5;               // fast shutdown (fast signal or escalation); state still persisted
-inline constexpr int checkpoint_failed = 6;  // acknowledged state could not be made durable
+inline constexpr int checkpoint_failed = 6;  // acknowledged state could not be made durable (checkpoint or journal)
 } // namespace exit_code
 
 } // namespace lastcall::coordinator

@@ -18,6 +18,11 @@ struct Budgets {
     Duration tasks = 5s;              // background tasks finish on their own
     Duration task_cancel_grace = 1s;  // cancelled tasks wind down; the rest are abandoned
     Duration cleanup = 5s;            // all resources together; each also has its own timeout
+    // A connection that promised keep-alive (or is fresh) when draining starts is held this long
+    // for a request already on its way, which gets 503 + Connection: close instead of a reset; the
+    // listener lingers as long for handshakes already under way. Not a wait on its own: it only
+    // keeps draining open while something may still arrive.
+    Duration close_linger = 200ms;
 };
 
 // Which signal asks for which shutdown is configuration: nginx treats QUIT as graceful, gunicorn TERM.

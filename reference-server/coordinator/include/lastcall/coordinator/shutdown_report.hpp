@@ -3,6 +3,7 @@
 // reference-server/README.md; the harness reads it as extra evidence. Bump `version` on any change
 // that removes or renames a field.
 #include "lastcall/coordinator/clock.hpp"
+#include "lastcall/coordinator/connection_registry.hpp"
 #include "lastcall/coordinator/phase.hpp"
 
 #include <cstdint>
@@ -37,10 +38,11 @@ struct CheckpointRecord {
     std::string error;
 };
 
+// Requests and streams only: connections are counted apart (ConnectionCounts).
 struct ShutdownCounts {
     std::uint64_t in_flight_at_signal = 0;
     std::uint64_t completed_during_drain = 0;
-    std::uint64_t rejected_during_drain = 0;
+    std::uint64_t rejected_during_drain = 0;  // answered 503 + Retry-After + Connection: close
     std::uint64_t cut_at_drain_deadline = 0;  // still in flight when draining gave up
     std::uint64_t streams_ended_by_shutdown = 0;
     std::uint64_t tasks_completed = 0;
@@ -55,15 +57,18 @@ struct ShutdownReport {
     WallTime signal_at{};
     std::vector<PhaseRecord> phases;
     ShutdownCounts counts;
+    ConnectionCounts connections;
     std::vector<std::string> abandoned_tasks;
     std::vector<ResourceRecord> resources;
     CheckpointRecord checkpoint;
+    std::string durability_error;  // the journal could not make acknowledged writes durable
     Duration total{};
     int exit_code = 0;
 };
 
 std::string to_json(const ShutdownReport& report);
-// Written to a temp file, fsynced and renamed, so a reader never sees half a report.
+// Written to a temp file, fsynced, renamed and the directory fsynced: a reader never sees half a
+// report. Throws std::runtime_error naming the file.
 void write_report_file(const std::filesystem::path& path, const ShutdownReport& report);
 
 } // namespace lastcall::coordinator

@@ -1,0 +1,65 @@
+#pragma once
+// One accepted connection's state, touched only on its strand (by the session coroutine and by what
+// the coordinator posts there).
+//
+// Draining never closes a connection under a request that is already on its way: a connection
+// that promised keep-alive (or is fresh) when draining starts lingers for `close_linger`, counted
+// as a hold, so a request that arrives meanwhile is answered 503 + Retry-After + Connection: close;
+// only a connection on which nothing arrived is closed after the linger (the keep-alive close race
+// of gunicorn#1236 and Go's "such is life with HTTP/1.1", avoided rather than tolerated). The same
+// holds after a response or stream that promised keep-alive while draining had already begun.
+// A request whose head is still incomplete after a second linger is a slow client, not one on its
+// way: draining stops waiting for it (it is cut, and counted, if draining ends first).
+#include "app_state.hpp"
+
+#include "lastcall/coordinator/connection_registry.hpp"
+#include "lastcall/coordinator/drain_tracker.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <memory>
+
+namespace lastcall::server {
+
+struct Connection : std::enable_shared_from_this<Connection> {
+    Connection(boost::asio::ip::tcp::socket socket, AppState& app);
+    ~Connection();
+
+    // Idle: between requests, with no byte of the next one read or waiting in the kernel.
+    bool really_idle();
+    // Draining began, or a response promised keep-alive while draining: hold draining open for the
+    // close linger; close then if nothing arrived. At most one linger per connection.
+    void linger(coordinator::DrainTracker::Guard hold);
+    // The server ends the connection on its own initiative (linger over, drain deadline, fast
+    // shutdown) and counts what the client loses: never served, a request left unread.
+    void close_by_server();
+    // Closes the socket now. The normal end is Session's: half-close, lingering read, close.
+    void close();
+
+    boost::beast::tcp_stream stream;
+    boost::beast::flat_buffer buffer;
+    AppState& app;
+    bool idle = true;
+    bool head_read = false;  // the current request's head is in: its answer is being made or written
+    bool closed = false;
+    bool served = false;  // a response (or a stream's head) went out on it
+    bool end_stream_requested = false;
+    boost::asio::steady_timer* stream_timer = nullptr;  // so that a close or an end request cuts the wait short
+
+private:
+    void arm_linger(int round);
+
+    coordinator::DrainTracker::Guard linger_hold_;
+    std::unique_ptr<boost::asio::steady_timer> linger_timer_;
+    bool lingered_ = false;
+};
+using ConnectionPtr = std::shared_ptr<Connection>;
+
+// What the coordinator calls for this connection: on_draining (linger or leave it to the request in
+// progress) and close_now.
+coordinator::ConnectionRegistry::Callbacks registry_callbacks(const ConnectionPtr& connection);
+
+} // namespace lastcall::server

@@ -1,0 +1,113 @@
+// RFC 9112 over the wire, as a table: raw request bytes against the real server, the status it
+// must answer, whether it must close the connection, and that it keeps serving afterwards. The
+// smuggling case also proves the hidden request never ran (the counter did not move).
+#include "raw_http.hpp"
+#include "reference_server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+
+namespace lastcall::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Case {
+    const char* name;
+    std::string bytes;
+    int status;
+    bool closes;  // the server must close after answering (the framing cannot be trusted, or asked)
+};
+void PrintTo(const Case& c, std::ostream* out) { *out << c.name; }
+
+const std::string host = "Host: 127.0.0.1\r\n";
+
+const Case cases[] = {
+    {"smuggling_te_gzip",
+     "POST /fast HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\n\r\nPOST /counter/incr?by=1000 HTTP/1.1\r\n" + host +
+         "Content-Length: 0\r\n\r\n",
+     400, true},
+    {"smuggling_te_chunked_not_last", "POST /fast HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked, identity\r\n\r\n", 400, true},
+    {"te_with_content_length", "POST /fast HTTP/1.1\r\n" + host + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, true},
+    {"te_gzip_with_content_length", "POST /fast HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc", 400, true},
+    {"te_in_http10", "POST /fast HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, true},
+    {"te_unknown_coding", "POST /fast HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, true},
+    {"http11_without_host", "GET /health HTTP/1.1\r\n\r\n", 400, true},
+    {"two_hosts", "GET /health HTTP/1.1\r\n" + host + host + "\r\n", 400, true},
+    {"invalid_host", "GET /health HTTP/1.1\r\nHost: a b\r\n\r\n", 400, true},
+    {"absolute_form_served", "GET http://127.0.0.1/health HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n", 200, true},
+    {"absolute_form_keeps_alive", "GET http://127.0.0.1/health HTTP/1.1\r\n" + host + "\r\n", 200, false},
+    {"http10_without_host", "GET /health HTTP/1.0\r\n\r\n", 200, true},
+    {"no_target_form", "GET health HTTP/1.1\r\n" + host + "\r\n", 400, true},
+    {"space_before_colon", "GET /health HTTP/1.1\r\nHost : 127.0.0.1\r\n\r\n", 400, true},
+    {"bad_content_length", "POST /fast HTTP/1.1\r\n" + host + "Content-Length: abc\r\n\r\n", 400, true},
+    {"conflicting_content_length", "POST /fast HTTP/1.1\r\n" + host + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400, true},
+    {"http2_version", "GET /health HTTP/2.0\r\n" + host + "\r\n", 505, true},
+    {"malformed_request_line", "NOT A REQUEST\r\n\r\n", 400, true},
+    {"target_too_long", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n" + host + "\r\n", 414, true},
+    {"request_line_over_the_header_limit", "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\n" + host + "\r\n", 414, true},
+    {"fields_over_the_header_limit", "GET /health HTTP/1.1\r\n" + host + "X-Big: " + std::string(20000, 'a') + "\r\n\r\n", 431, true},
+    {"unsupported_expectation", "POST /counter/incr HTTP/1.1\r\n" + host + "Expect: teapot\r\nContent-Length: 0\r\n\r\n", 417, true},
+    {"method_not_allowed", "DELETE /fast HTTP/1.1\r\n" + host + "\r\n", 405, false},
+    {"options_asterisk", "OPTIONS * HTTP/1.1\r\n" + host + "\r\n", 204, false},
+    {"chunked_body", "POST /counter/incr?by=0 HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 200, false},
+    {"client_asks_to_close", "GET /health HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n", 200, true},
+};
+
+// One server per case (each case runs as its own process under ctest, in parallel): a refusal in
+// one case cannot leak into the next, and a server that fails to start fails the case.
+class HttpConformance : public ::testing::TestWithParam<Case> {};
+
+TEST_P(HttpConformance, AnswersAsRfc9112SaysAndKeepsServing) {
+    const auto& c = GetParam();
+    ReferenceServer server(fresh_test_dir() / "state", {});
+    const auto port = server.port();
+    auto connection = RawConnection::open(port);
+    ASSERT_TRUE(connection);
+    ASSERT_TRUE(connection->send(c.bytes));
+    const auto response = connection->read_response(3s);
+    EXPECT_EQ(response.status, c.status) << response.body << response.error;
+    EXPECT_TRUE(response.complete) << response.error;
+    if (c.closes) {
+        EXPECT_TRUE(connection->closed_without_bytes(2s)) << "the server must close after answering";
+    } else {
+        EXPECT_NE(response.header("connection"), "close");
+        ASSERT_TRUE(connection->send_get("/health"));
+        EXPECT_EQ(connection->read_response(3s).status, 200) << "the connection must stay usable";
+    }
+    if (c.status == 405 || c.status == 204) EXPECT_FALSE(response.header("allow").empty());
+    EXPECT_EQ(http_get(port, "/health").status, 200) << "the server must keep serving";
+    EXPECT_EQ(http_get(port, "/counter").body, R"({"value":0})") << "a request hidden in a body ran";
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, HttpConformance, ::testing::ValuesIn(cases), [](const auto& info) { return std::string(info.param.name); });
+
+TEST(HttpConformanceMore, ExpectContinueGetsTheInterimResponseBeforeTheBody) {
+    ReferenceServer server(fresh_test_dir() / "state", {});
+    auto connection = RawConnection::open(server.port());
+    connection->send("POST /counter/incr?by=2 HTTP/1.1\r\n" + host + "Expect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+    const auto interim = connection->read_response(3s);
+    EXPECT_EQ(interim.status, 100);
+    connection->send("body");
+    const auto final_response = connection->read_response(3s);
+    EXPECT_EQ(final_response.status, 200);
+    EXPECT_EQ(final_response.body, R"({"value":2})");
+}
+
+TEST(HttpConformanceMore, HeadGetsGetsHeadersWithoutTheBodyAndPipeliningStaysInStep) {
+    ReferenceServer server(fresh_test_dir() / "state", {});
+    auto connection = RawConnection::open(server.port());
+    connection->send("HEAD /health HTTP/1.1\r\n" + host + "\r\nGET /counter HTTP/1.1\r\n" + host + "\r\n");
+    // A HEAD response announces the length a GET would have but carries no body, so the next
+    // response must start right after its headers.
+    const auto head = connection->read_response_head(3s);
+    EXPECT_EQ(head.status, 200);
+    EXPECT_EQ(head.header("content-length"), "3");
+    const auto next = connection->read_response(3s);
+    EXPECT_EQ(next.status, 200);
+    EXPECT_EQ(next.body, R"({"value":0})");
+}
+
+} // namespace
+} // namespace lastcall::testing
