@@ -197,7 +197,7 @@ void Coordinator::cancel_tasks() {
              if (result != WaitResult::completed) report_.abandoned_tasks = tasks_.abandon_running();
              const auto& abandoned = report_.abandoned_tasks;
              if (!abandoned.empty()) incomplete_ = true;
-             leave(fast() ? PhaseOutcome::escalated : PhaseOutcome::timed_out,
+             leave(fast() ? PhaseOutcome::escalated : abandoned.empty() ? PhaseOutcome::cancelled : PhaseOutcome::timed_out,
                    abandoned.empty() ? "every task stopped when cancelled"
                                      : fmt::format("abandoned {} task(s) that ignored cancellation: {}",
                                                    abandoned.size(), join(abandoned)));

@@ -21,6 +21,7 @@ std::string_view to_string(ShutdownMode mode) { return mode == ShutdownMode::gra
 std::string_view to_string(PhaseOutcome outcome) {
     switch (outcome) {
     case PhaseOutcome::completed: return "completed";
+    case PhaseOutcome::cancelled: return "cancelled";
     case PhaseOutcome::timed_out: return "timed_out";
     case PhaseOutcome::escalated: return "escalated";
     case PhaseOutcome::skipped: return "skipped";

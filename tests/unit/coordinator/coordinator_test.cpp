@@ -309,6 +309,8 @@ TEST_F(CoordinatorTest, CooperativeTaskIsCancelledWhenItsBudgetRunsOut) {
     EXPECT_EQ(report_->counts.tasks_cancelled, 1u);
     EXPECT_TRUE(report_->abandoned_tasks.empty());
     EXPECT_EQ(record(Phase::tasks).end, 5s);
+    // Cancelled as designed, not timed out: a report saying "timed_out" with exit 0 contradicts itself.
+    EXPECT_EQ(record(Phase::tasks).outcome, PhaseOutcome::cancelled);
     EXPECT_EQ(report_->exit_code, exit_code::clean);
 }
 
@@ -326,6 +328,7 @@ TEST_F(CoordinatorTest, StuckTaskIsAbandonedNamedAndShutdownGoesOn) {
     EXPECT_EQ(report_->counts.tasks_abandoned, 1u);
     EXPECT_EQ(report_->counts.tasks_cancelled, 1u);
     EXPECT_NE(record(Phase::tasks).detail.find("stuck-7"), std::string::npos);
+    EXPECT_EQ(record(Phase::tasks).outcome, PhaseOutcome::timed_out);
     EXPECT_TRUE(db_closed);
     EXPECT_EQ(report_->exit_code, exit_code::incomplete);
 }

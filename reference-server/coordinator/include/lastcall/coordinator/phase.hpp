@@ -10,7 +10,9 @@ enum class Phase : std::uint8_t { running, preparing, draining, tasks, cleaning,
 enum class ShutdownMode : std::uint8_t { graceful, fast };
 
 // How a phase ended, as written in the shutdown report.
-enum class PhaseOutcome : std::uint8_t { completed, timed_out, escalated, skipped, failed };
+// `cancelled`: the budget ran out and every task stopped when asked to (cooperative cancellation is
+// the designed way to end a long job, which stays resumable); `timed_out` means something did not.
+enum class PhaseOutcome : std::uint8_t { completed, cancelled, timed_out, escalated, skipped, failed };
 
 std::string_view to_string(Phase phase);
 std::string_view to_string(ShutdownMode mode);
