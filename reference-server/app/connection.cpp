@@ -34,11 +34,10 @@ void Connection::arm_linger(int round) {
         if (c->really_idle()) {
             c->app.coordinator.connections().note(ConnectionEvent::closed_after_linger);
             c->close_by_server();
-        } else if (c->idle || c->head_read) {
-            // Bytes waiting in the kernel, or a head being answered: the session answers with 503
-            // at once, and the hold goes when the connection closes.
+        } else if (c->head_read) {
+            // A head is in: the session answers it with 503, and the hold goes at the close.
         } else if (round == 1) {
-            c->arm_linger(2);  // a head under way: one more linger for the rest of it
+            c->arm_linger(2);  // bytes of a head arrived: one more linger for the rest of it
         } else {
             c->linger_hold_.release();  // a slow client, not a request on its way
         }

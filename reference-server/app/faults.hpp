@@ -13,7 +13,7 @@ enum class Fault : unsigned {
     no_drain,          // no signal handling at all: SIGTERM kills the process mid-request
     ignore_sigterm,    // SIGTERM ignored; only SIGKILL (or another signal) stops it
     keep_idle,         // idle keep-alive connections never closed, and draining waits for them (Node's close())
-    no_close_header,   // during draining, responses omit Connection: close and the connection is then closed
+    no_close_header,   // during draining, responses (503s too) omit Connection: close and the connection is then closed
     truncate_streams,  // at stream grace, streams are cut: no end event, no chunked terminator
     checkpoint_early,  // the checkpoint holds the state from when draining started, and shutdown
                        // discards the journal as if that checkpoint covered it: later acknowledged writes are lost
