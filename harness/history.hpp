@@ -77,7 +77,7 @@ struct Observation {
     std::uint64_t response_bytes = 0;
     Failure failure = Failure::none;
     StreamEnd stream_end = StreamEnd::none;
-    bool target_killed_meanwhile = false;  // the scenario SIGKILLed the target while this was in flight
+    bool target_killed_meanwhile = false;  // it ended after the scenario ordered a SIGKILL of the target
     std::int64_t closed_after_send_us = 0;  // from the request's last byte sent to the close seen
 };
 

@@ -27,6 +27,7 @@ LoadGenerator::LoadGenerator(std::vector<Workload> workloads, LoadOptions option
     const auto address = target_address(options_);
     context_->run_start = options_.run_start;
     context_->killed_at_us = &killed_at_us_;
+    context_->restarted_at_us = &restarted_at_us_;
     context_->threads = static_cast<std::size_t>(threads);
     context_->fault_hook = options_.fault_hook;
     for (int t = 0; t < threads; ++t) {
@@ -51,7 +52,12 @@ void LoadGenerator::start_workload(const std::string& name) {
     for (auto& worker : workers_) worker->start_workload(name);
 }
 
+void LoadGenerator::mark_target_restarted(SteadyTime when) {
+    restarted_at_us_.store(std::chrono::duration_cast<std::chrono::microseconds>(when - options_.run_start).count());
+}
+
 void LoadGenerator::mark_target_killed(SteadyTime when) {
+    restarted_at_us_.store(-1);
     killed_at_us_.store(std::chrono::duration_cast<std::chrono::microseconds>(when - options_.run_start).count());
 }
 

@@ -68,6 +68,8 @@ public:
     void start_workload(const std::string& workload);      // thread-safe
     // Requests in flight at `when` that fail afterwards are `unknown`: the scenario cut them.
     void mark_target_killed(SteadyTime when);
+    // A new target generation started at `when`: requests sent from then on are judged again.
+    void mark_target_restarted(SteadyTime when);
     // Stops all load, gives requests in flight up to `grace` to resolve, cuts the rest, joins.
     // Returns within grace + a few ms whatever the think times, timeouts and connects in progress.
     void finish(std::chrono::nanoseconds grace);
@@ -88,6 +90,7 @@ private:
     std::vector<Workload> workloads_;
     LoadOptions options_;
     std::atomic<std::int64_t> killed_at_us_{-1};
+    std::atomic<std::int64_t> restarted_at_us_{-1};
     std::unique_ptr<WorkerContext> context_;  // shared by the workers; stable
     std::vector<std::unique_ptr<LoadWorker>> workers_;
     bool finished_ = false;

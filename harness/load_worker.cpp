@@ -152,7 +152,12 @@ net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c,
     const auto finish = [&] {
         r.done_us = since_start_us(Clock::now());
         const auto killed_at = context_.killed_at_us->load(std::memory_order_relaxed);
-        seen.target_killed_meanwhile = cut_ || (killed_at >= 0 && r.sent_us >= 0 && r.sent_us <= killed_at);
+        // Whatever failed after the scenario ordered the kill was cut by it, whenever it was sent: a
+        // request can cross the kill on the wire (sent in the same millisecond) and must not be
+        // blamed on the server. Which of the two caused a failure seen after the kill cannot be told.
+        const auto restarted_at = context_.restarted_at_us->load(std::memory_order_relaxed);
+        const bool sent_to_killed = r.sent_us >= 0 && (restarted_at < 0 || r.sent_us < restarted_at);
+        seen.target_killed_meanwhile = cut_ || (killed_at >= 0 && sent_to_killed && r.done_us >= killed_at);
         seen.closed_after_send_us = r.sent_us >= 0 ? r.done_us - r.sent_us : 0;
         r.outcome = classify(seen);
         r.failure = seen.failure;

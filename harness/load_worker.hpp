@@ -28,6 +28,7 @@ namespace lastcall::harness {
 struct WorkerContext {
     SteadyTime run_start{};
     const std::atomic<std::int64_t>* killed_at_us = nullptr;  // -1 until the scenario SIGKILLs the target
+    const std::atomic<std::int64_t>* restarted_at_us = nullptr;  // -1 until a generation starts after that
     std::size_t threads = 1;
     std::function<void(std::uint64_t)> fault_hook;
 };

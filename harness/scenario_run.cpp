@@ -151,6 +151,9 @@ void Conductor::start_observers() {
 
 void Conductor::fire_signal(const SignalAction& action, Clock::time_point now) {
     const int generation = supervisor_->current().number;
+    // Marked before the kill is sent: a request already on the wire may meet it at once.
+    const bool kill = action.signal == SIGKILL && action.to != SignalTarget::child;
+    if (kill) load_->mark_target_killed(Clock::now());
     const auto outcome = supervisor_->signal(action);
     result_.signals.push_back(SignalSent{since_start(now), action.signal, outcome.to, generation, outcome.delivery.delivered,
                                          outcome.delivery.why, outcome.target_gone});
@@ -168,10 +171,7 @@ void Conductor::fire_signal(const SignalAction& action, Clock::time_point now) {
         is_shutdown_signal(action.signal) &&
         std::none_of(result_.signals.begin(), result_.signals.end() - 1, [](const SignalSent& s) { return s.delivered && is_shutdown_signal(s.signal); });
     if (first_shutdown_signal) result_.judged_generation = generation;
-    if (action.signal == SIGKILL && action.to != SignalTarget::child) {
-        load_->mark_target_killed(now);
-        result_.killed_by_scenario = true;
-    }
+    if (kill) result_.killed_by_scenario = true;
 }
 
 void Conductor::fire(const DueAction& due, Clock::time_point now) {
@@ -205,6 +205,7 @@ void Conductor::restart() {
     result_.restarted = true;
     events_.record("restart");
     try {
+        load_->mark_target_restarted(Clock::now());
         supervisor_->start_generation();
         exit_seen_ = false;
         sampler_->retarget(supervisor_->current().pid);

@@ -178,6 +178,25 @@ TEST_F(OutcomeClassification, RequestHeldThenDroppedIsNotARace) {
     EXPECT_EQ(h[1].outcome, Outcome::dropped);
 }
 
+// A request sent in the same millisecond as the scenario's SIGKILL meets the kill on the wire: it is
+// cut by the scenario, not dropped by the server (seen in a soak: `idle_close_race` at the kill).
+// Requests to the next generation are judged again.
+TEST_F(OutcomeClassification, RequestThatCrossesTheScenariosKillIsUnknownUntilTheRestart) {
+    const auto judge_race = [&](bool killed, bool restarted) {
+        LoadGenerator load({single_workload("/race", 2)}, loopback(server_.port()));
+        if (killed) load.mark_target_killed(std::chrono::steady_clock::now());  // ordered before either request
+        if (restarted) load.mark_target_restarted(std::chrono::steady_clock::now());
+        load.start();
+        wait_until([&] { return load.all_workloads_done(); });
+        load.finish(1s);
+        const auto h = load.take_history();
+        return h.size() == 2 ? h[1].outcome : Outcome::ok;
+    };
+    EXPECT_EQ(judge_race(false, false), Outcome::idle_close_race);
+    EXPECT_EQ(judge_race(true, false), Outcome::unknown);
+    EXPECT_EQ(judge_race(true, true), Outcome::idle_close_race);
+}
+
 TEST(OutcomeClassificationRefused, RefusedConnectionIsRejected) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
