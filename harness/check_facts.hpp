@@ -23,6 +23,10 @@ struct Facts {
     std::int64_t signal_us = -1;  // the first delivered shutdown signal (not STOP/CONT)
     std::int64_t exit_us = -1;    // the judged generation's exit
     const TargetReport* report = nullptr;  // the judged generation's, when it wrote a valid one
+    // When the target itself handled the signal: its own report says so; else the delivery. A
+    // process starved of CPU can only act on a signal once it runs again.
+    std::int64_t noticed_us = -1;
+    bool noticed_from_report = false;
 
     Facts(const Scenario& s, const RunResult& r);
     template <typename Predicate>

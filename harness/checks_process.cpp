@@ -35,11 +35,12 @@ CheckResult check_readiness_flip(const Facts& f) {
     if (!bound) return skipped("readiness_flip", "not expected");
     if (f.scenario.target.ready.http_path.empty()) return skipped("readiness_flip", "target.ready has no http path");
     if (f.signal_us < 0) return skipped("readiness_flip", "no signal");
-    const auto limit = f.signal_us + micros(*bound);
-    const auto bound_text = fmt::format("< {}", millis(micros(*bound)));
-    // The only evidence of "still ready" is a probe that left after the bound and was answered
-    // with a pass. An unanswered probe says nothing either way (a busy server may be ready and
-    // slow), and the exit ends readiness as surely as a 503.
+    // The clock starts when the target handled the signal (its report says when; else the
+    // delivery): a target starved of CPU for 200 ms cannot flip before it runs. The only evidence
+    // of "still ready" is a probe that left after the bound and was answered with a pass. An
+    // unanswered probe says nothing either way, and the exit ends readiness as surely as a 503.
+    const auto from = f.noticed_us;
+    const auto limit = from + micros(*bound);
     const ProbeResult* still_ready = nullptr;
     const ProbeResult* first_fail = nullptr;
     const ProbeResult* before_signal = nullptr;
@@ -54,17 +55,20 @@ CheckResult check_readiness_flip(const Facts& f) {
     }
     std::string measured;
     if (first_fail && (f.exit_us < 0 || first_fail->done_us <= f.exit_us)) {
-        measured = fmt::format("{} (first failing probe, status {})", millis(first_fail->done_us - f.signal_us), first_fail->status);
+        measured = fmt::format("{} (first failing probe, status {})", millis(first_fail->done_us - from), first_fail->status);
     } else if (f.exit_us >= 0) {
-        measured = fmt::format("{} (the exit)", millis(f.exit_us - f.signal_us));
+        measured = fmt::format("{} (the exit)", millis(f.exit_us - from));
     } else {
         measured = "no failing probe";
     }
+    if (f.noticed_from_report && from > f.signal_us) measured += fmt::format("; from the target's handling of the signal, {} after delivery", millis(from - f.signal_us));
     if (before_signal && before_signal->kind != ProbeResult::Kind::ready) measured += "; the probe was already failing before the signal";
-    auto c = make("readiness_flip", bound_text, measured, still_ready == nullptr, "the readiness probe still passed after the bound");
+    auto c = make("readiness_flip", fmt::format("< {}", millis(micros(*bound))), measured, still_ready == nullptr,
+                  "the readiness probe still passed after the bound");
     if (still_ready) {
-        c.evidence.push_back(fmt::format("a probe sent {} after the signal was answered {} at {}", millis(still_ready->sent_us - f.signal_us),
-                                         still_ready->status, seconds(still_ready->done_us)));
+        c.evidence.push_back(fmt::format("a probe sent {} after the signal {} was answered {} at {}", millis(still_ready->sent_us - from),
+                                         f.noticed_from_report ? "(as the target's report dates it)" : "(its delivery)", still_ready->status,
+                                         seconds(still_ready->done_us)));
     }
     return c;
 }

@@ -155,7 +155,10 @@ void Conductor::fire_signal(const SignalAction& action, Clock::time_point now) {
     const bool kill = action.signal == SIGKILL && action.to != SignalTarget::child;
     if (kill) load_->mark_target_killed(Clock::now());
     const auto outcome = supervisor_->signal(action);
-    result_.signals.push_back(SignalSent{since_start(now), action.signal, outcome.to, generation, outcome.delivery.delivered,
+    // Stamped when kill() returned: the signal was delivered by then. The tick's own time can be
+    // long before if this thread was descheduled in between (seen under CPU noise: 200 ms).
+    const auto sent = Clock::now();
+    result_.signals.push_back(SignalSent{since_start(sent), action.signal, outcome.to, generation, outcome.delivery.delivered,
                                          outcome.delivery.why, outcome.target_gone});
     events_.record("signal", {{"signal", signal_name(action.signal)}, {"to", outcome.to}, {"generation", generation},
                               {"delivered", outcome.delivery.delivered}, {"why", outcome.delivery.why}});

@@ -201,7 +201,22 @@ TEST_F(ChecksTest, ReadinessStillPassingAfterTheBoundFails) {
     const auto c = check("readiness_flip");
     EXPECT_EQ(c.status, CheckStatus::fail);
     ASSERT_FALSE(c.evidence.empty());
-    EXPECT_NE(c.evidence[0].find("150.0ms after the signal was answered 200"), std::string::npos) << c.evidence[0];
+    EXPECT_NE(c.evidence[0].find("150.0ms after the signal (its delivery) was answered 200"), std::string::npos) << c.evidence[0];
+}
+
+// A target starved of CPU handles the signal late; its report says when, and the clock starts there
+// (seen in a soak under load: the probe answered 200 224 ms after delivery, 503 16 ms later).
+TEST_F(ChecksTest, ReadinessCountsFromWhenTheTargetHandledTheSignal) {
+    run.run_start_unix_us = 1'000'000'000'000;
+    run.probes = {probe(990'000, 200), probe(1'195'000, 200), probe(1'230'000, 503)};
+    run.exit_us = 1'700'000;
+    EXPECT_EQ(check("readiness_flip").status, CheckStatus::fail) << "from the delivery, 195 ms is too late";
+    set_report(R"({"signal_at_unix_us":1000001220000,"phases":[]})");  // it handled the signal 220 ms after delivery
+    const auto c = check("readiness_flip");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_NE(c.measured.find("from the target's handling of the signal, 220.0ms after delivery"), std::string::npos) << c.measured;
+    set_report(R"({"signal_at_unix_us":1000000500000,"phases":[]})");  // a signal before the delivery is not believed
+    EXPECT_EQ(check("readiness_flip").status, CheckStatus::fail);
 }
 
 // Item 2: a response to a request sent before draining began may have been written before it, and
