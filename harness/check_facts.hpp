@@ -23,6 +23,7 @@ struct Facts {
     std::int64_t signal_us = -1;  // the first delivered shutdown signal (not STOP/CONT)
     std::int64_t exit_us = -1;    // the judged generation's exit
     const TargetReport* report = nullptr;  // the judged generation's, when it wrote a valid one
+    std::int64_t delivered_us = -1;  // when kill() for signal_us returned
     // When the target itself handled the signal: its own report says so; else the delivery. A
     // process starved of CPU can only act on a signal once it runs again.
     std::int64_t noticed_us = -1;

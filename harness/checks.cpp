@@ -13,17 +13,18 @@ Facts::Facts(const Scenario& s, const RunResult& r) : scenario(s), run(r) {
     for (const auto& sig : r.signals) {
         if (sig.delivered && sig.signal != SIGSTOP && sig.signal != SIGCONT) {
             signal_us = sig.t_us;
+            delivered_us = std::max(sig.t_us, sig.returned_us);
             break;
         }
     }
     exit_us = r.exit ? r.exit_us : -1;
     if (r.report.state == TargetReportReading::State::ok && r.report.report) report = &*r.report.report;
-    noticed_us = signal_us;
+    noticed_us = delivered_us;
     if (report && report->signal_at_unix_us > 0 && signal_us >= 0) {
         const auto at = report->signal_at_unix_us - r.run_start_unix_us;
-        // Believed only inside [delivery - 1 ms of clock slack, exit]: a report is the target's word.
+        // Believed only inside [sending - 1 ms of clock slack, exit]: a report is the target's word.
         if (at >= signal_us - 1000 && (exit_us < 0 || at <= exit_us)) {
-            noticed_us = std::max(at, signal_us);
+            noticed_us = std::max(at, delivered_us);
             noticed_from_report = true;
         }
     }

@@ -61,7 +61,7 @@ CheckResult check_readiness_flip(const Facts& f) {
     } else {
         measured = "no failing probe";
     }
-    if (f.noticed_from_report && from > f.signal_us) measured += fmt::format("; from the target's handling of the signal, {} after delivery", millis(from - f.signal_us));
+    if (f.noticed_from_report && from > f.delivered_us) measured += fmt::format("; from the target's handling of the signal, {} after delivery", millis(from - f.delivered_us));
     if (before_signal && before_signal->kind != ProbeResult::Kind::ready) measured += "; the probe was already failing before the signal";
     auto c = make("readiness_flip", fmt::format("< {}", millis(micros(*bound))), measured, still_ready == nullptr,
                   "the readiness probe still passed after the bound");

@@ -20,13 +20,14 @@
 namespace lastcall::harness {
 
 struct SignalSent {
-    std::int64_t t_us = 0;
+    std::int64_t t_us = 0;      // just before kill(): the earliest moment it could take effect
     int signal = 0;
     std::string to;             // "target", "group", "child 1 (pid 4242)"
     int generation = 0;
     bool delivered = true;
     std::string why;            // when not delivered
     bool target_gone = false;   // not delivered because the target had already exited
+    std::int64_t returned_us = -1;  // when kill() returned: delivered by then (-1: same as t_us)
 };
 
 struct GenerationSummary {

@@ -44,8 +44,8 @@ private:
     void start_observers();
     void play();
     bool step(Clock::time_point now);  // false: the run is over
-    void fire(const DueAction& due, Clock::time_point now);
-    void fire_signal(const SignalAction& action, Clock::time_point now);
+    void fire(const DueAction& due);
+    void fire_signal(const SignalAction& action);
     void restart();
     void read_back();
     void show_status(Clock::time_point now);
@@ -149,17 +149,20 @@ void Conductor::start_observers() {
     load_->start();
 }
 
-void Conductor::fire_signal(const SignalAction& action, Clock::time_point now) {
+void Conductor::fire_signal(const SignalAction& action) {
     const int generation = supervisor_->current().number;
     // Marked before the kill is sent: a request already on the wire may meet it at once.
     const bool kill = action.signal == SIGKILL && action.to != SignalTarget::child;
-    if (kill) load_->mark_target_killed(Clock::now());
+    // Two stamps, not the tick's time (this thread can be descheduled between the tick and the
+    // kill: 200 ms seen under CPU noise). Before kill(): what the target did from then on may be
+    // the signal's doing (a SIGKILLed server refuses connections before kill() returns). After:
+    // it was delivered, so a reaction is owed from then on.
+    const auto sending = Clock::now();
+    if (kill) load_->mark_target_killed(sending);
     const auto outcome = supervisor_->signal(action);
-    // Stamped when kill() returned: the signal was delivered by then. The tick's own time can be
-    // long before if this thread was descheduled in between (seen under CPU noise: 200 ms).
-    const auto sent = Clock::now();
-    result_.signals.push_back(SignalSent{since_start(sent), action.signal, outcome.to, generation, outcome.delivery.delivered,
-                                         outcome.delivery.why, outcome.target_gone});
+    const auto returned = Clock::now();
+    result_.signals.push_back(SignalSent{since_start(sending), action.signal, outcome.to, generation, outcome.delivery.delivered,
+                                         outcome.delivery.why, outcome.target_gone, since_start(returned)});
     events_.record("signal", {{"signal", signal_name(action.signal)}, {"to", outcome.to}, {"generation", generation},
                               {"delivered", outcome.delivery.delivered}, {"why", outcome.delivery.why}});
     if (!outcome.delivery.delivered) {
@@ -177,12 +180,12 @@ void Conductor::fire_signal(const SignalAction& action, Clock::time_point now) {
     if (kill) result_.killed_by_scenario = true;
 }
 
-void Conductor::fire(const DueAction& due, Clock::time_point now) {
+void Conductor::fire(const DueAction& due) {
     std::visit(
         [&](const auto& action) {
             using A = std::decay_t<decltype(action)>;
             if constexpr (std::is_same_v<A, SignalAction>) {
-                fire_signal(action, now);
+                fire_signal(action);
             } else if constexpr (std::is_same_v<A, StopLoadAction>) {
                 load_->stop(action.workloads);
                 events_.record("stop_load", {{"workloads", action.workloads}});
@@ -192,7 +195,7 @@ void Conductor::fire(const DueAction& due, Clock::time_point now) {
             } else if constexpr (std::is_same_v<A, KillIfAliveAction>) {
                 const bool alive = !supervisor_->poll_exit();
                 events_.record("kill_if_alive", {{"was_alive", alive}});
-                if (alive) fire_signal(SignalAction{SIGKILL, SignalTarget::group}, now);
+                if (alive) fire_signal(SignalAction{SIGKILL, SignalTarget::group});
             } else if constexpr (std::is_same_v<A, RestartTargetAction>) {
                 restart_pending_ = true;
                 events_.record("restart_requested");
@@ -265,7 +268,7 @@ bool Conductor::step(Clock::time_point now) {
                                         std::any_of(result_.signals.begin(), result_.signals.end(),
                                                     [](const SignalSent& s) { return s.delivered && is_shutdown_signal(s.signal); })};
     for (const auto& due : timeline_.advance(now - run_start_, conditions)) {
-        fire(due, now);
+        fire(due);
         if (over_) break;
     }
     if (over_ || result_.interrupted) return false;
