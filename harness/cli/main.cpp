@@ -4,6 +4,7 @@
 #include "bench.hpp"
 #include "signals.hpp"
 #include "checks.hpp"
+#include "quick_scenario.hpp"
 #include "reports.hpp"
 #include "scenario_loader.hpp"
 #include "scenario_run.hpp"
@@ -31,6 +32,8 @@ constexpr const char* usage =
     "usage: lastcall COMMAND ...\n"
     "  run SCENARIO_OR_DIR... [--server PATH] [--run-dir DIR] [--seed N] [--repeat N]\n"
     "      [--junit FILE] [--json FILE] [--target-arg ARG]...   (each run also writes report.json/.html)\n"
+    "  check [options] -- COMMAND ARGS...   no YAML: default load, graceful signal, default checks\n"
+    "      (lastcall check --help; --print-scenario writes the equivalent scenario)\n"
     "  validate FILE_OR_DIR...      check scenarios; exit 0 or 2\n"
     "  list [DIR...]                each scenario with its description (default: scenarios/)\n"
     "  bench URL [-c N] [-t N] [-d 10s] [--rate R] [--json]\n"
@@ -136,6 +139,15 @@ int command_run(const std::vector<std::string>& args) {
     return interrupted ? 130 : exit_code;
 }
 
+// No YAML: the options become a scenario file kept in the run root, run like any other.
+int command_check(const std::vector<std::string>& args) {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) return fmt::print("{}", quick_usage()), 0;
+    const auto quick = parse_quick_options(args);
+    if (quick.print_scenario) return fmt::print("{}", quick_scenario_yaml(quick)), 0;
+    fmt::print(stderr, "{}", quick_port_hint(quick));
+    return command_run(prepare_quick_run(quick));
+}
+
 int command_validate(const std::vector<std::string>& args) {
     if (args.empty()) throw std::invalid_argument("validate needs at least one file or directory");
     bool ok = true;
@@ -171,12 +183,13 @@ int main(int argc, char** argv) {
     const std::vector<std::string> rest(all.begin() + 1, all.end());
     try {
         if (all[0] == "run") return command_run(rest);
+        if (all[0] == "check") return command_check(rest);
         if (all[0] == "validate") return command_validate(rest);
         if (all[0] == "list") return command_list(rest);
         if (all[0] == "bench") return run_bench(rest);
         throw std::invalid_argument("unknown command '" + all[0] + "'");
     } catch (const std::invalid_argument& e) {
-        fmt::print(stderr, "lastcall: {}\n\n{}", e.what(), all[0] == "bench" ? bench_usage() : usage);
+        fmt::print(stderr, "lastcall: {}\n\n{}", e.what(), all[0] == "bench" ? bench_usage() : all[0] == "check" ? quick_usage() : usage);
         return 2;
     } catch (const std::out_of_range& e) {
         fmt::print(stderr, "lastcall: a number is out of range ({})\n", e.what());
