@@ -173,9 +173,9 @@ std::string quick_scenario_yaml(const QuickOptions& o) {
         y += fmt::format("    connections: {}\n", o.slow_connections);
     }
     y += "timeline:\n";
-    y += fmt::format("  - at: {}                        # the warm-up\n", format_duration(o.warmup));
+    y += fmt::format("  - at: {:<26}# the warm-up\n", format_duration(o.warmup));
     y += fmt::format("    signal: {}\n", signal_name(o.signal));
-    y += fmt::format("  - at: {}                        # the grace period is over\n", format_duration(o.warmup + o.grace));
+    y += fmt::format("  - at: {:<26}# the grace period is over\n", format_duration(o.warmup + o.grace));
     y += "    kill_if_alive: true\n";
     y += fmt::format("limits: {{max_duration: {}}}\n", format_duration(o.warmup + o.grace + std::chrono::seconds(5)));
     y += "expect:                           # the defaults, spelled out (harness/README.md)\n";

@@ -221,10 +221,18 @@ void Supervisor::finish(std::chrono::milliseconds grace) {
         nap(wait_fd(), std::chrono::milliseconds(5));
     }
     // What outlives its generation by more than `grace` is an orphan; most children end with it.
-    const auto deadline = Clock::now() + grace;
+    // The grace counts from the exit, not from now: the load may have waited up to a second for
+    // requests the orphans were still answering (http.server's CGI children), and an orphan that
+    // ended in that second, reaped by lastcall, was an orphan all the same.
+    const auto last_exit = generations_.empty() || !generations_.back().exit ? Clock::now() : generations_.back().exited;
+    const auto deadline = last_exit + grace;
     while (!family_->alive().empty() && Clock::now() < deadline && !interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto reaped = reaper_->take_reaped_orphans();
     for (auto& g : generations_) {
         g.orphans = family_->alive(g.number);
+        for (const auto& r : reaped) {
+            if (r.who.generation == g.number && g.exit && r.when > g.exited + grace) g.orphans.push_back(r.who);
+        }
         for (const auto& m : g.orphans) events_.record("orphan", {{"generation", g.number}, {"pid", m.pid}, {"process", m.describe()}});
     }
     // Then lastcall leaves nothing behind.
@@ -234,11 +242,13 @@ void Supervisor::finish(std::chrono::milliseconds grace) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     for (const auto& m : family_->alive()) events_.record("unkillable", {{"pid", m.pid}, {"process", m.describe()}});
-    record_reaped_orphans();
+    auto killed = reaper_->take_reaped_orphans();
+    reaped.insert(reaped.end(), killed.begin(), killed.end());
+    record_reaped_orphans(reaped);
 }
 
-void Supervisor::record_reaped_orphans() {
-    for (const auto& r : reaper_->take_reaped_orphans()) {
+void Supervisor::record_reaped_orphans(const std::vector<ReapedOrphan>& reaped) {
+    for (const auto& r : reaped) {
         events_.record_at(r.when, "reaped", {{"pid", r.who.pid}, {"parent", r.who.parent}, {"process", r.who.command},
                                               {"generation", r.who.generation}, {"status", r.exit.describe()}});
     }

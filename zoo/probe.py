@@ -6,9 +6,10 @@
 Starts the launcher (LAUNCH PORT WORKDIR, in its own process group), then plays what the zoo
 scenarios play, one socket per role, and prints what each socket saw:
 
-  idle        a keep-alive connection that has had one answer and is idle at the signal
+  idle        two keep-alive connections that have had one answer each and are idle at the signal
   slow-1/2    slow requests sent 1 s before the signal (in flight at it)
-  after-idle  a request on the idle connection 150 ms after the signal, if it is still open
+  after-idle  a request on each idle connection still open 150 ms after the signal, the second
+              once the first is answered
   new         a new connection 150 ms after the signal
   reuse       slow-1's connection used again every 100 ms after its answer (as lastcall's closed
               loops do) until the server closes it or 6 s after the signal
@@ -168,16 +169,20 @@ def main():
         deadline = time.monotonic() + 10
         while True:
             try:
-                idle = socket.create_connection(("127.0.0.1", port), timeout=1)
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
                     sys.exit("probe: the server never listened (see %s/server.out)" % workdir)
                 time.sleep(0.02)
-        idle.sendall(request(a.fast))
-        first = Reader(idle).response(5)
-        if first[0] != "complete":
-            sys.exit("probe: the first request failed: %s" % (first,))
+        idle = []
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", port), timeout=1)
+            s.sendall(request(a.fast))
+            first = Reader(s).response(5)
+            if first[0] != "complete":
+                sys.exit("probe: the first request failed: %s" % (first,))
+            idle.append(s)
         slow = []
         for _ in range(2):
             s = socket.create_connection(("127.0.0.1", port))
@@ -189,16 +194,20 @@ def main():
         if a.then:
             time.sleep(0.2)
             os.kill(server.pid, getattr(signal, "SIG" + a.then))
-        end = closed_within(idle, 0.15)
-        seen["idle"] = ("closed by %s at +%d ms, no request on it" % (end, (time.monotonic() - signal_at) * 1000)) if end else "still open at +150 ms"
+        ends = [closed_within(s, 0.15) for s in idle]
+        seen["idle"] = ", ".join(("closed by %s" % end) if end else "still open" for end in ends) + " at +%d ms" % ((time.monotonic() - signal_at) * 1000)
         time.sleep(max(0.0, signal_at + 0.15 - time.monotonic()))
-        if end is None:
-            idle.sendall(request(a.fast))
-            r = Reader(idle).response(8)
-            after = closed_within(idle, 0.3) if r[0] == "complete" and r[2] != "close" else None
-            unannounced += bool(after)
-            seen["after-idle"] = "%s %s Connection: %s%s" % (r[0], r[1] or "", r[2] or "-", ", then closed (%s)" % after if after else "")
-            answers.append(r)
+        after_idle = []
+        for s, end in zip(idle, ends):  # one after the other: the second goes once the first is answered
+            if end is None:
+                s.sendall(request(a.fast))
+                r = Reader(s).response(8)
+                after = closed_within(s, 0.3) if r[0] == "complete" and r[2] != "close" else None
+                unannounced += bool(after)
+                after_idle.append("%s %s Connection: %s%s" % (r[0], r[1] or "", r[2] or "-", ", then closed (%s)" % after if after else ""))
+                answers.append(r)
+        if after_idle:
+            seen["after-idle"] = "; ".join(after_idle)
         try:
             new = socket.create_connection(("127.0.0.1", port), timeout=1)
             new.sendall(request(a.fast))
