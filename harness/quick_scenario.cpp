@@ -93,6 +93,7 @@ const char* quick_usage() {
            "  --grace DUR           signal -> SIGKILL if still running (10s)\n"
            "  --exit CODE|SIGNAL    expected exit: 0, 143, SIGTERM... (0)\n"
            "  --host HOST           (127.0.0.1)   --port N   a fixed port (default: a free one)\n"
+           "  --shutdown-report FILE  where the target writes a shutdown report (lastcall-server's format), as evidence\n"
            "  --name NAME           the run directory's name (check)\n"
            "  --print-scenario      print the equivalent scenario YAML and exit\n"
            "  --run-dir DIR  --junit FILE  --json FILE  --server PATH   as for `lastcall run`\n"
@@ -125,6 +126,7 @@ QuickOptions parse_quick_options(const std::vector<std::string>& arguments) {
         else if (a == "--grace") o.grace = duration(a, value());
         else if (a == "--exit") o.exit = exit_expectation(value());
         else if (a == "--host") o.host = value();
+        else if (a == "--shutdown-report") o.shutdown_report = value();
         else if (a == "--port") o.port = static_cast<std::uint16_t>(whole_number(a, value(), 1, 65535));
         else if (a == "--name") {
             o.name = value();
@@ -135,6 +137,8 @@ QuickOptions parse_quick_options(const std::vector<std::string>& arguments) {
             const auto v = value();
             if (a == "--run-dir") o.run_root = v;
             o.run_arguments.insert(o.run_arguments.end(), {a, v});
+        } else if (!a.starts_with("-")) {
+            throw std::invalid_argument(fmt::format("check: '{}' before --: the target's command goes after -- (lastcall check [options] -- COMMAND ARGS...)", a));
         } else throw std::invalid_argument("check: unknown option " + a);
     }
     if (i >= arguments.size()) throw std::invalid_argument("check needs the target's command after --");
@@ -157,6 +161,7 @@ std::string quick_scenario_yaml(const QuickOptions& o) {
     y += "  env: {PORT: \"{port}\"}           # the port, for commands that read it from the environment\n";
     y += fmt::format("  host: {}\n", quoted(o.host));
     if (o.port) y += fmt::format("  port: {}\n", *o.port);
+    if (!o.shutdown_report.empty()) y += fmt::format("  shutdown_report: {}\n", quoted(o.shutdown_report));
     if (o.ready_path) {
         y += fmt::format("  ready: {{http: {}, timeout: {}}}\n", quoted(*o.ready_path), format_duration(o.ready_timeout));
     } else {

@@ -20,7 +20,8 @@ Then the checks of lastcall that this evidence fails (`derived:`), by the rules 
 dropped (a request the server took and did not answer in full), errors (a complete answer
 that is not 2xx or 503), close_announced (a request sent
 after the signal answered with keep-alive, then the connection closed), exit (not 0, or not
---exit), orphans, drain_tail (last answer -> exit over 3 s). Python's standard library only.
+--exit), orphans, drain_tail (last answer -> exit over 3 s); with --stream, streams_clean (a
+stream cut before the end of its HTTP message). Python's standard library only.
 """
 import argparse
 import os
@@ -144,6 +145,7 @@ def main():
     p.add_argument("--slow", required=True, help="a path whose answer takes 1.5 s or more")
     p.add_argument("--fast", required=True)
     p.add_argument("--signal", required=True, help="TERM, QUIT, WINCH, INT...")
+    p.add_argument("--stream", action="store_true", help="the slow path is an SSE stream: a cut one fails streams_clean too")
     p.add_argument("--then", help="a second signal 200 ms after the first (uvicorn's forced exit)")
     p.add_argument("--exit", default="0", help="the exit the scenario expects: a code, or a signal name like TERM")
     a = p.parse_args()
@@ -164,7 +166,7 @@ def main():
 
     watcher = threading.Thread(target=watch_exit, daemon=True)
     watcher.start()
-    answers, unannounced, exited, last_answer = [], 0, 0.0, 0.0
+    answers, slow_answers, unannounced, exited, last_answer = [], [], 0, 0.0, 0.0
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -225,6 +227,7 @@ def main():
             r = reader.response(8)
             seen["slow-%d" % i] = "%s %s (%d body bytes) at +%d ms" % (r[0], r[1] or "", r[3], (r[4] - signal_at) * 1000)
             answers.append(r)
+            slow_answers.append(r)
         # A client that goes on using its connection, as lastcall's closed loops do (think 100 ms).
         if answers[-2][0] == "complete" and answers[-2][2] != "close":
             count, outcome = 0, None
@@ -272,6 +275,8 @@ def main():
         derived.add("exit")
     if seen["leftovers"] != "none":
         derived.add("orphans")
+    if a.stream and any(r[0] != "complete" for r in slow_answers):
+        derived.add("streams_clean")
     if any(r[0] == "complete" and not (200 <= r[1] < 300 or r[1] == 503) for r in answers):
         derived.add("errors")
     done = [r[4] for r in answers if r[0] == "complete"] + [last_answer]

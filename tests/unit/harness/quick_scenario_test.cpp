@@ -40,11 +40,12 @@ TEST(QuickScenario, DefaultsBecomeALoadableScenario) {
 TEST(QuickScenario, EveryOptionReachesTheScenario) {
     const auto options = parse_quick_options({"--path", "/health?x=1", "--connections", "5", "--think", "0", "--slow", "/slow?ms=900",
                                               "--slow-connections", "3", "--ready", "/ready", "--ready-timeout", "2s", "--signal", "WINCH",
-                                              "--warmup", "1500ms", "--grace", "30s", "--exit", "SIGTERM", "--port", "8080", "--name", "mine",
+                                              "--warmup", "1500ms", "--grace", "30s", "--exit", "SIGTERM", "--port", "8080", "--name", "mine", "--shutdown-report", "{workdir}/r.json",
                                               "--", "srv"});
     const auto s = load(options);
     EXPECT_EQ(s.name, "mine");
     EXPECT_EQ(s.target.port, 8080);
+    EXPECT_EQ(s.target.shutdown_report, "{workdir}/r.json");
     EXPECT_EQ(s.target.ready.http_path, "/ready");
     EXPECT_EQ(s.target.ready.timeout, std::chrono::seconds(2));
     ASSERT_EQ(s.workloads.size(), 2u);
