@@ -227,11 +227,14 @@ void Supervisor::finish(std::chrono::milliseconds grace) {
     const auto last_exit = generations_.empty() || !generations_.back().exit ? Clock::now() : generations_.back().exited;
     const auto deadline = last_exit + grace;
     while (!family_->alive().empty() && Clock::now() < deadline && !interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    auto reaped = reaper_->take_reaped_orphans();
+    std::vector<std::vector<FamilyMember>> alive;
+    for (const auto& g : generations_) alive.push_back(family_->alive(g.number));
+    auto reaped = reaper_->take_reaped_orphans();  // after the snapshot: what ended since is in here
     for (auto& g : generations_) {
-        g.orphans = family_->alive(g.number);
+        g.orphans = alive[static_cast<std::size_t>(g.number - 1)];
         for (const auto& r : reaped) {
-            if (r.who.generation == g.number && g.exit && r.when > g.exited + grace) g.orphans.push_back(r.who);
+            const bool listed = std::any_of(g.orphans.begin(), g.orphans.end(), [&](const FamilyMember& m) { return m.pid == r.who.pid; });
+            if (!listed && r.who.generation == g.number && g.exit && r.when > g.exited + grace) g.orphans.push_back(r.who);
         }
         for (const auto& m : g.orphans) events_.record("orphan", {{"generation", g.number}, {"pid", m.pid}, {"process", m.describe()}});
     }

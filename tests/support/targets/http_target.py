@@ -112,12 +112,25 @@ while not draining.is_set():
     thread = threading.Thread(target=handle, args=(connection,), daemon=True)
     thread.start()
     handlers.append(thread)
+# Connections the kernel accepted before the listener closes are served, not reset (gunicorn#3397):
+# take what waits in the accept queue, then close.
+listener.setblocking(False)
+while mode != "keep-port":
+    try:
+        connection, _ = listener.accept()
+    except OSError:
+        listener.close()
+        break
+    connection.setblocking(True)
+    thread = threading.Thread(target=handle, args=(connection,), daemon=True)
+    thread.start()
+    handlers.append(thread)
 if mode == "keep-port":  # still listening: the keeper holds the port from now on
     handover = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     handover.connect(sys.argv[3])
     socket.send_fds(handover, [b"listener"], [listener.fileno()])
     handover.close()
-listener.close()
+    listener.close()
 deadline = time.monotonic() + 10
 for thread in handlers:
     thread.join(max(0.0, deadline - time.monotonic()))
