@@ -7,7 +7,7 @@
 //   ProbeClient client(address, port);
 //   const auto r = client.request("/counter", 2000ms);
 //   if (!r.ok()) note(r.error_text);                     // "no answer within 2000ms"
-//   else if (auto v = json_int_field(r.body, "value"))  // json_field.hpp, no exceptions
+//   else use r.body (bounded), parsed without exceptions (readback.hpp)
 #include "endpoint.hpp"
 #include "response_reader.hpp"
 
