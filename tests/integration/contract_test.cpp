@@ -228,5 +228,31 @@ TEST(ScenarioContractRun, ExitListsAndVariablesFromTheCommandLine) {
     EXPECT_NE(unset.output.find(fmt::format("scenario.yaml:3:{}: variable MODE is not set", column)), std::string::npos) << unset.output;
 }
 
+// "not ready within N ms" says what the probe last got: the status, or why there was none.
+TEST(ScenarioContractRun, NotReadySaysWhatTheProbeLastGot) {
+    const auto http = run_cli(fmt::format(R"(name: never-ready
+target:
+  command: ["python3", "{}", "{{port}}", "{{workdir}}/state", "plain"]
+  ready: {{http: /not-here, timeout: 1500ms}}
+workloads:
+  - {{name: a, max_requests: 1}}
+)",
+                                          CONTRACT_TARGET));
+    ASSERT_TRUE(http.exit);
+    EXPECT_EQ(http.exit->code, 3) << http.output;
+    EXPECT_NE(http.output.find("not ready within 1500 ms (last probe: GET /not-here answered 404)"), std::string::npos) << http.output;
+    const auto tcp = run_cli(R"(name: never-listens
+target:
+  command: ["sleep", "30"]
+  ready: {tcp: true, timeout: 300ms}
+workloads:
+  - {name: a, max_requests: 1}
+)");
+    ASSERT_TRUE(tcp.exit);
+    EXPECT_EQ(tcp.exit->code, 3) << tcp.output;
+    EXPECT_NE(tcp.output.find("not ready within 300 ms (last probe: connect to 127.0.0.1:"), std::string::npos) << tcp.output;
+    EXPECT_NE(tcp.output.find(": Connection refused)"), std::string::npos) << tcp.output;
+}
+
 } // namespace
 } // namespace lastcall::harness
