@@ -108,8 +108,9 @@ void Supervisor::wait_ready(Generation& g) {
         }
         bool up = false;
         if (ready.http_path.empty()) {
-            up = probe.connect_only(std::chrono::milliseconds(100));
-            last_answer = up ? "connected" : "TCP connect failed";
+            std::string why;
+            up = probe.connect_only(std::chrono::milliseconds(100), &why);
+            last_answer = up ? "connected" : why;
         } else {
             const auto response = probe.request(ready.http_path, std::chrono::milliseconds(500), 256);
             up = response.status / 100 == 2;

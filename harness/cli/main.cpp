@@ -31,10 +31,11 @@ void on_interrupt(int) { interrupted = true; }  // only a flag: the run loop cle
 constexpr const char* usage =
     "usage: lastcall COMMAND ...\n"
     "  run SCENARIO_OR_DIR... [--server PATH] [--run-dir DIR] [--seed N] [--repeat N]\n"
-    "      [--junit FILE] [--json FILE] [--target-arg ARG]...   (each run also writes report.json/.html)\n"
+    "      [--junit FILE] [--json FILE] [--target-arg ARG]... [--var NAME=VALUE]...\n"
+    "      (each run also writes report.json/.html; --var sets ${NAME} in the scenarios, over the environment)\n"
     "  check [options] -- COMMAND ARGS...   no YAML: default load, graceful signal, default checks\n"
     "      (lastcall check --help; --print-scenario writes the equivalent scenario)\n"
-    "  validate FILE_OR_DIR...      check scenarios; exit 0 or 2\n"
+    "  validate FILE_OR_DIR... [--var NAME=VALUE]...   check scenarios; exit 0 or 2\n"
     "  list [DIR...]                each scenario with its description (default: scenarios/)\n"
     "  bench URL [-c N] [-t N] [-d 10s] [--rate R] [--json]\n"
     "  --help, --version\n"
@@ -49,11 +50,11 @@ std::string default_server() {
     return "lastcall-server";
 }
 
-std::vector<Scenario> load_all(const std::vector<std::string>& paths, bool& ok) {
+std::vector<Scenario> load_all(const std::vector<std::string>& paths, bool& ok, const ScenarioVariables& variables = {}) {
     std::vector<Scenario> scenarios;
     for (const auto& file : scenario_files(paths)) {
         try {
-            scenarios.push_back(load_scenario_file(file));
+            scenarios.push_back(load_scenario_file(file, variables));
         } catch (const ScenarioError& e) {
             fmt::print(stderr, "{}\n", e.what());
             ok = false;
@@ -71,8 +72,16 @@ std::string outcome_summary(const RunResult& r) {
     return out.empty() ? "none" : out;
 }
 
+// --var NAME=VALUE: what ${NAME} stands for in the scenarios (over the environment).
+void add_variable(ScenarioVariables& variables, const std::string& assignment) {
+    const auto eq = assignment.find('=');
+    if (eq == 0 || eq == std::string::npos) throw std::invalid_argument("--var takes NAME=VALUE, not '" + assignment + "'");
+    variables.values[assignment.substr(0, eq)] = assignment.substr(eq + 1);
+}
+
 int command_run(const std::vector<std::string>& args) {
     std::vector<std::string> paths;
+    ScenarioVariables variables;
     RunOptions options;
     options.server_path = default_server();
     int repeat_override = 0;
@@ -90,12 +99,13 @@ int command_run(const std::vector<std::string>& args) {
         else if (a == "--junit") junit_file = value();
         else if (a == "--json") json_file = value();
         else if (a == "--target-arg") options.extra_target_args.push_back(value());
+        else if (a == "--var") add_variable(variables, value());
         else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
         else paths.push_back(a);
     }
     if (paths.empty()) throw std::invalid_argument("run needs at least one scenario file or directory");
     bool ok = true;
-    const auto scenarios = load_all(paths, ok);
+    const auto scenarios = load_all(paths, ok, variables);
     if (!ok) return 2;
     const bool tty = ::isatty(STDERR_FILENO) && ::isatty(STDOUT_FILENO);
     options.interrupted = &interrupted;
@@ -149,9 +159,16 @@ int command_check(const std::vector<std::string>& args) {
 }
 
 int command_validate(const std::vector<std::string>& args) {
-    if (args.empty()) throw std::invalid_argument("validate needs at least one file or directory");
+    ScenarioVariables variables;
+    std::vector<std::string> paths;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] != "--var") paths.push_back(args[i]);
+        else if (i + 1 < args.size()) add_variable(variables, args[++i]);
+        else throw std::invalid_argument("--var needs a value");
+    }
+    if (paths.empty()) throw std::invalid_argument("validate needs at least one file or directory");
     bool ok = true;
-    const auto scenarios = load_all(args, ok);
+    const auto scenarios = load_all(paths, ok, variables);
     for (const auto& s : scenarios) fmt::print("ok  {} ({})\n", s.file, s.name);
     return ok ? 0 : 2;
 }
