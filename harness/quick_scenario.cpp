@@ -66,12 +66,27 @@ std::string request_path(const std::string& option, const std::string& text) {
     return text;
 }
 
-// `expect.exit` as the scenario spells it: a code, or a signal with SIG (what the process died of).
+// `expect.exit` as the scenario spells it: codes and signals, any of which passes ("0,TERM" -> [0, SIGTERM]).
 std::string exit_expectation(const std::string& text) {
-    if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) return std::to_string(whole_number("--exit", text, 0, 255));
-    const auto signal = parse_signal(text);
-    if (!signal) throw std::invalid_argument(fmt::format("--exit needs an exit code (0-255) or a signal (TERM, SIGKILL, 9...), not '{}'", text));
-    return signal_name(*signal);
+    std::vector<std::string> items;
+    std::size_t from = 0;
+    for (;;) {
+        const auto comma = text.find(',', from);
+        const auto item = text.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+        if (!item.empty() && std::isdigit(static_cast<unsigned char>(item[0]))) {
+            items.push_back(std::to_string(whole_number("--exit", item, 0, 255)));
+        } else if (const auto signal = parse_signal(item)) {
+            items.push_back(signal_name(*signal));
+        } else {
+            throw std::invalid_argument(fmt::format("--exit needs exit codes (0-255) or signals (TERM, SIGKILL, 9...), comma-separated, not '{}'", printable(item)));
+        }
+        if (comma == std::string::npos) break;
+        from = comma + 1;
+    }
+    if (items.size() == 1) return items[0];
+    std::string list;
+    for (const auto& i : items) list += (list.empty() ? "" : ", ") + i;
+    return "[" + list + "]";
 }
 
 } // namespace
@@ -86,12 +101,14 @@ const char* quick_usage() {
            "  --think DUR           pause between two requests on a connection (10ms)\n"
            "  --slow PATH           also requests in flight at the signal, e.g. \"/slow?ms=1000\"\n"
            "  --slow-connections N  (2)\n"
+           "  --stream PATH         also SSE streams (complete when the HTTP message is), one connection\n"
+           "  --stream-end DATA     ... and only with this data line last, e.g. \"[DONE]\"\n"
            "  --ready PATH          ready when GET PATH answers 2xx, and readiness_flip is judged (default: TCP connect)\n"
            "  --ready-timeout DUR   (10s)\n"
            "  --signal SIG          the graceful signal: TERM, QUIT, WINCH, 28, RTMIN+2... (TERM)\n"
            "  --warmup DUR          ready -> signal (1s)\n"
            "  --grace DUR           signal -> SIGKILL if still running (10s)\n"
-           "  --exit CODE|SIGNAL    expected exit: 0, 143, SIGTERM... (0)\n"
+           "  --exit LIST           expected exits, any of which passes: 0, 143, TERM, \"0,TERM\"... (0)\n"
            "  --host HOST           (127.0.0.1)   --port N   a fixed port (default: a free one)\n"
            "  --shutdown-report FILE  where the target writes a shutdown report (lastcall-server's format), as evidence\n"
            "  --name NAME           the run directory's name (check)\n"
@@ -115,6 +132,8 @@ QuickOptions parse_quick_options(const std::vector<std::string>& arguments) {
         else if (a == "--think") o.think = duration(a, value());
         else if (a == "--slow") o.slow_path = request_path(a, value());
         else if (a == "--slow-connections") o.slow_connections = whole_number(a, value(), 1, 1000);
+        else if (a == "--stream") o.stream_path = request_path(a, value());
+        else if (a == "--stream-end") o.stream_end = value();
         else if (a == "--ready") o.ready_path = request_path(a, value());
         else if (a == "--ready-timeout") o.ready_timeout = duration(a, value());
         else if (a == "--signal") {
@@ -144,6 +163,7 @@ QuickOptions parse_quick_options(const std::vector<std::string>& arguments) {
     if (i >= arguments.size()) throw std::invalid_argument("check needs the target's command after --");
     o.command.assign(arguments.begin() + static_cast<std::ptrdiff_t>(i) + 1, arguments.end());
     if (o.command.empty()) throw std::invalid_argument("check needs the target's command after --");
+    if (o.stream_end && !o.stream_path) throw std::invalid_argument("--stream-end needs --stream PATH");
     if (o.warmup < std::chrono::milliseconds(100)) throw std::invalid_argument("--warmup must be at least 100ms (the load needs time to run)");
     if (o.grace < std::chrono::milliseconds(100)) throw std::invalid_argument("--grace must be at least 100ms");
     return o;
@@ -176,6 +196,12 @@ std::string quick_scenario_yaml(const QuickOptions& o) {
         y += "  - name: slow                    # requests in flight when the signal comes\n";
         y += fmt::format("    request: {{path: {}}}\n", quoted(*o.slow_path));
         y += fmt::format("    connections: {}\n", o.slow_connections);
+    }
+    if (o.stream_path) {
+        y += "  - name: stream                  # an SSE stream open when the signal comes\n";
+        y += "    kind: stream\n";
+        y += fmt::format("    request: {{path: {}}}\n", quoted(*o.stream_path));
+        if (o.stream_end) y += fmt::format("    stream: {{end: {{data: {}}}}}\n", quoted(*o.stream_end));
     }
     y += "timeline:\n";
     y += fmt::format("  - at: {:<26}# the warm-up\n", format_duration(o.warmup));

@@ -20,12 +20,15 @@ struct QuickOptions {
     Duration think = std::chrono::milliseconds(10);
     std::optional<std::string> slow_path;       // also requests that are in flight at the signal
     int slow_connections = 2;
+    std::optional<std::string> stream_path;     // also an SSE stream (complete when its HTTP message is)
+    std::optional<std::string> stream_end;      // ... and only with this `data:` last
+
     std::optional<std::string> ready_path;      // readiness over HTTP (judged by readiness_flip); else TCP
     Duration ready_timeout = std::chrono::seconds(10);
     int signal = 15;                            // the graceful signal
     Duration warmup = std::chrono::seconds(1);  // ready -> signal
     Duration grace = std::chrono::seconds(10);  // signal -> SIGKILL (docker stop's default)
-    std::string exit = "0";                     // as `expect.exit` spells it
+    std::string exit = "0";                     // as `expect.exit` spells it: 0, SIGTERM, [0, SIGTERM]
     std::string host = "127.0.0.1";
     std::optional<std::uint16_t> port;          // a fixed port; default: a free one, as {port} and $PORT
     std::string shutdown_report;                // where the target writes a shutdown report (extra evidence)

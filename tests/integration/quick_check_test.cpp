@@ -190,6 +190,7 @@ TEST(QuickCheck, BadCommandLinesAreExit2WithTheReason) {
         {{"check", "--connections", "0", "--", "x"}, "--connections needs a whole number from 1 to 1000, not '0'"},
         {{"check", "--warmup", "soon", "--", "x"}, "--warmup needs a duration"},
         {{"check", "--exit", "300", "--", "x"}, "--exit needs a whole number from 0 to 255"},
+        {{"check", "--exit", "0,NOPE", "--", "x"}, "--exit needs exit codes (0-255) or signals"},
         {{"check", "--name", "../up", "--", "x"}, "--name: '../up' is not a name"},
         {{"check", "--frobnicate", "--", "x"}, "check: unknown option --frobnicate"},
     };

@@ -32,8 +32,9 @@ TEST(QuickScenario, DefaultsBecomeALoadableScenario) {
     EXPECT_TRUE(std::holds_alternative<KillIfAliveAction>(s.timeline[1].action));
     EXPECT_EQ(s.max_duration, std::chrono::seconds(16));
     EXPECT_EQ(s.expect.dropped, 0u);
-    EXPECT_EQ(s.expect.exit.value, 0);
-    EXPECT_FALSE(s.expect.exit.by_signal);
+    ASSERT_EQ(s.expect.exit.size(), 1u);
+    EXPECT_EQ(s.expect.exit[0].value, 0);
+    EXPECT_FALSE(s.expect.exit[0].by_signal);
     EXPECT_EQ(s.description, "lastcall check -- python3 -m http.server {port}");
 }
 
@@ -57,9 +58,23 @@ TEST(QuickScenario, EveryOptionReachesTheScenario) {
     EXPECT_EQ(std::get<SignalAction>(s.timeline[0].action).signal, SIGWINCH);
     EXPECT_EQ(s.timeline[0].at, std::chrono::milliseconds(1500));
     EXPECT_EQ(s.timeline[1].at, std::chrono::milliseconds(31500));
-    EXPECT_TRUE(s.expect.exit.by_signal);
-    EXPECT_EQ(s.expect.exit.value, SIGTERM);
+    ASSERT_EQ(s.expect.exit.size(), 1u);
+    EXPECT_TRUE(s.expect.exit[0].by_signal);
+    EXPECT_EQ(s.expect.exit[0].value, SIGTERM);
     EXPECT_EQ(s.expect.readiness_flip, std::chrono::milliseconds(100));
+}
+
+TEST(QuickScenario, ExitListsAndStreams) {
+    const auto s = load(parse_quick_options({"--exit", "0,TERM,143", "--stream", "/events", "--stream-end", "[DONE]", "--", "x"}));
+    EXPECT_EQ(s.expect.exit, (std::vector<Expectations::Exit>{{false, 0}, {true, SIGTERM}, {false, 143}}));
+    ASSERT_EQ(s.workloads.size(), 2u);
+    EXPECT_EQ(s.workloads[1].kind, WorkloadKind::stream);
+    EXPECT_EQ(s.workloads[1].request.path, "/events");
+    ASSERT_TRUE(s.workloads[1].stream.end);
+    EXPECT_EQ(s.workloads[1].stream.end->data, "[DONE]");
+    EXPECT_FALSE(load(parse_quick_options({"--stream", "/events", "--", "x"})).workloads[1].stream.end);
+    EXPECT_THROW(parse_quick_options({"--stream-end", "[DONE]", "--", "x"}), std::invalid_argument);
+    EXPECT_THROW(parse_quick_options({"--exit", "0,,TERM", "--", "x"}), std::invalid_argument);
 }
 
 TEST(QuickScenario, SignalsByNumberAndRealtime) {
