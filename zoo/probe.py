@@ -8,19 +8,20 @@ scenarios play, one socket per role, and prints what each socket saw:
 
   idle        two keep-alive connections that have had one answer each and are idle at the signal
   slow-1/2    slow requests sent 1 s before the signal (in flight at it)
-  after-idle  a request on each idle connection still open 150 ms after the signal, the second
-              once the first is answered
   new         a new connection 150 ms after the signal
+  after-idle  then a request on each idle connection still open, the second once the first is
+              answered
   reuse       slow-1's connection used again every 100 ms after its answer (as lastcall's closed
               loops do) until the server closes it or 6 s after the signal
   exit        the exit status and the time from the signal to the exit
   leftovers   processes of the launcher's process group alive 500 ms after the exit
 
 Then the checks of lastcall that this evidence fails (`derived:`), by the rules in zoo/README.md:
-dropped (a request the server took and did not answer in full), errors (a complete answer
-that is not 2xx or 503), close_announced (a request sent
-after the signal answered with keep-alive, then the connection closed), exit (not 0, or not
---exit), orphans, drain_tail (last answer -> exit over 3 s); with --stream, streams_clean (a
+dropped (a request the server took and did not answer in full; a reused idle connection closed
+within 10 ms of the request is the idle-close race, tolerated as in the zoo scenarios), errors (a complete answer
+that is not 2xx or 503), close_announced (once a new connection was refused, a request answered
+with keep-alive, then the connection closed), exit (not 0, or not
+--exit), orphans, drain_tail (last answer -> exit over 3 s, unless SIGKILLed); with --stream, streams_clean (a
 stream cut before the end of its HTTP message). Python's standard library only.
 """
 import argparse
@@ -156,11 +157,13 @@ def main():
     server = subprocess.Popen([a.launch, str(port), workdir], stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     seen = {}
     ended = {}
+    exited_event = threading.Event()
 
     def watch_exit():
         # The exit as it happens, and what of the group is alive 500 ms later (lastcall's orphans rule).
         ended["code"] = server.wait()
         ended["at"] = time.monotonic()
+        exited_event.set()
         time.sleep(0.5)
         ended["leftovers"] = "; ".join(group_members(server.pid)) or "none"
 
@@ -199,29 +202,35 @@ def main():
         ends = [closed_within(s, 0.15) for s in idle]
         seen["idle"] = ", ".join(("closed by %s" % end) if end else "still open" for end in ends) + " at +%d ms" % ((time.monotonic() - signal_at) * 1000)
         time.sleep(max(0.0, signal_at + 0.15 - time.monotonic()))
-        after_idle = []
-        for s, end in zip(idle, ends):  # one after the other: the second goes once the first is answered
-            if end is None:
-                s.sendall(request(a.fast))
-                r = Reader(s).response(8)
-                after = closed_within(s, 0.3) if r[0] == "complete" and r[2] != "close" else None
-                unannounced += bool(after)
-                after_idle.append("%s %s Connection: %s%s" % (r[0], r[1] or "", r[2] or "-", ", then closed (%s)" % after if after else ""))
-                answers.append(r)
-        if after_idle:
-            seen["after-idle"] = "; ".join(after_idle)
+        # Draining has certainly begun once a connection is refused (lastcall's rule for close_announced).
+        refused = False
         try:
             new = socket.create_connection(("127.0.0.1", port), timeout=1)
             new.sendall(request(a.fast))
             r = Reader(new).response(8)
             after = closed_within(new, 0.3) if r[0] == "complete" and r[2] != "close" else None
-            unannounced += bool(after)
             seen["new"] = "accepted, %s %s Connection: %s%s" % (r[0], r[1] or "", r[2] or "-", ", then closed (%s)" % after if after else "")
             answers.append(r)
         except ConnectionRefusedError:
-            seen["new"] = "refused"
+            seen["new"], refused = "refused", True
         except (TimeoutError, socket.timeout):
             seen["new"] = "connect timed out (1 s): no listener answered, nothing was sent"
+        after_idle = []
+        for s, end in zip(idle, ends):  # one after the other: the second goes once the first is answered
+            if end is None:
+                sent = time.monotonic()
+                s.sendall(request(a.fast))
+                r = Reader(s).response(8)
+                if r[0] in ("eof-before-response", "reset") and r[4] - sent < 0.010:
+                    # Closed under a request on its way, not held: lastcall's idle_close_race, tolerated here.
+                    after_idle.append("%s within 10 ms: the idle-close race (tolerated)" % r[0])
+                    continue
+                after = closed_within(s, 0.3) if r[0] == "complete" and r[2] != "close" else None
+                unannounced += bool(after) and refused
+                after_idle.append("%s %s Connection: %s%s" % (r[0], r[1] or "", r[2] or "-", ", then closed (%s)" % after if after else ""))
+                answers.append(r)
+        if after_idle:
+            seen["after-idle"] = "; ".join(after_idle)
         readers = [Reader(s) for s in slow]
         for i, reader in enumerate(readers, 1):
             r = reader.response(8)
@@ -235,7 +244,7 @@ def main():
                 end = closed_within(slow[0], 0.1)
                 if end:
                     outcome = "closed (%s) after %d more answers" % (end, count)
-                    unannounced += count > 0
+                    unannounced += count > 0 and refused
                     break
                 slow[0].sendall(request(a.fast))
                 r = readers[0].response(5)
@@ -247,11 +256,13 @@ def main():
                     outcome = "answer %d: %s %s Connection: %s" % (count, r[0], r[1] or "", r[2] or "-")
                     break
             seen["reuse"] = outcome or "%d answers with keep-alive until +6 s, never closed" % count
-        watcher.join(max(0.5, signal_at + 7 - time.monotonic()))
-        if watcher.is_alive():
+        if not exited_event.wait(max(0.5, signal_at + 7 - time.monotonic())):
             seen["killed"] = "still running 7 s after the signal: SIGKILL"
-            os.killpg(server.pid, signal.SIGKILL)
-            watcher.join()
+            try:
+                os.killpg(server.pid, signal.SIGKILL)
+            except ProcessLookupError:  # it ended meanwhile
+                pass
+        watcher.join()
         code, exited = ended["code"], ended["at"]
         seen["exit"] = ("signal %s" % signal.Signals(-code).name if code < 0 else "code %d" % code) + " at +%d ms" % ((exited - signal_at) * 1000)
         seen["leftovers"] = ended["leftovers"]
@@ -280,7 +291,7 @@ def main():
     if any(r[0] == "complete" and not (200 <= r[1] < 300 or r[1] == 503) for r in answers):
         derived.add("errors")
     done = [r[4] for r in answers if r[0] == "complete"] + [last_answer]
-    if max(done) and exited - max(done) > 3.0:
+    if max(done) and exited - max(done) > 3.0 and "killed" not in seen:  # a kill is the exit's to judge
         derived.add("drain_tail")
     print("derived:  ", " ".join(sorted(derived)) or "pass")
 
