@@ -79,6 +79,11 @@ std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResu
     for (auto part : {checks::request_checks(f), checks::process_checks(f), checks::state_checks(f)}) {
         all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
+    // Judged like the others, then set aside: the report still lists the check, saying who turned it off.
+    const auto& off = scenario.expect.off;
+    for (auto& c : all) {
+        if (std::find(off.begin(), off.end(), c.name) != off.end()) c = checks::skipped(c.name, "off in the scenario");
+    }
     return all;
 }
 

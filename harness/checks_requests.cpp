@@ -2,6 +2,7 @@
 #include "check_facts.hpp"
 
 #include "histogram.hpp"
+#include "stream_end.hpp"
 
 #include <algorithm>
 
@@ -71,21 +72,36 @@ CheckResult check_idle_close_race(const Facts& f) {
     return c;
 }
 
+// What made a stream of this workload count as complete, in words.
+std::string clean_end_of(const Workload& w) {
+    if (!w.stream.end) return "ended with the HTTP message";
+    return fmt::format("ended with marker {}", describe(*w.stream.end));
+}
+
 CheckResult check_streams(const Facts& f) {
     if (!f.scenario.expect.streams_clean.value_or(false)) return skipped("streams_clean", "not expected");
     const auto streams = f.where([&](const RequestRecord& r) { return f.is_stream(r) && r.status / 100 == 2; });
     const auto clean = [](const RequestRecord* r) { return r->outcome == Outcome::ok || r->outcome == Outcome::ended_by_shutdown; };
     std::vector<const RequestRecord*> cut, never_ended;
+    std::uint64_t by_shutdown = 0;
     for (const auto* r : streams) {
+        if (r->outcome == Outcome::ended_by_shutdown) ++by_shutdown;
         if (clean(r)) continue;
         // A stream still open when the target was killed never ended at all: that is not clean either.
         (r->outcome == Outcome::unknown ? never_ended : cut).push_back(r);
     }
+    // Each stream workload's convention, as the scenario states it (one line per workload).
+    std::string convention;
+    for (const auto& w : f.scenario.workloads) {
+        if (w.kind != WorkloadKind::stream) continue;
+        convention += fmt::format("{}{}: {}{}", convention.empty() ? "" : "; ", w.name, clean_end_of(w),
+                                  w.stream.shutdown_notice ? fmt::format(", or shutdown notice {}", describe(*w.stream.shutdown_notice)) : "");
+    }
     const auto unclean = cut.size() + never_ended.size();
-    auto c = make("streams_clean", "complete or ended_by_shutdown", fmt::format("{} of {} clean", streams.size() - unclean, streams.size()),
-                  unclean == 0,
+    auto c = make("streams_clean", convention.empty() ? "complete or ended_by_shutdown" : convention,
+                  fmt::format("{} of {} clean{}", streams.size() - unclean, streams.size(), by_shutdown ? fmt::format(" ({} by shutdown notice)", by_shutdown) : ""), unclean == 0,
                   cut.empty() ? fmt::format("{} streams were still open when the target was killed: they never ended", never_ended.size())
-                              : fmt::format("{} streams ended without their end event or chunked terminator{}", cut.size(),
+                              : fmt::format("{} streams were cut or ended without their end marker{}", cut.size(),
                                             never_ended.empty() ? "" : fmt::format(", {} never ended before the kill", never_ended.size())));
     auto offending = cut;
     offending.insert(offending.end(), never_ended.begin(), never_ended.end());

@@ -1,61 +1,125 @@
 // Checks over state that must survive: acknowledged writes, jobs, the target's own report.
 #include "check_facts.hpp"
 
+#include "text_rules.hpp"
+
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
-#include <charconv>
+#include <optional>
+#include <set>
 
 namespace lastcall::harness::checks {
 
 namespace {
 
-// The `by=N` of an increment workload's path (1 when absent or not a number).
-std::int64_t increment_of(const Workload& w) {
-    const auto at = w.request.path.find("by=");
-    std::int64_t by = 1;
-    if (at != std::string::npos) {
-        const auto* begin = w.request.path.data() + at + 3;
-        std::from_chars(begin, w.request.path.data() + w.request.path.size(), by);
+using AckedWrites = Expectations::AckedWrites;
+
+std::string json_text(const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// The writes of the acked_writes workload: acknowledged (a 2xx that kept its contract) and
+// uncertain (sent, never answered in full: they may or may not have taken effect).
+struct Writes {
+    std::vector<const RequestRecord*> acked;
+    std::uint64_t uncertain = 0;
+};
+
+Writes writes_of(const Facts& f, const std::string& workload) {
+    Writes w;
+    for (const auto& r : f.run.history) {
+        if (r.workload >= f.run.workload_names.size() || f.run.workload_names[r.workload] != workload) continue;
+        if (r.outcome == Outcome::ok) w.acked.push_back(&r);
+        else if (r.sent_us >= 0 && r.outcome != Outcome::rejected) ++w.uncertain;  // a 500 may have applied too
     }
-    return by;
+    return w;
+}
+
+// Why there is nothing read back to judge, or nullopt when there is.
+std::optional<CheckResult> no_readback(const Facts& f, const std::string& bound) {
+    if (!f.run.restart_error.empty()) return make("acked_writes_durable", bound, "no restart", false, "the restarted target did not come up: " + f.run.restart_error);
+    if (f.run.acked_state_after_restart) return std::nullopt;
+    return make("acked_writes_durable", bound, "no readback", false,
+                f.run.restarted ? f.run.acked_readback_error : "the scenario never restarted the target (add restart_target)");
+}
+
+CheckResult check_counter(const Facts& f, const AckedWrites& a) {
+    const auto w = writes_of(f, a.workload);
+    const auto acked = static_cast<std::int64_t>(w.acked.size()) * a.increment;
+    const auto uncertain = static_cast<std::int64_t>(w.uncertain) * a.increment;
+    const auto bound = fmt::format("{} <= {} {} <= {}", acked, a.read_path, a.read_pointer, acked + uncertain);
+    if (auto c = no_readback(f, bound)) return *c;
+    const auto& state = *f.run.acked_state_after_restart;
+    if (!state.is_number_integer()) {
+        return make("acked_writes_durable", bound, json_text(state).substr(0, 80), false, fmt::format("{} at {} is not an integer", a.read_path, a.read_pointer));
+    }
+    const auto value = state.get<std::int64_t>();
+    return make("acked_writes_durable", bound, std::to_string(value), value >= acked && value <= acked + uncertain,
+                value < acked ? fmt::format("{} acknowledged increments were lost across the restart", (acked - value) / a.increment)
+                              : "the state holds more than was ever sent");
+}
+
+// The element each acknowledged write added, as JSON text; nullopt when the request body is not JSON.
+std::optional<std::string> request_element(const Facts& f, const AckedWrites& a) {
+    for (const auto& w : f.scenario.workloads) {
+        if (w.name != a.workload) continue;
+        const auto doc = nlohmann::json::parse(w.request.body, nullptr, false);
+        try {
+            const nlohmann::json::json_pointer p(a.element_pointer);
+            if (!doc.is_discarded() && doc.contains(p)) return json_text(doc.at(p));
+        } catch (const nlohmann::json::exception&) {
+        }
+    }
+    return std::nullopt;
+}
+
+CheckResult check_set(const Facts& f, const AckedWrites& a) {
+    const auto w = writes_of(f, a.workload);
+    const auto bound = fmt::format("every acknowledged element in {} {}", a.read_path, a.read_pointer);
+    if (auto c = no_readback(f, bound)) return *c;
+    const auto& state = *f.run.acked_state_after_restart;
+    if (!state.is_array()) return make("acked_writes_durable", bound, "not an array", false, fmt::format("{} at {} is not a JSON array", a.read_path, a.read_pointer));
+    std::set<std::string> present;
+    for (const auto& element : state) present.insert(json_text(element));
+    std::vector<std::string> missing;
+    const auto from_request = a.element_from == AckedWrites::ElementFrom::request ? request_element(f, a) : std::nullopt;
+    if (a.element_from == AckedWrites::ElementFrom::request && !from_request && !w.acked.empty()) {
+        return make("acked_writes_durable", bound, "no element", false, fmt::format("the request body holds nothing at {}", a.element_pointer));
+    }
+    std::set<std::string> acked;
+    for (const auto* r : w.acked) acked.insert(from_request ? *from_request : r->reply_value);
+    for (const auto& element : acked) {
+        if (!present.contains(element)) missing.push_back(element);
+    }
+    auto c = make("acked_writes_durable", bound, fmt::format("{} of {} present", acked.size() - missing.size(), acked.size()), missing.empty(),
+                  fmt::format("{} acknowledged elements were lost across the restart", missing.size()));
+    for (std::size_t i = 0; i < missing.size() && i < evidence_limit; ++i) c.evidence.push_back(fmt::format("missing: {}", printable(missing[i])));
+    if (missing.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more", missing.size() - evidence_limit));
+    return c;
 }
 
 CheckResult check_acked_writes(const Facts& f) {
-    const auto& workload = f.scenario.expect.acked_writes_workload;
-    if (!workload) return skipped("acked_writes_durable", "not expected");
-    std::int64_t by = 1;
-    for (const auto& w : f.scenario.workloads) {
-        if (w.name == *workload) by = increment_of(w);
-    }
-    std::int64_t acked = 0, uncertain = 0;
-    for (const auto& r : f.run.history) {
-        if (r.workload >= f.run.workload_names.size() || f.run.workload_names[r.workload] != *workload) continue;
-        if (r.outcome == Outcome::ok) acked += by;
-        else if (r.sent_us >= 0 && r.outcome != Outcome::rejected) uncertain += by;  // may or may not have applied
-    }
-    const auto bound = fmt::format("{} <= value <= {}", acked, acked + uncertain);
-    if (!f.run.restart_error.empty()) return make("acked_writes_durable", bound, "no restart", false, "the restarted target did not come up: " + f.run.restart_error);
-    if (!f.run.counter_after_restart) {
-        return make("acked_writes_durable", bound, "no readback", false,
-                    f.run.restarted ? f.run.counter_readback_error : "the scenario never restarted the target (add restart_target)");
-    }
-    const auto value = *f.run.counter_after_restart;
-    return make("acked_writes_durable", bound, std::to_string(value), value >= acked && value <= acked + uncertain,
-                value < acked ? fmt::format("{} acknowledged increments were lost across the restart", acked - value)
-                              : "the state holds more than was ever sent");
+    const auto& a = f.scenario.expect.acked_writes;
+    if (!a) return skipped("acked_writes_durable", "not expected");
+    return a->model == AckedWrites::Model::counter ? check_counter(f, *a) : check_set(f, *a);
 }
 
 CheckResult check_jobs(const Facts& f) {
     if (!f.scenario.expect.jobs_accounted) return skipped("jobs_accounted", "not expected");
-    const auto accepted = f.where([](const RequestRecord& r) { return r.job_id >= 0; });
-    if (!f.run.restart_error.empty()) return make("jobs_accounted", "every accepted job completed", "no restart", false, f.run.restart_error);
-    if (!f.run.restarted) return make("jobs_accounted", "every accepted job completed", "no restart", false, "add restart_target to see resumed jobs");
+    const auto is_job = [&](const RequestRecord& r) {
+        return !r.reply_value.empty() && r.workload < f.scenario.workloads.size() && f.scenario.workloads[r.workload].job;
+    };
+    const auto accepted = f.where(is_job);
+    if (!f.run.restart_error.empty()) return make("jobs_accounted", "every accepted job done", "no restart", false, f.run.restart_error);
+    if (!f.run.restarted) return make("jobs_accounted", "every accepted job done", "no restart", false, "add restart_target to see resumed jobs");
     std::vector<std::string> missing;
     for (const auto* r : accepted) {
-        const auto it = f.run.job_states_after_restart.find(r->job_id);
-        const auto state = it == f.run.job_states_after_restart.end() ? "not read back" : it->second;
-        if (state != "completed") missing.push_back(fmt::format("job {} is {}", r->job_id, state));
+        const auto it = f.run.job_states_after_restart.find(JobRef{r->workload, r->reply_value});
+        if (it != f.run.job_states_after_restart.end() && it->second.done) continue;
+        const auto& job = *f.scenario.workloads[r->workload].job;
+        missing.push_back(fmt::format("job {}: {} (done when {} is {})", printable(r->reply_value),
+                                      it == f.run.job_states_after_restart.end() ? "not read back" : it->second.seen, job.done_pointer, job.done_equals));
     }
-    auto c = make("jobs_accounted", "every accepted job completed", fmt::format("{} of {}", accepted.size() - missing.size(), accepted.size()),
+    auto c = make("jobs_accounted", "every accepted job done", fmt::format("{} of {}", accepted.size() - missing.size(), accepted.size()),
                   missing.empty(), "accepted jobs were lost");
     for (std::size_t i = 0; i < missing.size() && i < evidence_limit; ++i) c.evidence.push_back(missing[i]);
     return c;
@@ -99,7 +163,8 @@ CheckResult check_shutdown_report(const Facts& f) {
     static const std::vector<std::string> order{"preparing", "draining", "tasks", "cleaning", "persisting", "exiting"};
     std::size_t next = 0;
     double previous_end = 0;
-    const bool expect_clean = !f.scenario.expect.exit.by_signal && f.scenario.expect.exit.value == 0;
+    // Only exit 0 expected: the target promised to finish its work, no phase may have given up.
+    const bool expect_clean = f.scenario.expect.exit == std::vector<Expectations::Exit>{Expectations::Exit{}};
     for (const auto& p : f.report->phases) {
         const auto at = std::find(order.begin() + static_cast<std::ptrdiff_t>(next), order.end(), p.name);
         if (at == order.end()) problems.push_back(fmt::format("phase {} out of order", p.name));

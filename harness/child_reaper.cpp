@@ -33,6 +33,7 @@ std::optional<std::chrono::steady_clock::time_point> ChildReaper::exit_time_of(p
 
 std::vector<ReapedOrphan> ChildReaper::take_reaped_orphans() {
     std::lock_guard lock(mutex_);
+    reap_pass();  // one that just ended is no longer alive: it must not fall between "alive" and "reaped"
     return std::exchange(orphans_, {});
 }
 

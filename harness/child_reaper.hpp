@@ -42,7 +42,7 @@ public:
     // The exit of a watched child once it has ended (reaped now if it just did).
     std::optional<TargetExit> exit_of(pid_t pid);
     std::optional<std::chrono::steady_clock::time_point> exit_time_of(pid_t pid);
-    // Orphans reaped so far (taken: each is returned once).
+    // Orphans reaped so far, including any that ended and is reaped now (taken: each is returned once).
     std::vector<ReapedOrphan> take_reaped_orphans();
 
 private:

@@ -33,6 +33,10 @@ std::string_view to_string(Failure failure) {
     case Failure::bad_length: return "bad_length";
     case Failure::bad_chunk: return "bad_chunk";
     case Failure::harness_error: return "harness_error";
+    case Failure::reply_value_missing: return "reply_value_missing";
+    case Failure::body_bytes_mismatch: return "body_bytes_mismatch";
+    case Failure::body_without_content_length: return "body_without_content_length";
+    case Failure::body_sha256_mismatch: return "body_sha256_mismatch";
     }
     return "";
 }
@@ -42,9 +46,13 @@ std::string_view to_string(StreamEnd end) {
     case StreamEnd::none: return "";
     case StreamEnd::complete: return "complete";
     case StreamEnd::shutdown: return "shutdown";
-    case StreamEnd::other: return "other";
     }
     return "";
+}
+
+bool is_contract_failure(Failure failure) {
+    return failure == Failure::reply_value_missing || failure == Failure::body_bytes_mismatch ||
+           failure == Failure::body_without_content_length || failure == Failure::body_sha256_mismatch;
 }
 
 Outcome classify(const Observation& seen) {
@@ -59,10 +67,11 @@ Outcome classify(const Observation& seen) {
     if (seen.complete) {
         if (seen.status == 503) return Outcome::rejected;
         if (seen.status < 200 || seen.status >= 300) return Outcome::error;
+        if (is_contract_failure(seen.failure)) return Outcome::error;
         if (!seen.is_stream) return Outcome::ok;
         if (seen.stream_end == StreamEnd::complete) return Outcome::ok;
         if (seen.stream_end == StreamEnd::shutdown) return Outcome::ended_by_shutdown;
-        return Outcome::dropped;  // terminated without an end event: the client cannot tell a cut from an end
+        return Outcome::dropped;  // the message ended without the end marker: the client cannot tell a cut from an end
     }
     if (seen.target_killed_meanwhile) return Outcome::unknown;  // the scenario itself cut it
     // A reused keep-alive connection closed before one response byte: the request crossed the
@@ -80,10 +89,10 @@ std::string to_json_line(const RequestRecord& r, std::string_view workload_name)
     return fmt::format(
         R"({{"id":{},"workload":"{}","intended_us":{},"sent_us":{},"first_byte_us":{},"done_us":{},"connection":{},"reuse":{},)"
         R"("status":{},"bytes":{},"body_bytes":{},"events":{},"stream_end":"{}","connection_close":{},"retry_after_s":{},"outcome":"{}","failure":"{}",)"
-        R"("retry_of":{},"retried":{},"job_id":{},"closed_after":{},"closed_after_us":{},"unsolicited_after":{}}})",
+        R"("retry_of":{},"retried":{},"reply_value":{},"closed_after":{},"closed_after_us":{},"unsolicited_after":{}}})",
         r.id, workload_name, r.intended_us, r.sent_us, r.first_byte_us, r.done_us, r.connection_id, r.reuse_index, r.status,
         r.bytes, r.body_bytes, r.events, to_string(r.stream_end), r.connection_close, r.retry_after_s, to_string(r.outcome),
-        to_string(r.failure), r.retry_of, r.retried, r.job_id, r.closed_after, r.closed_after_us, r.unsolicited_after);
+        to_string(r.failure), r.retry_of, r.retried, r.reply_value.empty() ? std::string_view("null") : std::string_view(r.reply_value), r.closed_after, r.closed_after_us, r.unsolicited_after);
 }
 
 } // namespace lastcall::harness

@@ -21,14 +21,24 @@ enum class Failure : std::uint8_t {
     eof_mid_response,
     timeout,
     bad_response,         // not HTTP/1.x: a malformed status line or header, a 101 nobody asked for
-    truncated_stream,     // a stream that ended without its end event
+    truncated_stream,     // a stream cut, or whose message ended without the end marker its contract names
     header_too_large,     // the response head went past the client's header limit
     bad_length,           // negative, overflowing or conflicting Content-Length; a bad Transfer-Encoding
     bad_chunk,            // a malformed or overflowing chunk size
     harness_error,        // lastcall itself failed on this request (an exception): never the target's fault
+    // A complete 2xx response that broke the scenario's contract (an `error`):
+    reply_value_missing,         // a job's id or a set write's element not at its JSON pointer (or not JSON)
+    body_bytes_mismatch,         // expect_body.bytes
+    body_without_content_length, // expect_body.content_length_met: chunked or close-delimited
+    body_sha256_mismatch,        // expect_body.sha256
 };
 
-enum class StreamEnd : std::uint8_t { none, complete, shutdown, other };
+// The contract failures above: the server answered in full, but not what the scenario says it must.
+bool is_contract_failure(Failure failure);
+
+// complete: the stream's end marker arrived (or, without one in the contract, its HTTP message
+// ended); shutdown: its last marker was the shutdown notice.
+enum class StreamEnd : std::uint8_t { none, complete, shutdown };
 
 struct RequestRecord {
     std::uint64_t id = 0;
@@ -37,7 +47,6 @@ struct RequestRecord {
     std::int64_t sent_us = -1;
     std::int64_t first_byte_us = -1;
     std::int64_t done_us = -1;
-    std::int64_t job_id = -1;          // from a job workload's 202 body
     // Every byte of this response on the wire: interim 1xx responses, status line, headers, chunk
     // framing, body. For a response that never completed, what arrived of it.
     std::uint64_t bytes = 0;
@@ -61,7 +70,11 @@ struct RequestRecord {
     // responses, so lastcall closed it (as Go's transport does, "Unsolicited response received on
     // idle HTTP channel").
     bool unsolicited_after = false;
+    // The JSON value a 2xx reply held at the contract's pointer (a job's id, a set write's
+    // element), as JSON text of at most reply_value_limit bytes; empty when none was kept.
+    std::string reply_value;
 };
+inline constexpr std::size_t reply_value_limit = 1024;
 
 std::string_view to_string(Outcome outcome);
 std::string_view to_string(Failure failure);

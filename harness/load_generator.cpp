@@ -92,15 +92,15 @@ bool LoadGenerator::all_workloads_done() const {
     });
 }
 
-std::vector<std::int64_t> LoadGenerator::peek_job_ids() const {
+std::vector<KeptReplyValue> LoadGenerator::peek_reply_values() const {
     // The workers are idle (all_workloads_done): their records are not being written.
-    std::vector<std::int64_t> ids;
+    std::vector<KeptReplyValue> values;
     for (const auto& w : workers_) {
         for (const auto& r : w->records()) {
-            if (r.job_id >= 0) ids.push_back(r.job_id);
+            if (!r.reply_value.empty()) values.push_back({r.workload, r.reply_value});
         }
     }
-    return ids;
+    return values;
 }
 
 std::vector<RequestRecord> LoadGenerator::take_history() {

@@ -45,6 +45,12 @@ struct LoadOptions {
     std::function<void(std::uint64_t request_id)> fault_hook;
 };
 
+// A value a reply held at its workload's contract pointer (a job's id), as JSON text.
+struct KeptReplyValue {
+    std::uint16_t workload = 0;
+    std::string value;
+};
+
 // lastcall failed, not the target: an exception on a request (request_id) or in a loop (0).
 struct HarnessError {
     std::uint64_t request_id = 0;
@@ -77,7 +83,7 @@ public:
     LiveCounts live() const;
     bool all_workloads_done() const;
     // Job ids from accepted jobs so far. Call only while no load runs (all workloads done).
-    std::vector<std::int64_t> peek_job_ids() const;
+    std::vector<KeptReplyValue> peek_reply_values() const;
     // After finish(): every record of every thread, ordered by intended start.
     std::vector<RequestRecord> take_history();
     // After finish(): latency (intended start -> done) of requests that ended ok.

@@ -30,7 +30,7 @@ public:
     explicit InFlight(LoadWorker::Live& live) : live_(live) {}
     ~InFlight() {
         live_.completed.fetch_add(1, std::memory_order_relaxed);
-        live_.in_flight.fetch_sub(1, std::memory_order_release);  // publishes the record to peek_job_ids()
+        live_.in_flight.fetch_sub(1, std::memory_order_release);  // publishes the record to peek_reply_values()
     }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
@@ -70,7 +70,7 @@ LoadWorker::LoadWorker(int index, const WorkerContext& context, const std::vecto
         auto& ws = workloads_.emplace_back(io_);
         ws.spec = &spec;
         ws.index = static_cast<std::uint16_t>(i);
-        ws.plan = ExchangePlan{wire_request(spec, address.authority(port)), spec.kind, spec.request.method == "HEAD", spec.timeout};
+        ws.plan = plan_exchange(spec, address.authority(port));
         ws.connections = spec.connections / threads + (index < spec.connections % threads ? 1 : 0);
         ws.rate = spec.rate / threads;
         if (spec.max_requests) {

@@ -98,10 +98,11 @@ void ProbeClient::disconnect() {
     unread_.clear();
 }
 
-bool ProbeClient::connect_only(std::chrono::milliseconds timeout) {
+bool ProbeClient::connect_only(std::chrono::milliseconds timeout, std::string* why_not) {
     if (!address_) return false;
     std::string why;
     const bool ok = connect(Clock::now() + timeout, why) == ProbeError::none;
+    if (why_not) *why_not = why;
     disconnect();
     return ok;
 }

@@ -7,7 +7,7 @@
 //   ProbeClient client(address, port);
 //   const auto r = client.request("/counter", 2000ms);
 //   if (!r.ok()) note(r.error_text);                     // "no answer within 2000ms"
-//   else if (auto v = json_int_field(r.body, "value"))  // json_field.hpp, no exceptions
+//   else use r.body (bounded), parsed without exceptions (readback.hpp)
 #include "endpoint.hpp"
 #include "response_reader.hpp"
 
@@ -64,7 +64,8 @@ public:
     ProbeResponse request(const std::string& path, std::chrono::milliseconds timeout, std::size_t body_limit = default_body_limit);
     // The status, or -1 when no complete answer came; `body` receives the (bounded) body.
     int get(const std::string& path, std::chrono::milliseconds timeout, std::string* body = nullptr);
-    bool connect_only(std::chrono::milliseconds timeout);  // a TCP connect succeeds
+    // A TCP connect succeeds; `why` says what happened when it did not (refused, timed out...).
+    bool connect_only(std::chrono::milliseconds timeout, std::string* why = nullptr);
 
 private:
     using Deadline = std::chrono::steady_clock::time_point;

@@ -1,6 +1,6 @@
 #include "request_exchange.hpp"
 
-#include "json_field.hpp"
+#include "sha256.hpp"
 #include "sse_parser.hpp"
 #include "stream_end.hpp"
 
@@ -22,14 +22,37 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 namespace {
 
 constexpr std::size_t read_size = 16 * 1024;
-constexpr std::size_t job_body_kept = 4 * 1024;  // a job's id sits at the start of its 202 body
+constexpr std::size_t reply_body_kept = 4 * 1024;  // the value a contract points at sits in a small reply
 
-// A stream's body: tokenized as it arrives, judged by today's end convention, never stored.
-struct StreamBody final : BodySink {
-    void on_body(std::string_view bytes) override { sse.feed(bytes); }
-    EndEventConvention convention;
-    SseParser sse{convention};
+// A body as it arrives, never stored whole: a stream's through the SSE tokenizer and its contract,
+// a reply's first KiB for the value the contract points at, the digest for expect_body.
+struct BodyWatcher final : BodySink {
+    explicit BodyWatcher(const ExchangePlan& plan) {
+        if (plan.stream) {
+            convention.emplace(*plan.stream);
+            sse.emplace(*convention);
+        }
+        if (plan.reply_pointer) prefix.emplace(reply_body_kept);
+        if (plan.body && plan.body->sha256) digest.emplace();
+    }
+    void on_body(std::string_view bytes) override {
+        if (sse) sse->feed(bytes);
+        if (prefix) prefix->on_body(bytes);
+        if (digest) digest->update(bytes);
+    }
+    std::optional<StreamConvention> convention;
+    std::optional<SseParser> sse;
+    std::optional<BodyPrefix> prefix;
+    std::optional<Sha256> digest;
 };
+
+// expect_body against a complete 2xx response.
+Failure body_failure(const BodyExpectation& want, const ResponseHead& head, std::uint64_t body_bytes, std::optional<Sha256>& digest) {
+    if (want.content_length_met && (head.chunked || !head.content_length)) return Failure::body_without_content_length;
+    if (want.bytes && body_bytes != *want.bytes) return Failure::body_bytes_mismatch;
+    if (want.sha256 && digest && digest->hex_digest() != *want.sha256) return Failure::body_sha256_mismatch;
+    return Failure::none;
+}
 
 Failure failure_of(const beast::error_code& ec, bool any_bytes) {
     if (ec == beast::error::timeout) return Failure::timeout;
@@ -69,6 +92,29 @@ std::string_view readable(const beast::flat_buffer& buffer) {
 
 } // namespace
 
+std::optional<std::string> json_value_at(std::string_view body, const nlohmann::json::json_pointer& pointer) {
+    const auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded()) return std::nullopt;
+    try {
+        if (!doc.contains(pointer)) return std::nullopt;
+        auto text = doc.at(pointer).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        if (text.size() > reply_value_limit) return std::nullopt;
+        return text;
+    } catch (const nlohmann::json::exception&) {  // a pointer that cannot apply to this document's shape
+        return std::nullopt;
+    }
+}
+
+ExchangePlan plan_exchange(const Workload& w, const std::string& authority) {
+    ExchangePlan plan{wire_request(w, authority), w.kind, w.request.method == "HEAD", w.timeout};
+    if (w.kind == WorkloadKind::stream) plan.stream = &w.stream;
+    if (w.expect_body) plan.body = &*w.expect_body;
+    // The loader checked the pointers: constructing them cannot throw.
+    if (w.job) plan.reply_pointer.emplace(w.job->id_pointer);
+    else if (w.keep_reply_value) plan.reply_pointer.emplace(*w.keep_reply_value);
+    return plan;
+}
+
 std::string wire_request(const Workload& w, const std::string& authority) {
     std::string out = fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: lastcall\r\n", w.request.method, w.request.path, authority);
     if (w.kind == WorkloadKind::stream) out += "Accept: text/event-stream\r\n";
@@ -85,13 +131,10 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         seen.failure = ec == beast::error::timeout ? Failure::timeout : Failure::write_error;
         co_return;
     }
-    std::optional<StreamBody> stream_body;
-    std::optional<BodyPrefix> job_body;
-    BodySink* sink = nullptr;
-    if (plan.kind == WorkloadKind::stream) sink = &stream_body.emplace();
-    if (plan.kind == WorkloadKind::job) sink = &job_body.emplace(job_body_kept);
+    BodyWatcher body(plan);
+    const bool watched = body.sse || body.prefix || body.digest;
     auto& reader = c.reader;
-    reader.begin(plan.head_request, sink);
+    reader.begin(plan.head_request, watched ? &body : nullptr);
 
     beast::error_code read_ec;
     for (;;) {
@@ -104,7 +147,7 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
             if (read_ec == net::error::eof) reader.feed_eof();  // a body delimited by the close ends here
             break;
         }
-        if (stream_body) c.stream.expires_after(plan.timeout);  // a stream's timeout is an idle limit
+        if (body.sse) c.stream.expires_after(plan.timeout);  // a stream's timeout is an idle limit
         auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(read_size), use_tuple);
         c.buffer.commit(n);
         read_ec = ec;
@@ -127,14 +170,25 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         r.unsolicited_after = true;  // bytes beyond the response: there was no request for them
         r.closed_after_us = micros_since(run_start);
     }
-    if (stream_body && reader.head_done() && head.status / 100 == 2) {
-        r.events = stream_body->convention.events();
-        r.stream_end = stream_body->convention.end();
+    const bool success = reader.head_done() && head.status / 100 == 2;
+    if (body.convention && success) {
+        r.events = body.convention->events();
+        r.stream_end = body.convention->end();
+        // Without an end marker in the contract, the end of the HTTP message is the end of the stream.
+        if (seen.complete && !plan.stream->end && r.stream_end == StreamEnd::none) r.stream_end = StreamEnd::complete;
         seen.stream_end = r.stream_end;
         if (seen.complete && r.stream_end == StreamEnd::none) seen.failure = Failure::truncated_stream;
         if (!seen.complete && cut(seen.failure)) seen.failure = Failure::truncated_stream;
     }
-    if (job_body && seen.complete && r.status == 202) r.job_id = json_int_field(job_body->text(), "id").value_or(-1);
+    if (!seen.complete || !success) co_return;
+    if (plan.body) {
+        if (const auto failed = body_failure(*plan.body, head, r.body_bytes, body.digest); failed != Failure::none) seen.failure = failed;
+    }
+    if (body.prefix && seen.failure == Failure::none) {
+        const auto value = json_value_at(body.prefix->text(), *plan.reply_pointer);
+        if (value) r.reply_value = *value;
+        else seen.failure = Failure::reply_value_missing;
+    }
 }
 
 net::awaitable<void> drip_headers(const Workload& spec, ClientConnection& c, Observation& seen) {

@@ -1,16 +1,19 @@
 #pragma once
 // One request/response exchange on an open connection of the load generator (internal to it):
 // write the request, read the response with the counting ResponseReader (any body size, constant
-// memory), feed a stream's body to the SSE tokenizer and its end convention, keep the first KiB of
-// a job's 202 body for its id. Fills the record and what the classifier needs; opens and closes
-// nothing (the worker owns the connection's life).
+// memory), feed a stream's body to the SSE tokenizer and the workload's stream contract, keep the
+// first KiB of a 2xx body whose value the contract wants (a job's id, a set write's element),
+// hash and measure bodies with an expect_body. Fills the record and what the classifier needs;
+// opens and closes nothing (the worker owns the connection's life).
 #include "client_connection.hpp"
 #include "history.hpp"
 #include "scenario.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace lastcall::harness {
@@ -21,9 +24,19 @@ struct ExchangePlan {
     WorkloadKind kind = WorkloadKind::request;
     bool head_request = false;
     Duration timeout{};
+    const StreamContract* stream = nullptr;             // kind: stream
+    const BodyExpectation* body = nullptr;              // expect_body
+    std::optional<nlohmann::json::json_pointer> reply_pointer;  // where a 2xx reply holds its value
 };
 
+// The plan of a workload's requests; `authority` is the Host header's value.
+ExchangePlan plan_exchange(const Workload& w, const std::string& authority);
+
 std::string wire_request(const Workload& w, const std::string& authority);
+
+// The JSON value at `pointer` in `body`, as JSON text (at most reply_value_limit bytes); nullopt
+// when the body is not JSON, has nothing there, or the value is too long. Never throws.
+std::optional<std::string> json_value_at(std::string_view body, const nlohmann::json::json_pointer& pointer);
 
 // `run_start`: the origin of the record's microsecond times.
 boost::asio::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, std::chrono::steady_clock::time_point run_start,

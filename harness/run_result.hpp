@@ -6,6 +6,7 @@
 #include "histogram.hpp"
 #include "history.hpp"
 #include "process_family.hpp"
+#include "readback.hpp"
 #include "samplers.hpp"
 #include "target_report.hpp"
 
@@ -74,9 +75,9 @@ struct RunResult {
     std::vector<ProbeResult> probes;
     std::vector<ReadinessChange> readiness;  // derived from probes, for drawing
     std::vector<ProcSample> samples;
-    std::optional<std::int64_t> counter_after_restart;  // acked_writes_durable readback
-    std::string counter_readback_error;
-    std::map<std::int64_t, std::string> job_states_after_restart;  // jobs_accounted readback
+    std::optional<nlohmann::json> acked_state_after_restart;  // acked_writes: the value read back
+    std::string acked_readback_error;
+    std::map<JobRef, JobReadback> job_states_after_restart;  // jobs_accounted readback
     bool restarted = false;
 };
 

@@ -39,6 +39,41 @@ struct HttpRequest {
     std::string body;
 };
 
+// One SSE event's shape, as a scenario states it: every field given must hold (an empty matcher
+// matches nothing; the loader refuses one). `event` is the event type ("message" for an event with
+// no `event:` line), `data` the whole data exactly, `data_contains` a part of it.
+struct EventMatcher {
+    std::optional<std::string> event;
+    std::optional<std::string> data;
+    std::optional<std::string> data_contains;
+};
+
+// How a stream says it is done (`stream:` of a stream workload). Without `end`, a stream is
+// complete when its HTTP message is (the chunked terminator, or Content-Length met); with it, only
+// when the marker arrived before the message ended. A stream whose last marker is the shutdown
+// notice ended by shutdown.
+struct StreamContract {
+    std::optional<EventMatcher> end;
+    std::optional<EventMatcher> shutdown_notice;
+};
+
+// A job workload's conventions (`job:`): where the submit reply holds the id, how to poll it, when
+// it is done. Pointers are JSON pointers (RFC 6901).
+struct JobContract {
+    std::string id_pointer;                 // in the 2xx reply to the submit request
+    std::string poll;                       // a request path, `{id}` replaced by the id
+    std::string done_pointer;               // in the poll reply
+    std::string done_equals;                // a string value, or a number/true/false/null as written
+    Duration poll_interval = std::chrono::milliseconds(100);
+};
+
+// What a workload's 2xx bodies must be (`expect_body:`); a body that is not is an `error`.
+struct BodyExpectation {
+    std::optional<std::uint64_t> bytes;     // the payload's length
+    bool content_length_met = false;        // the response carried Content-Length (and met it)
+    std::optional<std::string> sha256;      // lowercase hex of the payload
+};
+
 struct Workload {
     std::string name;
     WorkloadKind kind = WorkloadKind::request;
@@ -53,6 +88,11 @@ struct Workload {
     Duration timeout = std::chrono::seconds(30);
     ClientRetry client_retry = ClientRetry::none;
     std::optional<std::uint64_t> max_requests;  // bound on requests started, per workload
+    StreamContract stream;            // kind: stream
+    std::optional<JobContract> job;   // kind: job; without it, submits are plain requests
+    std::optional<BodyExpectation> expect_body;
+    // Set by the loader when acked_writes (model: set) takes elements from this workload's replies.
+    std::optional<std::string> keep_reply_value;
 };
 
 enum class SignalTarget { main, group, child };
@@ -90,6 +130,21 @@ struct Expectations {
     struct Exit {
         bool by_signal = false;
         int value = 0;  // exit code, or signal number when by_signal
+        bool operator==(const Exit&) const = default;
+    };
+    // Acknowledged writes, in Jepsen's spirit: the writes one workload made, what a read after the
+    // restart must show. counter: acked <= value <= acked + uncertain (each write adds `increment`);
+    // set: every acknowledged write's element is in the array the read returns.
+    struct AckedWrites {
+        enum class Model { counter, set };
+        enum class ElementFrom { reply, request };
+        std::string workload;
+        Model model = Model::counter;
+        std::int64_t increment = 1;                 // counter
+        ElementFrom element_from = ElementFrom::reply;  // set: where each write's element is
+        std::string element_pointer;                // set: a JSON pointer into the reply or request body
+        std::string read_path;                      // GET after the restart
+        std::string read_pointer;                   // JSON pointer to the integer (counter) or array (set)
     };
     std::uint64_t dropped = 0;
     RacePolicy idle_close_race = RacePolicy::fail;
@@ -101,16 +156,16 @@ struct Expectations {
     std::optional<Duration> accepting_during_drain_delay;
     std::optional<Duration> shutdown_time;
     Duration drain_tail = std::chrono::seconds(3);  // gunicorn's arbiter alone takes up to ~1.3 s
-    Exit exit;
+    std::vector<Exit> exit{Exit{}};  // any of these (default: exit 0)
     std::uint64_t orphans = 0;
     bool port_released = true;
     std::optional<std::int64_t> fd_leak;  // default 16, beyond lastcall's own open connections
-    std::optional<std::string> acked_writes_workload;  // acked_writes_durable: the increment workload
-    std::string acked_writes_read = "/counter";
+    std::optional<AckedWrites> acked_writes;
     bool jobs_accounted = false;
     std::optional<Duration> stuck_abandoned_within;
     std::optional<Duration> p99_during_drain;
     bool shutdown_report = true;  // checked when the target wrote one
+    std::vector<std::string> off;  // checks the scenario turned off (`dropped: off`): skipped, saying so
 };
 
 struct Scenario {

@@ -2,64 +2,131 @@
 #include "scenario_sections.hpp"
 
 #include "signals.hpp"
+#include "text_rules.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace lastcall::harness {
 
 namespace {
 
-Expectations::Exit read_exit(const YamlReader& r, const YAML::Node& node) {
+// A code (a number from 0 to 255) or a signal by name (TERM, SIGTERM, WINCH, RTMIN+1). A number is
+// always an exit code: 143 is what a shell shows for a death by SIGTERM, and the exit check takes
+// it so (128 + N); a signal is otherwise named.
+Expectations::Exit read_one_exit(const YamlReader& r, const YAML::Node& node) {
     const auto text = r.string(node, "exit");
-    if (const auto signal = parse_signal(text); signal && text.starts_with("SIG")) return {true, *signal};
-    return {false, static_cast<int>(r.integer(node, "exit (a code, or a signal like SIGKILL)", ranges::exit_code))};
+    if (!text.empty() && std::isdigit(static_cast<unsigned char>(text.front())) == 0) {
+        if (const auto signal = parse_signal(text)) return {true, *signal};
+        r.fail(node, fmt::format("exit '{}' is neither a code from 0 to 255 nor a signal name like TERM, SIGKILL or RTMIN+1", printable(text)));
+    }
+    return {false, static_cast<int>(r.integer(node, "exit (a code from 0 to 255, or a signal name like TERM or SIGKILL)", ranges::exit_code))};
 }
 
-// `acked_writes_durable: true` or `{workload, read}`; nullopt workload when it is off.
-void read_acked_writes(const YamlReader& r, const YAML::Node& value, const Scenario& s, Expectations& e) {
-    std::string workload;
-    if (value.IsMap()) {
-        r.check_keys(value, "acked_writes_durable", {"workload", "read"});
-        if (value["workload"]) workload = r.string(value["workload"], "acked_writes_durable.workload");
-        if (value["read"]) e.acked_writes_read = read_request_path(r, value["read"], "acked_writes_durable.read");
-    } else if (!r.boolean(value, "acked_writes_durable")) {
-        return;
-    }
-    if (workload.empty()) {  // the workload that increments
-        for (const auto& w : s.workloads) {
-            if (w.request.path.find("/counter/incr") != std::string::npos) workload = w.name;
+// `exit: 0`, `exit: TERM`, `exit: [0, 143, SIGTERM]`: any of them passes.
+std::vector<Expectations::Exit> read_exit(const YamlReader& r, const YAML::Node& node) {
+    if (!node.IsSequence()) return {read_one_exit(r, node)};
+    std::vector<Expectations::Exit> out;
+    for (const auto& item : node) out.push_back(read_one_exit(r, item));
+    if (out.empty()) r.fail(node, "exit needs at least one code or signal");
+    return out;
+}
+
+const Workload* find_workload(const Scenario& s, const std::string& name) {
+    const auto it = std::find_if(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) { return w.name == name; });
+    return it == s.workloads.end() ? nullptr : &*it;
+}
+
+// acked_writes: {workload, model, read: {path, pointer}, increment | element: {from, pointer}}
+Expectations::AckedWrites read_acked_writes(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
+    using AckedWrites = Expectations::AckedWrites;
+    r.expect_map(node, "acked_writes");
+    r.check_keys(node, "acked_writes", {"workload", "model", "read", "increment", "element"});
+    for (const char* key : {"workload", "model", "read"}) {
+        if (!node[key]) {
+            r.fail(node, fmt::format("acked_writes needs {} (acked_writes: {{workload: increments, model: counter, "
+                                     "read: {{path: /counter, pointer: /value}}}})",
+                                     key));
         }
     }
-    const bool known = std::any_of(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) { return w.name == workload; });
-    if (!known) r.fail(value, "acked_writes_durable needs the workload that makes the writes (workload: NAME)");
-    e.acked_writes_workload = workload;
+    AckedWrites a;
+    a.workload = r.string(node["workload"], "acked_writes.workload");
+    if (!find_workload(s, a.workload)) r.fail(node["workload"], fmt::format("acked_writes.workload: no workload named '{}'", printable(a.workload)));
+    a.model = r.choice<AckedWrites::Model>(node["model"], "acked_writes.model", {{"counter", AckedWrites::Model::counter}, {"set", AckedWrites::Model::set}});
+    const auto& read = node["read"];
+    r.expect_map(read, "acked_writes.read");
+    r.check_keys(read, "acked_writes.read", {"path", "pointer"});
+    if (!read["path"] || !read["pointer"]) r.fail(read, "acked_writes.read needs path and pointer (read: {path: /counter, pointer: /value})");
+    a.read_path = read_request_path(r, read["path"], "acked_writes.read.path");
+    a.read_pointer = read_json_pointer(r, read["pointer"], "acked_writes.read.pointer");
+    if (a.model == AckedWrites::Model::counter) {
+        if (node["element"]) r.fail(node["element"], "acked_writes.element is for model: set");
+        if (node["increment"]) a.increment = r.integer(node["increment"], "acked_writes.increment", ranges::increment);
+        return a;
+    }
+    if (node["increment"]) r.fail(node["increment"], "acked_writes.increment is for model: counter");
+    const auto& element = node["element"];
+    if (!element) r.fail(node, "acked_writes with model: set needs element (element: {from: reply, pointer: /id})");
+    r.expect_map(element, "acked_writes.element");
+    r.check_keys(element, "acked_writes.element", {"from", "pointer"});
+    if (!element["from"] || !element["pointer"]) r.fail(element, "acked_writes.element needs from (reply or request) and pointer");
+    a.element_from = r.choice<AckedWrites::ElementFrom>(element["from"], "acked_writes.element.from",
+                                                         {{"reply", AckedWrites::ElementFrom::reply}, {"request", AckedWrites::ElementFrom::request}});
+    a.element_pointer = read_json_pointer(r, element["pointer"], "acked_writes.element.pointer");
+    return a;
+}
+
+// The keys that name a check, and those that take nothing but `off` (they have no bound).
+constexpr std::string_view check_keys_list[] = {
+    "workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "rejections_clean", "close_announced",
+    "readiness_flip", "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans", "port_released", "fd_leak",
+    "acked_writes", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain", "shutdown_report"};
+
+bool is_off(const YAML::Node& node) {
+    return node.IsScalar() && (node.Scalar() == "off" || node.Scalar() == "Off" || node.Scalar() == "OFF");
 }
 
 } // namespace
 
 Expectations read_expectations(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
     r.expect_map(node, "expect");
+    if (node["acked_writes_durable"]) {
+        r.fail(node["acked_writes_durable"], "acked_writes_durable is now acked_writes: {workload: NAME, model: counter, "
+                                             "read: {path: /counter, pointer: /value}} (see scenarios/README.md)");
+    }
     r.check_keys(node, "expect",
-                 {"dropped", "idle_close_race", "errors", "streams_clean", "rejections_clean", "close_announced", "readiness_flip",
-                  "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans", "port_released", "fd_leak",
-                  "acked_writes_durable", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain", "shutdown_report"});
+                 {"workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "rejections_clean",
+                  "close_announced", "readiness_flip", "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans",
+                  "port_released", "fd_leak", "acked_writes", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain",
+                  "shutdown_report"});
     Expectations e;
+    // `off` turns any check off, the report says so. The rest of the key is then not read.
+    for (const auto key : check_keys_list) {
+        const std::string name(key);
+        if (node[name] && is_off(node[name])) e.off.push_back(name == "acked_writes" ? "acked_writes_durable" : name);
+    }
+    const auto present = [&](const char* key) {
+        return node[key] && !is_off(node[key]);
+    };
+    for (const char* key : {"workloads_ran", "signals_delivered"}) {
+        if (present(key) && !r.boolean(node[key], key)) e.off.emplace_back(key);  // on by default; `true` changes nothing
+    }
     const auto count = [&](const char* key, auto& out) {
-        if (node[key]) out = static_cast<std::remove_reference_t<decltype(out)>>(r.integer(node[key], key, ranges::expected_count));
+        if (present(key)) out = static_cast<std::remove_reference_t<decltype(out)>>(r.integer(node[key], key, ranges::expected_count));
     };
     const auto flag = [&](const char* key, auto& out) {
-        if (node[key]) out = r.boolean(node[key], key);
+        if (present(key)) out = r.boolean(node[key], key);
     };
     const auto bound = [&](const char* key, auto& out) {
-        if (node[key]) out = r.duration(node[key], key, ranges::expectation);
+        if (present(key)) out = r.duration(node[key], key, ranges::expectation);
     };
     count("dropped", e.dropped);
     count("errors", e.errors);
     count("orphans", e.orphans);
     count("fd_leak", e.fd_leak);
-    if (node["idle_close_race"]) {
+    if (present("idle_close_race")) {
         e.idle_close_race = r.choice<Expectations::RacePolicy>(node["idle_close_race"], "idle_close_race",
                                                                {{"fail", Expectations::RacePolicy::fail},
                                                                 {"tolerate", Expectations::RacePolicy::tolerate},
@@ -71,14 +138,19 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
     flag("port_released", e.port_released);
     flag("jobs_accounted", e.jobs_accounted);
     flag("shutdown_report", e.shutdown_report);
+    if (node["readiness_flip"] && is_off(node["readiness_flip"])) e.readiness_flip.reset();
     bound("readiness_flip", e.readiness_flip);
     bound("accepting_during_drain_delay", e.accepting_during_drain_delay);
     bound("shutdown_time", e.shutdown_time);
     bound("drain_tail", e.drain_tail);
     bound("stuck_abandoned_within", e.stuck_abandoned_within);
     bound("p99_during_drain", e.p99_during_drain);
-    if (node["exit"]) e.exit = read_exit(r, node["exit"]);
-    if (node["acked_writes_durable"]) read_acked_writes(r, node["acked_writes_durable"], s, e);
+    if (present("exit")) e.exit = read_exit(r, node["exit"]);
+    if (present("acked_writes")) e.acked_writes = read_acked_writes(r, node["acked_writes"], s);
+    if (e.jobs_accounted) {
+        const bool any = std::any_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.job.has_value(); });
+        if (!any) r.fail(node["jobs_accounted"], "jobs_accounted needs a job workload with job: {id, poll, done} (how to find and poll its jobs)");
+    }
     return e;
 }
 

@@ -68,6 +68,13 @@ Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::s
         out << expect;
         s.expect_yaml = out.c_str();
     }
+    // A set's elements come from the writes' replies: that workload keeps the value there.
+    if (const auto& a = s.expect.acked_writes; a && a->model == Expectations::AckedWrites::Model::set &&
+                                               a->element_from == Expectations::AckedWrites::ElementFrom::reply) {
+        for (auto& w : s.workloads) {
+            if (w.name == a->workload && !w.job) w.keep_reply_value = a->element_pointer;
+        }
+    }
     if (!s.expect.streams_clean) {
         s.expect.streams_clean = std::any_of(s.workloads.begin(), s.workloads.end(),
                                              [](const Workload& w) { return w.kind == WorkloadKind::stream; });
@@ -96,9 +103,10 @@ std::string read_text(const fs::path& file) {
 
 } // namespace
 
-Scenario load_scenario_text(const std::string& text, const std::string& file_name) {
+Scenario load_scenario_text(const std::string& text, const std::string& file_name, const ScenarioVariables& variables) {
     try {
-        const auto root = parse_yaml_document(text, file_name);
+        auto root = parse_yaml_document(text, file_name);
+        substitute_variables(root, file_name, variables);
         return read_scenario(YamlReader(file_name), root, file_name);
     } catch (const ScenarioError&) {
         throw;
@@ -110,10 +118,10 @@ Scenario load_scenario_text(const std::string& text, const std::string& file_nam
     }
 }
 
-Scenario load_scenario_file(const fs::path& file) {
+Scenario load_scenario_file(const fs::path& file, const ScenarioVariables& variables) {
     std::error_code ec;
     if (fs::is_directory(file, ec)) fail_directory(file);
-    return load_scenario_text(read_text(file), file.string());
+    return load_scenario_text(read_text(file), file.string(), variables);
 }
 
 std::vector<fs::path> scenario_files(const std::vector<std::string>& arguments) {

@@ -5,6 +5,7 @@
 // holds, the only exception is ScenarioError (yaml_document.hpp bounds the parse).
 #include "scenario.hpp"
 #include "scenario_error.hpp"
+#include "scenario_variables.hpp"
 
 #include <filesystem>
 #include <string>
@@ -12,8 +13,9 @@
 
 namespace lastcall::harness {
 
-Scenario load_scenario_file(const std::filesystem::path& file);
-Scenario load_scenario_text(const std::string& text, const std::string& file_name);
+// `variables`: what ${VAR} in the file's values stands for (scenario_variables.hpp).
+Scenario load_scenario_file(const std::filesystem::path& file, const ScenarioVariables& variables = {});
+Scenario load_scenario_text(const std::string& text, const std::string& file_name, const ScenarioVariables& variables = {});
 
 // Expands files and directories (every *.yaml / *.yml inside, sorted) into scenario files. A
 // directory with no scenario, or that cannot be listed, stays in the list as itself so that

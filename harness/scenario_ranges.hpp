@@ -35,6 +35,7 @@ inline constexpr Range<Duration> delay{0s, 24h};          // and shorter than ma
 inline constexpr Range<Duration> pause{1ms, 1h};
 inline constexpr Range<Duration> jitter{0s, 1h};          // and at most max_duration
 inline constexpr Range<Duration> expectation{0s, 24h};    // the time bounds under expect:
+inline constexpr Range<Duration> poll_interval{1ms, 1min};  // job.poll_interval
 
 // Rates, per second: from 1/h (the slowest unit's one) to a million per second per workload.
 inline constexpr Range<double> rate{1.0 / 3600.0, 1e6};
@@ -51,6 +52,8 @@ inline constexpr Range<std::int64_t> in_flight{0, 10'000'000};  // and reachable
 inline constexpr Range<std::int64_t> child_index{1, 4'096};
 inline constexpr Range<std::int64_t> expected_count{0, unbounded};  // dropped, errors, orphans, fd_leak
 inline constexpr Range<std::int64_t> exit_code{0, 255};
+inline constexpr Range<std::int64_t> body_bytes{0, unbounded};          // expect_body.bytes
+inline constexpr Range<std::int64_t> increment{1, 1'000'000'000};  // acked_writes.increment
 
 // Names that become file names (the scenario's run directory) are one path component.
 inline constexpr std::size_t max_name_length = 64;

@@ -228,15 +228,20 @@ void Conductor::restart() {
 void Conductor::read_back() {
     if (!result_.restarted || !result_.restart_error.empty()) return;
     const auto& expect = scenario_.expect;
-    if (expect.acked_writes_workload) {
-        const auto counter = read_counter(address_, result_.port, expect.acked_writes_read);
-        result_.counter_after_restart = counter.value;
-        result_.counter_readback_error = counter.error;
-        events_.record("readback", {{"path", expect.acked_writes_read}, {"status", counter.status}, {"body", counter.body}});
+    if (expect.acked_writes) {
+        const auto& a = *expect.acked_writes;
+        const auto read = read_json_value(address_, result_.port, a.read_path, a.read_pointer);
+        result_.acked_state_after_restart = read.value;
+        result_.acked_readback_error = read.error;
+        events_.record("readback", {{"path", a.read_path}, {"status", read.status}, {"body", read.body}});
     }
     if (expect.jobs_accounted) {
+        std::vector<JobRef> jobs;
+        for (auto& kept : load_->peek_reply_values()) {
+            if (kept.workload < scenario_.workloads.size() && scenario_.workloads[kept.workload].job) jobs.push_back({kept.workload, std::move(kept.value)});
+        }
         result_.job_states_after_restart =
-            read_job_states(address_, result_.port, load_->peek_job_ids(), Clock::now() + std::chrono::seconds(10), options_.interrupted);
+            read_job_states(address_, result_.port, scenario_.workloads, jobs, Clock::now() + std::chrono::seconds(10), options_.interrupted);
         events_.record("readback", {{"jobs", result_.job_states_after_restart.size()}});
     }
 }

@@ -13,6 +13,8 @@ Target read_target(const YamlReader& r, const YAML::Node& node);
 Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max_duration);
 // A scenario or workload name: one path component (text_rules.hpp is_safe_name).
 std::string read_name(const YamlReader& r, const YAML::Node& node, std::string_view what);
+// A JSON pointer (RFC 6901) as nlohmann::json parses it; "" is the whole document.
+std::string read_json_pointer(const YamlReader& r, const YAML::Node& node, std::string_view what);
 // A request path in origin-form (text_rules.hpp is_origin_form).
 std::string read_request_path(const YamlReader& r, const YAML::Node& node, std::string_view what);
 // scenario_timeline.cpp; `s` holds max_duration and the workloads.

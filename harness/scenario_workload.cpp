@@ -4,6 +4,10 @@
 #include "text_rules.hpp"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
 
 namespace lastcall::harness {
 
@@ -59,7 +63,75 @@ void read_window(const YamlReader& r, const YAML::Node& node, Workload& w, Durat
     }
 }
 
+EventMatcher read_event_matcher(const YamlReader& r, const YAML::Node& node, std::string_view what) {
+    r.expect_map(node, what);
+    r.check_keys(node, what, {"event", "data", "data_contains"});
+    EventMatcher m;
+    if (node["event"]) m.event = r.string(node["event"], fmt::format("{}.event", what));
+    if (node["data"]) m.data = r.string(node["data"], fmt::format("{}.data", what));
+    if (node["data_contains"]) m.data_contains = r.string(node["data_contains"], fmt::format("{}.data_contains", what));
+    if (!m.event && !m.data && !m.data_contains) r.fail(node, fmt::format("{} needs event, data or data_contains", what));
+    if (m.data && m.data_contains) r.fail(node["data_contains"], fmt::format("{} takes data (exact) or data_contains, not both", what));
+    return m;
+}
+
+StreamContract read_stream_contract(const YamlReader& r, const YAML::Node& node) {
+    r.expect_map(node, "stream");
+    r.check_keys(node, "stream", {"end", "shutdown_notice"});
+    StreamContract c;
+    if (node["end"]) c.end = read_event_matcher(r, node["end"], "stream.end");
+    if (node["shutdown_notice"]) c.shutdown_notice = read_event_matcher(r, node["shutdown_notice"], "stream.shutdown_notice");
+    return c;
+}
+
+JobContract read_job_contract(const YamlReader& r, const YAML::Node& node) {
+    r.expect_map(node, "job");
+    r.check_keys(node, "job", {"id", "poll", "done", "poll_interval"});
+    for (const char* key : {"id", "poll", "done"}) {
+        if (!node[key]) r.fail(node, fmt::format("job needs {} (job: {{id: /id, poll: \"/jobs/{{id}}\", done: {{pointer: /state, equals: completed}}}})", key));
+    }
+    JobContract job;
+    job.id_pointer = read_json_pointer(r, node["id"], "job.id");
+    job.poll = read_request_path(r, node["poll"], "job.poll");
+    if (job.poll.find("{id}") == std::string::npos) r.fail(node["poll"], "job.poll must hold {id}, where the job's id goes");
+    const auto& done = node["done"];
+    r.expect_map(done, "job.done");
+    r.check_keys(done, "job.done", {"pointer", "equals"});
+    if (!done["pointer"] || !done["equals"]) r.fail(done, "job.done needs pointer and equals (done: {pointer: /state, equals: completed})");
+    job.done_pointer = read_json_pointer(r, done["pointer"], "job.done.pointer");
+    job.done_equals = r.string(done["equals"], "job.done.equals");
+    if (node["poll_interval"]) job.poll_interval = r.duration(node["poll_interval"], "job.poll_interval", ranges::poll_interval);
+    return job;
+}
+
+BodyExpectation read_body_expectation(const YamlReader& r, const YAML::Node& node) {
+    r.expect_map(node, "expect_body");
+    r.check_keys(node, "expect_body", {"bytes", "content_length_met", "sha256"});
+    BodyExpectation b;
+    if (node["bytes"]) b.bytes = static_cast<std::uint64_t>(r.integer(node["bytes"], "expect_body.bytes", ranges::body_bytes));
+    if (node["content_length_met"]) b.content_length_met = r.boolean(node["content_length_met"], "expect_body.content_length_met");
+    if (node["sha256"]) {
+        auto hex = r.string(node["sha256"], "expect_body.sha256");
+        std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        const bool ok = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
+        if (!ok) r.fail(node["sha256"], "expect_body.sha256 must be 64 hex digits (sha256sum's output)");
+        b.sha256 = hex;
+    }
+    if (!b.bytes && !b.content_length_met && !b.sha256) r.fail(node, "expect_body needs bytes, content_length_met or sha256");
+    return b;
+}
+
 } // namespace
+
+std::string read_json_pointer(const YamlReader& r, const YAML::Node& node, std::string_view what) {
+    auto text = r.string(node, what);
+    try {
+        [[maybe_unused]] const nlohmann::json::json_pointer pointer(text);
+    } catch (const nlohmann::json::exception&) {
+        r.fail(node, fmt::format("{} must be a JSON pointer like /id or /data/0/state ('' for the whole body; ~0 and ~1 escape ~ and /)", what));
+    }
+    return text;
+}
 
 std::string read_name(const YamlReader& r, const YAML::Node& node, std::string_view what) {
     auto name = r.string(node, what);
@@ -81,7 +153,7 @@ std::string read_request_path(const YamlReader& r, const YAML::Node& node, std::
 Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max_duration) {
     r.expect_map(node, "a workload");
     r.check_keys(node, "a workload", {"name", "kind", "request", "mode", "connections", "think", "rate", "start", "stop",
-                                      "keep_alive", "timeout", "client_retry", "max_requests"});
+                                      "keep_alive", "timeout", "client_retry", "max_requests", "stream", "job", "expect_body"});
     Workload w;
     if (!node["name"]) r.fail(node, "a workload needs a name");
     w.name = read_name(r, node["name"], "workload name");
@@ -107,6 +179,18 @@ Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max
                                                {{"none", ClientRetry::none}, {"idempotent", ClientRetry::idempotent}});
     }
     if (node["max_requests"]) w.max_requests = static_cast<std::uint64_t>(r.integer(node["max_requests"], "max_requests", ranges::max_requests));
+    if (node["stream"]) {
+        if (w.kind != WorkloadKind::stream) r.fail(node["stream"], "stream: is for kind: stream");
+        w.stream = read_stream_contract(r, node["stream"]);
+    }
+    if (node["job"]) {
+        if (w.kind != WorkloadKind::job) r.fail(node["job"], "job: is for kind: job");
+        w.job = read_job_contract(r, node["job"]);
+    }
+    if (node["expect_body"]) {
+        if (w.kind == WorkloadKind::slowloris) r.fail(node["expect_body"], "expect_body: a slowloris workload gets no body");
+        w.expect_body = read_body_expectation(r, node["expect_body"]);
+    }
     return w;
 }
 

@@ -1,23 +1,34 @@
 #pragma once
-// How a stream tells its end, on top of the SSE tokenizer. Today one convention, the reference
-// server's (DESIGN.md): an event named `end` whose data is JSON with "reason": "shutdown" (ended
-// early, cleanly) or "complete". The last `end` event wins. A later issue makes the convention a
-// scenario setting (`data: [DONE]` markers and the like): another SseEventSink of the same shape.
+// How a stream tells its end, on top of the SSE tokenizer: the scenario's StreamContract
+// (scenario.hpp). Every dispatched event counts, data-only ones too (type "message"). The last
+// matching marker wins: an `end` marker makes the stream complete, a shutdown notice makes it
+// ended by shutdown. Without an `end` marker in the contract, the end of the HTTP message is the
+// end of the stream (request_exchange.cpp decides that; this only reports markers).
 #include "history.hpp"
+#include "scenario.hpp"
 #include "sse_parser.hpp"
 
 #include <cstdint>
+#include <string>
 
 namespace lastcall::harness {
 
-class EndEventConvention final : public SseEventSink {
+bool matches(const EventMatcher& matcher, const SseEvent& event);
+
+// "data: [DONE]", "event: end with data containing \"reason\":\"complete\"": for reports.
+std::string describe(const EventMatcher& matcher);
+
+class StreamConvention final : public SseEventSink {
 public:
+    explicit StreamConvention(const StreamContract& contract) : contract_(contract) {}
+
     void on_event(const SseEvent& event) override;
 
-    std::uint32_t events() const { return events_; }  // every dispatched event, data-only ones too
-    StreamEnd end() const { return end_; }
+    std::uint32_t events() const { return events_; }
+    StreamEnd end() const { return end_; }  // from markers only: none, complete or shutdown
 
 private:
+    const StreamContract& contract_;
     std::uint32_t events_ = 0;
     StreamEnd end_ = StreamEnd::none;
 };

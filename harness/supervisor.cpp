@@ -108,8 +108,9 @@ void Supervisor::wait_ready(Generation& g) {
         }
         bool up = false;
         if (ready.http_path.empty()) {
-            up = probe.connect_only(std::chrono::milliseconds(100));
-            last_answer = up ? "connected" : "TCP connect failed";
+            std::string why;
+            up = probe.connect_only(std::chrono::milliseconds(100), &why);
+            last_answer = up ? "connected" : why;
         } else {
             const auto response = probe.request(ready.http_path, std::chrono::milliseconds(500), 256);
             up = response.status / 100 == 2;
@@ -221,10 +222,21 @@ void Supervisor::finish(std::chrono::milliseconds grace) {
         nap(wait_fd(), std::chrono::milliseconds(5));
     }
     // What outlives its generation by more than `grace` is an orphan; most children end with it.
-    const auto deadline = Clock::now() + grace;
+    // The grace counts from the exit, not from now: the load may have waited up to a second for
+    // requests the orphans were still answering (http.server's CGI children), and an orphan that
+    // ended in that second, reaped by lastcall, was an orphan all the same.
+    const auto last_exit = generations_.empty() || !generations_.back().exit ? Clock::now() : generations_.back().exited;
+    const auto deadline = last_exit + grace;
     while (!family_->alive().empty() && Clock::now() < deadline && !interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::vector<std::vector<FamilyMember>> alive;
+    for (const auto& g : generations_) alive.push_back(family_->alive(g.number));
+    auto reaped = reaper_->take_reaped_orphans();  // after the snapshot: what ended since is in here
     for (auto& g : generations_) {
-        g.orphans = family_->alive(g.number);
+        g.orphans = alive[static_cast<std::size_t>(g.number - 1)];
+        for (const auto& r : reaped) {
+            const bool listed = std::any_of(g.orphans.begin(), g.orphans.end(), [&](const FamilyMember& m) { return m.pid == r.who.pid; });
+            if (!listed && r.who.generation == g.number && g.exit && r.when > g.exited + grace) g.orphans.push_back(r.who);
+        }
         for (const auto& m : g.orphans) events_.record("orphan", {{"generation", g.number}, {"pid", m.pid}, {"process", m.describe()}});
     }
     // Then lastcall leaves nothing behind.
@@ -234,11 +246,13 @@ void Supervisor::finish(std::chrono::milliseconds grace) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     for (const auto& m : family_->alive()) events_.record("unkillable", {{"pid", m.pid}, {"process", m.describe()}});
-    record_reaped_orphans();
+    auto killed = reaper_->take_reaped_orphans();
+    reaped.insert(reaped.end(), killed.begin(), killed.end());
+    record_reaped_orphans(reaped);
 }
 
-void Supervisor::record_reaped_orphans() {
-    for (const auto& r : reaper_->take_reaped_orphans()) {
+void Supervisor::record_reaped_orphans(const std::vector<ReapedOrphan>& reaped) {
+    for (const auto& r : reaped) {
         events_.record_at(r.when, "reaped", {{"pid", r.who.pid}, {"parent", r.who.parent}, {"process", r.who.command},
                                               {"generation", r.who.generation}, {"status", r.exit.describe()}});
     }

@@ -103,7 +103,7 @@ public:
 private:
     void wait_ready(Generation& g);
     void on_exit(Generation& g, const TargetExit& exit);
-    void record_reaped_orphans();
+    void record_reaped_orphans(const std::vector<ReapedOrphan>& reaped);
     bool interrupted() const { return options_.interrupted && options_.interrupted->load(); }
 
     SupervisorOptions options_;

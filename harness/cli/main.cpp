@@ -4,6 +4,7 @@
 #include "bench.hpp"
 #include "signals.hpp"
 #include "checks.hpp"
+#include "quick_scenario.hpp"
 #include "reports.hpp"
 #include "scenario_loader.hpp"
 #include "scenario_run.hpp"
@@ -30,8 +31,11 @@ void on_interrupt(int) { interrupted = true; }  // only a flag: the run loop cle
 constexpr const char* usage =
     "usage: lastcall COMMAND ...\n"
     "  run SCENARIO_OR_DIR... [--server PATH] [--run-dir DIR] [--seed N] [--repeat N]\n"
-    "      [--junit FILE] [--json FILE] [--target-arg ARG]...   (each run also writes report.json/.html)\n"
-    "  validate FILE_OR_DIR...      check scenarios; exit 0 or 2\n"
+    "      [--junit FILE] [--json FILE] [--target-arg ARG]... [--var NAME=VALUE]...\n"
+    "      (each run also writes report.json/.html; --var sets ${NAME} in the scenarios, over the environment)\n"
+    "  check [options] -- COMMAND ARGS...   no YAML: default load, graceful signal, default checks\n"
+    "      (lastcall check --help; --print-scenario writes the equivalent scenario)\n"
+    "  validate FILE_OR_DIR... [--var NAME=VALUE]...   check scenarios; exit 0 or 2\n"
     "  list [DIR...]                each scenario with its description (default: scenarios/)\n"
     "  bench URL [-c N] [-t N] [-d 10s] [--rate R] [--json]\n"
     "  --help, --version\n"
@@ -46,11 +50,11 @@ std::string default_server() {
     return "lastcall-server";
 }
 
-std::vector<Scenario> load_all(const std::vector<std::string>& paths, bool& ok) {
+std::vector<Scenario> load_all(const std::vector<std::string>& paths, bool& ok, const ScenarioVariables& variables = {}) {
     std::vector<Scenario> scenarios;
     for (const auto& file : scenario_files(paths)) {
         try {
-            scenarios.push_back(load_scenario_file(file));
+            scenarios.push_back(load_scenario_file(file, variables));
         } catch (const ScenarioError& e) {
             fmt::print(stderr, "{}\n", e.what());
             ok = false;
@@ -68,8 +72,16 @@ std::string outcome_summary(const RunResult& r) {
     return out.empty() ? "none" : out;
 }
 
+// --var NAME=VALUE: what ${NAME} stands for in the scenarios (over the environment).
+void add_variable(ScenarioVariables& variables, const std::string& assignment) {
+    const auto eq = assignment.find('=');
+    if (eq == 0 || eq == std::string::npos) throw std::invalid_argument("--var takes NAME=VALUE, not '" + assignment + "'");
+    variables.values[assignment.substr(0, eq)] = assignment.substr(eq + 1);
+}
+
 int command_run(const std::vector<std::string>& args) {
     std::vector<std::string> paths;
+    ScenarioVariables variables;
     RunOptions options;
     options.server_path = default_server();
     int repeat_override = 0;
@@ -87,12 +99,13 @@ int command_run(const std::vector<std::string>& args) {
         else if (a == "--junit") junit_file = value();
         else if (a == "--json") json_file = value();
         else if (a == "--target-arg") options.extra_target_args.push_back(value());
+        else if (a == "--var") add_variable(variables, value());
         else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
         else paths.push_back(a);
     }
     if (paths.empty()) throw std::invalid_argument("run needs at least one scenario file or directory");
     bool ok = true;
-    const auto scenarios = load_all(paths, ok);
+    const auto scenarios = load_all(paths, ok, variables);
     if (!ok) return 2;
     const bool tty = ::isatty(STDERR_FILENO) && ::isatty(STDOUT_FILENO);
     options.interrupted = &interrupted;
@@ -136,10 +149,26 @@ int command_run(const std::vector<std::string>& args) {
     return interrupted ? 130 : exit_code;
 }
 
+// No YAML: the options become a scenario file kept in the run root, run like any other.
+int command_check(const std::vector<std::string>& args) {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) return fmt::print("{}", quick_usage()), 0;
+    const auto quick = parse_quick_options(args);
+    if (quick.print_scenario) return fmt::print("{}", quick_scenario_yaml(quick)), 0;
+    fmt::print(stderr, "{}", quick_port_hint(quick));
+    return command_run(prepare_quick_run(quick));
+}
+
 int command_validate(const std::vector<std::string>& args) {
-    if (args.empty()) throw std::invalid_argument("validate needs at least one file or directory");
+    ScenarioVariables variables;
+    std::vector<std::string> paths;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] != "--var") paths.push_back(args[i]);
+        else if (i + 1 < args.size()) add_variable(variables, args[++i]);
+        else throw std::invalid_argument("--var needs a value");
+    }
+    if (paths.empty()) throw std::invalid_argument("validate needs at least one file or directory");
     bool ok = true;
-    const auto scenarios = load_all(args, ok);
+    const auto scenarios = load_all(paths, ok, variables);
     for (const auto& s : scenarios) fmt::print("ok  {} ({})\n", s.file, s.name);
     return ok ? 0 : 2;
 }
@@ -171,12 +200,13 @@ int main(int argc, char** argv) {
     const std::vector<std::string> rest(all.begin() + 1, all.end());
     try {
         if (all[0] == "run") return command_run(rest);
+        if (all[0] == "check") return command_check(rest);
         if (all[0] == "validate") return command_validate(rest);
         if (all[0] == "list") return command_list(rest);
         if (all[0] == "bench") return run_bench(rest);
         throw std::invalid_argument("unknown command '" + all[0] + "'");
     } catch (const std::invalid_argument& e) {
-        fmt::print(stderr, "lastcall: {}\n\n{}", e.what(), all[0] == "bench" ? bench_usage() : usage);
+        fmt::print(stderr, "lastcall: {}\n\n{}", e.what(), all[0] == "bench" ? bench_usage() : all[0] == "check" ? quick_usage() : usage);
         return 2;
     } catch (const std::out_of_range& e) {
         fmt::print(stderr, "lastcall: a number is out of range ({})\n", e.what());

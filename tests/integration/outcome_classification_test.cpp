@@ -70,10 +70,20 @@ void misbehave(ServerConnection& c, int) {
     }
 }
 
+// lastcall-server's stream convention, as scenarios/sse-streams.yaml spells it.
+StreamContract end_event_contract() {
+    StreamContract c;
+    c.end = EventMatcher{"end", std::nullopt, R"("reason":"complete")"};
+    c.shutdown_notice = EventMatcher{"end", std::nullopt, "shutdown"};
+    return c;
+}
+
 std::vector<RequestRecord> drive(std::uint16_t port, const std::string& path, std::uint64_t requests,
-                                 WorkloadKind kind = WorkloadKind::request, ClientRetry retry = ClientRetry::none) {
+                                 WorkloadKind kind = WorkloadKind::request, ClientRetry retry = ClientRetry::none,
+                                 const StreamContract& contract = {}) {
     auto w = single_workload(path, requests, kind);
     w.client_retry = retry;
+    w.stream = contract;
     return harness::drive(w, loopback(port));
 }
 
@@ -99,10 +109,12 @@ TEST_F(OutcomeClassification, BytesAreExactlyWhatCameOverTheWire) {
     }
 }
 
-// Issue 7 item 4: every dispatched event counts (not only those with an `event:` line), and the end
-// reason is read as JSON, spaces and all.
+// Issue 7 item 4: every dispatched event counts (not only those with an `event:` line); a marker
+// split across chunks is still seen.
 TEST_F(OutcomeClassification, StreamEventsAreCountedAsTheStandardDispatchesThem) {
-    const auto h = drive(server_.port(), "/stream-data-only", 1, WorkloadKind::stream);
+    StreamContract c;
+    c.end = EventMatcher{"end", std::nullopt, "complete"};
+    const auto h = drive(server_.port(), "/stream-data-only", 1, WorkloadKind::stream, ClientRetry::none, c);
     ASSERT_EQ(h.size(), 1u);
     EXPECT_EQ(h[0].events, 3u);
     EXPECT_EQ(h[0].stream_end, StreamEnd::complete);
@@ -128,10 +140,21 @@ TEST_F(OutcomeClassification, TruncatedStreamIsDroppedAndACleanShutdownEndIsNot)
     ASSERT_EQ(cut.size(), 1u);
     EXPECT_EQ(cut[0].outcome, Outcome::dropped);
     EXPECT_EQ(cut[0].failure, Failure::truncated_stream);
-    const auto ended = drive(server_.port(), "/stream-ended", 1, WorkloadKind::stream);
+    const auto ended = drive(server_.port(), "/stream-ended", 1, WorkloadKind::stream, ClientRetry::none, end_event_contract());
     ASSERT_EQ(ended.size(), 1u);
     EXPECT_EQ(ended[0].outcome, Outcome::ended_by_shutdown);
     EXPECT_EQ(ended[0].events, 2u);
+    // The same stream where the contract names no shutdown notice: its message ended, so it is complete.
+    const auto plain = drive(server_.port(), "/stream-ended", 1, WorkloadKind::stream);
+    ASSERT_EQ(plain.size(), 1u);
+    EXPECT_EQ(plain[0].outcome, Outcome::ok);
+    // And where it requires an end marker that never came: cut, as far as the client can tell.
+    StreamContract needs_done;
+    needs_done.end = EventMatcher{std::nullopt, "[DONE]", std::nullopt};
+    const auto undone = drive(server_.port(), "/stream-ended", 1, WorkloadKind::stream, ClientRetry::none, needs_done);
+    ASSERT_EQ(undone.size(), 1u);
+    EXPECT_EQ(undone[0].outcome, Outcome::dropped);
+    EXPECT_EQ(undone[0].failure, Failure::truncated_stream);
 }
 
 TEST_F(OutcomeClassification, Status503IsRejectedWithAndWithoutRetryAfter) {

@@ -158,16 +158,17 @@ TEST_F(ChecksTest, PortStillBoundFails) {
 
 TEST_F(ChecksTest, JobNotCompletedAfterRestartFails) {
     scenario.expect.jobs_accounted = true;
+    scenario.workloads[0].job = JobContract{"/id", "/jobs/{id}", "/state", "completed"};
     auto job = ok(100'000, 110'000);
     job.status = 202;
-    job.job_id = 7;
+    job.reply_value = "7";
     add(job);
     run.restarted = true;
-    run.job_states_after_restart[7] = "resumable";
+    run.job_states_after_restart[JobRef{0, "7"}] = JobReadback{false, "/state is \"resumable\""};
     const auto c = check("jobs_accounted");
     EXPECT_EQ(c.status, CheckStatus::fail);
-    EXPECT_EQ(c.evidence, std::vector<std::string>{"job 7 is resumable"});
-    run.job_states_after_restart[7] = "completed";
+    EXPECT_EQ(c.evidence, std::vector<std::string>{"job 7: /state is \"resumable\" (done when /state is completed)"});
+    run.job_states_after_restart[JobRef{0, "7"}] = JobReadback{true, "/state is \"completed\""};
     EXPECT_EQ(check("jobs_accounted").status, CheckStatus::pass);
 }
 

@@ -39,10 +39,21 @@ workloads:
     request: {path: /fast}
     start: 1s
     stop: 3s
-  - {name: events, kind: stream, request: {path: /stream}}
-  - {name: jobs, kind: job, request: {path: "/jobs?steps=3"}}
+  - name: events
+    kind: stream
+    request: {path: /stream}
+    stream:
+      end: {event: end, data_contains: '"reason":"complete"'}
+      shutdown_notice: {event: end, data_contains: shutdown}
+  - {name: done, kind: stream, request: {path: "${STREAM_PATH:-/v1/chat}"}, stream: {end: {data: "[DONE]"}}}
+  - name: jobs
+    kind: job
+    request: {path: "/jobs?steps=3"}
+    job: {id: /id, poll: "/jobs/{id}", done: {pointer: /state, equals: completed}, poll_interval: 100ms}
   - {name: drip, kind: slowloris, think: 200ms, timeout: 5s}
-  - {name: increments, request: {method: POST, path: /counter/incr}}
+  - name: increments
+    request: {method: POST, path: /counter/incr, body: "{\"n\": 1}"}
+    expect_body: {bytes: 12, content_length_met: true, sha256: E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855}
 timeline:
   - at: 1500ms
     signal: TERM
@@ -76,11 +87,13 @@ expect:
   accepting_during_drain_delay: 1s
   shutdown_time: 5s
   drain_tail: 1s
-  exit: SIGKILL
+  exit: [0, 143, SIGKILL, TERM]
+  workloads_ran: off
+  signals_delivered: true
   orphans: 0
   port_released: true
   fd_leak: 16
-  acked_writes_durable: {workload: increments, read: /counter}
+  acked_writes: {workload: increments, model: counter, increment: 2, read: {path: /counter, pointer: /value}}
   jobs_accounted: true
   stuck_abandoned_within: 2s
   p99_during_drain: 200ms
@@ -108,6 +121,14 @@ std::vector<std::string> nasty_seeds() {
         "name: x\r\ntarget: {command: [srv]}\r\ntimeline:\r\n  - {at: 1s, signal: TERM}\r\n",  // CR LF
         "\xef\xbb\xbfname: caf\xc3\xa9\ntarget: {command: [srv]}\n",   // BOM, non-ASCII name
         "", "~", "[]", "{}", "- a\n- b\n", "name", "name:\n", ":",
+        // The contract keys: a set model, every check off, variables and their escapes.
+        head + "workloads:\n  - {name: adds, request: {method: POST, path: /set/add}}\n"
+               "expect:\n  acked_writes: {workload: adds, model: set, element: {from: reply, pointer: /element}, read: {path: /set, pointer: /elements}}\n",
+        head + "workloads:\n  - {name: adds, request: {method: POST, path: /s, body: '{\"k\": [1]}'}}\n"
+               "expect:\n  acked_writes: {workload: adds, model: set, element: {from: request, pointer: /k/0}, read: {path: /s, pointer: ''}}\n",
+        head + "expect: {dropped: off, errors: off, readiness_flip: off, exit: off, streams_clean: off, shutdown_report: off, fd_leak: off}\n",
+        head + "description: \"${HOME} $${NOT} ${UNSET_LASTCALL_VARIABLE:-fallback} ${}\"\nseed: ${LASTCALL_SEED:-3}\n",
+        head + "description: &a \"$${X}\"\nworkloads:\n  - {name: x, request: {path: *a}}\n",
     };
 }
 

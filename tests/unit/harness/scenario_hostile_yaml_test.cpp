@@ -41,7 +41,7 @@ TEST(ScenarioHostileYaml, ValuesOfTheWrongShape) {
     EXPECT_EQ(error_of(minimal_head + "workloads: {a: 1}\n"), "3:12: workloads must be a list");
     EXPECT_EQ(error_of(minimal_head + "timeline:\n  - at: 1s\n    signal: [TERM]\n"), "5:13: unknown signal '?' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number)");
     EXPECT_EQ(error_of(minimal_head + "timeline:\n  - at: 1s\n    stop_load: {a: 1}\n"), "5:16: workload name must be a string");
-    EXPECT_EQ(error_of(minimal_head + "expect: {acked_writes_durable: [x]}\n"), "3:32: acked_writes_durable must be true or false");
+    EXPECT_EQ(error_of(minimal_head + "expect: {acked_writes: [x]}\n"), "3:24: acked_writes must be a mapping");
 }
 
 TEST(ScenarioHostileYaml, DeepNestingIsRefusedWithAPosition) {

@@ -41,6 +41,15 @@ bool safe_name(std::string_view name) {
 }
 bool origin_form(std::string_view path) { return !path.empty() && path.front() == '/' && all_of(path, path_char); }
 bool no_nul(std::string_view text) { return text.find('\0') == std::string_view::npos; }
+// RFC 6901: empty, or '/'-separated tokens where '~' is only followed by 0 or 1.
+bool json_pointer(std::string_view p) {
+    if (!p.empty() && p.front() != '/') return false;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (p[i] == '~' && (i + 1 >= p.size() || (p[i + 1] != '0' && p[i + 1] != '1'))) return false;
+    }
+    return true;
+}
+bool matcher_ok(const EventMatcher& m) { return (m.event || m.data || m.data_contains) && !(m.data && m.data_contains); }
 
 void check_target(Violations& v, const Target& t) {
     v.require(!t.command.empty(), "empty", "target.command");
@@ -78,6 +87,20 @@ void check_workload(Violations& v, const Workload& w, Duration max_duration) {
         v.require(*w.stop > w.start, "stops before it starts", where);
     }
     v.in_range(w.timeout, ranges::request_timeout, where + " timeout");
+    if (w.stream.end) v.require(w.kind == WorkloadKind::stream && matcher_ok(*w.stream.end), "bad stream.end", where);
+    if (w.stream.shutdown_notice) v.require(w.kind == WorkloadKind::stream && matcher_ok(*w.stream.shutdown_notice), "bad stream.shutdown_notice", where);
+    if (w.job) {
+        v.require(w.kind == WorkloadKind::job, "job: on another kind", where);
+        v.require(json_pointer(w.job->id_pointer) && json_pointer(w.job->done_pointer), "job pointer not a JSON pointer", where);
+        v.require(origin_form(w.job->poll) && w.job->poll.find("{id}") != std::string::npos, "job.poll", where);
+        v.in_range(w.job->poll_interval, ranges::poll_interval, where + " job.poll_interval");
+    }
+    if (w.expect_body) {
+        const auto& b = *w.expect_body;
+        v.require(b.bytes || b.content_length_met || b.sha256, "empty expect_body", where);
+        v.require(!b.sha256 || (b.sha256->size() == 64 && all_of(*b.sha256, [](unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })),
+                  "sha256 not 64 lowercase hex digits", where);
+    }
     if (w.max_requests) v.in_range<std::int64_t>(static_cast<std::int64_t>(*w.max_requests), ranges::max_requests, where + " max_requests");
 }
 
@@ -108,10 +131,18 @@ void check_expectations(Violations& v, const Expectations& e, const std::set<std
     }
     if (e.fd_leak) v.in_range(*e.fd_leak, ranges::expected_count, "expect.fd_leak");
     for (const auto count : {e.dropped, e.errors, e.orphans}) v.require(count <= static_cast<std::uint64_t>(ranges::unbounded), "count", "expect");
-    if (e.exit.by_signal) v.require(e.exit.value >= 1 && e.exit.value <= SIGRTMAX, "no such signal", "expect.exit");
-    else v.in_range<std::int64_t>(e.exit.value, ranges::exit_code, "expect.exit");
-    if (e.acked_writes_workload) v.require(workloads.count(*e.acked_writes_workload) == 1, "unknown workload", "expect.acked_writes_durable");
-    v.require(origin_form(e.acked_writes_read), "not origin-form", "expect.acked_writes_durable.read");
+    v.require(!e.exit.empty(), "no exit", "expect.exit");
+    for (const auto& exit : e.exit) {
+        if (exit.by_signal) v.require(exit.value >= 1 && exit.value <= SIGRTMAX, "no such signal", "expect.exit");
+        else v.in_range<std::int64_t>(exit.value, ranges::exit_code, "expect.exit");
+    }
+    if (const auto& a = e.acked_writes) {
+        v.require(workloads.count(a->workload) == 1, "unknown workload", "expect.acked_writes");
+        v.require(origin_form(a->read_path), "not origin-form", "expect.acked_writes.read.path");
+        v.require(json_pointer(a->read_pointer), "not a JSON pointer", "expect.acked_writes.read.pointer");
+        if (a->model == Expectations::AckedWrites::Model::set) v.require(json_pointer(a->element_pointer), "not a JSON pointer", "expect.acked_writes.element");
+        else v.in_range<std::int64_t>(a->increment, ranges::increment, "expect.acked_writes.increment");
+    }
 }
 
 } // namespace

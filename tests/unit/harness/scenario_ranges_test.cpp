@@ -64,7 +64,7 @@ TEST(ScenarioRanges, WholeNumbersAreDecimalAndInRange) {
     EXPECT_EQ(error_of(workload + "max_requests: 0\n"), "5:19: max_requests must be a whole number from 1 to 100000000");
     EXPECT_EQ(error_of("name: x\ntarget: {command: [srv], port: 70000}\n"), "2:32: target.port must be a whole number from 1 to 65535");
     EXPECT_EQ(error_of(minimal_head + "expect: {dropped: -1}\n"), "3:19: dropped must be a whole number, 0 or more");
-    EXPECT_EQ(error_of(minimal_head + "expect: {exit: 256}\n"), "3:16: exit (a code, or a signal like SIGKILL) must be a whole number from 0 to 255");
+    EXPECT_EQ(error_of(minimal_head + "expect: {exit: 256}\n"), "3:16: exit (a code from 0 to 255, or a signal name like TERM or SIGKILL) must be a whole number from 0 to 255");
 }
 
 TEST(ScenarioRanges, SignalToChildIsParsedWithoutThrowing) {

@@ -161,28 +161,60 @@ TEST(SseParser, LongFieldsAreBoundedAndTheEventMarkedTruncated) {
     EXPECT_TRUE(sink.events[0].truncated);
 }
 
-EndEventConvention convention_of(std::string_view stream) {
-    EndEventConvention convention;
+StreamEnd end_of(const StreamContract& contract, std::string_view stream, std::uint32_t* events = nullptr) {
+    StreamConvention convention(contract);
     SseParser parser(convention);
     parser.feed(stream);
-    return convention;
+    if (events) *events = convention.events();
+    return convention.end();
 }
 
-TEST(EndEventConvention, ReasonsAndCounts) {
-    auto c = convention_of("event: tick\ndata: 1\n\ndata: 2\n\nevent: end\ndata: {\"reason\":\"shutdown\",\"events\":2}\n\n");
-    EXPECT_EQ(c.events(), 3u);  // data-only events count
-    EXPECT_EQ(c.end(), StreamEnd::shutdown);
-    EXPECT_EQ(convention_of("event: end\ndata: { \"reason\" : \"complete\" }\n\n").end(), StreamEnd::complete);
-    EXPECT_EQ(convention_of("event: end\ndata: {\"reason\":\"bored\"}\n\n").end(), StreamEnd::other);
-    EXPECT_EQ(convention_of("event: end\ndata: not json at all\n\n").end(), StreamEnd::other);
-    EXPECT_EQ(convention_of("event: end\ndata: {\"reason\":\"shut\n\n").end(), StreamEnd::other);  // unterminated
-    EXPECT_EQ(convention_of("event: tick\ndata: {\"reason\":\"complete\"}\n\n").end(), StreamEnd::none);  // not an end event
-    EXPECT_EQ(convention_of("event: end\n\n").end(), StreamEnd::none);  // no data: never dispatched
+// lastcall-server's convention, as scenarios/sse-streams.yaml spells it.
+StreamContract end_event_contract() {
+    StreamContract c;
+    c.end = EventMatcher{"end", std::nullopt, R"("reason":"complete")"};
+    c.shutdown_notice = EventMatcher{"end", std::nullopt, R"("reason":"shutdown")"};
+    return c;
 }
 
-TEST(EndEventConvention, TheLastEndEventWins) {
-    const auto c = convention_of("event: end\ndata: {\"reason\":\"complete\"}\n\nevent: end\ndata: {\"reason\":\"shutdown\"}\n\n");
-    EXPECT_EQ(c.end(), StreamEnd::shutdown);
+TEST(StreamConvention, EndEventWithAReason) {
+    const auto c = end_event_contract();
+    std::uint32_t events = 0;
+    EXPECT_EQ(end_of(c, "event: tick\ndata: 1\n\ndata: 2\n\nevent: end\ndata: {\"reason\":\"shutdown\",\"events\":2}\n\n", &events),
+              StreamEnd::shutdown);
+    EXPECT_EQ(events, 3u);  // data-only events count
+    EXPECT_EQ(end_of(c, "event: end\ndata: {\"reason\":\"complete\"}\n\n"), StreamEnd::complete);
+    EXPECT_EQ(end_of(c, "event: end\ndata: {\"reason\":\"bored\"}\n\n"), StreamEnd::none);
+    EXPECT_EQ(end_of(c, "event: tick\ndata: {\"reason\":\"complete\"}\n\n"), StreamEnd::none);  // not an end event
+    EXPECT_EQ(end_of(c, "event: end\n\n"), StreamEnd::none);  // no data: never dispatched
+}
+
+TEST(StreamConvention, TheLastMarkerWins) {
+    const auto c = end_event_contract();
+    EXPECT_EQ(end_of(c, "event: end\ndata: {\"reason\":\"complete\"}\n\nevent: end\ndata: {\"reason\":\"shutdown\"}\n\n"), StreamEnd::shutdown);
+    EXPECT_EQ(end_of(c, "event: end\ndata: {\"reason\":\"shutdown\"}\n\nevent: end\ndata: {\"reason\":\"complete\"}\n\n"), StreamEnd::complete);
+}
+
+TEST(StreamConvention, DoneMarkerMatchesDataOnlyEventsExactly) {
+    StreamContract c;
+    c.end = EventMatcher{std::nullopt, "[DONE]", std::nullopt};
+    EXPECT_EQ(end_of(c, "data: {\"x\":1}\n\ndata: [DONE]\n\n"), StreamEnd::complete);
+    EXPECT_EQ(end_of(c, "data: [DONE] \n\n"), StreamEnd::none);  // exact
+    EXPECT_EQ(end_of(c, "data: [DONE\r\n\r\n"), StreamEnd::none);
+    c.end->event = "message";  // a data-only event's type
+    EXPECT_EQ(end_of(c, "data: [DONE]\r\n\r\n"), StreamEnd::complete);
+    EXPECT_EQ(end_of(c, "event: other\ndata: [DONE]\n\n"), StreamEnd::none);
+}
+
+TEST(StreamConvention, NoMarkersReportsNothing) {
+    std::uint32_t events = 0;
+    EXPECT_EQ(end_of(StreamContract{}, "data: a\n\nevent: end\ndata: x\n\n", &events), StreamEnd::none);
+    EXPECT_EQ(events, 2u);
+}
+
+TEST(StreamConvention, DescribesMatchers) {
+    EXPECT_EQ(describe(EventMatcher{std::nullopt, "[DONE]", std::nullopt}), "data: [DONE]");
+    EXPECT_EQ(describe(EventMatcher{"end", std::nullopt, "shutdown"}), "event: end data containing shutdown");
 }
 
 } // namespace
