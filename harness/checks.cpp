@@ -75,7 +75,7 @@ std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResu
     if (!run.start_error.empty()) return {};
     const checks::Facts f(scenario, run);
     std::vector<CheckResult> all;
-    for (auto part : {checks::request_checks(f), checks::process_checks(f), checks::state_checks(f)}) {
+    for (auto part : {checks::request_checks(f), checks::process_checks(f), checks::state_checks(f), checks::stream_checks(f)}) {
         all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     return all;

@@ -3,6 +3,7 @@
 #include "json_field.hpp"
 #include "sse_parser.hpp"
 #include "stream_end.hpp"
+#include "stream_trail.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -24,11 +25,14 @@ namespace {
 constexpr std::size_t read_size = 16 * 1024;
 constexpr std::size_t job_body_kept = 4 * 1024;  // a job's id sits at the start of its 202 body
 
-// A stream's body: tokenized as it arrives, judged by today's end convention, never stored.
+// A stream's body: tokenized as it arrives, judged by today's end convention, never stored. With a
+// trail, each event's id is noted on the way (stream.resume).
 struct StreamBody final : BodySink {
+    explicit StreamBody(StreamTrail* trail) : ids(convention, trail) {}
     void on_body(std::string_view bytes) override { sse.feed(bytes); }
     EndEventConvention convention;
-    SseParser sse{convention};
+    EventIdTrail ids;
+    SseParser sse{ids};
 };
 
 Failure failure_of(const beast::error_code& ec, bool any_bytes) {
@@ -69,9 +73,10 @@ std::string_view readable(const beast::flat_buffer& buffer) {
 
 } // namespace
 
-std::string wire_request(const Workload& w, const std::string& authority) {
+std::string wire_request(const Workload& w, const std::string& authority, std::string_view last_event_id) {
     std::string out = fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: lastcall\r\n", w.request.method, w.request.path, authority);
     if (w.kind == WorkloadKind::stream) out += "Accept: text/event-stream\r\n";
+    if (!last_event_id.empty()) out += fmt::format("Last-Event-ID: {}\r\n", last_event_id);
     if (!w.keep_alive) out += "Connection: close\r\n";
     for (const auto& [name, value] : w.request.headers) out += fmt::format("{}: {}\r\n", name, value);
     out += fmt::format("Content-Length: {}\r\n\r\n{}", w.request.body.size(), w.request.body);
@@ -79,7 +84,7 @@ std::string wire_request(const Workload& w, const std::string& authority) {
 }
 
 net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r,
-                              Observation& seen) {
+                              Observation& seen, StreamTrail* trail) {
     c.stream.expires_after(plan.timeout);  // for a request: the whole exchange
     if (auto [ec, n] = co_await net::async_write(c.stream, net::buffer(plan.wire), use_tuple); ec) {
         seen.failure = ec == beast::error::timeout ? Failure::timeout : Failure::write_error;
@@ -88,7 +93,7 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
     std::optional<StreamBody> stream_body;
     std::optional<BodyPrefix> job_body;
     BodySink* sink = nullptr;
-    if (plan.kind == WorkloadKind::stream) sink = &stream_body.emplace();
+    if (plan.kind == WorkloadKind::stream) sink = &stream_body.emplace(trail);
     if (plan.kind == WorkloadKind::job) sink = &job_body.emplace(job_body_kept);
     auto& reader = c.reader;
     reader.begin(plan.head_request, sink);

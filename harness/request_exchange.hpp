@@ -23,11 +23,15 @@ struct ExchangePlan {
     Duration timeout{};
 };
 
-std::string wire_request(const Workload& w, const std::string& authority);
+// `last_event_id`: a resumed stream's Last-Event-ID header (already checked to be a field value).
+std::string wire_request(const Workload& w, const std::string& authority, std::string_view last_event_id = {});
 
-// `run_start`: the origin of the record's microsecond times.
+struct StreamTrail;
+
+// `run_start`: the origin of the record's microsecond times. `trail`: where a stream's event ids
+// are noted (stream.resume), or nullptr.
 boost::asio::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, std::chrono::steady_clock::time_point run_start,
-                                      RequestRecord& r, Observation& seen);
+                                      RequestRecord& r, Observation& seen, StreamTrail* trail = nullptr);
 
 // Slowloris: the request line, then one header line per `think` (at least 100 ms), never the blank
 // line that ends the headers, until the server cuts the connection or `timeout` runs out.

@@ -7,6 +7,7 @@
 #include "history.hpp"
 #include "process_family.hpp"
 #include "samplers.hpp"
+#include "stream_trail.hpp"
 #include "target_report.hpp"
 
 #include <array>
@@ -68,6 +69,7 @@ struct RunResult {
 
     // The evidence the checks read.
     std::vector<RequestRecord> history;
+    std::vector<StreamTrail> stream_trails;  // stream.resume workloads: event ids by request
     std::vector<std::string> workload_names;
     std::vector<std::uint64_t> requests_by_workload;
     std::vector<ProbeResult> probes;

@@ -53,6 +53,9 @@ struct Workload {
     Duration timeout = std::chrono::seconds(30);
     ClientRetry client_retry = ClientRetry::none;
     std::optional<std::uint64_t> max_requests;  // bound on requests started, per workload
+    // stream.resume: a stream ended by shutdown is asked for again with Last-Event-ID until a
+    // generation answers it 2xx (closed loops only; see stream_trail.hpp)
+    bool stream_resume = false;
 };
 
 enum class SignalTarget { main, group, child };
@@ -95,6 +98,7 @@ struct Expectations {
     RacePolicy idle_close_race = RacePolicy::fail;
     std::uint64_t errors = 0;
     std::optional<bool> streams_clean;  // default: on when a workload is a stream
+    bool streams_resumed = false;       // every stream ended by shutdown resumed after the restart
     bool rejections_clean = true;
     bool close_announced = true;
     std::optional<Duration> readiness_flip = std::chrono::milliseconds(100);  // needs target.ready.http

@@ -42,7 +42,7 @@ void read_acked_writes(const YamlReader& r, const YAML::Node& value, const Scena
 Expectations read_expectations(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
     r.expect_map(node, "expect");
     r.check_keys(node, "expect",
-                 {"dropped", "idle_close_race", "errors", "streams_clean", "rejections_clean", "close_announced", "readiness_flip",
+                 {"dropped", "idle_close_race", "errors", "streams_clean", "streams_resumed", "rejections_clean", "close_announced", "readiness_flip",
                   "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans", "port_released", "fd_leak",
                   "acked_writes_durable", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain", "shutdown_report"});
     Expectations e;
@@ -66,6 +66,7 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
                                                                 {"retried", Expectations::RacePolicy::retried}});
     }
     flag("streams_clean", e.streams_clean);
+    flag("streams_resumed", e.streams_resumed);
     flag("rejections_clean", e.rejections_clean);
     flag("close_announced", e.close_announced);
     flag("port_released", e.port_released);
@@ -79,6 +80,9 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
     bound("p99_during_drain", e.p99_during_drain);
     if (node["exit"]) e.exit = read_exit(r, node["exit"]);
     if (node["acked_writes_durable"]) read_acked_writes(r, node["acked_writes_durable"], s, e);
+    if (e.streams_resumed && std::none_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.stream_resume; })) {
+        r.fail(node["streams_resumed"], "streams_resumed needs a stream workload with stream: {resume: true}");
+    }
     return e;
 }
 

@@ -42,6 +42,18 @@ HttpRequest read_request(const YamlReader& r, const YAML::Node& node, const std:
     return request;
 }
 
+// stream: how a stream workload's streams are read. `resume` reconnects a stream ended by shutdown
+// with Last-Event-ID.
+void read_stream_block(const YamlReader& r, const YAML::Node& node, Workload& w) {
+    r.expect_map(node, "stream");
+    r.check_keys(node, "stream", {"resume"});
+    if (w.kind != WorkloadKind::stream) r.fail(node, "stream: is for kind: stream workloads");
+    if (node["resume"]) w.stream_resume = r.boolean(node["resume"], "stream.resume");
+    if (w.stream_resume && w.mode != LoadMode::closed) {
+        r.fail(node["resume"], "stream.resume needs mode: closed (each connection resumes the stream it had)");
+    }
+}
+
 // start, stop: the workload must be able to run before the run ends.
 void read_window(const YamlReader& r, const YAML::Node& node, Workload& w, Duration max_duration) {
     if (node["start"]) {
@@ -81,7 +93,7 @@ std::string read_request_path(const YamlReader& r, const YAML::Node& node, std::
 Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max_duration) {
     r.expect_map(node, "a workload");
     r.check_keys(node, "a workload", {"name", "kind", "request", "mode", "connections", "think", "rate", "start", "stop",
-                                      "keep_alive", "timeout", "client_retry", "max_requests"});
+                                      "keep_alive", "timeout", "client_retry", "max_requests", "stream"});
     Workload w;
     if (!node["name"]) r.fail(node, "a workload needs a name");
     w.name = read_name(r, node["name"], "workload name");
@@ -107,6 +119,7 @@ Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max
                                                {{"none", ClientRetry::none}, {"idempotent", ClientRetry::idempotent}});
     }
     if (node["max_requests"]) w.max_requests = static_cast<std::uint64_t>(r.integer(node["max_requests"], "max_requests", ranges::max_requests));
+    if (node["stream"]) read_stream_block(r, node["stream"], w);
     return w;
 }
 
