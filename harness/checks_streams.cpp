@@ -29,7 +29,7 @@ Generations judged_span(const RunResult& run) {
     return g;
 }
 
-std::string quoted(std::string_view id) { return id.empty() ? "(none)" : "'" + printable(id) + "'"; }
+std::string shown_id(std::string_view id) { return id.empty() ? "(none)" : "'" + printable(id) + "'"; }
 
 // What is wrong with one stream's resumption; empty when it resumed as it should.
 std::string judge_one(const Facts& f, const RequestRecord& ended, const StreamTrail* before,
@@ -37,7 +37,7 @@ std::string judge_one(const Facts& f, const RequestRecord& ended, const StreamTr
     const auto name = ended.workload < f.run.workload_names.size() ? f.run.workload_names[ended.workload] : "?";
     const std::string last_before = before ? before->last_id : std::string{};
     const auto head = fmt::format("stream #{} ({}) ended by shutdown at {}, last id before {}", ended.id, name, seconds(ended.done_us),
-                                  quoted(last_before));
+                                  shown_id(last_before));
     const auto answered = std::find_if(attempts.begin(), attempts.end(), [](const auto& a) { return a.first->status / 100 == 2; });
     if (answered == attempts.end()) {
         if (attempts.empty()) return head + ": never asked for again (the workload stopped before the restart?)";
@@ -47,7 +47,7 @@ std::string judge_one(const Facts& f, const RequestRecord& ended, const StreamTr
     }
     const auto& [resume, after] = *answered;
     const auto resumed = fmt::format("{}; resumed by #{} sent {}, first id after {}", head, resume->id, seconds(resume->sent_us),
-                                     quoted(after->first_id));
+                                     shown_id(after->first_id));
     if (restart_us < 0 || resume->sent_us < restart_us) return resumed + ": answered before the target restarted";
     if (!last_before.empty()) {
         if (after->first_id.empty()) return resumed + ": the rest carried no event id";
