@@ -2,6 +2,7 @@
 // evidence), and the event id rules it rests on: what follows what, and what the trail notes as
 // a stream's events are tokenized.
 #include "checks.hpp"
+#include "scenario_error_of.hpp"
 #include "sse_parser.hpp"
 #include "stream_end.hpp"
 #include "stream_trail.hpp"
@@ -12,6 +13,24 @@
 
 namespace lastcall::harness {
 namespace {
+
+const std::string stream_head = testing::minimal_head + "workloads:\n  - name: s\n    kind: stream\n";
+
+TEST(StreamResumeYaml, ResumeIsReadAndItsMistakesArePlaced) {
+    const auto s = load_scenario_text(stream_head + "    stream: {resume: true}\nexpect: {streams_resumed: true}\n", "s.yaml");
+    EXPECT_TRUE(s.workloads[0].stream_resume);
+    EXPECT_TRUE(s.expect.streams_resumed);
+    EXPECT_FALSE(load_scenario_text(stream_head, "s.yaml").workloads[0].stream_resume);
+    EXPECT_EQ(testing::error_of(stream_head + "    stream: {resum: true}\n"),
+              "6:14: unknown key 'resum' in stream (did you mean 'resume'?)");
+    EXPECT_EQ(testing::error_of(stream_head + "    stream: {resume: maybe}\n"), "6:22: stream.resume must be true or false");
+    EXPECT_EQ(testing::error_of(testing::minimal_head + "workloads:\n  - name: s\n    stream: {resume: true}\n"),
+              "5:13: stream: is for kind: stream workloads");
+    EXPECT_EQ(testing::error_of(stream_head + "    mode: open\n    rate: 1/s\n    stream: {resume: true}\n"),
+              "8:22: stream.resume needs mode: closed (each connection resumes the stream it had)");
+    EXPECT_EQ(testing::error_of(stream_head + "expect: {streams_resumed: true}\n"),
+              "6:27: streams_resumed needs a stream workload with stream: {resume: true}");
+}
 
 TEST(EventIds, FollowsMeansSamePrefixAndTheNextNumber) {
     EXPECT_TRUE(id_follows("7", "8"));
