@@ -253,7 +253,10 @@ void LoadWorker::keep_idle(ClientConnection& c) {
 net::awaitable<void> LoadWorker::closed_loop(WorkloadState& ws, LoopSlot& slot) {
     const RunningLoop running(live_, slot.running);
     auto& c = slot.connection;
-    while (may_start(ws)) {
+    // A stream waiting to be resumed is the same stream, not new work: the workload's stop time
+    // (or stop_load) does not end it, only finish() does (the run's end, whatever ends it).
+    const auto goes_on = [&] { return may_start(ws) || (slot.resume_of != 0 && !stopping_); };
+    while (goes_on()) {
         const auto refused_before = live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed);
         begin_request(ws);
         {
@@ -263,7 +266,7 @@ net::awaitable<void> LoadWorker::closed_loop(WorkloadState& ws, LoopSlot& slot) 
         // After a refused connect, wait at least 10 ms like a client with backoff: no connect storm.
         const bool refused = !c.open && live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed) != refused_before;
         const auto pause = refused ? std::max<std::chrono::nanoseconds>(ws.spec->think, std::chrono::milliseconds(10)) : ws.spec->think;
-        if (pause > std::chrono::nanoseconds::zero() && may_start(ws)) {
+        if (pause > std::chrono::nanoseconds::zero() && goes_on()) {
             keep_idle(c);
             slot.think.expires_after(pause);
             co_await slot.think.async_wait(use_tuple);  // cancelled by stop() and finish()
