@@ -5,11 +5,14 @@
 #include "raw_http.hpp"
 #include "reference_server.hpp"
 
+#include <boost/crc.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace lastcall::testing {
@@ -116,6 +119,41 @@ TEST(StreamResume, AnIdTheServerNeverSentStartsANewStream) {
     ASSERT_EQ(ids.size(), 3u) << response.body;
     EXPECT_NE(stream_of(ids[0]), "0123456789abcdef");
     EXPECT_EQ(seq_of(ids[0]), 0);
+    server.process().signal(SIGTERM);
+    server.process().wait(5s);
+}
+
+// Version 1 of the checkpoint format (still read): its crc32 covers the payload only, so a test
+// can write a payload whose checksum is right and whose content is not.
+std::string version1_checkpoint(std::uint64_t generation, const std::string& payload) {
+    boost::crc_32_type crc;
+    crc.process_bytes(payload.data(), payload.size());
+    return fmt::format("LASTCALL-CHECKPOINT 1\ngeneration {}\nbytes {}\ncrc32 {:08x}\n\n{}", generation, payload.size(), crc.checksum(), payload);
+}
+
+TEST(StreamResume, ABadStreamPositionRefusesTheStartAndTheFallbackApplies) {
+    const auto dir = fresh_test_dir();
+    const auto state = dir / "state";
+    std::filesystem::create_directories(state);
+    std::ofstream(state / "checkpoint.dat.prev", std::ios::binary) << version1_checkpoint(1, "counter 41\njournal_seq 0\nstream abcd 2 9 100\n");
+    std::ofstream(state / "checkpoint.dat", std::ios::binary) << version1_checkpoint(2, "counter 42\njournal_seq 0\nstream abcd 9 2 100\n");
+    {
+        ChildProcess refused({server_binary(), "--port", "0", "--state-dir", state.string()}, dir / "stderr");
+        const auto status = refused.wait(10s);
+        ASSERT_TRUE(status);
+        EXPECT_EQ(status->code, 3) << describe(*status);
+    }
+    std::ostringstream text;
+    text << std::ifstream(dir / "stderr").rdbuf();
+    EXPECT_NE(text.str().find("more events sent than the stream has"), std::string::npos) << text.str();
+    EXPECT_NE(text.str().find((state / "checkpoint.dat").string()), std::string::npos) << text.str();
+
+    // The previous generation's table is read back, never an empty one: abcd resumes at event 2.
+    ReferenceServer server(state, {"--checkpoint-fallback"});
+    auto c = RawConnection::open(server.port());
+    c->send("GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nLast-Event-ID: abcd-1\r\n\r\n");
+    const auto response = c->read_response(10s);
+    EXPECT_EQ(event_ids(response.body), (std::vector<std::string>{"abcd-2", "abcd-3", "abcd-4", "abcd-5", "abcd-6", "abcd-7", "abcd-8"}));
     server.process().signal(SIGTERM);
     server.process().wait(5s);
 }
