@@ -50,5 +50,6 @@ void add_evidence(CheckResult& c, const std::vector<const RequestRecord*>& recor
 std::vector<CheckResult> request_checks(const Facts& f);  // checks_requests.cpp
 std::vector<CheckResult> process_checks(const Facts& f);  // checks_process.cpp
 std::vector<CheckResult> state_checks(const Facts& f);    // checks_state.cpp
+std::vector<CheckResult> stream_checks(const Facts& f);   // checks_streams.cpp
 
 } // namespace lastcall::harness::checks

@@ -115,6 +115,16 @@ std::vector<RequestRecord> LoadGenerator::take_history() {
     return all;
 }
 
+std::vector<StreamTrail> LoadGenerator::take_stream_trails() {
+    std::vector<StreamTrail> all;
+    for (auto& w : workers_) {
+        auto& trails = w->stream_trails();
+        all.insert(all.end(), std::make_move_iterator(trails.begin()), std::make_move_iterator(trails.end()));
+        trails.clear();
+    }
+    return all;
+}
+
 Histogram LoadGenerator::latency() const {
     Histogram merged;
     for (const auto& w : workers_) merged.merge(w->latency());

@@ -7,6 +7,7 @@
 #include "histogram.hpp"
 #include "history.hpp"
 #include "scenario.hpp"
+#include "stream_trail.hpp"
 
 #include <array>
 #include <atomic>
@@ -86,6 +87,8 @@ public:
     std::vector<KeptReplyValue> peek_reply_values() const;
     // After finish(): every record of every thread, ordered by intended start.
     std::vector<RequestRecord> take_history();
+    // After finish(): the event ids of every stream of a stream.resume workload, by request.
+    std::vector<StreamTrail> take_stream_trails();
     // After finish(): latency (intended start -> done) of requests that ended ok.
     Histogram latency() const;
     // After finish(): every exception lastcall met (its requests are `unknown`, `harness_error`).

@@ -6,6 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "text_rules.hpp"
+
 #include <algorithm>
 
 namespace lastcall::harness {
@@ -62,6 +64,7 @@ LoadWorker::LoadWorker(int index, const WorkerContext& context, const std::vecto
     : work_(net::make_work_guard(io_)), index_(index), context_(context) {
     boost::system::error_code ec;
     endpoint_ = tcp::endpoint(net::ip::make_address(address.literal(), ec), port);  // a resolved literal: cannot fail
+    authority_ = address.authority(port);
     records_.reserve(expected_records);
     const auto threads = static_cast<int>(context.threads);
     const auto t = static_cast<std::uint64_t>(index);
@@ -101,7 +104,7 @@ void LoadWorker::begin_request(WorkloadState& ws) {
     live_.in_flight.fetch_add(1, std::memory_order_relaxed);
 }
 
-net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended) {
+net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot) {
     std::uint64_t retry_of = 0;
     for (int attempt = 0;; ++attempt) {
         RequestRecord r;
@@ -110,7 +113,7 @@ net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c,
         r.intended_us = since_start_us(intended);
         r.retry_of = retry_of;
         try {
-            co_await perform(ws, c, r);
+            co_await perform(ws, c, r, slot);
         } catch (const std::exception& e) {
             note_harness_error(c, r, e.what());
         } catch (...) {
@@ -145,7 +148,37 @@ void LoadWorker::record(WorkloadState&, ClientConnection& c, const RequestRecord
     records_.push_back(r);
 }
 
-net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r) {
+// stream.resume: every stream request gets a trail of its event ids; one that follows a stream
+// ended by shutdown sends that stream's last event id, as a browser's EventSource would.
+StreamTrail* LoadWorker::start_trail(const WorkloadState& ws, const RequestRecord& r, const LoopSlot* slot,
+                                     std::optional<ExchangePlan>& resumed) {
+    if (!ws.spec->stream_resume) return nullptr;
+    auto& trail = trails_.emplace_back();
+    trail.request_id = r.id;
+    if (slot && slot->resume_of != 0) {
+        trail.resume_of = slot->resume_of;
+        trail.sent_last_event_id = slot->resume_id;
+        resumed = ws.plan;
+        resumed->wire = wire_request(*ws.spec, authority_, slot->resume_id);
+    }
+    return &trail;
+}
+
+void LoadWorker::after_stream(const RequestRecord& r, const StreamTrail& trail, LoopSlot& slot) {
+    // Answered with a stream: resumed, for better or worse (the check judges how).
+    if (trail.resume_of != 0 && r.status / 100 == 2) {
+        slot.resume_of = 0;
+        slot.resume_id.clear();
+    }
+    if (r.outcome != Outcome::ended_by_shutdown) return;
+    // Nothing carried an id (or one lastcall will not send back): reconnect without Last-Event-ID,
+    // which asks for the stream from its start, as a client that received nothing would.
+    const bool sendable = !trail.id_too_long && is_http_field_value(trail.last_id);
+    slot.resume_of = r.id;
+    slot.resume_id = sendable ? trail.last_id : std::string{};
+}
+
+net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r, LoopSlot* slot) {
     const auto& spec = *ws.spec;
     Observation seen;
     seen.is_stream = spec.kind == WorkloadKind::stream;
@@ -195,8 +228,11 @@ net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c,
         if (c.open) c.close();
         co_return;
     }
-    co_await exchange(c, ws.plan, context_.run_start, r, seen);
+    std::optional<ExchangePlan> resumed;  // only a resumed stream's request differs from the workload's
+    StreamTrail* trail = start_trail(ws, r, slot, resumed);
+    co_await exchange(c, resumed ? *resumed : ws.plan, context_.run_start, r, seen, trail);
     finish();
+    if (trail && slot) after_stream(r, *trail, *slot);
 }
 
 // The server closed an idle connection (or wrote to it): the response before says so.
@@ -217,17 +253,20 @@ void LoadWorker::keep_idle(ClientConnection& c) {
 net::awaitable<void> LoadWorker::closed_loop(WorkloadState& ws, LoopSlot& slot) {
     const RunningLoop running(live_, slot.running);
     auto& c = slot.connection;
-    while (may_start(ws)) {
+    // A stream waiting to be resumed is the same stream, not new work: the workload's stop time
+    // (or stop_load) does not end it, only finish() does (the run's end, whatever ends it).
+    const auto goes_on = [&] { return may_start(ws) || (slot.resume_of != 0 && !stopping_); };
+    while (goes_on()) {
         const auto refused_before = live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed);
         begin_request(ws);
         {
             const InFlight in_flight(live_);
-            co_await run_one(ws, c, Clock::now());
+            co_await run_one(ws, c, Clock::now(), &slot);
         }
         // After a refused connect, wait at least 10 ms like a client with backoff: no connect storm.
         const bool refused = !c.open && live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed) != refused_before;
         const auto pause = refused ? std::max<std::chrono::nanoseconds>(ws.spec->think, std::chrono::milliseconds(10)) : ws.spec->think;
-        if (pause > std::chrono::nanoseconds::zero() && may_start(ws)) {
+        if (pause > std::chrono::nanoseconds::zero() && goes_on()) {
             keep_idle(c);
             slot.think.expires_after(pause);
             co_await slot.think.async_wait(use_tuple);  // cancelled by stop() and finish()

@@ -8,6 +8,7 @@
 #include "history.hpp"
 #include "load_generator.hpp"
 #include "request_exchange.hpp"
+#include "stream_trail.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -62,6 +63,7 @@ public:
     const std::vector<RequestRecord>& records() const { return records_; }
     const Histogram& latency() const { return latency_; }
     const std::vector<HarnessError>& harness_errors() const { return harness_errors_; }
+    std::deque<StreamTrail>& stream_trails() { return trails_; }
 
 private:
     struct LoopSlot {  // one closed-loop connection
@@ -69,6 +71,10 @@ private:
         ClientConnection connection;
         boost::asio::steady_timer think;
         bool running = false;
+        // stream.resume: the stream this connection's next request resumes (its request id, 0 for
+        // none) and the Last-Event-ID it sends, until a generation answers it 2xx.
+        std::uint64_t resume_of = 0;
+        std::string resume_id;
     };
     struct WorkloadState {
         explicit WorkloadState(boost::asio::io_context& io) : start_timer(io), stop_timer(io), schedule(io) {}
@@ -89,8 +95,10 @@ private:
     };
 
     void begin_request(WorkloadState& ws);
-    boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended);
-    boost::asio::awaitable<void> perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r);
+    boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot = nullptr);
+    boost::asio::awaitable<void> perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r, LoopSlot* slot);
+    StreamTrail* start_trail(const WorkloadState& ws, const RequestRecord& r, const LoopSlot* slot, std::optional<ExchangePlan>& resumed);
+    static void after_stream(const RequestRecord& r, const StreamTrail& trail, LoopSlot& slot);
     boost::asio::awaitable<void> closed_loop(WorkloadState& ws, LoopSlot& slot);
     boost::asio::awaitable<void> open_loop(WorkloadState& ws);
     boost::asio::awaitable<void> open_request(WorkloadState& ws, SteadyTime intended);
@@ -119,6 +127,8 @@ private:
     std::deque<WorkloadState> workloads_;
     std::vector<RequestRecord> records_;
     std::vector<HarnessError> harness_errors_;
+    std::deque<StreamTrail> trails_;  // stable: a request's trail is written across its co_awaits
+    std::string authority_;           // the Host header, for a resumed stream's request
     Histogram latency_;
     Live live_;
     std::uint64_t next_id_ = 1;

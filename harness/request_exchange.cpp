@@ -3,6 +3,7 @@
 #include "sha256.hpp"
 #include "sse_parser.hpp"
 #include "stream_end.hpp"
+#include "stream_trail.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,10 +28,11 @@ constexpr std::size_t reply_body_kept = 4 * 1024;  // the value a contract point
 // A body as it arrives, never stored whole: a stream's through the SSE tokenizer and its contract,
 // a reply's first KiB for the value the contract points at, the digest for expect_body.
 struct BodyWatcher final : BodySink {
-    explicit BodyWatcher(const ExchangePlan& plan) {
+    BodyWatcher(const ExchangePlan& plan, StreamTrail* trail) {
         if (plan.stream) {
             convention.emplace(*plan.stream);
-            sse.emplace(*convention);
+            ids.emplace(*convention, trail);  // with a trail, each event's id is noted on the way (stream.resume)
+            sse.emplace(*ids);
         }
         if (plan.reply_pointer) prefix.emplace(reply_body_kept);
         if (plan.body && plan.body->sha256) digest.emplace();
@@ -41,6 +43,7 @@ struct BodyWatcher final : BodySink {
         if (digest) digest->update(bytes);
     }
     std::optional<StreamConvention> convention;
+    std::optional<EventIdTrail> ids;
     std::optional<SseParser> sse;
     std::optional<BodyPrefix> prefix;
     std::optional<Sha256> digest;
@@ -115,9 +118,10 @@ ExchangePlan plan_exchange(const Workload& w, const std::string& authority) {
     return plan;
 }
 
-std::string wire_request(const Workload& w, const std::string& authority) {
+std::string wire_request(const Workload& w, const std::string& authority, std::string_view last_event_id) {
     std::string out = fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: lastcall\r\n", w.request.method, w.request.path, authority);
     if (w.kind == WorkloadKind::stream) out += "Accept: text/event-stream\r\n";
+    if (!last_event_id.empty()) out += fmt::format("Last-Event-ID: {}\r\n", last_event_id);
     if (!w.keep_alive) out += "Connection: close\r\n";
     for (const auto& [name, value] : w.request.headers) out += fmt::format("{}: {}\r\n", name, value);
     out += fmt::format("Content-Length: {}\r\n\r\n{}", w.request.body.size(), w.request.body);
@@ -125,13 +129,13 @@ std::string wire_request(const Workload& w, const std::string& authority) {
 }
 
 net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r,
-                              Observation& seen) {
+                              Observation& seen, StreamTrail* trail) {
     c.stream.expires_after(plan.timeout);  // for a request: the whole exchange
     if (auto [ec, n] = co_await net::async_write(c.stream, net::buffer(plan.wire), use_tuple); ec) {
         seen.failure = ec == beast::error::timeout ? Failure::timeout : Failure::write_error;
         co_return;
     }
-    BodyWatcher body(plan);
+    BodyWatcher body(plan, trail);
     const bool watched = body.sse || body.prefix || body.digest;
     auto& reader = c.reader;
     reader.begin(plan.head_request, watched ? &body : nullptr);

@@ -32,15 +32,19 @@ struct ExchangePlan {
 // The plan of a workload's requests; `authority` is the Host header's value.
 ExchangePlan plan_exchange(const Workload& w, const std::string& authority);
 
-std::string wire_request(const Workload& w, const std::string& authority);
+// `last_event_id`: a resumed stream's Last-Event-ID header (already checked to be a field value).
+std::string wire_request(const Workload& w, const std::string& authority, std::string_view last_event_id = {});
 
 // The JSON value at `pointer` in `body`, as JSON text (at most reply_value_limit bytes); nullopt
 // when the body is not JSON, has nothing there, or the value is too long. Never throws.
 std::optional<std::string> json_value_at(std::string_view body, const nlohmann::json::json_pointer& pointer);
 
-// `run_start`: the origin of the record's microsecond times.
+struct StreamTrail;
+
+// `run_start`: the origin of the record's microsecond times. `trail`: where a stream's event ids
+// are noted (stream.resume), or nullptr.
 boost::asio::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, std::chrono::steady_clock::time_point run_start,
-                                      RequestRecord& r, Observation& seen);
+                                      RequestRecord& r, Observation& seen, StreamTrail* trail = nullptr);
 
 // Slowloris: the request line, then one header line per `think` (at least 100 ms), never the blank
 // line that ends the headers, until the server cuts the connection or `timeout` runs out.

@@ -77,6 +77,17 @@ void RunDirectory::write_history(const std::vector<RequestRecord>& history, cons
     for (const auto& r : history) out << to_json_line(r, r.workload < names.size() ? names[r.workload] : "?") << '\n';
 }
 
+void RunDirectory::write_stream_trails(const std::vector<StreamTrail>& trails) const {
+    if (trails.empty()) return;
+    auto out = open_for_writing(path_ / "streams.jsonl");
+    for (const auto& t : trails) {
+        out << dump_json({{"request", t.request_id}, {"resume_of", t.resume_of}, {"sent_last_event_id", t.sent_last_event_id},
+                          {"first_id", t.first_id}, {"last_id", t.last_id}, {"ids", t.ids}, {"breaks", t.breaks},
+                          {"first_break", t.first_break}, {"id_too_long", t.id_too_long}})
+            << '\n';
+    }
+}
+
 void RunDirectory::write_events(const std::vector<nlohmann::json>& events) const {
     auto out = open_for_writing(path_ / "events.jsonl");
     for (const auto& e : events) out << dump_json(e) << '\n';

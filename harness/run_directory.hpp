@@ -4,6 +4,7 @@
 // written per target generation (target-N.stdout, target-N.stderr, shutdown-report-N.json).
 #include "history.hpp"
 #include "samplers.hpp"
+#include "stream_trail.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,8 @@ public:
     std::filesystem::path shutdown_report(int generation) const;
 
     void write_history(const std::vector<RequestRecord>& history, const std::vector<std::string>& workload_names) const;
+    // streams.jsonl, only when a workload resumes streams: each stream's event ids by request.
+    void write_stream_trails(const std::vector<StreamTrail>& trails) const;
     void write_events(const std::vector<nlohmann::json>& events) const;
     void write_samples(const std::vector<ProcSample>& samples) const;
     void write_json(const std::string& file, const nlohmann::json& value) const;

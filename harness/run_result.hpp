@@ -8,6 +8,7 @@
 #include "process_family.hpp"
 #include "readback.hpp"
 #include "samplers.hpp"
+#include "stream_trail.hpp"
 #include "target_report.hpp"
 
 #include <array>
@@ -70,6 +71,7 @@ struct RunResult {
 
     // The evidence the checks read.
     std::vector<RequestRecord> history;
+    std::vector<StreamTrail> stream_trails;  // stream.resume workloads: event ids by request
     std::vector<std::string> workload_names;
     std::vector<std::uint64_t> requests_by_workload;
     std::vector<ProbeResult> probes;

@@ -55,6 +55,7 @@ struct EventMatcher {
 struct StreamContract {
     std::optional<EventMatcher> end;
     std::optional<EventMatcher> shutdown_notice;
+    bool resume = false;  // a stream ended by shutdown is asked for again with Last-Event-ID
 };
 
 // A job workload's conventions (`job:`): where the submit reply holds the id, how to poll it, when
@@ -93,6 +94,9 @@ struct Workload {
     std::optional<BodyExpectation> expect_body;
     // Set by the loader when acked_writes (model: set) takes elements from this workload's replies.
     std::optional<std::string> keep_reply_value;
+    // stream.resume: a stream ended by shutdown is asked for again with Last-Event-ID until a
+    // generation answers it 2xx (closed loops only; see stream_trail.hpp)
+    bool stream_resume = false;
 };
 
 enum class SignalTarget { main, group, child };
@@ -150,6 +154,7 @@ struct Expectations {
     RacePolicy idle_close_race = RacePolicy::fail;
     std::uint64_t errors = 0;
     std::optional<bool> streams_clean;  // default: on when a workload is a stream
+    bool streams_resumed = false;       // every stream ended by shutdown resumed after the restart
     bool rejections_clean = true;
     bool close_announced = true;
     std::optional<Duration> readiness_flip = std::chrono::milliseconds(100);  // needs target.ready.http

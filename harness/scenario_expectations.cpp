@@ -80,7 +80,7 @@ Expectations::AckedWrites read_acked_writes(const YamlReader& r, const YAML::Nod
 
 // The keys that name a check, and those that take nothing but `off` (they have no bound).
 constexpr std::string_view check_keys_list[] = {
-    "workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "rejections_clean", "close_announced",
+    "workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "streams_resumed", "rejections_clean", "close_announced",
     "readiness_flip", "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans", "port_released", "fd_leak",
     "acked_writes", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain", "shutdown_report"};
 
@@ -97,7 +97,7 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
                                              "read: {path: /counter, pointer: /value}} (see scenarios/README.md)");
     }
     r.check_keys(node, "expect",
-                 {"workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "rejections_clean",
+                 {"workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "streams_resumed", "rejections_clean",
                   "close_announced", "readiness_flip", "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans",
                   "port_released", "fd_leak", "acked_writes", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain",
                   "shutdown_report"});
@@ -133,6 +133,7 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
                                                                 {"retried", Expectations::RacePolicy::retried}});
     }
     flag("streams_clean", e.streams_clean);
+    flag("streams_resumed", e.streams_resumed);
     flag("rejections_clean", e.rejections_clean);
     flag("close_announced", e.close_announced);
     flag("port_released", e.port_released);
@@ -150,6 +151,9 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
     if (e.jobs_accounted) {
         const bool any = std::any_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.job.has_value(); });
         if (!any) r.fail(node["jobs_accounted"], "jobs_accounted needs a job workload with job: {id, poll, done} (how to find and poll its jobs)");
+    }
+    if (e.streams_resumed && std::none_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.stream_resume; })) {
+        r.fail(node["streams_resumed"], "streams_resumed needs a stream workload with stream: {resume: true}");
     }
     return e;
 }

@@ -315,6 +315,7 @@ void Conductor::collect() {
     result_.requests_by_workload.assign(scenario_.workloads.size(), 0);
     if (load_) {
         result_.history = load_->take_history();
+        result_.stream_trails = load_->take_stream_trails();
         result_.latency = load_->latency();
         // lastcall's own failures are evidence too: never silent.
         for (const auto& e : load_->harness_errors()) events_.record("harness_error", {{"request", e.request_id}, {"what", e.what}});
@@ -352,6 +353,7 @@ void Conductor::write_artifacts() {
     if (!dir_) return;
     try {
         dir_->write_history(result_.history, result_.workload_names);
+        dir_->write_stream_trails(result_.stream_trails);
         dir_->write_events(events_.sorted());
         dir_->write_samples(result_.samples);
         json outcomes = json::object();

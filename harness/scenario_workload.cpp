@@ -46,6 +46,8 @@ HttpRequest read_request(const YamlReader& r, const YAML::Node& node, const std:
     return request;
 }
 
+// stream: how a stream workload's streams are read. `resume` reconnects a stream ended by shutdown
+// with Last-Event-ID.
 // start, stop: the workload must be able to run before the run ends.
 void read_window(const YamlReader& r, const YAML::Node& node, Workload& w, Duration max_duration) {
     if (node["start"]) {
@@ -77,10 +79,11 @@ EventMatcher read_event_matcher(const YamlReader& r, const YAML::Node& node, std
 
 StreamContract read_stream_contract(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "stream");
-    r.check_keys(node, "stream", {"end", "shutdown_notice"});
+    r.check_keys(node, "stream", {"end", "shutdown_notice", "resume"});
     StreamContract c;
     if (node["end"]) c.end = read_event_matcher(r, node["end"], "stream.end");
     if (node["shutdown_notice"]) c.shutdown_notice = read_event_matcher(r, node["shutdown_notice"], "stream.shutdown_notice");
+    if (node["resume"]) c.resume = r.boolean(node["resume"], "stream.resume");
     return c;
 }
 
@@ -182,6 +185,10 @@ Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max
     if (node["stream"]) {
         if (w.kind != WorkloadKind::stream) r.fail(node["stream"], "stream: is for kind: stream");
         w.stream = read_stream_contract(r, node["stream"]);
+        w.stream_resume = w.stream.resume;
+        if (w.stream_resume && w.mode != LoadMode::closed) {
+            r.fail(node["stream"]["resume"], "stream.resume needs mode: closed (each connection resumes the stream it had)");
+        }
     }
     if (node["job"]) {
         if (w.kind != WorkloadKind::job) r.fail(node["job"], "job: is for kind: job");

@@ -1,9 +1,10 @@
 #pragma once
-// What every connection and route shares: configuration, the coordinator, the jobs database and
-// the counter store.
+// What every connection and route shares: configuration, the coordinator, the jobs database, the
+// counter store and the positions of unfinished streams.
 #include "config.hpp"
 #include "counter_store.hpp"
 #include "job_store.hpp"
+#include "stream_positions.hpp"
 
 #include "lastcall/coordinator/coordinator.hpp"
 
@@ -23,6 +24,7 @@ struct AppState {
     boost::asio::io_context& io;
     // A connection closed, so a descriptor is free (the listener resumes an accept paused by EMFILE).
     std::function<void()> connection_closed;
+    StreamPositions& streams;
 
     std::atomic<std::uint64_t> requests_total{0};
     std::atomic<std::uint64_t> next_task_number{1};

@@ -49,12 +49,13 @@ std::string encode_checkpoint(const CounterState& state) {
     return fmt::format("counter {}\njournal_seq {}\n", state.value, state.seq);
 }
 
-CounterState decode_checkpoint(const std::string& payload) {
+CounterState decode_checkpoint(const std::string& payload, std::string* rest) {
     std::string_view text(payload);
     CounterState state;
     state.value = parse_line<std::int64_t>(text, "counter");
     if (!text.empty()) state.seq = parse_line<std::uint64_t>(text, "journal_seq");
-    if (!text.empty()) throw std::runtime_error("unexpected content after journal_seq");
+    if (rest) *rest = std::string(text);
+    else if (!text.empty()) throw std::runtime_error("unexpected content after journal_seq");
     return state;
 }
 

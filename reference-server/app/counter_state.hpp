@@ -19,9 +19,10 @@ struct CounterState {
 };
 
 // "counter V\njournal_seq S\n". Decoding also takes the older "counter V\n" (seq 0). Throws
-// std::runtime_error saying what is wrong (the caller names the file).
+// std::runtime_error saying what is wrong (the caller names the file). What follows journal_seq
+// is refused, unless `rest` takes it (the server's other state: stream positions).
 std::string encode_checkpoint(const CounterState& state);
-CounterState decode_checkpoint(const std::string& payload);
+CounterState decode_checkpoint(const std::string& payload, std::string* rest = nullptr);
 
 // A journal record: the increment and the value it produced (16 bytes, little-endian), so that
 // replay can check every step and a record never silently means something else.

@@ -17,10 +17,16 @@ CounterStore::CounterStore(Options options)
 
 CounterStore::Recovered CounterStore::recover() {
     Recovered recovered;
+    const auto validate = [this](const std::string& payload) {
+        std::string extra;
+        decode_checkpoint(payload, options_.validate_extra ? &extra : nullptr);
+        if (options_.validate_extra) options_.validate_extra(extra);
+    };
     recovered.checkpoint = checkpointer_.load(
-        options_.checkpoint_fallback ? Checkpointer::Fallback::previous : Checkpointer::Fallback::refuse,
-        [](const std::string& payload) { decode_checkpoint(payload); });
-    const auto from = recovered.checkpoint ? decode_checkpoint(recovered.checkpoint->payload) : CounterState{};
+        options_.checkpoint_fallback ? Checkpointer::Fallback::previous : Checkpointer::Fallback::refuse, validate);
+    const auto from = recovered.checkpoint
+                          ? decode_checkpoint(recovered.checkpoint->payload, options_.validate_extra ? &recovered.extra : nullptr)
+                          : CounterState{};
     auto journal = journal_.open();
     const auto replayed = replay(from, journal.records, journal_.file());
     recovered.state = replayed.state;
@@ -91,7 +97,7 @@ std::string CounterStore::snapshot() {
     journal_.close();  // nothing may append or compact while the checkpoint is written
     const auto state = frozen_.value_or(durable_state());
     snapshot_seq_ = state.seq;
-    return encode_checkpoint(state);
+    return checkpoint_payload(state);
 }
 
 void CounterStore::checkpointed() {
@@ -112,11 +118,17 @@ void CounterStore::close() {
     if (options_.discard_journal) journal_.compact(durable_state().seq);
 }
 
+std::string CounterStore::checkpoint_payload(const CounterState& state) const {
+    auto payload = encode_checkpoint(state);
+    if (options_.extra_state) payload += options_.extra_state();
+    return payload;
+}
+
 void CounterStore::checkpoint_online() {
     // On the writer thread, between two group commits: appends wait, nothing else writes.
     const auto state = durable_state();
     try {
-        const auto written = checkpointer_.write(encode_checkpoint(state));
+        const auto written = checkpointer_.write(checkpoint_payload(state));
         journal_.compact(previous_checkpoint_seq_);
         previous_checkpoint_seq_ = state.seq;
         log::info("checkpoint written, journal compacted")

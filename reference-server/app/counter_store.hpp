@@ -28,12 +28,18 @@ public:
         std::uint64_t compact_after_bytes = 4 * 1024 * 1024;  // online checkpoint + compaction
         bool ack_before_durable = false;  // fault: acknowledge from memory, no journal
         bool discard_journal = false;     // fault: shutdown discards the journal as if a checkpoint covered it
+        // The server's other state, carried in every checkpoint after the counter's lines (stream
+        // positions): what to append, and a check of what a loaded checkpoint holds there (throws to
+        // refuse it, like a bad counter line). Empty functions: the checkpoint holds the counter alone.
+        std::function<std::string()> extra_state;
+        std::function<void(const std::string&)> validate_extra;
     };
     struct Recovered {
         CounterState state;
         std::optional<coordinator::Checkpointer::Loaded> checkpoint;
         std::size_t replayed = 0;
         std::uint64_t torn_bytes = 0;
+        std::string extra;  // the loaded checkpoint's extra state (empty without one)
     };
     enum class Failure { none, overflow, not_durable };
     struct Result {
@@ -70,6 +76,7 @@ private:
     void on_durable(std::uint64_t seq, std::int64_t value);
     CounterState durable_state() const;
     void checkpoint_online();
+    std::string checkpoint_payload(const CounterState& state) const;
 
     Options options_;
     coordinator::Checkpointer checkpointer_;

@@ -16,6 +16,7 @@ const std::vector<FaultInfo>& all_faults() {
         {Fault::orphan_child, "orphan-child"},
         {Fault::slow_exit, "slow-exit"},
         {Fault::no_ready_flip, "no-ready-flip"},
+        {Fault::forget_stream_positions, "forget-stream-positions"},
     };
     return faults;
 }

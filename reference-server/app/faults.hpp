@@ -23,6 +23,8 @@ enum class Fault : unsigned {
     orphan_child,      // starts a child process and leaves it running after exit
     slow_exit,         // budgets ignored: a resource takes longer than the global budget to close
     no_ready_flip,     // /ready stays 200 while shutting down
+    forget_stream_positions,  // unfinished streams' positions are not kept across a restart: a
+                              // client reconnecting with Last-Event-ID gets the stream again from event 0
     count_
 };
 

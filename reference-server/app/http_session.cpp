@@ -168,7 +168,7 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
         }
         const Request request{method, verdict.target, req.body()};
         if (stream) {
-            if (co_await serve_stream(c, request, req.version(), req.keep_alive(), std::move(boundary_hold))) continue;
+            if (co_await serve_stream(c, request, req["Last-Event-ID"], req.version(), req.keep_alive(), std::move(boundary_hold))) continue;
             break;
         }
         const Reply reply = co_await handle_safely(app, request);

@@ -55,13 +55,16 @@ void prepare_state_dir(const fs::path& dir) {
     if (!ok) throw StartupError(fmt::format("state dir {} is not writable: {}", dir.string(), std::strerror(error)));
 }
 
-CounterStore::Options counter_options(const ServerConfig& config) {
+CounterStore::Options counter_options(const ServerConfig& config, StreamPositions& streams) {
     CounterStore::Options options;
     options.state_dir = config.state_dir;
     options.checkpoint_fallback = config.checkpoint_fallback;
     options.compact_after_bytes = config.journal_compact_bytes;
     options.ack_before_durable = config.faults.has(Fault::ack_before_durable);
     options.discard_journal = config.faults.has(Fault::checkpoint_early) || config.faults.has(Fault::skip_checkpoint);
+    // Stream positions ride in the checkpoint; the forget-stream-positions fault leaves them out.
+    if (!config.faults.has(Fault::forget_stream_positions)) options.extra_state = [&streams] { return streams.encode(); };
+    options.validate_extra = [](const std::string& extra) { StreamPositions::decode(extra); };
     return options;
 }
 
@@ -74,12 +77,13 @@ CounterStore::Recovered recover_counter(CounterStore& counter) {
 }
 
 // Logged once the server listens: a refusal to start stays one line.
-void log_recovery(const CounterStore::Recovered& recovered) {
+void log_recovery(const CounterStore::Recovered& recovered, std::size_t stream_positions) {
     auto line = log::info("counter recovered");
     line.field("counter", recovered.state.value)
         .field("journal_seq", recovered.state.seq)
         .field("journal_records_replayed", static_cast<std::uint64_t>(recovered.replayed))
-        .field("journal_torn_bytes_cut", recovered.torn_bytes);
+        .field("journal_torn_bytes_cut", recovered.torn_bytes)
+        .field("stream_positions", static_cast<std::uint64_t>(stream_positions));
     if (const auto& checkpoint = recovered.checkpoint) {
         line.field("checkpoint", checkpoint->from.string()).field("generation", checkpoint->generation);
         if (!checkpoint->refused.empty()) {
@@ -142,8 +146,10 @@ void resume_unfinished_jobs(AppState& app) {
 
 int run_server(const ServerConfig& config) {
     prepare_state_dir(config.state_dir);
-    CounterStore counter(counter_options(config));
+    StreamPositions streams;
+    CounterStore counter(counter_options(config, streams));
     const auto recovered = recover_counter(counter);
+    if (!config.faults.has(Fault::forget_stream_positions)) streams.restore(StreamPositions::decode(recovered.extra));
     std::unique_ptr<JobStore> jobs;
     try {
         jobs = std::make_unique<JobStore>(config.state_dir / "jobs.db");
@@ -155,7 +161,7 @@ int run_server(const ServerConfig& config) {
     coordinator::AsioClock clock(io);
     coordinator::Coordinator coordinator(clock, shutdown_config(config));
     coordinator.set_checkpointer(&counter.checkpointer());
-    AppState app{config, coordinator, *jobs, counter, io, {}};
+    AppState app{config, coordinator, *jobs, counter, io, {}, streams};
 
     boost::system::error_code address_error;
     const auto address = net::ip::make_address(config.host, address_error);
@@ -203,7 +209,7 @@ int run_server(const ServerConfig& config) {
     const auto endpoint = listener->local_endpoint();
     fmt::print("listening {}:{}\n", endpoint.address().to_string(), endpoint.port());
     std::fflush(stdout);
-    log_recovery(recovered);
+    log_recovery(recovered, streams.size());
     log::info("started")
         .field("port", static_cast<unsigned>(endpoint.port()))
         .field("threads", config.threads)

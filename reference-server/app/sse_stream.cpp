@@ -1,6 +1,8 @@
 #include "sse_stream.hpp"
 
 #include "http_reply.hpp"
+#include "log.hpp"
+#include "stream_positions.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -9,6 +11,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
+
+#include <random>
 
 namespace lastcall::server {
 
@@ -20,8 +24,38 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 namespace {
 
-std::string sse_event(std::string_view event, std::string_view data, std::size_t id) {
-    return fmt::format("id: {}\nevent: {}\ndata: {}\n\n", id, event, data);
+std::string tick_event(std::string_view stream, std::uint64_t seq) {
+    return fmt::format("id: {}\nevent: tick\ndata: {{\"seq\":{}}}\n\n", format_event_id(stream, seq), seq);
+}
+
+// No `id:` line: an event without one leaves the client's last event id at the last tick (WHATWG
+// SSE), which is where a reconnection must continue.
+std::string end_event(bool by_shutdown, std::uint64_t sent) {
+    return fmt::format("event: end\ndata: {{\"reason\":\"{}\",\"events\":{}}}\n\n", by_shutdown ? "shutdown" : "complete", sent);
+}
+
+// Unique across restarts, so a position kept by an earlier generation never meets a new stream.
+std::string new_stream_name() {
+    thread_local std::mt19937_64 random{(std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()};
+    return fmt::format("{:016x}", random());
+}
+
+// Where this response starts: the rest of a kept stream the client names by its last event id, or
+// a new stream. An id nobody kept (or one past what was sent) starts a new stream, as a client
+// without Last-Event-ID would get.
+struct StreamPlan {
+    std::string name;
+    StreamPosition position;  // `sent`: the first event this response sends
+    bool resumed = false;
+};
+
+StreamPlan plan_stream(const StreamPositions& kept, std::string_view last_event_id, std::uint64_t chunks, std::uint64_t interval_ms) {
+    if (const auto id = parse_event_id(last_event_id)) {
+        if (const auto position = kept.find(id->stream); position && id->seq < position->sent) {
+            return {id->stream, {id->seq + 1, position->total, position->interval_ms}, true};
+        }
+    }
+    return {new_stream_name(), {0, chunks, interval_ms}, false};
 }
 
 DrainTracker::Guard track_stream(const ConnectionPtr& c) {
@@ -39,8 +73,8 @@ DrainTracker::Guard track_stream(const ConnectionPtr& c) {
 
 } // namespace
 
-net::awaitable<bool> serve_stream(ConnectionPtr c, const Request& request, unsigned version, bool client_keep_alive,
-                                  DrainTracker::Guard hold) {
+net::awaitable<bool> serve_stream(ConnectionPtr c, const Request& request, std::string_view last_event_id, unsigned version,
+                                  bool client_keep_alive, DrainTracker::Guard hold) {
     auto& app = c->app;
     const auto chunks = int_param(request.target, "chunks", 10, 1, 1'000'000);
     const auto interval_ms = int_param(request.target, "interval_ms", 100, 0, 3'600'000);
@@ -52,6 +86,13 @@ net::awaitable<bool> serve_stream(ConnectionPtr c, const Request& request, unsig
     }
     DrainTracker::Guard guard = track_stream(c);
     hold.release();
+    const auto plan = plan_stream(app.streams, last_event_id, static_cast<std::uint64_t>(*chunks), static_cast<std::uint64_t>(*interval_ms));
+    if (!last_event_id.empty()) {
+        log::info(plan.resumed ? "stream resumed" : "stream not known: started anew")
+            .field("last_event_id", std::string(last_event_id.substr(0, 128)))
+            .field("stream", plan.name)
+            .field("from", plan.position.sent);
+    }
 
     http::response<http::empty_body> res{http::status::ok, version};
     res.set(http::field::server, "lastcall-server");
@@ -67,25 +108,31 @@ net::awaitable<bool> serve_stream(ConnectionPtr c, const Request& request, unsig
 
     net::steady_timer timer(c->stream.get_executor());
     c->stream_timer = &timer;
-    std::size_t sent = 0;
-    while (sent < static_cast<std::size_t>(*chunks) && !c->end_stream_requested && !c->closed) {
-        const auto event = sse_event("tick", fmt::format(R"({{"seq":{}}})", sent), sent);
+    const auto total = plan.position.total;
+    std::uint64_t next = plan.position.sent;
+    const std::uint64_t first = next;
+    while (next < total && !c->end_stream_requested && !c->closed) {
+        const auto event = tick_event(plan.name, next);
         c->stream.expires_after(timeout);
         if (auto [ec, n] = co_await net::async_write(c->stream, http::make_chunk(net::buffer(event)), use_tuple); ec) break;
-        ++sent;
-        if (sent < static_cast<std::size_t>(*chunks)) {
-            timer.expires_after(std::chrono::milliseconds(*interval_ms));
+        ++next;
+        if (next < total) {
+            timer.expires_after(std::chrono::milliseconds(plan.position.interval_ms));
             co_await timer.async_wait(use_tuple);  // cancelled early by an end request or a close
         }
     }
     c->stream_timer = nullptr;
+    // Kept before anything else can fail: the checkpoint at shutdown carries what is unfinished.
+    if (next < total) app.streams.keep(plan.name, {next, total, plan.position.interval_ms});
+    else app.streams.finished(plan.name);
+    const auto sent = next - first;
     if (c->closed) co_return false;
     const bool by_shutdown = c->end_stream_requested;
     if (by_shutdown && app.faulty(Fault::truncate_streams)) {
         c->close();  // the bug: cut without end event or terminator
         co_return false;
     }
-    const auto end = sse_event("end", fmt::format(R"({{"reason":"{}","events":{}}})", by_shutdown ? "shutdown" : "complete", sent), sent);
+    const auto end = end_event(by_shutdown, sent);
     c->stream.expires_after(timeout);
     if (auto [ec, n] = co_await net::async_write(c->stream, http::make_chunk(net::buffer(end)), use_tuple); ec) co_return false;
     if (auto [ec, n] = co_await net::async_write(c->stream, http::make_chunk_last(), use_tuple); ec) co_return false;

@@ -16,13 +16,15 @@ namespace lastcall::harness {
 namespace {
 
 struct Case {
-    Case(std::string fault_, std::string scenario_, std::string catches_, bool own_ = false, std::string target_ = {})
-        : fault(std::move(fault_)), scenario(std::move(scenario_)), catches(std::move(catches_)), own(own_), target(std::move(target_)) {}
+    Case(std::string fault_, std::string scenario_, std::string catches_, bool own_ = false, std::string target_ = {}, bool alone_ = false)
+        : fault(std::move(fault_)), scenario(std::move(scenario_)), catches(std::move(catches_)), own(own_), target(std::move(target_)),
+          alone(alone_) {}
     std::string fault;     // lastcall-server's --fault; empty: the correct server (or `target`)
     std::string scenario;  // file in scenarios/ (or tests/selftest/scenarios/ when `own`)
     std::string catches;   // the check that must fail (empty: all must pass)
     bool own = false;      // a scenario of the self-test's own, for what no faulty mode shows
     std::string target;    // {server} for it; empty: lastcall-server
+    bool alone = false;    // `catches` must be the only check that fails
 };
 
 std::string label(const Case& c) {
@@ -44,6 +46,8 @@ const std::vector<Case> matrix{
     {"orphan-child", "slow-requests", "orphans"},
     {"slow-exit", "slow-requests", "shutdown_time"},
     {"no-ready-flip", "drain-delay", "readiness_flip"},
+    // Every stream still ends cleanly and completes; only the resumption is wrong.
+    {"forget-stream-positions", "sse-resume", "streams_resumed", false, {}, true},
     // Silent passes of the past (issue 7): each is now a failure for the right reason.
     {"ignore-sigterm", "sse-streams", "streams_clean"},  // streams still open when killed were "clean"
     {"", "orphan-daemon", "orphans", true, MISBEHAVING_TARGET},  // a double-forked setsid daemon escaped
@@ -54,6 +58,7 @@ const std::vector<Case> matrix{
     {"", "sse-streams", ""},
     {"", "counter-durability", ""},
     {"", "drain-delay", ""},
+    {"", "sse-resume", ""},
 };
 
 class SelfTest : public ::testing::TestWithParam<Case> {};
@@ -92,6 +97,7 @@ TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
         }
     } else {
         EXPECT_TRUE(caught) << c.scenario << " did not catch --fault " << c.fault << " with " << c.catches << "; failed: " << failed_text;
+        if (c.alone) EXPECT_EQ(failed_text, c.catches) << "only " << c.catches << " may fail";
     }
     if (!HasFailure()) std::filesystem::remove_all(options.run_dir->parent_path());  // kept when it failed, to look at
 }
