@@ -1,6 +1,7 @@
 // Checks over state that must survive: acknowledged writes, jobs, the target's own report.
 #include "check_facts.hpp"
 
+#include "target_json.hpp"
 #include "text_rules.hpp"
 
 #include <nlohmann/json.hpp>
@@ -14,8 +15,6 @@ namespace lastcall::harness::checks {
 namespace {
 
 using AckedWrites = Expectations::AckedWrites;
-
-std::string json_text(const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 // The writes of the acked_writes workload: acknowledged (a 2xx that kept its contract) and
 // uncertain (sent, never answered in full: they may or may not have taken effect).

@@ -2,6 +2,7 @@
 
 #include "sha256.hpp"
 #include "sse_parser.hpp"
+#include "target_json.hpp"
 #include "stream_end.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -93,16 +94,13 @@ std::string_view readable(const beast::flat_buffer& buffer) {
 } // namespace
 
 std::optional<std::string> json_value_at(std::string_view body, const nlohmann::json::json_pointer& pointer) {
-    const auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    const auto doc = parse_target_json(body);
     if (doc.is_discarded()) return std::nullopt;
-    try {
-        if (!doc.contains(pointer)) return std::nullopt;
-        auto text = doc.at(pointer).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        if (text.size() > reply_value_limit) return std::nullopt;
-        return text;
-    } catch (const nlohmann::json::exception&) {  // a pointer that cannot apply to this document's shape
-        return std::nullopt;
-    }
+    const auto* value = json_at(doc, pointer);
+    if (!value) return std::nullopt;
+    auto text = json_text(*value);
+    if (text.size() > reply_value_limit) return std::nullopt;
+    return text;
 }
 
 ExchangePlan plan_exchange(const Workload& w, const std::string& authority) {
