@@ -178,7 +178,7 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         if (seen.complete && r.stream_end == StreamEnd::none) seen.failure = Failure::truncated_stream;
         if (!seen.complete && cut(seen.failure)) seen.failure = Failure::truncated_stream;
     }
-    if (!seen.complete || !success) co_return;
+    if (!seen.complete || !success || seen.failure != Failure::none) co_return;  // a cut stream stays a cut stream
     if (plan.body) {
         if (const auto failed = body_failure(*plan.body, head, r.body_bytes, body.digest); failed != Failure::none) seen.failure = failed;
     }
