@@ -193,6 +193,35 @@ TEST_F(ChecksTest, AckedSetElementsMissingOrReissuedFail) {
     EXPECT_EQ(check("acked_writes_durable").measured, "not an array");
 }
 
+// exit: a list of codes and signals; a code from 129 also takes the death by signal code - 128.
+TEST_F(ChecksTest, ExitListsCodesAndSignals) {
+    using Exit = Expectations::Exit;
+    run.exit = TargetExit{false, 0, SIGTERM};  // uvicorn re-raises the signal
+    scenario.expect.exit = {Exit{false, 0}, Exit{false, 143}};
+    auto c = check("exit");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_EQ(c.bound, "exit 0 or exit 143");
+    scenario.expect.exit = {Exit{false, 0}, Exit{true, SIGTERM}};
+    EXPECT_EQ(check("exit").status, CheckStatus::pass);
+    scenario.expect.exit = {Exit{false, 0}, Exit{true, SIGWINCH}};
+    c = check("exit");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.message, "expected exit 0 or SIGWINCH, saw killed by SIGTERM");
+    run.exit = TargetExit{true, 143, 0};  // a real exit(143) is code 143, not a signal
+    scenario.expect.exit = {Exit{true, SIGTERM}};
+    EXPECT_EQ(check("exit").status, CheckStatus::fail);
+}
+
+// `off` in the scenario: the check is listed, skipped, saying who turned it off.
+TEST_F(ChecksTest, ChecksTurnedOffAreSkippedSayingSo) {
+    run.port_released = false;
+    scenario.expect.off = {"port_released", "dropped"};
+    const auto c = check("port_released");
+    EXPECT_EQ(c.status, CheckStatus::skip);
+    EXPECT_EQ(c.message, "off in the scenario");
+    EXPECT_EQ(check("dropped").status, CheckStatus::skip);
+}
+
 TEST_F(ChecksTest, SlowResponsesWhileDrainingFailTheLatencyBound) {
     scenario.expect.p99_during_drain = 10ms;
     add(ok(960'000, 1'005'000));  // 45 ms, completed between the signal and the exit
