@@ -183,8 +183,11 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         if (const auto failed = body_failure(*plan.body, head, r.body_bytes, body.digest); failed != Failure::none) seen.failure = failed;
     }
     if (body.prefix && seen.failure == Failure::none) {
-        const auto value = json_value_at(body.prefix->text(), *plan.reply_pointer);
-        if (value) r.reply_value = *value;
+        auto value = json_value_at(body.prefix->text(), *plan.reply_pointer);
+        // A job's id goes into a path: a string or a number; null, true or an object is no id.
+        const auto is_id = [](const std::string& v) { return v.front() == '"' || v.front() == '-' || (v.front() >= '0' && v.front() <= '9'); };
+        if (value && plan.kind == WorkloadKind::job && !is_id(*value)) value.reset();
+        if (value) r.reply_value = std::move(*value);
         else seen.failure = Failure::reply_value_missing;
     }
 }
