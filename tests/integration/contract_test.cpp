@@ -224,6 +224,19 @@ TEST(ScenarioContractRun, ExitListsAndVariablesFromTheCommandLine) {
     const auto line3_start = text.find('\n', text.find('\n') + 1) + 1;
     const auto column = text.find("\"${MODE}\"") - line3_start + 1;
     EXPECT_NE(unset.output.find(fmt::format("scenario.yaml:3:{}: variable MODE is not set", column)), std::string::npos) << unset.output;
+    // validate takes --var too.
+    const auto dir = fresh_test_dir("-validate");
+    std::ofstream(dir / "s.yaml") << text;
+    for (const bool with_var : {true, false}) {
+        std::vector<std::string> argv{LASTCALL_BINARY, "validate", (dir / "s.yaml").string()};
+        if (with_var) argv.insert(argv.end(), {"--var", "MODE=plain"});
+        ChildProcess cli(argv, dir / "stderr");
+        while (cli.read_line(std::chrono::seconds(10))) {
+        }
+        const auto status = cli.wait(std::chrono::seconds(10));
+        ASSERT_TRUE(status);
+        EXPECT_EQ(status->code, with_var ? 0 : 2);
+    }
 }
 
 // "not ready within N ms" says what the probe last got: the status, or why there was none.
