@@ -239,6 +239,25 @@ TEST(ScenarioContractRun, ExitListsAndVariablesFromTheCommandLine) {
     }
 }
 
+// A target already told to shut down is left to it: lastcall's own stop at the end of the
+// timeline came microseconds after the scenario's SIGTERM, a second signal many servers take as
+// "stop now" (Python died of it in its finalization: Supervisor.OrphanedGrandchildren... was
+// flaky), and the exit was then put down to lastcall (drain_tail skipped as "no exit of its own").
+TEST(ScenarioContractRun, ASignalledTargetIsNotSentASecondSigterm) {
+    // No workload: the timeline's end is the end of everything lastcall had to do.
+    const auto run = run_cli(scenario("second-term-fast", "  []", "  exit: 0"));
+    ASSERT_TRUE(run.exit) << run.output;
+    EXPECT_EQ(run.exit->code, 0) << run.output;
+    EXPECT_EQ(run.check("exit")["measured"], "exit 0") << run.check("exit").dump();
+    std::ifstream in(run.run_dir / "events.jsonl");
+    for (std::string line; std::getline(in, line);) {
+        const auto e = json::parse(line, nullptr, false);
+        EXPECT_NE(e["type"], "cleanup") << line;
+        if (e["type"] == "exit") EXPECT_EQ(e["by_lastcall"], false) << line;
+    }
+    EXPECT_NE(run.check("drain_tail")["message"], "no exit of its own") << run.check("drain_tail").dump();
+}
+
 // "not ready within N ms" says what the probe last got: the status, or why there was none.
 TEST(ScenarioContractRun, NotReadySaysWhatTheProbeLastGot) {
     const auto http = run_cli(fmt::format(R"(name: never-ready
