@@ -5,6 +5,7 @@
 #include "stream_end.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace lastcall::harness::checks {
 
@@ -83,23 +84,30 @@ CheckResult check_streams(const Facts& f) {
     const auto streams = f.where([&](const RequestRecord& r) { return f.is_stream(r) && r.status / 100 == 2; });
     const auto clean = [](const RequestRecord* r) { return r->outcome == Outcome::ok || r->outcome == Outcome::ended_by_shutdown; };
     std::vector<const RequestRecord*> cut, never_ended;
-    std::uint64_t by_shutdown = 0;
+    // Per stream workload: streams, clean ones, ended by the shutdown notice.
+    std::vector<std::array<std::uint64_t, 3>> counts(f.scenario.workloads.size());
     for (const auto* r : streams) {
-        if (r->outcome == Outcome::ended_by_shutdown) ++by_shutdown;
-        if (clean(r)) continue;
+        auto& n = counts[r->workload];
+        ++n[0];
+        if (r->outcome == Outcome::ended_by_shutdown) ++n[2];
+        if (clean(r)) {
+            ++n[1];
+            continue;
+        }
         // A stream still open when the target was killed never ended at all: that is not clean either.
         (r->outcome == Outcome::unknown ? never_ended : cut).push_back(r);
     }
-    // Each stream workload's convention, as the scenario states it (one line per workload).
-    std::string convention;
-    for (const auto& w : f.scenario.workloads) {
+    // What counted as clean, said per workload: "events: 4 of 4 ended with marker data: [DONE]".
+    std::string measured;
+    for (std::size_t i = 0; i < f.scenario.workloads.size(); ++i) {
+        const auto& w = f.scenario.workloads[i];
         if (w.kind != WorkloadKind::stream) continue;
-        convention += fmt::format("{}{}: {}{}", convention.empty() ? "" : "; ", w.name, clean_end_of(w),
-                                  w.stream.shutdown_notice ? fmt::format(", or shutdown notice {}", describe(*w.stream.shutdown_notice)) : "");
+        const auto& [total, good, by_notice] = counts[i];
+        measured += fmt::format("{}{}: {} of {} {}", measured.empty() ? "" : "; ", w.name, good - by_notice, total, clean_end_of(w));
+        if (w.stream.shutdown_notice) measured += fmt::format(", {} by shutdown notice {}", by_notice, describe(*w.stream.shutdown_notice));
     }
     const auto unclean = cut.size() + never_ended.size();
-    auto c = make("streams_clean", convention.empty() ? "complete or ended_by_shutdown" : convention,
-                  fmt::format("{} of {} clean{}", streams.size() - unclean, streams.size(), by_shutdown ? fmt::format(" ({} by shutdown notice)", by_shutdown) : ""), unclean == 0,
+    auto c = make("streams_clean", "every stream complete or ended by its shutdown notice", measured, unclean == 0,
                   cut.empty() ? fmt::format("{} streams were still open when the target was killed: they never ended", never_ended.size())
                               : fmt::format("{} streams were cut or ended without their end marker{}", cut.size(),
                                             never_ended.empty() ? "" : fmt::format(", {} never ended before the kill", never_ended.size())));

@@ -1,11 +1,13 @@
 // Checks over state that must survive: acknowledged writes, jobs, the target's own report.
 #include "check_facts.hpp"
 
+#include "target_json.hpp"
 #include "text_rules.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -14,8 +16,6 @@ namespace lastcall::harness::checks {
 namespace {
 
 using AckedWrites = Expectations::AckedWrites;
-
-std::string json_text(const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 // The writes of the acked_writes workload: acknowledged (a 2xx that kept its contract) and
 // uncertain (sent, never answered in full: they may or may not have taken effect).
@@ -85,15 +85,28 @@ CheckResult check_set(const Facts& f, const AckedWrites& a) {
     if (a.element_from == AckedWrites::ElementFrom::request && !from_request && !w.acked.empty()) {
         return make("acked_writes_durable", bound, "no element", false, fmt::format("the request body holds nothing at {}", a.element_pointer));
     }
-    std::set<std::string> acked;
-    for (const auto* r : w.acked) acked.insert(from_request ? *from_request : r->reply_value);
-    for (const auto& element : acked) {
-        if (!present.contains(element)) missing.push_back(element);
+    std::map<std::string, std::uint64_t> acked;  // element -> acknowledged writes that named it
+    for (const auto* r : w.acked) {
+        if (from_request) ++acked[*from_request];
+        else if (!r->reply_value.empty()) ++acked[r->reply_value];  // an ok write always has one (else reply_value_missing)
     }
-    auto c = make("acked_writes_durable", bound, fmt::format("{} of {} present", acked.size() - missing.size(), acked.size()), missing.empty(),
-                  fmt::format("{} acknowledged elements were lost across the restart", missing.size()));
+    // An element the server handed out to two acknowledged writes: it forgot the first (a restart
+    // that lost it gives the same id again), and the set alone could not tell.
+    std::vector<std::string> reissued;
+    for (const auto& [element, writes] : acked) {
+        if (!present.contains(element)) missing.push_back(element);
+        if (!from_request && writes > 1) reissued.push_back(element);
+    }
+    auto c = make("acked_writes_durable", bound, fmt::format("{} of {} present", acked.size() - missing.size(), acked.size()),
+                  missing.empty() && reissued.empty(),
+                  missing.empty() ? fmt::format("{} elements were acknowledged to more than one write: the server forgot earlier ones", reissued.size())
+                                  : fmt::format("{} acknowledged elements were lost across the restart", missing.size()));
     for (std::size_t i = 0; i < missing.size() && i < evidence_limit; ++i) c.evidence.push_back(fmt::format("missing: {}", printable(missing[i])));
-    if (missing.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more", missing.size() - evidence_limit));
+    if (missing.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more missing", missing.size() - evidence_limit));
+    for (std::size_t i = 0; i < reissued.size() && i < evidence_limit; ++i) {
+        c.evidence.push_back(fmt::format("{} was acknowledged to {} writes", printable(reissued[i]), acked[reissued[i]]));
+    }
+    if (reissued.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more given twice", reissued.size() - evidence_limit));
     return c;
 }
 

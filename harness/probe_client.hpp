@@ -5,7 +5,7 @@
 // ProbeResponse; a bad answer is an error with a description, never a crash.
 //
 //   ProbeClient client(address, port);
-//   const auto r = client.request("/counter", 2000ms);
+//   const auto r = client.request("/health", 2000ms);
 //   if (!r.ok()) note(r.error_text);                     // "no answer within 2000ms"
 //   else use r.body (bounded), parsed without exceptions (readback.hpp)
 #include "endpoint.hpp"

@@ -1,6 +1,7 @@
 #include "readback.hpp"
 
 #include "probe_client.hpp"
+#include "target_json.hpp"
 #include "text_rules.hpp"
 
 #include <fmt/format.h>
@@ -22,8 +23,7 @@ std::string shown(const std::string& body) { return printable(body.size() > 200 
 // document is whatever the target sent).
 const json* at_pointer(const json& doc, const std::string& pointer) {
     try {
-        const json::json_pointer p(pointer);
-        return doc.contains(p) ? &doc.at(p) : nullptr;
+        return json_at(doc, json::json_pointer(pointer));
     } catch (const json::exception&) {
         return nullptr;
     }
@@ -47,9 +47,10 @@ ValueReadback read_json_value(const HostAddress& address, std::uint16_t port, co
         out.error = fmt::format("GET {} answered more than {} bytes", path, read_limit);
         return out;
     }
-    const auto doc = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+    const auto doc = parse_target_json(response.body);
     if (doc.is_discarded()) {
-        out.error = fmt::format("GET {} answered 200 with a body that is not JSON: '{}'", path, out.body);
+        out.error = fmt::format("GET {} answered 200 with a body that is not JSON (or nested deeper than {}): '{}'", path,
+                                max_target_json_depth, out.body);
         return out;
     }
     const auto* value = at_pointer(doc, pointer);
@@ -59,7 +60,7 @@ ValueReadback read_json_value(const HostAddress& address, std::uint16_t port, co
 }
 
 std::string job_poll_path(const JobContract& job, const std::string& id_json) {
-    const auto id = json::parse(id_json, nullptr, false);
+    const auto id = parse_target_json(id_json);
     std::string text = id.is_string() ? id.get<std::string>() : id_json;
     std::string encoded;
     for (const char ch : text) {
@@ -72,7 +73,7 @@ std::string job_poll_path(const JobContract& job, const std::string& id_json) {
 }
 
 bool job_done(const JobContract& job, std::string_view body, std::string& seen) {
-    const auto doc = json::parse(body, nullptr, false);
+    const auto doc = parse_target_json(body);
     if (doc.is_discarded()) {
         seen = "not JSON: '" + shown(std::string(body)) + "'";
         return false;
@@ -82,8 +83,8 @@ bool job_done(const JobContract& job, std::string_view body, std::string& seen) 
         seen = fmt::format("nothing at {}: '{}'", job.done_pointer, shown(std::string(body)));
         return false;
     }
-    const auto text = value->is_string() ? value->get<std::string>() : value->dump(-1, ' ', false, json::error_handler_t::replace);
-    seen = fmt::format("{} is {}", job.done_pointer, printable(value->dump(-1, ' ', false, json::error_handler_t::replace)));
+    const auto text = value->is_string() ? value->get<std::string>() : json_text(*value);
+    seen = fmt::format("{} is {}", job.done_pointer, shown(json_text(*value)));
     return text == job.done_equals;
 }
 

@@ -2,6 +2,7 @@
 
 #include "sha256.hpp"
 #include "sse_parser.hpp"
+#include "target_json.hpp"
 #include "stream_end.hpp"
 #include "stream_trail.hpp"
 
@@ -96,16 +97,13 @@ std::string_view readable(const beast::flat_buffer& buffer) {
 } // namespace
 
 std::optional<std::string> json_value_at(std::string_view body, const nlohmann::json::json_pointer& pointer) {
-    const auto doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    const auto doc = parse_target_json(body);
     if (doc.is_discarded()) return std::nullopt;
-    try {
-        if (!doc.contains(pointer)) return std::nullopt;
-        auto text = doc.at(pointer).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        if (text.size() > reply_value_limit) return std::nullopt;
-        return text;
-    } catch (const nlohmann::json::exception&) {  // a pointer that cannot apply to this document's shape
-        return std::nullopt;
-    }
+    const auto* value = json_at(doc, pointer);
+    if (!value) return std::nullopt;
+    auto text = json_text(*value);
+    if (text.size() > reply_value_limit) return std::nullopt;
+    return text;
 }
 
 ExchangePlan plan_exchange(const Workload& w, const std::string& authority) {
@@ -184,13 +182,16 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         if (seen.complete && r.stream_end == StreamEnd::none) seen.failure = Failure::truncated_stream;
         if (!seen.complete && cut(seen.failure)) seen.failure = Failure::truncated_stream;
     }
-    if (!seen.complete || !success) co_return;
+    if (!seen.complete || !success || seen.failure != Failure::none) co_return;  // a cut stream stays a cut stream
     if (plan.body) {
         if (const auto failed = body_failure(*plan.body, head, r.body_bytes, body.digest); failed != Failure::none) seen.failure = failed;
     }
     if (body.prefix && seen.failure == Failure::none) {
-        const auto value = json_value_at(body.prefix->text(), *plan.reply_pointer);
-        if (value) r.reply_value = *value;
+        auto value = json_value_at(body.prefix->text(), *plan.reply_pointer);
+        // A job's id goes into a path: a string or a number; null, true or an object is no id.
+        const auto is_id = [](const std::string& v) { return v.front() == '"' || v.front() == '-' || (v.front() >= '0' && v.front() <= '9'); };
+        if (value && plan.kind == WorkloadKind::job && !is_id(*value)) value.reset();
+        if (value) r.reply_value = std::move(*value);
         else seen.failure = Failure::reply_value_missing;
     }
 }

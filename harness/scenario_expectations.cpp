@@ -47,7 +47,7 @@ Expectations::AckedWrites read_acked_writes(const YamlReader& r, const YAML::Nod
     for (const char* key : {"workload", "model", "read"}) {
         if (!node[key]) {
             r.fail(node, fmt::format("acked_writes needs {} (acked_writes: {{workload: increments, model: counter, "
-                                     "read: {{path: /counter, pointer: /value}}}})",
+                                     "read: {{path: /state, pointer: /total}}}})",
                                      key));
         }
     }
@@ -58,7 +58,7 @@ Expectations::AckedWrites read_acked_writes(const YamlReader& r, const YAML::Nod
     const auto& read = node["read"];
     r.expect_map(read, "acked_writes.read");
     r.check_keys(read, "acked_writes.read", {"path", "pointer"});
-    if (!read["path"] || !read["pointer"]) r.fail(read, "acked_writes.read needs path and pointer (read: {path: /counter, pointer: /value})");
+    if (!read["path"] || !read["pointer"]) r.fail(read, "acked_writes.read needs path and pointer (read: {path: /state, pointer: /total})");
     a.read_path = read_request_path(r, read["path"], "acked_writes.read.path");
     a.read_pointer = read_json_pointer(r, read["pointer"], "acked_writes.read.pointer");
     if (a.model == AckedWrites::Model::counter) {
@@ -94,7 +94,7 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
     r.expect_map(node, "expect");
     if (node["acked_writes_durable"]) {
         r.fail(node["acked_writes_durable"], "acked_writes_durable is now acked_writes: {workload: NAME, model: counter, "
-                                             "read: {path: /counter, pointer: /value}} (see scenarios/README.md)");
+                                             "read: {path: PATH, pointer: POINTER}} (see scenarios/README.md)");
     }
     r.check_keys(node, "expect",
                  {"workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "streams_resumed", "rejections_clean",

@@ -279,6 +279,17 @@ bool Conductor::step(Clock::time_point now) {
     if (over_ || result_.interrupted) return false;
     if (exit_seen_ && !restart_pending_ && !timeline_.restart_planned()) return false;
     if (!exit_seen_ && timeline_.done() && load_->all_workloads_done()) {
+        // A generation already told to shut down is left to it (until max_duration): a SIGTERM of
+        // ours microseconds after the scenario's would be a second signal, which many servers
+        // take as "stop now" (uvicorn, lastcall-server), and Python dies of it in its finalization.
+        const int current = supervisor_->current().number;
+        const bool told = std::any_of(result_.signals.begin(), result_.signals.end(), [current](const SignalSent& s) {
+            return s.delivered && s.generation == current && is_shutdown_signal(s.signal);
+        });
+        if (told && !result_.restarted) {  // after a restart, what is read back comes first
+            show_status(now);
+            return true;
+        }
         read_back();
         supervisor_->stop(std::chrono::seconds(5));
         return false;

@@ -91,7 +91,7 @@ JobContract read_job_contract(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "job");
     r.check_keys(node, "job", {"id", "poll", "done", "poll_interval"});
     for (const char* key : {"id", "poll", "done"}) {
-        if (!node[key]) r.fail(node, fmt::format("job needs {} (job: {{id: /id, poll: \"/jobs/{{id}}\", done: {{pointer: /state, equals: completed}}}})", key));
+        if (!node[key]) r.fail(node, fmt::format("job needs {} (job: {{id: /id, poll: \"/tasks/{{id}}\", done: {{pointer: /status, equals: done}}}})", key));
     }
     JobContract job;
     job.id_pointer = read_json_pointer(r, node["id"], "job.id");
@@ -100,7 +100,7 @@ JobContract read_job_contract(const YamlReader& r, const YAML::Node& node) {
     const auto& done = node["done"];
     r.expect_map(done, "job.done");
     r.check_keys(done, "job.done", {"pointer", "equals"});
-    if (!done["pointer"] || !done["equals"]) r.fail(done, "job.done needs pointer and equals (done: {pointer: /state, equals: completed})");
+    if (!done["pointer"] || !done["equals"]) r.fail(done, "job.done needs pointer and equals (done: {pointer: /status, equals: done})");
     job.done_pointer = read_json_pointer(r, done["pointer"], "job.done.pointer");
     job.done_equals = r.string(done["equals"], "job.done.equals");
     if (node["poll_interval"]) job.poll_interval = r.duration(node["poll_interval"], "job.poll_interval", ranges::poll_interval);

@@ -15,7 +15,7 @@ namespace lastcall::harness {
 
 bool matches(const EventMatcher& matcher, const SseEvent& event);
 
-// "data: [DONE]", "event: end with data containing \"reason\":\"complete\"": for reports.
+// "data: [DONE]", "event: end data containing shutdown": for reports.
 std::string describe(const EventMatcher& matcher);
 
 class StreamConvention final : public SseEventSink {

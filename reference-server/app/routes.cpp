@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <iterator>
 #include <memory>
 #include <fcntl.h>
 
@@ -104,6 +105,28 @@ net::awaitable<Reply> handle_counter_incr(AppState& app, const Request& request)
     co_return increment_reply(co_await durable_increment(app.counter, *by));
 }
 
+// A set of acknowledged elements on the counter's journal: each add is an increment by one and its
+// element is the value it reached, so the durable set is 1..durable_value (never mix with
+// /counter/incr, whose other increments would shift it). An instance of the acked-writes set model.
+net::awaitable<Reply> handle_set_add(AppState& app, const Request& request) {
+    const auto ms = int_param(request.target, "ms", 0, 0, 3'600'000);
+    if (!ms) co_return bad_request("ms must be a whole number of milliseconds");
+    if (*ms > 0) co_await sleep_for(std::chrono::milliseconds(*ms));
+    const auto result = co_await durable_increment(app.counter, 1);
+    if (result.failure != CounterStore::Failure::none) co_return increment_reply(result);
+    co_return json_reply(200, fmt::format(R"({{"element":{}}})", result.value));
+}
+
+Reply handle_set_list(AppState& app) {
+    constexpr std::int64_t max_listed = 1'000'000;  // a 7 MB body; a bigger set is refused, not cut
+    const auto size = app.counter.durable_value();
+    if (size > max_listed) return json_reply(507, fmt::format(R"({{"error":"the set holds {} elements, more than {} can be listed"}})", size, max_listed));
+    std::string body = R"({"elements":[)";
+    for (std::int64_t e = 1; e <= size; ++e) fmt::format_to(std::back_inserter(body), "{}{}", e == 1 ? "" : ",", e);
+    body += "]}";
+    return json_reply(200, std::move(body));
+}
+
 Reply handle_job_create(AppState& app, const Request& request) {
     const auto steps = int_param(request.target, "steps", 5, 1, 100'000);
     const auto step_ms = int_param(request.target, "step_ms", 100, 0, 3'600'000);
@@ -187,6 +210,7 @@ std::string allowed_methods(std::string_view path) {
         {"/fast", false, "GET, HEAD, OPTIONS"},   {"/slow", false, "GET, HEAD, OPTIONS"},
         {"/stream", false, "GET, HEAD, OPTIONS"}, {"/counter/incr", false, "POST, OPTIONS"},
         {"/counter", false, "GET, HEAD, OPTIONS"}, {"/jobs", false, "POST, OPTIONS"},
+        {"/set/add", false, "POST, OPTIONS"},     {"/set", false, "GET, HEAD, OPTIONS"},
         {"/jobs/", true, "GET, HEAD, OPTIONS"},   {"/stuck", false, "POST, OPTIONS"},
         {"/health", false, "GET, HEAD, OPTIONS"}, {"/ready", false, "GET, HEAD, OPTIONS"},
         {"/status", false, "GET, HEAD, OPTIONS"}, {"/metrics", false, "GET, HEAD, OPTIONS"},
@@ -208,6 +232,8 @@ net::awaitable<Reply> handle_request(AppState& app, Request request) {
     if (method == "GET" && path == "/slow") co_return co_await handle_delay(app, request, 3000);
     if (method == "POST" && path == "/counter/incr") co_return co_await handle_counter_incr(app, request);
     if (method == "GET" && path == "/counter") co_return json_reply(200, fmt::format(R"({{"value":{}}})", app.counter.durable_value()));
+    if (method == "POST" && path == "/set/add") co_return co_await handle_set_add(app, request);
+    if (method == "GET" && path == "/set") co_return handle_set_list(app);
     if (method == "POST" && path == "/jobs") co_return handle_job_create(app, request);
     if (method == "GET" && path.substr(0, 6) == "/jobs/") co_return handle_job_get(app, path.substr(6));
     if (method == "POST" && path == "/stuck") co_return handle_stuck(app, request);

@@ -49,6 +49,9 @@ void misbehave(ServerConnection& c, int) {
             c.send(std::string("HTTP/1.1 503 Service Unavailable\r\n") + (path == "/503-retry" ? "Retry-After: 1\r\n" : "") +
                    "Connection: close\r\nContent-Length: 0\r\n\r\n");
             return;
+        } else if (path == "/job-null" || path == "/job-string" || path == "/job-html") {
+            const std::string body = path == "/job-null" ? R"({"id":null})" : path == "/job-string" ? R"({"id":"j 1"})" : "<p>accepted</p>";
+            c.send("HTTP/1.1 202 Accepted\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
         } else if (path == "/500") {
             c.send("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n");
         } else if (path == "/race" || path == "/hold") {
@@ -119,6 +122,26 @@ TEST_F(OutcomeClassification, StreamEventsAreCountedAsTheStandardDispatchesThem)
     EXPECT_EQ(h[0].events, 3u);
     EXPECT_EQ(h[0].stream_end, StreamEnd::complete);
     EXPECT_EQ(h[0].outcome, Outcome::ok);
+}
+
+// A job's 202 must hold its id where the contract says: a string or a number, in JSON.
+TEST_F(OutcomeClassification, JobRepliesWithoutAnIdAreErrorsNamedForIt) {
+    const auto job = [&](const std::string& path) {
+        auto w = single_workload(path, 1, WorkloadKind::job);
+        w.request.method = "POST";
+        w.job = JobContract{"/id", "/jobs/{id}", "/state", "done"};
+        const auto h = harness::drive(w, loopback(server_.port()));
+        return h.empty() ? RequestRecord{} : h[0];
+    };
+    const auto kept = job("/job-string");
+    EXPECT_EQ(kept.outcome, Outcome::ok);
+    EXPECT_EQ(kept.reply_value, R"("j 1")");
+    for (const char* path : {"/job-null", "/job-html"}) {
+        const auto r = job(path);
+        EXPECT_EQ(r.outcome, Outcome::error) << path;
+        EXPECT_EQ(r.failure, Failure::reply_value_missing) << path;
+        EXPECT_EQ(r.reply_value, "") << path;
+    }
 }
 
 TEST_F(OutcomeClassification, ResetMidResponseIsDropped) {

@@ -41,6 +41,7 @@ const std::vector<Case> matrix{
     {"truncate-streams", "sse-streams", "streams_clean"},
     {"checkpoint-early", "counter-durability", "acked_writes_durable"},
     {"skip-checkpoint", "counter-durability", "acked_writes_durable"},
+    {"checkpoint-early", "set-durability", "acked_writes_durable"},  // the set model, on the same journal
     {"ack-before-durable", "sigkill-counter", "acked_writes_durable"},
     {"leak-fd", "slow-requests", "fd_leak"},
     {"orphan-child", "slow-requests", "orphans"},
@@ -57,6 +58,7 @@ const std::vector<Case> matrix{
     {"", "idle-keepalive", ""},
     {"", "sse-streams", ""},
     {"", "counter-durability", ""},
+    {"", "set-durability", ""},
     {"", "drain-delay", ""},
     {"", "sse-resume", ""},
 };

@@ -13,12 +13,15 @@ lastcall-server's, so each check must be told them in YAML.
                           MODE forgetful-set: in memory only, lost at exit)
   GET  /set               {"elements": [...]}
   GET  /ready             200
+  MODE second-term-fast:  drains 300 ms after SIGTERM; a second SIGTERM exits 3 at once (as
+                          uvicorn and lastcall-server take a repeated signal: stop now)
 """
 import json
 import os
 import signal
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, state_dir, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -113,6 +116,17 @@ class Handler(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
 server.daemon_threads = True
-signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+terms = [0]
+
+
+def on_term(*_):
+    terms[0] += 1
+    if mode == "second-term-fast" and terms[0] > 1:
+        os._exit(3)
+    delay = 0.3 if mode == "second-term-fast" else 0
+    threading.Thread(target=lambda: (time.sleep(delay), server.shutdown())).start()
+
+
+signal.signal(signal.SIGTERM, on_term)
 server.serve_forever()
 sys.exit(0)

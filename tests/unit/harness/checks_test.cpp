@@ -172,6 +172,72 @@ TEST_F(ChecksTest, JobNotCompletedAfterRestartFails) {
     EXPECT_EQ(check("jobs_accounted").status, CheckStatus::pass);
 }
 
+// The set model: every acknowledged element read back; an element handed out twice hides a loss.
+TEST_F(ChecksTest, AckedSetElementsMissingOrReissuedFail) {
+    Expectations::AckedWrites a;
+    a.workload = "w";
+    a.model = Expectations::AckedWrites::Model::set;
+    a.element_pointer = "/element";
+    a.read_path = "/set";
+    a.read_pointer = "/elements";
+    scenario.expect.acked_writes = a;
+    for (const char* element : {"1", "2", "\"x\""}) {
+        auto r = ok(100'000, 110'000);
+        r.reply_value = element;
+        add(r);
+    }
+    run.restarted = true;
+    run.acked_state_after_restart = nlohmann::json::parse(R"([1, 2, "x", 7])");
+    auto c = check("acked_writes_durable");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_EQ(c.measured, "3 of 3 present");
+    run.acked_state_after_restart = nlohmann::json::parse(R"([2])");
+    c = check("acked_writes_durable");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.measured, "1 of 3 present");
+    EXPECT_EQ(c.evidence, (std::vector<std::string>{"missing: \"x\"", "missing: 1"}));
+    // A restart that lost element 2 gave it out again to a later write: present, but twice.
+    auto again = ok(120'000, 130'000);
+    again.reply_value = "2";
+    add(again);
+    run.acked_state_after_restart = nlohmann::json::parse(R"([1, 2, "x"])");
+    c = check("acked_writes_durable");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.message, "1 elements were acknowledged to more than one write: the server forgot earlier ones");
+    EXPECT_EQ(c.evidence, std::vector<std::string>{"2 was acknowledged to 2 writes"});
+    run.acked_state_after_restart = nlohmann::json::parse(R"({"elements": []})");
+    EXPECT_EQ(check("acked_writes_durable").measured, "not an array");
+}
+
+// exit: a list of codes and signals; a code from 129 also takes the death by signal code - 128.
+TEST_F(ChecksTest, ExitListsCodesAndSignals) {
+    using Exit = Expectations::Exit;
+    run.exit = TargetExit{false, 0, SIGTERM};  // uvicorn re-raises the signal
+    scenario.expect.exit = {Exit{false, 0}, Exit{false, 143}};
+    auto c = check("exit");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_EQ(c.bound, "exit 0 or exit 143");
+    scenario.expect.exit = {Exit{false, 0}, Exit{true, SIGTERM}};
+    EXPECT_EQ(check("exit").status, CheckStatus::pass);
+    scenario.expect.exit = {Exit{false, 0}, Exit{true, SIGWINCH}};
+    c = check("exit");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.message, "expected exit 0 or SIGWINCH, saw killed by SIGTERM");
+    run.exit = TargetExit{true, 143, 0};  // a real exit(143) is code 143, not a signal
+    scenario.expect.exit = {Exit{true, SIGTERM}};
+    EXPECT_EQ(check("exit").status, CheckStatus::fail);
+}
+
+// `off` in the scenario: the check is listed, skipped, saying who turned it off.
+TEST_F(ChecksTest, ChecksTurnedOffAreSkippedSayingSo) {
+    run.port_released = false;
+    scenario.expect.off = {"port_released", "dropped"};
+    const auto c = check("port_released");
+    EXPECT_EQ(c.status, CheckStatus::skip);
+    EXPECT_EQ(c.message, "off in the scenario");
+    EXPECT_EQ(check("dropped").status, CheckStatus::skip);
+}
+
 TEST_F(ChecksTest, SlowResponsesWhileDrainingFailTheLatencyBound) {
     scenario.expect.p99_during_drain = 10ms;
     add(ok(960'000, 1'005'000));  // 45 ms, completed between the signal and the exit
@@ -283,7 +349,7 @@ TEST_F(ChecksTest, StreamsStillOpenAtAKillAreNotClean) {
     add(stream);
     const auto c = check("streams_clean");
     EXPECT_EQ(c.status, CheckStatus::fail);
-    EXPECT_EQ(c.measured, "1 of 2 clean");
+    EXPECT_EQ(c.measured, "w: 1 of 2 ended with the HTTP message");
     EXPECT_NE(c.message.find("still open when the target was killed"), std::string::npos) << c.message;
 }
 

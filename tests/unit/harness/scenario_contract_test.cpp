@@ -59,7 +59,7 @@ TEST(ScenarioContract, JobPolling) {
 TEST(ScenarioContract, JobPollingErrors) {
     const std::string done = "done: {pointer: /state, equals: ok}";
     EXPECT_EQ(error_of(job_head + "    job: {poll: \"/j/{id}\", " + done + "}\n"),
-              "6:10: job needs id (job: {id: /id, poll: \"/jobs/{id}\", done: {pointer: /state, equals: completed}})");
+              "6:10: job needs id (job: {id: /id, poll: \"/tasks/{id}\", done: {pointer: /status, equals: done}})");
     EXPECT_EQ(error_of(job_head + "    job: {id: id, poll: \"/j/{id}\", " + done + "}\n"),
               "6:15: job.id must be a JSON pointer like /id or /data/0/state ('' for the whole body; ~0 and ~1 escape ~ and /)");
     EXPECT_EQ(error_of(job_head + "    job: {id: /a~2, poll: \"/j/{id}\", " + done + "}\n"),
@@ -68,7 +68,7 @@ TEST(ScenarioContract, JobPollingErrors) {
     EXPECT_EQ(error_of(job_head + "    job: {id: /id, poll: \"jobs/{id}\", " + done + "}\n"),
               "6:26: job.poll must start with / and hold no spaces or control characters (percent-encode them, like %20)");
     EXPECT_EQ(error_of(job_head + "    job: {id: /id, poll: \"/j/{id}\", done: {pointer: /state}}\n"),
-              "6:43: job.done needs pointer and equals (done: {pointer: /state, equals: completed})");
+              "6:43: job.done needs pointer and equals (done: {pointer: /status, equals: done})");
     EXPECT_EQ(error_of(job_head + "    job: {id: /id, poll: \"/j/{id}\", " + done + ", poll_interval: 0ms}\n"),
               "6:89: job.poll_interval must be a duration from 1ms to 1m, like 250ms, 3s or 1m");
     EXPECT_EQ(error_of(head + "workloads:\n  - name: r\n    job: {id: /id}\n"), "5:10: job: is for kind: job");
@@ -112,7 +112,7 @@ TEST(ScenarioContract, AckedWritesErrors) {
     const std::string w = head + "workloads:\n  - {name: adds, request: {method: POST, path: /set/add}}\nexpect:\n  acked_writes: ";
     const std::string read = "read: {path: /s, pointer: /v}";
     EXPECT_EQ(error_of(w + "{workload: adds, model: counter}\n"),
-              "6:17: acked_writes needs read (acked_writes: {workload: increments, model: counter, read: {path: /counter, pointer: /value}})");
+              "6:17: acked_writes needs read (acked_writes: {workload: increments, model: counter, read: {path: /state, pointer: /total}})");
     EXPECT_EQ(error_of(w + "{workload: nobody, model: counter, " + read + "}\n"), "6:28: acked_writes.workload: no workload named 'nobody'");
     EXPECT_EQ(error_of(w + "{workload: adds, model: bag, " + read + "}\n"), "6:41: unknown acked_writes.model 'bag' (expected counter or set)");
     EXPECT_EQ(error_of(w + "{workload: adds, model: set, " + read + "}\n"),
@@ -122,9 +122,9 @@ TEST(ScenarioContract, AckedWritesErrors) {
     EXPECT_EQ(error_of(w + "{workload: adds, model: counter, increment: 0, " + read + "}\n"),
               "6:61: acked_writes.increment must be a whole number from 1 to 1000000000");
     EXPECT_EQ(error_of(w + "{workload: adds, model: counter, read: {path: /s}}\n"),
-              "6:56: acked_writes.read needs path and pointer (read: {path: /counter, pointer: /value})");
+              "6:56: acked_writes.read needs path and pointer (read: {path: /state, pointer: /total})");
     EXPECT_EQ(error_of(head + "expect: {acked_writes_durable: true}\n"),
-              "3:32: acked_writes_durable is now acked_writes: {workload: NAME, model: counter, read: {path: /counter, pointer: /value}} "
+              "3:32: acked_writes_durable is now acked_writes: {workload: NAME, model: counter, read: {path: PATH, pointer: POINTER}} "
               "(see scenarios/README.md)");
 }
 

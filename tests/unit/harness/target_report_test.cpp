@@ -30,7 +30,7 @@ TEST(TargetReport, ParsesTheReferenceFormat) {
 TEST(TargetReport, WrongTypesAreCorruptWithTheFieldNamed) {
     const std::pair<const char*, const char*> cases[] = {
         {"[1,2]", "not a JSON object"},
-        {"{", "not valid JSON"},
+        {"{", "not valid JSON (or nested deeper than 64)"},
         {R"({"exit_code":"0"})", "exit_code is not a whole number"},
         {R"({"exit_code":1e300})", "exit_code is not a whole number"},
         {R"({"exit_code":99999999999})", "exit_code is not in range"},
@@ -46,6 +46,10 @@ TEST(TargetReport, WrongTypesAreCorruptWithTheFieldNamed) {
         EXPECT_FALSE(parsed.report) << text;
         EXPECT_EQ(parsed.error, error) << text;
     }
+    // A report nested a million deep is refused before parsing (dump and compare recurse).
+    const auto deep = parse_target_report(std::string(1'000'000, '[') + std::string(1'000'000, ']'));
+    EXPECT_FALSE(deep.report);
+    EXPECT_EQ(deep.error, "not valid JSON (or nested deeper than 64)");
 }
 
 class ReportFile : public ::testing::Test {
