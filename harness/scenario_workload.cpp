@@ -84,6 +84,11 @@ StreamContract read_stream_contract(const YamlReader& r, const YAML::Node& node)
     if (node["end"]) c.end = read_event_matcher(r, node["end"], "stream.end");
     if (node["shutdown_notice"]) c.shutdown_notice = read_event_matcher(r, node["shutdown_notice"], "stream.shutdown_notice");
     if (node["resume"]) c.resume = r.boolean(node["resume"], "stream.resume");
+    // Only a notice tells a stream the shutdown ended from one that was complete: resumption is
+    // judged on the former.
+    if (c.resume && !c.shutdown_notice) {
+        r.fail(node["resume"], "stream.resume needs shutdown_notice (how the server says it ended a stream for shutdown)");
+    }
     return c;
 }
 

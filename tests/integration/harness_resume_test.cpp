@@ -28,7 +28,7 @@ workloads:
     kind: stream
     request: {path: "/stream?chunks=30&interval_ms=50"}
     connections: 2
-    stream: {resume: true}
+    stream: {end: {event: end, data_contains: '"reason":"complete"'}, shutdown_notice: {event: end, data_contains: shutdown}, resume: true}
     stop: 800ms
 timeline:
   - at: 600ms

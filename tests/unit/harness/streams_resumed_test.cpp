@@ -17,17 +17,19 @@ namespace {
 const std::string stream_head = testing::minimal_head + "workloads:\n  - name: s\n    kind: stream\n";
 
 TEST(StreamResumeYaml, ResumeIsReadAndItsMistakesArePlaced) {
-    const auto s = load_scenario_text(stream_head + "    stream: {resume: true}\nexpect: {streams_resumed: true}\n", "s.yaml");
+    const auto s = load_scenario_text(stream_head + "    stream: {shutdown_notice: {event: end}, resume: true}\nexpect: {streams_resumed: true}\n", "s.yaml");
     EXPECT_TRUE(s.workloads[0].stream_resume);
     EXPECT_TRUE(s.expect.streams_resumed);
     EXPECT_FALSE(load_scenario_text(stream_head, "s.yaml").workloads[0].stream_resume);
     EXPECT_EQ(testing::error_of(stream_head + "    stream: {resum: true}\n"),
               "6:14: unknown key 'resum' in stream (did you mean 'resume'?)");
     EXPECT_EQ(testing::error_of(stream_head + "    stream: {resume: maybe}\n"), "6:22: stream.resume must be true or false");
+    EXPECT_EQ(testing::error_of(stream_head + "    stream: {resume: true}\n"),
+              "6:22: stream.resume needs shutdown_notice (how the server says it ended a stream for shutdown)");
     EXPECT_EQ(testing::error_of(testing::minimal_head + "workloads:\n  - name: s\n    stream: {resume: true}\n"),
-              "5:13: stream: is for kind: stream workloads");
-    EXPECT_EQ(testing::error_of(stream_head + "    mode: open\n    rate: 1/s\n    stream: {resume: true}\n"),
-              "8:22: stream.resume needs mode: closed (each connection resumes the stream it had)");
+              "5:13: stream: is for kind: stream");
+    EXPECT_EQ(testing::error_of(stream_head + "    mode: open\n    rate: 1/s\n    stream: {shutdown_notice: {event: end}, resume: true}\n"),
+              "8:53: stream.resume needs mode: closed (each connection resumes the stream it had)");
     EXPECT_EQ(testing::error_of(stream_head + "expect: {streams_resumed: true}\n"),
               "6:27: streams_resumed needs a stream workload with stream: {resume: true}");
 }
@@ -50,7 +52,9 @@ TEST(EventIds, FollowsMeansSamePrefixAndTheNextNumber) {
 }
 
 TEST(EventIds, TrailNotesFirstLastAndBreaksAndPassesEventsOn) {
-    EndEventConvention convention;
+    StreamContract contract;
+    contract.shutdown_notice = EventMatcher{"end", std::nullopt, "shutdown"};
+    StreamConvention convention(contract);
     StreamTrail trail;
     EventIdTrail ids(convention, &trail);
     SseParser sse(ids);
@@ -66,7 +70,8 @@ TEST(EventIds, TrailNotesFirstLastAndBreaksAndPassesEventsOn) {
 }
 
 TEST(EventIds, AnIdTooLongToSendBackIsNotKept) {
-    EndEventConvention convention;
+    StreamContract contract;
+    StreamConvention convention(contract);
     StreamTrail trail;
     EventIdTrail ids(convention, &trail);
     SseParser sse(ids);
