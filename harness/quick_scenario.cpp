@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
@@ -119,6 +120,10 @@ const char* quick_usage() {
 
 QuickOptions parse_quick_options(const std::vector<std::string>& arguments) {
     QuickOptions o;
+    // `lastcall check -- ./server` means the ./server here, as in a shell (a scenario's default
+    // cwd is its run's workdir, where a relative command would not be found).
+    std::error_code ec;
+    o.cwd = std::filesystem::current_path(ec).string();
     std::size_t i = 0;
     for (; i < arguments.size(); ++i) {
         const auto& a = arguments[i];
@@ -179,6 +184,7 @@ std::string quick_scenario_yaml(const QuickOptions& o) {
     y += "target:\n";
     y += fmt::format("  command: [{}]\n", command);
     y += "  env: {PORT: \"{port}\"}           # the port, for commands that read it from the environment\n";
+    if (!o.cwd.empty()) y += fmt::format("  cwd: {}\n", quoted(o.cwd));
     y += fmt::format("  host: {}\n", quoted(o.host));
     if (o.port) y += fmt::format("  port: {}\n", *o.port);
     if (!o.shutdown_report.empty()) y += fmt::format("  shutdown_report: {}\n", quoted(o.shutdown_report));

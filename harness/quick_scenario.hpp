@@ -32,6 +32,7 @@ struct QuickOptions {
     std::string host = "127.0.0.1";
     std::optional<std::uint16_t> port;          // a fixed port; default: a free one, as {port} and $PORT
     std::string shutdown_report;                // where the target writes a shutdown report (extra evidence)
+    std::string cwd;                            // where the command runs: the directory lastcall check was started in
     bool print_scenario = false;
     std::vector<std::string> run_arguments;     // passed to `lastcall run` (--run-dir, --junit, --json, --server)
     std::filesystem::path run_root = "runs";
