@@ -28,6 +28,15 @@ protected:
         run.probes = {probe(990'000, 200), probe(1'001'000, 503)};
         add(ok(900'000, 950'000));
     }
+    // A connect the target refused (nothing sent), seen at `done`.
+    static RequestRecord refused_connect(std::int64_t done) {
+        auto r = ok(-1, done);
+        r.sent_us = -1;
+        r.status = 0;
+        r.outcome = Outcome::rejected;
+        r.failure = Failure::connect_refused;
+        return r;
+    }
     static RequestRecord ok(std::int64_t sent, std::int64_t done) {
         RequestRecord r;
         r.id = 256;
@@ -105,12 +114,7 @@ TEST_F(ChecksTest, RejectionsWithoutRetryAfterOrBeforeTheSignalAreUnclean) {
     EXPECT_EQ(check("rejections_clean").status, CheckStatus::fail);
     run.history.back().retry_after_s = 1;
     EXPECT_EQ(check("rejections_clean").status, CheckStatus::pass);
-    auto early = ok(-1, 500'000);
-    early.sent_us = -1;
-    early.status = 0;
-    early.outcome = Outcome::rejected;
-    early.failure = Failure::connect_refused;
-    add(early);
+    add(refused_connect(500'000));
     EXPECT_EQ(check("rejections_clean").status, CheckStatus::fail) << "refused before any signal";
 }
 
@@ -119,12 +123,7 @@ TEST_F(ChecksTest, RejectionsWithoutRetryAfterOrBeforeTheSignalAreUnclean) {
 // them in 0.14 ms, judged "refused before any signal" while the signal was stamped on return).
 TEST_F(ChecksTest, RefusalWhileTheSignalIsBeingSentIsNotBeforeIt) {
     run.signals = {SignalSent{2'046'400, SIGKILL, "target", 1, true, "", false, 2'046'564}};
-    auto refused = ok(-1, 2'046'422);
-    refused.sent_us = -1;
-    refused.status = 0;
-    refused.outcome = Outcome::rejected;
-    refused.failure = Failure::connect_refused;
-    add(refused);
+    add(refused_connect(2'046'422));
     EXPECT_EQ(check("rejections_clean").status, CheckStatus::pass) << check("rejections_clean").message;
     run.signals.back().t_us = 2'046'500;  // sent after the refusal: refused before any signal
     EXPECT_EQ(check("rejections_clean").status, CheckStatus::fail);
