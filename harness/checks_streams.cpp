@@ -74,7 +74,7 @@ CheckResult check_streams_resumed(const Facts& f) {
 
     const auto span = judged_span(f.run);
     const auto resumable = [&](const RequestRecord& r) {
-        return r.workload < f.scenario.workloads.size() && f.scenario.workloads[r.workload].stream_resume &&
+        return r.workload < f.scenario.workloads.size() && f.scenario.workloads[r.workload].stream.resume &&
                r.outcome == Outcome::ended_by_shutdown && r.sent_us >= span.start_us && (span.restart_us < 0 || r.sent_us < span.restart_us);
     };
     const auto ended = f.where(resumable);

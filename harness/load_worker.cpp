@@ -152,7 +152,7 @@ void LoadWorker::record(WorkloadState&, ClientConnection& c, const RequestRecord
 // ended by shutdown sends that stream's last event id, as a browser's EventSource would.
 StreamTrail* LoadWorker::start_trail(const WorkloadState& ws, const RequestRecord& r, const LoopSlot* slot,
                                      std::optional<ExchangePlan>& resumed) {
-    if (!ws.spec->stream_resume) return nullptr;
+    if (!ws.spec->stream.resume) return nullptr;
     auto& trail = trails_.emplace_back();
     trail.request_id = r.id;
     if (slot && slot->resume_of != 0) {

@@ -55,7 +55,8 @@ struct EventMatcher {
 struct StreamContract {
     std::optional<EventMatcher> end;
     std::optional<EventMatcher> shutdown_notice;
-    bool resume = false;  // a stream ended by shutdown is asked for again with Last-Event-ID
+    bool resume = false;  // a stream ended by shutdown is asked for again with Last-Event-ID until a
+                          // generation answers it 2xx (closed loops only; see stream_trail.hpp)
 };
 
 // A job workload's conventions (`job:`): where the submit reply holds the id, how to poll it, when
@@ -94,9 +95,6 @@ struct Workload {
     std::optional<BodyExpectation> expect_body;
     // Set by the loader when acked_writes (model: set) takes elements from this workload's replies.
     std::optional<std::string> keep_reply_value;
-    // stream.resume: a stream ended by shutdown is asked for again with Last-Event-ID until a
-    // generation answers it 2xx (closed loops only; see stream_trail.hpp)
-    bool stream_resume = false;
 };
 
 enum class SignalTarget { main, group, child };

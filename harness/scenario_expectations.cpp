@@ -152,7 +152,7 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
         const bool any = std::any_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.job.has_value(); });
         if (!any) r.fail(node["jobs_accounted"], "jobs_accounted needs a job workload with job: {id, poll, done} (how to find and poll its jobs)");
     }
-    if (e.streams_resumed && std::none_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.stream_resume; })) {
+    if (e.streams_resumed && std::none_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.stream.resume; })) {
         r.fail(node["streams_resumed"], "streams_resumed needs a stream workload with stream: {resume: true}");
     }
     return e;

@@ -190,8 +190,7 @@ Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max
     if (node["stream"]) {
         if (w.kind != WorkloadKind::stream) r.fail(node["stream"], "stream: is for kind: stream");
         w.stream = read_stream_contract(r, node["stream"]);
-        w.stream_resume = w.stream.resume;
-        if (w.stream_resume && w.mode != LoadMode::closed) {
+        if (w.stream.resume && w.mode != LoadMode::closed) {
             r.fail(node["stream"]["resume"], "stream.resume needs mode: closed (each connection resumes the stream it had)");
         }
     }

@@ -18,9 +18,9 @@ const std::string stream_head = testing::minimal_head + "workloads:\n  - name: s
 
 TEST(StreamResumeYaml, ResumeIsReadAndItsMistakesArePlaced) {
     const auto s = load_scenario_text(stream_head + "    stream: {shutdown_notice: {event: end}, resume: true}\nexpect: {streams_resumed: true}\n", "s.yaml");
-    EXPECT_TRUE(s.workloads[0].stream_resume);
+    EXPECT_TRUE(s.workloads[0].stream.resume);
     EXPECT_TRUE(s.expect.streams_resumed);
-    EXPECT_FALSE(load_scenario_text(stream_head, "s.yaml").workloads[0].stream_resume);
+    EXPECT_FALSE(load_scenario_text(stream_head, "s.yaml").workloads[0].stream.resume);
     EXPECT_EQ(testing::error_of(stream_head + "    stream: {resum: true}\n"),
               "6:14: unknown key 'resum' in stream (did you mean 'resume'?)");
     EXPECT_EQ(testing::error_of(stream_head + "    stream: {resume: maybe}\n"), "6:22: stream.resume must be true or false");
@@ -87,7 +87,7 @@ protected:
         Workload w;
         w.name = "events";
         w.kind = WorkloadKind::stream;
-        w.stream_resume = true;
+        w.stream.resume = true;
         scenario.workloads = {w};
         scenario.expect.streams_resumed = true;
         run.workload_names = {"events"};
