@@ -1,6 +1,6 @@
 #pragma once
-// What every connection and route shares: configuration, the coordinator, the jobs database, the
-// counter store and the positions of unfinished streams.
+// What every connection and route shares: configuration, the coordinator, the jobs database and
+// its thread, the counter store and the positions of unfinished streams.
 #include "config.hpp"
 #include "counter_store.hpp"
 #include "job_store.hpp"
@@ -12,7 +12,10 @@
 #include <cstdint>
 #include <functional>
 
-namespace boost::asio { class io_context; }
+namespace boost::asio {
+class io_context;
+class thread_pool;
+}
 
 namespace lastcall::server {
 
@@ -20,6 +23,8 @@ struct AppState {
     const ServerConfig& config;
     coordinator::Coordinator& coordinator;
     JobStore& jobs;
+    // The jobs database's own thread (see in_database in routes.cpp).
+    boost::asio::thread_pool& database;
     CounterStore& counter;
     boost::asio::io_context& io;
     // A connection closed, so a descriptor is free (the listener resumes an accept paused by EMFILE).

@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -161,7 +162,9 @@ int run_server(const ServerConfig& config) {
     coordinator::AsioClock clock(io);
     coordinator::Coordinator coordinator(clock, shutdown_config(config));
     coordinator.set_checkpointer(&counter.checkpointer());
-    AppState app{config, coordinator, *jobs, counter, io, {}, streams};
+    // Declared after the store: destroyed (joined) before it.
+    net::thread_pool database(1);
+    AppState app{config, coordinator, *jobs, database, counter, io, {}, streams};
 
     boost::system::error_code address_error;
     const auto address = net::ip::make_address(config.host, address_error);
