@@ -183,11 +183,17 @@ Checkpointer::Written Checkpointer::write(std::string_view payload) {
         const auto generation = generation_ + 1;
         const auto bytes = encode(payload, generation);
         const auto temp = temp_file();
+        Duration syncing{};
+        const auto timed_sync = [&syncing](auto&& sync) {
+            const auto sync_started = std::chrono::steady_clock::now();
+            sync();
+            syncing += std::chrono::steady_clock::now() - sync_started;
+        };
         {
             auto fd = posix::open_or_fail(temp, O_WRONLY | O_CREAT | O_TRUNC, "cannot create");
             posix::write_all(fd.get(), bytes, temp);
             step(Step::temp_written);
-            posix::sync_or_fail(fd.get(), temp);
+            timed_sync([&] { posix::sync_or_fail(fd.get(), temp); });
             step(Step::temp_synced);
             fd.close(temp);
         }
@@ -195,11 +201,11 @@ Checkpointer::Written Checkpointer::write(std::string_view payload) {
         step(Step::previous_kept);
         if (::rename(temp.c_str(), file_.c_str()) != 0) posix::fail_errno("cannot rename into", file_);
         step(Step::renamed);
-        posix::sync_directory(posix::directory_of(file_));
+        timed_sync([&] { posix::sync_directory(posix::directory_of(file_)); });
         step(Step::directory_synced);
         generation_ = generation;
         current_is_corrupt_ = false;
-        return Written{generation, bytes.size(), std::chrono::steady_clock::now() - started};
+        return Written{generation, bytes.size(), std::chrono::steady_clock::now() - started, syncing};
     });
 }
 

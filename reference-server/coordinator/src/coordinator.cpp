@@ -256,23 +256,31 @@ void Coordinator::close_resource(std::size_t index) {
 void Coordinator::start_persisting() {
     // Not bounded by the global deadline: one local write is cheap, losing acknowledged state is not.
     enter(Phase::persisting);
+    auto& record = report_.checkpoint;
     std::optional<std::string> state;
+    auto started = clock_.now();
     if (checkpointer_ && hooks_.snapshot) state = hooks_.snapshot();
+    record.snapshot_took = clock_.now() - started;
     if (!state) {
         leave(PhaseOutcome::skipped, "nothing to persist");
         start_exiting();
         return;
     }
-    auto& record = report_.checkpoint;
     record.path = checkpointer_->file().string();
     try {
+        started = clock_.now();
         const auto written = checkpointer_->write(*state);
+        record.write_took = clock_.now() - started;
+        record.fsync_took = written.syncing;
         record.outcome = "written";
         record.bytes = written.bytes;
         record.generation = written.generation;
+        started = clock_.now();
         if (hooks_.checkpointed) hooks_.checkpointed(written.generation);
+        record.after_write_took = clock_.now() - started;
         leave(PhaseOutcome::completed);
     } catch (const CheckpointError& e) {
+        record.write_took = clock_.now() - started;
         record.outcome = "failed";
         record.error = e.what();
         checkpoint_failed_ = true;

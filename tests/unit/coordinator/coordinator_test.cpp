@@ -4,6 +4,7 @@
 #include "lastcall/coordinator/manual_clock.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <optional>
@@ -406,6 +407,34 @@ TEST_F(CoordinatorTest, CheckpointedHookRunsAfterTheCheckpointIsWritten) {
     ASSERT_TRUE(report_);
     EXPECT_EQ(generation, 1u);
     EXPECT_TRUE(on_disk);
+}
+
+// A persisting phase that took seconds (a stalled disk, a slow compaction) names the step.
+TEST_F(CoordinatorTest, PersistingTimesNameTheStepThatTookThem) {
+    const auto dir = std::filesystem::path(::testing::TempDir()) / "coordinator-persisting-times";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    Checkpointer checkpointer(dir / "state");
+    coordinator().set_checkpointer(&checkpointer);
+    coordinator().set_hooks(CoordinatorHooks{
+        .snapshot =
+            [this] {
+                clock_.advance(5ms);
+                return std::optional<std::string>("state");
+            },
+        .checkpointed = [this](std::uint64_t) { clock_.advance(3s); },
+        .exited = [this](const ShutdownReport& r, const std::string&) { report_ = r; },
+    });
+    signal();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->checkpoint.snapshot_took, 5ms);
+    EXPECT_EQ(report_->checkpoint.write_took, 0ms);  // the manual clock stood still while writing
+    EXPECT_EQ(report_->checkpoint.after_write_took, 3s);
+    const auto json = nlohmann::json::parse(to_json(*report_));
+    EXPECT_EQ(json["checkpoint"]["snapshot_ms"], 5.0);
+    EXPECT_EQ(json["checkpoint"]["after_write_ms"], 3000.0);
+    EXPECT_GE(json["checkpoint"]["fsync_ms"].get<double>(), 0.0);
 }
 
 TEST_F(CoordinatorTest, SignalsFollowTheConfiguredPolicy) {

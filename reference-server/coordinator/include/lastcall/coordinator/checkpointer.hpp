@@ -42,6 +42,7 @@ public:
         std::uint64_t generation = 0;
         std::size_t bytes = 0;  // file size, header included
         Duration took{};
+        Duration syncing{};  // of `took`, in fsync (the file's and the directory's)
     };
 
     explicit Checkpointer(std::filesystem::path file);

@@ -36,6 +36,13 @@ struct CheckpointRecord {
     std::uint64_t bytes = 0;
     std::uint64_t generation = 0;
     std::string error;
+    // Where persisting spent its time: taking the state (the app's snapshot hook), writing the
+    // checkpoint (of which in fsync), and the app's work after it (the journal's compaction). A
+    // persisting phase that takes seconds on a stalled disk says so here.
+    Duration snapshot_took{};
+    Duration write_took{};
+    Duration fsync_took{};
+    Duration after_write_took{};
 };
 
 // Requests and streams only: connections are counted apart (ConnectionCounts).
