@@ -92,6 +92,17 @@ int count_open_fds(pid_t pid) {
     return ec ? -1 : count;
 }
 
+int count_threads_waiting_on_disk(pid_t pid) {
+    std::error_code ec;
+    int count = 0;
+    for (fs::directory_iterator it(fmt::format("/proc/{}/task", pid), ec), end; !ec && it != end; it.increment(ec)) {
+        const auto line = read_small_file((it->path() / "stat").string(), 1024);
+        const auto close = line.rfind(')');  // the state follows the command name, which may hold ')'
+        if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'D') ++count;
+    }
+    return ec ? -1 : count;
+}
+
 std::string read_cmdline(pid_t pid, std::size_t limit) {
     auto text = read_small_file(fmt::format("/proc/{}/cmdline", pid), limit);
     while (!text.empty() && text.back() == '\0') text.pop_back();

@@ -24,6 +24,8 @@ struct ProcStat {
 std::optional<ProcStat> read_proc_stat(pid_t pid);
 std::vector<ProcStat> all_processes();
 int count_open_fds(pid_t pid);  // -1 if unreadable
+// Threads of `pid` in state D (uninterruptible sleep: waiting on disk I/O, an fsync); -1 if unreadable.
+int count_threads_waiting_on_disk(pid_t pid);
 // The command line, arguments joined by spaces and cut at `limit` bytes; empty for a zombie.
 std::string read_cmdline(pid_t pid, std::size_t limit = 200);
 

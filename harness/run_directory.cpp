@@ -96,7 +96,8 @@ void RunDirectory::write_events(const std::vector<nlohmann::json>& events) const
 void RunDirectory::write_samples(const std::vector<ProcSample>& samples) const {
     auto out = open_for_writing(path_ / "samples.jsonl");
     for (const auto& s : samples) {
-        out << dump_json({{"t_us", s.t_us}, {"fds", s.fds}, {"threads", s.threads}, {"descendants", s.descendants}, {"rss_kib", s.rss_kib}})
+        out << dump_json({{"t_us", s.t_us}, {"fds", s.fds}, {"threads", s.threads}, {"descendants", s.descendants}, {"rss_kib", s.rss_kib},
+                          {"disk_waiting", s.disk_waiting}})
             << '\n';
     }
 }

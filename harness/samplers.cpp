@@ -93,7 +93,8 @@ void ProcSampler::run() {
     while (!stopping_) {
         const auto pid = pid_.load();
         if (const auto stat = read_proc_stat(pid); stat && stat->state != 'Z') {
-            ProcSample sample{micros_since(run_start_), count_open_fds(pid), stat->threads, descendants_(), stat->rss_pages * page_kib};
+            ProcSample sample{micros_since(run_start_), count_open_fds(pid), stat->threads, descendants_(), stat->rss_pages * page_kib,
+                              count_threads_waiting_on_disk(pid)};
             std::lock_guard lock(mutex_);
             samples_.push_back(sample);
         }

@@ -1,7 +1,7 @@
 #pragma once
 // Background observers of the target, each on its own thread so a slow answer never stalls the
 // timeline: the readiness prober (its own connection, every 10 ms, every answer recorded) and the
-// /proc sampler (every 50 ms: open fds, threads, descendants, RSS).
+// /proc sampler (every 50 ms: open fds, threads, descendants, RSS, threads waiting on the disk).
 #include "probe_client.hpp"
 
 #include <atomic>
@@ -63,6 +63,7 @@ struct ProcSample {
     long threads = 0;
     int descendants = 0;
     long rss_kib = 0;
+    int disk_waiting = 0;  // threads in state D: what the kernel, not the target, says it waits on
 };
 
 class ProcSampler {

@@ -18,6 +18,8 @@
 #include <csignal>
 #include <fstream>
 #include <thread>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace lastcall::harness {
 namespace {
@@ -121,6 +123,30 @@ INSTANTIATE_TEST_SUITE_P(Containment, DaemonContainment, ::testing::Values("cgro
 
 // Item 17: orphaned grandchildren (CGI helpers) must be reaped the moment they exit, or a server
 // that waits for them to go away never sees it and cannot shut down.
+// drain_tail takes time off only where the kernel showed the target waiting uninterruptibly (D). A
+// vfork parent waits so until its child execs or exits: a real D state without a stalled disk.
+TEST(ProcReader, ThreadsInUninterruptibleWaitAreCounted) {
+    const pid_t parent = ::fork();
+    if (parent == 0) {
+        if (::vfork() == 0) {
+            ::usleep(1'000'000);
+            ::_exit(0);
+        }
+        ::_exit(0);
+    }
+    ASSERT_GT(parent, 0);
+    int seen = 0;
+    for (int i = 0; i < 80 && seen == 0; ++i) {
+        seen = count_threads_waiting_on_disk(parent);
+        if (seen == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(seen, 1);
+    int status = 0;
+    ::waitpid(parent, &status, 0);
+    EXPECT_EQ(count_threads_waiting_on_disk(::getpid()), 0);  // this test's threads sleep interruptibly
+    EXPECT_EQ(count_threads_waiting_on_disk(parent), -1);     // gone
+}
+
 TEST(Supervisor, OrphanedGrandchildrenAreReapedAtOnce) {
     const auto run = run_cli(misbehaving_target("cgi", "  - at: 1s\n    signal: TERM"));
     ASSERT_TRUE(run.exit) << run.output;

@@ -150,6 +150,48 @@ TEST_F(ChecksTest, DrainTailDefaultLetsAnOrdinaryServerLoopFinish) {
     EXPECT_EQ(check("drain_tail").status, CheckStatus::pass);
 }
 
+// Samples of the target every 50 ms from `from` to `to`, with a thread in state D (waiting on the
+// disk) in those inside [disk_from, disk_to].
+std::vector<ProcSample> samples_with_disk_wait(std::int64_t from, std::int64_t to, std::int64_t disk_from, std::int64_t disk_to) {
+    std::vector<ProcSample> samples;
+    for (auto t = from; t <= to; t += 50'000) {
+        ProcSample s;
+        s.t_us = t;
+        s.disk_waiting = t >= disk_from && t <= disk_to ? 1 : 0;
+        samples.push_back(s);
+    }
+    return samples;
+}
+
+// A correct server whose checkpoint fsync stalled 6.5 s on a busy disk (noise soak): the kernel saw
+// it waiting on the disk, so that time is not the server's lingering.
+TEST_F(ChecksTest, DrainTailDoesNotCountTimeTheKernelShowsWaitingOnTheDisk) {
+    run.exit_us = 7'700'000;
+    run.samples = samples_with_disk_wait(0, 7'650'000, 1'100'000, 7'600'000);
+    const auto c = check("drain_tail");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_EQ(c.measured, "200.0ms of its own");
+    ASSERT_EQ(c.evidence.size(), 1u);
+    EXPECT_EQ(c.evidence[0].find("6500.0ms of the 6700.0ms after the last response waiting on the disk"), 0u) << c.evidence[0];
+}
+
+TEST_F(ChecksTest, DrainTailStillFailsATargetThatLingersBesideShortDiskWaits) {
+    run.exit_us = 5'000'000;  // four seconds after the signal; the disk held it half a second
+    run.samples = samples_with_disk_wait(0, 4'950'000, 2'000'000, 2'500'000);
+    auto c = check("drain_tail");
+    EXPECT_EQ(c.status, CheckStatus::fail) << c.message;
+    EXPECT_EQ(c.measured, "3500.0ms of its own");
+    // A thread caught in state D by single samples (short fsyncs) is no stall: nothing is taken off.
+    run.samples = samples_with_disk_wait(0, 4'950'000, 0, 0);
+    for (std::size_t i = 0; i < run.samples.size(); i += 2) run.samples[i].disk_waiting = 1;
+    c = check("drain_tail");
+    EXPECT_EQ(c.measured, "4000.0ms");
+    // Samples far apart (a starved sampler) count at most two periods each.
+    run.samples = {ProcSample{1'000'000, -1, 0, 0, 0, 1}, ProcSample{4'900'000, -1, 0, 0, 0, 1}};
+    c = check("drain_tail");
+    EXPECT_EQ(c.measured, "3900.0ms of its own");
+}
+
 TEST_F(ChecksTest, PortStillBoundFails) {
     run.port_released = false;
     EXPECT_EQ(check("port_released").status, CheckStatus::fail);
