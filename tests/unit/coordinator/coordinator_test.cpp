@@ -16,6 +16,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
+std::filesystem::path empty_directory(const std::string& name) {
+    const auto dir = std::filesystem::path(::testing::TempDir()) / name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
 class CoordinatorTest : public ::testing::Test {
 protected:
     CoordinatorTest() {
@@ -366,9 +373,7 @@ TEST_F(CoordinatorTest, ResourceThatNeverClosesTimesOutAndTheNextOneStillCloses)
 }
 
 TEST_F(CoordinatorTest, CheckpointHoldsStateAcknowledgedDuringDrain) {
-    const auto dir = std::filesystem::path(::testing::TempDir()) / "coordinator-checkpoint";
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    const auto dir = empty_directory("coordinator-checkpoint");
     Checkpointer checkpointer(dir / "state");
     config_.report_path = dir / "report.json";
     coordinator().set_checkpointer(&checkpointer);
@@ -387,9 +392,7 @@ TEST_F(CoordinatorTest, CheckpointHoldsStateAcknowledgedDuringDrain) {
 
 // A write-ahead journal may be compacted only once the checkpoint that covers it is durable.
 TEST_F(CoordinatorTest, CheckpointedHookRunsAfterTheCheckpointIsWritten) {
-    const auto dir = std::filesystem::path(::testing::TempDir()) / "coordinator-checkpointed";
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    const auto dir = empty_directory("coordinator-checkpointed");
     Checkpointer checkpointer(dir / "state");
     coordinator().set_checkpointer(&checkpointer);
     std::optional<std::uint64_t> generation;
@@ -411,9 +414,7 @@ TEST_F(CoordinatorTest, CheckpointedHookRunsAfterTheCheckpointIsWritten) {
 
 // A persisting phase that took seconds (a stalled disk, a slow compaction) names the step.
 TEST_F(CoordinatorTest, PersistingTimesNameTheStepThatTookThem) {
-    const auto dir = std::filesystem::path(::testing::TempDir()) / "coordinator-persisting-times";
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
+    const auto dir = empty_directory("coordinator-persisting-times");
     Checkpointer checkpointer(dir / "state");
     coordinator().set_checkpointer(&checkpointer);
     coordinator().set_hooks(CoordinatorHooks{
