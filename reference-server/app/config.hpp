@@ -19,6 +19,7 @@ public:
 struct ServerConfig {
     std::string host = "127.0.0.1";
     unsigned short port = 8080;
+    int listen_fd = -1;  // an inherited listening socket to serve instead of binding host:port
     unsigned threads = 2;
     std::filesystem::path state_dir = "lastcall-state";
     coordinator::Budgets budgets;

@@ -9,9 +9,12 @@
 #include <cerrno>
 #include <charconv>
 #include <fstream>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -70,6 +73,26 @@ Listener::Listener(net::io_context& io, AppState& app, const tcp::endpoint& endp
     acceptor_.set_option(net::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
     acceptor_.listen(net::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+}
+
+Listener::Listener(net::io_context& io, AppState& app, int listening_fd)
+    : io_(io), app_(app), strand_(net::make_strand(io)), acceptor_(strand_), backoff_timer_(strand_), linger_timer_(strand_) {
+    int listening = 0;
+    int type = 0;
+    socklen_t size = sizeof(int);
+    sockaddr_storage address{};
+    socklen_t address_size = sizeof(address);
+    if (::getsockopt(listening_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 ||
+        ::getsockopt(listening_fd, SOL_SOCKET, SO_TYPE, &type, &size) != 0 ||
+        ::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&address), &address_size) != 0) {
+        throw std::runtime_error(fmt::format("--listen-fd {}: not a socket: {}", listening_fd, std::strerror(errno)));
+    }
+    if (type != SOCK_STREAM || (address.ss_family != AF_INET && address.ss_family != AF_INET6) || !listening) {
+        throw std::runtime_error(fmt::format("--listen-fd {}: not a listening TCP socket", listening_fd));
+    }
+    ::fcntl(listening_fd, F_SETFD, FD_CLOEXEC);  // ours now: not for the processes we start
+    acceptor_.assign(address.ss_family == AF_INET ? tcp::v4() : tcp::v6(), listening_fd);
     port_ = acceptor_.local_endpoint().port();
 }
 

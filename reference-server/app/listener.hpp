@@ -30,6 +30,9 @@ class Listener {
 public:
     // Binds and listens at once; throws boost::system::system_error (port in use...).
     Listener(boost::asio::io_context& io, AppState& app, const boost::asio::ip::tcp::endpoint& endpoint);
+    // Adopts an inherited socket (--listen-fd: socket activation, a prefork master's workers).
+    // Throws std::runtime_error unless it is a listening TCP socket.
+    Listener(boost::asio::io_context& io, AppState& app, int listening_fd);
     boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
     void start();
     // Each safe from any thread.

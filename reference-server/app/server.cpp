@@ -171,9 +171,12 @@ int run_server(const ServerConfig& config) {
     if (address_error) throw StartupError(fmt::format("bad --host '{}': {}", config.host, address_error.message()));
     std::unique_ptr<Listener> listener;
     try {
-        listener = std::make_unique<Listener>(io, app, net::ip::tcp::endpoint(address, config.port));
+        listener = config.listen_fd >= 0 ? std::make_unique<Listener>(io, app, config.listen_fd)
+                                         : std::make_unique<Listener>(io, app, net::ip::tcp::endpoint(address, config.port));
     } catch (const boost::system::system_error& e) {
         throw StartupError(fmt::format("cannot listen on {}:{}: {}", config.host, config.port, e.code().message()));
+    } catch (const std::runtime_error& e) {
+        throw StartupError(e.what());
     }
     app.connection_closed = [&listener] { listener->connection_closed(); };
 
