@@ -36,6 +36,10 @@ void Coordinator::request_shutdown(ShutdownMode mode, int signal_number) {
     post_([this, mode, signal_number] { on_request(mode, signal_number); });
 }
 
+void Coordinator::request_retire(ShutdownMode mode, int signal_number) {
+    post_([this, mode, signal_number] { on_request(mode, signal_number, ShutdownIntent::retire); });
+}
+
 bool Coordinator::handle_signal(int signal_number) {
     const auto listed = [signal_number](const std::vector<int>& signals) {
         return std::find(signals.begin(), signals.end(), signal_number) != signals.end();
@@ -59,17 +63,23 @@ void Coordinator::fail_durability(std::string why) {
     });
 }
 
-void Coordinator::on_request(ShutdownMode mode, int signal_number) {
+void Coordinator::on_request(ShutdownMode mode, int signal_number, ShutdownIntent intent) {
     const auto current = phase();
     if (current == Phase::running) {
         signal_time_ = clock_.now();
         global_deadline_ = saturating_add(signal_time_, config_.budgets.global);
         report_.mode = mode;
+        report_.intent = intent;
         report_.signal = signal_number;
         report_.signal_at = clock_.wall_now();
         report_.counts.in_flight_at_signal = drain_.in_flight();
         report_.connections.open_at_signal = connections_.size();
+        retiring_.store(intent == ShutdownIntent::retire, std::memory_order_release);
         start_preparing();
+    } else if (current < Phase::exiting && retiring() && intent == ShutdownIntent::stop && mode == ShutdownMode::graceful) {
+        // The service itself stops while this process retires: readiness flips, no escalation.
+        report_.intent = ShutdownIntent::stop;
+        retiring_.store(false, std::memory_order_release);
     } else if (current < Phase::exiting && !fast()) {
         escalate();  // a second signal of any kind: stop waiting
     }
@@ -116,7 +126,8 @@ void Coordinator::finish_wait(std::uint64_t generation, WaitResult result) {
 
 void Coordinator::start_preparing() {
     enter(Phase::preparing);
-    const auto delay = fast() ? Duration::zero() : config_.budgets.drain_delay;
+    // A retiring process has nothing to announce: the service stays ready elsewhere.
+    const auto delay = fast() || retiring() ? Duration::zero() : config_.budgets.drain_delay;
     if (delay <= Duration::zero()) {
         leave(PhaseOutcome::skipped, "no drain_delay");
         start_draining();

@@ -17,6 +17,7 @@ std::string_view to_string(Phase phase) {
 }
 
 std::string_view to_string(ShutdownMode mode) { return mode == ShutdownMode::graceful ? "graceful" : "fast"; }
+std::string_view to_string(ShutdownIntent intent) { return intent == ShutdownIntent::stop ? "stop" : "retire"; }
 
 std::string_view to_string(PhaseOutcome outcome) {
     switch (outcome) {

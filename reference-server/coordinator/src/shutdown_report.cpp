@@ -44,6 +44,7 @@ std::string to_json(const ShutdownReport& report) {
     json out = {
         {"version", shutdown_report_version},
         {"mode", to_string(report.mode)},
+        {"intent", to_string(report.intent)},
         {"escalated", report.escalated},
         {"signal", report.signal},
         {"signal_name", signal_name(report.signal)},

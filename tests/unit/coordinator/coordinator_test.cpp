@@ -438,6 +438,45 @@ TEST_F(CoordinatorTest, PersistingTimesNameTheStepThatTookThem) {
     EXPECT_GE(json["checkpoint"]["fsync_ms"].get<double>(), 0.0);
 }
 
+// A prefork worker retired by a reload: the service goes on in the new generation, so readiness
+// holds and requests on its open connections are still served (with Connection: close) while it
+// drains; no drain_delay.
+TEST_F(CoordinatorTest, RetireHoldsReadinessAndServesWhileDraining) {
+    config_.budgets.drain_delay = 5s;
+    auto request = coordinator().drain().track_request();
+    coordinator().request_retire(ShutdownMode::graceful, SIGTERM);
+    clock_.settle();
+    EXPECT_EQ(coordinator().phase(), Phase::draining);  // at once: no drain_delay
+    EXPECT_TRUE(coordinator().retiring());
+    EXPECT_TRUE(coordinator().ready());
+    EXPECT_TRUE(coordinator().accepts_new_requests());
+    EXPECT_TRUE(coordinator().draining());  // responses carry Connection: close
+    EXPECT_EQ(events_, std::vector<std::string>{"stop_accepting"});
+    request.release();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->intent, ShutdownIntent::retire);
+    EXPECT_EQ(report_->mode, ShutdownMode::graceful);
+    EXPECT_EQ(report_->exit_code, exit_code::clean);
+}
+
+TEST_F(CoordinatorTest, StopDuringARetireFlipsReadinessWithoutEscalatingThenEscalatesOnTheNext) {
+    auto request = coordinator().drain().track_request();
+    coordinator().request_retire(ShutdownMode::graceful, SIGTERM);
+    clock_.settle();
+    coordinator().request_shutdown(ShutdownMode::graceful, SIGTERM);  // the service stops too
+    clock_.settle();
+    EXPECT_FALSE(coordinator().ready());
+    EXPECT_FALSE(coordinator().accepts_new_requests());
+    EXPECT_EQ(coordinator().phase(), Phase::draining);  // still waiting for the request
+    coordinator().request_shutdown(ShutdownMode::graceful, SIGTERM);
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->intent, ShutdownIntent::stop);
+    EXPECT_TRUE(report_->escalated);
+    EXPECT_EQ(nlohmann::json::parse(to_json(*report_))["intent"], "stop");
+}
+
 TEST_F(CoordinatorTest, SignalsFollowTheConfiguredPolicy) {
     config_.signals = SignalPolicy{{SIGQUIT}, {SIGTERM}};  // nginx's mapping
     EXPECT_FALSE(coordinator().handle_signal(SIGUSR1));

@@ -47,11 +47,18 @@ public:
     void request_shutdown(ShutdownMode mode, int signal_number);
     // Maps a signal through the configured policy; returns false for a signal it does not handle.
     bool handle_signal(int signal_number);
+    // Safe from any thread. Retire this process while the service goes on elsewhere (a prefork
+    // worker replaced by a reload): no drain_delay, readiness held and requests on open connections
+    // served (each with `Connection: close`) until draining ends; the listener's stop_accepting hook
+    // sees retiring(). A graceful shutdown request during a retire turns it into a stop (readiness
+    // flips, new requests get 503) without escalating; anything after that escalates.
+    void request_retire(ShutdownMode mode, int signal_number);
 
     Phase phase() const { return phase_.load(std::memory_order_acquire); }
-    bool ready() const { return phase() == Phase::running; }
-    // New requests are still served (before the signal, and while drain_delay lasts).
-    bool accepts_new_requests() const { return phase() <= Phase::preparing; }
+    bool retiring() const { return retiring_.load(std::memory_order_acquire); }
+    bool ready() const { return phase() == Phase::running || (retiring() && phase() < Phase::tasks); }
+    // New requests are still served (before the signal, while drain_delay lasts, while retiring).
+    bool accepts_new_requests() const { return phase() <= Phase::preparing || (retiring() && phase() < Phase::tasks); }
     // Every response from now on must carry `Connection: close`.
     bool draining() const { return phase() >= Phase::draining; }
     void note_rejected() { rejected_.fetch_add(1, std::memory_order_relaxed); }
@@ -69,7 +76,7 @@ private:
     enum class WaitResult { completed, timed_out, escalated };
     using Subscribe = std::function<void(std::function<void()> on_done)>;
 
-    void on_request(ShutdownMode mode, int signal_number);
+    void on_request(ShutdownMode mode, int signal_number, ShutdownIntent intent = ShutdownIntent::stop);
     void escalate();
     void enter(Phase phase);
     void leave(PhaseOutcome outcome, std::string detail = {});
@@ -96,6 +103,7 @@ private:
     Checkpointer* checkpointer_ = nullptr;
 
     std::atomic<Phase> phase_{Phase::running};
+    std::atomic<bool> retiring_{false};
     std::atomic<std::uint64_t> rejected_{0};
     DrainTracker drain_;
     ConnectionRegistry connections_;

@@ -8,6 +8,8 @@ namespace lastcall::coordinator {
 enum class Phase : std::uint8_t { running, preparing, draining, tasks, cleaning, persisting, exiting, exited };
 
 enum class ShutdownMode : std::uint8_t { graceful, fast };
+// stop: the service ends; retire: this process leaves a service that goes on (a reload).
+enum class ShutdownIntent : std::uint8_t { stop, retire };
 
 // How a phase ended, as written in the shutdown report.
 // `cancelled`: the budget ran out and every task stopped when asked to (cooperative cancellation is
@@ -16,6 +18,7 @@ enum class PhaseOutcome : std::uint8_t { completed, cancelled, timed_out, escala
 
 std::string_view to_string(Phase phase);
 std::string_view to_string(ShutdownMode mode);
+std::string_view to_string(ShutdownIntent intent);
 std::string_view to_string(PhaseOutcome outcome);
 
 // Documented in reference-server/README.md; the harness compares against these.

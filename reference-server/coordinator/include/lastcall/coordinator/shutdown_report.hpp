@@ -59,6 +59,7 @@ struct ShutdownCounts {
 
 struct ShutdownReport {
     ShutdownMode mode = ShutdownMode::graceful;
+    ShutdownIntent intent = ShutdownIntent::stop;
     bool escalated = false;
     int signal = 0;  // 0: shutdown requested by the program itself
     WallTime signal_at{};
