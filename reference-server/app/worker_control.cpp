@@ -1,0 +1,107 @@
+#include "worker_control.hpp"
+
+#include "log.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace lastcall::server {
+
+namespace net = boost::asio;
+
+MasterWord read_master_words(int fd, MasterWord previous, bool& closed) {
+    auto word = previous;
+    char bytes[64];
+    for (;;) {
+        const auto n = ::recv(fd, bytes, sizeof bytes, MSG_DONTWAIT);
+        if (n == 0) {
+            closed = true;
+            return word;
+        }
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) closed = true;
+            return word;
+        }
+        for (ssize_t i = 0; i < n; ++i) {
+            if (bytes[i] == 'C') word = MasterWord::stop;
+            else if (bytes[i] == 'T') word = MasterWord::retire;
+        }
+    }
+}
+
+// Signals, the channel's readiness and the words read so far, all on one strand.
+struct WorkerControl::State : std::enable_shared_from_this<State> {
+    State(net::io_context& io, int fd, coordinator::Coordinator& c)
+        : strand(net::make_strand(io)), signals(strand), channel(strand, fd), coordinator(c) {}
+
+    void wait_signal() {
+        signals.async_wait([self = shared_from_this()](const boost::system::error_code& ec, int signal_number) {
+            if (ec) return;  // stopped
+            self->take_signal(signal_number);
+            self->wait_signal();
+        });
+    }
+
+    void wait_channel() {
+        channel.async_wait(net::posix::descriptor_base::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec) return;
+            bool closed = false;
+            self->word = read_master_words(self->channel.native_handle(), self->word, closed);
+            if (closed) {
+                log::warn("the master is gone: stopping fast");
+                self->coordinator.request_shutdown(coordinator::ShutdownMode::fast, 0);
+                return;
+            }
+            self->wait_channel();
+        });
+    }
+
+    void take_signal(int signal_number) {
+        bool closed = false;
+        word = read_master_words(channel.native_handle(), word, closed);  // 'C' is written before the kill
+        const auto& policy = coordinator.config().signals;
+        const bool fast = std::find(policy.fast.begin(), policy.fast.end(), signal_number) != policy.fast.end();
+        if (word == MasterWord::stop || closed) {
+            coordinator.handle_signal(signal_number);
+        } else {
+            coordinator.request_retire(fast ? coordinator::ShutdownMode::fast : coordinator::ShutdownMode::graceful, signal_number);
+        }
+    }
+
+    net::strand<net::io_context::executor_type> strand;
+    net::signal_set signals;
+    net::posix::stream_descriptor channel;
+    coordinator::Coordinator& coordinator;
+    MasterWord word = MasterWord::none;
+};
+
+WorkerControl::WorkerControl(net::io_context& io, int fd, coordinator::Coordinator& coordinator)
+    : state_(std::make_shared<State>(io, fd, coordinator)) {
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    const auto& policy = coordinator.config().signals;
+    for (int s : policy.graceful) state_->signals.add(s);
+    for (int s : policy.fast) state_->signals.add(s);
+    state_->wait_signal();
+    state_->wait_channel();
+}
+
+WorkerControl::~WorkerControl() { stop(); }
+
+void WorkerControl::send_ready() {
+    const char ready = 'R';
+    if (::send(state_->channel.native_handle(), &ready, 1, MSG_NOSIGNAL) != 1) log::warn("cannot tell the master it is ready");
+}
+
+void WorkerControl::stop() {
+    boost::system::error_code ignored;
+    state_->signals.cancel(ignored);
+    state_->channel.cancel(ignored);
+}
+
+} // namespace lastcall::server
