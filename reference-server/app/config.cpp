@@ -79,6 +79,8 @@ const std::vector<Option>& options() {
          [](auto& c, auto v, auto w) { c.port = parse_number<unsigned short>(v, w, 0, 65535); }},
         {"--listen-fd", "LASTCALL_LISTEN_FD", "serve this inherited listening socket instead of binding --host/--port",
          [](auto& c, auto v, auto w) { c.listen_fd = parse_number<int>(v, w, 0, 1 << 20); }},
+        {"--control-fd", "", "a prefork worker's channel to its master (set by the master)",
+         [](auto& c, auto v, auto w) { c.control_fd = parse_number<int>(v, w, 0, 1 << 20); }},
         {"--threads", "LASTCALL_THREADS", "I/O threads (default 2)",
          [](auto& c, auto v, auto w) { c.threads = parse_number<unsigned>(v, w, 1, 256); }},
         {"--state-dir", "LASTCALL_STATE_DIR", "checkpoint, jobs database, shutdown-report.json (default ./lastcall-state)",

@@ -20,6 +20,7 @@ struct ServerConfig {
     std::string host = "127.0.0.1";
     unsigned short port = 8080;
     int listen_fd = -1;  // an inherited listening socket to serve instead of binding host:port
+    int control_fd = -1;  // a prefork worker: its master's control channel (worker_control.hpp)
     unsigned threads = 2;
     std::filesystem::path state_dir = "lastcall-state";
     coordinator::Budgets budgets;

@@ -198,6 +198,18 @@ void Listener::stop() {
     });
 }
 
+void Listener::retire() {
+    net::post(strand_, [this] {
+        if (state_ != State::running) return;
+        state_ = State::closed;
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        backoff_timer_.cancel();
+        paused_flag_.store(false, std::memory_order_relaxed);
+        log::info("listener retired: the shared queue stays with the other workers");
+    });
+}
+
 void Listener::accept_queued() {
     boost::system::error_code ec;
     acceptor_.non_blocking(true, ec);

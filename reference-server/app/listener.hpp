@@ -37,6 +37,9 @@ public:
     void start();
     // Each safe from any thread.
     void stop();
+    // A retiring prefork worker: closes its copy of the shared socket at once, no SYN filter, no
+    // backlog accounting: the queue belongs to the workers that stay.
+    void retire();
     void close_now();
     void connection_closed();
 

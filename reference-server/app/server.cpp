@@ -6,6 +6,7 @@
 #include "listener.hpp"
 #include "log.hpp"
 #include "routes.hpp"
+#include "worker_control.hpp"
 
 #include "lastcall/coordinator/asio_clock.hpp"
 #include "lastcall/coordinator/coordinator.hpp"
@@ -24,6 +25,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <fcntl.h>
 #include <spawn.h>
 #include <thread>
@@ -185,7 +187,8 @@ int run_server(const ServerConfig& config) {
         .stop_accepting =
             [&] {
                 if (config.faults.has(Fault::checkpoint_early)) counter.freeze_snapshot();
-                listener->stop();
+                if (coordinator.retiring()) listener->retire();
+                else listener->stop();
             },
         .drain_ended = [&] { listener->close_now(); },
         .snapshot = [&]() -> std::optional<std::string> {
@@ -209,7 +212,11 @@ int run_server(const ServerConfig& config) {
         log::error("journal failed: acknowledgements stop, shutting down").field("error", error);
         coordinator.fail_durability(error);
     });
-    coordinator::SignalIntake signals(io, coordinator);
+    // A prefork worker takes its signals with what its master said before them.
+    std::optional<coordinator::SignalIntake> signals;
+    std::optional<WorkerControl> control;
+    if (config.control_fd >= 0) control.emplace(io, config.control_fd, coordinator);
+    else signals.emplace(io, coordinator);
     if (config.faults.has(Fault::orphan_child)) start_orphan_child();
 
     const auto endpoint = listener->local_endpoint();
@@ -223,6 +230,7 @@ int run_server(const ServerConfig& config) {
         .field("faults", config.faults.names());
     resume_unfinished_jobs(app);
     listener->start();
+    if (control) control->send_ready();
 
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
