@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +23,9 @@ struct ServerConfig {
     int listen_fd = -1;  // an inherited listening socket to serve instead of binding host:port
     int control_fd = -1;  // a prefork worker: its master's control channel (worker_control.hpp)
     unsigned threads = 2;
+    unsigned workers = 0;  // 0: one process; N: a master and N worker processes (master.hpp)
+    std::optional<coordinator::Duration> graceful_timeout;  // --workers: default the global budget + 2s
+    coordinator::Duration worker_boot_timeout = std::chrono::seconds(10);
     std::filesystem::path state_dir = "lastcall-state";
     coordinator::Budgets budgets;
     coordinator::SignalPolicy signals;

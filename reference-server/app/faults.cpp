@@ -17,6 +17,9 @@ const std::vector<FaultInfo>& all_faults() {
         {Fault::slow_exit, "slow-exit"},
         {Fault::no_ready_flip, "no-ready-flip"},
         {Fault::forget_stream_positions, "forget-stream-positions"},
+        {Fault::master_no_forward, "master-no-forward"},
+        {Fault::reload_gap, "reload-gap"},
+        {Fault::no_kill_escalation, "no-kill-escalation"},
     };
     return faults;
 }

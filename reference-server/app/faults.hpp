@@ -25,6 +25,9 @@ enum class Fault : unsigned {
     no_ready_flip,     // /ready stays 200 while shutting down
     forget_stream_positions,  // unfinished streams' positions are not kept across a restart: a
                               // client reconnecting with Last-Event-ID gets the stream again from event 0
+    master_no_forward,   // --workers: the master handles the signal but never tells its workers
+    reload_gap,          // --workers: a reload stops the old workers (and the listener) before starting new ones
+    no_kill_escalation,  // --workers: workers still alive at the graceful timeout are never killed
     count_
 };
 

@@ -1,4 +1,5 @@
 #include "config.hpp"
+#include "master.hpp"
 #include "server.hpp"
 
 #include "lastcall/coordinator/phase.hpp"
@@ -6,6 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fmt/format.h>
+
+#include <string>
+#include <vector>
 
 int main(int argc, char** argv) {
     using namespace lastcall;
@@ -26,6 +30,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     try {
+        if (config.workers > 0) return server::run_master(config, std::vector<std::string>(argv, argv + argc));
         return server::run_server(config);
     } catch (const server::StartupError& e) {
         fmt::print(stderr, "lastcall-server: {}\n", e.what());

@@ -220,8 +220,10 @@ int run_server(const ServerConfig& config) {
     if (config.faults.has(Fault::orphan_child)) start_orphan_child();
 
     const auto endpoint = listener->local_endpoint();
-    fmt::print("listening {}:{}\n", endpoint.address().to_string(), endpoint.port());
-    std::fflush(stdout);
+    if (!control) {  // a worker's master says it once for all of them
+        fmt::print("listening {}:{}\n", endpoint.address().to_string(), endpoint.port());
+        std::fflush(stdout);
+    }
     log_recovery(recovered, streams.size());
     log::info("started")
         .field("port", static_cast<unsigned>(endpoint.port()))

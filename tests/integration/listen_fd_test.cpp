@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -90,6 +91,12 @@ struct PlayedMaster {
         // A long close linger keeps the test's idle keep-alive connection open into the drain.
         return {"--listen-fd", std::to_string(listener), "--control-fd", std::to_string(channel[1]), "--close-linger", "3s"};
     }
+    // A worker prints nothing when it listens (its master does): it says so on the channel.
+    std::unique_ptr<ChildProcess> start_worker(const fs::path& state, const fs::path& stderr_file) const {
+        std::vector<std::string> argv{server_binary(), "--state-dir", state.string()};
+        for (const auto& a : worker_args()) argv.push_back(a);
+        return std::make_unique<ChildProcess>(argv, stderr_file);
+    }
     // The byte the worker sent, within `timeout`; 0 for none.
     char read_byte(std::chrono::milliseconds timeout) const {
         pollfd p{channel[0], POLLIN, 0};
@@ -114,7 +121,7 @@ struct DrainSeen {
     bool clean_exit = false;
 };
 
-DrainSeen signal_worker_while_draining(PlayedMaster& master, ReferenceServer& worker, const fs::path& state, bool say_stop) {
+DrainSeen signal_worker_while_draining(PlayedMaster& master, ChildProcess& worker, const fs::path& state, bool say_stop) {
     DrainSeen seen;
     EXPECT_EQ(master.read_byte(5s), 'R');
     auto kept = RawConnection::open(master.port);
@@ -125,14 +132,14 @@ DrainSeen signal_worker_while_draining(PlayedMaster& master, ReferenceServer& wo
     slow->send_get("/slow?ms=1500");
     std::this_thread::sleep_for(200ms);  // the slow request is in flight
     if (say_stop) master.say('C');
-    worker.process().signal(SIGTERM);
+    worker.signal(SIGTERM);
     std::this_thread::sleep_for(300ms);  // draining, held by the slow request
     kept->send_get("/ready");
     const auto ready = kept->read_response(5s);
     seen.ready_status = ready.status;
     seen.connection_header = ready.header("connection");
     seen.slow_status = slow->read_response(5s).status;
-    const auto status = worker.process().wait(10s);
+    const auto status = worker.wait(10s);
     seen.clean_exit = status && status->clean();
     std::ifstream in(state / "shutdown-report.json");
     const auto report = nlohmann::json::parse(in, nullptr, false);
@@ -144,9 +151,10 @@ DrainSeen signal_worker_while_draining(PlayedMaster& master, ReferenceServer& wo
 // says 200 (with Connection: close) on its open connections while it drains.
 TEST(ServerWorkerMode, ASignalAloneRetiresTheWorkerAndReadinessHolds) {
     PlayedMaster master;
-    const auto state = fresh_test_dir() / "state";
-    ReferenceServer worker(state, master.worker_args());
-    const auto seen = signal_worker_while_draining(master, worker, state, false);
+    const auto dir = fresh_test_dir();
+    const auto state = dir / "state";
+    auto worker = master.start_worker(state, dir / "stderr");
+    const auto seen = signal_worker_while_draining(master, *worker, state, false);
     EXPECT_EQ(seen.ready_status, 200);
     EXPECT_EQ(seen.connection_header, "close");
     EXPECT_EQ(seen.slow_status, 200);
@@ -157,9 +165,10 @@ TEST(ServerWorkerMode, ASignalAloneRetiresTheWorkerAndReadinessHolds) {
 // 'C' before the signal: the whole service stops, so readiness flips.
 TEST(ServerWorkerMode, CBeforeTheSignalStopsTheService) {
     PlayedMaster master;
-    const auto state = fresh_test_dir() / "state";
-    ReferenceServer worker(state, master.worker_args());
-    const auto seen = signal_worker_while_draining(master, worker, state, true);
+    const auto dir = fresh_test_dir();
+    const auto state = dir / "state";
+    auto worker = master.start_worker(state, dir / "stderr");
+    const auto seen = signal_worker_while_draining(master, *worker, state, true);
     EXPECT_EQ(seen.ready_status, 503);
     EXPECT_EQ(seen.slow_status, 200);
     EXPECT_TRUE(seen.clean_exit);

@@ -1,0 +1,155 @@
+// lastcall-server --workers N on real processes: the master forwards, escalates, replaces and
+// reloads; its exit code and master-report.json say how each worker ended.
+#include "raw_http.hpp"
+#include "reference_server.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace lastcall::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+std::set<pid_t> children_of(pid_t pid) {
+    std::set<pid_t> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(fmt::format("/proc/{}/task", pid), ec), end; !ec && it != end; it.increment(ec)) {
+        std::ifstream in(it->path() / "children");
+        for (pid_t child; in >> child;) out.insert(child);
+    }
+    return out;
+}
+
+nlohmann::json master_report(const fs::path& state) {
+    std::ifstream in(state / "master-report.json");
+    return nlohmann::json::parse(in, nullptr, false);
+}
+
+std::vector<std::string> fates(const nlohmann::json& report) {
+    std::vector<std::string> out;
+    if (report.is_discarded()) return out;
+    for (const auto& w : report["workers"]) out.push_back(w["id"].get<std::string>() + " " + w["fate"].get<std::string>());
+    return out;
+}
+
+struct Prefork {
+    explicit Prefork(std::vector<std::string> extra) : state(fresh_test_dir() / "state") {
+        std::vector<std::string> args{"--workers", "2", "--threads", "1"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        server = std::make_unique<ReferenceServer>(state, args);
+    }
+    pid_t master() const { return server->process().pid(); }
+    int exit_code(std::chrono::milliseconds timeout) {
+        const auto status = server->process().wait(timeout);
+        return status && status->exited ? status->code : -1;
+    }
+    fs::path state;
+    std::unique_ptr<ReferenceServer> server;
+};
+
+TEST(Prefork, TermDrainsEveryWorkerAndTheSlowRequestIsServed) {
+    Prefork p({});
+    EXPECT_EQ(children_of(p.master()).size(), 2u);
+    auto slow = RawConnection::open(p.server->port());
+    ASSERT_TRUE(slow);
+    slow->send_get("/slow?ms=700");
+    std::this_thread::sleep_for(200ms);
+    p.server->process().signal(SIGTERM);
+    EXPECT_EQ(slow->read_response(5s).status, 200);
+    EXPECT_EQ(p.exit_code(10s), 0);
+    EXPECT_EQ(fates(master_report(p.state)), (std::vector<std::string>{"1.1 drained", "1.2 drained"}));
+}
+
+TEST(Prefork, AWorkerKilledWhileRunningIsReplaced) {
+    Prefork p({});
+    const auto before = children_of(p.master());
+    ASSERT_EQ(before.size(), 2u);
+    ::kill(*before.begin(), SIGKILL);
+    std::set<pid_t> after;
+    for (int i = 0; i < 100 && (after.size() != 2 || after == before); ++i) {
+        std::this_thread::sleep_for(20ms);
+        after = children_of(p.master());
+    }
+    EXPECT_EQ(after.size(), 2u);
+    EXPECT_EQ(after.count(*before.begin()), 0u);
+    EXPECT_EQ(http_get(p.server->port(), "/fast").status, 200);
+    p.server->process().signal(SIGTERM);
+    EXPECT_EQ(p.exit_code(10s), 0);  // a crash while running is replaced, not a failed shutdown
+    EXPECT_EQ(fates(master_report(p.state)), (std::vector<std::string>{"1.1 crashed", "1.2 drained", "1.1#2 drained"}));
+}
+
+// SIGHUP under load: the new generation is ready before the old one retires, so every request
+// is answered, and afterwards only new workers serve.
+TEST(Prefork, ReloadUnderLoadLosesNothingAndReplacesEveryWorker) {
+    Prefork p({});
+    const auto old_workers = children_of(p.master());
+    std::atomic<bool> done{false};
+    std::atomic<int> ok{0};
+    std::vector<std::string> failures;
+    std::thread load([&] {
+        while (!done) {
+            const auto r = http_get(p.server->port(), "/fast", 2s);
+            if (r.status == 200) ++ok;
+            else failures.push_back(fmt::format("status {} {}", r.status, r.error));
+        }
+    });
+    std::this_thread::sleep_for(200ms);
+    p.server->process().signal(SIGHUP);
+    std::set<pid_t> now;
+    for (int i = 0; i < 150; ++i) {
+        std::this_thread::sleep_for(20ms);
+        now = children_of(p.master());
+        bool any_old = false;
+        for (auto pid : old_workers) any_old = any_old || now.count(pid);
+        if (!any_old && now.size() == 2) break;
+    }
+    std::this_thread::sleep_for(200ms);
+    done = true;
+    load.join();
+    EXPECT_TRUE(failures.empty()) << failures.size() << " failed, first: " << failures.front();
+    EXPECT_GT(ok.load(), 0);
+    for (auto pid : old_workers) EXPECT_EQ(now.count(pid), 0u) << "old worker " << pid << " still there";
+    EXPECT_EQ(now.size(), 2u);
+    p.server->process().signal(SIGTERM);
+    EXPECT_EQ(p.exit_code(10s), 0);
+    const auto report = master_report(p.state);
+    ASSERT_FALSE(report.is_discarded());
+    EXPECT_EQ(report["reloads"][0]["outcome"], "completed");
+}
+
+TEST(Prefork, StragglersAreKilledAtTheGracefulTimeoutAndNamed) {
+    Prefork p({"--fault", "ignore-sigterm", "--graceful-timeout", "1s"});
+    p.server->process().signal(SIGTERM);
+    EXPECT_EQ(p.exit_code(10s), 7);
+    const auto report = master_report(p.state);
+    ASSERT_FALSE(report.is_discarded());
+    EXPECT_EQ(report["stragglers"].size(), 2u);
+    EXPECT_EQ(fates(report), (std::vector<std::string>{"1.1 killed", "1.2 killed"}));
+}
+
+TEST(Prefork, WithNoKillEscalationTheMasterWaitsForeverForStragglers) {
+    Prefork p({"--fault", "ignore-sigterm", "--fault", "no-kill-escalation", "--graceful-timeout", "500ms"});
+    p.server->process().signal(SIGTERM);
+    EXPECT_EQ(p.exit_code(2s), -1) << "the master exited although its workers never did";
+}
+
+TEST(Prefork, WithMasterNoForwardWorkersServeUntilKilled) {
+    Prefork p({"--fault", "master-no-forward", "--graceful-timeout", "1s"});
+    p.server->process().signal(SIGTERM);
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(http_get(p.server->port(), "/ready").status, 200) << "the workers heard of the shutdown";
+    EXPECT_EQ(p.exit_code(10s), 7);
+}
+
+} // namespace
+} // namespace lastcall::testing
