@@ -147,14 +147,17 @@ DrainSeen signal_worker_while_draining(PlayedMaster& master, ChildProcess& worke
     return seen;
 }
 
+DrainSeen drain_a_worker(bool say_stop) {
+    PlayedMaster master;
+    const auto dir = fresh_test_dir();
+    auto worker = master.start_worker(dir / "state", dir / "stderr");
+    return signal_worker_while_draining(master, *worker, dir / "state", say_stop);
+}
+
 // A worker signalled without 'C' retires: the service goes on in other workers, so /ready still
 // says 200 (with Connection: close) on its open connections while it drains.
 TEST(ServerWorkerMode, ASignalAloneRetiresTheWorkerAndReadinessHolds) {
-    PlayedMaster master;
-    const auto dir = fresh_test_dir();
-    const auto state = dir / "state";
-    auto worker = master.start_worker(state, dir / "stderr");
-    const auto seen = signal_worker_while_draining(master, *worker, state, false);
+    const auto seen = drain_a_worker(false);
     EXPECT_EQ(seen.ready_status, 200);
     EXPECT_EQ(seen.connection_header, "close");
     EXPECT_EQ(seen.slow_status, 200);
@@ -164,11 +167,7 @@ TEST(ServerWorkerMode, ASignalAloneRetiresTheWorkerAndReadinessHolds) {
 
 // 'C' before the signal: the whole service stops, so readiness flips.
 TEST(ServerWorkerMode, CBeforeTheSignalStopsTheService) {
-    PlayedMaster master;
-    const auto dir = fresh_test_dir();
-    const auto state = dir / "state";
-    auto worker = master.start_worker(state, dir / "stderr");
-    const auto seen = signal_worker_while_draining(master, *worker, state, true);
+    const auto seen = drain_a_worker(true);
     EXPECT_EQ(seen.ready_status, 503);
     EXPECT_EQ(seen.slow_status, 200);
     EXPECT_TRUE(seen.clean_exit);
