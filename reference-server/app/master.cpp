@@ -189,7 +189,11 @@ public:
         for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) {
             channels_.erase(pid);
             const auto exit = worker_exit(status);
-            log::info("worker ended").field("pid", static_cast<int>(pid)).field("how", exit.text());
+            std::string id;
+            for (const auto& w : state_->workers()) {
+                if (w.pid == pid) id = w.id.text();
+            }
+            log::info("worker ended").field("worker", id).field("pid", static_cast<int>(pid)).field("how", exit.text());
             state_->on_exit(pid, exit);
         }
     }

@@ -138,9 +138,10 @@ void MasterState::on_exit(pid_t pid, const WorkerExit& exit) {
     if (!w) return;
     w->ended = clock_.now();
     w->exit = exit;
-    w->ended_while = stage_ == MasterStage::stopping ? EndedWhile::stopping
-                     : stage_ == MasterStage::reloading ? EndedWhile::reloading
-                                                       : EndedWhile::running;
+    // A worker a reload retired ended because of it, even once the new generation serves.
+    w->ended_while = stage_ == MasterStage::stopping                      ? EndedWhile::stopping
+                     : stage_ == MasterStage::reloading || w->retiring ? EndedWhile::reloading
+                                                                        : EndedWhile::running;
     const bool own_shutdown = is_shutdown_exit(exit);
     if (w->killed && !own_shutdown) w->fate = WorkerFate::killed;
     else if (stage_ == MasterStage::stopping || w->retiring) w->fate = own_shutdown ? WorkerFate::drained : WorkerFate::crashed;

@@ -219,6 +219,7 @@ TEST_F(MasterStateTest, ReloadStartsTheNewGenerationAndRetiresTheOldOnlyOnceItIs
     master().on_exit(101, exited(0));
     EXPECT_EQ(actions_.spawned.size(), 4u);  // retired, not replaced
     EXPECT_EQ(master().workers()[0].fate, WorkerFate::drained);
+    EXPECT_EQ(master().workers()[0].ended_while, EndedWhile::reloading);
     ASSERT_EQ(master().reloads().size(), 1u);
     EXPECT_EQ(master().reloads()[0].outcome, ReloadOutcome::completed);
 }
