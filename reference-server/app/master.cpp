@@ -1,6 +1,7 @@
 #include "master.hpp"
 
 #include "log.hpp"
+#include "master_report.hpp"
 #include "master_state.hpp"
 #include "server.hpp"
 
@@ -11,7 +12,6 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -79,8 +79,8 @@ WorkerExit worker_exit(int status) {
     return WorkerExit{false, 0, WIFSIGNALED(status) ? WTERMSIG(status) : 0};
 }
 
-double ms_since(coordinator::TimePoint start, coordinator::TimePoint t) {
-    return std::chrono::duration<double, std::milli>(t - start).count();
+std::int64_t unix_now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // Written once at exit: temp file, fsync, rename.
@@ -102,6 +102,11 @@ public:
     ~MasterShell() override { close_listener(); }
 
     void attach(MasterState& state) { state_ = &state; }
+    // The first shutdown signal's moment, for the report (the workers' phases are placed against it).
+    void on_signal(int signal) {
+        state_->on_signal(signal);
+        if (state_->shutdown_signal() && signal_at_unix_us_ == 0) signal_at_unix_us_ = unix_now_us();
+    }
     std::optional<int> exit_code() const { return exit_code_; }
 
     void spawn(const WorkerId& id) override {
@@ -109,7 +114,9 @@ public:
         if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return spawn_failed(id, "socketpair");
         const int master_end = private_copy(pair[0]);
         const int worker_end = private_copy(pair[1]);
-        const auto state_dir = config_.state_dir / "workers" / fmt::format("{}.{}", id.generation, id.slot);
+        const auto state_dir = worker_state_dir(workers_dir(), id);
+        std::error_code ignored;
+        std::filesystem::remove(worker_report_path(workers_dir(), id), ignored);  // an earlier run's is not this one's
         auto args = argv_;
         for (const auto& extra : {"--workers", "0", "--listen-fd", "3", "--control-fd", "4", "--port", "0"}) args.emplace_back(extra);
         args.emplace_back("--state-dir");
@@ -124,11 +131,15 @@ public:
         posix_spawn_file_actions_adddup2(&actions, worker_end, 4);
         posix_spawnattr_t attributes;
         posix_spawnattr_init(&attributes);
-        sigset_t none;
+        // The shutdown signals start blocked: one that comes before the worker handles them waits
+        // for it (WorkerControl unblocks them), instead of killing a booting worker by default.
+        sigset_t shutdown_signals;
         sigset_t every;
-        sigemptyset(&none);
+        sigemptyset(&shutdown_signals);
+        for (int s : config_.signals.graceful) sigaddset(&shutdown_signals, s);
+        for (int s : config_.signals.fast) sigaddset(&shutdown_signals, s);
         sigfillset(&every);
-        posix_spawnattr_setsigmask(&attributes, &none);
+        posix_spawnattr_setsigmask(&attributes, &shutdown_signals);
         posix_spawnattr_setsigdefault(&attributes, &every);
         posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         pid_t pid = -1;
@@ -177,7 +188,9 @@ public:
     }
 
     void exit(int code) override {
-        write_durably(config_.state_dir / "master-report.json", report(code));
+        const double total_ms = signal_at_unix_us_ ? static_cast<double>(unix_now_us() - signal_at_unix_us_) / 1000.0 : 0.0;
+        write_durably(config_.state_dir / "shutdown-report.json",
+                      master_report_json(*state_, {started_, signal_at_unix_us_, workers_dir(), total_ms, code}));
         log::info("master exiting").field("exit_code", code);
         exit_code_ = code;
         io_.stop();
@@ -199,6 +212,8 @@ public:
     }
 
 private:
+    std::filesystem::path workers_dir() const { return config_.state_dir / "workers"; }
+
     void spawn_failed(const WorkerId& id, const std::string& why) {
         log::error("cannot start a worker").field("worker", id.text()).field("error", why);
         const pid_t stand_in = --failed_spawns_;  // never a real pid: counts as a worker that died at once
@@ -225,36 +240,6 @@ private:
         });
     }
 
-    std::string report(int code) const {
-        nlohmann::json workers = nlohmann::json::array();
-        for (const auto& w : state_->workers()) {
-            const auto at = [this](const std::optional<coordinator::TimePoint>& t) -> nlohmann::json {
-                return t ? nlohmann::json(ms_since(started_, *t)) : nlohmann::json(nullptr);
-            };
-            workers.push_back({{"id", w.id.text()}, {"pid", w.pid}, {"spawned_ms", ms_since(started_, w.spawned)},
-                               {"ready_ms", at(w.ready)}, {"ended_ms", at(w.ended)}, {"ended_while", to_string(w.ended_while)},
-                               {"fate", to_string(w.fate)}, {"exit", w.ended ? w.exit.text() : ""}});
-        }
-        nlohmann::json reloads = nlohmann::json::array();
-        for (const auto& r : state_->reloads()) {
-            reloads.push_back({{"generation", r.generation}, {"started_ms", ms_since(started_, r.started)},
-                               {"new_ready_ms", r.new_ready ? nlohmann::json(ms_since(started_, *r.new_ready)) : nlohmann::json(nullptr)},
-                               {"outcome", !r.outcome ? "running" : *r.outcome == ReloadOutcome::completed ? "completed" : "aborted"}});
-        }
-        const auto signal = state_->shutdown_signal().value_or(0);
-        const char* name = signal ? sigabbrev_np(signal) : nullptr;
-        const nlohmann::json out = {{"version", 1},
-                                    {"role", "master"},
-                                    {"mode", state_->fast() ? "fast" : "graceful"},
-                                    {"signal", signal},
-                                    {"signal_name", name ? fmt::format("SIG{}", name) : ""},
-                                    {"workers", workers},
-                                    {"stragglers", state_->stragglers()},
-                                    {"reloads", reloads},
-                                    {"exit_code", code}};
-        return out.dump(2) + "\n";
-    }
-
     net::io_context& io_;
     const ServerConfig& config_;
     std::vector<std::string> argv_;
@@ -265,6 +250,7 @@ private:
     std::map<pid_t, std::shared_ptr<net::posix::stream_descriptor>> channels_;
     std::optional<int> exit_code_;
     pid_t failed_spawns_ = 0;
+    std::int64_t signal_at_unix_us_ = 0;
 };
 
 MasterConfig master_config(const ServerConfig& config) {
@@ -302,7 +288,7 @@ int run_master(const ServerConfig& config, const std::vector<std::string>& argv)
         signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
             if (error) return;
             if (signal_number == SIGCHLD) shell.reap();
-            else state.on_signal(signal_number);
+            else shell.on_signal(signal_number);
             wait_signal();
         });
     };

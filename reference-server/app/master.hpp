@@ -10,7 +10,7 @@
 // process, and a child may only call async-signal-safe functions until it execs.
 //
 // State: each worker keeps its own under STATE/workers/G.S (generation.slot), so /counter and
-// /jobs answer per worker for now; the master writes STATE/master-report.json.
+// /jobs answer per worker for now; the master writes STATE/shutdown-report.json (master_report.hpp).
 #include "config.hpp"
 
 #include <string>

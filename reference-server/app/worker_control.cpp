@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -85,8 +86,13 @@ WorkerControl::WorkerControl(net::io_context& io, int fd, coordinator::Coordinat
     : state_(std::make_shared<State>(io, fd, coordinator)) {
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
     const auto& policy = coordinator.config().signals;
-    for (int s : policy.graceful) state_->signals.add(s);
-    for (int s : policy.fast) state_->signals.add(s);
+    sigset_t taken;
+    sigemptyset(&taken);
+    for (int s : policy.graceful) state_->signals.add(s), sigaddset(&taken, s);
+    for (int s : policy.fast) state_->signals.add(s), sigaddset(&taken, s);
+    // The master starts a worker with these blocked, so that one sent while the worker boots waits
+    // here instead of killing it by default. Now that they are handled, a pending one arrives.
+    ::pthread_sigmask(SIG_UNBLOCK, &taken, nullptr);
     state_->wait_signal();
     state_->wait_channel();
 }

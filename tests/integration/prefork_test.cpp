@@ -1,5 +1,5 @@
 // lastcall-server --workers N on real processes: the master forwards, escalates, replaces and
-// reloads; its exit code and master-report.json say how each worker ended.
+// reloads; its exit code and shutdown-report.json say how each worker ended.
 #include "raw_http.hpp"
 #include "reference_server.hpp"
 
@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <fstream>
 #include <set>
@@ -31,7 +33,7 @@ std::set<pid_t> children_of(pid_t pid) {
 }
 
 nlohmann::json master_report(const fs::path& state) {
-    std::ifstream in(state / "master-report.json");
+    std::ifstream in(state / "shutdown-report.json");
     return nlohmann::json::parse(in, nullptr, false);
 }
 
@@ -62,12 +64,28 @@ TEST(Prefork, TermDrainsEveryWorkerAndTheSlowRequestIsServed) {
     EXPECT_EQ(children_of(p.master()).size(), 2u);
     auto slow = RawConnection::open(p.server->port());
     ASSERT_TRUE(slow);
+    const auto sent = std::chrono::system_clock::now();
     slow->send_get("/slow?ms=700");
     std::this_thread::sleep_for(200ms);
     p.server->process().signal(SIGTERM);
     EXPECT_EQ(slow->read_response(5s).status, 200);
     EXPECT_EQ(p.exit_code(10s), 0);
-    EXPECT_EQ(fates(master_report(p.state)), (std::vector<std::string>{"1.1 drained", "1.2 drained"}));
+    const auto report = master_report(p.state);
+    EXPECT_EQ(fates(report), (std::vector<std::string>{"1.1 drained", "1.2 drained"}));
+    // The workers' own reports, folded: the slow request was one worker's, in flight at the signal;
+    // draining lasted at least until it was answered, 700 ms after it was sent.
+    ASSERT_FALSE(report.is_discarded());
+    EXPECT_EQ(report["role"], "master");
+    EXPECT_EQ(report["signal_name"], "SIGTERM");
+    EXPECT_GT(report["signal_at_unix_us"].get<std::int64_t>(), 0);
+    EXPECT_EQ(report["counts"]["in_flight_at_signal"], 1);
+    for (const auto& w : report["workers"]) EXPECT_TRUE(w["report"].is_object()) << w["id"] << " has no report of its own";
+    const auto draining = std::find_if(report["phases"].begin(), report["phases"].end(), [](const auto& ph) { return ph["phase"] == "draining"; });
+    ASSERT_NE(draining, report["phases"].end());
+    const auto drain_end = std::chrono::system_clock::time_point(std::chrono::microseconds(report["signal_at_unix_us"].get<std::int64_t>())) +
+                           std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double, std::milli>((*draining)["end_ms"].get<double>()));
+    EXPECT_GE(drain_end, sent + 700ms);
+    EXPECT_EQ((*draining)["outcome"], "completed");
 }
 
 TEST(Prefork, AWorkerKilledWhileRunningIsReplaced) {
