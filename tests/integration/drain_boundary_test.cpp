@@ -162,7 +162,11 @@ TEST(DrainBoundary, RequestsRacingTheSignalAreServedOrRejectedNeverCut) {
                 }
             });
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 150)(random)));
+        // The signal races requests only once they flow: on a busy machine the client threads may
+        // not have run at all 150 ms after they were started (then every connect was refused).
+        const auto flowing_by = std::chrono::steady_clock::now() + 5s;
+        while (answered == 0 && std::chrono::steady_clock::now() < flowing_by) std::this_thread::sleep_for(1ms);
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 100)(random)));
         server.process().signal(SIGTERM);
         const auto status = server.process().wait(5s);
         stop = true;
