@@ -27,6 +27,9 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 namespace {
 
 constexpr std::size_t header_limit = 16 * 1024;
+// The first read of a request on an idle connection: nginx's client_header_buffer_size. 10,000 idle
+// connections hold 10 MiB of it (with 8 KiB, as before, they held 80 MiB).
+constexpr std::size_t idle_read_size = 1024;
 constexpr std::uint64_t body_limit = 1024 * 1024;
 // After the last response, how long unread input is drained before the socket closes.
 constexpr auto lingering_close_limit = std::chrono::seconds(2);
@@ -111,8 +114,12 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
         c->idle = true;
         c->head_read = false;
         if (c->buffer.size() == 0) {
+            // An idle keep-alive connection keeps only what the next request's first read needs
+            // (a request's head that fits is parsed without a second read; a longer one grows the
+            // buffer while it is read): the buffer the last request grew is given back first.
+            c->buffer.shrink_to_fit();
             c->stream.expires_after(app.config.idle_timeout);
-            auto [ec, n] = co_await c->stream.async_read_some(c->buffer.prepare(8192), use_tuple);
+            auto [ec, n] = co_await c->stream.async_read_some(c->buffer.prepare(idle_read_size), use_tuple);
             if (ec) break;
             c->buffer.commit(n);
         }
