@@ -93,12 +93,84 @@ net::awaitable<void> finish(Connection& c) {
     c.close();
 }
 
-net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
+// One request on a connection whose first bytes are in its buffer: read, judged, answered. True
+// when the connection stays open for the next one. A coroutine of its own, so that its frame (the
+// parser, the guards) exists only while a request is being served: an idle connection holds
+// serve()'s small frame only.
+net::awaitable<bool> serve_request(const ConnectionPtr& c) {
     auto& app = c->app;
     auto& coordinator = app.coordinator;
     const bool tracking = app.config.tracking;
+
+    Parser parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(body_limit);
+    c->stream.expires_after(app.config.header_timeout);  // slowloris: the whole request, not each byte
+    if (auto [ec, n] = co_await http::async_read_header(c->stream, c->buffer, parser, use_tuple); ec) {
+        if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
+            co_await write_reply(*c, error_reply(status, ec.message()), {11, true, false});
+        }
+        co_return false;
+    }
+    c->head_read = true;
+    auto& req = parser.get();
+    const auto verdict = judge_request(head_of(req));
+    if (verdict.status != 0) {
+        // Closed after the answer: the body (if any) was not read, or the framing is not trusted.
+        co_await write_reply(*c, error_reply(verdict.status, verdict.reason), {req.version(), true, false});
+        co_return false;
+    }
+    // Held across the check, so that draining cannot begin and also end between the check and
+    // the guard below; it also covers the 503's write.
+    DrainTracker::Guard boundary_hold;
+    if (tracking) boundary_hold = coordinator.drain().hold();
+    if (!coordinator.accepts_new_requests()) {
+        // The body, if any, is dropped by the lingering close. The no-close-header bug omits
+        // the announcement here too, and closes anyway.
+        coordinator.note_rejected();
+        const bool announce = !app.faulty(Fault::no_close_header);
+        co_await write_reply(*c, draining_reply(), {req.version(), announce, false});
+        co_return false;
+    }
+    const bool head_only = req.method() == http::verb::head;
+    const auto method = head_only ? std::string_view("GET") : std::string_view(req.method_string());
+    const bool stream = !head_only && is_stream_request(Request{method, verdict.target, {}});
+    // In flight from the moment its head is accepted, so that draining waits for its body too.
+    // A stream is tracked as a stream by serve_stream, which takes over the hold.
+    DrainTracker::Guard guard;
+    if (tracking && !stream) guard = coordinator.drain().track_request();
+    if (!stream) boundary_hold.release();
+    if (!parser.is_done()) {
+        if (verdict.expect_continue && co_await write_continue(*c)) co_return false;
+        c->stream.expires_after(app.config.header_timeout);
+        if (auto [ec, n] = co_await http::async_read(c->stream, c->buffer, parser, use_tuple); ec) {
+            if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
+                co_await write_reply(*c, error_reply(status, ec.message()), {req.version(), true, false});
+            }
+            co_return false;
+        }
+    }
+    const Request request{method, verdict.target, req.body()};
+    if (stream) co_return co_await serve_stream(c, request, req["Last-Event-ID"], req.version(), req.keep_alive(), std::move(boundary_hold));
+    const Reply reply = co_await handle_safely(app, request);
+    const bool keep_alive = req.keep_alive() && !coordinator.draining();
+    // The no-close-header bug: the response promises keep-alive, then the connection is closed anyway.
+    const bool announce_close = !keep_alive && !(app.faulty(Fault::no_close_header) && coordinator.draining());
+    const auto ec = co_await write_reply(*c, reply, {req.version(), announce_close, head_only});
+    // Promised keep-alive, but draining began meanwhile: the next request may already be on its
+    // way. Held before the request's own guard goes, so draining cannot end in between.
+    if (!ec && keep_alive && coordinator.draining() && !app.faulty(Fault::keep_idle)) {
+        c->linger(coordinator.drain().hold());
+    }
+    guard.release();
+    co_return !ec && keep_alive;
+}
+
+net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
+    auto& app = c->app;
+    auto& coordinator = app.coordinator;
     coordinator::ConnectionRegistry::Registration registration;
-    if (tracking) registration = coordinator.connections().add(registry_callbacks(c));
+    if (app.config.tracking) registration = coordinator.connections().add(registry_callbacks(c));
     // From accept to here the connection was held in the drain (`starting`), so draining could not
     // end without it. Registered now, on_draining will reach it; if draining has already begun it
     // lingers for its first request, which gets a clean 503 (go#22682: a fresh connection is not idle).
@@ -124,72 +196,7 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
             c->buffer.commit(n);
         }
         c->idle = false;
-
-        Parser parser;
-        parser.header_limit(header_limit);
-        parser.body_limit(body_limit);
-        c->stream.expires_after(app.config.header_timeout);  // slowloris: the whole request, not each byte
-        if (auto [ec, n] = co_await http::async_read_header(c->stream, c->buffer, parser, use_tuple); ec) {
-            if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
-                co_await write_reply(*c, error_reply(status, ec.message()), {11, true, false});
-            }
-            break;
-        }
-        c->head_read = true;
-        auto& req = parser.get();
-        const auto verdict = judge_request(head_of(req));
-        if (verdict.status != 0) {
-            // Closed after the answer: the body (if any) was not read, or the framing is not trusted.
-            co_await write_reply(*c, error_reply(verdict.status, verdict.reason), {req.version(), true, false});
-            break;
-        }
-        // Held across the check, so that draining cannot begin and also end between the check and
-        // the guard below; it also covers the 503's write.
-        DrainTracker::Guard boundary_hold;
-        if (tracking) boundary_hold = coordinator.drain().hold();
-        if (!coordinator.accepts_new_requests()) {
-            // The body, if any, is dropped by the lingering close. The no-close-header bug omits
-            // the announcement here too, and closes anyway.
-            coordinator.note_rejected();
-            const bool announce = !app.faulty(Fault::no_close_header);
-            co_await write_reply(*c, draining_reply(), {req.version(), announce, false});
-            break;
-        }
-        const bool head_only = req.method() == http::verb::head;
-        const auto method = head_only ? std::string_view("GET") : std::string_view(req.method_string());
-        const bool stream = !head_only && is_stream_request(Request{method, verdict.target, {}});
-        // In flight from the moment its head is accepted, so that draining waits for its body too.
-        // A stream is tracked as a stream by serve_stream, which takes over the hold.
-        DrainTracker::Guard guard;
-        if (tracking && !stream) guard = coordinator.drain().track_request();
-        if (!stream) boundary_hold.release();
-        if (!parser.is_done()) {
-            if (verdict.expect_continue && co_await write_continue(*c)) break;
-            c->stream.expires_after(app.config.header_timeout);
-            if (auto [ec, n] = co_await http::async_read(c->stream, c->buffer, parser, use_tuple); ec) {
-                if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
-                    co_await write_reply(*c, error_reply(status, ec.message()), {req.version(), true, false});
-                }
-                break;
-            }
-        }
-        const Request request{method, verdict.target, req.body()};
-        if (stream) {
-            if (co_await serve_stream(c, request, req["Last-Event-ID"], req.version(), req.keep_alive(), std::move(boundary_hold))) continue;
-            break;
-        }
-        const Reply reply = co_await handle_safely(app, request);
-        const bool keep_alive = req.keep_alive() && !coordinator.draining();
-        // The no-close-header bug: the response promises keep-alive, then the connection is closed anyway.
-        const bool announce_close = !keep_alive && !(app.faulty(Fault::no_close_header) && coordinator.draining());
-        const auto ec = co_await write_reply(*c, reply, {req.version(), announce_close, head_only});
-        // Promised keep-alive, but draining began meanwhile: the next request may already be on its
-        // way. Held before the request's own guard goes, so draining cannot end in between.
-        if (!ec && keep_alive && coordinator.draining() && !app.faulty(Fault::keep_idle)) {
-            c->linger(coordinator.drain().hold());
-        }
-        guard.release();
-        if (ec || !keep_alive) break;
+        if (!co_await serve_request(c)) break;
     }
     co_await finish(*c);
 }
