@@ -85,6 +85,10 @@ void Supervisor::start_generation() {
             process_ = std::make_unique<TargetProcess>(launch, *reaper_);
         }
     } catch (const PidNamespaceUnavailable& e) {
+        // Nothing ran: no empty output files that would say otherwise.
+        std::error_code ec;
+        fs::remove(launch.stdout_file, ec);
+        fs::remove(launch.stderr_file, ec);
         throw TargetSkipped(e.what());
     } catch (const std::exception& e) {
         throw TargetStartError(e.what());

@@ -277,6 +277,7 @@ TEST(Pid1Run, WithoutANamespaceTheRunIsSkippedNotRunElsewhere) {
     EXPECT_EQ(run.start_error, "");
     EXPECT_NE(run.skipped.find("no PID namespace for target.pid1"), std::string::npos) << run.skipped;
     EXPECT_TRUE(run.generations.empty()) << "a target was started";
+    EXPECT_FALSE(fs::exists(run.run_dir / "target-1.stdout")) << "output files of a target that never ran";
     const auto run_json = nlohmann::json::parse(read_file(run.run_dir / "run.json"), nullptr, false);
     ASSERT_FALSE(run_json.is_discarded());
     EXPECT_EQ(run_json["skipped"], run.skipped);
