@@ -64,26 +64,29 @@ std::string NamespaceChild::describe() const {
     return in_user_namespace ? "pid namespace (pid 1) in a user namespace" : "pid namespace (pid 1)";
 }
 
+// The reason is put together only once every attempt failed: the child returns through this
+// function too, and must not free what the parent allocated (no malloc or free after a clone in a
+// threaded process, as after fork).
 NamespaceChild clone_into_pid_namespace(const PidNamespacePermits& permits) {
     const std::uint64_t namespaces = CLONE_NEWPID | CLONE_NEWNS;
-    std::string reasons;
     NamespaceChild child;
+    int plain_errno = 0, user_errno = 0;
     if (permits.plain) {
         child.pid = clone3_with(namespaces, &child.pidfd);
         if (child.pid >= 0) return child;
-        reasons = fmt::format("clone3(CLONE_NEWPID|CLONE_NEWNS): {}", std::strerror(errno));
-    } else {
-        reasons = "without CAP_SYS_ADMIN (forced by LASTCALL_PID1_PRIVILEGE)";
+        plain_errno = errno;
     }
     if (permits.user_namespace) {
         child.in_user_namespace = true;
         child.pid = clone3_with(namespaces | CLONE_NEWUSER, &child.pidfd);
         if (child.pid >= 0) return child;
-        reasons += fmt::format("; with CLONE_NEWUSER: {}", std::strerror(errno));
-    } else {
-        reasons += "; user namespaces not allowed (forced by LASTCALL_PID1_PRIVILEGE)";
+        user_errno = errno;
     }
-    throw PidNamespaceUnavailable("no PID namespace for target.pid1: " + reasons);
+    const auto plain = permits.plain ? fmt::format("clone3(CLONE_NEWPID|CLONE_NEWNS): {}", std::strerror(plain_errno))
+                                     : std::string("without CAP_SYS_ADMIN (forced by LASTCALL_PID1_PRIVILEGE)");
+    const auto user = permits.user_namespace ? fmt::format("with CLONE_NEWUSER: {}", std::strerror(user_errno))
+                                             : std::string("user namespaces not allowed (forced by LASTCALL_PID1_PRIVILEGE)");
+    throw PidNamespaceUnavailable(fmt::format("no PID namespace for target.pid1: {}; {}", plain, user));
 }
 
 bool write_id_maps(pid_t child, std::string* why) {
