@@ -33,7 +33,7 @@ struct RunVerdict {
     bool passed() const;
 };
 
-// No checks when the run has a start error.
+// No checks when the run has a start error; one skipped `target.pid1` when it was not made.
 std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResult& run);
 
 // One line of a request's timeline, for evidence.

@@ -49,6 +49,7 @@ struct RunResult {
     std::uint64_t seed = 0;
     std::string start_error;     // the target could not be started or never became ready (exit 3)
     std::string restart_error;   // a restart_target generation could not be started
+    std::string skipped;         // the run was not made, and why (target.pid1 without a PID namespace)
     std::string containment;     // how the target's processes were kept track of
     std::vector<GenerationSummary> generations;
     int judged_generation = 1;   // the one that got the first shutdown signal (else the first)

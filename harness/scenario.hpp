@@ -26,6 +26,7 @@ struct Target {
     bool allow_remote = false;
     ReadyCheck ready;
     std::string shutdown_report;        // where the target writes its shutdown report, if it does
+    bool pid1 = false;                  // PID 1 of a new PID namespace, as in a container (pid_namespace.hpp)
 };
 
 enum class WorkloadKind { request, stream, job, slowloris };

@@ -81,6 +81,7 @@ SupervisorOptions Conductor::supervisor_options(const std::string& workdir) cons
     o.address = address_;
     o.port = result_.port;
     o.ready = scenario_.target.ready;
+    o.pid1 = scenario_.target.pid1;
     if (!scenario_.target.shutdown_report.empty()) o.report_source = sub(scenario_.target.shutdown_report);
     o.adopt_orphans = options_.adopt_orphans;
     o.interrupted = options_.interrupted;
@@ -116,10 +117,16 @@ bool Conductor::start_first_generation() {
         return false;
     }
     supervisor_ = std::make_unique<Supervisor>(supervisor_options(fs::absolute(dir_->workdir()).string()), *dir_, events_);
-    result_.containment = supervisor_->containment();
     try {
         supervisor_->start_generation();
+        result_.containment = supervisor_->containment();  // as it turned out (cgroup fallback, pid namespace)
+    } catch (const TargetSkipped& e) {
+        result_.containment = supervisor_->containment();
+        result_.skipped = e.what();
+        events_.record("skipped", {{"why", e.what()}});
+        return false;
     } catch (const TargetStartError& e) {
+        result_.containment = supervisor_->containment();
         result_.start_error = e.what();
         return false;
     } catch (const RunInterrupted&) {
@@ -391,6 +398,7 @@ void Conductor::write_artifacts() {
                                          {"seed", result_.seed},
                                          {"port", result_.port},
                                          {"start_error", result_.start_error},
+                                         {"skipped", result_.skipped},
                                          {"restart_error", result_.restart_error},
                                          {"containment", result_.containment},
                                          {"judged_generation", result_.judged_generation},

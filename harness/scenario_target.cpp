@@ -29,11 +29,15 @@ std::map<std::string, std::string> read_env(const YamlReader& r, const YAML::Nod
     return env;
 }
 
+// target.pid1: a boolean; whether the namespace can be made is found out at run time (a run
+// without one is skipped, not refused here: the same file runs where it can).
+bool read_pid1(const YamlReader& r, const YAML::Node& node) { return r.boolean(node, "target.pid1"); }
+
 } // namespace
 
 Target read_target(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "target");
-    r.check_keys(node, "target", {"command", "env", "cwd", "host", "port", "allow_remote", "ready", "shutdown_report"});
+    r.check_keys(node, "target", {"command", "env", "cwd", "host", "port", "allow_remote", "ready", "shutdown_report", "pid1"});
     Target target;
     if (!node["command"]) r.fail(node, "target needs a command (an argv list)");
     target.command = r.string_list(node["command"], "target.command");
@@ -53,6 +57,7 @@ Target read_target(const YamlReader& r, const YAML::Node& node) {
     }
     if (node["ready"]) target.ready = read_ready(r, node["ready"]);
     if (node["shutdown_report"]) target.shutdown_report = r.string(node["shutdown_report"], "target.shutdown_report");
+    if (node["pid1"]) target.pid1 = read_pid1(r, node["pid1"]);
     return target;
 }
 

@@ -1,5 +1,6 @@
 #include "supervisor.hpp"
 
+#include "pid_namespace.hpp"
 #include "probe_client.hpp"
 #include "signals.hpp"
 
@@ -71,7 +72,7 @@ void Supervisor::start_generation() {
     Generation g;
     g.number = static_cast<int>(generations_.size()) + 1;
     TargetLaunch launch{options_.argv, options_.env, options_.cwd, dir_.target_stdout(g.number), dir_.target_stderr(g.number),
-                        cgroup_ ? cgroup_->procs_fd() : -1};
+                        cgroup_ ? cgroup_->procs_fd() : -1, options_.pid1};
     if (!options_.report_source.empty()) g.report_before = FileStamp::of(options_.report_source);
     process_.reset();
     try {
@@ -83,9 +84,16 @@ void Supervisor::start_generation() {
             launch.cgroup_procs_fd = -1;
             process_ = std::make_unique<TargetProcess>(launch, *reaper_);
         }
+    } catch (const PidNamespaceUnavailable& e) {
+        // Nothing ran: no empty output files that would say otherwise.
+        std::error_code ec;
+        fs::remove(launch.stdout_file, ec);
+        fs::remove(launch.stderr_file, ec);
+        throw TargetSkipped(e.what());
     } catch (const std::exception& e) {
         throw TargetStartError(e.what());
     }
+    if (options_.pid1 && g.number == 1) containment_ += "; " + process_->namespace_description();
     g.pid = process_->pid();
     g.spawned = Clock::now();
     g.spawned_unix_us = unix_now_us();

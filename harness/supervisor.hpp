@@ -30,6 +30,13 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// The run cannot be made as the scenario asks (target.pid1 where no PID namespace can be made):
+// it is reported skipped with the reason, never run some other way.
+class TargetSkipped : public TargetStartError {
+public:
+    using TargetStartError::TargetStartError;
+};
+
 // Ctrl+C arrived while the supervisor waited.
 class RunInterrupted : public std::runtime_error {
 public:
@@ -43,6 +50,7 @@ struct SupervisorOptions {
     HostAddress address;  // where the target listens, resolved once
     std::uint16_t port = 0;
     ReadyCheck ready;
+    bool pid1 = false;  // target.pid1: each generation is PID 1 of its own PID namespace
     std::filesystem::path report_source;  // where the target writes its shutdown report; empty: none
     // lastcall is the child subreaper and starts nothing but targets: every child it did not spawn
     // is an orphan of the target (the CLI sets this; a test process that runs scenarios does not).
@@ -73,7 +81,7 @@ public:
 
     // Starts the next generation and waits until it is ready. Throws TargetStartError (it exited,
     // or was not ready in time: the message has the probe's last answer and its stderr's last
-    // lines) or RunInterrupted.
+    // lines), TargetSkipped (target.pid1 without a namespace) or RunInterrupted.
     void start_generation();
 
     const Generation& current() const { return generations_.back(); }

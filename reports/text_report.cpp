@@ -55,6 +55,7 @@ nlohmann::json run_json(const RunVerdict& v) {
         {"run_dir", v.run.run_dir.string()},
         {"passed", v.passed()},
         {"error", v.error().empty() ? json(nullptr) : json(v.error())},
+        {"skipped", v.run.skipped.empty() ? json(nullptr) : json(v.run.skipped)},
         {"checks", checks},
         {"exit", v.run.exit ? json{{"status", v.run.exit->describe()}, {"t_us", v.run.exit_us}} : json(nullptr)},
         {"signals", signals},
@@ -68,6 +69,8 @@ nlohmann::json run_json(const RunVerdict& v) {
 
 std::string console_report(const RunVerdict& v, bool tty) {
     if (!v.error().empty()) return fmt::format("   {} {}: {}\n", paint("ERROR", "1;31", tty), run_title(v), v.error());
+    // Not made (target.pid1 without a PID namespace): nothing was judged, so it neither passed nor failed.
+    if (!v.run.skipped.empty()) return fmt::format("   {} {}: {}\n", paint("SKIP", "1;33", tty), run_title(v), v.run.skipped);
     std::string out = fmt::format("   {} {}\n", v.passed() ? paint("PASS", "1;32", tty) : paint("FAIL", "1;31", tty), run_title(v));
     for (const auto& c : v.checks) {
         if (c.status == CheckStatus::skip && !tty) continue;  // logs stay short; the JSON has everything
@@ -81,9 +84,14 @@ std::string console_report(const RunVerdict& v, bool tty) {
 }
 
 std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
-    std::size_t failed = 0, errors = 0;
+    std::size_t failed = 0, errors = 0, skipped = 0;
     std::string names;
     for (const auto& v : verdicts) {
+        if (!v.run.skipped.empty()) {
+            ++skipped;
+            names += fmt::format("   {} {}: {}\n", paint("SKIP", "1;33", tty), run_title(v), v.run.skipped);
+            continue;
+        }
         if (v.passed()) continue;
         if (!v.error().empty()) {
             ++errors;
@@ -98,8 +106,9 @@ std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
         names += fmt::format("   {} {}: {}\n", paint("FAIL", "1;31", tty), run_title(v), checks);
     }
     auto headline = fmt::format("{} {}: {} passed, {} failed", verdicts.size(), verdicts.size() == 1 ? "run" : "runs",
-                                verdicts.size() - failed - errors, failed);
+                                verdicts.size() - failed - errors - skipped, failed);
     if (errors) headline += fmt::format(", {} could not run", errors);
+    if (skipped) headline += fmt::format(", {} skipped", skipped);
     return fmt::format("\n{}\n{}", failed || errors ? paint(headline, "1;31", tty) : paint(headline, "1;32", tty), names);
 }
 

@@ -1,6 +1,7 @@
 // lastcall: run scenarios against a target, validate and list them, or benchmark a URL.
 // Exit codes (DESIGN.md): 0 fine, 1 a check failed, 2 the scenario or command line is wrong,
-// 3 the target could not be started or never became ready, 130 interrupted.
+// 3 the target could not be started or never became ready (or, with --strict, a run was skipped),
+// 130 interrupted.
 #include "bench.hpp"
 #include "signals.hpp"
 #include "checks.hpp"
@@ -31,8 +32,9 @@ void on_interrupt(int) { interrupted = true; }  // only a flag: the run loop cle
 constexpr const char* usage =
     "usage: lastcall COMMAND ...\n"
     "  run SCENARIO_OR_DIR... [--server PATH] [--run-dir DIR] [--seed N] [--repeat N]\n"
-    "      [--junit FILE] [--json FILE] [--target-arg ARG]... [--var NAME=VALUE]...\n"
-    "      (each run also writes report.json/.html; --var sets ${NAME} in the scenarios, over the environment)\n"
+    "      [--junit FILE] [--json FILE] [--target-arg ARG]... [--var NAME=VALUE]... [--strict]\n"
+    "      (each run also writes report.json/.html; --var sets ${NAME} in the scenarios, over the environment;\n"
+    "      --strict: a run that could not be made as asked, reported skipped, exits 3)\n"
     "  check [options] -- COMMAND ARGS...   no YAML: default load, graceful signal, default checks\n"
     "      (lastcall check --help; --print-scenario writes the equivalent scenario)\n"
     "  validate FILE_OR_DIR... [--var NAME=VALUE]...   check scenarios; exit 0 or 2\n"
@@ -85,6 +87,7 @@ int command_run(const std::vector<std::string>& args) {
     RunOptions options;
     options.server_path = default_server();
     int repeat_override = 0;
+    bool strict = false;  // a run that was not made (skipped) fails the command (exit 3)
     std::string junit_file, json_file;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];
@@ -100,6 +103,7 @@ int command_run(const std::vector<std::string>& args) {
         else if (a == "--json") json_file = value();
         else if (a == "--target-arg") options.extra_target_args.push_back(value());
         else if (a == "--var") add_variable(variables, value());
+        else if (a == "--strict") strict = true;
         else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
         else paths.push_back(a);
     }
@@ -127,6 +131,9 @@ int command_run(const std::vector<std::string>& args) {
             if (!verdict.error().empty()) {
                 fmt::print(stderr, "lastcall: {}: {}\n", scenario.name, verdict.error());
                 exit_code = std::max(exit_code, 3);
+            } else if (!verdict.run.skipped.empty()) {  // the console report says SKIP and why
+                verdict.checks = evaluate_checks(scenario, verdict.run);
+                if (strict) exit_code = std::max(exit_code, 3);
             } else {
                 const auto& run = verdict.run;
                 std::string signals;

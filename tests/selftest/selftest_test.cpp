@@ -9,6 +9,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -20,14 +23,38 @@ struct Case {
         : fault(std::move(fault_)), scenario(std::move(scenario_)), catches(std::move(catches_)), own(own_), target(std::move(target_)),
           alone(alone_) {}
     std::string fault;     // lastcall-server's --fault; empty: the correct server (or `target`)
-    std::string scenario;  // file in scenarios/ (or tests/selftest/scenarios/ when `own`)
+    std::string scenario;  // file in scenarios/ (or tests/selftest/scenarios/ when `own`, unless in demonstrations/)
     std::string catches;   // the check that must fail (empty: all must pass)
     bool own = false;      // a scenario of the self-test's own, for what no faulty mode shows
     std::string target;    // {server} for it; empty: lastcall-server
     bool alone = false;    // `catches` must be the only check that fails
 };
 
+// The library's demonstrations (scenarios/demonstrations/, not run by `lastcall run scenarios/`)
+// are `own` rows too: each shows a failure no faulty mode of lastcall-server stands for.
+constexpr std::string_view demonstrations = "demonstrations/";
+
+bool is_demonstration(const Case& c) { return c.scenario.rfind(demonstrations, 0) == 0; }
+
+std::string scenario_file(const Case& c) {
+    const bool selftest_own = c.own && !is_demonstration(c);
+    return std::string(selftest_own ? LASTCALL_SELFTEST_SCENARIOS_DIR : LASTCALL_SCENARIOS_DIR) + "/" + c.scenario + ".yaml";
+}
+
+// Whether `program` can be found as execvp would (the tini row is skipped without tini, as the zoo is).
+bool on_path(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/bin:/bin";
+    for (std::size_t start = 0; start <= dirs.size();) {
+        const auto end = std::min(dirs.find(':', start), dirs.size());
+        if (::access((dirs.substr(start, end - start) + "/" + program).c_str(), X_OK) == 0) return true;
+        start = end + 1;
+    }
+    return false;
+}
+
 std::string label(const Case& c) {
+    if (is_demonstration(c)) return "demonstration_" + c.scenario.substr(demonstrations.size());
     if (c.own) return "silent_" + c.scenario;
     return c.fault.empty() ? "correct_" + c.scenario : c.fault + (c.scenario == "slow-requests" ? "" : "_" + c.scenario);
 }
@@ -54,6 +81,11 @@ const std::vector<Case> matrix{
     {"", "orphan-daemon", "orphans", true, MISBEHAVING_TARGET},  // a double-forked setsid daemon escaped
     {"", "undelivered-signal", "signals_delivered", true},  // shown as sent; the run waited for max_duration
     {"", "idle-workload", "workloads_ran", true},  // a workload that never ran passed
+    // target.pid1 (PID 1 of a PID namespace, as in a container): TERM never reaches a server without a
+    // handler, nor one behind a shell; tini forwards it.
+    {"", "demonstrations/pid1-no-handler", "exit", true},
+    {"", "demonstrations/pid1-shell-form", "exit", true},
+    {"", "pid1-tini", ""},
     {"", "slow-requests", ""},
     {"", "idle-keepalive", ""},
     {"", "sse-streams", ""},
@@ -67,7 +99,10 @@ class SelfTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
     const auto& c = GetParam();
-    const auto scenario = load_scenario_file(std::string(c.own ? LASTCALL_SELFTEST_SCENARIOS_DIR : LASTCALL_SCENARIOS_DIR) + "/" + c.scenario + ".yaml");
+    const auto scenario = load_scenario_file(scenario_file(c));
+    if (scenario.target.command.front() != "{server}" && !on_path(scenario.target.command.front())) {
+        GTEST_SKIP() << scenario.target.command.front() << " is not installed (scripts/setup installs it)";
+    }
     RunOptions options;
     options.server_path = c.target.empty() ? LASTCALL_SERVER_BINARY : c.target;
     options.run_dir = std::filesystem::path(::testing::TempDir()) / fmt::format("lastcall-selftest-{}", ::getpid()) / label(c);
@@ -76,6 +111,7 @@ TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
     options.adopt_orphans = true;
     if (!c.fault.empty()) options.extra_target_args = {"--fault", c.fault};
     const auto run = run_scenario(scenario, options);
+    if (!run.skipped.empty()) GTEST_SKIP() << run.skipped;  // target.pid1 where no PID namespace can be made
     ASSERT_EQ(run.start_error, "") << "the run could not start";
     const auto checks = evaluate_checks(scenario, run);
 
@@ -107,6 +143,7 @@ TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
 INSTANTIATE_TEST_SUITE_P(Matrix, SelfTest, ::testing::ValuesIn(matrix), [](const auto& param_info) {
     auto name = label(param_info.param);
     std::replace(name.begin(), name.end(), '-', '_');
+    std::replace(name.begin(), name.end(), '/', '_');
     return name;
 });
 

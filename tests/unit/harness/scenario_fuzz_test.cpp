@@ -44,7 +44,7 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
 
 std::vector<std::string> library_corpus() {
     std::vector<std::string> corpus;
-    for (const auto* dir : {LASTCALL_SCENARIOS_DIR, LASTCALL_SCENARIOS_DIR "/examples"}) {
+    for (const auto* dir : {LASTCALL_SCENARIOS_DIR, LASTCALL_SCENARIOS_DIR "/examples", LASTCALL_SCENARIOS_DIR "/demonstrations"}) {
         std::vector<fs::path> files;
         for (const auto& entry : fs::directory_iterator(dir)) {
             if (entry.path().extension() == ".yaml") files.push_back(entry.path());

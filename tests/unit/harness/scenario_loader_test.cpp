@@ -130,6 +130,12 @@ TEST(ScenarioLoader, TimelineEntriesNeedOneTimeAndOneAction) {
               "4:11: unknown condition 'in_flight > 3' (expected 'in_flight >= N', not_ready, exited or signal_sent)");
 }
 
+TEST(ScenarioLoader, TargetPid1IsABooleanAndOffByDefault) {
+    EXPECT_FALSE(load_scenario_text("name: x\ntarget: {command: [srv]}\n", "x.yaml").target.pid1);
+    EXPECT_TRUE(load_scenario_text("name: x\ntarget: {command: [srv], pid1: true}\n", "x.yaml").target.pid1);
+    EXPECT_EQ(error_of("name: x\ntarget: {command: [srv], pid1: docker}\n"), "2:32: target.pid1 must be true or false");
+}
+
 TEST(ScenarioLoader, YamlSyntaxErrorsHaveAPositionToo) {
     EXPECT_EQ(error_of("name: x\ntarget: {command: [a\n"), "3:1: YAML syntax: end of sequence flow not found");
 }
@@ -165,6 +171,9 @@ TEST(ScenarioLoader, DirectoriesExpandToTheirScenariosOrSayTheyHaveNone) {
     std::ofstream(dir / "b.yaml") << head;
     std::ofstream(dir / "a.yml") << head;
     std::ofstream(dir / "notes.txt") << "not a scenario";
+    // A subdirectory is not run with its parent: scenarios/demonstrations/ fail on purpose.
+    fs::create_directories(dir / "demonstrations");
+    std::ofstream(dir / "demonstrations" / "c.yaml") << head;
     const auto files = scenario_files({dir.string(), (dir / "empty").string(), "nosuch.yaml"});
     EXPECT_EQ(files, (std::vector<fs::path>{dir / "a.yml", dir / "b.yaml", dir / "empty", "nosuch.yaml"}));
     EXPECT_EQ(load_error(dir / "empty"), "0:0 " + (dir / "empty").string() + ": no scenario files (*.yaml, *.yml) in this directory");

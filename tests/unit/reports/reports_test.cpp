@@ -84,5 +84,18 @@ TEST(ConsoleReport, NamesTheFailureAndItsEvidence) {
     EXPECT_NE(console_summary({f.verdict}, false).find("1 run: 0 passed, 1 failed"), std::string::npos);
 }
 
+// A run that was not made (target.pid1 without a PID namespace) is neither a pass nor a failure.
+TEST(ConsoleReport, SaysASkippedRunWasSkippedAndWhy) {
+    Fixture f;
+    f.verdict.run.skipped = "no PID namespace for target.pid1: clone3: Operation not permitted";
+    f.verdict.checks = {CheckResult{"target.pid1", "-", "-", CheckStatus::skip, f.verdict.run.skipped, {}}};
+    const auto text = console_report(f.verdict, false);
+    EXPECT_EQ(text, "   SKIP demo: no PID namespace for target.pid1: clone3: Operation not permitted\n");
+    const auto summary = console_summary({f.verdict}, false);
+    EXPECT_NE(summary.find("1 run: 0 passed, 0 failed, 1 skipped"), std::string::npos) << summary;
+    EXPECT_NE(summary.find("SKIP demo: no PID namespace"), std::string::npos) << summary;
+    EXPECT_NE(json_report(f.verdict).find(R"("skipped": "no PID namespace for target.pid1)"), std::string::npos);
+}
+
 } // namespace
 } // namespace lastcall::reports
