@@ -3,6 +3,8 @@
 #include "log.hpp"
 #include "master_state.hpp"
 #include "server.hpp"
+#include "shared_counter.hpp"
+#include "state_layout.hpp"
 
 #include "lastcall/coordinator/asio_clock.hpp"
 #include "lastcall/coordinator/phase.hpp"
@@ -114,6 +116,8 @@ public:
         for (const auto& extra : {"--workers", "0", "--listen-fd", "3", "--control-fd", "4", "--port", "0"}) args.emplace_back(extra);
         args.emplace_back("--state-dir");
         args.push_back(state_dir.string());
+        args.emplace_back("--shared-state-dir");  // the counter all workers commit to
+        args.push_back(config_.state_dir.string());
         std::vector<char*> raw;
         for (auto& a : args) raw.push_back(a.data());
         raw.push_back(nullptr);
@@ -287,6 +291,12 @@ int run_master(const ServerConfig& config, const std::vector<std::string>& argv)
     std::error_code ec;
     std::filesystem::create_directories(config.state_dir / "workers", ec);
     if (ec) throw StartupError(fmt::format("state dir {} is not usable: {}", config.state_dir.string(), ec.message()));
+    check_state_layout(config.state_dir, StateLayout::shared);
+    try {
+        SharedCounter::prepare(config.state_dir / "counter.db");  // before any worker: none races to create it
+    } catch (const std::exception& e) {
+        throw StartupError(e.what());
+    }
     net::io_context io(1);
     coordinator::AsioClock clock(io);
     MasterShell shell(io, config, argv);

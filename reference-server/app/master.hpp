@@ -9,8 +9,9 @@
 // Workers are spawned (posix_spawn + exec), never forked alone: the master is a threaded Asio
 // process, and a child may only call async-signal-safe functions until it execs.
 //
-// State: each worker keeps its own under STATE/workers/G.S (generation.slot), so /counter and
-// /jobs answer per worker for now; the master writes STATE/master-report.json.
+// State: the counter (and the set on it) is STATE/counter.db, which every worker commits to
+// (shared_counter.hpp); each worker keeps what is its own (report, jobs for now) under
+// STATE/workers/G.S (generation.slot); the master writes STATE/master-report.json.
 #include "config.hpp"
 
 #include <string>
