@@ -143,12 +143,20 @@ void MasterState::on_exit(pid_t pid, const WorkerExit& exit) {
                      : stage_ == MasterStage::reloading || w->retiring ? EndedWhile::reloading
                                                                         : EndedWhile::running;
     const bool own_shutdown = is_shutdown_exit(exit);
-    if (w->killed && !own_shutdown) w->fate = WorkerFate::killed;
+    const bool lost_durability = exit.exited && exit.code == 6 && !w->retiring &&
+                                 (stage_ == MasterStage::running || stage_ == MasterStage::reloading);
+    if (lost_durability) w->fate = WorkerFate::drained;  // it shut down on its own, gracefully
+    else if (w->killed && !own_shutdown) w->fate = WorkerFate::killed;
     else if (stage_ == MasterStage::stopping || w->retiring) w->fate = own_shutdown ? WorkerFate::drained : WorkerFate::crashed;
     else w->fate = WorkerFate::crashed;
 
     if (stage_ == MasterStage::starting) {
         abort_start();
+    } else if (lost_durability) {
+        durability_lost_ = true;
+        fast_ = false;
+        stop_service(config_.graceful_signals.empty() ? SIGTERM : config_.graceful_signals.front());
+        return;
     } else if (stage_ == MasterStage::reloading && w->id.generation == generation_ && !w->ready) {
         // A new worker that never got ready: the reload fails, the old generation serves on.
         abort_reload();
@@ -209,10 +217,16 @@ void MasterState::on_signal(int signal) {
     }
     shutdown_signal_ = signal;
     fast_ = !graceful;
+    stop_service(fast_ ? fast_forward : signal);
+}
+
+// Stops every worker with `forwarded` (no shutdown signal of the master's own when a worker lost
+// durability: the report then says signal 0, as a single process's does).
+void MasterState::stop_service(int forwarded) {
     stage_ = MasterStage::stopping;
     reload_pending_ = false;
     boot_alarm_->cancel();
-    stop_all(fast_ ? fast_forward : signal);
+    stop_all(forwarded);
     graceful_alarm_->arm(clock_.now() + config_.graceful_timeout, [this] { on_graceful_timeout(); });
     maybe_finish();
 }
@@ -306,7 +320,7 @@ std::vector<std::string> MasterState::stragglers() const {
 
 int MasterState::exit_code() const {
     if (start_failed_) return 3;
-    int worst = fast_ ? 5 : 0;
+    int worst = durability_lost_ ? 6 : fast_ ? 5 : 0;
     for (const auto& w : workers_) {
         if (w.ended_while != EndedWhile::stopping || !w.ended) continue;
         const int code = w.fate == WorkerFate::drained ? w.exit.code : 7;

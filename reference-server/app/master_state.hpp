@@ -12,6 +12,9 @@
 //   still alive is killed and named a straggler.
 // - a worker that dies while running is replaced in its slot (0, 100 ms, 200 ms ... 5 s apart when
 //   it keeps dying); while stopping it is not.
+// - a worker that exits 6 while running lost durability (its journal or the shared database
+//   failed; never retried): it is not replaced, the whole service stops gracefully, as one process
+//   would, and the master exits 6. A fresh worker on the database that just failed would be a retry.
 // - the reload signal starts a new generation; once all of it is ready the old one retires. A new
 //   worker that dies or misses the boot timeout aborts the reload (the old generation serves on).
 //   One reload asked for during a reload runs after it; while stopping, none.
@@ -131,6 +134,7 @@ private:
     void abort_reload();
     void finish_reload(ReloadOutcome outcome);
     void stop_all(int signal);
+    void stop_service(int forwarded);
     void on_boot_timeout();
     void on_graceful_timeout();
     void abort_start();
@@ -150,6 +154,7 @@ private:
     unsigned old_generation_ = 0;   // while reloading: the one that retires once the new one is ready
     bool reload_pending_ = false;
     bool start_failed_ = false;
+    bool durability_lost_ = false;  // a worker exited 6 while running: the service stopped for it
     bool fast_ = false;
     std::optional<int> shutdown_signal_;
     std::deque<WorkerRecord> workers_;  // every worker ever started; a deque keeps references stable

@@ -41,15 +41,16 @@ int add_to_value(sqlite3* db, std::int64_t sum) {
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-// Opens `file` (created when missing) in WAL mode with synchronous=FULL: every commit is fsynced in
-// the WAL before it returns, and before any other connection can see it.
-sqlite3* open_database(const std::filesystem::path& file, std::chrono::milliseconds busy_timeout) {
+// Opens `file` in WAL mode with synchronous=FULL: every commit is fsynced in the WAL before it
+// returns, and before any other connection can see it. `create`: a missing file is created.
+sqlite3* open_database(const std::filesystem::path& file, std::chrono::milliseconds busy_timeout, bool create) {
     sqlite3* db = nullptr;
     const auto refuse = [&](const std::string& why) {
         sqlite3_close(db);
         return std::runtime_error(fmt::format("shared counter database {}: {}", file.string(), why));
     };
-    int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) throw refuse(error_of(db, rc));
     sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
     // Every commit is durable in the WAL already; the checkpoint a last close would run costs fsyncs
@@ -64,22 +65,53 @@ sqlite3* open_database(const std::filesystem::path& file, std::chrono::milliseco
     sqlite3_finalize(statement);
     if (rc != SQLITE_ROW) throw refuse(error_of(db, rc));
     if (mode != "wal") throw refuse(fmt::format("journal mode is '{}', not 'wal' (the file system cannot share memory?)", mode));
-    rc = execute(db,
-                 "PRAGMA synchronous=FULL;"
-                 "CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);"
-                 "INSERT OR IGNORE INTO counter (id, value) VALUES (1, 0);");
+    rc = execute(db, "PRAGMA synchronous=FULL");
     if (rc != SQLITE_OK) throw refuse(error_of(db, rc));
     return db;
+}
+
+// Nothing in it yet: a file just created, or left by a crash before its first commit. The
+// counter's creation also sets user_version, so a database whose counter was lost later is told
+// apart from a new one (a dropped table leaves user_version behind).
+bool is_new(sqlite3* db) {
+    std::int64_t version = -1;
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &statement, nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW) {
+        version = sqlite3_column_int64(statement, 0);
+    }
+    sqlite3_finalize(statement);
+    return version == 0;
 }
 
 } // namespace
 
 void SharedCounter::prepare(const std::filesystem::path& file) {
-    sqlite3_close(open_database(file, std::chrono::milliseconds(5000)));
+    sqlite3* db = open_database(file, std::chrono::milliseconds(5000), true);
+    const auto close_and_refuse = [&](const std::string& why) {
+        sqlite3_close(db);
+        return std::runtime_error(fmt::format("shared counter database {}: {}", file.string(), why));
+    };
+    // Only a new database gets a counter of 0. One that had a counter and lost it is refused:
+    // starting from 0 would hand out again every value it acknowledged.
+    if (is_new(db)) {
+        const int rc = execute(db,
+                               "BEGIN IMMEDIATE;"
+                               "CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);"
+                               "INSERT OR IGNORE INTO counter (id, value) VALUES (1, 0);"
+                               "PRAGMA user_version = 1;"
+                               "COMMIT;");
+        if (rc != SQLITE_OK) throw close_and_refuse(error_of(db, rc));
+    }
+    std::int64_t value = 0;
+    if (const int rc = select_value(db, value); rc != SQLITE_ROW) {
+        throw close_and_refuse(fmt::format("holds no counter ({}); refusing to start from 0", error_of(db, rc)));
+    }
+    sqlite3_close(db);
 }
 
 SharedCounter::SharedCounter(Options options) : options_(std::move(options)) {
-    db_ = open_database(options_.file, options_.busy_timeout);
+    db_ = open_database(options_.file, options_.busy_timeout, false);
     std::int64_t value = 0;
     if (const int rc = select_value(db_, value); rc != SQLITE_ROW) {
         const auto error = error_of(db_, rc);

@@ -42,12 +42,13 @@ public:
         std::chrono::milliseconds lazy_interval{100};
     };
 
-    // Creates the database with its one row when missing and turns WAL on. The master does it before
-    // any worker starts, so that workers never race to switch the journal mode. Throws
+    // Creates the database with its one row when it is missing or empty, and turns WAL on. The
+    // master does it before any worker starts, so that workers never race to create it. A database
+    // that holds tables but no counter is refused (never a silent restart from 0). Throws
     // std::runtime_error naming the file.
     static void prepare(const std::filesystem::path& file);
 
-    // Opens (and prepares) the database and reads the value. Throws std::runtime_error naming the file.
+    // Opens the prepared database and reads the value. Throws std::runtime_error naming the file.
     explicit SharedCounter(Options options);
     ~SharedCounter() override;
     SharedCounter(const SharedCounter&) = delete;

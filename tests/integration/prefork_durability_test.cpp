@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <csignal>
@@ -156,6 +157,30 @@ TEST(PreforkDurability, AStateDirOfTheOtherLayoutIsRefusedEitherWay) {
     const auto refused_single = start_refused(shared, {});
     EXPECT_EQ(refused_single.code, 3);
     EXPECT_NE(refused_single.stderr_text.find("counter.db"), std::string::npos) << refused_single.stderr_text;
+}
+
+// A commit that fails is never retried: that worker answers 500 and stops with exit 6, and the
+// master stops the whole service (a fresh worker on the same database would be a retry) with exit 6.
+// A database left without its counter is then refused at start, never read as 0.
+TEST(PreforkDurability, AFailedCommitStopsTheServiceWithExit6AndTheDamageIsRefusedAtRestart) {
+    const auto state = fresh_test_dir() / "state";
+    {
+        ReferenceServer server(state, prefork);
+        ASSERT_EQ(http_post(server.port(), "/counter/incr?by=2").status, 200);
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((state / "counter.db").c_str(), &db), SQLITE_OK);
+        sqlite3_busy_timeout(db, 5000);
+        EXPECT_EQ(sqlite3_exec(db, "DROP TABLE counter", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+        sqlite3_close(db);
+        const auto failed = http_post(server.port(), "/counter/incr?by=1");
+        EXPECT_EQ(failed.status, 500) << failed.body;
+        const auto status = server.process().wait(10s);
+        ASSERT_TRUE(status) << "the service went on after a worker lost durability";
+        EXPECT_EQ(status->code, 6) << describe(*status);
+    }
+    const auto refused = start_refused(state, prefork);
+    EXPECT_EQ(refused.code, 3);
+    EXPECT_NE(refused.stderr_text.find("holds no counter"), std::string::npos) << refused.stderr_text;
 }
 
 TEST(PreforkDurability, CheckpointFaultsAreRefusedWithWorkersNotIgnored) {

@@ -202,6 +202,20 @@ TEST_F(MasterStateTest, LostDurabilityOutranksEverything) {
     EXPECT_EQ(actions_.exit_code, 6);
 }
 
+// Exit 6 while running: the worker's counter failed (journal, or the database all workers share)
+// and is never retried. A replacement on that database would retry it; the service stops instead.
+TEST_F(MasterStateTest, AWorkerThatLostDurabilityWhileRunningStopsTheServiceWithExit6) {
+    start_serving();
+    master().on_exit(100, exited(6));
+    EXPECT_EQ(actions_.spawned.size(), 2u) << "replaced";
+    EXPECT_EQ(master().stage(), MasterStage::stopping);
+    EXPECT_TRUE(actions_.asked(fmt::format("stop 101 {}", SIGTERM)));
+    EXPECT_FALSE(master().shutdown_signal()) << "no signal asked for this shutdown";
+    EXPECT_EQ(master().workers()[0].fate, WorkerFate::drained);
+    master().on_exit(101, exited(0));
+    EXPECT_EQ(actions_.exit_code, 6);
+}
+
 TEST_F(MasterStateTest, ReloadStartsTheNewGenerationAndRetiresTheOldOnlyOnceItIsReady) {
     start_serving();
     master().on_signal(SIGHUP);
