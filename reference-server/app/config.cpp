@@ -91,6 +91,8 @@ const std::vector<Option>& options() {
          [](auto& c, auto v, auto w) { c.worker_boot_timeout = parse_duration(v, w); }},
         {"--shared-state-dir", "", "a prefork worker: the master's state dir, whose counter.db the workers share (set by the master)",
          [](auto& c, auto v, auto) { c.shared_state_dir = std::string(v); }},
+        {"--job-owner", "", "a prefork worker: the owner of the jobs it creates (set by the master)",
+         [](auto& c, auto v, auto) { c.job_owner = std::string(v); }},
         {"--state-dir", "LASTCALL_STATE_DIR", "checkpoint, jobs database, shutdown-report.json (default ./lastcall-state)",
          [](auto& c, auto v, auto) { c.state_dir = std::string(v); }},
         {"--global-budget", "LASTCALL_GLOBAL_BUDGET", "whole shutdown deadline (default 30s)",

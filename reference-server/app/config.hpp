@@ -30,6 +30,7 @@ struct ServerConfig {
     // A prefork worker (set by its master): the master's state dir, whose counter.db every worker
     // commits to (shared_counter.hpp). Empty: one process, the journal and checkpoint in state_dir.
     std::filesystem::path shared_state_dir;
+    std::string job_owner;  // a prefork worker: who the jobs it creates belong to (job_store.hpp)
     coordinator::Budgets budgets;
     coordinator::SignalPolicy signals;
     coordinator::Duration header_timeout = std::chrono::seconds(10);

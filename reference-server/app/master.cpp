@@ -1,5 +1,6 @@
 #include "master.hpp"
 
+#include "job_store.hpp"
 #include "log.hpp"
 #include "master_state.hpp"
 #include "server.hpp"
@@ -116,8 +117,10 @@ public:
         for (const auto& extra : {"--workers", "0", "--listen-fd", "3", "--control-fd", "4", "--port", "0"}) args.emplace_back(extra);
         args.emplace_back("--state-dir");
         args.push_back(state_dir.string());
-        args.emplace_back("--shared-state-dir");  // the counter all workers commit to
+        args.emplace_back("--shared-state-dir");  // the counter and jobs all workers share
         args.push_back(config_.state_dir.string());
+        args.emplace_back("--job-owner");
+        args.push_back(job_owner(id));
         std::vector<char*> raw;
         for (auto& a : args) raw.push_back(a.data());
         raw.push_back(nullptr);
@@ -165,6 +168,14 @@ public:
         ::kill(pid, SIGKILL);
     }
 
+    void hand_over_jobs(pid_t to, const std::optional<WorkerId>& from) override {
+        const auto owner = from ? job_owner(*from) : std::string("*");
+        log::info("jobs handed over").field("to_pid", static_cast<int>(to)).field("from", owner);
+        const auto found = channels_.find(to);
+        const auto word = "J" + owner;  // one packet (SOCK_SEQPACKET)
+        if (found != channels_.end()) ::send(found->second->native_handle(), word.data(), word.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+
     void close_listener() override {
         if (listener_ >= 0) ::close(listener_);
         listener_ = -1;
@@ -203,6 +214,10 @@ public:
     }
 
 private:
+    // Unique to this run of the master (its pid and start time), so a new run tells its workers'
+    // jobs from those an earlier run left.
+    std::string job_owner(const WorkerId& id) const { return fmt::format("{}/{}", epoch_, id.text()); }
+
     void spawn_failed(const WorkerId& id, const std::string& why) {
         log::error("cannot start a worker").field("worker", id.text()).field("error", why);
         const pid_t stand_in = --failed_spawns_;  // never a real pid: counts as a worker that died at once
@@ -269,6 +284,9 @@ private:
     std::map<pid_t, std::shared_ptr<net::posix::stream_descriptor>> channels_;
     std::optional<int> exit_code_;
     pid_t failed_spawns_ = 0;
+    const std::string epoch_ = fmt::format(
+        "{}.{}", ::getpid(),
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 };
 
 MasterConfig master_config(const ServerConfig& config) {
@@ -294,6 +312,7 @@ int run_master(const ServerConfig& config, const std::vector<std::string>& argv)
     check_state_layout(config.state_dir, StateLayout::shared);
     try {
         SharedCounter::prepare(config.state_dir / "counter.db");  // before any worker: none races to create it
+        JobStore(config.state_dir / "jobs.db").close();             // the same for the jobs' schema
     } catch (const std::exception& e) {
         throw StartupError(e.what());
     }

@@ -10,8 +10,9 @@
 // process, and a child may only call async-signal-safe functions until it execs.
 //
 // State: the counter (and the set on it) is STATE/counter.db, which every worker commits to
-// (shared_counter.hpp); each worker keeps what is its own (report, jobs for now) under
-// STATE/workers/G.S (generation.slot); the master writes STATE/master-report.json.
+// (shared_counter.hpp), and the jobs are STATE/jobs.db, each owned by one worker process and
+// claimed by another only when the master hands them over ('J'); each worker keeps its report
+// under STATE/workers/G.S (generation.slot); the master writes STATE/master-report.json.
 #include "config.hpp"
 
 #include <string>

@@ -115,12 +115,18 @@ void MasterState::on_ready(pid_t pid) {
     if (!w || w->ready) return;
     w->ready = clock_.now();
     slot_crashes_[w->id.slot] = 0;
+    take_generation_ready(*w);
+    deliver_handovers();
+}
+
+void MasterState::take_generation_ready(const WorkerRecord& w) {
     const auto generation = alive(generation_);
     const bool all_ready = std::all_of(generation.begin(), generation.end(), [](const WorkerRecord* g) { return g->ready.has_value(); });
-    if (!all_ready || w->id.generation != generation_) return;
+    if (!all_ready || w.id.generation != generation_) return;
     if (stage_ == MasterStage::starting) {
         boot_alarm_->cancel();
         stage_ = MasterStage::running;
+        handovers_.push_back(std::nullopt);  // the jobs an earlier run of the service left
         actions_.all_ready();
     } else if (stage_ == MasterStage::reloading) {
         boot_alarm_->cancel();
@@ -169,7 +175,28 @@ void MasterState::on_exit(pid_t pid, const WorkerExit& exit) {
     } else if ((stage_ == MasterStage::running || stage_ == MasterStage::reloading) && !w->retiring) {
         replace(*w);
     }
+    if (stage_ == MasterStage::running || stage_ == MasterStage::reloading) {
+        handovers_.push_back(w->id);
+        const auto handed = handed_to_.find(pid);
+        if (handed != handed_to_.end()) handovers_.insert(handovers_.end(), handed->second.begin(), handed->second.end());
+        deliver_handovers();
+    }
+    handed_to_.erase(pid);
     maybe_finish();
+}
+
+// To the newest worker that is ready and not leaving; kept until there is one.
+void MasterState::deliver_handovers() {
+    if (handovers_.empty() || (stage_ != MasterStage::running && stage_ != MasterStage::reloading)) return;
+    const auto serving = std::find_if(workers_.rbegin(), workers_.rend(),
+                                      [](const WorkerRecord& w) { return w.alive() && w.ready && !w.retiring; });
+    if (serving == workers_.rend()) return;
+    auto& handed = handed_to_[serving->pid];
+    for (const auto& from : handovers_) {
+        actions_.hand_over_jobs(serving->pid, from);
+        handed.push_back(from);
+    }
+    handovers_.clear();
 }
 
 void MasterState::replace(WorkerRecord& dead) {

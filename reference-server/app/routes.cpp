@@ -90,8 +90,8 @@ net::awaitable<void> run_stuck(std::chrono::milliseconds how_long) {
 }
 
 Reply job_json(const Job& job, int status) {
-    return json_reply(status, fmt::format(R"({{"id":{},"steps":{},"done_steps":{},"state":"{}","resumes":{}}})", job.id,
-                                          job.steps, job.done_steps, job.state, job.resumes));
+    return json_reply(status, fmt::format(R"({{"id":{},"steps":{},"done_steps":{},"state":"{}","resumes":{},"owner":"{}"}})",
+                                          job.id, job.steps, job.done_steps, job.state, job.resumes, log::json_escape(job.owner)));
 }
 
 net::awaitable<Reply> handle_delay(AppState& app, const Request& request, long default_ms) {
@@ -183,6 +183,7 @@ net::awaitable<Reply> handle_job_create(AppState& app, const Request& request) {
     job.steps = static_cast<int>(*steps);
     job.step_ms = static_cast<int>(*step_ms);
     job.state = "running";
+    job.owner = app.jobs.owner();
     co_await in_database(app, [&job](JobStore& jobs) { job.id = jobs.create(job.steps, job.step_ms); });
     start_job_task(app, job);
     co_return job_json(job, 202);

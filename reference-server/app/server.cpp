@@ -15,6 +15,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
@@ -100,6 +101,31 @@ void register_resources(coordinator::Coordinator& coordinator, JobStore& jobs, S
     }
 }
 
+// A prefork worker takes over the jobs its master hands it: those of a worker that ended, or ("*")
+// every job an earlier run of the service left. The claim (one UPDATE: each job resumes once) runs
+// on the database thread; the jobs then start on the io threads like any other.
+void claim_jobs(AppState& app, const std::string& from) {
+    net::post(app.database, [&app, from] {
+        std::vector<Job> jobs;
+        try {
+            const auto& me = app.jobs.owner();
+            jobs = from == "*" ? app.jobs.claim_all_but(me.substr(0, me.find('/') + 1)) : app.jobs.claim(from);
+        } catch (const std::exception& e) {
+            log::error("cannot claim jobs").field("from", from).field("error", e.what());
+            return;
+        }
+        for (const auto& job : jobs) {
+            app.jobs_resumed.fetch_add(1);
+            log::info("job resumed")
+                .field("id", job.id)
+                .field("from", from)
+                .field("done_steps", job.done_steps)
+                .field("steps", job.steps);
+            net::post(app.io, [&app, job] { start_job_task(app, job); });
+        }
+    });
+}
+
 void resume_unfinished_jobs(AppState& app) {
     for (const auto& job : app.jobs.unfinished()) {
         app.jobs.mark_resumed(job.id);
@@ -118,7 +144,9 @@ int run_server(const ServerConfig& config) {
     CounterStore* store = counter.store.get();  // null in a prefork worker: no checkpoint to take
     std::unique_ptr<JobStore> jobs;
     try {
-        jobs = std::make_unique<JobStore>(config.state_dir / "jobs.db");
+        // A prefork worker's jobs are the service's: one file, each job owned by the worker running it.
+        const auto& dir = config.shared_state_dir.empty() ? config.state_dir : config.shared_state_dir;
+        jobs = std::make_unique<JobStore>(dir / "jobs.db", config.job_owner);
     } catch (const std::exception& e) {
         throw StartupError(e.what());
     }
@@ -194,9 +222,13 @@ int run_server(const ServerConfig& config) {
         .field("threads", config.threads)
         .field("counter", counter.counter().durable_value())
         .field("faults", config.faults.names());
-    resume_unfinished_jobs(app);
+    // A prefork worker resumes only what its master hands over, so that no job runs twice.
+    if (config.shared_state_dir.empty()) resume_unfinished_jobs(app);
     listener->start();
-    if (control) control->send_ready();
+    if (control) {
+        control->on_claim([&app](const std::string& from) { claim_jobs(app, from); });
+        control->send_ready();
+    }
 
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
