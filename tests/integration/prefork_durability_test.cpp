@@ -16,6 +16,8 @@
 #include <fstream>
 #include <iterator>
 #include <numeric>
+#include <set>
+#include <thread>
 
 namespace lastcall::testing {
 namespace {
@@ -116,6 +118,53 @@ TEST(PreforkDurability, TheSetIsOneForTheServiceAcrossWorkersAndARestart) {
     const auto listed = http_get(restarted.port(), "/set");
     ASSERT_EQ(listed.status, 200);
     EXPECT_EQ(nlohmann::json::parse(listed.body).at("elements").get<std::vector<long>>(), expected);
+}
+
+std::set<pid_t> children_of(pid_t pid) {
+    std::set<pid_t> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(fs::path("/proc") / std::to_string(pid) / "task", ec), end; !ec && it != end; it.increment(ec)) {
+        std::ifstream in(it->path() / "children");
+        for (pid_t child; in >> child;) out.insert(child);
+    }
+    return out;
+}
+
+// A reload hands the counter from one generation of processes to the next while both commit to
+// it: no value twice, none acknowledged and then missing.
+TEST(PreforkDurability, AReloadUnderIncrementsHandsOutNoValueTwice) {
+    ReferenceServer server(fresh_test_dir() / "state", prefork);
+    const auto old_workers = children_of(server.process().pid());
+    std::vector<long> acked;
+    {
+        IncrementLoad before(server.port(), 4);
+        ASSERT_TRUE(before.wait_for_acks(200, 20s));
+        server.process().signal(SIGHUP);
+        // New connections during and after the reload; the old workers close theirs as they retire.
+        IncrementLoad during(server.port(), 4);
+        bool replaced = false;
+        for (int i = 0; i < 250 && !replaced; ++i) {
+            std::this_thread::sleep_for(20ms);
+            const auto now = children_of(server.process().pid());
+            replaced = now.size() == 2;
+            for (auto pid : old_workers) replaced = replaced && now.count(pid) == 0;
+        }
+        EXPECT_TRUE(replaced) << "the old generation never left";
+        IncrementLoad after(server.port(), 4);
+        EXPECT_TRUE(after.wait_for_acks(100, 20s)) << "the new generation does not count";
+        for (auto* load : {&before, &during, &after}) {
+            load->stop();
+            const auto values = load->values();
+            acked.insert(acked.end(), values.begin(), values.end());
+        }
+    }
+    EXPECT_EQ(repeated_values(acked), 0u);
+    const auto counter = read_counter(server.port());
+    EXPECT_GE(counter, *std::max_element(acked.begin(), acked.end()));
+    server.process().signal(SIGTERM);
+    const auto status = server.process().wait(10s);
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->code, 0);
 }
 
 struct Refusal {
