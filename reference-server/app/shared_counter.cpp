@@ -5,7 +5,13 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <optional>
 #include <stdexcept>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace lastcall::server {
 
@@ -84,6 +90,27 @@ bool is_new(sqlite3* db) {
     return version == 0;
 }
 
+// Holds the flock on the turn file for one transaction; fd -1: none.
+class TurnGuard {
+public:
+    explicit TurnGuard(int fd) : fd_(fd) {
+        while (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
+            if (errno != EINTR) {
+                fd_ = -1;  // no turn: SQLite's lock alone serialises, only more slowly
+                break;
+            }
+        }
+    }
+    ~TurnGuard() {
+        if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+    }
+    TurnGuard(const TurnGuard&) = delete;
+    TurnGuard& operator=(const TurnGuard&) = delete;
+
+private:
+    int fd_;
+};
+
 } // namespace
 
 void SharedCounter::prepare(const std::filesystem::path& file) {
@@ -111,11 +138,20 @@ void SharedCounter::prepare(const std::filesystem::path& file) {
 }
 
 SharedCounter::SharedCounter(Options options) : options_(std::move(options)) {
-    db_ = open_database(options_.file, options_.busy_timeout, false);
+    const auto turn_file = options_.file.string() + ".lock";
+    turn_fd_ = ::open(turn_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (turn_fd_ < 0) throw std::runtime_error(fmt::format("shared counter: cannot open {}: {}", turn_file, std::strerror(errno)));
+    try {
+        db_ = open_database(options_.file, options_.busy_timeout, false);
+    } catch (...) {
+        ::close(turn_fd_);
+        throw;
+    }
     std::int64_t value = 0;
     if (const int rc = select_value(db_, value); rc != SQLITE_ROW) {
         const auto error = error_of(db_, rc);
         sqlite3_close(db_);
+        ::close(turn_fd_);
         throw std::runtime_error(fmt::format("shared counter database {}: cannot read the value: {}", options_.file.string(), error));
     }
     last_value_ = value;
@@ -205,6 +241,8 @@ void SharedCounter::close() {
     for (auto& done : reads) done(Result{Failure::not_durable, 0, "the counter closed before it started"});
     sqlite3_close(db_);
     db_ = nullptr;
+    ::close(turn_fd_);
+    turn_fd_ = -1;
 }
 
 void SharedCounter::run() {
@@ -236,6 +274,10 @@ void SharedCounter::commit(std::vector<Waiting>& batch, bool closing) {
         std::lock_guard lock(mutex_);
         if (!failure_.empty()) return fail(batch, failure_);
     }
+    // At shutdown no turn is waited for (a stuck holder must not hold close() up): SQLite's lock
+    // and its busy timeout still serialise.
+    std::optional<TurnGuard> turn;
+    turn.emplace(closing ? -1 : turn_fd_);
     int rc = SQLITE_OK;
     // BUSY: another worker held the write lock past the busy timeout (a stalled disk). Nothing was
     // written, so beginning again is safe; at shutdown the increments are refused instead (500, not
@@ -281,6 +323,7 @@ void SharedCounter::commit(std::vector<Waiting>& batch, bool closing) {
         last_value_.store(value, std::memory_order_release);
         if (options_.ack_before_durable) queued_sum_ -= sum;
     }
+    turn.reset();  // the next writer may go while these are answered
     commits_.fetch_add(1);
     records_.fetch_add(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i) {

@@ -12,6 +12,12 @@
 // be gone from the cache: fsyncgate): the counter turns failed, every increment gets 500 and the
 // server stops with exit 6, as the single-process journal does. A busy lock is no failure: nothing
 // was written, so the transaction is simply begun again.
+//
+// Turns: before its transaction a worker takes an flock on `counter.db.lock`. SQLite's own lock
+// still serialises the commits, but a connection waiting for it polls with sleeps of up to 100 ms,
+// and a worker that commits back to back starves the other: wrk -c32 against --workers 2 measured
+// a p99 acknowledgement of 1.29 s (97 ms with one worker). The kernel wakes an flock waiter as soon
+// as the holder lets go.
 #include "counter.hpp"
 
 #include <atomic>
@@ -76,6 +82,7 @@ private:
 
     Options options_;
     sqlite3* db_ = nullptr;
+    int turn_fd_ = -1;  // counter.db.lock: whose turn it is to commit (flock)
     std::function<void(const std::string&)> on_failure_;
 
     std::mutex mutex_;
