@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string_view>
+#include <utility>
 
 namespace lastcall::server {
 
@@ -139,20 +140,23 @@ const Option* find_option(std::string_view flag) {
     return nullptr;
 }
 
-// With --workers the counter is committed to a database all workers share and there is no
-// checkpoint: a fault about the checkpoint would change nothing, and a run with it would pass
-// for the wrong reason.
+// With --workers the counter is committed to a database all workers share, there is no checkpoint,
+// and stream positions are not kept: a fault about either would change nothing, and a run with it
+// would pass for the wrong reason.
 void refuse_faults_without_meaning(const ServerConfig& config) {
     if (config.workers == 0 && config.shared_state_dir.empty()) return;
-    for (const auto fault : {Fault::checkpoint_early, Fault::skip_checkpoint}) {
+    static const std::pair<Fault, std::string_view> meaningless[] = {
+        {Fault::checkpoint_early, "the workers commit the counter to a shared database and take no checkpoint"},
+        {Fault::skip_checkpoint, "the workers commit the counter to a shared database and take no checkpoint"},
+        {Fault::forget_stream_positions, "the workers keep no stream positions to forget"},
+    };
+    for (const auto& [fault, why] : meaningless) {
         if (!config.faults.has(fault)) continue;
         std::string_view name;
         for (const auto& info : all_faults()) {
             if (info.fault == fault) name = info.name;
         }
-        throw UsageError(fmt::format("--fault {} cannot be used with --workers: the workers commit the counter to "
-                                     "a shared database and take no checkpoint (see README, Master and workers)",
-                                     name));
+        throw UsageError(fmt::format("--fault {} cannot be used with --workers: {} (see README, Master and workers)", name, why));
     }
 }
 

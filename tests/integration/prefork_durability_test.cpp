@@ -2,7 +2,7 @@
 // the whole process group (master and workers) under increment load, then a restart. Every value an
 // increment returned must be covered by the counter after the restart, and no value may be handed
 // out twice, by either worker, before or after. The ack-before-durable fault must fail exactly
-// that. A state dir of the other layout, and a checkpoint fault, are refused at start.
+// that. A state dir of the other layout, and a fault with no meaning for workers, are refused at start.
 #include "increment_load.hpp"
 #include "raw_http.hpp"
 #include "reference_server.hpp"
@@ -232,8 +232,8 @@ TEST(PreforkDurability, AFailedCommitStopsTheServiceWithExit6AndTheDamageIsRefus
     EXPECT_NE(refused.stderr_text.find("holds no counter"), std::string::npos) << refused.stderr_text;
 }
 
-TEST(PreforkDurability, CheckpointFaultsAreRefusedWithWorkersNotIgnored) {
-    for (const std::string fault : {"checkpoint-early", "skip-checkpoint"}) {
+TEST(PreforkDurability, FaultsWithoutMeaningForWorkersAreRefusedNotIgnored) {
+    for (const std::string fault : {"checkpoint-early", "skip-checkpoint", "forget-stream-positions"}) {
         const auto refused = start_refused(fresh_test_dir(fault) / "state", with(prefork, {"--fault", fault}));
         EXPECT_EQ(refused.code, 2) << fault;
         EXPECT_NE(refused.stderr_text.find(fault + " cannot be used with --workers"), std::string::npos) << refused.stderr_text;
