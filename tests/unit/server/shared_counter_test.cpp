@@ -163,6 +163,31 @@ TEST_F(SharedCounterTest, AFailedCommitFailsLoudlyOnceAndIsNeverRetried) {
     EXPECT_EQ(failures.load(), 1);
 }
 
+// Another process holding the write lock past the busy timeout (a stalled disk) is no failure:
+// nothing was written, so the transaction is begun again and the increment is acknowledged after.
+TEST_F(SharedCounterTest, ALockHeldPastTheBusyTimeoutIsWaitedOutNotAFailure) {
+    auto quick = options();
+    quick.busy_timeout = std::chrono::milliseconds(20);
+    SharedCounter counter(quick);
+    std::atomic<int> failures{0};
+    counter.start([&failures](const std::string&) { ++failures; });
+    sqlite3* holder = nullptr;
+    ASSERT_EQ(sqlite3_open(file_.c_str(), &holder), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE; UPDATE counter SET value = value + 10", nullptr, nullptr, nullptr), SQLITE_OK);
+    std::promise<Counter::Result> acked;
+    auto ack = acked.get_future();
+    counter.increment(1, [&acked](const Counter::Result& r) { acked.set_value(r); });
+    // Several busy timeouts pass while the lock is held; the increment waits, it does not fail.
+    EXPECT_EQ(ack.wait_for(200ms), std::future_status::timeout);
+    ASSERT_EQ(sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(holder);
+    ASSERT_EQ(ack.wait_for(10s), std::future_status::ready);
+    const auto result = ack.get();
+    EXPECT_EQ(result.failure, Counter::Failure::none) << result.error;
+    EXPECT_EQ(result.value, 11) << "counted on top of the holder's commit";
+    EXPECT_EQ(failures.load(), 0);
+}
+
 TEST_F(SharedCounterTest, AfterCloseNothingIsAcknowledged) {
     SharedCounter counter(options());
     counter.start({});
