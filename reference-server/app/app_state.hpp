@@ -1,8 +1,9 @@
 #pragma once
 // What every connection and route shares: configuration, the coordinator, the jobs database and
-// its thread, the counter store and the positions of unfinished streams.
+// its thread, the counter (CounterStore; SharedCounter with --workers) and the positions of
+// unfinished streams.
 #include "config.hpp"
-#include "counter_store.hpp"
+#include "counter.hpp"
 #include "job_store.hpp"
 #include "stream_positions.hpp"
 
@@ -25,7 +26,7 @@ struct AppState {
     JobStore& jobs;
     // The jobs database's own thread (see in_database in routes.cpp).
     boost::asio::thread_pool& database;
-    CounterStore& counter;
+    Counter& counter;
     boost::asio::io_context& io;
     // A connection closed, so a descriptor is free (the listener resumes an accept paused by EMFILE).
     std::function<void()> connection_closed;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <string_view>
+#include <utility>
 
 namespace lastcall::server {
 
@@ -89,6 +90,10 @@ const std::vector<Option>& options() {
          [](auto& c, auto v, auto w) { c.graceful_timeout = parse_duration(v, w); }},
         {"--worker-boot-timeout", "LASTCALL_WORKER_BOOT_TIMEOUT", "--workers: a worker must be ready within (default 10s)",
          [](auto& c, auto v, auto w) { c.worker_boot_timeout = parse_duration(v, w); }},
+        {"--shared-state-dir", "", "a prefork worker: the master's state dir, whose counter.db the workers share (set by the master)",
+         [](auto& c, auto v, auto) { c.shared_state_dir = std::string(v); }},
+        {"--job-owner", "", "a prefork worker: the owner of the jobs it creates (set by the master)",
+         [](auto& c, auto v, auto) { c.job_owner = std::string(v); }},
         {"--state-dir", "LASTCALL_STATE_DIR", "checkpoint, jobs database, shutdown-report.json (default ./lastcall-state)",
          [](auto& c, auto v, auto) { c.state_dir = std::string(v); }},
         {"--global-budget", "LASTCALL_GLOBAL_BUDGET", "whole shutdown deadline (default 30s)",
@@ -133,6 +138,26 @@ const Option* find_option(std::string_view flag) {
         if (option.flag == flag) return &option;
     }
     return nullptr;
+}
+
+// With --workers the counter is committed to a database all workers share, there is no checkpoint,
+// and stream positions are not kept: a fault about either would change nothing, and a run with it
+// would pass for the wrong reason.
+void refuse_faults_without_meaning(const ServerConfig& config) {
+    if (config.workers == 0 && config.shared_state_dir.empty()) return;
+    static const std::pair<Fault, std::string_view> meaningless[] = {
+        {Fault::checkpoint_early, "the workers commit the counter to a shared database and take no checkpoint"},
+        {Fault::skip_checkpoint, "the workers commit the counter to a shared database and take no checkpoint"},
+        {Fault::forget_stream_positions, "the workers keep no stream positions to forget"},
+    };
+    for (const auto& [fault, why] : meaningless) {
+        if (!config.faults.has(fault)) continue;
+        std::string_view name;
+        for (const auto& info : all_faults()) {
+            if (info.fault == fault) name = info.name;
+        }
+        throw UsageError(fmt::format("--fault {} cannot be used with --workers: {} (see README, Master and workers)", name, why));
+    }
 }
 
 } // namespace
@@ -192,6 +217,7 @@ ServerConfig parse_config(int argc, const char* const* argv) {
         }
         option->apply(config, value, option->flag);
     }
+    refuse_faults_without_meaning(config);
     return config;
 }
 

@@ -27,6 +27,10 @@ struct ServerConfig {
     std::optional<coordinator::Duration> graceful_timeout;  // --workers: default the global budget + 2s
     coordinator::Duration worker_boot_timeout = std::chrono::seconds(10);
     std::filesystem::path state_dir = "lastcall-state";
+    // A prefork worker (set by its master): the master's state dir, whose counter.db every worker
+    // commits to (shared_counter.hpp). Empty: one process, the journal and checkpoint in state_dir.
+    std::filesystem::path shared_state_dir;
+    std::string job_owner;  // a prefork worker: who the jobs it creates belong to (job_store.hpp)
     coordinator::Budgets budgets;
     coordinator::SignalPolicy signals;
     coordinator::Duration header_timeout = std::chrono::seconds(10);
@@ -39,7 +43,8 @@ struct ServerConfig {
     bool show_version = false;
 };
 
-// Throws UsageError with a one-line message naming the flag and what was expected.
+// Throws UsageError with a one-line message naming the flag and what was expected, or a fault that
+// has no meaning with --workers (never silently ignored).
 ServerConfig parse_config(int argc, const char* const* argv);
 std::string usage_text();
 

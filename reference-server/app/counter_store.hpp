@@ -5,6 +5,7 @@
 // back). The checkpoint compacts the journal: after checkpoint N is durable, the journal keeps only
 // the records after checkpoint N-1, so that a fallback to `.prev` still replays to the full state.
 // Start = checkpoint (or its previous generation) + journal replay.
+#include "counter.hpp"
 #include "counter_state.hpp"
 
 #include "lastcall/coordinator/checkpointer.hpp"
@@ -20,7 +21,7 @@
 
 namespace lastcall::server {
 
-class CounterStore {
+class CounterStore final : public Counter {
 public:
     struct Options {
         std::filesystem::path state_dir;
@@ -41,25 +42,20 @@ public:
         std::uint64_t torn_bytes = 0;
         std::string extra;  // the loaded checkpoint's extra state (empty without one)
     };
-    enum class Failure { none, overflow, not_durable };
-    struct Result {
-        Failure failure = Failure::none;
-        std::int64_t value = 0;
-        std::string error;
-    };
-    // Runs on the journal's writer thread, or at once on the caller's.
-    using Done = std::function<void(const Result&)>;
-
     explicit CounterStore(Options options);
 
     // Loads the checkpoint and replays the journal. Throws std::runtime_error naming the file that
     // is corrupt, missing a record, or in the way of a later write.
     Recovered recover();
     // Starts group commit; `on_failure` is told once if a journal write or fsync fails.
-    void start(std::function<void(const std::string&)> on_failure);
-    void increment(std::int64_t by, Done done);
+    void start(std::function<void(const std::string&)> on_failure) override;
+    // Done runs on the journal's writer thread, or at once on the caller's.
+    void increment(std::int64_t by, Done done) override;
+    // At once: this process is the only writer, so what it knows is all there is.
+    void read(Done done) override { done(Result{Failure::none, durable_value(), {}}); }
 
-    std::int64_t durable_value() const { return durable_value_.load(std::memory_order_acquire); }
+    std::int64_t durable_value() const override { return durable_value_.load(std::memory_order_acquire); }
+    Stats stats() const override { return Stats{journal_.syncs(), journal_.records_synced(), journal_.size_bytes()}; }
     // Remembers the state as it is now for the checkpoint-early fault.
     void freeze_snapshot();
     // Stops the journal (what is pending is written first) and returns the checkpoint payload.
@@ -67,7 +63,7 @@ public:
     // The checkpoint taken by snapshot() is durable: compact the journal.
     void checkpointed();
     // Flushes and stops the journal (a resource closed at shutdown).
-    void close();
+    void close() override;
 
     coordinator::Checkpointer& checkpointer() { return checkpointer_; }
     const coordinator::Journal& journal() const { return journal_; }

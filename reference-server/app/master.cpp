@@ -1,9 +1,12 @@
 #include "master.hpp"
 
+#include "job_store.hpp"
 #include "log.hpp"
 #include "master_report.hpp"
 #include "master_state.hpp"
 #include "server.hpp"
+#include "shared_counter.hpp"
+#include "state_layout.hpp"
 
 #include "lastcall/coordinator/asio_clock.hpp"
 #include "lastcall/coordinator/phase.hpp"
@@ -121,6 +124,10 @@ public:
         for (const auto& extra : {"--workers", "0", "--listen-fd", "3", "--control-fd", "4", "--port", "0"}) args.emplace_back(extra);
         args.emplace_back("--state-dir");
         args.push_back(state_dir.string());
+        args.emplace_back("--shared-state-dir");  // the counter and jobs all workers share
+        args.push_back(config_.state_dir.string());
+        args.emplace_back("--job-owner");
+        args.push_back(job_owner(id));
         std::vector<char*> raw;
         for (auto& a : args) raw.push_back(a.data());
         raw.push_back(nullptr);
@@ -172,6 +179,14 @@ public:
         ::kill(pid, SIGKILL);
     }
 
+    void hand_over_jobs(pid_t to, const std::optional<WorkerId>& from) override {
+        const auto owner = from ? job_owner(*from) : std::string("*");
+        log::info("jobs handed over").field("to_pid", static_cast<int>(to)).field("from", owner);
+        const auto found = channels_.find(to);
+        const auto word = "J" + owner;  // one packet (SOCK_SEQPACKET)
+        if (found != channels_.end()) ::send(found->second->native_handle(), word.data(), word.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+
     void close_listener() override {
         if (listener_ >= 0) ::close(listener_);
         listener_ = -1;
@@ -213,6 +228,9 @@ public:
 
 private:
     std::filesystem::path workers_dir() const { return config_.state_dir / "workers"; }
+    // Unique to this run of the master (its pid and start time), so a new run tells its workers'
+    // jobs from those an earlier run left.
+    std::string job_owner(const WorkerId& id) const { return fmt::format("{}/{}", epoch_, id.text()); }
 
     void spawn_failed(const WorkerId& id, const std::string& why) {
         log::error("cannot start a worker").field("worker", id.text()).field("error", why);
@@ -251,6 +269,9 @@ private:
     std::optional<int> exit_code_;
     pid_t failed_spawns_ = 0;
     std::int64_t signal_at_unix_us_ = 0;
+    const std::string epoch_ = fmt::format(
+        "{}.{}", ::getpid(),
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 };
 
 MasterConfig master_config(const ServerConfig& config) {
@@ -273,6 +294,13 @@ int run_master(const ServerConfig& config, const std::vector<std::string>& argv)
     std::error_code ec;
     std::filesystem::create_directories(config.state_dir / "workers", ec);
     if (ec) throw StartupError(fmt::format("state dir {} is not usable: {}", config.state_dir.string(), ec.message()));
+    check_state_layout(config.state_dir, StateLayout::shared);
+    try {
+        SharedCounter::prepare(config.state_dir / "counter.db");  // before any worker: none races to create it
+        JobStore(config.state_dir / "jobs.db").close();             // the same for the jobs' schema
+    } catch (const std::exception& e) {
+        throw StartupError(e.what());
+    }
     net::io_context io(1);
     coordinator::AsioClock clock(io);
     MasterShell shell(io, config, argv);

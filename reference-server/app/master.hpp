@@ -9,8 +9,11 @@
 // Workers are spawned (posix_spawn + exec), never forked alone: the master is a threaded Asio
 // process, and a child may only call async-signal-safe functions until it execs.
 //
-// State: each worker keeps its own under STATE/workers/G.S (generation.slot), so /counter and
-// /jobs answer per worker for now; the master writes STATE/shutdown-report.json (master_report.hpp).
+// State: the counter (and the set on it) is STATE/counter.db, which every worker commits to
+// (shared_counter.hpp), and the jobs are STATE/jobs.db, each owned by one worker process and
+// claimed by another only when the master hands them over ('J'); each worker keeps its report
+// under STATE/workers/G.S (generation.slot); the master writes STATE/shutdown-report.json
+// (master_report.hpp), which folds the workers' reports in.
 #include "config.hpp"
 
 #include <string>

@@ -115,12 +115,18 @@ void MasterState::on_ready(pid_t pid) {
     if (!w || w->ready) return;
     w->ready = clock_.now();
     slot_crashes_[w->id.slot] = 0;
+    take_generation_ready(*w);
+    deliver_handovers();
+}
+
+void MasterState::take_generation_ready(const WorkerRecord& w) {
     const auto generation = alive(generation_);
     const bool all_ready = std::all_of(generation.begin(), generation.end(), [](const WorkerRecord* g) { return g->ready.has_value(); });
-    if (!all_ready || w->id.generation != generation_) return;
+    if (!all_ready || w.id.generation != generation_) return;
     if (stage_ == MasterStage::starting) {
         boot_alarm_->cancel();
         stage_ = MasterStage::running;
+        handovers_.push_back(std::nullopt);  // the jobs an earlier run of the service left
         actions_.all_ready();
     } else if (stage_ == MasterStage::reloading) {
         boot_alarm_->cancel();
@@ -143,12 +149,20 @@ void MasterState::on_exit(pid_t pid, const WorkerExit& exit) {
                      : stage_ == MasterStage::reloading || w->retiring ? EndedWhile::reloading
                                                                         : EndedWhile::running;
     const bool own_shutdown = is_shutdown_exit(exit);
-    if (w->killed && !own_shutdown) w->fate = WorkerFate::killed;
+    const bool lost_durability = exit.exited && exit.code == 6 && !w->retiring &&
+                                 (stage_ == MasterStage::running || stage_ == MasterStage::reloading);
+    if (lost_durability) w->fate = WorkerFate::drained;  // it shut down on its own, gracefully
+    else if (w->killed && !own_shutdown) w->fate = WorkerFate::killed;
     else if (stage_ == MasterStage::stopping || w->retiring) w->fate = own_shutdown ? WorkerFate::drained : WorkerFate::crashed;
     else w->fate = WorkerFate::crashed;
 
     if (stage_ == MasterStage::starting) {
         abort_start();
+    } else if (lost_durability) {
+        durability_lost_ = true;
+        fast_ = false;
+        stop_service(config_.graceful_signals.empty() ? SIGTERM : config_.graceful_signals.front());
+        return;
     } else if (stage_ == MasterStage::reloading && w->id.generation == generation_ && !w->ready) {
         // A new worker that never got ready: the reload fails, the old generation serves on.
         abort_reload();
@@ -161,7 +175,28 @@ void MasterState::on_exit(pid_t pid, const WorkerExit& exit) {
     } else if ((stage_ == MasterStage::running || stage_ == MasterStage::reloading) && !w->retiring) {
         replace(*w);
     }
+    if (stage_ == MasterStage::running || stage_ == MasterStage::reloading) {
+        handovers_.push_back(w->id);
+        const auto handed = handed_to_.find(pid);
+        if (handed != handed_to_.end()) handovers_.insert(handovers_.end(), handed->second.begin(), handed->second.end());
+        deliver_handovers();
+    }
+    handed_to_.erase(pid);
     maybe_finish();
+}
+
+// To the newest worker that is ready and not leaving; kept until there is one.
+void MasterState::deliver_handovers() {
+    if (handovers_.empty() || (stage_ != MasterStage::running && stage_ != MasterStage::reloading)) return;
+    const auto serving = std::find_if(workers_.rbegin(), workers_.rend(),
+                                      [](const WorkerRecord& w) { return w.alive() && w.ready && !w.retiring; });
+    if (serving == workers_.rend()) return;
+    auto& handed = handed_to_[serving->pid];
+    for (const auto& from : handovers_) {
+        actions_.hand_over_jobs(serving->pid, from);
+        handed.push_back(from);
+    }
+    handovers_.clear();
 }
 
 void MasterState::replace(WorkerRecord& dead) {
@@ -209,10 +244,16 @@ void MasterState::on_signal(int signal) {
     }
     shutdown_signal_ = signal;
     fast_ = !graceful;
+    stop_service(fast_ ? fast_forward : signal);
+}
+
+// Stops every worker with `forwarded` (no shutdown signal of the master's own when a worker lost
+// durability: the report then says signal 0, as a single process's does).
+void MasterState::stop_service(int forwarded) {
     stage_ = MasterStage::stopping;
     reload_pending_ = false;
     boot_alarm_->cancel();
-    stop_all(fast_ ? fast_forward : signal);
+    stop_all(forwarded);
     graceful_alarm_->arm(clock_.now() + config_.graceful_timeout, [this] { on_graceful_timeout(); });
     maybe_finish();
 }
@@ -306,7 +347,7 @@ std::vector<std::string> MasterState::stragglers() const {
 
 int MasterState::exit_code() const {
     if (start_failed_) return 3;
-    int worst = fast_ ? 5 : 0;
+    int worst = durability_lost_ ? 6 : fast_ ? 5 : 0;
     for (const auto& w : workers_) {
         if (w.ended_while != EndedWhile::stopping || !w.ended) continue;
         const int code = w.fate == WorkerFate::drained ? w.exit.code : 7;

@@ -12,15 +12,23 @@
 //   still alive is killed and named a straggler.
 // - a worker that dies while running is replaced in its slot (0, 100 ms, 200 ms ... 5 s apart when
 //   it keeps dying); while stopping it is not.
+// - a worker that exits 6 while running lost durability (its journal or the shared database
+//   failed; never retried): it is not replaced, the whole service stops gracefully, as one process
+//   would, and the master exits 6. A fresh worker on the database that just failed would be a retry.
 // - the reload signal starts a new generation; once all of it is ready the old one retires. A new
 //   worker that dies or misses the boot timeout aborts the reload (the old generation serves on).
 //   One reload asked for during a reload runs after it; while stopping, none.
+// - jobs: a worker that ends while the service runs leaves its unfinished jobs to one worker that
+//   serves (hand_over_jobs: the worker claims them, so each resumes once); once the first
+//   generation is ready, one of its workers takes every job of an earlier run of the service. While
+//   stopping nothing is handed over: the jobs stay resumable for the next start.
 // - exit code: the worst of 6 (a worker could not make state durable), 7 (a worker killed at the
 //   timeout or crashed while stopping), 5 (fast), 4 (incomplete), 0.
 #include "lastcall/coordinator/clock.hpp"
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +86,9 @@ public:
     virtual void close_listener() = 0;
     virtual void open_listener() = 0;   // only after close_listener (the reload-gap fault)
     virtual void all_ready() = 0;       // the first generation is serving: announce it
+    // The serving worker `to` claims the unfinished jobs of worker `from` (which has ended), or with
+    // no `from`, every job of an earlier run of the service.
+    virtual void hand_over_jobs(pid_t to, const std::optional<WorkerId>& from) = 0;
     virtual void exit(int code) = 0;    // every worker has ended
 };
 
@@ -131,6 +142,9 @@ private:
     void abort_reload();
     void finish_reload(ReloadOutcome outcome);
     void stop_all(int signal);
+    void take_generation_ready(const WorkerRecord& w);
+    void deliver_handovers();
+    void stop_service(int forwarded);
     void on_boot_timeout();
     void on_graceful_timeout();
     void abort_start();
@@ -150,6 +164,11 @@ private:
     unsigned old_generation_ = 0;   // while reloading: the one that retires once the new one is ready
     bool reload_pending_ = false;
     bool start_failed_ = false;
+    std::vector<std::optional<WorkerId>> handovers_;  // jobs waiting for a serving worker to claim them
+    // What each worker was handed: if it dies, perhaps before it claimed, they are handed on again
+    // (a claim of jobs already taken takes nothing, so this never runs a job twice).
+    std::map<pid_t, std::vector<std::optional<WorkerId>>> handed_to_;
+    bool durability_lost_ = false;  // a worker exited 6 while running: the service stopped for it
     bool fast_ = false;
     std::optional<int> shutdown_signal_;
     std::deque<WorkerRecord> workers_;  // every worker ever started; a deque keeps references stable

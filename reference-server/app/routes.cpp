@@ -90,8 +90,8 @@ net::awaitable<void> run_stuck(std::chrono::milliseconds how_long) {
 }
 
 Reply job_json(const Job& job, int status) {
-    return json_reply(status, fmt::format(R"({{"id":{},"steps":{},"done_steps":{},"state":"{}","resumes":{}}})", job.id,
-                                          job.steps, job.done_steps, job.state, job.resumes));
+    return json_reply(status, fmt::format(R"({{"id":{},"steps":{},"done_steps":{},"state":"{}","resumes":{},"owner":"{}"}})",
+                                          job.id, job.steps, job.done_steps, job.state, job.resumes, log::json_escape(job.owner)));
 }
 
 net::awaitable<Reply> handle_delay(AppState& app, const Request& request, long default_ms) {
@@ -102,12 +102,13 @@ net::awaitable<Reply> handle_delay(AppState& app, const Request& request, long d
     co_return json_reply(200, fmt::format(R"({{"slept_ms":{}}})", *ms));
 }
 
-// Resumes on the request's executor once the journal's group commit covers the increment.
-net::awaitable<CounterStore::Result> durable_increment(CounterStore& counter, std::int64_t by) {
-    co_return co_await net::async_initiate<decltype(net::use_awaitable), void(CounterStore::Result)>(
-        [&counter, by](auto handler) {
+// Resumes on the request's executor with what the counter answered: for an increment, once the
+// commit that covers it is durable (the journal's group commit, or the shared database's).
+net::awaitable<Counter::Result> counter_call(std::function<void(Counter::Done)> call) {
+    co_return co_await net::async_initiate<decltype(net::use_awaitable), void(Counter::Result)>(
+        [&call](auto handler) {
             auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            counter.increment(by, [shared](const CounterStore::Result& result) {
+            call([shared](const Counter::Result& result) {
                 auto executor = net::get_associated_executor(*shared);
                 net::post(executor, [shared, result]() mutable { std::move(*shared)(result); });
             });
@@ -115,13 +116,31 @@ net::awaitable<CounterStore::Result> durable_increment(CounterStore& counter, st
         net::use_awaitable);
 }
 
-Reply increment_reply(const CounterStore::Result& result) {
+net::awaitable<Counter::Result> durable_increment(Counter& counter, std::int64_t by) {
+    co_return co_await counter_call([&counter, by](Counter::Done done) { counter.increment(by, std::move(done)); });
+}
+
+net::awaitable<Counter::Result> durable_read(Counter& counter) {
+    co_return co_await counter_call([&counter](Counter::Done done) { counter.read(std::move(done)); });
+}
+
+Reply increment_reply(const Counter::Result& result) {
     switch (result.failure) {
-    case CounterStore::Failure::none: return json_reply(200, fmt::format(R"({{"value":{}}})", result.value));
-    case CounterStore::Failure::overflow: return json_reply(409, R"({"error":"the counter would overflow"})");
-    case CounterStore::Failure::not_durable: break;
+    case Counter::Failure::none: return json_reply(200, fmt::format(R"({{"value":{}}})", result.value));
+    case Counter::Failure::overflow: return json_reply(409, R"({"error":"the counter would overflow"})");
+    case Counter::Failure::not_durable: break;
     }
     return json_reply(500, fmt::format(R"({{"error":"not acknowledged: {}"}})", log::json_escape(result.error)));
+}
+
+Reply read_failed(const Counter::Result& result) {
+    return json_reply(500, fmt::format(R"({{"error":"cannot read the counter: {}"}})", log::json_escape(result.error)));
+}
+
+net::awaitable<Reply> handle_counter_get(AppState& app) {
+    const auto result = co_await durable_read(app.counter);
+    if (result.failure != Counter::Failure::none) co_return read_failed(result);
+    co_return json_reply(200, fmt::format(R"({{"value":{}}})", result.value));
 }
 
 net::awaitable<Reply> handle_counter_incr(AppState& app, const Request& request) {
@@ -140,18 +159,20 @@ net::awaitable<Reply> handle_set_add(AppState& app, const Request& request) {
     if (!ms) co_return bad_request("ms must be a whole number of milliseconds");
     if (*ms > 0) co_await sleep_for(std::chrono::milliseconds(*ms));
     const auto result = co_await durable_increment(app.counter, 1);
-    if (result.failure != CounterStore::Failure::none) co_return increment_reply(result);
+    if (result.failure != Counter::Failure::none) co_return increment_reply(result);
     co_return json_reply(200, fmt::format(R"({{"element":{}}})", result.value));
 }
 
-Reply handle_set_list(AppState& app) {
+net::awaitable<Reply> handle_set_list(AppState& app) {
     constexpr std::int64_t max_listed = 1'000'000;  // a 7 MB body; a bigger set is refused, not cut
-    const auto size = app.counter.durable_value();
-    if (size > max_listed) return json_reply(507, fmt::format(R"({{"error":"the set holds {} elements, more than {} can be listed"}})", size, max_listed));
+    const auto read = co_await durable_read(app.counter);
+    if (read.failure != Counter::Failure::none) co_return read_failed(read);
+    const auto size = read.value;
+    if (size > max_listed) co_return json_reply(507, fmt::format(R"({{"error":"the set holds {} elements, more than {} can be listed"}})", size, max_listed));
     std::string body = R"({"elements":[)";
     for (std::int64_t e = 1; e <= size; ++e) fmt::format_to(std::back_inserter(body), "{}{}", e == 1 ? "" : ",", e);
     body += "]}";
-    return json_reply(200, std::move(body));
+    co_return json_reply(200, std::move(body));
 }
 
 net::awaitable<Reply> handle_job_create(AppState& app, const Request& request) {
@@ -162,6 +183,7 @@ net::awaitable<Reply> handle_job_create(AppState& app, const Request& request) {
     job.steps = static_cast<int>(*steps);
     job.step_ms = static_cast<int>(*step_ms);
     job.state = "running";
+    job.owner = app.jobs.owner();
     co_await in_database(app, [&job](JobStore& jobs) { job.id = jobs.create(job.steps, job.step_ms); });
     start_job_task(app, job);
     co_return job_json(job, 202);
@@ -259,9 +281,9 @@ net::awaitable<Reply> handle_request(AppState& app, Request request) {
     if (method == "GET" && path == "/fast") co_return co_await handle_delay(app, request, 0);
     if (method == "GET" && path == "/slow") co_return co_await handle_delay(app, request, 3000);
     if (method == "POST" && path == "/counter/incr") co_return co_await handle_counter_incr(app, request);
-    if (method == "GET" && path == "/counter") co_return json_reply(200, fmt::format(R"({{"value":{}}})", app.counter.durable_value()));
+    if (method == "GET" && path == "/counter") co_return co_await handle_counter_get(app);
     if (method == "POST" && path == "/set/add") co_return co_await handle_set_add(app, request);
-    if (method == "GET" && path == "/set") co_return handle_set_list(app);
+    if (method == "GET" && path == "/set") co_return co_await handle_set_list(app);
     if (method == "POST" && path == "/jobs") co_return co_await handle_job_create(app, request);
     if (method == "GET" && path.substr(0, 6) == "/jobs/") co_return co_await handle_job_get(app, path.substr(6));
     if (method == "POST" && path == "/stuck") co_return handle_stuck(app, request);

@@ -1,7 +1,7 @@
 #include "server.hpp"
 
 #include "app_state.hpp"
-#include "counter_store.hpp"
+#include "counter_setup.hpp"
 #include "job_store.hpp"
 #include "listener.hpp"
 #include "log.hpp"
@@ -15,6 +15,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <fmt/format.h>
@@ -58,43 +59,6 @@ void prepare_state_dir(const fs::path& dir) {
     if (!ok) throw StartupError(fmt::format("state dir {} is not writable: {}", dir.string(), std::strerror(error)));
 }
 
-CounterStore::Options counter_options(const ServerConfig& config, StreamPositions& streams) {
-    CounterStore::Options options;
-    options.state_dir = config.state_dir;
-    options.checkpoint_fallback = config.checkpoint_fallback;
-    options.compact_after_bytes = config.journal_compact_bytes;
-    options.ack_before_durable = config.faults.has(Fault::ack_before_durable);
-    options.discard_journal = config.faults.has(Fault::checkpoint_early) || config.faults.has(Fault::skip_checkpoint);
-    // Stream positions ride in the checkpoint; the forget-stream-positions fault leaves them out.
-    if (!config.faults.has(Fault::forget_stream_positions)) options.extra_state = [&streams] { return streams.encode(); };
-    options.validate_extra = [](const std::string& extra) { StreamPositions::decode(extra); };
-    return options;
-}
-
-CounterStore::Recovered recover_counter(CounterStore& counter) {
-    try {
-        return counter.recover();
-    } catch (const std::exception& e) {
-        throw StartupError(e.what());
-    }
-}
-
-// Logged once the server listens: a refusal to start stays one line.
-void log_recovery(const CounterStore::Recovered& recovered, std::size_t stream_positions) {
-    auto line = log::info("counter recovered");
-    line.field("counter", recovered.state.value)
-        .field("journal_seq", recovered.state.seq)
-        .field("journal_records_replayed", static_cast<std::uint64_t>(recovered.replayed))
-        .field("journal_torn_bytes_cut", recovered.torn_bytes)
-        .field("stream_positions", static_cast<std::uint64_t>(stream_positions));
-    if (const auto& checkpoint = recovered.checkpoint) {
-        line.field("checkpoint", checkpoint->from.string()).field("generation", checkpoint->generation);
-        if (!checkpoint->refused.empty()) {
-            log::warn("fell back to the previous checkpoint generation").field("refused", checkpoint->refused);
-        }
-    }
-}
-
 coordinator::ShutdownConfig shutdown_config(const ServerConfig& config) {
     coordinator::ShutdownConfig shutdown{config.budgets, config.signals, config.state_dir / "shutdown-report.json"};
     auto& graceful = shutdown.signals.graceful;
@@ -118,11 +82,12 @@ void start_orphan_child() {
     }
 }
 
-void register_resources(coordinator::Coordinator& coordinator, JobStore& jobs, CounterStore& counter,
+void register_resources(coordinator::Coordinator& coordinator, JobStore& jobs, ServerCounter& counter,
                         net::io_context& io, const ServerConfig& config) {
     // Registered first, closed last: tasks write to it until they stop.
     coordinator.resources().add_blocking("jobs-database", 2s, [&jobs] { jobs.close(); });
-    coordinator.resources().add_blocking("counter-journal", 2s, [&counter] { counter.close(); });
+    coordinator.resources().add_blocking(counter.store ? "counter-journal" : "shared-counter", 2s,
+                                         [&counter] { counter.counter().close(); });
     // No "stderr-log" resource: every log line is one write(2), in the kernel before the process
     // exits. fsync on it guarded only against power loss, for lines nobody acknowledged, and stalled
     // on unrelated writeback: 1976 ms under a busy disk, past its 1 s budget, so a correct drain
@@ -134,6 +99,31 @@ void register_resources(coordinator::Coordinator& coordinator, JobStore& jobs, C
             timer->async_wait([timer, done](const boost::system::error_code&) { done({}); });
         });
     }
+}
+
+// A prefork worker takes over the jobs its master hands it: those of a worker that ended, or ("*")
+// every job an earlier run of the service left. The claim (one UPDATE: each job resumes once) runs
+// on the database thread; the jobs then start on the io threads like any other.
+void claim_jobs(AppState& app, const std::string& from) {
+    net::post(app.database, [&app, from] {
+        std::vector<Job> jobs;
+        try {
+            const auto& me = app.jobs.owner();
+            jobs = from == "*" ? app.jobs.claim_all_but(me.substr(0, me.find('/') + 1)) : app.jobs.claim(from);
+        } catch (const std::exception& e) {
+            log::error("cannot claim jobs").field("from", from).field("error", e.what());
+            return;
+        }
+        for (const auto& job : jobs) {
+            app.jobs_resumed.fetch_add(1);
+            log::info("job resumed")
+                .field("id", job.id)
+                .field("from", from)
+                .field("done_steps", job.done_steps)
+                .field("steps", job.steps);
+            net::post(app.io, [&app, job] { start_job_task(app, job); });
+        }
+    });
 }
 
 void resume_unfinished_jobs(AppState& app) {
@@ -150,12 +140,13 @@ void resume_unfinished_jobs(AppState& app) {
 int run_server(const ServerConfig& config) {
     prepare_state_dir(config.state_dir);
     StreamPositions streams;
-    CounterStore counter(counter_options(config, streams));
-    const auto recovered = recover_counter(counter);
-    if (!config.faults.has(Fault::forget_stream_positions)) streams.restore(StreamPositions::decode(recovered.extra));
+    auto counter = open_counter(config, streams);
+    CounterStore* store = counter.store.get();  // null in a prefork worker: no checkpoint to take
     std::unique_ptr<JobStore> jobs;
     try {
-        jobs = std::make_unique<JobStore>(config.state_dir / "jobs.db");
+        // A prefork worker's jobs are the service's: one file, each job owned by the worker running it.
+        const auto& dir = config.shared_state_dir.empty() ? config.state_dir : config.shared_state_dir;
+        jobs = std::make_unique<JobStore>(dir / "jobs.db", config.job_owner);
     } catch (const std::exception& e) {
         throw StartupError(e.what());
     }
@@ -163,10 +154,10 @@ int run_server(const ServerConfig& config) {
     coordinator::IoContext io(static_cast<int>(config.threads));
     coordinator::AsioClock clock(io);
     coordinator::Coordinator coordinator(clock, shutdown_config(config));
-    coordinator.set_checkpointer(&counter.checkpointer());
+    if (store) coordinator.set_checkpointer(&store->checkpointer());
     // Declared after the store: destroyed (joined) before it.
     net::thread_pool database(1);
-    AppState app{config, coordinator, *jobs, database, counter, io, {}, streams};
+    AppState app{config, coordinator, *jobs, database, counter.counter(), io, {}, streams};
 
     boost::system::error_code address_error;
     const auto address = net::ip::make_address(config.host, address_error);
@@ -186,16 +177,16 @@ int run_server(const ServerConfig& config) {
     coordinator.set_hooks(coordinator::CoordinatorHooks{
         .stop_accepting =
             [&] {
-                if (config.faults.has(Fault::checkpoint_early)) counter.freeze_snapshot();
+                if (store && config.faults.has(Fault::checkpoint_early)) store->freeze_snapshot();
                 if (coordinator.retiring()) listener->retire();
                 else listener->stop();
             },
         .drain_ended = [&] { listener->close_now(); },
         .snapshot = [&]() -> std::optional<std::string> {
-            if (config.faults.has(Fault::skip_checkpoint)) return std::nullopt;
-            return counter.snapshot();
+            if (!store || config.faults.has(Fault::skip_checkpoint)) return std::nullopt;
+            return store->snapshot();
         },
-        .checkpointed = [&](std::uint64_t) { counter.checkpointed(); },
+        .checkpointed = [&](std::uint64_t) { store->checkpointed(); },
         .exited =
             [&](const coordinator::ShutdownReport& report, const std::string& report_error) {
                 if (!report_error.empty()) log::error("cannot write shutdown report").field("error", report_error);
@@ -208,8 +199,9 @@ int run_server(const ServerConfig& config) {
             },
     });
     register_resources(coordinator, *jobs, counter, io, config);
-    counter.start([&coordinator](const std::string& error) {
-        log::error("journal failed: acknowledgements stop, shutting down").field("error", error);
+    counter.counter().start([&coordinator](const std::string& error) {
+        log::error("counter not durable (journal or shared database failed): acknowledgements stop, shutting down")
+            .field("error", error);
         coordinator.fail_durability(error);
     });
     // A prefork worker takes its signals with what its master said before them.
@@ -224,15 +216,19 @@ int run_server(const ServerConfig& config) {
         fmt::print("listening {}:{}\n", endpoint.address().to_string(), endpoint.port());
         std::fflush(stdout);
     }
-    log_recovery(recovered, streams.size());
+    log_recovery(counter, streams.size());
     log::info("started")
         .field("port", static_cast<unsigned>(endpoint.port()))
         .field("threads", config.threads)
-        .field("counter", counter.durable_value())
+        .field("counter", counter.counter().durable_value())
         .field("faults", config.faults.names());
-    resume_unfinished_jobs(app);
+    // A prefork worker resumes only what its master hands over, so that no job runs twice.
+    if (config.shared_state_dir.empty()) resume_unfinished_jobs(app);
     listener->start();
-    if (control) control->send_ready();
+    if (control) {
+        control->on_claim([&app](const std::string& from) { claim_jobs(app, from); });
+        control->send_ready();
+    }
 
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });

@@ -1,6 +1,6 @@
 #pragma once
-// Wires the reference service: state directory checks, counter recovery (checkpoint + journal),
-// jobs database, listener,
+// Wires the reference service: state directory checks, the counter (counter_setup.hpp: recovered
+// from checkpoint + journal, or a prefork worker's shared database), jobs database, listener,
 // coordinator with its hooks and resources, signal intake, and the I/O threads.
 #include "config.hpp"
 

@@ -4,16 +4,18 @@
 
 namespace lastcall::server {
 
+// The journal_* names stay those of the single-process journal; with --workers they count the
+// shared database's commits (SharedCounter).
 std::string status_json(AppState& app) {
     auto& c = app.coordinator;
+    const auto stats = app.counter.stats();
     return fmt::format(
         R"({{"phase":"{}","ready":{},"in_flight":{},"streams":{},"drain_holds":{},"connections":{},)"
         R"("tasks_running":{},"counter":{},"requests_total":{},"jobs_resumed":{},"journal_syncs":{},)"
         R"("journal_records":{},"journal_bytes":{},"faults":"{}"}})",
         coordinator::to_string(c.phase()), c.ready(), c.drain().in_flight(), c.drain().streams(), c.drain().holds(),
         c.connections().size(), c.tasks().running(), app.counter.durable_value(), app.requests_total.load(),
-        app.jobs_resumed.load(), app.counter.journal().syncs(), app.counter.journal().records_synced(),
-        app.counter.journal().size_bytes(), app.config.faults.names());
+        app.jobs_resumed.load(), stats.commits, stats.records, stats.bytes, app.config.faults.names());
 }
 
 std::string metrics_text(AppState& app) {
@@ -29,13 +31,13 @@ std::string metrics_text(AppState& app) {
     gauge("lastcall_connections", "Open connections.", c.connections().size());
     gauge("lastcall_tasks_running", "Background tasks running.", c.tasks().running());
     gauge("lastcall_counter_value", "The acknowledged (durable) counter.", app.counter.durable_value());
-    const auto& journal = app.counter.journal();
+    const auto journal = app.counter.stats();
     text += fmt::format("# HELP lastcall_journal_syncs_total Group commits (one fdatasync each).\n"
                         "# TYPE lastcall_journal_syncs_total counter\nlastcall_journal_syncs_total {}\n"
                         "# HELP lastcall_journal_records_total Records made durable.\n"
                         "# TYPE lastcall_journal_records_total counter\nlastcall_journal_records_total {}\n",
-                        journal.syncs(), journal.records_synced());
-    gauge("lastcall_journal_bytes", "Size of the counter journal.", journal.size_bytes());
+                        journal.commits, journal.records);
+    gauge("lastcall_journal_bytes", "Size of the counter journal.", journal.bytes);
     gauge("lastcall_ready", "1 while the server accepts traffic.", c.ready() ? 1 : 0);
     text += "# HELP lastcall_phase Current shutdown phase.\n# TYPE lastcall_phase gauge\n";
     text += fmt::format("lastcall_phase{{phase=\"{}\"}} 1\n", coordinator::to_string(c.phase()));

@@ -3,6 +3,7 @@
 #include "log.hpp"
 
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,9 +16,9 @@ namespace lastcall::server {
 
 namespace net = boost::asio;
 
-MasterWord read_master_words(int fd, MasterWord previous, bool& closed) {
+MasterWord read_master_words(int fd, MasterWord previous, bool& closed, std::vector<std::string>* claims) {
     auto word = previous;
-    char bytes[64];
+    char bytes[256];
     for (;;) {
         const auto n = ::recv(fd, bytes, sizeof bytes, MSG_DONTWAIT);
         if (n == 0) {
@@ -28,6 +29,10 @@ MasterWord read_master_words(int fd, MasterWord previous, bool& closed) {
             if (errno == EINTR) continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) closed = true;
             return word;
+        }
+        if (bytes[0] == 'J') {  // a packet of its own: the owner is text, never words
+            if (claims) claims->emplace_back(bytes + 1, static_cast<std::size_t>(n - 1));
+            continue;
         }
         for (ssize_t i = 0; i < n; ++i) {
             if (bytes[i] == 'C') word = MasterWord::stop;
@@ -53,7 +58,8 @@ struct WorkerControl::State : std::enable_shared_from_this<State> {
         channel.async_wait(net::posix::descriptor_base::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
             if (ec) return;
             bool closed = false;
-            self->word = read_master_words(self->channel.native_handle(), self->word, closed);
+            self->word = read_master_words(self->channel.native_handle(), self->word, closed, &self->claims);
+            self->deliver_claims();
             if (closed) {
                 log::warn("the master is gone: stopping fast");
                 self->coordinator.request_shutdown(coordinator::ShutdownMode::fast, 0);
@@ -65,7 +71,8 @@ struct WorkerControl::State : std::enable_shared_from_this<State> {
 
     void take_signal(int signal_number) {
         bool closed = false;
-        word = read_master_words(channel.native_handle(), word, closed);  // 'C' is written before the kill
+        word = read_master_words(channel.native_handle(), word, closed, &claims);  // 'C' is written before the kill
+        deliver_claims();
         const auto& policy = coordinator.config().signals;
         const bool fast = std::find(policy.fast.begin(), policy.fast.end(), signal_number) != policy.fast.end();
         if (word == MasterWord::stop || closed) {
@@ -75,11 +82,19 @@ struct WorkerControl::State : std::enable_shared_from_this<State> {
         }
     }
 
+    void deliver_claims() {
+        if (!on_claim) return;
+        for (const auto& owner : claims) on_claim(owner);
+        claims.clear();
+    }
+
     net::strand<net::io_context::executor_type> strand;
     net::signal_set signals;
     net::posix::stream_descriptor channel;
     coordinator::Coordinator& coordinator;
     MasterWord word = MasterWord::none;
+    std::vector<std::string> claims;
+    std::function<void(const std::string&)> on_claim;
 };
 
 WorkerControl::WorkerControl(net::io_context& io, int fd, coordinator::Coordinator& coordinator)
@@ -102,6 +117,13 @@ WorkerControl::~WorkerControl() { stop(); }
 void WorkerControl::send_ready() {
     const char ready = 'R';
     if (::send(state_->channel.native_handle(), &ready, 1, MSG_NOSIGNAL) != 1) log::warn("cannot tell the master it is ready");
+}
+
+void WorkerControl::on_claim(std::function<void(const std::string& owner)> handler) {
+    net::dispatch(state_->strand, [state = state_, handler = std::move(handler)]() mutable {
+        state->on_claim = std::move(handler);
+        state->deliver_claims();
+    });
 }
 
 void WorkerControl::stop() {

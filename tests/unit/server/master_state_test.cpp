@@ -41,6 +41,9 @@ public:
     }
     void open_listener() override { log.push_back("open_listener"); }
     void all_ready() override { log.push_back("all_ready"); }
+    void hand_over_jobs(pid_t to, const std::optional<WorkerId>& from) override {
+        log.push_back(fmt::format("hand_over {} {}", to, from ? from->text() : "*"));
+    }
     void exit(int code) override {
         exit_code = code;
         log.push_back(fmt::format("exit {}", code));
@@ -200,6 +203,41 @@ TEST_F(MasterStateTest, LostDurabilityOutranksEverything) {
     master().on_exit(100, exited(6));
     master().on_exit(101, killed(SIGSEGV));
     EXPECT_EQ(actions_.exit_code, 6);
+}
+
+// Exit 6 while running: the worker's counter failed (journal, or the database all workers share)
+// and is never retried. A replacement on that database would retry it; the service stops instead.
+TEST_F(MasterStateTest, AWorkerThatLostDurabilityWhileRunningStopsTheServiceWithExit6) {
+    start_serving();
+    master().on_exit(100, exited(6));
+    EXPECT_EQ(actions_.spawned.size(), 2u) << "replaced";
+    EXPECT_EQ(master().stage(), MasterStage::stopping);
+    EXPECT_TRUE(actions_.asked(fmt::format("stop 101 {}", SIGTERM)));
+    EXPECT_FALSE(master().shutdown_signal()) << "no signal asked for this shutdown";
+    EXPECT_EQ(master().workers()[0].fate, WorkerFate::drained);
+    master().on_exit(101, exited(0));
+    EXPECT_EQ(actions_.exit_code, 6);
+}
+
+// Jobs resume exactly once: each ended worker's jobs go to one serving worker, the jobs of an
+// earlier run to one worker of the first generation, and none while stopping (they stay resumable).
+TEST_F(MasterStateTest, JobsAreHandedOverToOneServingWorker) {
+    start_serving();
+    EXPECT_EQ(std::count_if(actions_.log.begin(), actions_.log.end(), [](const std::string& l) { return l.rfind("hand_over", 0) == 0; }), 1);
+    EXPECT_TRUE(actions_.asked("hand_over 101 *"));
+    master().on_exit(100, killed(SIGKILL));
+    EXPECT_TRUE(actions_.asked("hand_over 101 1.1"));
+    master().on_exit(101, killed(SIGKILL));  // nobody serves now: kept for the first replacement ready
+    EXPECT_FALSE(actions_.asked("hand_over 102 1.2"));
+    spawn_and_ready_all();
+    EXPECT_TRUE(actions_.asked("hand_over 102 1.2"));
+    // 1.2 died perhaps before it claimed what it was handed: handed on again (a second claim takes nothing).
+    EXPECT_TRUE(actions_.asked("hand_over 102 1.1"));
+    EXPECT_TRUE(actions_.asked("hand_over 102 *"));
+    EXPECT_FALSE(actions_.asked("hand_over 103 1.2"));
+    master().on_signal(SIGTERM);
+    master().on_exit(102, exited(0));
+    EXPECT_FALSE(actions_.asked("hand_over 103 1.1#2"));
 }
 
 TEST_F(MasterStateTest, ReloadStartsTheNewGenerationAndRetiresTheOldOnlyOnceItIsReady) {

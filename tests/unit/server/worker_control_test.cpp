@@ -6,6 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -39,6 +42,21 @@ TEST(WorkerControl, TheLastWordBeforeTheSignalDecidesStopOrRetire) {
     channel.fds[0] = -1;
     EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::retire, closed), MasterWord::retire);
     EXPECT_TRUE(closed);
+}
+
+// A hand-over is a packet of its own; its owner is text, never read as words (a 'C' or 'T' in it
+// must not stop or retire the worker).
+TEST(WorkerControl, AJobHandOverIsAnOwnerNotWords) {
+    Channel channel;
+    bool closed = false;
+    std::vector<std::string> claims;
+    channel.master_says("JCT.9/1.2#3");
+    channel.master_says("T");
+    channel.master_says("J*");
+    EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::none, closed, &claims), MasterWord::retire);
+    EXPECT_EQ(claims, (std::vector<std::string>{"CT.9/1.2#3", "*"}));
+    channel.master_says("JC");
+    EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::none, closed, &claims), MasterWord::none);
 }
 
 TEST(WorkerControl, ReadySendsOneByteAndAGoneMasterStopsTheWorkerFast) {
