@@ -9,7 +9,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using coordinator::ConnectionEvent;
 
-Connection::Connection(tcp::socket socket, AppState& app_state) : stream(std::move(socket)), app(app_state) {}
+Connection::Connection(tcp::socket socket, AppState& app_state)
+    : stream(std::move(socket)), idle_timer(stream.get_executor()), app(app_state) {}
 
 Connection::~Connection() { close(); }
 

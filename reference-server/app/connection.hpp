@@ -40,7 +40,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
     void close();
 
     boost::beast::tcp_stream stream;
-    boost::beast::flat_buffer buffer;
+    boost::beast::flat_buffer buffer;  // empty, and given back, while the connection is idle
+    boost::asio::steady_timer idle_timer;
     AppState& app;
     bool idle = true;
     bool head_read = false;  // the current request's head is in: its answer is being made or written

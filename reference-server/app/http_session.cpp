@@ -27,14 +27,30 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 namespace {
 
 constexpr std::size_t header_limit = 16 * 1024;
-// The first read of a request on an idle connection: nginx's client_header_buffer_size. 10,000 idle
-// connections hold 10 MiB of it (with 8 KiB, as before, they held 80 MiB).
-constexpr std::size_t idle_read_size = 1024;
 constexpr std::uint64_t body_limit = 1024 * 1024;
 // After the last response, how long unread input is drained before the socket closes.
 constexpr auto lingering_close_limit = std::chrono::seconds(2);
 
 using Parser = http::request_parser<http::string_body>;
+
+// Waits for the next request's first bytes holding no buffer, as nginx does between keep-alive
+// requests: 10,000 idle connections then hold their sockets and small frames, not 10,000 read
+// buffers. False when the connection was closed, or stayed idle for `idle_timeout`.
+net::awaitable<bool> next_request_arrives(Connection& c, coordinator::Duration idle_timeout) {
+    c.idle_timer.expires_after(idle_timeout);
+    c.idle_timer.async_wait([&socket = c.stream.socket()](const beast::error_code& ec) {
+        beast::error_code ignored;
+        if (!ec) socket.cancel(ignored);  // the wait below ends with operation_aborted
+    });
+    // A wait, not a read: Asio re-arms the descriptor for it (EPOLL_CTL_MOD), so bytes that came
+    // before it are seen at once.
+    const auto [ec] = co_await c.stream.socket().async_wait(tcp::socket::wait_read, use_tuple);
+    c.idle_timer.cancel();
+    if (!ec) co_return true;
+    beast::error_code ignored;
+    // The timeout and the request's first bytes at once: serve it, do not reset it.
+    co_return ec == net::error::operation_aborted && !c.closed && c.stream.socket().available(ignored) > 0;
+}
 
 // "HTTP/2.0" and the like: a well-formed version this server does not speak (RFC 9110 15.6.6).
 bool other_major_version(const beast::flat_buffer& buffer) {
@@ -186,14 +202,8 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
         c->idle = true;
         c->head_read = false;
         if (c->buffer.size() == 0) {
-            // An idle keep-alive connection keeps only what the next request's first read needs
-            // (a request's head that fits is parsed without a second read; a longer one grows the
-            // buffer while it is read): the buffer the last request grew is given back first.
-            c->buffer.shrink_to_fit();
-            c->stream.expires_after(app.config.idle_timeout);
-            auto [ec, n] = co_await c->stream.async_read_some(c->buffer.prepare(idle_read_size), use_tuple);
-            if (ec) break;
-            c->buffer.commit(n);
+            c->buffer.shrink_to_fit();  // what the last request grew goes back before the wait
+            if (!co_await next_request_arrives(*c, app.config.idle_timeout)) break;
         }
         c->idle = false;
         if (!co_await serve_request(c)) break;
