@@ -13,9 +13,11 @@
 
 `env` takes the port from $PORT. Routes: `/slow?ms=N` answers after N ms, anything else at once.
 """
+import ctypes
 import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -96,6 +98,21 @@ def handle(connection):
         connection.close()
 
 
+def drop_new_syns(sock):
+    """The reference server's filter (reference-server/app/listener.cpp): a SYN without ACK is
+    dropped (the client retries later and meets a closed port), the ACK that completes a handshake
+    under way passes, so every connection the kernel completes can still be accepted."""
+    program = struct.pack("HBBI" * 5,
+                          0x30, 0, 0, 13,          # BPF_LD|BPF_B|BPF_ABS: the TCP flags
+                          0x54, 0, 0, 0x12,        # BPF_ALU|BPF_AND|BPF_K: SYN|ACK
+                          0x15, 0, 1, 0x02,        # BPF_JMP|BPF_JEQ|BPF_K: SYN alone?
+                          0x06, 0, 0, 0,           # BPF_RET: drop
+                          0x06, 0, 0, 0xffffffff)  # BPF_RET: keep
+    code = ctypes.create_string_buffer(program, len(program))
+    SO_ATTACH_FILTER = 26
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", 5, ctypes.addressof(code)))
+
+
 def on_term(signum, frame):
     drain_started[0] = time.monotonic()
     draining.set()
@@ -113,8 +130,10 @@ while not draining.is_set():
     thread.start()
     handlers.append(thread)
 # Connections the kernel accepted before the listener closes are served, not reset (gunicorn#3397):
-# take what waits in the accept queue, then close.
-listener.setblocking(False)
+# stop new handshakes, take what waits in the accept queue (and what completes meanwhile), then close.
+if mode != "keep-port":
+    drop_new_syns(listener)
+listener.settimeout(0.02)
 while mode != "keep-port":
     try:
         connection, _ = listener.accept()
