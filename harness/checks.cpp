@@ -11,7 +11,7 @@ namespace checks {
 
 Facts::Facts(const Scenario& s, const RunResult& r) : scenario(s), run(r) {
     for (const auto& sig : r.signals) {
-        if (sig.delivered && sig.signal != SIGSTOP && sig.signal != SIGCONT) {
+        if (sig.marks_shutdown()) {
             signal_us = sig.t_us;
             delivered_us = std::max(sig.t_us, sig.returned_us);
             break;

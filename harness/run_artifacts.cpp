@@ -16,7 +16,7 @@ void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, cons
     json signals = json::array();
     for (const auto& s : run.signals) {
         signals.push_back({{"t_us", s.t_us}, {"signal", signal_name(s.signal)}, {"to", s.to}, {"generation", s.generation},
-                           {"delivered", s.delivered}, {"why", s.why}});
+                           {"purpose", std::string(to_string(s.purpose))}, {"pids", s.pids}, {"delivered", s.delivered}, {"why", s.why}});
     }
     json generations = json::array();
     for (const auto& g : run.generations) {

@@ -3,6 +3,7 @@
 // references resolve, durations are durations, signals are signals.
 #include "units.hpp"
 
+#include <csignal>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -26,6 +27,7 @@ struct Target {
     bool allow_remote = false;
     ReadyCheck ready;
     std::string shutdown_report;        // where the target writes its shutdown report, if it does
+    int reload_signal = SIGHUP;         // what `reload: true` sends to the main process
 };
 
 enum class WorkloadKind { request, stream, job, slowloris };
@@ -97,12 +99,20 @@ struct Workload {
     std::optional<std::string> keep_reply_value;
 };
 
-enum class SignalTarget { main, group, child };
+// main: the target's main process (`to: target`, or `to: master` when it runs workers); group: its
+// process group; child: its Nth child by pid; workers: every current child of the main process;
+// worker: its Nth child by start time (stable across respawns, unlike pid order).
+enum class SignalTarget { main, group, child, workers, worker };
+
+// What a signal is for. Only a shutdown signal to the main process or its group is the run's
+// signal moment (what the checks time from); a reload or a signal to one worker is not.
+enum class SignalPurpose { shutdown, reload, pause, process };
 
 struct SignalAction {
     int signal = 0;
     SignalTarget to = SignalTarget::main;
-    int child_index = 0;  // 1-based, with SignalTarget::child
+    int child_index = 0;  // 1-based, with SignalTarget::child and SignalTarget::worker
+    SignalPurpose purpose = SignalPurpose::shutdown;
 };
 struct StopLoadAction { std::vector<std::string> workloads; };  // empty: all
 struct StartLoadAction { std::string workload; };
@@ -122,6 +132,8 @@ struct TimelineEntry {
     std::optional<Duration> at;
     std::optional<Condition> when;
     Duration delay = Duration::zero();
+    Duration every = Duration::zero();  // with count > 1: fires `count` times, `every` apart
+    int count = 1;
     Action action;
     std::string description;  // as written, for events.jsonl
 };

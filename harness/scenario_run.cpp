@@ -2,6 +2,7 @@
 
 #include "event_log.hpp"
 #include "load_generator.hpp"
+#include "process_kills.hpp"
 #include "readback.hpp"
 #include "run_artifacts.hpp"
 #include "run_directory.hpp"
@@ -27,8 +28,6 @@ using nlohmann::json;
 namespace {
 
 std::int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
-
-bool is_shutdown_signal(int signal) { return signal != SIGSTOP && signal != SIGCONT; }
 
 class Conductor {
 public:
@@ -153,7 +152,7 @@ void Conductor::start_observers() {
 void Conductor::fire_signal(const SignalAction& action) {
     const int generation = supervisor_->current().number;
     // Marked before the kill is sent: a request already on the wire may meet it at once.
-    const bool kill = action.signal == SIGKILL && action.to != SignalTarget::child;
+    const bool kill = action.signal == SIGKILL && (action.to == SignalTarget::main || action.to == SignalTarget::group);
     // Two stamps, not the tick's time (this thread can be descheduled between the tick and the
     // kill: 200 ms seen under CPU noise). Before kill(): what the target did from then on may be
     // the signal's doing (a SIGKILLed server refuses connections before kill() returns). After:
@@ -163,9 +162,11 @@ void Conductor::fire_signal(const SignalAction& action) {
     const auto outcome = supervisor_->signal(action);
     const auto returned = Clock::now();
     result_.signals.push_back(SignalSent{since_start(sending), action.signal, outcome.to, generation, outcome.delivery.delivered,
-                                         outcome.delivery.why, outcome.target_gone, since_start(returned)});
-    events_.record("signal", {{"signal", signal_name(action.signal)}, {"to", outcome.to}, {"generation", generation},
-                              {"delivered", outcome.delivery.delivered}, {"why", outcome.delivery.why}});
+                                         outcome.delivery.why, outcome.target_gone, since_start(returned), action.purpose, action.to,
+                                         outcome.pids});
+    events_.record_at(sending, action.purpose == SignalPurpose::reload ? "reload" : "signal",
+                      {{"signal", signal_name(action.signal)}, {"to", outcome.to}, {"pids", outcome.pids}, {"generation", generation},
+                       {"purpose", std::string(to_string(action.purpose))}, {"delivered", outcome.delivery.delivered}, {"why", outcome.delivery.why}});
     if (!outcome.delivery.delivered) {
         // Nothing will happen that the scenario planned: say so now rather than wait for max_duration.
         if (!outcome.target_gone) {
@@ -175,8 +176,8 @@ void Conductor::fire_signal(const SignalAction& action) {
         return;
     }
     const bool first_shutdown_signal =
-        is_shutdown_signal(action.signal) &&
-        std::none_of(result_.signals.begin(), result_.signals.end() - 1, [](const SignalSent& s) { return s.delivered && is_shutdown_signal(s.signal); });
+        result_.signals.back().marks_shutdown() &&
+        std::none_of(result_.signals.begin(), result_.signals.end() - 1, [](const SignalSent& s) { return s.marks_shutdown(); });
     if (first_shutdown_signal) result_.judged_generation = generation;
     if (kill) result_.killed_by_scenario = true;
 }
@@ -272,7 +273,7 @@ bool Conductor::step(Clock::time_point now) {
     if (restart_pending_ && exit_seen_) restart();
     const TimelineConditions conditions{load_->live().in_flight, prober_->ready(), exit_seen_,
                                         std::any_of(result_.signals.begin(), result_.signals.end(),
-                                                    [](const SignalSent& s) { return s.delivered && is_shutdown_signal(s.signal); })};
+                                                    [](const SignalSent& s) { return s.marks_shutdown(); })};
     for (const auto& due : timeline_.advance(now - run_start_, conditions)) {
         fire(due);
         if (over_) break;
@@ -285,7 +286,7 @@ bool Conductor::step(Clock::time_point now) {
         // take as "stop now" (uvicorn, lastcall-server), and Python dies of it in its finalization.
         const int current = supervisor_->current().number;
         const bool told = std::any_of(result_.signals.begin(), result_.signals.end(), [current](const SignalSent& s) {
-            return s.delivered && s.generation == current && is_shutdown_signal(s.signal);
+            return s.generation == current && s.marks_shutdown();
         });
         if (told && !result_.restarted) {  // after a restart, what is read back comes first
             show_status(now);
@@ -327,6 +328,9 @@ void Conductor::collect() {
     result_.requests_by_workload.assign(scenario_.workloads.size(), 0);
     if (load_) {
         result_.history = load_->take_history();
+        if (const auto cut = mark_cut_by_process_kills(result_.history, result_.signals)) {
+            events_.record("cut_by_process_kill", {{"requests", cut}});
+        }
         result_.stream_trails = load_->take_stream_trails();
         result_.latency = load_->latency();
         // lastcall's own failures are evidence too: never silent.

@@ -33,7 +33,7 @@ std::map<std::string, std::string> read_env(const YamlReader& r, const YAML::Nod
 
 Target read_target(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "target");
-    r.check_keys(node, "target", {"command", "env", "cwd", "host", "port", "allow_remote", "ready", "shutdown_report"});
+    r.check_keys(node, "target", {"command", "env", "cwd", "host", "port", "allow_remote", "ready", "shutdown_report", "reload_signal"});
     Target target;
     if (!node["command"]) r.fail(node, "target needs a command (an argv list)");
     target.command = r.string_list(node["command"], "target.command");
@@ -53,6 +53,7 @@ Target read_target(const YamlReader& r, const YAML::Node& node) {
     }
     if (node["ready"]) target.ready = read_ready(r, node["ready"]);
     if (node["shutdown_report"]) target.shutdown_report = r.string(node["shutdown_report"], "target.shutdown_report");
+    if (node["reload_signal"]) target.reload_signal = r.signal(node["reload_signal"]);
     return target;
 }
 

@@ -116,7 +116,7 @@ std::string timeline_svg(const RunVerdict& v) {
     svg += fmt::format(R"(<text x="4" y="{}" fill="#555">phases</text>)", phases_y + 12);
     std::int64_t signal_us = -1;
     for (const auto& s : run.signals) {
-        if (s.signal != SIGSTOP && s.signal != SIGCONT && signal_us < 0) signal_us = s.t_us;
+        if (s.marks_shutdown() && signal_us < 0) signal_us = s.t_us;
     }
     if (run.report.report && signal_us >= 0) {
         static const char* phase_colours[] = {"#ffe082", "#90caf9", "#ce93d8", "#a5d6a7", "#80cbc4", "#bcaaa4"};
