@@ -76,7 +76,8 @@ std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResu
     if (!run.start_error.empty()) return {};
     const checks::Facts f(scenario, run);
     std::vector<CheckResult> all;
-    for (auto part : {checks::request_checks(f), checks::process_checks(f), checks::state_checks(f), checks::stream_checks(f)}) {
+    for (auto part : {checks::request_checks(f), checks::process_checks(f), checks::state_checks(f), checks::stream_checks(f),
+                      checks::worker_checks(f)}) {
         all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     // Judged like the others, then set aside: the report still lists the check, saying who turned it off.

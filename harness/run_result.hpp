@@ -6,6 +6,7 @@
 #include "histogram.hpp"
 #include "history.hpp"
 #include "process_family.hpp"
+#include "process_life.hpp"
 #include "readback.hpp"
 #include "samplers.hpp"
 #include "signal_router.hpp"
@@ -87,6 +88,7 @@ struct RunResult {
     std::vector<ProbeResult> probes;
     std::vector<ReadinessChange> readiness;  // derived from probes, for drawing
     std::vector<ProcSample> samples;
+    std::vector<ProcessLife> processes;  // every process of the target but its generations' main ones
     std::optional<nlohmann::json> acked_state_after_restart;  // acked_writes: the value read back
     std::string acked_readback_error;
     std::map<JobRef, JobReadback> job_states_after_restart;  // jobs_accounted readback

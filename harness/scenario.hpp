@@ -160,6 +160,19 @@ struct Expectations {
         std::string read_path;                      // GET after the restart
         std::string read_pointer;                   // JSON pointer to the integer (counter) or array (set)
     };
+    // Across each reload: nothing dropped or refused, readiness held, the old workers gone within
+    // `within`, new ones serving after (checks_workers.cpp).
+    struct ZeroDowntime {
+        Duration within = std::chrono::seconds(10);
+        std::optional<Duration> max_latency;  // of the requests in a reload's window
+    };
+    // How the main process's children ended: each with a listed exit code, else killed (SIGKILL)
+    // or crashed; exactly `killed` and `crashed` of them may.
+    struct WorkersDrained {
+        std::int64_t killed = 0;
+        std::int64_t crashed = 0;
+        std::vector<int> exit{0};
+    };
     std::uint64_t dropped = 0;
     RacePolicy idle_close_race = RacePolicy::fail;
     std::uint64_t errors = 0;
@@ -180,6 +193,8 @@ struct Expectations {
     std::optional<Duration> stuck_abandoned_within;
     std::optional<Duration> p99_during_drain;
     bool shutdown_report = true;  // checked when the target wrote one
+    std::optional<ZeroDowntime> zero_downtime;      // off unless named
+    std::optional<WorkersDrained> workers_drained;  // off unless named
     std::vector<std::string> off;  // checks the scenario turned off (`dropped: off`): skipped, saying so
 };
 

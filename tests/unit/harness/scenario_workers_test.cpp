@@ -1,5 +1,6 @@
-// `reload: true` (the target's reload signal to its main process, a reload by purpose) and
-// `every: D, count: N` on timeline entries, as the loader reads them, errors at file:line:column.
+// The master/worker parts of a scenario as the loader reads them, errors at file:line:column:
+// `reload: true` (the target's reload signal to its main process, a reload by purpose),
+// `every: D, count: N` on timeline entries, expect.zero_downtime and expect.workers_drained.
 #include "scenario_error_of.hpp"
 #include "scenario_loader.hpp"
 
@@ -57,6 +58,39 @@ TEST(Repetition, ErrorsNameThePosition) {
     // The last firing must come before max_duration, or the series would be cut short silently.
     EXPECT_EQ(error_of(minimal_head + "timeline:\n  - at: 1s\n    every: 1s\n    count: 10\n    reload: true\nlimits: {max_duration: 10s}\n"),
               "6:12: the last of 10 firings (10s) must be before limits.max_duration (10s)");
+}
+
+Expectations expect(const std::string& lines) { return load_scenario_text(minimal_head + "expect:\n" + lines, "s.yaml").expect; }
+
+TEST(WorkerExpectations, AreOffUnlessNamed) {
+    EXPECT_FALSE(expect("  dropped: 0\n").zero_downtime);
+    EXPECT_FALSE(expect("  dropped: 0\n").workers_drained);
+    EXPECT_FALSE(expect("  zero_downtime: false\n").zero_downtime);
+    const auto off = expect("  zero_downtime: off\n  workers_drained: off\n");
+    EXPECT_EQ(off.off, (std::vector<std::string>{"zero_downtime", "workers_drained"}));
+}
+
+TEST(WorkerExpectations, ZeroDowntimeTakesTrueOrItsBounds) {
+    EXPECT_EQ(expect("  zero_downtime: true\n").zero_downtime->within, 10s);
+    const auto bounded = expect("  zero_downtime: {within: 2s, max_latency: 250ms}\n").zero_downtime;
+    EXPECT_EQ(bounded->within, 2s);
+    EXPECT_EQ(bounded->max_latency, 250ms);
+    EXPECT_EQ(error_of(minimal_head + "expect:\n  zero_downtime: {within: 2s, gap: 0}\n"),
+              "4:31: unknown key 'gap' in zero_downtime");
+}
+
+TEST(WorkerExpectations, WorkersDrainedTakesTrueOrItsCounts) {
+    const auto plain = expect("  workers_drained: true\n").workers_drained;
+    EXPECT_EQ(plain->killed, 0);
+    EXPECT_EQ(plain->exit, std::vector<int>{0});
+    const auto counted = expect("  workers_drained: {killed: 2, crashed: 1, exit: [0, 4]}\n").workers_drained;
+    EXPECT_EQ(counted->killed, 2);
+    EXPECT_EQ(counted->crashed, 1);
+    EXPECT_EQ(counted->exit, (std::vector<int>{0, 4}));
+    EXPECT_EQ(expect("  workers_drained: {exit: 4}\n").workers_drained->exit, std::vector<int>{4});
+    EXPECT_EQ(error_of(minimal_head + "expect:\n  workers_drained: {exit: [0, 256]}\n"),
+              "4:31: workers_drained.exit must be a whole number from 0 to 255");
+    EXPECT_EQ(error_of(minimal_head + "expect:\n  workers_drained: {killed: -1}\n"), "4:29: workers_drained.killed must be a whole number, 0 or more");
 }
 
 } // namespace
