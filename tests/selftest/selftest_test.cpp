@@ -54,6 +54,10 @@ const std::vector<Case> matrix{
     {"", "orphan-daemon", "orphans", true, MISBEHAVING_TARGET},  // a double-forked setsid daemon escaped
     {"", "undelivered-signal", "signals_delivered", true},  // shown as sent; the run waited for max_duration
     {"", "idle-workload", "workloads_ran", true},  // a workload that never ran passed
+    // Master and workers (issue 10).
+    {"master-no-forward", "prefork-drain", "workers_drained"},  // workers never told: killed at the timeout
+    {"reload-gap", "prefork-reload", "zero_downtime"},           // old workers stopped before new ones were ready
+    {"no-kill-escalation", "prefork-escalation", "shutdown_time"},  // stragglers never killed
     {"", "slow-requests", ""},
     {"", "idle-keepalive", ""},
     {"", "sse-streams", ""},
@@ -61,6 +65,11 @@ const std::vector<Case> matrix{
     {"", "set-durability", ""},
     {"", "drain-delay", ""},
     {"", "sse-resume", ""},
+    {"", "prefork-drain", ""},
+    {"", "prefork-reload", ""},
+    {"", "prefork-reload-soak", ""},  // 20 reloads, 600 ms apart, at the load of fast-requests
+    {"", "prefork-worker-crash", ""},
+    {"", "prefork-escalation", ""},
 };
 
 class SelfTest : public ::testing::TestWithParam<Case> {};
