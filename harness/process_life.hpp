@@ -3,7 +3,10 @@
 // in /proc, 10 ms ticks: exact whatever lastcall's own scheduling) and end (bracketed by two /proc
 // scans, every 50 ms: after last_seen_us, no later than gone_us). What the process checks
 // (checks_workers.cpp) judge births and deaths from.
+#include "event_log.hpp"
 #include "process_family.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -26,6 +29,10 @@ struct ProcessLife {
 
 // `run_start` is t = 0. Sorted by spawn time.
 std::vector<ProcessLife> process_lives(const std::vector<FamilyMember>& members, std::chrono::steady_clock::time_point run_start);
+
+// Its `process_spawn` and (once gone) `process_exit` events for events.jsonl.
+void record_process_events(EventLog& events, const ProcessLife& life);
+nlohmann::json to_json(const ProcessLife& life);  // for run.json
 
 // When a process with these start ticks (/proc/PID/stat field 22, since boot) started, on the
 // steady clock.

@@ -18,6 +18,8 @@ void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, cons
         signals.push_back({{"t_us", s.t_us}, {"signal", signal_name(s.signal)}, {"to", s.to}, {"generation", s.generation},
                            {"purpose", std::string(to_string(s.purpose))}, {"pids", s.pids}, {"delivered", s.delivered}, {"why", s.why}});
     }
+    json processes = json::array();
+    for (const auto& p : run.processes) processes.push_back(to_json(p));
     json generations = json::array();
     for (const auto& g : run.generations) {
         json orphans = json::array();
@@ -39,6 +41,8 @@ void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, cons
                                      {"containment", run.containment},
                                      {"judged_generation", run.judged_generation},
                                      {"generations", generations},
+                                     {"process_events", "scan: /proc every 50 ms, births from start times"},
+                                     {"processes", processes},
                                      {"signals", signals},
                                      {"requests", run.requests},
                                      {"harness_errors", run.harness_errors},

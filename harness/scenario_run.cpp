@@ -350,6 +350,7 @@ void Conductor::collect() {
     if (sampler_) result_.samples = sampler_->samples();
     if (!supervisor_) return;
     result_.processes = process_lives(supervisor_->family().members(), run_start_);
+    for (const auto& p : result_.processes) record_process_events(events_, p);
     for (const auto& g : supervisor_->generations()) {
         GenerationSummary s{g.number, g.pid, since_start(g.spawned), g.became_ready ? since_start(g.ready) : -1,
                             g.exit ? since_start(g.exited) : -1, g.exit, g.killed_by_lastcall, g.report, g.orphans,

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 
@@ -85,6 +86,28 @@ limits: {max_duration: 20s}
         ASSERT_NE(w, nullptr) << "pid " << pid << " was not one of the master's workers: " << report.dump();
         EXPECT_NE((*w)["id"], "1.1") << "the killed worker was replaced before USR2";
     }
+    // The process tree over time: the killed worker ended after the kill was sent (by the first scan
+    // that missed it), and its replacement was born after it.
+    const auto life = std::find_if(run.processes.begin(), run.processes.end(), [&](const ProcessLife& p) { return p.pid == kill.pids[0]; });
+    ASSERT_NE(life, run.processes.end());
+    EXPECT_EQ(life->parent, run.generations.at(0).pid);
+    EXPECT_LT(life->spawn_us, 0) << "spawned before the load started";
+    EXPECT_GE(life->gone_us, kill.t_us);
+    EXPECT_LE(life->last_seen_us, life->gone_us);
+    const auto replacements = std::count_if(run.processes.begin(), run.processes.end(), [&](const ProcessLife& p) {
+        return p.parent == run.generations.at(0).pid && p.spawn_us + 10'000 >= kill.t_us;
+    });
+    EXPECT_GE(replacements, 3) << "one for the killed worker, two for the ones TERM retired";
+    std::ifstream events(run.run_dir / "events.jsonl");
+    std::string line;
+    int spawns = 0, exits = 0;
+    while (std::getline(events, line)) {
+        const auto e = json::parse(line, nullptr, false);
+        if (e.is_object() && e["pid"] == kill.pids[0] && e["type"] == "process_spawn") ++spawns;
+        if (e.is_object() && e["pid"] == kill.pids[0] && e["type"] == "process_exit") ++exits;
+    }
+    EXPECT_EQ(spawns, 1);
+    EXPECT_EQ(exits, 1);
     ASSERT_TRUE(run.exit.has_value());
     EXPECT_TRUE(run.exit->exited && run.exit->code == 0) << run.exit->describe();
 }
