@@ -70,13 +70,13 @@ ReloadJudgement judge_reload(const Facts& f, const SignalSent& reload, pid_t mai
     }
     std::int64_t last_old_end = -1;
     for (const auto* p : old) {
-        if (p->gone_us < 0 || p->gone_us > service_end_us) {
+        // Still alive only if a scan saw it so at the end of service: a scan starved past it
+        // (gone_us later) leaves its end somewhere after last_seen_us, which is no evidence.
+        if (p->gone_us < 0 || p->last_seen_us >= service_end_us) {
             j.problems.push_back(fmt::format("reload at {}: old worker {} was still alive at {} (the shutdown signal or the end)", at, describe(*p),
                                              seconds(service_end_us)));
-            last_old_end = service_end_us;
-        } else {
-            last_old_end = std::max(last_old_end, p->gone_us);
         }
+        last_old_end = std::max(last_old_end, p->gone_us < 0 ? service_end_us : std::min(p->gone_us, service_end_us));
     }
     j.took_us = last_old_end - t;
     if (j.took_us > micros(bound.within)) {

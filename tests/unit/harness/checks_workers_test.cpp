@@ -137,6 +137,14 @@ TEST_F(WorkerChecksTest, ZeroDowntimeFailsWhenAnOldWorkerOutlivesTheReload) {
     EXPECT_EQ(c.message, "reload at 1.000s: old worker pid 201 (lastcall-server --workers 0) was still alive at 3.000s (the shutdown signal or the end)");
 }
 
+TEST_F(WorkerChecksTest, ZeroDowntimeTakesAScanStarvedPastTheSignalAsNoEvidenceOfLife) {
+    scenario.expect.zero_downtime = Expectations::ZeroDowntime{};
+    run.processes[0].gone_us = 3'400'000;  // last seen alive at 1.3 s; the next scan came only after TERM
+    const auto c = check("zero_downtime");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_EQ(c.measured, "1 reload: 0 dropped, 0 refused, readiness held; 2→2 workers; slowest 2000.0ms");
+}
+
 TEST_F(WorkerChecksTest, ZeroDowntimeFailsWhenTheOldWorkersTakeLongerThanWithin) {
     scenario.expect.zero_downtime = Expectations::ZeroDowntime{std::chrono::milliseconds(300), std::nullopt};
     const auto c = check("zero_downtime");
