@@ -51,5 +51,6 @@ std::vector<CheckResult> request_checks(const Facts& f);  // checks_requests.cpp
 std::vector<CheckResult> process_checks(const Facts& f);  // checks_process.cpp
 std::vector<CheckResult> state_checks(const Facts& f);    // checks_state.cpp
 std::vector<CheckResult> stream_checks(const Facts& f);   // checks_streams.cpp
+std::vector<CheckResult> worker_checks(const Facts& f);   // checks_workers.cpp
 
 } // namespace lastcall::harness::checks

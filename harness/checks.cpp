@@ -11,7 +11,7 @@ namespace checks {
 
 Facts::Facts(const Scenario& s, const RunResult& r) : scenario(s), run(r) {
     for (const auto& sig : r.signals) {
-        if (sig.delivered && sig.signal != SIGSTOP && sig.signal != SIGCONT) {
+        if (sig.marks_shutdown()) {
             signal_us = sig.t_us;
             delivered_us = std::max(sig.t_us, sig.returned_us);
             break;
@@ -78,7 +78,8 @@ std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResu
     if (!run.skipped.empty()) return {checks::skipped("target.pid1", run.skipped)};
     const checks::Facts f(scenario, run);
     std::vector<CheckResult> all;
-    for (auto part : {checks::request_checks(f), checks::process_checks(f), checks::state_checks(f), checks::stream_checks(f)}) {
+    for (auto part : {checks::request_checks(f), checks::process_checks(f), checks::state_checks(f), checks::stream_checks(f),
+                      checks::worker_checks(f)}) {
         all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
     // Judged like the others, then set aside: the report still lists the check, saying who turned it off.

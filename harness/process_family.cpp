@@ -47,6 +47,8 @@ void ProcessFamily::admit(const ProcStat& p, int generation, const char* found_b
             if (g == generation) m.root_group = root;  // each generation's main process leads its group
         }
         if (m.command.empty()) m.command = p.comm;
+        m.first_parent = p.ppid;
+        m.last_seen_alive = m.first_seen;
     }
     if (p.alive()) {  // as it is now: it may have moved to a group or session of its own
         m.parent = p.ppid;
@@ -83,9 +85,19 @@ std::vector<FamilyMember> ProcessFamily::observe() {
         }
     }
     std::vector<FamilyMember> living;
+    const auto now = std::chrono::steady_clock::now();
     for (const auto& p : processes) {
         if (!p.alive()) continue;
-        if (const auto m = members_.find(p.pid); m != members_.end() && m->second.start_ticks == p.start_ticks) living.push_back(m->second);
+        if (const auto m = members_.find(p.pid); m != members_.end() && m->second.start_ticks == p.start_ticks) {
+            m->second.last_seen_alive = now;
+            living.push_back(m->second);
+        }
+    }
+    // What this scan did not find alive has ended (the first scan to miss it says when, at the latest).
+    for (auto& [pid, m] : members_) {
+        if (m.gone_seen) continue;
+        const bool alive = std::any_of(living.begin(), living.end(), [&](const FamilyMember& l) { return l.pid == pid; });
+        if (!alive) m.gone_seen = now;
     }
     return living;
 }
@@ -112,6 +124,13 @@ std::vector<FamilyMember> ProcessFamily::alive(int generation) {
     auto living = observe();
     std::erase_if(living, [generation](const FamilyMember& m) { return generation != 0 && m.generation != generation; });
     return living;
+}
+
+std::vector<FamilyMember> ProcessFamily::members() const {
+    std::lock_guard lock(mutex_);
+    std::vector<FamilyMember> out;
+    for (const auto& [pid, m] : members_) out.push_back(m);
+    return out;
 }
 
 std::vector<pid_t> ProcessFamily::children_of(pid_t pid) {

@@ -33,6 +33,11 @@ struct FamilyMember {
     std::chrono::steady_clock::time_point first_seen;
     unsigned long long start_ticks = 0;
     pid_t root_group = 0;  // its generation's process group
+    pid_t first_parent = 0;  // its parent when first seen (a worker's master, before any re-parenting)
+    // By the scans (every 50 ms while the run goes on): its end lies after last_seen_alive and no
+    // later than gone_seen.
+    std::chrono::steady_clock::time_point last_seen_alive;
+    std::optional<std::chrono::steady_clock::time_point> gone_seen;
     // "pid 123 (sleep 600; left lastcall's session (setsid); parent lastcall; in the run's cgroup, generation 1)"
     std::string describe() const;
 };
@@ -53,6 +58,8 @@ public:
     std::optional<FamilyMember> member(pid_t pid) const;
     // Members of `generation` (all when 0), roots excluded, that are alive now.
     std::vector<FamilyMember> alive(int generation = 0);
+    // Every member ever seen, living or not, roots excluded.
+    std::vector<FamilyMember> members() const;
     // Children of `pid` alive now, in order of pid.
     static std::vector<pid_t> children_of(pid_t pid);
 

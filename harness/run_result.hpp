@@ -6,12 +6,15 @@
 #include "histogram.hpp"
 #include "history.hpp"
 #include "process_family.hpp"
+#include "process_life.hpp"
 #include "readback.hpp"
 #include "samplers.hpp"
+#include "signal_router.hpp"
 #include "stream_trail.hpp"
 #include "target_report.hpp"
 
 #include <array>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -30,6 +33,14 @@ struct SignalSent {
     std::string why;            // when not delivered
     bool target_gone = false;   // not delivered because the target had already exited
     std::int64_t returned_us = -1;  // when kill() returned: delivered by then (-1: same as t_us)
+    SignalPurpose purpose = SignalPurpose::shutdown;
+    SignalTarget target = SignalTarget::main;
+    std::vector<pid_t> pids;        // the processes it went to (empty for the group)
+    // The run's signal moment: a delivered shutdown signal to the main process or its group (STOP
+    // and CONT never are, whatever a hand-built record says).
+    bool marks_shutdown() const {
+        return delivered && is_shutdown_signal(purpose, target) && signal != SIGSTOP && signal != SIGCONT;
+    }
 };
 
 struct GenerationSummary {
@@ -78,6 +89,7 @@ struct RunResult {
     std::vector<ProbeResult> probes;
     std::vector<ReadinessChange> readiness;  // derived from probes, for drawing
     std::vector<ProcSample> samples;
+    std::vector<ProcessLife> processes;  // every process of the target but its generations' main ones
     std::optional<nlohmann::json> acked_state_after_restart;  // acked_writes: the value read back
     std::string acked_readback_error;
     std::map<JobRef, JobReadback> job_states_after_restart;  // jobs_accounted readback

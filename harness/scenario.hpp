@@ -3,6 +3,7 @@
 // references resolve, durations are durations, signals are signals.
 #include "units.hpp"
 
+#include <csignal>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -27,6 +28,7 @@ struct Target {
     ReadyCheck ready;
     std::string shutdown_report;        // where the target writes its shutdown report, if it does
     bool pid1 = false;                  // PID 1 of a new PID namespace, as in a container (pid_namespace.hpp)
+    int reload_signal = SIGHUP;         // what `reload: true` sends to the main process
 };
 
 enum class WorkloadKind { request, stream, job, slowloris };
@@ -98,12 +100,20 @@ struct Workload {
     std::optional<std::string> keep_reply_value;
 };
 
-enum class SignalTarget { main, group, child };
+// main: the target's main process (`to: target`, or `to: master` when it runs workers); group: its
+// process group; child: its Nth child by pid; workers: every current child of the main process;
+// worker: its Nth child by start time (stable across respawns, unlike pid order).
+enum class SignalTarget { main, group, child, workers, worker };
+
+// What a signal is for. Only a shutdown signal to the main process or its group is the run's
+// signal moment (what the checks time from); a reload or a signal to one worker is not.
+enum class SignalPurpose { shutdown, reload, pause, process };
 
 struct SignalAction {
     int signal = 0;
     SignalTarget to = SignalTarget::main;
-    int child_index = 0;  // 1-based, with SignalTarget::child
+    int child_index = 0;  // 1-based, with SignalTarget::child and SignalTarget::worker
+    SignalPurpose purpose = SignalPurpose::shutdown;
 };
 struct StopLoadAction { std::vector<std::string> workloads; };  // empty: all
 struct StartLoadAction { std::string workload; };
@@ -123,6 +133,8 @@ struct TimelineEntry {
     std::optional<Duration> at;
     std::optional<Condition> when;
     Duration delay = Duration::zero();
+    Duration every = Duration::zero();  // with count > 1: fires `count` times, `every` apart
+    int count = 1;
     Action action;
     std::string description;  // as written, for events.jsonl
 };
@@ -149,6 +161,19 @@ struct Expectations {
         std::string read_path;                      // GET after the restart
         std::string read_pointer;                   // JSON pointer to the integer (counter) or array (set)
     };
+    // Across each reload: nothing dropped or refused, readiness held, the old workers gone within
+    // `within`, new ones serving after (checks_workers.cpp).
+    struct ZeroDowntime {
+        Duration within = std::chrono::seconds(10);
+        std::optional<Duration> max_latency;  // of the requests in a reload's window
+    };
+    // How the main process's children ended: each with a listed exit code, else killed (SIGKILL)
+    // or crashed; exactly `killed` and `crashed` of them may.
+    struct WorkersDrained {
+        std::int64_t killed = 0;
+        std::int64_t crashed = 0;
+        std::vector<int> exit{0};
+    };
     std::uint64_t dropped = 0;
     RacePolicy idle_close_race = RacePolicy::fail;
     std::uint64_t errors = 0;
@@ -169,6 +194,8 @@ struct Expectations {
     std::optional<Duration> stuck_abandoned_within;
     std::optional<Duration> p99_during_drain;
     bool shutdown_report = true;  // checked when the target wrote one
+    std::optional<ZeroDowntime> zero_downtime;      // off unless named
+    std::optional<WorkersDrained> workers_drained;  // off unless named
     std::vector<std::string> off;  // checks the scenario turned off (`dropped: off`): skipped, saying so
 };
 

@@ -82,7 +82,7 @@ Expectations::AckedWrites read_acked_writes(const YamlReader& r, const YAML::Nod
 constexpr std::string_view check_keys_list[] = {
     "workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "streams_resumed", "rejections_clean", "close_announced",
     "readiness_flip", "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans", "port_released", "fd_leak",
-    "acked_writes", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain", "shutdown_report"};
+    "acked_writes", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain", "shutdown_report", "zero_downtime", "workers_drained"};
 
 bool is_off(const YAML::Node& node) {
     return node.IsScalar() && (node.Scalar() == "off" || node.Scalar() == "Off" || node.Scalar() == "OFF");
@@ -100,7 +100,7 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
                  {"workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "streams_resumed", "rejections_clean",
                   "close_announced", "readiness_flip", "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans",
                   "port_released", "fd_leak", "acked_writes", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain",
-                  "shutdown_report"});
+                  "shutdown_report", "zero_downtime", "workers_drained"});
     Expectations e;
     // `off` turns any check off, the report says so. The rest of the key is then not read.
     for (const auto key : check_keys_list) {
@@ -148,6 +148,8 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
     bound("p99_during_drain", e.p99_during_drain);
     if (present("exit")) e.exit = read_exit(r, node["exit"]);
     if (present("acked_writes")) e.acked_writes = read_acked_writes(r, node["acked_writes"], s);
+    if (present("zero_downtime")) e.zero_downtime = read_zero_downtime(r, node["zero_downtime"]);
+    if (present("workers_drained")) e.workers_drained = read_workers_drained(r, node["workers_drained"]);
     if (e.jobs_accounted) {
         const bool any = std::any_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.job.has_value(); });
         if (!any) r.fail(node["jobs_accounted"], "jobs_accounted needs a job workload with job: {id, poll, done} (how to find and poll its jobs)");

@@ -33,6 +33,7 @@ inline constexpr Range<Duration> request_timeout{1ms, 1h};
 inline constexpr Range<Duration> at{0s, 24h};             // and before max_duration
 inline constexpr Range<Duration> delay{0s, 24h};          // and shorter than max_duration
 inline constexpr Range<Duration> pause{1ms, 1h};
+inline constexpr Range<Duration> every{1ms, 24h};          // a repeated entry's period; its last firing before max_duration
 inline constexpr Range<Duration> jitter{0s, 1h};          // and at most max_duration
 inline constexpr Range<Duration> expectation{0s, 24h};    // the time bounds under expect:
 inline constexpr Range<Duration> poll_interval{1ms, 1min};  // job.poll_interval
@@ -49,7 +50,8 @@ inline constexpr Range<std::int64_t> repeat{1, 10'000};
 inline constexpr Range<std::int64_t> seed{0, unbounded};
 inline constexpr Range<std::int64_t> port{1, 65'535};
 inline constexpr Range<std::int64_t> in_flight{0, 10'000'000};  // and reachable by the closed loops
-inline constexpr Range<std::int64_t> child_index{1, 4'096};
+inline constexpr Range<std::int64_t> child_index{1, 4'096};   // child N, worker N
+inline constexpr Range<std::int64_t> repeat_count{1, 10'000};  // a timeline entry's count
 inline constexpr Range<std::int64_t> expected_count{0, unbounded};  // dropped, errors, orphans, fd_leak
 inline constexpr Range<std::int64_t> exit_code{0, 255};
 inline constexpr Range<std::int64_t> body_bytes{0, unbounded};          // expect_body.bytes

@@ -2,7 +2,9 @@
 
 #include "event_log.hpp"
 #include "load_generator.hpp"
+#include "process_kills.hpp"
 #include "readback.hpp"
+#include "run_artifacts.hpp"
 #include "run_directory.hpp"
 #include "samplers.hpp"
 #include "signals.hpp"
@@ -27,8 +29,6 @@ namespace {
 
 std::int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 
-bool is_shutdown_signal(int signal) { return signal != SIGSTOP && signal != SIGCONT; }
-
 class Conductor {
 public:
     Conductor(const Scenario& scenario, const RunOptions& options)
@@ -47,6 +47,7 @@ private:
     void fire(const DueAction& due);
     void fire_signal(const SignalAction& action);
     void restart();
+    void wait_for_port_released();
     void read_back();
     void show_status(Clock::time_point now);
     void wrap_up();
@@ -159,7 +160,7 @@ void Conductor::start_observers() {
 void Conductor::fire_signal(const SignalAction& action) {
     const int generation = supervisor_->current().number;
     // Marked before the kill is sent: a request already on the wire may meet it at once.
-    const bool kill = action.signal == SIGKILL && action.to != SignalTarget::child;
+    const bool kill = action.signal == SIGKILL && (action.to == SignalTarget::main || action.to == SignalTarget::group);
     // Two stamps, not the tick's time (this thread can be descheduled between the tick and the
     // kill: 200 ms seen under CPU noise). Before kill(): what the target did from then on may be
     // the signal's doing (a SIGKILLed server refuses connections before kill() returns). After:
@@ -169,9 +170,11 @@ void Conductor::fire_signal(const SignalAction& action) {
     const auto outcome = supervisor_->signal(action);
     const auto returned = Clock::now();
     result_.signals.push_back(SignalSent{since_start(sending), action.signal, outcome.to, generation, outcome.delivery.delivered,
-                                         outcome.delivery.why, outcome.target_gone, since_start(returned)});
-    events_.record("signal", {{"signal", signal_name(action.signal)}, {"to", outcome.to}, {"generation", generation},
-                              {"delivered", outcome.delivery.delivered}, {"why", outcome.delivery.why}});
+                                         outcome.delivery.why, outcome.target_gone, since_start(returned), action.purpose, action.to,
+                                         outcome.pids});
+    events_.record_at(sending, action.purpose == SignalPurpose::reload ? "reload" : "signal",
+                      {{"signal", signal_name(action.signal)}, {"to", outcome.to}, {"pids", outcome.pids}, {"generation", generation},
+                       {"purpose", std::string(to_string(action.purpose))}, {"delivered", outcome.delivery.delivered}, {"why", outcome.delivery.why}});
     if (!outcome.delivery.delivered) {
         // Nothing will happen that the scenario planned: say so now rather than wait for max_duration.
         if (!outcome.target_gone) {
@@ -181,8 +184,8 @@ void Conductor::fire_signal(const SignalAction& action) {
         return;
     }
     const bool first_shutdown_signal =
-        is_shutdown_signal(action.signal) &&
-        std::none_of(result_.signals.begin(), result_.signals.end() - 1, [](const SignalSent& s) { return s.delivered && is_shutdown_signal(s.signal); });
+        result_.signals.back().marks_shutdown() &&
+        std::none_of(result_.signals.begin(), result_.signals.end() - 1, [](const SignalSent& s) { return s.marks_shutdown(); });
     if (first_shutdown_signal) result_.judged_generation = generation;
     if (kill) result_.killed_by_scenario = true;
 }
@@ -217,6 +220,7 @@ void Conductor::restart() {
     restart_pending_ = false;
     result_.restarted = true;
     events_.record("restart");
+    wait_for_port_released();
     try {
         load_->mark_target_restarted(Clock::now());
         supervisor_->start_generation();
@@ -228,6 +232,20 @@ void Conductor::restart() {
         over_ = true;
     } catch (const RunInterrupted&) {
         result_.interrupted = true;
+    }
+}
+
+// A generation killed as a group (a master and its workers) is reaped as its main process, while
+// its other processes may still be dying and holding the listening socket: the next generation
+// would find the port in use. Waits for the port (bounded); a port still bound is the restart's
+// error to report, not this wait's.
+void Conductor::wait_for_port_released() {
+    const auto started = Clock::now();
+    const auto deadline = started + std::chrono::seconds(5);
+    while (!port_bindable(address_, result_.port) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const auto waited = Clock::now() - started;
+    if (waited >= std::chrono::milliseconds(5)) {
+        events_.record("restart_waited_for_port", {{"ms", std::chrono::duration<double, std::milli>(waited).count()}});
     }
 }
 
@@ -278,7 +296,7 @@ bool Conductor::step(Clock::time_point now) {
     if (restart_pending_ && exit_seen_) restart();
     const TimelineConditions conditions{load_->live().in_flight, prober_->ready(), exit_seen_,
                                         std::any_of(result_.signals.begin(), result_.signals.end(),
-                                                    [](const SignalSent& s) { return s.delivered && is_shutdown_signal(s.signal); })};
+                                                    [](const SignalSent& s) { return s.marks_shutdown(); })};
     for (const auto& due : timeline_.advance(now - run_start_, conditions)) {
         fire(due);
         if (over_) break;
@@ -291,7 +309,7 @@ bool Conductor::step(Clock::time_point now) {
         // take as "stop now" (uvicorn, lastcall-server), and Python dies of it in its finalization.
         const int current = supervisor_->current().number;
         const bool told = std::any_of(result_.signals.begin(), result_.signals.end(), [current](const SignalSent& s) {
-            return s.delivered && s.generation == current && is_shutdown_signal(s.signal);
+            return s.generation == current && s.marks_shutdown();
         });
         if (told && !result_.restarted) {  // after a restart, what is read back comes first
             show_status(now);
@@ -333,6 +351,9 @@ void Conductor::collect() {
     result_.requests_by_workload.assign(scenario_.workloads.size(), 0);
     if (load_) {
         result_.history = load_->take_history();
+        if (const auto cut = mark_cut_by_process_kills(result_.history, result_.signals)) {
+            events_.record("cut_by_process_kill", {{"requests", cut}});
+        }
         result_.stream_trails = load_->take_stream_trails();
         result_.latency = load_->latency();
         // lastcall's own failures are evidence too: never silent.
@@ -351,6 +372,8 @@ void Conductor::collect() {
     }
     if (sampler_) result_.samples = sampler_->samples();
     if (!supervisor_) return;
+    result_.processes = process_lives(supervisor_->family().members(), run_start_);
+    for (const auto& p : result_.processes) record_process_events(events_, p);
     for (const auto& g : supervisor_->generations()) {
         GenerationSummary s{g.number, g.pid, since_start(g.spawned), g.became_ready ? since_start(g.ready) : -1,
                             g.exit ? since_start(g.exited) : -1, g.exit, g.killed_by_lastcall, g.report, g.orphans,
@@ -370,50 +393,7 @@ void Conductor::collect() {
 void Conductor::write_artifacts() {
     if (!dir_) return;
     try {
-        dir_->write_history(result_.history, result_.workload_names);
-        dir_->write_stream_trails(result_.stream_trails);
-        dir_->write_events(events_.sorted());
-        dir_->write_samples(result_.samples);
-        json outcomes = json::object();
-        for (int i = 0; i < outcome_count; ++i) outcomes[std::string(to_string(static_cast<Outcome>(i)))] = result_.outcomes[static_cast<std::size_t>(i)];
-        json signals = json::array();
-        for (const auto& s : result_.signals) {
-            signals.push_back({{"t_us", s.t_us}, {"signal", signal_name(s.signal)}, {"to", s.to}, {"generation", s.generation},
-                               {"delivered", s.delivered}, {"why", s.why}});
-        }
-        json generations = json::array();
-        for (const auto& g : result_.generations) {
-            json orphans = json::array();
-            for (const auto& m : g.orphans) orphans.push_back(m.describe());
-            generations.push_back({{"generation", g.number}, {"pid", g.pid}, {"spawn_us", g.spawn_us}, {"ready_us", g.ready_us},
-                                   {"exit_us", g.exit_us}, {"exit", g.exit ? json(g.exit->describe()) : json(nullptr)},
-                                   {"killed_by_lastcall", g.killed_by_lastcall}, {"shutdown_report", std::string(to_string(g.report.state))},
-                                   {"shutdown_report_detail", g.report.detail}, {"orphans", orphans},
-                                   {"stdout", g.stdout_file.filename().string()}, {"stderr", g.stderr_file.filename().string()}});
-        }
-        dir_->write_json("run.json", {
-                                         {"version", 2},
-                                         {"scenario", scenario_.name},
-                                         {"file", scenario_.file},
-                                         {"seed", result_.seed},
-                                         {"port", result_.port},
-                                         {"start_error", result_.start_error},
-                                         {"skipped", result_.skipped},
-                                         {"restart_error", result_.restart_error},
-                                         {"containment", result_.containment},
-                                         {"judged_generation", result_.judged_generation},
-                                         {"generations", generations},
-                                         {"signals", signals},
-                                         {"requests", result_.requests},
-                                         {"harness_errors", result_.harness_errors},
-                                         {"outcomes", outcomes},
-                                         {"port_released", result_.port_released},
-                                         {"orphans", result_.orphans.size()},
-                                         {"limit_reached", result_.limit_reached},
-                                         {"interrupted", result_.interrupted},
-                                         {"duration_us", result_.duration_us},
-                                         {"expect", scenario_.expect_yaml},
-                                     });
+        write_run_artifacts(*dir_, scenario_, result_, events_.sorted());
     } catch (const RunDirectoryError& e) {
         events_.record("artifact_error", {{"error", e.what()}});
         if (result_.start_error.empty()) result_.start_error = e.what();

@@ -37,7 +37,7 @@ bool read_pid1(const YamlReader& r, const YAML::Node& node) { return r.boolean(n
 
 Target read_target(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "target");
-    r.check_keys(node, "target", {"command", "env", "cwd", "host", "port", "allow_remote", "ready", "shutdown_report", "pid1"});
+    r.check_keys(node, "target", {"command", "env", "cwd", "host", "port", "allow_remote", "ready", "shutdown_report", "pid1", "reload_signal"});
     Target target;
     if (!node["command"]) r.fail(node, "target needs a command (an argv list)");
     target.command = r.string_list(node["command"], "target.command");
@@ -58,6 +58,7 @@ Target read_target(const YamlReader& r, const YAML::Node& node) {
     if (node["ready"]) target.ready = read_ready(r, node["ready"]);
     if (node["shutdown_report"]) target.shutdown_report = r.string(node["shutdown_report"], "target.shutdown_report");
     if (node["pid1"]) target.pid1 = read_pid1(r, node["pid1"]);
+    if (node["reload_signal"]) target.reload_signal = r.signal(node["reload_signal"]);
     return target;
 }
 

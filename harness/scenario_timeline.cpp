@@ -2,6 +2,7 @@
 // its one action.
 #include "scenario_sections.hpp"
 
+#include "signal_router.hpp"
 #include "text_rules.hpp"
 
 #include <fmt/format.h>
@@ -61,31 +62,76 @@ Condition read_condition(const YamlReader& r, const YAML::Node& node, const Scen
     return Condition{Condition::Kind::in_flight_at_least, *threshold};
 }
 
-SignalAction read_signal(const YamlReader& r, const YAML::Node& node) {
-    SignalAction action{r.signal(node["signal"])};
-    if (!node["to"]) return action;
-    const auto to = r.string(node["to"], "to");
-    constexpr std::string_view child_prefix = "child ";
-    if (to == "target" || to == "main") {
+// `to:` target, main, master (the main process: a prefork master is the target), group, workers,
+// 'child N' (by pid) or 'worker N' (by start time).
+void read_signal_target(const YamlReader& r, const YAML::Node& node, SignalAction& action) {
+    const auto to = r.string(node, "to");
+    const auto numbered = [&](std::string_view prefix) -> std::optional<std::int64_t> {
+        if (!to.starts_with(prefix)) return std::nullopt;
+        const auto index = whole_number(std::string_view(to).substr(prefix.size()));
+        if (index && !ranges::child_index.contains(*index)) {
+            r.fail(node, fmt::format("'{}N' takes N from {} to {}", prefix, ranges::child_index.min, ranges::child_index.max));
+        }
+        return index;
+    };
+    if (to == "target" || to == "main" || to == "master") {
         action.to = SignalTarget::main;
     } else if (to == "group") {
         action.to = SignalTarget::group;
-    } else if (const auto index = to.starts_with(child_prefix) ? whole_number(std::string_view(to).substr(child_prefix.size())) : std::nullopt) {
-        if (!ranges::child_index.contains(*index)) {
-            r.fail(node["to"], fmt::format("'child N' takes N from {} to {}", ranges::child_index.min, ranges::child_index.max));
-        }
+    } else if (to == "workers") {
+        action.to = SignalTarget::workers;
+    } else if (const auto child = numbered("child ")) {
         action.to = SignalTarget::child;
-        action.child_index = static_cast<int>(*index);
+        action.child_index = static_cast<int>(*child);
+    } else if (const auto worker = numbered("worker ")) {
+        action.to = SignalTarget::worker;
+        action.child_index = static_cast<int>(*worker);
     } else {
-        r.fail(node["to"], fmt::format("unknown signal target '{}' (expected target, group or 'child N')", printable(to)));
+        r.fail(node, fmt::format("unknown signal target '{}' (expected target, master, group, workers, 'child N' or 'worker N')", printable(to)));
     }
+}
+
+SignalPurpose read_purpose(const YamlReader& r, const YAML::Node& node) {
+    const auto text = r.string(node, "purpose");
+    if (text == "shutdown") return SignalPurpose::shutdown;
+    if (text == "reload") return SignalPurpose::reload;
+    if (text == "pause") return SignalPurpose::pause;
+    if (text == "process") return SignalPurpose::process;
+    r.fail(node, fmt::format("unknown purpose '{}' (expected shutdown, reload, pause or process)", printable(text)));
+}
+
+SignalAction read_signal(const YamlReader& r, const YAML::Node& node) {
+    SignalAction action{r.signal(node["signal"])};
+    if (node["to"]) read_signal_target(r, node["to"], action);
+    action.purpose = node["purpose"] ? read_purpose(r, node["purpose"]) : default_purpose(action.signal, action.to);
     return action;
+}
+
+// `reload: true`: the target's reload signal to its main process, a reload by purpose.
+SignalAction read_reload(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
+    if (!r.boolean(node, "reload")) r.fail(node, "reload must be true");
+    return SignalAction{s.target.reload_signal, SignalTarget::main, 0, SignalPurpose::reload};
+}
+
+// `every: D, count: N`: the entry fires N times, D apart (the timeline expands it).
+void read_repetition(const YamlReader& r, const YAML::Node& node, TimelineEntry& entry) {
+    if (node["every"].IsDefined() != node["count"].IsDefined()) {
+        r.fail(node["every"] ? node["every"] : node["count"], "'every' and 'count' go together");
+    }
+    if (!node["every"]) return;
+    entry.every = r.duration(node["every"], "every", ranges::every);
+    entry.count = static_cast<int>(r.integer(node["count"], "count", ranges::repeat_count));
 }
 
 // An entry fires at `at + delay`, or `delay` after its condition holds: before the run ends, or never.
 void check_fires_before_end(const YamlReader& r, const YAML::Node& node, const TimelineEntry& entry, Duration max_duration) {
     const auto fires = entry.at.value_or(Duration::zero()) + entry.delay;
-    if (fires < max_duration) return;
+    const auto last = fires + entry.every * (entry.count - 1);
+    if (fires < max_duration && last < max_duration) return;
+    if (fires < max_duration) {
+        r.fail(node["count"], fmt::format("the last of {} firings ({}) must be before limits.max_duration ({})", entry.count,
+                                          format_duration(last), format_duration(max_duration)));
+    }
     const auto what = !node["delay"] ? "at" : entry.at ? "at + delay" : "delay";
     r.fail(node["delay"] ? node["delay"] : node["at"], fmt::format("{} ({}) must be before limits.max_duration ({}): the entry would never fire",
                                                                    what, format_duration(fires), format_duration(max_duration)));
@@ -104,8 +150,13 @@ void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s,
         ++actions;
         entry.action = read_signal(r, node);
         entry.description = "signal " + node["signal"].Scalar();
-    } else if (node["to"]) {
-        r.fail(node["to"], "'to' goes with 'signal'");
+    } else if (node["to"] || node["purpose"]) {
+        r.fail(node["to"] ? node["to"] : node["purpose"], fmt::format("'{}' goes with 'signal'", node["to"] ? "to" : "purpose"));
+    }
+    if (node["reload"]) {
+        ++actions;
+        entry.action = read_reload(r, node["reload"], s);
+        entry.description = "reload";
     }
     if (const auto& value = node["stop_load"]) {
         ++actions;
@@ -141,7 +192,7 @@ void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s,
         entry.description = "restart_target";
     }
     if (actions != 1) {
-        r.fail(node, "a timeline entry needs exactly one action: signal, stop_load, start_load, pause, kill_if_alive or restart_target");
+        r.fail(node, "a timeline entry needs exactly one action: signal, reload, stop_load, start_load, pause, kill_if_alive or restart_target");
     }
 }
 
@@ -149,13 +200,14 @@ void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s,
 
 TimelineEntry read_timeline_entry(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
     r.expect_map(node, "a timeline entry");
-    r.check_keys(node, "a timeline entry", {"at", "when", "delay", "signal", "to", "stop_load", "start_load", "pause",
-                                            "kill_if_alive", "restart_target"});
+    r.check_keys(node, "a timeline entry", {"at", "when", "delay", "every", "count", "signal", "to", "purpose", "reload",
+                                            "stop_load", "start_load", "pause", "kill_if_alive", "restart_target"});
     TimelineEntry entry;
     if (node["at"]) entry.at = r.duration(node["at"], "at", ranges::at);
     if (node["when"]) entry.when = read_condition(r, node["when"], s);
     if (entry.at.has_value() == entry.when.has_value()) r.fail(node, "a timeline entry needs exactly one of 'at' or 'when'");
     if (node["delay"]) entry.delay = r.duration(node["delay"], "delay", ranges::delay);
+    read_repetition(r, node, entry);
     check_fires_before_end(r, node, entry, s.max_duration);
     read_action(r, node, s, entry);
     return entry;

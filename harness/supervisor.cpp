@@ -2,6 +2,7 @@
 
 #include "pid_namespace.hpp"
 #include "probe_client.hpp"
+#include "signal_router.hpp"
 #include "signals.hpp"
 
 #include <fmt/format.h>
@@ -171,28 +172,21 @@ Supervisor::SignalOutcome Supervisor::signal(const SignalAction& action) {
         out.delivery = {false, "the target had already exited"};
         return out;
     }
-    switch (action.to) {
-    case SignalTarget::main:
-        out.to = "target";
-        out.delivery = process_->signal_main(action.signal);
-        break;
-    case SignalTarget::group:
-        out.to = "group";
+    const auto routed = route(action, process_->pid(), living_children);
+    out.to = routed.to;
+    out.pids = routed.pids;
+    if (!routed.error.empty()) {
+        out.delivery = {false, routed.error};
+    } else if (routed.group) {
         out.delivery = process_->signal_group(action.signal);
-        break;
-    case SignalTarget::child: {
-        const auto children = ProcessFamily::children_of(process_->pid());
-        if (action.child_index < 1 || static_cast<std::size_t>(action.child_index) > children.size()) {
-            out.to = fmt::format("child {}", action.child_index);
-            out.delivery = {false, fmt::format("the target (pid {}) has {} {}", process_->pid(), children.size(),
-                                               children.size() == 1 ? "child" : "children")};
-        } else {
-            const auto pid = children[static_cast<std::size_t>(action.child_index - 1)];
-            out.to = fmt::format("child {} (pid {})", action.child_index, pid);
-            out.delivery = send_signal(pid, action.signal);
+    } else if (action.to == SignalTarget::main) {
+        out.delivery = process_->signal_main(action.signal);
+    } else {
+        out.delivery = {true, {}};
+        for (const auto pid : routed.pids) {
+            const auto one = send_signal(pid, action.signal);
+            if (!one.delivered && out.delivery.delivered) out.delivery = {false, fmt::format("pid {}: {}", pid, one.why)};
         }
-        break;
-    }
     }
     return out;
 }

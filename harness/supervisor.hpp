@@ -94,7 +94,8 @@ public:
     struct SignalOutcome {
         Delivery delivery;
         bool target_gone = false;  // the target had already exited: nothing left to signal
-        std::string to;            // "target", "group", "child 2 (pid 1234)"
+        std::string to;            // "target", "group", "child 2 (pid 1234)", "workers (pids 4242, 4243)"
+        std::vector<pid_t> pids;   // the processes it went to (empty for the group)
     };
     SignalOutcome signal(const SignalAction& action);
     // The scenario is over and the target still runs: SIGTERM, then SIGKILL to the whole family

@@ -115,6 +115,41 @@ ParsedTargetReport parse_target_report(std::string_view text) {
             }
         }
     }
+    if (const auto* workers = read.find(root, "workers")) {
+        if (!workers->is_array()) read.wrong("workers", "a list");
+        else {
+            report.workers.emplace();
+            for (std::size_t i = 0; i < workers->size(); ++i) {
+                const auto& w = (*workers)[i];
+                const auto where = fmt::format("workers[{}].", i);
+                if (!w.is_object()) {
+                    read.wrong(fmt::format("workers[{}]", i), "an object");
+                    continue;
+                }
+                TargetReportWorker worker;
+                read.string(w, "id", worker.id, where);
+                read.number(w, "pid", worker.pid, where);
+                read.string(w, "fate", worker.fate, where);
+                read.string(w, "ended_while", worker.ended_while, where);
+                read.string(w, "exit", worker.exit, where);
+                if (read.find(w, "ended_ms")) {
+                    double ended = 0;
+                    read.number(w, "ended_ms", ended, where);
+                    worker.ended_ms = ended;
+                }
+                report.workers->push_back(std::move(worker));
+            }
+        }
+    }
+    if (const auto* stragglers = read.find(root, "stragglers")) {
+        if (!stragglers->is_array()) read.wrong("stragglers", "a list");
+        else {
+            for (const auto& name : *stragglers) {
+                if (name.is_string()) report.stragglers.push_back(name.get<std::string>());
+                else read.wrong("stragglers[]", "a string");
+            }
+        }
+    }
     if (!read.error.empty()) return {std::nullopt, read.error};
     return {std::move(report), {}};
 }

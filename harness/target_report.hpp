@@ -22,12 +22,25 @@ struct TargetReportPhase {
     std::string detail;
 };
 
+// One worker of a prefork master, as its report lists it (lastcall-server's `workers[]`; any
+// master may write it). Times are the target's, for evidence only.
+struct TargetReportWorker {
+    std::string id;           // "2.1", "1.2#2"
+    std::int64_t pid = 0;
+    std::string fate;         // drained | killed | crashed (| serving: never ended)
+    std::string ended_while;  // running | reloading | stopping
+    std::string exit;         // "exit 0", "killed by SIGKILL"; empty while it runs
+    std::optional<double> ended_ms;
+};
+
 struct TargetReport {
     std::int64_t signal_at_unix_us = 0;  // 0: the program shut itself down
     std::vector<TargetReportPhase> phases;
     std::map<std::string, std::int64_t> counts;
     std::vector<std::string> abandoned_tasks;
     std::optional<int> exit_code;
+    std::optional<std::vector<TargetReportWorker>> workers;  // a master's report
+    std::vector<std::string> stragglers;                      // workers killed at its graceful timeout
     const TargetReportPhase* phase(std::string_view name) const;
     std::int64_t count(const std::string& name) const;  // 0 when absent
 };

@@ -10,13 +10,15 @@ Timeline::Timeline(const std::vector<TimelineEntry>& entries, Duration jitter, s
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> spread(-1.0, 1.0);
     for (const auto& entry : entries) {
-        Slot slot{&entry, std::nullopt};
-        if (entry.at) {
-            auto at = *entry.at + entry.delay;
-            if (jitter > Duration::zero()) at += Duration(static_cast<Duration::rep>(spread(rng) * static_cast<double>(jitter.count())));
-            slot.due = std::max(at, Duration::zero());
+        // One draw per entry, whatever its count: a repeated entry keeps its period, and the draws
+        // of the entries after it stay what they were.
+        Duration moved{};
+        if (entry.at && jitter > Duration::zero()) moved = Duration(static_cast<Duration::rep>(spread(rng) * static_cast<double>(jitter.count())));
+        for (int k = 0; k < std::max(entry.count, 1); ++k) {
+            Slot slot{&entry, std::nullopt, entry.every * k};
+            if (entry.at) slot.due = std::max(*entry.at + entry.delay + moved, Duration::zero()) + slot.offset;
+            slots_.push_back(slot);
         }
-        slots_.push_back(slot);
     }
 }
 
@@ -42,12 +44,12 @@ std::vector<DueAction> Timeline::advance(Duration now, const TimelineConditions&
     }
     for (auto& slot : slots_) {
         if (slot.fired) continue;
-        if (!slot.due && slot.entry->when && holds(*slot.entry->when, conditions)) slot.due = now + slot.entry->delay;
+        if (!slot.due && slot.entry->when && holds(*slot.entry->when, conditions)) slot.due = now + slot.entry->delay + slot.offset;
         if (!slot.due || *slot.due > now) continue;
         slot.fired = true;
         if (const auto* pause = std::get_if<PauseAction>(&slot.entry->action)) {
-            due.push_back(DueAction{SignalAction{SIGSTOP}, slot.entry, *slot.due});
-            resumes_.push_back(DueAction{SignalAction{SIGCONT}, slot.entry, now + pause->duration, true});
+            due.push_back(DueAction{SignalAction{SIGSTOP, SignalTarget::main, 0, SignalPurpose::pause}, slot.entry, *slot.due});
+            resumes_.push_back(DueAction{SignalAction{SIGCONT, SignalTarget::main, 0, SignalPurpose::pause}, slot.entry, now + pause->duration, true});
         } else {
             due.push_back(DueAction{slot.entry->action, slot.entry, *slot.due});
         }
@@ -66,7 +68,9 @@ bool Timeline::restart_planned() const {
 
 std::vector<std::optional<Duration>> Timeline::scheduled() const {
     std::vector<std::optional<Duration>> out;
-    for (const auto& slot : slots_) out.push_back(slot.entry->at ? slot.due : std::nullopt);
+    for (const auto& slot : slots_) {
+        if (slot.offset == Duration::zero()) out.push_back(slot.entry->at ? slot.due : std::nullopt);  // the first firing of each
+    }
     return out;
 }
 

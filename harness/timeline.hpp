@@ -3,6 +3,8 @@
 // No clock, no I/O: the conductor passes the time since the run started and what it observes, and
 // fires what comes back. A pause becomes SIGSTOP now and SIGCONT after its duration. Jitter moves
 // every `at` by a uniform amount in [-jitter, +jitter], drawn from the seed, so a run reproduces.
+// An entry with `every: D, count: N` fires N times, D apart (from its `at`, or from when its
+// condition first held).
 #include "scenario.hpp"
 
 #include <cstdint>
@@ -33,13 +35,15 @@ public:
     std::vector<DueAction> advance(Duration now, const TimelineConditions& conditions);
     bool done() const;             // every entry fired and no pause waits for its SIGCONT
     bool restart_planned() const;  // an entry that restarts the target has not fired yet
-    // Each `at` entry's time after jitter, in order of the entries (nullopt for `when` entries).
+    // Each `at` entry's (first) time after jitter, in order of the entries (nullopt for `when` entries).
     std::vector<std::optional<Duration>> scheduled() const;
 
 private:
+    // One firing: an entry with `count: N` has N slots, `every` apart (offset).
     struct Slot {
         const TimelineEntry* entry;
         std::optional<Duration> due;  // known once its time is fixed (at) or its condition held (when)
+        Duration offset{};
         bool fired = false;
     };
     static bool holds(const Condition& c, const TimelineConditions& now);

@@ -44,6 +44,53 @@ struct Scale {
     double x(double t_us) const { return left + (width - left - 10) * std::clamp(t_us / end_us, 0.0, 1.0); }
 };
 
+constexpr int lane_height = 9, lane_gap = 2;
+constexpr std::size_t max_lanes = 48;
+
+// How a process ended, for its lane's colour: from the target's report where it names the pid (a
+// master's workers[]), else what lastcall saw.
+std::pair<const char*, std::string> process_end(const harness::RunResult& run, const harness::ProcessLife& p) {
+    if (p.gone_us < 0) return {"#a5d6a7", "alive at the end"};
+    for (const auto& s : run.signals) {
+        if (s.delivered && s.signal == SIGKILL && std::find(s.pids.begin(), s.pids.end(), p.pid) != s.pids.end()) {
+            return {"#6d4c41", "killed by lastcall (SIGKILL)"};
+        }
+    }
+    if (run.report.report && run.report.report->workers) {
+        for (const auto& w : *run.report.report->workers) {
+            if (w.pid != p.pid || w.exit.empty()) continue;
+            const char* colour = w.fate == "drained" ? "#66bb6a" : w.fate == "killed" ? "#e53935" : "#fb8c00";
+            return {colour, fmt::format("worker {}: {} ({}, while {})", w.id, w.fate, w.exit, w.ended_while)};
+        }
+    }
+    return {"#90a4ae", "ended (status unknown: not lastcall's child)"};
+}
+
+// One lane per process of the target (its generations' main processes aside): born to gone, as
+// lastcall's /proc scan saw it, coloured by how it ended; reloads as markers.
+std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale, int top) {
+    std::string svg = fmt::format(R"(<text x="4" y="{}" fill="#555">processes</text>)", top + lane_height);
+    std::size_t drawn = 0;
+    for (const auto& p : run.processes) {
+        if (drawn == max_lanes) {
+            svg += fmt::format(R"(<text x="{}" y="{}" fill="#555">... and {} more (run.json)</text>)", left, top + static_cast<int>(drawn) * (lane_height + lane_gap) + lane_height,
+                               run.processes.size() - drawn);
+            break;
+        }
+        const int y = top + static_cast<int>(drawn++) * (lane_height + lane_gap);
+        const auto end = p.gone_us >= 0 ? static_cast<double>(p.gone_us) : scale.end_us;
+        const auto a = scale.x(static_cast<double>(p.spawn_us)), b = scale.x(end);
+        const auto [colour, how] = process_end(run, p);
+        svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>pid {} (parent {}) {}: {}</title></rect>)", a, y,
+                           std::max(1.0, b - a), lane_height, colour, p.pid, p.parent, html_escape(p.command), html_escape(how));
+    }
+    return svg;
+}
+
+int lane_count(const harness::RunResult& run) {
+    return static_cast<int>(std::min(run.processes.size(), max_lanes + 1));
+}
+
 std::string timeline_svg(const RunVerdict& v) {
     const auto& run = v.run;
     const Scale scale{std::max<double>({static_cast<double>(run.duration_us), static_cast<double>(run.exit_us) + 100'000, 1.0})};
@@ -65,7 +112,8 @@ std::string timeline_svg(const RunVerdict& v) {
     const auto y = [peak](double value) { return chart_top + chart_height - chart_height * value / peak; };
     const double bucket_us = scale.end_us / buckets;
 
-    const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8, axis_y = phases_y + band_height + 16;
+    const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8, lanes_y = phases_y + band_height + 8,
+              axis_y = lanes_y + lane_count(run) * (lane_height + lane_gap) + 16;
     std::string svg = fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="11">)",
                                   width, axis_y + 20);
     svg += fmt::format(R"(<text x="{}" y="12" fill="#555">requests in flight by outcome (peak {})</text>)", left, peak);
@@ -116,7 +164,7 @@ std::string timeline_svg(const RunVerdict& v) {
     svg += fmt::format(R"(<text x="4" y="{}" fill="#555">phases</text>)", phases_y + 12);
     std::int64_t signal_us = -1;
     for (const auto& s : run.signals) {
-        if (s.signal != SIGSTOP && s.signal != SIGCONT && signal_us < 0) signal_us = s.t_us;
+        if (s.marks_shutdown() && signal_us < 0) signal_us = s.t_us;
     }
     if (run.report.report && signal_us >= 0) {
         static const char* phase_colours[] = {"#ffe082", "#90caf9", "#ce93d8", "#a5d6a7", "#80cbc4", "#bcaaa4"};
@@ -130,13 +178,17 @@ std::string timeline_svg(const RunVerdict& v) {
             if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, html_escape(p.name));
         }
     }
+    svg += process_lanes_svg(run, scale, lanes_y);
     // Signals and the exit as vertical markers.
     const auto marker = [&](std::int64_t t, const std::string& label, const char* colour) {
         svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5"/><text x="{4:.1f}" y="{5}" fill="{3}">{6}</text>)",
-                           scale.x(static_cast<double>(t)), chart_top, phases_y + band_height, colour, scale.x(static_cast<double>(t)) + 3, chart_top + 10,
+                           scale.x(static_cast<double>(t)), chart_top, axis_y - 16, colour, scale.x(static_cast<double>(t)) + 3, chart_top + 10,
                            html_escape(label));
     };
-    for (const auto& s : run.signals) marker(s.t_us, harness::signal_name(s.signal), "#c62828");
+    for (const auto& s : run.signals) {
+        const bool reload = s.purpose == harness::SignalPurpose::reload;
+        marker(s.t_us, harness::signal_name(s.signal) + (reload ? " (reload)" : ""), reload ? "#1565c0" : "#c62828");
+    }
     if (run.exit) marker(run.exit_us, run.exit->describe(), "#000");
     // Time axis.
     const double step_s = std::pow(10.0, std::floor(std::log10(scale.end_us / 1e6 / 2)));

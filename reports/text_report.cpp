@@ -44,7 +44,8 @@ nlohmann::json run_json(const RunVerdict& v) {
     }
     json signals = json::array();
     for (const auto& s : v.run.signals) {
-        signals.push_back({{"t_us", s.t_us}, {"signal", harness::signal_name(s.signal)}, {"to", s.to}, {"delivered", s.delivered}, {"why", s.why}});
+        signals.push_back({{"t_us", s.t_us}, {"signal", harness::signal_name(s.signal)}, {"to", s.to}, {"purpose", std::string(harness::to_string(s.purpose))},
+                           {"delivered", s.delivered}, {"why", s.why}});
     }
     return {
         {"scenario", v.scenario->name},

@@ -71,6 +71,9 @@ json fold_worker_reports(const std::vector<const json*>& stopped, std::int64_t s
         std::string outcome;
         std::string detail;
     };
+    // Each phase from the moment every worker had entered it to the moment the last one left it:
+    // "draining had certainly begun" holds for the whole service from that start, and the phases
+    // stay in order (a worker enters a phase only after it left the one before).
     std::vector<std::pair<std::string, Span>> spans;  // in the order the workers' phases run
     json abandoned = json::array();
     std::string durability_error;
@@ -88,7 +91,7 @@ json fold_worker_reports(const std::vector<const json*>& stopped, std::int64_t s
                 continue;
             }
             auto& merged = found->second;
-            merged.start = std::min(merged.start, span.start);
+            merged.start = std::max(merged.start, span.start);
             merged.end = std::max(merged.end, span.end);
             if (badness(span.outcome) > badness(merged.outcome)) {
                 merged.outcome = span.outcome;

@@ -2,9 +2,11 @@
 // The master's shutdown report, STATE/shutdown-report.json: the same version-1 shape a single
 // process writes (so a reader of one reads the other), plus what only a master knows.
 //
-// - `phases` are the envelope of the phases of the workers that stopped with the service: each
-//   phase from its earliest start to its latest end, with its worst outcome, in ms since the
-//   master's signal. `counts` and `connections` are the workers' sums.
+// - `phases` fold the phases of the workers that stopped with the service: each phase from the
+//   moment every worker had entered it (the latest start) to the moment the last one left it (the
+//   latest end), with its worst outcome, in ms since the master's signal. So they stay in order,
+//   and a reader's "draining had begun by then" is true of every worker. `counts` and
+//   `connections` are the workers' sums.
 // - `workers[]`: every worker ever started, its fate, and its own report as it wrote it.
 // - `reloads[]`, `stragglers`, `role: "master"`.
 #include "master_state.hpp"

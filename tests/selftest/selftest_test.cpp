@@ -86,6 +86,10 @@ const std::vector<Case> matrix{
     {"", "demonstrations/pid1-no-handler", "exit", true},
     {"", "demonstrations/pid1-shell-form", "exit", true},
     {"", "pid1-tini", ""},
+    // Master and workers (issue 10).
+    {"master-no-forward", "prefork-drain", "workers_drained"},  // workers never told: killed at the timeout
+    {"reload-gap", "prefork-reload", "zero_downtime"},           // old workers stopped before new ones were ready
+    {"no-kill-escalation", "prefork-escalation", "shutdown_time"},  // stragglers never killed
     {"", "slow-requests", ""},
     {"", "idle-keepalive", ""},
     {"", "sse-streams", ""},
@@ -93,6 +97,17 @@ const std::vector<Case> matrix{
     {"", "set-durability", ""},
     {"", "drain-delay", ""},
     {"", "sse-resume", ""},
+    {"", "prefork-drain", ""},
+    {"", "prefork-reload", ""},
+    {"", "prefork-reload-soak", ""},  // 20 reloads, 600 ms apart, at the load of fast-requests
+    {"", "prefork-worker-crash", ""},
+    {"", "prefork-escalation", ""},
+    // Durable state shared by the workers (STATE/counter.db): a SIGKILL of the whole group loses
+    // what was acknowledged from memory.
+    {"ack-before-durable", "sigkill-counter-prefork", "acked_writes_durable"},
+    {"", "sigkill-counter-prefork", ""},
+    {"", "counter-durability-prefork", ""},
+    {"", "set-durability-prefork", ""},
 };
 
 class SelfTest : public ::testing::TestWithParam<Case> {};

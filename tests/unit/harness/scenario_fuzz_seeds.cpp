@@ -62,6 +62,17 @@ timeline:
     delay: 100ms
     signal: INT
     to: "child 1"
+  - at: 2s
+    every: 600ms
+    count: 3
+    reload: true
+  - at: 3s
+    signal: KILL
+    to: "worker 2"
+    purpose: process
+  - at: 4s
+    signal: TERM
+    to: workers
   - at: 5s
     stop_load: [burst]
   - at: 5s

@@ -111,10 +111,15 @@ void check_timeline(Violations& v, const Scenario& s, const std::set<std::string
         if (e.at) v.in_range(*e.at, ranges::at, where + " at");
         v.in_range(e.delay, ranges::delay, where + " delay");
         v.require(e.at.value_or(Duration::zero()) + e.delay < s.max_duration, "fires after the run ends", where);
+        v.in_range<std::int64_t>(e.count, ranges::repeat_count, where + " count");
+        if (e.count > 1) {
+            v.in_range(e.every, ranges::every, where + " every");
+            v.require(e.at.value_or(Duration::zero()) + e.delay + e.every * (e.count - 1) < s.max_duration, "its last firing is after the run ends", where);
+        }
         if (e.when && e.when->kind == Condition::Kind::in_flight_at_least) v.in_range(e.when->threshold, ranges::in_flight, where + " in_flight");
         if (const auto* signal = std::get_if<SignalAction>(&e.action)) {
             v.require(signal->signal >= 1 && signal->signal <= SIGRTMAX, "no such signal", where);
-            if (signal->to == SignalTarget::child) v.in_range<std::int64_t>(signal->child_index, ranges::child_index, where + " child");
+            if (signal->to == SignalTarget::child || signal->to == SignalTarget::worker) v.in_range<std::int64_t>(signal->child_index, ranges::child_index, where + " child");
         }
         if (const auto* pause = std::get_if<PauseAction>(&e.action)) v.in_range(pause->duration, ranges::pause, where + " pause");
         if (const auto* stop = std::get_if<StopLoadAction>(&e.action)) {

@@ -125,7 +125,7 @@ TEST(ScenarioLoader, WorkloadReferencedButNotDefined) {
 TEST(ScenarioLoader, TimelineEntriesNeedOneTimeAndOneAction) {
     EXPECT_EQ(error_of(head + "timeline:\n  - signal: TERM\n"), "4:5: a timeline entry needs exactly one of 'at' or 'when'");
     EXPECT_EQ(error_of(head + "timeline:\n  - at: 1s\n    signal: TERM\n    kill_if_alive: true\n"),
-              "4:5: a timeline entry needs exactly one action: signal, stop_load, start_load, pause, kill_if_alive or restart_target");
+              "4:5: a timeline entry needs exactly one action: signal, reload, stop_load, start_load, pause, kill_if_alive or restart_target");
     EXPECT_EQ(error_of(head + "timeline:\n  - when: in_flight > 3\n    signal: TERM\n"),
               "4:11: unknown condition 'in_flight > 3' (expected 'in_flight >= N', not_ready, exited or signal_sent)");
 }

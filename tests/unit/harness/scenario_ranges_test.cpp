@@ -72,7 +72,7 @@ TEST(ScenarioRanges, SignalToChildIsParsedWithoutThrowing) {
     const auto to = [](const std::string& value) {
         return error_of(minimal_head + "timeline:\n  - at: 1s\n    signal: TERM\n    to: \"" + value + "\"\n");
     };
-    EXPECT_EQ(to("child 99999999999999999999"), "6:9: unknown signal target 'child 99999999999999999999' (expected target, group or 'child N')");
+    EXPECT_EQ(to("child 99999999999999999999"), "6:9: unknown signal target 'child 99999999999999999999' (expected target, master, group, workers, 'child N' or 'worker N')");
     EXPECT_EQ(to("child 0"), "6:9: 'child N' takes N from 1 to 4096");
     EXPECT_EQ(to("child 4097"), "6:9: 'child N' takes N from 1 to 4096");
     EXPECT_EQ(to("child 2"), "no error");

@@ -123,3 +123,75 @@ TEST(Timeline, ActionsComeInTimelineOrderWhenDueTogether) {
 
 } // namespace
 } // namespace lastcall::harness
+
+namespace lastcall::harness {
+namespace {
+
+TEST(TimelineRepetition, AnEntryWithEveryAndCountFiresCountTimesEveryApart) {
+    auto entry = at(1s, SignalAction{SIGHUP, SignalTarget::main, 0, SignalPurpose::reload});
+    entry.every = 600ms;
+    entry.count = 3;
+    const std::vector<TimelineEntry> entries{entry, at(5s, SignalAction{SIGTERM})};
+    Timeline t(entries, Duration::zero(), 1);
+    EXPECT_TRUE(t.advance(999ms, {}).empty());
+    ASSERT_EQ(t.advance(1s, {}).size(), 1u);
+    EXPECT_TRUE(t.advance(1599ms, {}).empty());
+    const auto second = t.advance(1600ms, {});
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_EQ(second[0].due, 1600ms);
+    EXPECT_EQ(std::get<SignalAction>(second[0].action).purpose, SignalPurpose::reload);
+    const auto late = t.advance(4s, {});  // a late tick fires what is due, each with its planned time
+    ASSERT_EQ(late.size(), 1u);
+    EXPECT_EQ(late[0].due, 2200ms);
+    EXPECT_FALSE(t.done());
+    EXPECT_EQ(t.advance(5s, {}).size(), 1u);
+    EXPECT_TRUE(t.done());
+}
+
+TEST(TimelineRepetition, AConditionStartsEveryRepetitionFromWhenItHeld) {
+    auto entry = when(Condition::Kind::after_signal, SignalAction{SIGINT}, 100ms);
+    entry.every = 1s;
+    entry.count = 2;
+    const std::vector<TimelineEntry> entries{entry};
+    Timeline t(entries, Duration::zero(), 1);
+    TimelineConditions c;
+    c.signal_sent = true;
+    EXPECT_TRUE(t.advance(2s, c).empty());
+    EXPECT_EQ(t.advance(2100ms, c).size(), 1u);
+    EXPECT_TRUE(t.advance(3099ms, c).empty());
+    EXPECT_EQ(t.advance(3100ms, c).size(), 1u);
+    EXPECT_TRUE(t.done());
+}
+
+TEST(TimelineRepetition, JitterMovesTheWholeSeriesAndLeavesLaterEntriesAsTheyWere) {
+    auto repeated = at(2s, SignalAction{SIGHUP});
+    repeated.every = 500ms;
+    repeated.count = 4;
+    const std::vector<TimelineEntry> plain{at(2s, SignalAction{SIGHUP}), at(8s, SignalAction{SIGTERM})};
+    const std::vector<TimelineEntry> series{repeated, at(8s, SignalAction{SIGTERM})};
+    for (std::uint64_t seed = 0; seed < 20; ++seed) {
+        EXPECT_EQ(Timeline(plain, 300ms, seed).scheduled(), Timeline(series, 300ms, seed).scheduled()) << "seed " << seed;
+    }
+    Timeline t(series, 300ms, 7);
+    const auto first = t.scheduled().at(0).value();
+    std::vector<Duration> fired;
+    for (auto now = Duration::zero(); now < 7s; now += 1ms) {
+        for (const auto& d : t.advance(now, {})) fired.push_back(d.due);
+    }
+    ASSERT_EQ(fired.size(), 4u);
+    for (std::size_t k = 0; k < fired.size(); ++k) EXPECT_EQ(fired[k], first + 500ms * static_cast<int>(k));
+}
+
+TEST(TimelineRepetition, APauseIsAPauseByPurpose) {
+    const std::vector<TimelineEntry> entries{at(1s, PauseAction{200ms})};
+    Timeline t(entries, Duration::zero(), 1);
+    const auto stop = t.advance(1s, {});
+    ASSERT_EQ(stop.size(), 1u);
+    EXPECT_EQ(std::get<SignalAction>(stop[0].action).purpose, SignalPurpose::pause);
+    const auto cont = t.advance(1200ms, {});
+    ASSERT_EQ(cont.size(), 1u);
+    EXPECT_EQ(std::get<SignalAction>(cont[0].action).purpose, SignalPurpose::pause);
+}
+
+} // namespace
+} // namespace lastcall::harness

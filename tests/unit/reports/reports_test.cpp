@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <regex>
 
 namespace lastcall::reports {
@@ -65,6 +66,25 @@ TEST(HtmlReport, IsSelfContained) {
     EXPECT_NE(html.find("<svg"), std::string::npos);
     EXPECT_NE(html.find("FAIL"), std::string::npos);
     EXPECT_NE(html.find("&lt;reset&gt;"), std::string::npos);
+}
+
+TEST(HtmlReport, DrawsALanePerProcessColouredByItsFate) {
+    Fixture f;
+    auto& run = f.verdict.run;
+    run.processes = {harness::ProcessLife{201, 100, 1, "worker <1>", -200'000, -150'000, 900'000, 950'000},
+                     harness::ProcessLife{202, 100, 1, "worker 2", -200'000, -150'000, 400'000, 450'000},
+                     harness::ProcessLife{301, 100, 1, "worker 3", 500'000, 520'000, 1'400'000, -1}};
+    harness::SignalSent kill{400'000, SIGKILL, "worker 2 (pid 202)", 1, true, "", false, 400'100};
+    kill.pids = {202};
+    run.signals = {kill};
+    auto parsed = harness::parse_target_report(R"({"workers":[{"id":"1.1","pid":201,"fate":"killed","ended_while":"stopping","exit":"killed by SIGKILL"}]})");
+    ASSERT_TRUE(parsed.report) << parsed.error;
+    run.report.report = parsed.report;
+    const auto html = html_report(f.verdict);
+    EXPECT_NE(html.find(R"(fill="#e53935"><title>pid 201 (parent 100) worker &lt;1&gt;: worker 1.1: killed (killed by SIGKILL, while stopping))"), std::string::npos)
+        << "the master's word on its worker, escaped";
+    EXPECT_NE(html.find(R"(fill="#6d4c41"><title>pid 202 (parent 100) worker 2: killed by lastcall (SIGKILL))"), std::string::npos);
+    EXPECT_NE(html.find(R"(fill="#a5d6a7"><title>pid 301 (parent 100) worker 3: alive at the end)"), std::string::npos);
 }
 
 TEST(JsonReport, IsVersionedAndNamesEveryCheck) {

@@ -1,5 +1,6 @@
-// The fold of the workers' shutdown reports into the master's: phases are the envelope (earliest
-// start, latest end, worst outcome) on the master's signal time, counts and connections are sums.
+// The fold of the workers' shutdown reports into the master's: each phase from its latest start to
+// its latest end (every worker in it, then every worker out of it), its worst outcome, on the
+// master's signal time; counts and connections are sums.
 #include "master_report.hpp"
 
 #include <gtest/gtest.h>
@@ -22,7 +23,7 @@ json worker_report(std::int64_t signal_at_unix_us, double drain_end_ms, const ch
             {"escalated", false}};
 }
 
-TEST(MasterReport, PhasesAreTheEnvelopeOfTheWorkersOnTheMastersSignalTime) {
+TEST(MasterReport, EachPhaseRunsFromWhenEveryWorkerWasInItToWhenTheLastLeftIt) {
     const std::int64_t master_signal = 1'000'000'000;
     // The second worker heard the signal 10 ms after the master and drained longer, then was cut.
     const auto first = worker_report(master_signal + 2'000, 100.0, "completed", 1);
@@ -32,11 +33,13 @@ TEST(MasterReport, PhasesAreTheEnvelopeOfTheWorkersOnTheMastersSignalTime) {
     ASSERT_EQ(folded["phases"].size(), 2u);
     const auto& draining = folded["phases"][0];
     EXPECT_EQ(draining["phase"], "draining");
-    EXPECT_DOUBLE_EQ(draining["start_ms"].get<double>(), 2.5);   // the first worker's start
+    EXPECT_DOUBLE_EQ(draining["start_ms"].get<double>(), 10.5);  // the second worker's start
     EXPECT_DOUBLE_EQ(draining["end_ms"].get<double>(), 310.0);   // the second worker's end
     EXPECT_EQ(draining["outcome"], "timed_out");
     EXPECT_EQ(draining["detail"], "timed_out");
     EXPECT_EQ(folded["phases"][1]["phase"], "exiting");
+    // In order, though the first worker was exiting before the second had stopped draining.
+    EXPECT_GE(folded["phases"][1]["start_ms"].get<double>(), draining["end_ms"].get<double>());
     EXPECT_EQ(folded["counts"]["in_flight_at_signal"], 3);
     EXPECT_EQ(folded["connections"]["accepted"], 6);
     EXPECT_DOUBLE_EQ(folded["connections"]["accept_paused_ms"].get<double>(), 3.0);
