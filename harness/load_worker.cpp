@@ -75,6 +75,8 @@ LoadWorker::LoadWorker(int index, const WorkerContext& context, const std::vecto
         ws.plan = plan_exchange(spec, address.authority(port));
         ws.connections = spec.connections / threads + (index < spec.connections % threads ? 1 : 0);
         ws.rate = spec.rate / threads;
+        const auto limit = context.open_loop_connections;
+        ws.max_outstanding = limit <= 0 ? max_outstanding_per_thread : limit / threads + (index < limit % threads ? 1 : 0);
         if (spec.max_requests) {
             ws.max_requests = *spec.max_requests / context.threads + (t < *spec.max_requests % context.threads ? 1 : 0);
         }
@@ -299,9 +301,11 @@ net::awaitable<void> LoadWorker::open_loop(WorkloadState& ws) {
         ws.schedule.expires_at(next);
         if (auto [ec] = co_await ws.schedule.async_wait(use_tuple); ec) continue;  // cancelled: may_start() decides
         if (!may_start(ws)) break;
-        if (live_.in_flight.load(std::memory_order_relaxed) < max_outstanding_per_thread) {
+        if (live_.in_flight.load(std::memory_order_relaxed) < ws.max_outstanding) {
             begin_request(ws);
             spawn(open_request(ws, next));
+        } else {
+            ++ws.skipped;  // never silently: the bench reports it
         }
         next += interval;  // the schedule never slips: a late request keeps its intended time
     }
