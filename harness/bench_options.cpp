@@ -46,8 +46,8 @@ std::pair<std::string, std::string> header(const std::string& value) {
     if (!is_http_field_value(field)) bad("-H", value, "the value holds a control character (CR, LF, NUL...)");
     std::string lower;
     for (const char ch : name) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
-    // lastcall writes these itself from the URL and the body: a second one would make a bad request.
-    if (lower == "host" || lower == "content-length" || lower == "transfer-encoding") bad("-H", value, "lastcall sets this header itself");
+    // lastcall frames the body itself (Content-Length from --body): a second framing makes a bad request.
+    if (lower == "content-length" || lower == "transfer-encoding") bad("-H", value, "lastcall sets this header itself (from --body)");
     return {std::move(name), std::move(field)};
 }
 

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <csignal>
 #include <fstream>
@@ -224,7 +225,7 @@ TEST(BenchCli, HeadersMethodAndBodyReachTheServer) {
     ASSERT_TRUE(ready && ready->rfind("listening ", 0) == 0) << read_file(dir / "target.stderr");
     const auto port = static_cast<unsigned short>(std::stoi(ready->substr(10)));
     const auto r = bench({url(port, "/submit?x=1"), "-d", "500ms", "-c", "1", "-t", "1", "-m", "PUT", "-H", "X-Trace: abc 1", "-H",
-                          "Authorization: Bearer t0k", "--body", "hello body", "--json"},
+                          "Authorization: Bearer t0k", "-H", "host: vhost.example", "-H", "User-Agent: wrk-like", "--body", "hello body", "--json"},
                          dir);
     EXPECT_EQ(r.status.code, 0) << r.out << r.err;
     std::ifstream in(log);
@@ -236,6 +237,11 @@ TEST(BenchCli, HeadersMethodAndBodyReachTheServer) {
     EXPECT_EQ(seen["headers"]["x-trace"], "abc 1");
     EXPECT_EQ(seen["headers"]["authorization"], "Bearer t0k");
     EXPECT_EQ(seen["body"], "hello body");
+    EXPECT_EQ(seen["headers"]["host"], "vhost.example");
+    const auto names = seen["names"].get<std::vector<std::string>>();
+    EXPECT_EQ(std::count(names.begin(), names.end(), "host"), 1);  // replaced, not sent twice (RFC 9112 3.2: a 400)
+    EXPECT_EQ(std::count(names.begin(), names.end(), "user-agent"), 1);
+    EXPECT_EQ(seen["headers"]["user-agent"], "wrk-like");
     target.signal(SIGTERM);
     target.wait(5s);
 }

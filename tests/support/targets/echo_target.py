@@ -3,7 +3,8 @@
 
   echo_target.py LOG   listens on a free 127.0.0.1 port, prints "listening PORT", answers every
                        request 200 (keep-alive) and appends the first 20 requests to LOG, one JSON
-                       object a line: {"method", "path", "headers": {lower-case name: value}, "body"}.
+                       object a line: {"method", "path", "headers": {lower-case name: value}, "names": [every
+                       header name, lower-case, in order, repeats kept], "body"}.
                        Exits on SIGTERM.
 """
 import http.server
@@ -32,7 +33,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 noted += 1
                 with open(log_path, "a") as log:
                     headers = {name.lower(): value for name, value in self.headers.items()}
-                    log.write(json.dumps({"method": self.command, "path": self.path, "headers": headers, "body": body}) + "\n")
+                    names = [name.lower() for name in self.headers.keys()]
+                    log.write(json.dumps({"method": self.command, "path": self.path, "headers": headers, "names": names, "body": body}) + "\n")
         self.send_response(200)
         self.send_header("Content-Length", "3")
         self.end_headers()

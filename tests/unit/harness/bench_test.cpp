@@ -50,7 +50,8 @@ TEST(BenchOptions, BadInputNamesTheOptionAndTheValue) {
     EXPECT_EQ(error_of({"http://h/", "-d", "soon"}), "-d soon: not a duration (like 5, 5s, 250ms or 2m)");
     EXPECT_EQ(error_of({"http://h/", "-R", "fast"}), "-R fast: not a rate (like 1000 or 1000/s)");
     EXPECT_EQ(error_of({"http://h/", "-H", "NoColon"}), "-H NoColon: expected 'Name: value'");
-    EXPECT_EQ(error_of({"http://h/", "-H", "Host: other"}), "-H Host: other: lastcall sets this header itself");
+    EXPECT_EQ(error_of({"http://h/", "-H", "content-length: 3"}), "-H content-length: 3: lastcall sets this header itself (from --body)");
+    EXPECT_EQ(error_of({"http://h/", "-H", "Host: other"}), "(accepted)");  // replaces lastcall's
     EXPECT_EQ(error_of({"http://h/", "-H", "Bad Name: x"}), "-H Bad Name: x: the name is not an HTTP token");
     EXPECT_EQ(error_of({"http://h/", "-m", "GE T"}), "-m GE T: not an HTTP method (a token like GET or POST)");
     EXPECT_EQ(error_of({"http://h:70000/"}), "URL http://h:70000/: the port is past 65535");
