@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <iterator>
@@ -93,7 +94,10 @@ BenchOptions parse_bench_options(const std::vector<std::string>& args) {
         if (a == "-c" || a == "--connections") {
             o.connections = whole_number(a, value(), 1);
             o.connections_given = true;
-        } else if (a == "-t" || a == "--threads") o.threads = whole_number(a, value(), 1);
+        } else if (a == "-t" || a == "--threads") {
+            o.threads = whole_number(a, value(), 1);
+            o.threads_given = true;
+        }
         else if (a == "-d" || a == "--duration") o.duration = duration(a, value(), false);
         else if (a == "--timeout") o.timeout = duration(a, value(), false);
         else if (a == "-R" || a == "--rate") {
@@ -119,7 +123,9 @@ BenchOptions parse_bench_options(const std::vector<std::string>& args) {
     if (o.help) return o;
     if (url.empty()) throw std::invalid_argument("bench needs a URL, like http://127.0.0.1:8080/fast");
     parse_url(o, url);
-    if (o.connections < o.threads) {
+    const bool connections_matter = o.rate <= 0 || o.connections_given;  // open loop without -c: as many as needed
+    if (connections_matter && !o.threads_given) o.threads = std::min(o.threads, o.connections);
+    if (connections_matter && o.connections < o.threads) {
         throw std::invalid_argument(fmt::format("-c {} with -t {}: every thread needs a connection (-c at least -t)", o.connections, o.threads));
     }
     return o;
@@ -130,10 +136,10 @@ std::string bench_usage() {
            "  -c, --connections N  closed loop: N keep-alive connections, each sending its next request when\n"
            "                       the last is answered (default 10). With --rate: at most N connections\n"
            "                       (requests outstanding); arrivals past them are skipped and counted\n"
-           "  -t, --threads N      threads (default 2; at most -c)\n"
+           "  -t, --threads N      threads (default 2, or -c when less; at most -c)\n"
            "  -d, --duration D     5 (seconds), 5s, 250ms, 2m (default 10s)\n"
            "  -R, --rate R         open loop: R requests/s on schedule, latency from each intended start\n"
-           "      --timeout D      per request, connect included (default 10s)\n"
+           "      --timeout D      for a connect, and for a request's write and response (default 10s)\n"
            "  -H, --header 'Name: value'  repeatable\n"
            "  -m, --method M       (default GET)\n"
            "      --body TEXT, --body-file FILE   the request body (Content-Length is set)\n"

@@ -20,7 +20,8 @@ struct BenchOptions {
     std::string body;
     int connections = 10;
     bool connections_given = false;  // with --rate, -c is the limit of connections; unset: lastcall's own
-    int threads = 2;
+    int threads = 2;  // at most -c unless given
+    bool threads_given = false;
     Duration duration = std::chrono::seconds(10);
     Duration timeout = std::chrono::seconds(10);
     double rate = 0;  // > 0: open loop

@@ -42,7 +42,7 @@ std::string percentile_key(double p) {
 
 std::string origin_text(const BenchOptions& o) {
     return o.rate > 0 ? fmt::format("from each request's intended start on the {:g}/s schedule (open loop: waits behind slow responses count)", o.rate)
-                      : "from each request's send (closed loop; a new connection's connect included)";
+                      : "from each request's send (closed loop; a new connection's connect not included)";
 }
 
 std::string failure_list(const BenchFailures& f) {

@@ -11,15 +11,15 @@
 
 namespace lastcall::harness {
 
-// Where a request's latency is measured from. Closed loop: its send (the connect included when
-// the request opens its connection). Open loop: its intended start on the schedule, so the wait
+// Where a request's latency is measured from. Closed loop: its send (after the connect when the
+// request opens its connection, as wrk). Open loop: its intended start on the schedule, so the wait
 // behind a slow response counts (coordinated omission corrected).
 enum class LatencyOrigin { send, intended_start };
 
 struct BenchFailures {
     std::uint64_t connect_refused = 0;
-    std::uint64_t connect_error = 0;  // any other connect failure (unreachable, connect timed out)
-    std::uint64_t timeout = 0;        // --timeout ran out after the connect
+    std::uint64_t connect_error = 0;  // any other connect failure (unreachable, --timeout ran out connecting)
+    std::uint64_t timeout = 0;        // --timeout ran out on the request's write and response
     std::uint64_t reset = 0;
     std::uint64_t closed = 0;         // the server closed before the response ended
     std::uint64_t write = 0;
