@@ -1,7 +1,7 @@
 // `lastcall bench` run as a user runs it, against real processes on 127.0.0.1: a correct
 // lastcall-server (every request answered, exit 0), a dead port (failures are not throughput:
 // exit 3, nothing passed off as latency), a route that answers 404 or too slowly (counted apart,
-// exit 1), a Ctrl+C or SIGTERM mid-run (stops at once, prints what it has), an open loop held to
+// exit 1), a server killed mid-run (--fault no-drain: cut requests and refusals counted, exit 1), a Ctrl+C or SIGTERM mid-run (stops at once, prints what it has), an open loop held to
 // -c (skipped arrivals counted), and what -H, --method and --body put on the wire (a target that
 // notes what reaches it). No figure of speed is judged.
 #include "child_process.hpp"
@@ -148,6 +148,24 @@ TEST(BenchCli, TimeoutCountedAsTimeout) {
     EXPECT_EQ(r.status.code, 3) << r.out << r.err;
     EXPECT_GT(r.json["failed"]["timeout"].get<std::uint64_t>(), 0u) << r.out;
     EXPECT_EQ(r.json["failed"]["total"], r.json["failed"]["timeout"]) << r.out;
+}
+
+TEST(BenchCli, ServerDyingMidRunCountsCutRequestsAndRefusalsExit1) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {"--fault", "no-drain"});  // SIGTERM kills it mid-request
+    ChildProcess cli(bench_argv({url(server.port(), "/slow?ms=200"), "-d", "3", "-c", "4", "-t", "1", "--json"}), dir / "bench.stderr");
+    std::this_thread::sleep_for(1500ms);  // some answered (200 ms each), four always in flight
+    server.process().signal(SIGTERM);
+    ASSERT_TRUE(server.process().wait(5s));
+    const auto r = finish(cli, dir);
+    EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+    ASSERT_FALSE(r.json.is_discarded()) << r.out;
+    EXPECT_GT(r.json["requests"].get<std::uint64_t>(), 0u) << r.out;
+    const auto& f = r.json["failed"];
+    EXPECT_GT(f["closed"].get<std::uint64_t>() + f["reset"].get<std::uint64_t>(), 0u) << r.out;  // the four it was answering
+    EXPECT_GT(f["connect_refused"].get<std::uint64_t>(), 0u) << r.out;  // then nobody listens
+    EXPECT_EQ(f["total"], f["closed"].get<std::uint64_t>() + f["reset"].get<std::uint64_t>() + f["connect_refused"].get<std::uint64_t>()) << r.out;
+    EXPECT_EQ(r.json["latency_us"]["count"], r.json["requests"]);
 }
 
 // The run ends on the signal, not at -d 30: what it has is printed, marked interrupted.
