@@ -5,6 +5,7 @@
 // -c (skipped arrivals counted), and what -H, --method and --body put on the wire (a target that
 // notes what reaches it). No figure of speed is judged.
 #include "child_process.hpp"
+#include "raw_http.hpp"
 #include "reference_server.hpp"
 #include "test_dir.hpp"
 
@@ -72,6 +73,18 @@ unsigned short dead_port() {
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
     ::close(fd);
     return ntohs(address.sin_port);
+}
+
+// Waits (bounded) until lastcall-server has taken `n` requests besides these polls of /status (its
+// requests_total counts each as it arrives, a poll included). In a closed loop over c connections,
+// more than c taken means a response has come back: the run is under way, whatever the machine's load.
+bool wait_for_requests(unsigned short port, std::uint64_t n) {
+    for (std::uint64_t polls = 1; polls <= 1000; ++polls) {
+        const auto status = nlohmann::json::parse(http_get(port, "/status").body, nullptr, false);
+        if (status.is_object() && status.value("requests_total", std::uint64_t{0}) >= n + polls) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
 }
 
 TEST(BenchCli, CorrectServerEveryRequestAnsweredExit0) {
@@ -154,7 +167,7 @@ TEST(BenchCli, ServerDyingMidRunCountsCutRequestsAndRefusalsExit1) {
     const auto dir = fresh_test_dir();
     ReferenceServer server(dir / "state", {"--fault", "no-drain"});  // SIGTERM kills it mid-request
     ChildProcess cli(bench_argv({url(server.port(), "/slow?ms=200"), "-d", "3", "-c", "4", "-t", "1", "--json"}), dir / "bench.stderr");
-    std::this_thread::sleep_for(1500ms);  // some answered (200 ms each), four always in flight
+    ASSERT_TRUE(wait_for_requests(server.port(), 5));  // some answered (200 ms each), four always in flight
     server.process().signal(SIGTERM);
     ASSERT_TRUE(server.process().wait(5s));
     const auto r = finish(cli, dir);
@@ -185,7 +198,7 @@ void interrupt_mid_run(int signal, bool json, int expected_code) {
         for (int i = 0; i < 1000 && read_file(dir / "bench.stderr").find("Running") == std::string::npos; ++i) std::this_thread::sleep_for(10ms);
         ASSERT_NE(read_file(dir / "bench.stderr").find("Running"), std::string::npos);
     }
-    std::this_thread::sleep_for(700ms);
+    ASSERT_TRUE(wait_for_requests(server.port(), 3));  // mid-run: responses have come back to its 2 connections
     cli.signal(signal);
     // Generous against a busy machine; without the fix the run lasts 30 s.
     const auto status = cli.wait(10s);
