@@ -66,8 +66,10 @@ void parse_url(BenchOptions& o, const std::string& url) {
     o.path = slash == std::string::npos ? "/" : rest.substr(slash);
     if (!is_origin_form(o.path)) bad("URL", url, "the path must be visible ASCII without spaces");
     const auto authority = rest.substr(0, slash);
-    const auto colon = authority.rfind(':');
+    const auto bracket = authority.rfind(']');  // an IPv6 literal: [::1]:8080
+    const auto colon = authority.find(':', bracket == std::string::npos ? 0 : bracket);
     o.host = authority.substr(0, colon);
+    if (o.host.size() > 2 && o.host.front() == '[' && o.host.back() == ']') o.host = o.host.substr(1, o.host.size() - 2);
     if (o.host.empty()) bad("URL", url, "no host");
     if (colon != std::string::npos) {
         const int port = whole_number("URL port", authority.substr(colon + 1), 1);
@@ -79,7 +81,10 @@ void parse_url(BenchOptions& o, const std::string& url) {
 
 } // namespace
 
-std::string BenchOptions::url() const { return fmt::format("http://{}:{}{}", host, port, path); }
+std::string BenchOptions::url() const {
+    const bool v6 = host.find(':') != std::string::npos;
+    return fmt::format("http://{}{}{}:{}{}", v6 ? "[" : "", host, v6 ? "]" : "", port, path);
+}
 
 BenchOptions parse_bench_options(const std::vector<std::string>& args) {
     BenchOptions o;

@@ -39,6 +39,11 @@ TEST(BenchOptions, WrkSpellingsAndBareSeconds) {
     EXPECT_TRUE(o.latency_distribution);
     EXPECT_EQ(parse_bench_options({"http://h/", "-d", "1.5"}).duration, std::chrono::milliseconds(1500));
     EXPECT_EQ(parse_bench_options({"http://h/", "-d", "2m"}).duration, std::chrono::minutes(2));
+    const auto v6 = parse_bench_options({"http://[::1]:8081/x"});
+    EXPECT_EQ(v6.host, "::1");
+    EXPECT_EQ(v6.port, 8081);
+    EXPECT_EQ(v6.url(), "http://[::1]:8081/x");
+    EXPECT_EQ(parse_bench_options({"http://[::1]/"}).port, 80);
     EXPECT_EQ(parse_bench_options({"http://h/", "-c", "1"}).threads, 1);  // the default 2 threads, held to -c
     EXPECT_EQ(parse_bench_options({"http://h/", "-R", "10", "-t", "4"}).threads, 4);  // open loop without -c
 }
