@@ -224,27 +224,34 @@ TEST(BenchCli, SigtermStopsTheRunExit143) { interrupt_mid_run(SIGTERM, true, 143
 TEST(BenchCli, OpenLoopHeldToConnectionsCountsSkippedArrivals) {
     const auto dir = fresh_test_dir();
     ReferenceServer server(dir / "state", {});
-    // One connection, 300 ms per response, 50 arrivals a second: most arrivals find it busy.
-    const auto r = bench({url(server.port(), "/slow?ms=300"), "-d", "1", "-R", "50", "-c", "1", "-t", "1", "--json"}, dir);
-    EXPECT_EQ(r.status.code, 1) << r.out << r.err;
-    EXPECT_EQ(r.json["mode"], "open");
-    EXPECT_EQ(r.json["latency_us"]["measured_from"], "intended_start");
-    EXPECT_EQ(r.json["connections"], 1);
-    EXPECT_EQ(r.json["connections_used"], 1);
+    // One connection, 200 ms per response, 50 arrivals a second: most arrivals find it busy. Two
+    // seconds, so that responses come back even on a machine busy enough to stall a process.
+    const std::vector<std::string> args{url(server.port(), "/slow?ms=200"), "-d", "2", "-R", "50", "-c", "1", "-t", "1"};
+    auto json_args = args;
+    json_args.push_back("--json");
+    const auto r = bench(json_args, dir);
+    ASSERT_FALSE(r.json.is_discarded()) << r.out << r.err;
+    EXPECT_GT(r.json["requests"].get<std::uint64_t>(), 0u) << r.out;
+    EXPECT_EQ(r.status.code, 1) << r.out << r.err;  // skipped arrivals are load not sent
+    EXPECT_EQ(r.json["mode"], "open") << r.out;
+    EXPECT_EQ(r.json["latency_us"]["measured_from"], "intended_start") << r.out;
+    EXPECT_EQ(r.json["connections"], 1) << r.out;
+    EXPECT_EQ(r.json["connections_used"], 1) << r.out;
     EXPECT_GT(r.json["skipped_arrivals"].get<std::uint64_t>(), 0u) << r.out;
 
-    const auto text = bench({url(server.port(), "/slow?ms=300"), "-d", "1", "-R", "50", "-c", "1", "-t", "1"}, dir);
+    const auto text = bench(args, dir);
     EXPECT_NE(text.out.find("Skipped arrivals: "), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("Connections: 1 needed at once (limit -c 1)"), std::string::npos) << text.out;
     EXPECT_NE(text.out.find("intended start"), std::string::npos) << text.out;
 }
 
 TEST(BenchCli, OpenLoopWithoutLimitSkipsNothingAndSaysConnectionsNeeded) {
     const auto dir = fresh_test_dir();
     ReferenceServer server(dir / "state", {});
-    const auto r = bench({url(server.port(), "/slow?ms=100"), "-d", "1", "-R", "40", "-t", "1", "--json"}, dir);
+    const auto r = bench({url(server.port(), "/slow?ms=100"), "-d", "2", "-R", "40", "-t", "1", "--json"}, dir);
     EXPECT_EQ(r.status.code, 0) << r.out << r.err;
-    EXPECT_EQ(r.json["skipped_arrivals"], 0);
-    EXPECT_EQ(r.json["connections"], nullptr);  // not given: as many as needed
+    EXPECT_EQ(r.json["skipped_arrivals"], 0) << r.out;
+    EXPECT_EQ(r.json["connections"], nullptr) << r.out;  // not given: as many as needed
     EXPECT_GE(r.json["connections_used"].get<std::uint64_t>(), 2u) << r.out;  // 100 ms each, one every 25 ms
 }
 
