@@ -30,6 +30,7 @@ LoadGenerator::LoadGenerator(std::vector<Workload> workloads, LoadOptions option
     context_->restarted_at_us = &restarted_at_us_;
     context_->threads = static_cast<std::size_t>(threads);
     context_->fault_hook = options_.fault_hook;
+    context_->open_loop_connections = options_.open_loop_connections;
     for (int t = 0; t < threads; ++t) {
         workers_.push_back(std::make_unique<LoadWorker>(t, *context_, workloads_, address, options_.port,
                                                         options_.expected_records / static_cast<std::size_t>(threads) + 1024));
@@ -129,6 +130,18 @@ Histogram LoadGenerator::latency() const {
     Histogram merged;
     for (const auto& w : workers_) merged.merge(w->latency());
     return merged;
+}
+
+std::uint64_t LoadGenerator::skipped_arrivals() const {
+    std::uint64_t total = 0;
+    for (const auto& w : workers_) total += w->skipped_arrivals();
+    return total;
+}
+
+std::size_t LoadGenerator::open_loop_connections_used() const {
+    std::size_t total = 0;
+    for (const auto& w : workers_) total += w->open_loop_connections_used();
+    return total;
 }
 
 std::vector<HarnessError> LoadGenerator::harness_errors() const {

@@ -41,6 +41,10 @@ struct LoadOptions {
     SteadyTime run_start{};
     std::size_t expected_records = 1 << 16;  // preallocated across threads
     std::optional<HostAddress> address;      // the target, resolved once by the caller (preferred)
+    // Open loop: at most this many requests outstanding (so connections) across the threads; an
+    // arrival past it is skipped and counted (skipped_arrivals()). 0: lastcall's own bound, 20,000
+    // per thread.
+    int open_loop_connections = 0;
     // Tests only: called on the request's thread just before each attempt is written, with its
     // id. Whatever it throws must come back as that request's `unknown (harness_error)` record.
     std::function<void(std::uint64_t request_id)> fault_hook;
@@ -91,6 +95,10 @@ public:
     std::vector<StreamTrail> take_stream_trails();
     // After finish(): latency (intended start -> done) of requests that ended ok.
     Histogram latency() const;
+    // After finish(): open-loop arrivals never sent because the outstanding limit was reached.
+    std::uint64_t skipped_arrivals() const;
+    // After finish(): connections the open loops needed at once (their pools' peak size).
+    std::size_t open_loop_connections_used() const;
     // After finish(): every exception lastcall met (its requests are `unknown`, `harness_error`).
     std::vector<HarnessError> harness_errors() const;
     const std::vector<Workload>& workloads() const { return workloads_; }

@@ -32,6 +32,7 @@ struct WorkerContext {
     const std::atomic<std::int64_t>* restarted_at_us = nullptr;  // -1 until a generation starts after that
     std::size_t threads = 1;
     std::function<void(std::uint64_t)> fault_hook;
+    int open_loop_connections = 0;  // LoadOptions::open_loop_connections
 };
 
 class LoadWorker {
@@ -63,6 +64,16 @@ public:
     const std::vector<RequestRecord>& records() const { return records_; }
     const Histogram& latency() const { return latency_; }
     const std::vector<HarnessError>& harness_errors() const { return harness_errors_; }
+    std::uint64_t skipped_arrivals() const {  // after join()
+        std::uint64_t total = 0;
+        for (const auto& ws : workloads_) total += ws.skipped;
+        return total;
+    }
+    std::size_t open_loop_connections_used() const {  // after join(): each pool grows only when all its connections are busy
+        std::size_t total = 0;
+        for (const auto& ws : workloads_) total += ws.pool.size();
+        return total;
+    }
     std::deque<StreamTrail>& stream_trails() { return trails_; }
 
 private:
@@ -83,6 +94,8 @@ private:
         ExchangePlan plan;
         int connections = 0;  // this thread's share
         double rate = 0;      // this thread's share, per second
+        std::int64_t max_outstanding = 0;  // open loop: this thread's share of the limit
+        std::uint64_t skipped = 0;         // open loop: arrivals past max_outstanding, never sent
         std::optional<std::uint64_t> max_requests;
         std::uint64_t started = 0;
         bool active = false;

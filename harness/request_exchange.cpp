@@ -12,6 +12,7 @@
 #include <boost/beast/core/error.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace lastcall::harness {
@@ -117,7 +118,17 @@ ExchangePlan plan_exchange(const Workload& w, const std::string& authority) {
 }
 
 std::string wire_request(const Workload& w, const std::string& authority, std::string_view last_event_id) {
-    std::string out = fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: lastcall\r\n", w.request.method, w.request.path, authority);
+    // A Host or User-Agent of the request's own replaces lastcall's (a virtual host, wrk's -H 'Host: x'):
+    // two Host fields make a request every server must refuse (RFC 9112 3.2).
+    const auto given = [&](std::string_view name) {
+        return std::any_of(w.request.headers.begin(), w.request.headers.end(), [&](const auto& header) {
+            return std::equal(header.first.begin(), header.first.end(), name.begin(), name.end(),
+                              [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b; });
+        });
+    };
+    std::string out = fmt::format("{} {} HTTP/1.1\r\n", w.request.method, w.request.path);
+    if (!given("host")) out += fmt::format("Host: {}\r\n", authority);
+    if (!given("user-agent")) out += "User-Agent: lastcall\r\n";
     if (w.kind == WorkloadKind::stream) out += "Accept: text/event-stream\r\n";
     if (!last_event_id.empty()) out += fmt::format("Last-Event-ID: {}\r\n", last_event_id);
     if (!w.keep_alive) out += "Connection: close\r\n";

@@ -1,0 +1,167 @@
+#include "bench_report.hpp"
+
+#include "signals.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+
+namespace lastcall::harness {
+
+namespace {
+
+std::string human_us(double us) {
+    if (us < 1000) return fmt::format("{:.2f}us", us);
+    if (us < 1e6) return fmt::format("{:.2f}ms", us / 1e3);
+    return fmt::format("{:.2f}s", us / 1e6);
+}
+
+std::string human_count(double n) {
+    if (n < 1000) return fmt::format("{:.2f}", n);
+    if (n < 1e6) return fmt::format("{:.2f}k", n / 1e3);
+    return fmt::format("{:.2f}M", n / 1e6);
+}
+
+std::string human_bytes(double n) {
+    if (n < 1024) return fmt::format("{:.2f}B", n);
+    if (n < 1024 * 1024) return fmt::format("{:.2f}KB", n / 1024);
+    if (n < 1024.0 * 1024 * 1024) return fmt::format("{:.2f}MB", n / 1024 / 1024);
+    return fmt::format("{:.2f}GB", n / 1024 / 1024 / 1024);
+}
+
+constexpr double distribution[] = {50, 75, 90, 99, 99.9, 99.99};
+
+std::string percentile_key(double p) {
+    auto text = fmt::format("p{}", p);
+    for (auto& ch : text) {
+        if (ch == '.') ch = '_';
+    }
+    return text;  // p50, p99_9, p99_99
+}
+
+std::string origin_text(const BenchOptions& o) {
+    return o.rate > 0 ? fmt::format("from each request's intended start on the {:g}/s schedule (open loop: waits behind slow responses count)", o.rate)
+                      : "from each request's send (closed loop; a new connection's connect not included)";
+}
+
+std::string failure_list(const BenchFailures& f) {
+    std::string out;
+    const auto add = [&](const char* name, std::uint64_t n) {
+        if (n > 0) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, n);
+    };
+    add("connect refused", f.connect_refused);
+    add("connect failed", f.connect_error);
+    add("timeout", f.timeout);
+    add("reset", f.reset);
+    add("closed before the response ended", f.closed);
+    add("write", f.write);
+    add("bad response", f.bad_response);
+    add("lastcall's own error", f.harness);
+    return out;
+}
+
+} // namespace
+
+int bench_exit_code(const BenchSummary& s, std::uint64_t skipped_arrivals, int interrupted_by) {
+    if (interrupted_by != 0) return 128 + interrupted_by;
+    if (s.completed == 0) return 3;
+    if (s.failed.total() > 0 || s.non_2xx_3xx > 0 || skipped_arrivals > 0) return 1;
+    return 0;
+}
+
+std::string bench_header(const BenchOptions& o) {
+    std::string load;
+    if (o.rate <= 0) load = fmt::format("{} connections", o.connections);
+    else if (o.connections_given) load = fmt::format("at most {} connections, open loop at {:g} requests/s", o.connections, o.rate);
+    else load = fmt::format("connections as needed, open loop at {:g} requests/s", o.rate);
+    return fmt::format("Running {} test @ {}\n  {} threads and {}\n", format_duration(o.duration), o.url(), o.threads, load);
+}
+
+std::string bench_text(const BenchOptions& o, const BenchRun& run) {
+    const auto& s = run.summary;
+    std::string out;
+    if (run.interrupted_by != 0) {
+        out += fmt::format("  Interrupted by {} after {:.2f}s: the figures cover that time\n", signal_name(run.interrupted_by), run.elapsed_s);
+    }
+    if (s.completed == 0) {
+        out += "  No response completed: no latency figures\n";
+    } else {
+        out += fmt::format("  Thread Stats   Avg      Stdev     Max   +/- Stdev\n");
+        out += fmt::format("    Latency   {:>8}  {:>8}  {:>8}  {:>8.2f}%\n", human_us(s.latency.mean), human_us(s.latency.stdev),
+                           human_us(s.latency.max), s.latency.within_stdev_percent);
+        if (s.requests_per_thread.samples > 0) {
+            const auto& r = s.requests_per_thread;
+            out += fmt::format("    Req/Sec   {:>8}  {:>8}  {:>8}  {:>8.2f}%\n", human_count(r.mean), human_count(r.stdev), human_count(r.max),
+                               r.within_stdev_percent);
+        }
+        out += fmt::format("  Latency measured {}\n", origin_text(o));
+        if (o.latency_distribution) {
+            out += "  Latency Distribution\n";
+            for (const double p : distribution) {
+                out += fmt::format("  {:>7}%  {:>9}\n", fmt::format("{:g}", p), human_us(static_cast<double>(s.latency_us.percentile(p))));
+            }
+        }
+    }
+    if (o.rate > 0) {
+        out += fmt::format("  Connections: {} needed at once{}\n", run.connections_used,
+                           run.connection_limit > 0 ? fmt::format(" (limit -c {})", run.connection_limit) : std::string{});
+        if (run.skipped_arrivals > 0) {
+            out += fmt::format("  Skipped arrivals: {} (not sent: {})\n", run.skipped_arrivals,
+                               run.connection_limit > 0 ? fmt::format("all -c {} connections were busy", run.connection_limit)
+                                                        : std::string("20000 requests per thread were outstanding already"));
+        }
+    }
+    out += fmt::format("  {} requests in {:.2f}s, {} read\n", s.completed, run.elapsed_s, human_bytes(static_cast<double>(s.bytes)));
+    if (s.failed.total() > 0) out += fmt::format("  Failed: {} ({})\n", s.failed.total(), failure_list(s.failed));
+    if (s.non_2xx_3xx > 0) out += fmt::format("  Non-2xx or 3xx responses: {}\n", s.non_2xx_3xx);
+    if (s.cut_at_end > 0) out += fmt::format("  In flight when the run stopped, not counted: {}\n", s.cut_at_end);
+    const double seconds = run.elapsed_s > 0 ? run.elapsed_s : 1;
+    out += fmt::format("Requests/sec: {:>10.2f}\n", static_cast<double>(s.completed) / seconds);
+    out += fmt::format("Transfer/sec: {:>10}\n", human_bytes(static_cast<double>(s.bytes) / seconds));
+    return out;
+}
+
+std::string bench_json(const BenchOptions& o, const BenchRun& run) {
+    const auto& s = run.summary;
+    const double seconds = run.elapsed_s > 0 ? run.elapsed_s : 1;
+    nlohmann::json latency = {{"measured_from", s.origin == LatencyOrigin::send ? "send" : "intended_start"}, {"count", s.completed}};
+    const auto us = [&](double v) -> nlohmann::json { return s.completed == 0 ? nlohmann::json(nullptr) : nlohmann::json(std::llround(v)); };
+    latency["min"] = s.completed == 0 ? nlohmann::json(nullptr) : nlohmann::json(s.latency_us.min());
+    latency["mean"] = us(s.latency.mean);
+    latency["stdev"] = us(s.latency.stdev);
+    latency["max"] = us(s.latency.max);
+    for (const double p : distribution) {
+        latency[percentile_key(p)] = s.completed == 0 ? nlohmann::json(nullptr) : nlohmann::json(s.latency_us.percentile(p));
+    }
+    const auto& f = s.failed;
+    nlohmann::json out = {
+        {"version", bench_json_version},
+        {"url", o.url()},
+        {"method", o.method},
+        {"mode", o.rate > 0 ? "open" : "closed"},
+        {"rate", o.rate > 0 ? nlohmann::json(o.rate) : nlohmann::json(nullptr)},
+        {"threads", o.threads},
+        {"connections", o.rate > 0 && !o.connections_given ? nlohmann::json(nullptr) : nlohmann::json(o.connections)},
+        {"connections_used", o.rate > 0 ? run.connections_used : static_cast<std::size_t>(o.connections)},
+        {"duration_s", std::chrono::duration<double>(o.duration).count()},
+        {"elapsed_s", run.elapsed_s},
+        {"interrupted_by", run.interrupted_by != 0 ? nlohmann::json(signal_name(run.interrupted_by)) : nlohmann::json(nullptr)},
+        {"requests", s.completed},
+        {"requests_per_sec", static_cast<double>(s.completed) / seconds},
+        {"bytes", s.bytes},
+        {"bytes_per_sec", static_cast<double>(s.bytes) / seconds},
+        {"non_2xx_3xx", s.non_2xx_3xx},
+        {"failed", {{"total", f.total()}, {"connect_refused", f.connect_refused}, {"connect_error", f.connect_error}, {"timeout", f.timeout},
+                    {"reset", f.reset}, {"closed", f.closed}, {"write", f.write}, {"bad_response", f.bad_response}, {"lastcall_error", f.harness}}},
+        {"cut_at_end", s.cut_at_end},
+        {"skipped_arrivals", run.skipped_arrivals},
+        {"latency_us", latency},
+        {"requests_per_thread_sec", {{"mean", s.requests_per_thread.mean}, {"stdev", s.requests_per_thread.stdev}, {"max", s.requests_per_thread.max},
+                                     {"within_stdev_percent", s.requests_per_thread.within_stdev_percent}, {"samples", s.requests_per_thread.samples}}},
+        {"exit_code", run.exit_code},
+    };
+    return out.dump(2) + "\n";
+}
+
+} // namespace lastcall::harness

@@ -1,0 +1,34 @@
+#pragma once
+// How a `lastcall bench` run is told: wrk's layout (Thread Stats, --latency distribution,
+// Requests/sec, Transfer/sec) with what wrk leaves out said plainly (failures by kind, the
+// latency's origin, the open loop's connections and skipped arrivals, an interruption), or JSON
+// (fields in harness/README.md).
+#include "bench_options.hpp"
+#include "bench_summary.hpp"
+
+#include <string>
+
+namespace lastcall::harness {
+
+// The JSON's `version`: raised when a field changes meaning or goes away.
+inline constexpr int bench_json_version = 1;
+
+struct BenchRun {
+    BenchSummary summary;
+    double elapsed_s = 0;
+    int interrupted_by = 0;               // the signal that stopped the run early; 0: it ran its duration
+    std::uint64_t skipped_arrivals = 0;   // open loop
+    std::size_t connections_used = 0;     // open loop: the most it needed at once
+    int connection_limit = 0;             // open loop: -c, or 0 for lastcall's own bound
+    int exit_code = 0;
+};
+
+// 130 or 143 when interrupted; else 3 when nothing completed, 1 when anything failed or was
+// answered neither 2xx nor 3xx, or an arrival was skipped; else 0.
+int bench_exit_code(const BenchSummary& summary, std::uint64_t skipped_arrivals, int interrupted_by);
+
+std::string bench_header(const BenchOptions& options);  // printed before the run
+std::string bench_text(const BenchOptions& options, const BenchRun& run);
+std::string bench_json(const BenchOptions& options, const BenchRun& run);
+
+} // namespace lastcall::harness

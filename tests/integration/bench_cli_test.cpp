@@ -1,0 +1,298 @@
+// `lastcall bench` run as a user runs it, against real processes on 127.0.0.1: a correct
+// lastcall-server (every request answered, exit 0), a dead port (failures are not throughput:
+// exit 3, nothing passed off as latency), a route that answers 404 or too slowly (counted apart,
+// exit 1), a server killed mid-run (--fault no-drain: cut requests and refusals counted, exit 1), a Ctrl+C or SIGTERM mid-run (stops at once, prints what it has), an open loop held to
+// -c (skipped arrivals counted), and what -H, --method and --body put on the wire (a target that
+// notes what reaches it). No figure of speed is judged.
+#include "child_process.hpp"
+#include "raw_http.hpp"
+#include "reference_server.hpp"
+#include "test_dir.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <csignal>
+#include <fstream>
+#include <iterator>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace lastcall::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+struct BenchResult {
+    ExitStatus status;
+    std::string out;
+    std::string err;
+    nlohmann::json json;  // with --json
+};
+
+std::string read_file(const fs::path& file) {
+    std::ifstream in(file);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+BenchResult finish(ChildProcess& cli, const fs::path& dir) {
+    BenchResult result;
+    while (const auto line = cli.read_line(30s)) result.out += *line + "\n";
+    result.status = cli.wait(30s).value_or(ExitStatus{false, 0, SIGKILL});
+    result.err = read_file(dir / "bench.stderr");
+    result.json = nlohmann::json::parse(result.out, nullptr, false);
+    return result;
+}
+
+std::vector<std::string> bench_argv(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{LASTCALL_BINARY, "bench"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+}
+
+BenchResult bench(const std::vector<std::string>& args, const fs::path& dir) {
+    ChildProcess cli(bench_argv(args), dir / "bench.stderr");
+    return finish(cli, dir);
+}
+
+std::string url(unsigned short port, const std::string& path) { return "http://127.0.0.1:" + std::to_string(port) + path; }
+
+// A port nothing listens on: bound (so free a moment ago), then closed.
+unsigned short dead_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    socklen_t length = sizeof(address);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+// Waits (bounded) until lastcall-server has taken `n` requests besides these polls of /status (its
+// requests_total counts each as it arrives, a poll included). In a closed loop over c connections,
+// more than c taken means a response has come back: the run is under way, whatever the machine's load.
+bool wait_for_requests(unsigned short port, std::uint64_t n) {
+    for (std::uint64_t polls = 1; polls <= 1000; ++polls) {
+        const auto status = nlohmann::json::parse(http_get(port, "/status").body, nullptr, false);
+        if (status.is_object() && status.value("requests_total", std::uint64_t{0}) >= n + polls) return true;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
+}
+
+TEST(BenchCli, CorrectServerEveryRequestAnsweredExit0) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto r = bench({url(server.port(), "/fast"), "-d", "1", "-c", "4", "-t", "2", "--json"}, dir);
+    ASSERT_TRUE(r.status.exited) << describe(r.status) << r.err;
+    EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+    ASSERT_FALSE(r.json.is_discarded()) << r.out;
+    EXPECT_EQ(r.json["version"], 1);
+    EXPECT_FALSE(r.json.contains("record_bytes"));
+    EXPECT_GT(r.json["requests"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(r.json["failed"]["total"], 0);
+    EXPECT_EQ(r.json["non_2xx_3xx"], 0);
+    EXPECT_EQ(r.json["mode"], "closed");
+    EXPECT_EQ(r.json["latency_us"]["measured_from"], "send");
+    for (const auto* key : {"min", "mean", "stdev", "max", "p50", "p75", "p90", "p99", "p99_9", "p99_99"}) {
+        EXPECT_TRUE(r.json["latency_us"][key].is_number_unsigned() || r.json["latency_us"][key].is_number_integer()) << key << " " << r.out;
+    }
+    EXPECT_LE(r.json["latency_us"]["p50"].get<std::uint64_t>(), r.json["latency_us"]["max"].get<std::uint64_t>());
+    EXPECT_GT(r.json["requests_per_sec"].get<double>(), 0);
+    EXPECT_EQ(r.json["interrupted_by"], nullptr);
+}
+
+TEST(BenchCli, TextShowsThreadStatsDistributionAndTransfer) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto r = bench({url(server.port(), "/fast"), "-d", "1", "-c", "2", "-t", "1", "--latency"}, dir);
+    EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+    for (const auto* text : {"Thread Stats", "Latency  ", "Req/Sec", "+/- Stdev", "Latency measured from each request's send", "Latency Distribution",
+                             "99.99%", "Requests/sec:", "Transfer/sec:"}) {
+        EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+    }
+    EXPECT_EQ(r.out.find("Failed"), std::string::npos) << r.out;
+}
+
+TEST(BenchCli, DeadPortIsNotThroughput) {
+    const auto dir = fresh_test_dir();
+    const auto port = dead_port();
+    const auto r = bench({url(port, "/fast"), "-d", "1", "-c", "2", "-t", "1"}, dir);
+    ASSERT_TRUE(r.status.exited) << describe(r.status);
+    EXPECT_EQ(r.status.code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find("No response completed"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Failed: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("connect refused"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Requests/sec:       0.00"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("0ns"), std::string::npos) << r.out;
+
+    const auto j = bench({url(port, "/fast"), "-d", "1", "-c", "2", "-t", "1", "--json"}, dir);
+    EXPECT_EQ(j.status.code, 3);
+    ASSERT_FALSE(j.json.is_discarded()) << j.out;
+    EXPECT_EQ(j.json["requests"], 0);
+    EXPECT_EQ(j.json["requests_per_sec"], 0.0);
+    EXPECT_GT(j.json["failed"]["connect_refused"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(j.json["failed"]["total"], j.json["failed"]["connect_refused"]);
+    EXPECT_EQ(j.json["latency_us"]["p50"], nullptr);
+    EXPECT_EQ(j.json["latency_us"]["max"], nullptr);
+}
+
+TEST(BenchCli, Non2xxCountedApartExit1) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto r = bench({url(server.port(), "/nope"), "-d", "1", "-c", "2", "-t", "1", "--json"}, dir);
+    EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+    EXPECT_GT(r.json["non_2xx_3xx"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(r.json["non_2xx_3xx"], r.json["requests"]);  // each one a 404: answered, counted apart
+    EXPECT_EQ(r.json["failed"]["total"], 0);
+}
+
+TEST(BenchCli, TimeoutCountedAsTimeout) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto r = bench({url(server.port(), "/slow?ms=3000"), "-d", "1500ms", "-c", "2", "-t", "1", "--timeout", "200ms", "--json"}, dir);
+    EXPECT_EQ(r.status.code, 3) << r.out << r.err;
+    EXPECT_GT(r.json["failed"]["timeout"].get<std::uint64_t>(), 0u) << r.out;
+    EXPECT_EQ(r.json["failed"]["total"], r.json["failed"]["timeout"]) << r.out;
+}
+
+TEST(BenchCli, ServerDyingMidRunCountsCutRequestsAndRefusalsExit1) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {"--fault", "no-drain"});  // SIGTERM kills it mid-request
+    ChildProcess cli(bench_argv({url(server.port(), "/slow?ms=200"), "-d", "3", "-c", "4", "-t", "1", "--json"}), dir / "bench.stderr");
+    ASSERT_TRUE(wait_for_requests(server.port(), 5));  // some answered (200 ms each), four always in flight
+    server.process().signal(SIGTERM);
+    ASSERT_TRUE(server.process().wait(5s));
+    const auto r = finish(cli, dir);
+    EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+    ASSERT_FALSE(r.json.is_discarded()) << r.out;
+    EXPECT_GT(r.json["requests"].get<std::uint64_t>(), 0u) << r.out;
+    const auto& f = r.json["failed"];
+    EXPECT_GT(f["closed"].get<std::uint64_t>() + f["reset"].get<std::uint64_t>(), 0u) << r.out;  // the four it was answering
+    EXPECT_GT(f["connect_refused"].get<std::uint64_t>(), 0u) << r.out;  // then nobody listens
+    EXPECT_EQ(f["total"], f["closed"].get<std::uint64_t>() + f["reset"].get<std::uint64_t>() + f["connect_refused"].get<std::uint64_t>()) << r.out;
+    EXPECT_EQ(r.json["latency_us"]["count"], r.json["requests"]);
+}
+
+// The run ends on the signal, not at -d 30: what it has is printed, marked interrupted.
+void interrupt_mid_run(int signal, bool json, int expected_code) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    std::vector<std::string> args{url(server.port(), "/fast"), "-d", "30", "-c", "2", "-t", "1"};
+    if (json) args.push_back("--json");
+    ChildProcess cli(bench_argv(args), dir / "bench.stderr");
+    // "Running 30s test @ ..." once the signals are lastcall's to wait for (stderr with --json).
+    std::string out;
+    if (!json) {
+        const auto first = cli.read_line(10s);
+        ASSERT_TRUE(first) << read_file(dir / "bench.stderr");
+        out += *first + "\n";
+    } else {
+        for (int i = 0; i < 1000 && read_file(dir / "bench.stderr").find("Running") == std::string::npos; ++i) std::this_thread::sleep_for(10ms);
+        ASSERT_NE(read_file(dir / "bench.stderr").find("Running"), std::string::npos);
+    }
+    ASSERT_TRUE(wait_for_requests(server.port(), 3));  // mid-run: responses have come back to its 2 connections
+    cli.signal(signal);
+    // Generous against a busy machine; without the fix the run lasts 30 s.
+    const auto status = cli.wait(10s);
+    ASSERT_TRUE(status) << "still running 10 s after the signal";
+    while (const auto line = cli.read_line(2s)) out += *line + "\n";
+    ASSERT_TRUE(status->exited) << describe(*status);
+    EXPECT_EQ(status->code, expected_code) << out;
+    if (json) {
+        const auto j = nlohmann::json::parse(out, nullptr, false);
+        ASSERT_FALSE(j.is_discarded()) << out;
+        EXPECT_EQ(j["interrupted_by"], "SIGTERM");
+        EXPECT_LT(j["elapsed_s"].get<double>(), 30.0);
+        EXPECT_GT(j["requests"].get<std::uint64_t>(), 0u);
+    } else {
+        EXPECT_NE(out.find("Interrupted by SIGINT"), std::string::npos) << out;
+        EXPECT_NE(out.find("Requests/sec:"), std::string::npos) << out;
+    }
+}
+
+TEST(BenchCli, SigintStopsTheRunPrintsWhatItHasExit130) { interrupt_mid_run(SIGINT, false, 130); }
+TEST(BenchCli, SigtermStopsTheRunExit143) { interrupt_mid_run(SIGTERM, true, 143); }
+
+TEST(BenchCli, OpenLoopHeldToConnectionsCountsSkippedArrivals) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    // One connection, 200 ms per response, 50 arrivals a second: most arrivals find it busy. Two
+    // seconds, so that responses come back even on a machine busy enough to stall a process.
+    const std::vector<std::string> args{url(server.port(), "/slow?ms=200"), "-d", "2", "-R", "50", "-c", "1", "-t", "1"};
+    auto json_args = args;
+    json_args.push_back("--json");
+    const auto r = bench(json_args, dir);
+    ASSERT_FALSE(r.json.is_discarded()) << r.out << r.err;
+    EXPECT_GT(r.json["requests"].get<std::uint64_t>(), 0u) << r.out;
+    EXPECT_EQ(r.status.code, 1) << r.out << r.err;  // skipped arrivals are load not sent
+    EXPECT_EQ(r.json["mode"], "open") << r.out;
+    EXPECT_EQ(r.json["latency_us"]["measured_from"], "intended_start") << r.out;
+    EXPECT_EQ(r.json["connections"], 1) << r.out;
+    EXPECT_EQ(r.json["connections_used"], 1) << r.out;
+    EXPECT_GT(r.json["skipped_arrivals"].get<std::uint64_t>(), 0u) << r.out;
+
+    const auto text = bench(args, dir);
+    EXPECT_NE(text.out.find("Skipped arrivals: "), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("Connections: 1 needed at once (limit -c 1)"), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("intended start"), std::string::npos) << text.out;
+}
+
+TEST(BenchCli, OpenLoopWithoutLimitSkipsNothingAndSaysConnectionsNeeded) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto r = bench({url(server.port(), "/slow?ms=100"), "-d", "2", "-R", "40", "-t", "1", "--json"}, dir);
+    EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+    EXPECT_EQ(r.json["skipped_arrivals"], 0) << r.out;
+    EXPECT_EQ(r.json["connections"], nullptr) << r.out;  // not given: as many as needed
+    EXPECT_GE(r.json["connections_used"].get<std::uint64_t>(), 2u) << r.out;  // 100 ms each, one every 25 ms
+}
+
+TEST(BenchCli, HeadersMethodAndBodyReachTheServer) {
+    const auto dir = fresh_test_dir();
+    const auto log = dir / "requests.jsonl";
+    ChildProcess target({ECHO_TARGET, log.string()}, dir / "target.stderr");
+    const auto ready = target.read_line(10s);
+    ASSERT_TRUE(ready && ready->rfind("listening ", 0) == 0) << read_file(dir / "target.stderr");
+    const auto port = static_cast<unsigned short>(std::stoi(ready->substr(10)));
+    const auto r = bench({url(port, "/submit?x=1"), "-d", "500ms", "-c", "1", "-t", "1", "-m", "PUT", "-H", "X-Trace: abc 1", "-H",
+                          "Authorization: Bearer t0k", "-H", "host: vhost.example", "-H", "User-Agent: wrk-like", "--body", "hello body", "--json"},
+                         dir);
+    EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+    std::ifstream in(log);
+    std::string first;
+    ASSERT_TRUE(std::getline(in, first)) << r.out;
+    const auto seen = nlohmann::json::parse(first);
+    EXPECT_EQ(seen["method"], "PUT");
+    EXPECT_EQ(seen["path"], "/submit?x=1");
+    EXPECT_EQ(seen["headers"]["x-trace"], "abc 1");
+    EXPECT_EQ(seen["headers"]["authorization"], "Bearer t0k");
+    EXPECT_EQ(seen["body"], "hello body");
+    EXPECT_EQ(seen["headers"]["host"], "vhost.example");
+    const auto names = seen["names"].get<std::vector<std::string>>();
+    EXPECT_EQ(std::count(names.begin(), names.end(), "host"), 1);  // replaced, not sent twice (RFC 9112 3.2: a 400)
+    EXPECT_EQ(std::count(names.begin(), names.end(), "user-agent"), 1);
+    EXPECT_EQ(seen["headers"]["user-agent"], "wrk-like");
+    target.signal(SIGTERM);
+    target.wait(5s);
+}
+
+TEST(BenchCli, BadNumbersAreClearUsageErrors) {
+    const auto dir = fresh_test_dir();
+    const auto r = bench({"http://127.0.0.1:1/", "-c", "abc"}, dir);
+    EXPECT_EQ(r.status.code, 2);
+    EXPECT_NE(r.err.find("-c abc: not a whole number"), std::string::npos) << r.err;
+    const auto d = bench({"http://127.0.0.1:1/", "-d", "soon"}, dir);
+    EXPECT_EQ(d.status.code, 2);
+    EXPECT_NE(d.err.find("-d soon: not a duration"), std::string::npos) << d.err;
+}
+
+} // namespace
+} // namespace lastcall::testing
