@@ -58,7 +58,7 @@ ReloadJudgement judge_reload(const Facts& f, const SignalSent& reload, pid_t mai
     const auto at = seconds(t);
     std::vector<const ProcessLife*> old, fresh;
     for (const auto* p : children_of(f, main)) {
-        if (p->gone_us >= 0 && p->gone_us <= t) continue;  // ended before the reload
+        if (p->end_us() >= 0 && p->end_us() <= t) continue;  // ended before the reload
         // Alive at the reload: seen before it, or born a whole tick before it.
         if (p->first_seen_us <= t || p->spawn_us + tick_us < t) old.push_back(p);
         else fresh.push_back(p);
@@ -72,18 +72,19 @@ ReloadJudgement judge_reload(const Facts& f, const SignalSent& reload, pid_t mai
     for (const auto* p : old) {
         // Still alive only if a scan saw it so at the end of service: a scan starved past it
         // (gone_us later) leaves its end somewhere after last_seen_us, which is no evidence.
-        if (p->gone_us < 0 || p->last_seen_us >= service_end_us) {
+        const bool alive_at_end = p->end_us() < 0 || (p->exit_us >= 0 ? p->exit_us > service_end_us : p->last_seen_us >= service_end_us);
+        if (alive_at_end) {
             j.problems.push_back(fmt::format("reload at {}: old worker {} was still alive at {} (the shutdown signal or the end)", at, describe(*p),
                                              seconds(service_end_us)));
         }
-        last_old_end = std::max(last_old_end, p->gone_us < 0 ? service_end_us : std::min(p->gone_us, service_end_us));
+        last_old_end = std::max(last_old_end, p->end_us() < 0 ? service_end_us : std::min(p->end_us(), service_end_us));
     }
     j.took_us = last_old_end - t;
     if (j.took_us > micros(bound.within)) {
         j.problems.push_back(fmt::format("reload at {}: the old workers ended {} after it, over {}", at, millis(j.took_us), millis(micros(bound.within))));
     }
     for (const auto* p : fresh) {
-        if (p->gone_us < 0 || p->gone_us > last_old_end) ++j.new_count;
+        if (p->end_us() < 0 || p->end_us() > last_old_end) ++j.new_count;
     }
     if (fresh.empty()) j.problems.push_back(fmt::format("reload at {}: no new child of the target was spawned", at));
 
@@ -160,8 +161,10 @@ CheckResult check_zero_downtime(const Facts& f) {
     if (ok) return c;
     for (std::size_t i = 0; i < problems.size() && i < evidence_limit; ++i) c.evidence.push_back(problems[i]);
     add_evidence(c, offending, f);
-    c.evidence.push_back("judged from: births by /proc start time (10 ms ticks), ends between two /proc scans 50 ms apart (counted at the later "
-                         "one, so a window only grows); requests and probes by their own send and receive times");
+    c.evidence.push_back(fmt::format("judged from: births by /proc start time (10 ms ticks), ends {}; requests and probes by their own send and "
+                                     "receive times",
+                                     f.run.process_events.starts_with("kernel") ? "as the kernel stamped them"
+                                                                                : "between two /proc scans 50 ms apart (counted at the later one, so a window only grows)"));
     return c;
 }
 
@@ -194,6 +197,74 @@ WorkerEnd parse_worker_exit(std::string_view text) {
     return end;
 }
 
+// One ended child, as far as anyone told how.
+struct Ending {
+    std::int64_t pid = 0;
+    std::string who;      // "worker 1.2 (pid 4242)", "pid 4242 (cmd)"
+    std::string context;  // "while stopping at 2031.0ms of the master's life", "at 2.031s"
+    std::string status;   // "exit 0", "killed by SIGKILL"
+    WorkerEnd end;
+};
+
+// Ends the scenario caused: a signal lastcall sent to that pid, a SIGKILL to the whole target
+// (and what died after it), and everything after lastcall ended the generation itself.
+struct LastcallEnds {
+    const Facts& f;
+    std::int64_t from_us = -1;  // every end from here on is lastcall's
+    bool caused(std::int64_t pid, std::int64_t end_us) const {
+        return signalled_by_lastcall(f, pid) || (from_us >= 0 && end_us >= from_us);
+    }
+};
+
+LastcallEnds lastcall_ends(const Facts& f, const GenerationSummary* g) {
+    LastcallEnds l{f};
+    for (const auto& s : f.run.signals) {
+        const bool whole = s.target == SignalTarget::main || s.target == SignalTarget::group;
+        if (s.delivered && s.signal == SIGKILL && whole && g && s.generation == g->number) {
+            l.from_us = l.from_us < 0 ? s.t_us : std::min(l.from_us, s.t_us);
+        }
+    }
+    if (g && g->killed_by_lastcall && g->exit_us >= 0) l.from_us = l.from_us < 0 ? g->exit_us : std::min(l.from_us, g->exit_us);
+    return l;
+}
+
+// The kernel's statuses, when it gave one for every ended child of the main process.
+std::optional<std::vector<Ending>> kernel_endings(const Facts& f, const GenerationSummary& g, const LastcallEnds& lastcall, std::int64_t& by_lastcall) {
+    std::vector<Ending> out;
+    std::int64_t mine = 0;
+    for (const auto* p : children_of(f, g.pid)) {
+        if (p->end_us() < 0) continue;
+        if (lastcall.caused(p->pid, p->end_us())) {
+            ++mine;
+            continue;
+        }
+        if (!p->exit) return std::nullopt;
+        WorkerEnd end{p->exit->exited, p->exit->code, p->exit->signal, true};
+        out.push_back(Ending{p->pid, describe(*p), fmt::format("at {}", seconds(p->exit_us)), p->exit->describe(), end});
+    }
+    if (out.empty() && mine == 0) return std::nullopt;  // nothing told: let the report speak
+    by_lastcall = mine;
+    return out;
+}
+
+// The report's times are the master's own, so only lastcall's signals to a pid tell its ends apart
+// (a target lastcall SIGKILLed wrote no report).
+std::vector<Ending> report_endings(const Facts& f, std::int64_t& by_lastcall) {
+    std::vector<Ending> out;
+    for (const auto& w : *f.report->workers) {
+        if (w.exit.empty()) continue;  // still serving when the report was written
+        if (signalled_by_lastcall(f, w.pid)) {
+            ++by_lastcall;  // the scenario's doing, not the target's
+            continue;
+        }
+        out.push_back(Ending{w.pid, fmt::format("worker {} (pid {})", w.id, w.pid),
+                             fmt::format("while {}{}", w.ended_while.empty() ? "?" : w.ended_while,
+                                         w.ended_ms ? fmt::format(" at {:.1f}ms of the master's life", *w.ended_ms) : ""),
+                             w.exit, parse_worker_exit(w.exit)});
+    }
+    return out;
+}
+
 CheckResult check_workers_drained(const Facts& f) {
     const auto& bound = f.scenario.expect.workers_drained;
     if (!bound) return skipped("workers_drained", "not expected");
@@ -201,35 +272,38 @@ CheckResult check_workers_drained(const Facts& f) {
     for (const auto code : bound->exit) codes += fmt::format("{}{}", codes.empty() ? "" : ", ", code);
     const auto bound_text = fmt::format("exit [{}]; killed {}, crashed {}", codes, bound->killed, bound->crashed);
     const auto* g = judged(f);
-    std::size_t scanned_ends = 0;
-    if (g) {
-        for (const auto* p : children_of(f, g->pid)) {
-            if (p->gone_us >= 0 && !signalled_by_lastcall(f, p->pid)) ++scanned_ends;
-        }
+    const auto lastcall = lastcall_ends(f, g);
+    std::int64_t by_lastcall = 0;
+    std::optional<std::vector<Ending>> endings = g ? kernel_endings(f, *g, lastcall, by_lastcall) : std::nullopt;
+    std::string source = "the kernel (netlink process connector)";
+    if (!endings && f.report && f.report->workers) {
+        endings = report_endings(f, by_lastcall);
+        source = "the target's report (workers[].exit); lastcall is not the workers' parent";
     }
-    if (!f.report || !f.report->workers) {
-        return skipped("workers_drained", fmt::format("{} of {} endings unknown: lastcall is not the workers' parent (no exit status from the kernel) "
+    if (!endings) {
+        std::size_t ended = 0, unknown = 0;
+        if (g) {
+            for (const auto* p : children_of(f, g->pid)) {
+                if (p->end_us() < 0 || lastcall.caused(p->pid, p->end_us())) continue;
+                ++ended;
+                if (!p->exit) ++unknown;
+            }
+        }
+        return skipped("workers_drained", fmt::format("{} of {} endings unknown: lastcall is not the workers' parent, the kernel did not say ({}) "
                                                       "and the target wrote no report with workers[]",
-                                                      scanned_ends, scanned_ends));
+                                                      unknown, ended, f.run.process_events.empty() ? "no process events" : f.run.process_events));
     }
-    std::int64_t drained = 0, killed = 0, crashed = 0, by_lastcall = 0;
+    std::int64_t drained = 0, killed = 0, crashed = 0;
     std::vector<std::string> offending;
-    for (const auto& w : *f.report->workers) {
-        if (w.exit.empty()) continue;  // still serving when the report was written
-        if (signalled_by_lastcall(f, w.pid)) {
-            ++by_lastcall;  // the scenario's doing, not the target's
-            continue;
-        }
-        const auto end = parse_worker_exit(w.exit);
-        const bool listed = end.understood && end.exited && std::find(bound->exit.begin(), bound->exit.end(), end.code) != bound->exit.end();
+    for (const auto& e : *endings) {
+        const bool listed = e.end.understood && e.end.exited && std::find(bound->exit.begin(), bound->exit.end(), e.end.code) != bound->exit.end();
         if (listed) {
             ++drained;
             continue;
         }
-        if (end.understood && !end.exited && end.signal == SIGKILL) ++killed;
+        if (e.end.understood && !e.end.exited && e.end.signal == SIGKILL) ++killed;
         else ++crashed;
-        offending.push_back(fmt::format("worker {} (pid {}): {} while {}{}", w.id, w.pid, w.exit, w.ended_while.empty() ? "?" : w.ended_while,
-                                        w.ended_ms ? fmt::format(" at {:.1f}ms of the master's life", *w.ended_ms) : ""));
+        offending.push_back(fmt::format("{}: {} {}", e.who, e.status, e.context));
     }
     const auto ended = drained + killed + crashed;
     const auto measured = fmt::format("{} ended: {} drained, {} killed, {} crashed{}", ended, drained, killed, crashed,
@@ -237,18 +311,14 @@ CheckResult check_workers_drained(const Facts& f) {
     const bool ok = killed == bound->killed && crashed == bound->crashed;
     auto c = make("workers_drained", bound_text, measured, ok,
                   fmt::format("{} killed and {} crashed, where {} and {} were expected", killed, crashed, bound->killed, bound->crashed));
-    if (ok && ended == 0 && scanned_ends > 0) {
-        // The scan saw children end that the report does not list as ended: their fates are unknown.
-        return skipped("workers_drained", fmt::format("{} of {} endings unknown: the target's report lists none of them as ended", scanned_ends, scanned_ends));
-    }
     for (std::size_t i = 0; i < offending.size() && i < evidence_limit; ++i) c.evidence.push_back(offending[i]);
     if (offending.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more", offending.size() - evidence_limit));
-    if (!f.report->stragglers.empty() && !ok) {
+    if (f.report && !f.report->stragglers.empty() && !ok) {
         std::string names;
         for (const auto& s : f.report->stragglers) names += (names.empty() ? "" : ", ") + s;
         c.evidence.push_back("stragglers the target named: " + names);
     }
-    if (!ok) c.evidence.push_back("judged from: the target's report (workers[].exit); lastcall is not the workers' parent");
+    if (!ok) c.evidence.push_back("judged from: " + source);
     return c;
 }
 

@@ -42,7 +42,7 @@ void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, cons
                                      {"containment", run.containment},
                                      {"judged_generation", run.judged_generation},
                                      {"generations", generations},
-                                     {"process_events", "scan: /proc every 50 ms, births from start times"},
+                                     {"process_events", run.process_events},
                                      {"processes", processes},
                                      {"signals", signals},
                                      {"requests", run.requests},

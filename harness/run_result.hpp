@@ -90,6 +90,7 @@ struct RunResult {
     std::vector<ReadinessChange> readiness;  // derived from probes, for drawing
     std::vector<ProcSample> samples;
     std::vector<ProcessLife> processes;  // every process of the target but its generations' main ones
+    std::string process_events;          // where their ends come from: the kernel, or the scan (and why)
     std::optional<nlohmann::json> acked_state_after_restart;  // acked_writes: the value read back
     std::string acked_readback_error;
     std::map<JobRef, JobReadback> job_states_after_restart;  // jobs_accounted readback

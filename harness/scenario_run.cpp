@@ -2,6 +2,7 @@
 
 #include "event_log.hpp"
 #include "load_generator.hpp"
+#include "proc_connector.hpp"
 #include "process_kills.hpp"
 #include "readback.hpp"
 #include "run_artifacts.hpp"
@@ -65,6 +66,7 @@ private:
     std::unique_ptr<LoadGenerator> load_;
     std::unique_ptr<ReadinessProber> prober_;
     std::unique_ptr<ProcSampler> sampler_;
+    std::unique_ptr<ProcConnector> kernel_;  // null where the kernel will not tell (no CAP_NET_ADMIN)
     Clock::time_point run_start_ = Clock::now();
     Clock::time_point next_status_ = Clock::now();
     bool restart_pending_ = false;
@@ -117,6 +119,11 @@ bool Conductor::start_first_generation() {
         result_.start_error = fmt::format("{}: no free port on {}", scenario_.file, address_.describe());
         return false;
     }
+    // Before the first spawn, so no end of the target's processes goes untold.
+    std::string no_kernel;
+    kernel_ = ProcConnector::open(&no_kernel);
+    result_.process_events = kernel_ ? "kernel (netlink process connector): exact ends and statuses"
+                                     : "scan (/proc every 50 ms; ends without status): " + no_kernel;
     supervisor_ = std::make_unique<Supervisor>(supervisor_options(fs::absolute(dir_->workdir()).string()), *dir_, events_);
     try {
         supervisor_->start_generation();
@@ -372,7 +379,9 @@ void Conductor::collect() {
     }
     if (sampler_) result_.samples = sampler_->samples();
     if (!supervisor_) return;
-    result_.processes = process_lives(supervisor_->family().members(), run_start_);
+    const auto kernel_exits = kernel_ ? kernel_->exits() : std::vector<KernelExit>{};
+    if (kernel_ && kernel_->lost_events()) result_.process_events += " (the kernel dropped some events: those ends are the scan's)";
+    result_.processes = process_lives(supervisor_->family().members(), run_start_, kernel_exits);
     for (const auto& p : result_.processes) record_process_events(events_, p);
     for (const auto& g : supervisor_->generations()) {
         GenerationSummary s{g.number, g.pid, since_start(g.spawned), g.became_ready ? since_start(g.ready) : -1,

@@ -94,6 +94,12 @@ limits: {max_duration: 20s}
     EXPECT_LT(life->spawn_us, 0) << "spawned before the load started";
     EXPECT_GE(life->gone_us, kill.t_us);
     EXPECT_LE(life->last_seen_us, life->gone_us);
+    if (run.process_events.starts_with("kernel")) {  // the kernel's word: exact, with the status
+        ASSERT_TRUE(life->exit.has_value());
+        EXPECT_EQ(life->exit->describe(), "killed by SIGKILL");
+        EXPECT_GE(life->exit_us, kill.t_us);
+        EXPECT_LE(life->exit_us, life->gone_us);
+    }
     const auto replacements = std::count_if(run.processes.begin(), run.processes.end(), [&](const ProcessLife& p) {
         return p.parent == run.generations.at(0).pid && p.spawn_us + 10'000 >= kill.t_us;
     });

@@ -281,10 +281,51 @@ TEST_F(WorkerChecksTest, WorkersDrainedDoesNotCountEndsLastcallCaused) {
 
 TEST_F(WorkerChecksTest, WorkersDrainedIsSkippedWithoutExitStatuses) {
     scenario.expect.workers_drained = Expectations::WorkersDrained{};
+    run.process_events = "scan: no permission";
     const auto c = check("workers_drained");
     EXPECT_EQ(c.status, CheckStatus::skip);
-    EXPECT_EQ(c.message, "4 of 4 endings unknown: lastcall is not the workers' parent (no exit status from the kernel) and the target wrote no "
-                         "report with workers[]");
+    EXPECT_EQ(c.message, "4 of 4 endings unknown: lastcall is not the workers' parent, the kernel did not say (scan: no permission) and the "
+                         "target wrote no report with workers[]");
+}
+
+TEST_F(WorkerChecksTest, WorkersDrainedTakesTheKernelsStatusesOverTheReport) {
+    scenario.expect.workers_drained = Expectations::WorkersDrained{};
+    for (auto& p : run.processes) {
+        p.exit_us = p.gone_us - 20'000;
+        p.exit = TargetExit{true, 0, 0};
+    }
+    run.processes[1].exit = TargetExit{false, 0, SIGKILL};
+    // The report says all drained; the kernel, which lastcall trusts first, says one was killed.
+    set_report(R"([{"id":"1.1","pid":201,"exit":"exit 0"},{"id":"1.2","pid":202,"exit":"exit 0"}])");
+    const auto c = check("workers_drained");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.measured, "4 ended: 3 drained, 1 killed, 0 crashed");
+    ASSERT_GE(c.evidence.size(), 2u);
+    EXPECT_EQ(c.evidence[0], "pid 202 (lastcall-server --workers 0): killed by SIGKILL at 1.280s");
+    EXPECT_EQ(c.evidence.back(), "judged from: the kernel (netlink process connector)");
+}
+
+TEST_F(WorkerChecksTest, WorkersDrainedLeavesWhatDiedAfterLastcallKilledTheTargetToLastcall) {
+    scenario.expect.workers_drained = Expectations::WorkersDrained{};
+    for (auto& p : run.processes) {
+        p.exit_us = p.gone_us - 20'000;
+        p.exit = TargetExit{true, 0, 0};
+    }
+    run.processes[2].exit = run.processes[3].exit = TargetExit{false, 0, SIGKILL};  // ended at 3.33 s
+    SignalSent kill{3'200'000, SIGKILL, "group", 1, true, "", false, 3'200'100};
+    kill.target = SignalTarget::group;
+    run.signals.push_back(kill);
+    const auto c = check("workers_drained");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_EQ(c.measured, "2 ended: 2 drained, 0 killed, 0 crashed (2 more ended by lastcall's signals)");
+}
+
+TEST_F(WorkerChecksTest, ZeroDowntimeUsesTheKernelsExactEnds) {
+    scenario.expect.zero_downtime = Expectations::ZeroDowntime{};
+    for (auto& p : run.processes) p.exit_us = p.gone_us - 40'000;  // the scans saw the ends 40 ms late
+    const auto c = check("zero_downtime");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_EQ(c.measured, "1 reload: 0 dropped, 0 refused, readiness held; 2→2 workers; slowest 310.0ms");
 }
 
 TEST_F(WorkerChecksTest, WorkersDrainedCountsAnUnreadableExitAsACrash) {
