@@ -3,6 +3,7 @@
 #include "event_log.hpp"
 #include "load_generator.hpp"
 #include "readback.hpp"
+#include "run_artifacts.hpp"
 #include "run_directory.hpp"
 #include "samplers.hpp"
 #include "signals.hpp"
@@ -367,45 +368,7 @@ void Conductor::write_artifacts() {
         dir_->write_stream_trails(result_.stream_trails);
         dir_->write_events(events_.sorted());
         dir_->write_samples(result_.samples);
-        json outcomes = json::object();
-        for (int i = 0; i < outcome_count; ++i) outcomes[std::string(to_string(static_cast<Outcome>(i)))] = result_.outcomes[static_cast<std::size_t>(i)];
-        json signals = json::array();
-        for (const auto& s : result_.signals) {
-            signals.push_back({{"t_us", s.t_us}, {"signal", signal_name(s.signal)}, {"to", s.to}, {"generation", s.generation},
-                               {"delivered", s.delivered}, {"why", s.why}});
-        }
-        json generations = json::array();
-        for (const auto& g : result_.generations) {
-            json orphans = json::array();
-            for (const auto& m : g.orphans) orphans.push_back(m.describe());
-            generations.push_back({{"generation", g.number}, {"pid", g.pid}, {"spawn_us", g.spawn_us}, {"ready_us", g.ready_us},
-                                   {"exit_us", g.exit_us}, {"exit", g.exit ? json(g.exit->describe()) : json(nullptr)},
-                                   {"killed_by_lastcall", g.killed_by_lastcall}, {"shutdown_report", std::string(to_string(g.report.state))},
-                                   {"shutdown_report_detail", g.report.detail}, {"orphans", orphans},
-                                   {"stdout", g.stdout_file.filename().string()}, {"stderr", g.stderr_file.filename().string()}});
-        }
-        dir_->write_json("run.json", {
-                                         {"version", 2},
-                                         {"scenario", scenario_.name},
-                                         {"file", scenario_.file},
-                                         {"seed", result_.seed},
-                                         {"port", result_.port},
-                                         {"start_error", result_.start_error},
-                                         {"restart_error", result_.restart_error},
-                                         {"containment", result_.containment},
-                                         {"judged_generation", result_.judged_generation},
-                                         {"generations", generations},
-                                         {"signals", signals},
-                                         {"requests", result_.requests},
-                                         {"harness_errors", result_.harness_errors},
-                                         {"outcomes", outcomes},
-                                         {"port_released", result_.port_released},
-                                         {"orphans", result_.orphans.size()},
-                                         {"limit_reached", result_.limit_reached},
-                                         {"interrupted", result_.interrupted},
-                                         {"duration_us", result_.duration_us},
-                                         {"expect", scenario_.expect_yaml},
-                                     });
+        write_run_json(*dir_, scenario_, result_);
     } catch (const RunDirectoryError& e) {
         events_.record("artifact_error", {{"error", e.what()}});
         if (result_.start_error.empty()) result_.start_error = e.what();
