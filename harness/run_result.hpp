@@ -6,6 +6,7 @@
 #include "histogram.hpp"
 #include "history.hpp"
 #include "process_family.hpp"
+#include "proxy/proxy_record.hpp"
 #include "readback.hpp"
 #include "samplers.hpp"
 #include "stream_trail.hpp"
@@ -55,6 +56,9 @@ struct RunResult {
     std::optional<TargetExit> exit;  // of the judged generation
     std::int64_t exit_us = -1;
     std::vector<SignalSent> signals;
+    // With `proxy:`: the load went through lastcall's proxy; what it did with each request (proxy.jsonl).
+    bool proxied = false;
+    std::vector<proxy::ProxyRecord> proxy_records;
     std::array<std::uint64_t, outcome_count> outcomes{};
     std::uint64_t requests = 0;
     std::uint64_t harness_errors = 0;  // requests lastcall itself failed on (events.jsonl has each)

@@ -19,6 +19,8 @@ std::string read_json_pointer(const YamlReader& r, const YAML::Node& node, std::
 std::string read_request_path(const YamlReader& r, const YAML::Node& node, std::string_view what);
 // scenario_timeline.cpp; `s` holds max_duration and the workloads.
 TimelineEntry read_timeline_entry(const YamlReader& r, const YAML::Node& node, const Scenario& s);
+// scenario_proxy.cpp
+ProxyConfig read_proxy(const YamlReader& r, const YAML::Node& node);
 // scenario_expectations.cpp; `s` holds the workloads.
 Expectations read_expectations(const YamlReader& r, const YAML::Node& node, const Scenario& s);
 
