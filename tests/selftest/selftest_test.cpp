@@ -27,7 +27,17 @@ struct Case {
     bool alone = false;    // `catches` must be the only check that fails
 };
 
+// scenarios/demonstrations/: scenarios that must fail against the correct server (outside
+// `lastcall run scenarios/`), each an `own` row.
+constexpr std::string_view demonstrations = "demonstrations/";
+
+std::string scenario_file(const Case& c) {
+    const bool selftest_own = c.own && !c.scenario.starts_with(demonstrations);
+    return std::string(selftest_own ? LASTCALL_SELFTEST_SCENARIOS_DIR : LASTCALL_SCENARIOS_DIR) + "/" + c.scenario + ".yaml";
+}
+
 std::string label(const Case& c) {
+    if (c.scenario.starts_with(demonstrations)) return "demo_" + c.scenario.substr(demonstrations.size());
     if (c.own) return "silent_" + c.scenario;
     return c.fault.empty() ? "correct_" + c.scenario : c.fault + (c.scenario == "slow-requests" ? "" : "_" + c.scenario);
 }
@@ -54,6 +64,9 @@ const std::vector<Case> matrix{
     {"", "orphan-daemon", "orphans", true, MISBEHAVING_TARGET},  // a double-forked setsid daemon escaped
     {"", "undelivered-signal", "signals_delivered", true},  // shown as sent; the run waited for max_duration
     {"", "idle-workload", "workloads_ran", true},  // a workload that never ran passed
+    // The load-balancer race (lastcall's proxy keeps routing 1 s after SIGTERM): a correct server
+    // without a drain delay has its listener closed under the proxy's new requests.
+    {"", "demonstrations/lb-race-no-drain-delay", "dropped", true},
     {"", "slow-requests", ""},
     {"", "idle-keepalive", ""},
     {"", "sse-streams", ""},
@@ -61,13 +74,14 @@ const std::vector<Case> matrix{
     {"", "set-durability", ""},
     {"", "drain-delay", ""},
     {"", "sse-resume", ""},
+    {"", "lb-race-drain-delay", ""},
 };
 
 class SelfTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(SelfTest, ScenarioCatchesTheFaultWithTheRightCheck) {
     const auto& c = GetParam();
-    const auto scenario = load_scenario_file(std::string(c.own ? LASTCALL_SELFTEST_SCENARIOS_DIR : LASTCALL_SCENARIOS_DIR) + "/" + c.scenario + ".yaml");
+    const auto scenario = load_scenario_file(scenario_file(c));
     RunOptions options;
     options.server_path = c.target.empty() ? LASTCALL_SERVER_BINARY : c.target;
     options.run_dir = std::filesystem::path(::testing::TempDir()) / fmt::format("lastcall-selftest-{}", ::getpid()) / label(c);
