@@ -56,6 +56,16 @@ UpstreamFailure failure_of_connect(const beast::error_code& ec) {
     return UpstreamFailure::connect_error;
 }
 
+// The reader ends a response cut by the close as a ReadError too: that is a cut, not a malformation.
+UpstreamFailure failure_of_read(ReadError error) {
+    switch (error) {
+    case ReadError::eof_before_response: return UpstreamFailure::eof_before_response;
+    case ReadError::eof_in_head:
+    case ReadError::eof_in_body: return UpstreamFailure::eof_mid_response;
+    default: return UpstreamFailure::bad_response;
+    }
+}
+
 } // namespace
 
 class ProxySession {
@@ -250,7 +260,7 @@ net::awaitable<ProxySession::Attempt> ProxySession::relay(UpstreamConnection& up
         co_return a;
     }
     upstream.stream.close();
-    if (reader.failed()) a.failure = UpstreamFailure::bad_response;
+    if (reader.failed()) a.failure = failure_of_read(reader.error());
     else if (read_ec == beast::error::timeout) a.failure = UpstreamFailure::timeout;
     else if (reader.received_bytes() > 0) a.failure = UpstreamFailure::eof_mid_response;
     else if (read_ec == net::error::eof) a.failure = UpstreamFailure::eof_before_response;
