@@ -355,7 +355,11 @@ void Conductor::collect() {
         for (const auto& e : load_->harness_errors()) events_.record("harness_error", {{"request", e.request_id}, {"what", e.what}});
         result_.harness_errors = load_->harness_errors().size();
     }
-    if (proxy_) result_.proxy_records = proxy_->take_records();
+    if (proxy_) {
+        result_.proxy_records = proxy_->take_records();
+        for (const auto& e : proxy_->errors()) events_.record("harness_error", {{"what", e}});
+        result_.harness_errors += proxy_->errors().size();
+    }
     result_.requests = result_.history.size();
     for (const auto& r : result_.history) {
         ++result_.outcomes[static_cast<std::size_t>(r.outcome)];

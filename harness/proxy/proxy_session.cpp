@@ -110,9 +110,18 @@ void ProxySession::cut() {
 void cut_session(ProxySession& session) { session.cut(); }
 
 net::awaitable<void> serve_client(ProxyState& state, tcp::socket socket) {
-    socket.set_option(tcp::no_delay(true));
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     ProxySession session(state, std::move(socket));
-    co_await session.run();
+    try {
+        co_await session.run();
+    } catch (const std::exception& e) {
+        // lastcall's own failure, never the target's: said as a harness error, and the client's
+        // connection cut (its request is then `dropped` on the client side, and the run fails on
+        // harness_errors, which names this).
+        state.errors.push_back(fmt::format("proxy client connection: {}", e.what()));
+        session.cut();
+    }
 }
 
 net::awaitable<void> ProxySession::run() {
@@ -179,6 +188,10 @@ net::awaitable<bool> ProxySession::serve(Request& request, ProxyRecord& record) 
 
 net::awaitable<ProxySession::Attempt> ProxySession::attempt(const std::string& wire, bool head_request, ProxyRecord& record) {
     Attempt a;
+    if (state_.stopping) {  // cut by stop(): nothing new starts
+        a.failure = UpstreamFailure::reset;
+        co_return a;
+    }
     const auto now = SteadyClock::now();
     if (record.forwarded_us < 0) record.forwarded_us = state_.since_start_us(now);
     upstream_ = state_.pool.acquire(now);
@@ -193,7 +206,8 @@ net::awaitable<ProxySession::Attempt> ProxySession::attempt(const std::string& w
             upstream_.reset();
             co_return a;
         }
-        upstream_->stream.socket().set_option(tcp::no_delay(true));
+        beast::error_code ignored;
+        upstream_->stream.socket().set_option(tcp::no_delay(true), ignored);
     }
     auto upstream = upstream_;  // kept alive across the awaits below whatever cut() does
     record.upstream_connection = upstream->id;

@@ -32,6 +32,7 @@ struct ProxyState {
     std::uint32_t last_record = 0;
     std::uint32_t last_client = 0;
     std::set<ProxySession*> sessions;  // what stop() cuts
+    std::vector<std::string> errors;   // exceptions inside the proxy: lastcall's failures
     bool stopping = false;
 };
 

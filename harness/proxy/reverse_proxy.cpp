@@ -92,4 +92,6 @@ void ReverseProxy::stop() {
 
 std::vector<ProxyRecord> ReverseProxy::take_records() { return std::move(impl_->state.records); }
 
+std::vector<std::string> ReverseProxy::errors() const { return impl_->state.errors; }
+
 } // namespace lastcall::harness::proxy

@@ -39,6 +39,8 @@ public:
     void stop();
     // After stop(): one record per request, in the order they ended.
     std::vector<ProxyRecord> take_records();
+    // After stop(): exceptions met inside the proxy (lastcall's failures, never the target's).
+    std::vector<std::string> errors() const;
 
 private:
     struct Impl;
