@@ -30,6 +30,7 @@ constexpr std::uint64_t request_body_limit = 16 * 1024 * 1024;
 constexpr auto client_idle_limit = std::chrono::seconds(120);  // between two requests of a client
 constexpr auto own_answer_limit = std::chrono::seconds(5);     // writing the proxy's own response
 constexpr std::size_t target_kept = 200;
+constexpr std::size_t held_limit = 1024 * 1024;  // interim responses and the head, before relaying
 
 using Request = http::request<http::string_body>;
 
@@ -230,25 +231,31 @@ net::awaitable<ProxySession::Attempt> ProxySession::relay(UpstreamConnection& up
     Attempt a;
     ResponseReader reader;
     reader.begin(head_request, nullptr);
+    // Beast's parser consumes a head field by field: what it took is held back until the final
+    // head is whole and valid, so a malformed one costs the client nothing but the proxy's 502.
+    // Interim responses (1xx) go with it. Then each piece of body goes out as it arrives.
+    std::string held;
     beast::error_code read_ec;
     for (;;) {
         if (upstream.buffer.size() > 0) {
             if (record.first_byte_us < 0) record.first_byte_us = state_.since_start_us(SteadyClock::now());
             const auto consumed = reader.feed(readable(upstream.buffer));
-            if (consumed > 0) {
+            held.append(readable(upstream.buffer).substr(0, consumed));
+            upstream.buffer.consume(consumed);
+            if (held.size() > held_limit) break;  // endless interim responses: not HTTP as anyone uses it
+            if (reader.head_done() && !held.empty()) {
                 // As it arrives: a stream's events reach the client when the target sends them.
                 client_.expires_after(state_.config.response_timeout);
-                auto [ec, n] = co_await net::async_write(client_, net::buffer(upstream.buffer.data().data(), consumed), use_tuple);
+                auto [ec, n] = co_await net::async_write(client_, net::buffer(held), use_tuple);
                 if (ec) {
                     a.client_gone = true;
                     record.client_gone = true;
-                    a.failure = UpstreamFailure::none;
                     upstream.stream.close();
                     co_return a;
                 }
                 a.relayed_any = true;
-                record.bytes += consumed;
-                upstream.buffer.consume(consumed);
+                record.bytes += held.size();
+                held.clear();
             }
             if (reader.done() || reader.failed()) break;
         }
@@ -275,6 +282,7 @@ net::awaitable<ProxySession::Attempt> ProxySession::relay(UpstreamConnection& up
     }
     upstream.stream.close();
     if (reader.failed()) a.failure = failure_of_read(reader.error());
+    else if (held.size() > held_limit) a.failure = UpstreamFailure::bad_response;
     else if (read_ec == beast::error::timeout) a.failure = UpstreamFailure::timeout;
     else if (reader.received_bytes() > 0) a.failure = UpstreamFailure::eof_mid_response;
     else if (read_ec == net::error::eof) a.failure = UpstreamFailure::eof_before_response;

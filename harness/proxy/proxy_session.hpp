@@ -2,9 +2,10 @@
 // One client connection of lastcall's proxy (internal to harness/proxy): requests read with Beast's
 // request_parser within limits, each either answered 503 (the endpoint is removed) or forwarded on
 // a pooled keep-alive connection to the target, whose response is framed by ResponseReader and
-// relayed byte for byte as it arrives (a stream is never buffered). A failure before any response
-// byte is the proxy's own 502/504 marked X-Lastcall-Proxy; a failure after some is a reset of the
-// client's connection, as nginx does. Every request leaves a ProxyRecord.
+// relayed byte for byte: the head once it is whole and valid, then the body as it arrives (a stream
+// is never buffered). A failure before the head went out is the proxy's own 502/504 marked
+// X-Lastcall-Proxy; a failure after it is a reset of the client's connection, as nginx does.
+// Every request leaves a ProxyRecord.
 #include "proxy/proxy_state.hpp"
 
 #include <boost/asio/awaitable.hpp>

@@ -114,6 +114,52 @@ TEST(ReverseProxy, AMalformedUpstreamResponseIsA502AndTheProxyGoesOn) {
     EXPECT_EQ(records[1].upstream_status, 200);
 }
 
+// What a hostile target may send, and what the proxy's client must get: its 502 when nothing was
+// relayed yet, a cut connection when part of the response already was. The proxy survives each.
+TEST(ReverseProxy, HostileUpstreamResponsesNeverBringTheProxyDown) {
+    struct Row {
+        std::string path;
+        std::string response;
+        int status;        // what the client gets; 0: the proxy's 502, or a cut when the head had gone out already
+        std::string word;  // X-Lastcall-Proxy, and the record's upstream_failure
+    };
+    const std::vector<Row> table{
+        {"/garbage", "SMTP ready\r\n\r\n", 502, "bad_response"},
+        {"/lf-only", "HTTP/1.1 200 OK\nContent-Length: 0\n\n", 502, "bad_response"},
+        {"/huge-head", "HTTP/1.1 200 OK\r\nX-Big: " + std::string(70 * 1024, 'a') + "\r\n\r\n", 502, "bad_response"},
+        {"/two-lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", 502, "bad_response"},
+        {"/negative", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", 502, "bad_response"},
+        {"/switch", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n", 502, "bad_response"},
+        {"/bad-chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\nzz\r\n", 0, "bad_response"},
+        {"/empty", "", 502, "eof_before_response"},
+    };
+    ScriptedServer target([&](ServerConnection& c, int) {
+        const auto request = c.read_request();
+        if (!request) return;
+        const auto path = ServerConnection::path_of(*request);
+        for (const auto& row : table) {
+            if (row.path == path) c.send(row.response);
+        }
+    });
+    ReverseProxy proxy(loopback_address, target.port(), quick_config(), std::chrono::steady_clock::now());
+    for (const auto& row : table) {
+        SCOPED_TRACE(row.path);
+        const auto got = get(proxy.port(), row.path);
+        if (row.status == 0) {
+            EXPECT_TRUE(got.status == 502 || (got.status == 200 && !got.complete)) << got.status;
+        } else {
+            EXPECT_EQ(got.status, row.status);
+            EXPECT_EQ(got.header("x-lastcall-proxy"), row.word);
+        }
+    }
+    EXPECT_EQ(get(proxy.port(), "/garbage").status, 502);  // still serving
+    proxy.stop();
+    EXPECT_TRUE(proxy.errors().empty());
+    const auto records = proxy.take_records();
+    ASSERT_EQ(records.size(), table.size() + 1);
+    for (std::size_t i = 0; i < table.size(); ++i) EXPECT_EQ(records[i].upstream_failure, table[i].word) << table[i].path;
+}
+
 TEST(ReverseProxy, AResponseCutMidwayResetsTheClientAndTheLoadCountsItDropped) {
     ScriptedServer target([](ServerConnection& c, int) {
         if (!c.read_request()) return;
