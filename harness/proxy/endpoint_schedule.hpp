@@ -1,8 +1,8 @@
 #pragma once
 // Whether the proxy still routes to the target: until the removal time the conductor set (the
 // first shutdown signal + endpoint_lag), and again once a new generation is up. Set from the
-// conductor's thread, read by the proxy's; a request is judged by the time it arrived, so a proxy
-// thread that runs late under CPU noise still removes the endpoint on time.
+// conductor's thread, read by the proxy's; a request is judged by the clock when it has been read,
+// not by a timer, so a proxy thread that runs late under CPU noise still removes the endpoint on time.
 #include <atomic>
 #include <chrono>
 #include <cstdint>

@@ -155,7 +155,8 @@ net::awaitable<void> ProxySession::run() {
 // True: the client's connection stays open for its next request.
 net::awaitable<bool> ProxySession::serve(Request& request, ProxyRecord& record) {
     const bool client_keep_alive = request.keep_alive();
-    // Judged by the arrival time, not by when this thread got to run: see EndpointSchedule.
+    // Judged by the clock once the request is read, not by the removal timer having fired: a
+    // proxy thread that runs late under CPU noise still stops routing on time (EndpointSchedule).
     if (!state_.schedule.routable(SteadyClock::now())) {
         record.source = ResponseSource::no_endpoint;
         co_return co_await answer(503, no_endpoint, record, client_keep_alive);
