@@ -41,9 +41,18 @@ CheckResult make(std::string name, std::string bound, std::string measured, bool
 
 CheckResult skipped(std::string name, std::string why) { return CheckResult{std::move(name), "-", "-", CheckStatus::skip, std::move(why), {}}; }
 
+// Records are kept in the order they ended, ids in the order they began: near, not at, id - 1.
+std::string proxy_record_text(const std::vector<proxy::ProxyRecord>& records, std::uint32_t id) {
+    const auto it = std::find_if(records.begin(), records.end(), [id](const proxy::ProxyRecord& r) { return r.id == id; });
+    return it == records.end() ? fmt::format("proxy record {} not kept", id) : proxy::describe(*it);
+}
+
 void add_evidence(CheckResult& c, const std::vector<const RequestRecord*>& records, const Facts& f) {
     for (std::size_t i = 0; i < records.size() && i < evidence_limit; ++i) {
         c.evidence.push_back(describe_request(*records[i], f.run.workload_names));
+        // A response lastcall's proxy made itself says what happened upstream (proxy.jsonl).
+        const auto id = records[i]->proxy_record;
+        if (id > 0 && id <= f.run.proxy_records.size()) c.evidence.back() += "; " + proxy_record_text(f.run.proxy_records, id);
     }
     if (records.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more", records.size() - evidence_limit));
 }

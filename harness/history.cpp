@@ -33,6 +33,13 @@ std::string_view to_string(Failure failure) {
     case Failure::bad_length: return "bad_length";
     case Failure::bad_chunk: return "bad_chunk";
     case Failure::harness_error: return "harness_error";
+    case Failure::upstream_refused: return "upstream_refused";
+    case Failure::upstream_connect_timeout: return "upstream_connect_timeout";
+    case Failure::upstream_connect_error: return "upstream_connect_error";
+    case Failure::upstream_reset: return "upstream_reset";
+    case Failure::upstream_eof: return "upstream_eof";
+    case Failure::upstream_timeout: return "upstream_timeout";
+    case Failure::upstream_bad_response: return "upstream_bad_response";
     case Failure::reply_value_missing: return "reply_value_missing";
     case Failure::body_bytes_mismatch: return "body_bytes_mismatch";
     case Failure::body_without_content_length: return "body_without_content_length";
@@ -55,8 +62,15 @@ bool is_contract_failure(Failure failure) {
            failure == Failure::body_without_content_length || failure == Failure::body_sha256_mismatch;
 }
 
+bool is_upstream_failure(Failure failure) {
+    return failure >= Failure::upstream_refused && failure <= Failure::upstream_bad_response;
+}
+
 Outcome classify(const Observation& seen) {
     if (seen.failure == Failure::harness_error) return Outcome::unknown;    // our fault says nothing of the target
+    // The proxy took the request for the service and the target never answered it: the client got
+    // a 502/504 where a real load balancer's client gets the same (complete, but no answer).
+    if (is_upstream_failure(seen.failure)) return seen.target_killed_meanwhile ? Outcome::unknown : Outcome::dropped;
     if (seen.failure == Failure::connect_refused) return Outcome::rejected;  // the server never took it
     if (seen.failure == Failure::connect_error) return Outcome::unknown;     // cannot tell who failed
     if (seen.is_slowloris) {
@@ -89,10 +103,10 @@ std::string to_json_line(const RequestRecord& r, std::string_view workload_name)
     return fmt::format(
         R"({{"id":{},"workload":"{}","intended_us":{},"sent_us":{},"first_byte_us":{},"done_us":{},"connection":{},"reuse":{},)"
         R"("status":{},"bytes":{},"body_bytes":{},"events":{},"stream_end":"{}","connection_close":{},"retry_after_s":{},"outcome":"{}","failure":"{}",)"
-        R"("retry_of":{},"retried":{},"reply_value":{},"closed_after":{},"closed_after_us":{},"unsolicited_after":{}}})",
+        R"("retry_of":{},"retried":{},"reply_value":{},"closed_after":{},"closed_after_us":{},"unsolicited_after":{},"proxy_record":{}}})",
         r.id, workload_name, r.intended_us, r.sent_us, r.first_byte_us, r.done_us, r.connection_id, r.reuse_index, r.status,
         r.bytes, r.body_bytes, r.events, to_string(r.stream_end), r.connection_close, r.retry_after_s, to_string(r.outcome),
-        to_string(r.failure), r.retry_of, r.retried, r.reply_value.empty() ? std::string_view("null") : std::string_view(r.reply_value), r.closed_after, r.closed_after_us, r.unsolicited_after);
+        to_string(r.failure), r.retry_of, r.retried, r.reply_value.empty() ? std::string_view("null") : std::string_view(r.reply_value), r.closed_after, r.closed_after_us, r.unsolicited_after, r.proxy_record);
 }
 
 } // namespace lastcall::harness

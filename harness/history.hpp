@@ -26,6 +26,15 @@ enum class Failure : std::uint8_t {
     bad_length,           // negative, overflowing or conflicting Content-Length; a bad Transfer-Encoding
     bad_chunk,            // a malformed or overflowing chunk size
     harness_error,        // lastcall itself failed on this request (an exception): never the target's fault
+    // lastcall's proxy (`proxy:`) answered 502/504 for the target, with X-Lastcall-Proxy naming
+    // what went wrong upstream: the request reached the service's endpoint and got no response.
+    upstream_refused,          // connect refused (the listener had closed)
+    upstream_connect_timeout,  // no handshake within proxy.connect_timeout (SYNs dropped)
+    upstream_connect_error,
+    upstream_reset,            // the connection was reset before a response (or the request's write failed)
+    upstream_eof,              // the target closed the connection before one response byte
+    upstream_timeout,          // no response within proxy.response_timeout
+    upstream_bad_response,     // the target's response was not HTTP/1.x
     // A complete 2xx response that broke the scenario's contract (an `error`):
     reply_value_missing,         // a job's id or a set write's element not at its JSON pointer (or not JSON)
     body_bytes_mismatch,         // expect_body.bytes
@@ -35,6 +44,8 @@ enum class Failure : std::uint8_t {
 
 // The contract failures above: the server answered in full, but not what the scenario says it must.
 bool is_contract_failure(Failure failure);
+// What lastcall's proxy reported for the target (upstream_*): always `dropped`.
+bool is_upstream_failure(Failure failure);
 
 // complete: the stream's end marker arrived (or, without one in the contract, its HTTP message
 // ended); shutdown: its last marker was the shutdown notice.
@@ -57,6 +68,7 @@ struct RequestRecord {
     std::uint32_t connection_id = 0;
     std::uint32_t reuse_index = 0;     // 0: first request on its connection
     std::uint32_t events = 0;          // SSE events dispatched (data-only ones too)
+    std::uint32_t proxy_record = 0;    // the proxy's record of a response it made itself (X-Lastcall-Proxy-Record); 0: none
     std::uint16_t workload = 0;
     std::uint16_t status = 0;          // 0: no status line
     std::int16_t retry_after_s = -1;   // -1: no Retry-After header; -2: one that is not delta-seconds (an HTTP-date)

@@ -1,5 +1,6 @@
 #include "request_exchange.hpp"
 
+#include "proxy/upstream_failure.hpp"
 #include "sha256.hpp"
 #include "sse_parser.hpp"
 #include "target_json.hpp"
@@ -174,6 +175,11 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         r.retry_after_s = head.retry_after_s;
     }
     seen.complete = reader.done();
+    if (seen.complete) {
+        // A 502/504 lastcall's proxy made for a failed upstream exchange: the request was dropped.
+        if (const auto upstream = proxy::client_failure(head.status, head.proxy_failure)) seen.failure = *upstream;
+        r.proxy_record = head.proxy_record;
+    }
     seen.response_bytes = reader.received_bytes();
     r.bytes = seen.complete ? reader.wire_bytes() : reader.received_bytes();
     r.body_bytes = reader.body_bytes();

@@ -102,8 +102,17 @@ private:
     }
     void on_field_impl(http::field name, beast::string_view name_text, beast::string_view value, beast::error_code&) override {
         if (name == http::field::retry_after) state_.head.retry_after_s = parse_retry_after(view(value));
+        if (name == http::field::unknown) pick_proxy_marks(view(name_text), view(value));
         if (state_.keep_headers && state_.headers.size() < ResponseReader::kept_headers_limit) {
             state_.headers.emplace_back(view(name_text), view(value));
+        }
+    }
+    void pick_proxy_marks(std::string_view name, std::string_view value) {
+        if (iequals(name, "X-Lastcall-Proxy")) state_.head.proxy_failure = value.substr(0, 32);
+        if (iequals(name, "X-Lastcall-Proxy-Record")) {
+            std::uint32_t id = 0;
+            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), id);
+            if (ec == std::errc{} && end == value.data() + value.size()) state_.head.proxy_record = id;
         }
     }
     void on_header_impl(beast::error_code&) override {}

@@ -64,6 +64,10 @@ struct ResponseHead {
     bool chunked = false;
     std::optional<std::uint64_t> content_length;
     std::int16_t retry_after_s = -1;   // -1: absent; -2: present but not delta-seconds
+    // lastcall's own proxy (harness/proxy/) marks the responses it makes itself: what failed
+    // upstream (X-Lastcall-Proxy, at most 32 bytes kept) and its record's id (X-Lastcall-Proxy-Record).
+    std::string proxy_failure;
+    std::uint32_t proxy_record = 0;
 };
 
 class ResponseReader {

@@ -11,6 +11,7 @@ void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, cons
     dir.write_stream_trails(run.stream_trails);
     dir.write_events(events);
     dir.write_samples(run.samples);
+    if (run.proxied) dir.write_proxy_records(run.proxy_records);
     json outcomes = json::object();
     for (int i = 0; i < outcome_count; ++i) outcomes[std::string(to_string(static_cast<Outcome>(i)))] = run.outcomes[static_cast<std::size_t>(i)];
     json signals = json::array();

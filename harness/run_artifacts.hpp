@@ -1,6 +1,7 @@
 #pragma once
 // What one run leaves in its directory besides the target's own output: history.jsonl,
-// streams.jsonl, events.jsonl, samples.jsonl and run.json (the summary), written once the run is over.
+// streams.jsonl, events.jsonl, samples.jsonl, proxy.jsonl (with `proxy:`) and run.json (the summary),
+// written once the run is over.
 #include "run_directory.hpp"
 #include "run_result.hpp"
 #include "scenario.hpp"

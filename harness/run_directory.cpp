@@ -88,6 +88,11 @@ void RunDirectory::write_stream_trails(const std::vector<StreamTrail>& trails) c
     }
 }
 
+void RunDirectory::write_proxy_records(const std::vector<proxy::ProxyRecord>& records) const {
+    auto out = open_for_writing(path_ / "proxy.jsonl");
+    for (const auto& r : records) out << to_json_line(r) << '\n';
+}
+
 void RunDirectory::write_events(const std::vector<nlohmann::json>& events) const {
     auto out = open_for_writing(path_ / "events.jsonl");
     for (const auto& e : events) out << dump_json(e) << '\n';

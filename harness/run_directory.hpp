@@ -3,6 +3,7 @@
 // root and never outside it, never replacing anything lastcall did not make, with every artifact
 // written per target generation (target-N.stdout, target-N.stderr, shutdown-report-N.json).
 #include "history.hpp"
+#include "proxy/proxy_record.hpp"
 #include "samplers.hpp"
 #include "stream_trail.hpp"
 
@@ -38,6 +39,7 @@ public:
     void write_stream_trails(const std::vector<StreamTrail>& trails) const;
     void write_events(const std::vector<nlohmann::json>& events) const;
     void write_samples(const std::vector<ProcSample>& samples) const;
+    void write_proxy_records(const std::vector<proxy::ProxyRecord>& records) const;  // proxy.jsonl
     void write_json(const std::string& file, const nlohmann::json& value) const;
 
 private:

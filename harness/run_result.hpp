@@ -7,6 +7,7 @@
 #include "history.hpp"
 #include "process_family.hpp"
 #include "process_life.hpp"
+#include "proxy/proxy_record.hpp"
 #include "readback.hpp"
 #include "samplers.hpp"
 #include "signal_router.hpp"
@@ -67,6 +68,9 @@ struct RunResult {
     std::optional<TargetExit> exit;  // of the judged generation
     std::int64_t exit_us = -1;
     std::vector<SignalSent> signals;
+    // With `proxy:`: the load went through lastcall's proxy; what it did with each request (proxy.jsonl).
+    bool proxied = false;
+    std::vector<proxy::ProxyRecord> proxy_records;
     std::array<std::uint64_t, outcome_count> outcomes{};
     std::uint64_t requests = 0;
     std::uint64_t harness_errors = 0;  // requests lastcall itself failed on (events.jsonl has each)

@@ -199,6 +199,19 @@ struct Expectations {
     std::vector<std::string> off;  // checks the scenario turned off (`dropped: off`): skipped, saying so
 };
 
+// `proxy:`: lastcall's own HTTP/1.1 reverse proxy between the load and the target, which keeps
+// routing to the target for `endpoint_lag` after the first shutdown signal (a load balancer that
+// has not yet seen the endpoint removed), then answers 503 + Retry-After. See harness/proxy/.
+struct ProxyConfig {
+    enum class Retry { none, idempotent };  // idempotent: one retry on a new connection after a pooled one failed with 0 bytes
+    Duration endpoint_lag = std::chrono::seconds(1);
+    std::int64_t pool_max = 32;             // idle keep-alive upstream connections kept (0: none)
+    Duration pool_idle_timeout = std::chrono::seconds(60);
+    Duration connect_timeout = std::chrono::seconds(1);
+    Duration response_timeout = std::chrono::seconds(60);  // between two reads of the upstream response
+    Retry retry = Retry::none;
+};
+
 struct Scenario {
     std::string file;
     std::string name;
@@ -213,6 +226,7 @@ struct Scenario {
     std::uint64_t seed = 1;
     std::string expect_yaml;  // as written, kept with the run
     Expectations expect;
+    std::optional<ProxyConfig> proxy;
 };
 
 } // namespace lastcall::harness

@@ -34,7 +34,7 @@ std::vector<Workload> read_workloads(const YamlReader& r, const YAML::Node& node
 Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::string& file) {
     if (!root.IsMap()) r.fail(root, "a scenario must be a mapping with name, target and workloads");
     r.check_keys(root, "the scenario", {"name", "description", "target", "workloads", "timeline", "limits", "threads",
-                                        "repeat", "jitter", "seed", "expect"});
+                                        "repeat", "jitter", "seed", "expect", "proxy"});
     Scenario s;
     s.file = file;
     if (!root["name"]) r.fail(root, "a scenario needs a name");
@@ -52,6 +52,7 @@ Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::s
         if (!timeline.IsSequence()) r.fail(timeline, "timeline must be a list");
         for (const auto& node : timeline) s.timeline.push_back(read_timeline_entry(r, node, s));
     }
+    if (root["proxy"]) s.proxy = read_proxy(r, root["proxy"]);
     if (root["threads"]) s.threads = static_cast<int>(r.integer(root["threads"], "threads", ranges::threads));
     if (root["repeat"]) s.repeat = static_cast<int>(r.integer(root["repeat"], "repeat", ranges::repeat));
     if (const auto& jitter = root["jitter"]) {

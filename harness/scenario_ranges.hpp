@@ -37,6 +37,8 @@ inline constexpr Range<Duration> every{1ms, 24h};          // a repeated entry's
 inline constexpr Range<Duration> jitter{0s, 1h};          // and at most max_duration
 inline constexpr Range<Duration> expectation{0s, 24h};    // the time bounds under expect:
 inline constexpr Range<Duration> poll_interval{1ms, 1min};  // job.poll_interval
+inline constexpr Range<Duration> endpoint_lag{0s, 1h};      // proxy.endpoint_lag
+inline constexpr Range<Duration> proxy_timeout{1ms, 1h};    // proxy.connect_timeout, response_timeout, pool.idle_timeout
 
 // Rates, per second: from 1/h (the slowest unit's one) to a million per second per workload.
 inline constexpr Range<double> rate{1.0 / 3600.0, 1e6};
@@ -56,6 +58,7 @@ inline constexpr Range<std::int64_t> expected_count{0, unbounded};  // dropped, 
 inline constexpr Range<std::int64_t> exit_code{0, 255};
 inline constexpr Range<std::int64_t> body_bytes{0, unbounded};          // expect_body.bytes
 inline constexpr Range<std::int64_t> increment{1, 1'000'000'000};  // acked_writes.increment
+inline constexpr Range<std::int64_t> proxy_pool{0, 4'096};          // proxy.pool.max
 
 // Names that become file names (the scenario's run directory) are one path component.
 inline constexpr std::size_t max_name_length = 64;

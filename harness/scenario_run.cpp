@@ -4,6 +4,7 @@
 #include "load_generator.hpp"
 #include "proc_connector.hpp"
 #include "process_kills.hpp"
+#include "proxy/reverse_proxy.hpp"
 #include "readback.hpp"
 #include "run_artifacts.hpp"
 #include "run_directory.hpp"
@@ -42,7 +43,7 @@ private:
     std::int64_t since_start(Clock::time_point t) const { return events_.since_start(t); }
     SupervisorOptions supervisor_options(const std::string& workdir) const;
     bool start_first_generation();
-    void start_observers();
+    bool start_observers();
     void play();
     bool step(Clock::time_point now);  // false: the run is over
     void fire(const DueAction& due);
@@ -64,6 +65,7 @@ private:
     HostAddress address_;
     std::unique_ptr<Supervisor> supervisor_;
     std::unique_ptr<LoadGenerator> load_;
+    std::unique_ptr<proxy::ReverseProxy> proxy_;  // with `proxy:`, between the load and the target
     std::unique_ptr<ReadinessProber> prober_;
     std::unique_ptr<ProcSampler> sampler_;
     std::unique_ptr<ProcConnector> kernel_;  // null where the kernel will not tell (no CAP_NET_ADMIN)
@@ -145,7 +147,8 @@ bool Conductor::start_first_generation() {
     return true;
 }
 
-void Conductor::start_observers() {
+// False: the proxy could not start (`start_error`).
+bool Conductor::start_observers() {
     run_start_ = Clock::now();
     events_.set_start(run_start_);
     result_.run_start_unix_us =
@@ -155,13 +158,26 @@ void Conductor::start_observers() {
     for (const auto& w : scenario_.workloads) {
         if (w.mode == LoadMode::open) expected += static_cast<std::size_t>(w.rate * std::chrono::duration<double>(scenario_.max_duration).count());
     }
-    LoadOptions load{address_.literal(), result_.port, scenario_.threads, run_start_, std::min<std::size_t>(expected, 4'000'000)};
+    std::uint16_t load_port = result_.port;
+    if (scenario_.proxy) {
+        try {
+            proxy_ = std::make_unique<proxy::ReverseProxy>(address_, result_.port, *scenario_.proxy, run_start_);
+        } catch (const std::exception& e) {
+            result_.start_error = fmt::format("{}: lastcall's proxy could not start: {}", scenario_.file, e.what());
+            return false;
+        }
+        load_port = proxy_->port();
+        result_.proxied = true;
+        events_.record("proxy", {{"port", load_port}, {"endpoint_lag_us", micros(scenario_.proxy->endpoint_lag)}});
+    }
+    LoadOptions load{address_.literal(), load_port, scenario_.threads, run_start_, std::min<std::size_t>(expected, 4'000'000)};
     load.address = address_;
     load_ = std::make_unique<LoadGenerator>(scenario_.workloads, std::move(load));
     prober_ = std::make_unique<ReadinessProber>(address_, result_.port, scenario_.target.ready.http_path, run_start_);
     sampler_ = std::make_unique<ProcSampler>(supervisor_->current().pid, run_start_,
                                              [this] { return static_cast<int>(supervisor_->family().observe().size()); });
     load_->start();
+    return true;
 }
 
 void Conductor::fire_signal(const SignalAction& action) {
@@ -194,6 +210,8 @@ void Conductor::fire_signal(const SignalAction& action) {
         result_.signals.back().marks_shutdown() &&
         std::none_of(result_.signals.begin(), result_.signals.end() - 1, [](const SignalSent& s) { return s.marks_shutdown(); });
     if (first_shutdown_signal) result_.judged_generation = generation;
+    // The load balancer learns of the shutdown when the signal is sent, and acts endpoint_lag later.
+    if (proxy_ && result_.signals.back().marks_shutdown()) proxy_->remove_endpoint_at(sending + scenario_.proxy->endpoint_lag);
     if (kill) result_.killed_by_scenario = true;
 }
 
@@ -233,6 +251,7 @@ void Conductor::restart() {
         supervisor_->start_generation();
         exit_seen_ = false;
         sampler_->retarget(supervisor_->current().pid);
+        if (proxy_) proxy_->endpoint_up();
     } catch (const TargetStartError& e) {
         result_.restart_error = e.what();
         events_.record("restart_failed", {{"error", e.what()}});
@@ -309,7 +328,9 @@ bool Conductor::step(Clock::time_point now) {
         if (over_) break;
     }
     if (over_ || result_.interrupted) return false;
-    if (exit_seen_ && !restart_pending_ && !timeline_.restart_planned()) return false;
+    // Behind the proxy, clients still reach the exited target until the endpoint is removed.
+    const bool proxy_routes = proxy_ && proxy_->removal_pending(now);
+    if (exit_seen_ && !restart_pending_ && !timeline_.restart_planned() && !proxy_routes) return false;
     if (!exit_seen_ && timeline_.done() && load_->all_workloads_done()) {
         // A generation already told to shut down is left to it (until max_duration): a SIGTERM of
         // ours microseconds after the scenario's would be a second signal, which many servers
@@ -341,6 +362,7 @@ void Conductor::play() {
 
 void Conductor::wrap_up() {
     if (load_) load_->finish(std::chrono::seconds(1));
+    if (proxy_) proxy_->stop();
     if (supervisor_ && supervisor_->has_generation() && !supervisor_->poll_exit()) {
         // Out of time, interrupted, or a run that cannot go on: end the target at once.
         if (result_.limit_reached || result_.interrupted) supervisor_->kill_now();
@@ -366,6 +388,11 @@ void Conductor::collect() {
         // lastcall's own failures are evidence too: never silent.
         for (const auto& e : load_->harness_errors()) events_.record("harness_error", {{"request", e.request_id}, {"what", e.what}});
         result_.harness_errors = load_->harness_errors().size();
+    }
+    if (proxy_) {
+        result_.proxy_records = proxy_->take_records();
+        for (const auto& e : proxy_->errors()) events_.record("harness_error", {{"what", e}});
+        result_.harness_errors += proxy_->errors().size();
     }
     result_.requests = result_.history.size();
     for (const auto& r : result_.history) {
@@ -410,10 +437,7 @@ void Conductor::write_artifacts() {
 }
 
 RunResult Conductor::execute() {
-    if (start_first_generation()) {
-        start_observers();
-        play();
-    }
+    if (start_first_generation() && start_observers()) play();
     wrap_up();
     collect();
     write_artifacts();

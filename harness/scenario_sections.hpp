@@ -23,6 +23,8 @@ TimelineEntry read_timeline_entry(const YamlReader& r, const YAML::Node& node, c
 // false) and `workers_drained: true | {killed, crashed, exit}`.
 std::optional<Expectations::ZeroDowntime> read_zero_downtime(const YamlReader& r, const YAML::Node& node);
 std::optional<Expectations::WorkersDrained> read_workers_drained(const YamlReader& r, const YAML::Node& node);
+// scenario_proxy.cpp
+ProxyConfig read_proxy(const YamlReader& r, const YAML::Node& node);
 // scenario_expectations.cpp; `s` holds the workloads.
 Expectations read_expectations(const YamlReader& r, const YAML::Node& node, const Scenario& s);
 

@@ -229,7 +229,7 @@ tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first
 </style></head><body>
 <h1>{0} <span class="verdict">{2}</span></h1>
 <div>{3}</div>
-<div style="color:#666;font-size:12px">{4} requests, target {5}, run {6}</div>
+<div style="color:#666;font-size:12px">{4} requests, target {5}, run {6}{10}</div>
 <div class="legend">{7}</div>
 {8}
 <table><tr><th></th><th>check</th><th>bound</th><th>measured</th><th>detail</th></tr>
@@ -238,7 +238,8 @@ tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first
 )",
                        html_escape(v.scenario->name), v.passed() ? "#2e7d32" : "#c62828", v.passed() ? "PASS" : "FAIL", html_escape(v.scenario->description),
                        v.run.requests, v.run.exit ? html_escape(v.run.exit->describe()) : "did not exit", html_escape(v.run.run_dir.string()), legend,
-                       timeline_svg(v), rows);
+                       timeline_svg(v), rows,
+                       v.run.proxied ? "<br>" + html_escape(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : std::string());
 }
 
 } // namespace lastcall::reports

@@ -63,6 +63,7 @@ nlohmann::json run_json(const RunVerdict& v) {
         {"requests", v.run.requests},
         {"outcomes", outcomes},
         {"duration_us", v.run.duration_us},
+        {"proxy", v.run.proxied ? json(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : json(nullptr)},
     };
 }
 

@@ -141,6 +141,7 @@ int command_run(const std::vector<std::string>& args) {
                 for (const auto& s : run.signals) signals += fmt::format(" {}@{:.3f}s{}", signal_name(s.signal), s.t_us / 1e6, s.delivered ? "" : "(not delivered)");
                 fmt::print("   target {} at {:.3f}s; signals:{}; requests {}: {}\n", run.exit ? run.exit->describe() : "still running",
                            run.exit_us / 1e6, signals.empty() ? " none" : signals, run.requests, outcome_summary(run));
+                if (run.proxied) fmt::print("   {}\n", proxy::describe(proxy::summarize(run.proxy_records)));
                 verdict.checks = evaluate_checks(scenario, verdict.run);
                 if (!verdict.passed()) exit_code = std::max(exit_code, 1);
             }

@@ -1,0 +1,97 @@
+// Whole runs with `proxy:` against lastcall-server as a real process: the conductor's hook (the
+// load through the proxy, the removal after endpoint_lag, routing again after a restart, the run
+// held until the removal) and what the run directory keeps of it.
+#include "child_process.hpp"
+#include "scenario_loader.hpp"
+#include "scenario_run.hpp"
+#include "test_dir.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace lastcall::harness {
+namespace {
+
+using lastcall::testing::fresh_test_dir;
+using lastcall::testing::server_binary;
+
+RunResult run_text(const std::string& text) {
+    RunOptions options;
+    options.server_path = server_binary();
+    options.run_dir = fresh_test_dir();
+    return run_scenario(load_scenario_text(text, "test.yaml"), options);
+}
+
+std::size_t count(const RunResult& r, Outcome o) { return r.outcomes[static_cast<std::size_t>(o)]; }
+
+TEST(ProxyRun, AfterARestartTheProxyRoutesToTheNewGeneration) {
+    const auto result = run_text(R"(name: proxy-restart
+target:
+  command: ["{server}", "--port", "{port}", "--state-dir", "{workdir}/state", "--drain-delay", "600ms"]
+  ready: {http: /ready, timeout: 5s}
+proxy: {endpoint_lag: 300ms}
+workloads:
+  - name: fast
+    request: {path: /fast}
+    connections: 2
+    think: 10ms
+    stop: 3s
+timeline:
+  - at: 500ms
+    signal: TERM
+  - when: exited
+    restart_target: true
+limits: {max_duration: 15s}
+)");
+    ASSERT_EQ(result.start_error, "");
+    ASSERT_TRUE(result.proxied);
+    ASSERT_EQ(result.generations.size(), 2u);
+    EXPECT_EQ(count(result, Outcome::dropped), 0u);  // the drain delay outlasts the lag
+    const auto second_ready = result.generations[1].ready_us;
+    ASSERT_GT(second_ready, 0);
+    std::size_t removed = 0, relayed_after_restart = 0;
+    for (const auto& r : result.proxy_records) {
+        if (r.source == proxy::ResponseSource::no_endpoint) ++removed;
+        if (r.source == proxy::ResponseSource::upstream && r.upstream_status == 200 && r.received_us > second_ready) ++relayed_after_restart;
+    }
+    EXPECT_GT(removed, 0u) << "503s between the removal and the restart";
+    EXPECT_GT(relayed_after_restart, 0u) << "the new generation served through the proxy";
+    std::ifstream lines(result.run_dir / "proxy.jsonl");
+    std::size_t n = 0;
+    for (std::string line; std::getline(lines, line);) ++n;
+    EXPECT_EQ(n, result.proxy_records.size());
+}
+
+TEST(ProxyRun, TheRunLastsUntilTheEndpointIsRemovedAndWhatFailedMeanwhileIsDropped) {
+    const auto result = run_text(R"(name: proxy-lag
+target:
+  command: ["{server}", "--port", "{port}", "--state-dir", "{workdir}/state"]
+  ready: {http: /ready, timeout: 5s}
+proxy: {endpoint_lag: 1500ms}
+workloads:
+  - name: fast
+    request: {path: /fast}
+    connections: 2
+    think: 10ms
+timeline:
+  - at: 300ms
+    signal: TERM
+limits: {max_duration: 15s}
+)");
+    ASSERT_EQ(result.start_error, "");
+    ASSERT_FALSE(result.signals.empty());
+    ASSERT_GE(result.exit_us, 0);
+    const auto removal_us = result.signals[0].t_us + 1'500'000;
+    EXPECT_LT(result.exit_us, removal_us);      // the server was gone before the load balancer let go
+    EXPECT_GE(result.duration_us, removal_us);  // and the clients kept coming until then
+    EXPECT_GT(count(result, Outcome::dropped), 0u);
+    for (const auto& r : result.history) {
+        if (r.outcome != Outcome::dropped) continue;
+        EXPECT_TRUE(is_upstream_failure(r.failure)) << to_string(r.failure);
+        EXPECT_NE(r.proxy_record, 0u);
+    }
+}
+
+} // namespace
+} // namespace lastcall::harness
