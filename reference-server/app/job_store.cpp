@@ -10,6 +10,19 @@ namespace lastcall::server {
 
 namespace {
 
+// One row of `SELECT id, steps, step_ms, done_steps, state, resumes, owner`.
+Job job_at(sqlite3_stmt* statement) {
+    Job job;
+    job.id = sqlite3_column_int64(statement, 0);
+    job.steps = sqlite3_column_int(statement, 1);
+    job.step_ms = sqlite3_column_int(statement, 2);
+    job.done_steps = sqlite3_column_int(statement, 3);
+    job.state = reinterpret_cast<const char*>(sqlite3_column_text(statement, 4));
+    job.resumes = sqlite3_column_int(statement, 5);
+    job.owner = reinterpret_cast<const char*>(sqlite3_column_text(statement, 6));
+    return job;
+}
+
 // Binds ?1..?3 (only as many as the statement has) to the given integers.
 void bind_all(sqlite3_stmt* statement, std::int64_t a, std::int64_t b, std::int64_t c) {
     const std::int64_t values[] = {a, b, c};
@@ -89,15 +102,7 @@ std::vector<Job> JobStore::query(const char* sql, std::int64_t a) {
     bind_all(statement, a, 0, 0);
     std::vector<Job> jobs;
     while (sqlite3_step(statement) == SQLITE_ROW) {
-        Job job;
-        job.id = sqlite3_column_int64(statement, 0);
-        job.steps = sqlite3_column_int(statement, 1);
-        job.step_ms = sqlite3_column_int(statement, 2);
-        job.done_steps = sqlite3_column_int(statement, 3);
-        job.state = reinterpret_cast<const char*>(sqlite3_column_text(statement, 4));
-        job.resumes = sqlite3_column_int(statement, 5);
-        job.owner = reinterpret_cast<const char*>(sqlite3_column_text(statement, 6));
-        jobs.push_back(std::move(job));
+        jobs.push_back(job_at(statement));
     }
     sqlite3_finalize(statement);
     return jobs;
@@ -163,15 +168,7 @@ std::vector<Job> JobStore::claim_where(const char* sql, const std::string& text)
     std::vector<Job> jobs;
     int rc = SQLITE_ROW;
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-        Job job;
-        job.id = sqlite3_column_int64(statement, 0);
-        job.steps = sqlite3_column_int(statement, 1);
-        job.step_ms = sqlite3_column_int(statement, 2);
-        job.done_steps = sqlite3_column_int(statement, 3);
-        job.state = reinterpret_cast<const char*>(sqlite3_column_text(statement, 4));
-        job.resumes = sqlite3_column_int(statement, 5);
-        job.owner = reinterpret_cast<const char*>(sqlite3_column_text(statement, 6));
-        jobs.push_back(std::move(job));
+        jobs.push_back(job_at(statement));
     }
     sqlite3_finalize(statement);
     if (rc != SQLITE_DONE) throw std::runtime_error(fmt::format("jobs database: {}", sqlite3_errmsg(db_)));

@@ -21,18 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-long read_counter(unsigned short port) {
-    const auto response = http_get(port, "/counter");
-    if (response.status != 200) return -1;
-    return nlohmann::json::parse(response.body).at("value").get<long>();
-}
-
-struct KillObservation {
-    std::vector<long> acked_before;  // values returned before the SIGKILL
-    long after_restart = -1;         // the counter the restarted server reports
-    std::vector<long> acked_after;   // values returned by the restarted server
-};
-
 KillObservation kill_under_load(const std::vector<std::string>& args, int kills) {
     const auto state = fresh_test_dir() / "state";
     KillObservation seen;
@@ -46,16 +34,7 @@ KillObservation kill_under_load(const std::vector<std::string>& args, int kills)
         const auto values = load.values();
         seen.acked_before.insert(seen.acked_before.end(), values.begin(), values.end());
     }
-    ReferenceServer restarted(state, args);
-    seen.after_restart = read_counter(restarted.port());
-    {
-        IncrementLoad load(restarted.port(), 4);
-        load.wait_for_acks(100, 10s);
-        load.stop();
-        seen.acked_after = load.values();
-    }
-    restarted.process().signal(SIGTERM);
-    restarted.process().wait(5s);
+    observe_restart(state, args, seen);
     return seen;
 }
 

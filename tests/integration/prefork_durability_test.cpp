@@ -32,22 +32,10 @@ std::vector<std::string> with(std::vector<std::string> args, const std::vector<s
     return args;
 }
 
-long read_counter(unsigned short port) {
-    const auto response = http_get(port, "/counter");
-    if (response.status != 200) return -1;
-    return nlohmann::json::parse(response.body).at("value").get<long>();
-}
-
-struct GroupKill {
-    std::vector<long> acked_before;  // values returned before the SIGKILL
-    long after_restart = -1;
-    std::vector<long> acked_after;  // values returned by the restarted service
-};
-
 // SIGKILL to the process group: the master and both workers die at once, no shutdown anywhere.
-GroupKill kill_group_under_load(const std::vector<std::string>& args) {
+KillObservation kill_group_under_load(const std::vector<std::string>& args) {
     const auto state = fresh_test_dir() / "state";
-    GroupKill seen;
+    KillObservation seen;
     {
         ReferenceServer server(state, args);
         IncrementLoad load(server.port(), 8);
@@ -57,20 +45,11 @@ GroupKill kill_group_under_load(const std::vector<std::string>& args) {
         load.stop();
         seen.acked_before = load.values();
     }
-    ReferenceServer restarted(state, args);
-    seen.after_restart = read_counter(restarted.port());
-    {
-        IncrementLoad load(restarted.port(), 4);
-        load.wait_for_acks(100, 10s);
-        load.stop();
-        seen.acked_after = load.values();
-    }
-    restarted.process().signal(SIGTERM);
-    EXPECT_TRUE(restarted.process().wait(10s));
+    observe_restart(state, args, seen);
     return seen;
 }
 
-std::size_t lost(const GroupKill& seen) {
+std::size_t lost(const KillObservation& seen) {
     return static_cast<std::size_t>(std::count_if(seen.acked_before.begin(), seen.acked_before.end(),
                                                   [&](long v) { return v > seen.after_restart; }));
 }

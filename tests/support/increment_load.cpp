@@ -1,6 +1,10 @@
 #include "increment_load.hpp"
 
 #include "raw_http.hpp"
+#include "reference_server.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -63,6 +67,26 @@ void IncrementLoad::run(unsigned short port, int max_requests) {
 std::size_t repeated_values(std::vector<long> values) {
     std::sort(values.begin(), values.end());
     return values.size() - static_cast<std::size_t>(std::unique(values.begin(), values.end()) - values.begin());
+}
+
+long read_counter(unsigned short port) {
+    const auto response = http_get(port, "/counter");
+    if (response.status != 200) return -1;
+    return nlohmann::json::parse(response.body).at("value").get<long>();
+}
+
+void observe_restart(const std::filesystem::path& state, const std::vector<std::string>& args, KillObservation& seen) {
+    using namespace std::chrono_literals;
+    ReferenceServer restarted(state, args);
+    seen.after_restart = read_counter(restarted.port());
+    {
+        IncrementLoad load(restarted.port(), 4);
+        load.wait_for_acks(100, 10s);
+        load.stop();
+        seen.acked_after = load.values();
+    }
+    restarted.process().signal(SIGTERM);
+    EXPECT_TRUE(restarted.process().wait(10s)) << "the restarted server did not stop";
 }
 
 } // namespace lastcall::testing

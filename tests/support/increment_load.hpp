@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,5 +38,19 @@ private:
 
 // Over every value acknowledged: how many appear more than once.
 std::size_t repeated_values(std::vector<long> values);
+
+// GET /counter's value; -1 when the answer is not 200.
+long read_counter(unsigned short port);
+
+// What a SIGKILL test saw of the counter.
+struct KillObservation {
+    std::vector<long> acked_before;  // values acknowledged before the SIGKILL
+    long after_restart = -1;         // the counter the restarted server reports
+    std::vector<long> acked_after;   // values the restarted server acknowledged
+};
+
+// Starts lastcall-server again on `state` with `args`, reads the counter, takes up to 100 more
+// increments (bounded: 10 s), then stops it with SIGTERM: fills `after_restart` and `acked_after`.
+void observe_restart(const std::filesystem::path& state, const std::vector<std::string>& args, KillObservation& seen);
 
 } // namespace lastcall::testing
