@@ -43,7 +43,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
     boost::beast::flat_buffer buffer;  // empty, and given back, while the connection is idle
     boost::asio::steady_timer idle_timer;
     AppState& app;
-    bool idle = true;
+    bool idle = true;        // no head of a next request read yet (bytes of one may be arriving)
     bool head_read = false;  // the current request's head is in: its answer is being made or written
     bool closed = false;
     bool served = false;  // a response (or a stream's head) went out on it

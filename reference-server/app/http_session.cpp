@@ -128,7 +128,11 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
         }
         co_return false;
     }
+    // Between requests until a head is in: draining that begins while one is still being read
+    // lingers for it (a connection whose bytes are on their way is not idle, so it is not closed),
+    // and holds draining open until the head is in and the request holds it itself.
     c->head_read = true;
+    c->idle = false;
     auto& req = parser.get();
     const auto verdict = judge_request(head_of(req));
     if (verdict.status != 0) {
@@ -205,7 +209,6 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
             c->buffer.shrink_to_fit();  // what the last request grew goes back before the wait
             if (!co_await next_request_arrives(*c, app.config.idle_timeout)) break;
         }
-        c->idle = false;
         if (!co_await serve_request(c)) break;
     }
     co_await finish(*c);

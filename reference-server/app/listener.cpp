@@ -112,8 +112,10 @@ void Listener::accept_next() {
 void Listener::on_accepted(const boost::system::error_code& ec, tcp::socket socket) {
     if (state_ == State::closed) {
         // Accepted by the reactor as the listener closed: the client completed its handshake, so it
-        // gets a session (and a clean 503), never a reset from a dropped socket.
+        // gets a session (and a clean 503, or, when retiring, its answer), never a reset from a
+        // dropped socket.
         if (!ec) start_session(std::move(socket), app_);
+        stop_hold_.release();
         return;
     }
     if (ec == net::error::operation_aborted) return;
@@ -199,13 +201,19 @@ void Listener::stop() {
 }
 
 void Listener::retire() {
-    net::post(strand_, [this] {
+    // Holds draining open until this copy of the socket is closed and its last accept has come
+    // back: a connection accepted meanwhile gets its session, and the session's own hold, before
+    // draining can end. Without it a retiring worker could finish draining, accept one more
+    // connection, and exit under it (the client saw EOF in 3 of 30 reloads under load).
+    auto hold = std::make_shared<coordinator::DrainTracker::Guard>(app_.coordinator.drain().hold());
+    net::post(strand_, [this, hold] {
         if (state_ != State::running) return;
         state_ = State::closed;
         boost::system::error_code ignored;
         acceptor_.close(ignored);
         backoff_timer_.cancel();
         paused_flag_.store(false, std::memory_order_relaxed);
+        if (accept_pending_) stop_hold_ = std::move(*hold);  // released when that accept comes back
         log::info("listener retired: the shared queue stays with the other workers");
     });
 }

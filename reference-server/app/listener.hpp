@@ -75,7 +75,7 @@ private:
     std::uint64_t failures_unlogged_ = 0;
     std::uint64_t accepted_while_stopping_ = 0;
     log::Limiter failure_log_{std::chrono::seconds(1)};
-    coordinator::DrainTracker::Guard stop_hold_;
+    coordinator::DrainTracker::Guard stop_hold_;  // draining waits for the listener: stopping, or a retire's last accept
 
     std::atomic<bool> paused_flag_{false};  // read off the strand by connection_closed()
 };
