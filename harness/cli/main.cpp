@@ -40,7 +40,8 @@ constexpr const char* usage =
     "  validate FILE_OR_DIR... [--var NAME=VALUE]...   check scenarios; exit 0 or 2\n"
     "  list [DIR...]                each scenario with its description (default: scenarios/)\n"
     "  bench URL [-c N] [-t N] [-d 10s] [--rate R] [-H 'Name: value']... [--latency] [--json] ...\n"
-    "      (lastcall bench --help; its own exit codes: 0 all answered 2xx/3xx, 1 some failed, 3 none answered)\n"
+    "      (lastcall bench --help; its own exit codes: 0 all answered 2xx/3xx, 1 some failed, non-2xx or skipped, 2 usage,\n"
+    "       3 none answered, 130/143 stopped by SIGINT/SIGTERM)\n"
     "  --help, --version\n"
     "exit codes: 0 fine, 1 a check failed, 2 scenario or command line wrong, 3 target not started or not ready\n";
 

@@ -232,7 +232,8 @@ std::string usage_text() {
     text += fmt::format("  {:<22} {}\n", "--checkpoint-fallback", "load the previous checkpoint generation (and replay the journal over it) if the current one is refused");
     text += fmt::format("  {:<22} {}\n", "--help, --version", "");
     text += "Durations: 250ms, 3s, 1m. Exit codes: 0 clean, 2 usage, 3 refused to start, 4 incomplete shutdown,\n"
-            "5 fast shutdown, 6 acknowledged state not made durable (checkpoint or journal failed).\n";
+            "5 fast shutdown, 6 acknowledged state not made durable (checkpoint or journal failed),\n"
+            "7 (--workers) a worker killed at the graceful timeout or crashed while stopping.\n";
     return text;
 }
 
