@@ -4,7 +4,7 @@
 // retire, replace, kill at the graceful timeout, and the exit code. The shell around it (spawning,
 // the control channel, waitid) tells it what happened and carries out what it asks.
 //
-// Rules (plans/issue-10.md, section 1):
+// Rules:
 // - start: N workers; one that exits or is not ready within the boot timeout stops the start: the
 //   others are killed and the master exits 3.
 // - a graceful signal goes to every worker (the service stops) and arms the graceful timeout; a
