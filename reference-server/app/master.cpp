@@ -107,8 +107,11 @@ public:
     void attach(MasterState& state) { state_ = &state; }
     // The first shutdown signal's moment, for the report (the workers' phases are placed against it).
     void on_signal(int signal) {
+        // Read before the signal is forwarded: a worker's own signal time is then never earlier,
+        // and the workers' phases never start before the master's signal (seen under load).
+        const auto now = unix_now_us();
         state_->on_signal(signal);
-        if (state_->shutdown_signal() && signal_at_unix_us_ == 0) signal_at_unix_us_ = unix_now_us();
+        if (state_->shutdown_signal() && signal_at_unix_us_ == 0) signal_at_unix_us_ = now;
     }
     std::optional<int> exit_code() const { return exit_code_; }
 

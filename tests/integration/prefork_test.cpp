@@ -82,6 +82,8 @@ TEST(Prefork, TermDrainsEveryWorkerAndTheSlowRequestIsServed) {
     for (const auto& w : report["workers"]) EXPECT_TRUE(w["report"].is_object()) << w["id"] << " has no report of its own";
     const auto draining = std::find_if(report["phases"].begin(), report["phases"].end(), [](const auto& ph) { return ph["phase"] == "draining"; });
     ASSERT_NE(draining, report["phases"].end());
+    // The master's signal time is taken before it forwards the signal: no worker's phase is earlier.
+    EXPECT_GE(report["phases"][0]["start_ms"].get<double>(), 0.0) << report["phases"].dump();
     const auto drain_end = std::chrono::system_clock::time_point(std::chrono::microseconds(report["signal_at_unix_us"].get<std::int64_t>())) +
                            std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double, std::milli>((*draining)["end_ms"].get<double>()));
     EXPECT_GE(drain_end, sent + 700ms);
