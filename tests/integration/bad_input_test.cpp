@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 namespace lastcall::testing {
 namespace {
@@ -49,6 +50,25 @@ TEST(ServerBadInput, SlowlorisIsCutByTheHeaderTimeout) {
     slowloris->send("GET /fast HTTP/1.1\r\nHost: x\r\n");
     EXPECT_TRUE(slowloris->closed_without_bytes(3s));
     EXPECT_EQ(http_get(server.port(), "/fast").status, 200);
+}
+
+// The idle wait holds no read buffer and keeps its own timer: a keep-alive connection with nothing
+// to say is closed at --idle-timeout, one that keeps asking is not.
+TEST(ServerBadInput, IdleKeepAliveConnectionIsClosedAtTheIdleTimeoutABusyOneIsNot) {
+    ReferenceServer server(fresh_test_dir() / "state", {"--idle-timeout", "300ms"});
+    auto idle = RawConnection::open(server.port());
+    auto busy = RawConnection::open(server.port());
+    ASSERT_TRUE(idle && busy);
+    idle->send_get("/fast");
+    ASSERT_EQ(idle->read_response(3s).status, 200);
+    const auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 8; ++i) {  // 800 ms of requests 100 ms apart, well past the idle timeout
+        ASSERT_TRUE(busy->send_get("/fast"));
+        ASSERT_EQ(busy->read_response(3s).status, 200) << "request " << i << " on the busy connection";
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 300ms);
+    EXPECT_TRUE(idle->closed_without_bytes(3s)) << "the idle connection outlived --idle-timeout";
 }
 
 TEST(ServerBadInput, UnknownFlagPrintsUsageAndExits2) {
