@@ -10,6 +10,7 @@
 
 #include "lastcall/coordinator/asio_clock.hpp"
 #include "lastcall/coordinator/phase.hpp"
+#include "lastcall/coordinator/shutdown_report.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -84,15 +85,6 @@ WorkerExit worker_exit(int status) {
 
 std::int64_t unix_now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-// Written once at exit: temp file, fsync, rename.
-void write_durably(const std::filesystem::path& path, const std::string& text) {
-    const auto temp = path.string() + ".tmp";
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const bool ok = fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
-    if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) log::error("cannot write the master report").field("path", path.string());
 }
 
 // The processes and sockets around MasterState: it spawns, signals and reaps workers, reads their
@@ -207,8 +199,12 @@ public:
 
     void exit(int code) override {
         const double total_ms = signal_at_unix_us_ ? static_cast<double>(unix_now_us() - signal_at_unix_us_) / 1000.0 : 0.0;
-        write_durably(config_.state_dir / "shutdown-report.json",
-                      master_report_json(*state_, {started_, signal_at_unix_us_, workers_dir(), total_ms, code}));
+        try {
+            coordinator::write_report_file(config_.state_dir / "shutdown-report.json",
+                                           master_report_json(*state_, {started_, signal_at_unix_us_, workers_dir(), total_ms, code}));
+        } catch (const std::exception& e) {
+            log::error("cannot write the master report").field("error", e.what());
+        }
         log::info("master exiting").field("exit_code", code);
         exit_code_ = code;
         io_.stop();

@@ -90,7 +90,11 @@ std::string to_json(const ShutdownReport& report) {
 }
 
 void write_report_file(const std::filesystem::path& path, const ShutdownReport& report) {
-    posix::replace_durably(path, path.string() + ".tmp", to_json(report));
+    write_report_file(path, to_json(report));
+}
+
+void write_report_file(const std::filesystem::path& path, std::string_view json_text) {
+    posix::replace_durably(path, path.string() + ".tmp", json_text);
 }
 
 } // namespace lastcall::coordinator

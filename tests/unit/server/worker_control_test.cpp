@@ -65,7 +65,9 @@ TEST(WorkerControl, ReadySendsOneByteAndAGoneMasterStopsTheWorkerFast) {
     coordinator::ManualClock clock;
     coordinator::Coordinator coordinator(clock, coordinator::ShutdownConfig{});
     std::optional<coordinator::ShutdownReport> report;
-    coordinator.set_hooks(coordinator::CoordinatorHooks{.exited = [&](const auto& r, const std::string&) { report = r; }});
+    coordinator::CoordinatorHooks hooks;
+    hooks.exited = [&](const auto& r, const std::string&) { report = r; };
+    coordinator.set_hooks(hooks);
     WorkerControl control(io, ::dup(channel.fds[1]), coordinator);
     control.send_ready();
     char byte = 0;

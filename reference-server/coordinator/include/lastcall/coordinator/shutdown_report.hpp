@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lastcall::coordinator {
@@ -78,5 +79,7 @@ std::string to_json(const ShutdownReport& report);
 // Written to a temp file, fsynced, renamed and the directory fsynced: a reader never sees half a
 // report. Throws std::runtime_error naming the file.
 void write_report_file(const std::filesystem::path& path, const ShutdownReport& report);
+// The same for a report already made into text (a prefork master folds its workers' reports).
+void write_report_file(const std::filesystem::path& path, std::string_view json_text);
 
 } // namespace lastcall::coordinator
