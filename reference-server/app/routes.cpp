@@ -64,9 +64,9 @@ net::awaitable<void> in_database(AppState& app, std::function<void(JobStore&)> w
     if (error) std::rethrow_exception(error);
 }
 
-// A job: cooperative, so it enables total cancellation and, when cancelled, leaves itself
-// resumable in the database; the next start of the server picks it up where it stopped.
-net::awaitable<void> run_job(AppState& app, Job job) {
+// A job: cooperative, so it enables total cancellation and, when cancelled, says so and leaves
+// itself resumable in the database; the next start of the server picks it up where it stopped.
+net::awaitable<void> run_job(AppState& app, Job job, coordinator::TaskStopping stopping) {
     co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
     // The cancelled timer is the signal to stop; the database writes after it must still run.
     co_await net::this_coro::throw_if_cancelled(false);
@@ -75,6 +75,7 @@ net::awaitable<void> run_job(AppState& app, Job job) {
         timer.expires_after(std::chrono::milliseconds(job.step_ms));
         auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
         if (ec) {
+            stopping.acknowledge();
             co_await in_database(app, [&job](JobStore& jobs) { jobs.mark_resumable(job.id); });
             co_return;
         }
@@ -246,7 +247,7 @@ bool is_stream_request(const Request& request) {
 
 void start_job_task(AppState& app, const Job& job) {
     coordinator::spawn_tracked_task(app.coordinator.tasks(), fmt::format("job-{}", job.id), net::make_strand(app.io),
-                                    run_job(app, job));
+                                    [&app, &job](coordinator::TaskStopping stopping) { return run_job(app, job, stopping); });
 }
 
 // The methods each path answers, for 405 and OPTIONS (RFC 9110 15.5.6: a 405 carries Allow).

@@ -201,15 +201,36 @@ void Coordinator::cancel_tasks() {
     tasks_.cancel_all();
     wait([this](auto done) { tasks_.on_idle(std::move(done)); }, deadline_after(config_.budgets.task_cancel_grace),
          [this](WaitResult result) {
-             if (result != WaitResult::completed) report_.abandoned_tasks = tasks_.abandon_running();
-             const auto& abandoned = report_.abandoned_tasks;
-             if (!abandoned.empty()) incomplete_ = true;
-             leave(fast() ? PhaseOutcome::escalated : abandoned.empty() ? PhaseOutcome::cancelled : PhaseOutcome::timed_out,
-                   abandoned.empty() ? "every task stopped when cancelled"
-                                     : fmt::format("abandoned {} task(s) that ignored cancellation: {}",
-                                                   abandoned.size(), join(abandoned)));
-             start_cleaning();
+             const auto saving = tasks_.saving();
+             if (result == WaitResult::completed || saving == 0 || fast()) {
+                 finish_tasks(0);
+                 return;
+             }
+             // Tasks that stopped when asked and are saving their state get until the global
+             // deadline; the ones that ignored cancellation are abandoned once those are done.
+             wait([this](auto done) { tasks_.on_none_saving(std::move(done)); }, global_deadline_,
+                  [this, saving](WaitResult) { finish_tasks(saving); });
          });
+}
+
+void Coordinator::finish_tasks(std::size_t waited_for_saving) {
+    if (tasks_.running() > 0) report_.abandoned_tasks = tasks_.abandon_running();
+    const auto& abandoned = report_.abandoned_tasks;
+    if (!abandoned.empty()) incomplete_ = true;
+    auto detail = abandoned.empty() ? std::string("every task stopped when cancelled")
+                  : waited_for_saving == 0
+                      ? fmt::format("abandoned {} task(s) that ignored cancellation: {}", abandoned.size(), join(abandoned))
+                      : fmt::format("abandoned {} task(s) that ignored cancellation or were still saving at the global "
+                                    "deadline: {}",
+                                    abandoned.size(), join(abandoned));
+    if (waited_for_saving > 0) {
+        detail += fmt::format("; waited past the {} ms cancel grace for {} task(s) saving their state",
+                              std::chrono::duration_cast<std::chrono::milliseconds>(config_.budgets.task_cancel_grace).count(),
+                              waited_for_saving);
+    }
+    leave(fast() ? PhaseOutcome::escalated : abandoned.empty() ? PhaseOutcome::cancelled : PhaseOutcome::timed_out,
+          std::move(detail));
+    start_cleaning();
 }
 
 } // namespace lastcall::coordinator

@@ -29,16 +29,31 @@ void TaskTracker::cancel_all() {
     for (auto& cancel : cancels) cancel();
 }
 
+void TaskTracker::acknowledge_stop(std::uint64_t id) {
+    {
+        std::lock_guard lock(mutex_);
+        auto it = tasks_.find(id);
+        if (it == tasks_.end() || !it->second.cancel_requested || it->second.saving) return;
+        it->second.saving = true;
+    }
+    saving_.add();
+}
+
 std::vector<std::string> TaskTracker::abandon_running() {
     std::vector<std::string> names;
     std::size_t abandoned = 0;
+    std::size_t were_saving = 0;
     {
         std::lock_guard lock(mutex_);
-        for (auto& [id, task] : tasks_) names.push_back(task.name);
+        for (auto& [id, task] : tasks_) {
+            names.push_back(task.name);
+            if (task.saving) ++were_saving;
+        }
         abandoned = tasks_.size();
         counts_.abandoned += abandoned;
         tasks_.clear();
     }
+    for (std::size_t i = 0; i < were_saving; ++i) saving_.release();
     for (std::size_t i = 0; i < abandoned; ++i) latch_.release();
     return names;
 }
@@ -49,13 +64,16 @@ TaskCounts TaskTracker::counts() const {
 }
 
 void TaskTracker::release_ticket(std::uint64_t id) {
+    bool was_saving = false;
     {
         std::lock_guard lock(mutex_);
         auto it = tasks_.find(id);
         if (it == tasks_.end()) return;  // abandoned earlier: already counted
         ++(it->second.cancel_requested ? counts_.cancelled : counts_.completed);
+        was_saving = it->second.saving;
         tasks_.erase(it);
     }
+    if (was_saving) saving_.release();
     latch_.release();
 }
 

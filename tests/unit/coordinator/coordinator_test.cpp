@@ -341,6 +341,66 @@ TEST_F(CoordinatorTest, StuckTaskIsAbandonedNamedAndShutdownGoesOn) {
     EXPECT_EQ(report_->exit_code, exit_code::incomplete);
 }
 
+// A task that heard the cancellation and is saving its state (a job marking itself resumable
+// during a disk stall) is waited for past the cancel grace; one that ignored it beside it is
+// still abandoned, once the saving one is done.
+TEST_F(CoordinatorTest, TaskSavingItsStateAfterCancellationIsWaitedForPastTheGrace) {
+    auto saving = coordinator().tasks().start("job-3", [] { /* stops, then saves for a while */ });
+    auto stuck = coordinator().tasks().start("stuck-7", [] { /* ignores the request */ });
+    signal();
+    clock_.advance(5s);  // the tasks budget: cancellation requested
+    coordinator().tasks().acknowledge_stop(saving.id());
+    clock_.advance(1s);  // the grace is over, job-3 is still saving
+    EXPECT_FALSE(report_);
+    clock_.advance(2s);
+    EXPECT_FALSE(report_);
+    saving.release();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(record(Phase::tasks).end, 8s);
+    EXPECT_EQ(report_->abandoned_tasks, std::vector<std::string>{"stuck-7"});
+    EXPECT_EQ(report_->counts.tasks_cancelled, 1u);
+    EXPECT_NE(record(Phase::tasks).detail.find("for 1 task(s) saving their state"), std::string::npos)
+        << record(Phase::tasks).detail;
+    EXPECT_EQ(record(Phase::tasks).outcome, PhaseOutcome::timed_out);  // stuck-7
+}
+
+TEST_F(CoordinatorTest, SavingTaskThatFinishesPastTheGraceLeavesTasksCancelledNotTimedOut) {
+    auto saving = coordinator().tasks().start("job-3", [] {});
+    signal();
+    clock_.advance(5s);
+    coordinator().tasks().acknowledge_stop(saving.id());
+    clock_.advance(1500ms);
+    EXPECT_FALSE(report_);
+    saving.release();
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_TRUE(report_->abandoned_tasks.empty());
+    EXPECT_EQ(record(Phase::tasks).outcome, PhaseOutcome::cancelled);
+    EXPECT_EQ(report_->exit_code, exit_code::clean);
+}
+
+TEST_F(CoordinatorTest, SavingTaskIsAbandonedAtTheGlobalDeadline) {
+    auto saving = coordinator().tasks().start("job-3", [] {});
+    signal();
+    clock_.advance(5s);
+    coordinator().tasks().acknowledge_stop(saving.id());
+    clock_.advance(config_.budgets.global);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->abandoned_tasks, std::vector<std::string>{"job-3"});
+    EXPECT_EQ(report_->exit_code, exit_code::incomplete);
+}
+
+// Acknowledging is for a task that was asked to stop: before that it means nothing.
+TEST_F(CoordinatorTest, AcknowledgingBeforeCancellationDoesNotExtendTheGrace) {
+    auto task = coordinator().tasks().start("job-3", [] {});
+    coordinator().tasks().acknowledge_stop(task.id());
+    signal();
+    clock_.advance(6s);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->abandoned_tasks, std::vector<std::string>{"job-3"});
+}
+
 TEST_F(CoordinatorTest, ResourcesCloseInReverseOrderOfRegistration) {
     std::vector<std::string> closed;
     for (std::string name : {"database", "files", "log-buffer"}) {

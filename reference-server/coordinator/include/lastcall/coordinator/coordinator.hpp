@@ -90,6 +90,7 @@ private:
     void finish_draining(WaitResult result);
     void start_tasks();
     void cancel_tasks();
+    void finish_tasks(std::size_t waited_for_saving);
     void start_cleaning();
     void close_resource(std::size_t index);
     void start_persisting();

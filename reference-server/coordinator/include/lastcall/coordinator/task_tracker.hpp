@@ -27,11 +27,20 @@ public:
 
     Handle start(std::string name, std::function<void()> request_cancel);
     void cancel_all();
+    // A cancelled task says it heard the request and is now saving its state (a job writing
+    // where it stopped). The coordinator waits for such a task past the cancel grace: cutting it
+    // would lose the very progress it is saving, and on a stalled disk one fsync can outlast the
+    // grace (background-jobs, noise soak: three jobs abandoned while marking themselves
+    // resumable). Ignored for a task that was not asked to stop or has finished.
+    void acknowledge_stop(std::uint64_t id);
     // Gives up on every task still running; returns their names for the report.
     std::vector<std::string> abandon_running();
     void on_idle(std::function<void()> on_zero) { latch_.on_idle(std::move(on_zero)); }
+    void on_none_saving(std::function<void()> on_zero) { saving_.on_idle(std::move(on_zero)); }
 
     std::size_t running() const { return latch_.count(); }
+    // Tasks that acknowledged cancellation and are still running.
+    std::size_t saving() const { return saving_.count(); }
     TaskCounts counts() const;
 
 private:
@@ -39,11 +48,13 @@ private:
         std::string name;
         std::function<void()> request_cancel;
         bool cancel_requested = false;
+        bool saving = false;
     };
     friend Handle;
     void release_ticket(std::uint64_t id);
 
     IdleLatch latch_;
+    IdleLatch saving_;
     mutable std::mutex mutex_;
     std::uint64_t next_id_ = 1;
     std::map<std::uint64_t, Task> tasks_;

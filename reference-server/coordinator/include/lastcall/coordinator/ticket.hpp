@@ -30,6 +30,7 @@ public:
         if (auto* owner = std::exchange(owner_, nullptr)) owner->release_ticket(id_);
     }
     explicit operator bool() const { return owner_ != nullptr; }
+    std::uint64_t id() const { return id_; }
 
 private:
     Owner* owner_ = nullptr;
