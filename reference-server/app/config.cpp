@@ -118,6 +118,8 @@ const std::vector<Option>& options() {
          [](auto& c, auto v, auto w) { c.header_timeout = parse_duration(v, w); }},
         {"--idle-timeout", "LASTCALL_IDLE_TIMEOUT", "idle keep-alive connection (default 60s)",
          [](auto& c, auto v, auto w) { c.idle_timeout = parse_duration(v, w); }},
+        {"--job-commit-delay", "", "a stalled disk, for tests: each jobs-database call waits this long first (default 0)",
+         [](auto& c, auto v, auto w) { c.job_commit_delay = parse_duration(v, w); }},
         {"--graceful-signals", "LASTCALL_GRACEFUL_SIGNALS", "signals for graceful shutdown (default TERM,INT)",
          [](auto& c, auto v, auto w) { c.signals.graceful = parse_signal_list(v, w); }},
         {"--fast-signals", "LASTCALL_FAST_SIGNALS", "signals for fast shutdown (default QUIT)",
