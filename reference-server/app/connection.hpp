@@ -49,6 +49,9 @@ struct Connection : std::enable_shared_from_this<Connection> {
     bool served = false;  // a response (or a stream's head) went out on it
     bool end_stream_requested = false;
     boost::asio::steady_timer* stream_timer = nullptr;  // so that a close or an end request cuts the wait short
+    // Kept by the connection, not by a coroutine's frame: between requests no coroutine runs.
+    coordinator::ConnectionRegistry::Registration registration;
+    coordinator::DrainTracker::Guard keep_idle_hold;  // the keep-idle fault: draining waits for the connection
 
 private:
     void arm_linger(int round);

@@ -8,6 +8,7 @@
 #include "sse_stream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
@@ -15,6 +16,7 @@
 #include <cctype>
 #include <sys/socket.h>
 #include <memory>
+#include <utility>
 
 namespace lastcall::server {
 
@@ -33,25 +35,6 @@ constexpr std::uint64_t body_limit = 1024 * 1024;
 constexpr auto lingering_close_limit = std::chrono::seconds(2);
 
 using Parser = http::request_parser<http::string_body>;
-
-// Waits for the next request's first bytes holding no buffer, as nginx does between keep-alive
-// requests: 10,000 idle connections then hold their sockets and small frames, not 10,000 read
-// buffers. False when the connection was closed, or stayed idle for `idle_timeout`.
-net::awaitable<bool> next_request_arrives(Connection& c, coordinator::Duration idle_timeout) {
-    c.idle_timer.expires_after(idle_timeout);
-    c.idle_timer.async_wait([&socket = c.stream.socket()](const beast::error_code& ec) {
-        beast::error_code ignored;
-        if (!ec) socket.cancel(ignored);  // the wait below ends with operation_aborted
-    });
-    // A wait, not a read: Asio re-arms the descriptor for it (EPOLL_CTL_MOD), so bytes that came
-    // before it are seen at once.
-    const auto [ec] = co_await c.stream.socket().async_wait(tcp::socket::wait_read, use_tuple);
-    c.idle_timer.cancel();
-    if (!ec) co_return true;
-    beast::error_code ignored;
-    // The timeout and the request's first bytes at once: serve it, do not reset it.
-    co_return ec == net::error::operation_aborted && !c.closed && c.stream.socket().available(ignored) > 0;
-}
 
 // Takes the next request's bytes if they have already arrived (a busy keep-alive connection):
 // one recv, as a read would, and no round trip through the reactor that a wait costs. A plain
@@ -201,11 +184,86 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
     co_return !ec && keep_alive;
 }
 
+void log_failure(std::exception_ptr error) {
+    if (!error) return;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        log::error("connection failed").field("error", e.what());
+    }
+}
+
+net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes);
+
+net::awaitable<void> finish_owned(ConnectionPtr c) { co_await finish(*c); }
+
+// The idle end of a connection's burst of requests: no coroutine waits here. serve_burst has
+// returned, so its frames (and the request's, and the last write's) are gone, and 10,000 idle
+// keep-alive connections hold a socket, a Connection and two small pending waits each, as nginx
+// holds an idle connection: no read buffer and no stack. The wait's handler owns the connection
+// and starts the next burst when a request's first bytes come, or ends the connection when it
+// stayed idle for `idle_timeout` or was closed meanwhile.
+// Asio gives a handler memory from a per-thread cache that hands any large enough block (a
+// finished read's, 730 bytes) to a small wait: idle connections then kept 730 bytes each for a
+// 100-byte wait. The two idle waits, which last, take exactly their size from malloc instead.
+template <class T>
+struct ExactAllocator {
+    using value_type = T;
+    ExactAllocator() = default;
+    template <class U>
+    ExactAllocator(const ExactAllocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
+    void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
+    template <class U>
+    bool operator==(const ExactAllocator<U>&) const noexcept { return true; }
+};
+
+void wait_for_next_request(const ConnectionPtr& c) {
+    c->buffer.shrink_to_fit();  // what the last request grew goes back before the wait
+    c->idle_timer.expires_after(c->app.config.idle_timeout);
+    c->idle_timer.async_wait(net::bind_allocator(ExactAllocator<void>(), [&socket = c->stream.socket()](const beast::error_code& ec) {
+        beast::error_code ignored;
+        if (!ec) socket.cancel(ignored);  // the wait below ends with operation_aborted
+    }));
+    // A wait, not a read: Asio re-arms the descriptor for it (EPOLL_CTL_MOD), so bytes that came
+    // before it are seen at once.
+    c->stream.socket().async_wait(tcp::socket::wait_read, net::bind_allocator(ExactAllocator<void>(), [c](const beast::error_code& ec) {
+        c->idle_timer.cancel();
+        beast::error_code ignored;
+        // The timeout and the request's first bytes at once: serve it, do not reset it.
+        const bool arrived = !ec || (ec == net::error::operation_aborted && !c->closed && c->stream.socket().available(ignored) > 0);
+        auto executor = c->stream.get_executor();
+        if (arrived) {
+            net::co_spawn(executor, serve_burst(c, true), log_failure);
+        } else {
+            net::co_spawn(executor, finish_owned(c), log_failure);
+        }
+    }));
+}
+
+// Requests on a connection for as long as the next one is already there; then the idle wait.
+// Woken by the wait, the request (or the peer's end, which take_arrived_bytes cannot tell from
+// nothing) is read at once.
+net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
+    bool read_now = woken_by_bytes;
+    bool keep_alive = true;
+    while (keep_alive) {
+        c->idle = true;
+        c->head_read = false;
+        if (!read_now && c->buffer.size() == 0 && !take_arrived_bytes(*c)) {
+            if (!c->closed) wait_for_next_request(c);
+            co_return;
+        }
+        read_now = false;
+        keep_alive = co_await serve_request(c);
+    }
+    co_await finish(*c);
+}
+
 net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
     auto& app = c->app;
     auto& coordinator = app.coordinator;
-    coordinator::ConnectionRegistry::Registration registration;
-    if (app.config.tracking) registration = coordinator.connections().add(registry_callbacks(c));
+    if (app.config.tracking) c->registration = coordinator.connections().add(registry_callbacks(c));
     // From accept to here the connection was held in the drain (`starting`), so draining could not
     // end without it. Registered now, on_draining will reach it; if draining has already begun it
     // lingers for its first request, which gets a clean 503 (go#22682: a fresh connection is not idle).
@@ -214,19 +272,8 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
         else starting.release();
     }
     // The keep-idle bug, like Node's server.close(): draining waits for every connection to go away.
-    DrainTracker::Guard connection_guard;
-    if (app.faulty(Fault::keep_idle)) connection_guard = coordinator.drain().hold();
-
-    for (;;) {
-        c->idle = true;
-        c->head_read = false;
-        if (c->buffer.size() == 0 && !take_arrived_bytes(*c)) {
-            c->buffer.shrink_to_fit();  // what the last request grew goes back before the wait
-            if (!co_await next_request_arrives(*c, app.config.idle_timeout)) break;
-        }
-        if (!co_await serve_request(c)) break;
-    }
-    co_await finish(*c);
+    if (app.faulty(Fault::keep_idle)) c->keep_idle_hold = coordinator.drain().hold();
+    co_await serve_burst(std::move(c), false);
 }
 
 } // namespace
@@ -237,14 +284,7 @@ void start_session(tcp::socket socket, AppState& app) {
     // Taken here, synchronously, so draining cannot finish between accept and registration.
     DrainTracker::Guard starting;
     if (app.config.tracking && !app.faulty(Fault::keep_idle)) starting = app.coordinator.drain().hold();
-    net::co_spawn(executor, serve(std::move(connection), std::move(starting)), [](std::exception_ptr error) {
-        if (!error) return;
-        try {
-            std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-            log::error("connection failed").field("error", e.what());
-        }
-    });
+    net::co_spawn(executor, serve(std::move(connection), std::move(starting)), log_failure);
 }
 
 } // namespace lastcall::server

@@ -5,12 +5,14 @@
 #include <boost/crc.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 
 #include <fstream>
 #include <iterator>
 #include <thread>
+#include <vector>
 
 namespace lastcall::testing {
 namespace {
@@ -69,6 +71,33 @@ TEST(ServerBadInput, IdleKeepAliveConnectionIsClosedAtTheIdleTimeoutABusyOneIsNo
     }
     EXPECT_GE(std::chrono::steady_clock::now() - started, 300ms);
     EXPECT_TRUE(idle->closed_without_bytes(3s)) << "the idle connection outlived --idle-timeout";
+}
+
+// Between requests no coroutine waits on a connection, only a socket wait that owns it: a client
+// that closes its idle keep-alive connection must free it (the wait sees the end and the
+// connection is finished), and one that sends its next request must be served.
+TEST(ServerBadInput, IdleKeepAliveConnectionsClosedByTheClientAreFreedAndReusedOnesServed) {
+    ReferenceServer server(fresh_test_dir() / "state", {});
+    std::vector<RawConnection> idle;
+    for (int i = 0; i < 20; ++i) {
+        auto c = RawConnection::open(server.port());
+        ASSERT_TRUE(c);
+        c->send_get("/fast");
+        ASSERT_EQ(c->read_response(3s).status, 200);
+        idle.push_back(std::move(*c));
+    }
+    for (int i = 0; i < 3; ++i) {  // a request after an idle wait, three times on one connection
+        ASSERT_TRUE(idle.front().send_get("/fast"));
+        ASSERT_EQ(idle.front().read_response(3s).status, 200) << "request " << i << " after an idle wait";
+    }
+    idle.clear();  // every client closes
+    long open = -1;
+    for (int attempt = 0; attempt < 300 && open != 1; ++attempt) {
+        const auto status = nlohmann::json::parse(http_get(server.port(), "/status").body, nullptr, false);
+        open = status.is_object() ? status.value("connections", -1L) : -1;
+        if (open != 1) std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_EQ(open, 1) << "connections still registered after their clients closed (the status request's own is 1)";
 }
 
 TEST(ServerBadInput, UnknownFlagPointsToHelpAndExits2) {
