@@ -90,6 +90,24 @@ std::string exit_expectation(const std::string& text) {
     return "[" + list + "]";
 }
 
+// "--opt=value" as "--opt" "value", as the other commands take it (CLI11); the target's command
+// after -- is left as it is.
+std::vector<std::string> split_equals(const std::vector<std::string>& words) {
+    std::vector<std::string> split;
+    bool command = false;
+    for (const auto& word : words) {
+        command = command || word == "--";
+        const auto eq = word.find('=');
+        if (!command && word.starts_with("--") && eq != std::string::npos) {
+            split.push_back(word.substr(0, eq));
+            split.push_back(word.substr(eq + 1));
+        } else {
+            split.push_back(word);
+        }
+    }
+    return split;
+}
+
 } // namespace
 
 const char* quick_usage() {
@@ -114,11 +132,13 @@ const char* quick_usage() {
            "  --shutdown-report FILE  where the target writes a shutdown report (lastcall-server's format), as evidence\n"
            "  --name NAME           the run directory's name (check)\n"
            "  --print-scenario      print the equivalent scenario YAML and exit\n"
-           "  --run-dir DIR  --junit FILE  --json FILE  --server PATH   as for `lastcall run`\n"
+           "  --run-dir DIR  --junit FILE  --json FILE  --server PATH  --quiet  --no-color   as for `lastcall run`\n"
+           "  (--opt=value is the same as --opt value)\n"
            "exit codes: 0 fine, 1 a check failed, 2 command line wrong, 3 target not started or not ready\n";
 }
 
-QuickOptions parse_quick_options(const std::vector<std::string>& arguments) {
+QuickOptions parse_quick_options(const std::vector<std::string>& words) {
+    const auto arguments = split_equals(words);
     QuickOptions o;
     // `lastcall check -- ./server` means the ./server here, as in a shell (a scenario's default
     // cwd is its run's workdir, where a relative command would not be found).
@@ -157,6 +177,7 @@ QuickOptions parse_quick_options(const std::vector<std::string>& arguments) {
             if (!is_safe_name(o.name)) throw std::invalid_argument(fmt::format("--name: '{}' is not a name (letters, digits, . _ -, not starting with .)", printable(o.name)));
         }
         else if (a == "--print-scenario") o.print_scenario = true;
+        else if (a == "--quiet" || a == "-q" || a == "--no-color") o.run_arguments.push_back(a);
         else if (a == "--run-dir" || a == "--junit" || a == "--json" || a == "--server") {
             const auto v = value();
             if (a == "--run-dir") o.run_root = v;

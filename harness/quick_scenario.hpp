@@ -34,7 +34,7 @@ struct QuickOptions {
     std::string shutdown_report;                // where the target writes a shutdown report (extra evidence)
     std::string cwd;                            // where the command runs: the directory lastcall check was started in
     bool print_scenario = false;
-    std::vector<std::string> run_arguments;     // passed to `lastcall run` (--run-dir, --junit, --json, --server)
+    std::vector<std::string> run_arguments;     // passed to `lastcall run` (--run-dir, --junit, --json, --server, --quiet, --no-color)
     std::filesystem::path run_root = "runs";
 };
 
