@@ -1,10 +1,13 @@
 // What `lastcall check` prints when nobody watches a terminal (a CI log: stdout and stderr are
 // files here): the live view is plain lines on stderr, one at every change of phase (the target
 // starting, ready, the signal, its exit) and every 2 s, with no escape codes; the final table has
-// headed columns. --quiet leaves only the summary: no live lines, no table.
+// headed columns. --quiet leaves only the summary: no live lines, no table. On a terminal (a pty
+// made by util-linux's script, from bsdutils, which Debian always installs) the live line is redrawn and the verdicts coloured, unless NO_COLOR
+// or --no-color says no.
 #include "child_process.hpp"
 #include "test_dir.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -79,6 +82,31 @@ TEST(ConsoleOutput, QuietStillNamesWhatFailed) {
     EXPECT_NE(out.find("1 run: 0 passed, 1 failed"), std::string::npos) << out;
     EXPECT_NE(out.find("FAIL check: "), std::string::npos) << out;
     EXPECT_EQ(out.find("result check"), std::string::npos) << "no table with --quiet:\n" << out;
+}
+
+// What a person at a terminal sees (stdout and stderr on one pty, as script records them).
+std::string on_a_terminal(const fs::path& dir, const std::string& environment, const std::string& option) {
+    const auto command = fmt::format("env {} {} check {} --run-dir {} --path /fast --warmup 300ms --grace 3s -- {} --port {{port}} "
+                                     "--state-dir {{workdir}}/state --global-budget 3s",
+                                     environment, LASTCALL_BINARY, option, (dir / "runs").string(), server_binary());
+    ChildProcess script({"/usr/bin/script", "-qec", command, "/dev/null"}, dir / "stderr");
+    std::string screen;
+    while (const auto line = script.read_line(40s)) screen += *line + "\n";
+    const auto status = script.wait(40s);
+    EXPECT_TRUE(status && status->exited && status->code == 0) << screen;
+    return screen;
+}
+
+TEST(ConsoleOutput, OnATerminalColourUnlessNoColorSaysNo) {
+    const auto coloured = on_a_terminal(fresh_test_dir(), "", "");
+    EXPECT_NE(coloured.find("\033[1;32mPASS\033[0m check"), std::string::npos) << coloured;
+    EXPECT_NE(coloured.find("\r\033[K"), std::string::npos) << "the live line is redrawn in place:\n" << coloured;
+    for (const auto& [environment, option] : {std::pair<std::string, std::string>{"NO_COLOR=1", ""}, {"", "--no-color"}}) {
+        const auto plain = on_a_terminal(fresh_test_dir(), environment, option);
+        EXPECT_NE(plain.find("PASS check"), std::string::npos) << plain;
+        EXPECT_EQ(plain.find("\033[1;32m"), std::string::npos) << environment << option << ":\n" << plain;
+        EXPECT_EQ(plain.find("\033[32m"), std::string::npos) << environment << option << ":\n" << plain;
+    }
 }
 
 } // namespace
