@@ -43,7 +43,9 @@ private:
     void restart();
     void wait_for_port_released();
     void read_back();
+    LiveStatus live_status(Clock::time_point now) const;
     void show_status(Clock::time_point now);
+    void show_phase(RunPhase phase, std::string detail);  // a phase that blocks the loop
     void wrap_up();
     void collect();
     void write_artifacts();

@@ -4,6 +4,8 @@
 #include "readback.hpp"
 #include "signals.hpp"
 
+#include <fmt/format.h>
+
 #include <thread>
 
 namespace lastcall::harness {
@@ -76,6 +78,7 @@ void Conductor::restart() {
     restart_pending_ = false;
     result_.restarted = true;
     events_.record("restart");
+    show_phase(RunPhase::restarting, fmt::format("generation {} exited, starting the next", supervisor_->current().number));
     wait_for_port_released();
     try {
         load_->mark_target_restarted(Clock::now());

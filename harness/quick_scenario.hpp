@@ -34,11 +34,13 @@ struct QuickOptions {
     std::string shutdown_report;                // where the target writes a shutdown report (extra evidence)
     std::string cwd;                            // where the command runs: the directory lastcall check was started in
     bool print_scenario = false;
-    std::vector<std::string> run_arguments;     // passed to `lastcall run` (--run-dir, --junit, --json, --server)
+    bool help = false;                          // --help: nothing else was read
+    std::vector<std::string> run_arguments;     // passed to `lastcall run` (--run-dir, --junit, --json, --server, --quiet, --no-color)
     std::filesystem::path run_root = "runs";
 };
 
-// Throws std::invalid_argument with a message for the command line (exit 2).
+// quick_options.cpp, with CLI11: the options before --, the command after it. Throws
+// std::invalid_argument with a message for the command line (exit 2).
 QuickOptions parse_quick_options(const std::vector<std::string>& arguments);
 
 // The equivalent scenario, commented; `lastcall run` on it runs the same test.
@@ -51,6 +53,6 @@ std::vector<std::string> prepare_quick_run(const QuickOptions& options);
 // A note for stderr when the command shows no sign of taking the port; empty otherwise.
 std::string quick_port_hint(const QuickOptions& options);
 
-const char* quick_usage();
+std::string quick_usage();  // what `lastcall check --help` prints
 
 } // namespace lastcall::harness

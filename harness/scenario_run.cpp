@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <poll.h>
 #include <thread>
@@ -70,6 +71,9 @@ bool Conductor::start_first_generation() {
     result_.process_events = kernel_ ? "kernel (netlink process connector): exact ends and statuses"
                                      : "scan (/proc every 50 ms; ends without status): " + no_kernel;
     supervisor_ = std::make_unique<Supervisor>(supervisor_options(fs::absolute(dir_->workdir()).string()), *dir_, events_);
+    const auto& ready = scenario_.target.ready;
+    show_phase(RunPhase::starting, ready.http_path.empty() ? fmt::format("waiting for the target to accept a TCP connection on port {}", result_.port)
+                                                           : fmt::format("waiting for the target to answer GET {} on port {} with 2xx", ready.http_path, result_.port));
     try {
         supervisor_->start_generation();
         result_.containment = supervisor_->containment();  // as it turned out (cgroup fallback, pid namespace)
@@ -123,14 +127,45 @@ bool Conductor::start_observers() {
     return true;
 }
 
+// The phase from what the conductor knows: a shutdown signal to the current generation, its exit,
+// and (with HTTP readiness) whether it still says ready: not ready after the signal is draining.
+LiveStatus Conductor::live_status(Clock::time_point now) const {
+    LiveStatus s;
+    s.elapsed_us = since_start(now);
+    s.max_duration_us = micros(scenario_.max_duration);
+    s.counts = load_->live();
+    const auto& g = supervisor_->current();
+    s.generation = g.number;
+    const auto told = std::find_if(result_.signals.begin(), result_.signals.end(),
+                                   [&g](const SignalSent& sent) { return sent.generation == g.number && sent.marks_shutdown(); });
+    if (exit_seen_) {
+        s.phase = RunPhase::exited;
+        s.detail = fmt::format("{} at {:.2f}s", g.exit ? g.exit->describe() : "exited", static_cast<double>(since_start(g.exited)) / 1e6);
+    } else if (told != result_.signals.end()) {
+        const bool says_not_ready = !scenario_.target.ready.http_path.empty() && !prober_->ready();
+        s.phase = says_not_ready ? RunPhase::draining : RunPhase::signal_sent;
+        s.detail = fmt::format("{} at {:.2f}s{}", signal_name(told->signal), static_cast<double>(told->t_us) / 1e6,
+                               says_not_ready ? ", not ready" : "");
+    } else {
+        s.phase = RunPhase::ready;
+    }
+    return s;
+}
+
 void Conductor::show_status(Clock::time_point now) {
-    if (!options_.status || now < next_status_) return;
+    if (!options_.progress || now < next_status_) return;
     next_status_ = now + std::chrono::milliseconds(250);
-    const auto live = load_->live();
-    options_.status(fmt::format("{:6.1f}s  in-flight {:4}  done {:6}  ok {} ebs {} rejected {} dropped {} race {} error {} unknown {}",
-                                static_cast<double>(since_start(now)) / 1e6, live.in_flight, live.completed, live.by_outcome[0],
-                                live.by_outcome[1], live.by_outcome[2], live.by_outcome[3], live.by_outcome[4], live.by_outcome[5],
-                                live.by_outcome[6]));
+    options_.progress(live_status(now));
+}
+
+void Conductor::show_phase(RunPhase phase, std::string detail) {
+    if (!options_.progress) return;
+    LiveStatus s;
+    if (load_) s = live_status(Clock::now());  // before the load: the run's clock has not started
+    s.max_duration_us = micros(scenario_.max_duration);
+    s.phase = phase;
+    s.detail = std::move(detail);
+    options_.progress(s);
 }
 
 bool Conductor::step(Clock::time_point now) {
@@ -144,7 +179,11 @@ bool Conductor::step(Clock::time_point now) {
         events_.record("limit", {{"max_duration_ms", micros(scenario_.max_duration) / 1000}});
         return false;
     }
-    if (!exit_seen_ && supervisor_->poll_exit()) exit_seen_ = true;
+    if (!exit_seen_ && supervisor_->poll_exit()) {
+        exit_seen_ = true;
+        next_status_ = now;  // the exit is shown at once: the run may end on this very step
+        show_status(now);
+    }
     if (restart_pending_ && exit_seen_) restart();
     const TimelineConditions conditions{load_->live().in_flight, prober_->ready(), exit_seen_,
                                         std::any_of(result_.signals.begin(), result_.signals.end(),
@@ -187,6 +226,7 @@ void Conductor::play() {
 }
 
 void Conductor::wrap_up() {
+    if (load_ && !result_.interrupted) show_phase(RunPhase::finishing, "stopping the load, writing the run directory");
     if (load_) load_->finish(std::chrono::seconds(1));
     if (proxy_) proxy_->stop();
     if (supervisor_ && supervisor_->has_generation() && !supervisor_->poll_exit()) {

@@ -3,6 +3,7 @@
 // load, play the timeline, watch the exit, post-check the port and orphans, write the run dir.
 // A short conductor over the parts: Supervisor (generations, processes), Timeline (what is due),
 // LoadGenerator, samplers, RunDirectory (artifacts).
+#include "live_status.hpp"
 #include "run_result.hpp"
 #include "scenario.hpp"
 
@@ -26,7 +27,7 @@ struct RunOptions {
     // lastcall is the child subreaper and starts nothing but targets: every child it did not
     // spawn is an orphan of the target, reaped and recorded the moment it exits (the CLI sets this).
     bool adopt_orphans = false;
-    std::function<void(const std::string&)> status;  // live status, about four times a second
+    std::function<void(const LiveStatus&)> progress;  // the live view: four times a second and at every change of phase
     std::function<void(const std::string&)> event;   // one line per timeline event
     const std::atomic<bool>* interrupted = nullptr;  // Ctrl+C: end the run now, clean up
 };

@@ -74,14 +74,23 @@ std::string console_report(const RunVerdict& v, bool tty) {
     // Not made (target.pid1 without a PID namespace): nothing was judged, so it neither passed nor failed.
     if (!v.run.skipped.empty()) return fmt::format("   {} {}: {}\n", paint("SKIP", "1;33", tty), run_title(v), v.run.skipped);
     std::string out = fmt::format("   {} {}\n", v.passed() ? paint("PASS", "1;32", tty) : paint("FAIL", "1;31", tty), run_title(v));
+    out += paint(fmt::format("     {:<6} {:<28} {:<44} {}", "result", "check", "bound", "measured"), "2", tty) + "\n";
+    std::string skipped;  // one line for all of them: what did not apply to this run is not news
     for (const auto& c : v.checks) {
-        if (c.status == CheckStatus::skip && !tty) continue;  // logs stay short; the JSON has everything
-        out += fmt::format("     {} {:<28} {:<44} {}\n", status_word(c.status, tty), c.name, c.bound, c.measured);
+        if (c.status == CheckStatus::skip) {
+            skipped += (skipped.empty() ? "" : ", ") + c.name;
+            continue;
+        }
+        // A check without a bound measures and cannot fail: `info`, so PASS keeps its meaning.
+        const bool info = c.bound == harness::measured_only_bound;
+        const auto word = info ? paint("info", "2", tty) : status_word(c.status, tty);
+        out += fmt::format("     {}{} {:<28} {:<44} {}\n", word, std::string(2, ' '), c.name, info ? "-" : c.bound, c.measured);
         if (c.status == CheckStatus::fail) {
             out += fmt::format("            {}\n", c.message);
             for (const auto& e : c.evidence) out += fmt::format("            {}\n", paint(e, "2", tty));
         }
     }
+    if (!skipped.empty()) out += paint(fmt::format("     skipped: {} (not applicable)", skipped), "2", tty) + "\n";
     return out;
 }
 

@@ -1,8 +1,7 @@
 // `lastcall check [options] -- COMMAND ARGS...`: no YAML. The options become a scenario file kept
-// in the run root, run like any other (quick_scenario.hpp). Its options are read by
-// parse_quick_options, whose messages already name the option and the value; CLI11 only lists the
-// subcommand: main hands check its words untouched (a target's command after -- holds any word,
-// --help included, and CLI11 would take some of them for its own).
+// in the run root, run like any other (quick_scenario.hpp). parse_quick_options reads them with
+// CLI11 once the target's command (after --) is split off: main hands check its words untouched,
+// as a command after -- holds any word, --help included.
 #include "run_command.hpp"
 #include "shared_options.hpp"
 
@@ -13,8 +12,8 @@
 namespace lastcall::cli {
 
 int run_check(const std::vector<std::string>& words) {
-    if (!words.empty() && (words[0] == "--help" || words[0] == "-h")) return fmt::print("{}", harness::quick_usage()), 0;
     const auto quick = harness::parse_quick_options(words);
+    if (quick.help) return fmt::print("{}", harness::quick_usage()), 0;
     if (quick.print_scenario) return fmt::print("{}", harness::quick_scenario_yaml(quick)), 0;
     fmt::print(stderr, "{}", harness::quick_port_hint(quick));
     return run_with_arguments(harness::prepare_quick_run(quick));

@@ -65,9 +65,7 @@ int main(int argc, char** argv) {
         try {
             return run_check({words.begin() + 1, words.end()});
         } catch (const std::invalid_argument& e) {
-            std::string_view message = e.what();
-            if (message.starts_with("check: ")) message.remove_prefix(7);  // the parser's own messages name it
-            fmt::print(stderr, "lastcall check: {}\nRun 'lastcall check --help' for its options.\n", message);
+            fmt::print(stderr, "lastcall check: {}\nRun 'lastcall check --help' for its options.\n", e.what());
             return 2;
         }
     }

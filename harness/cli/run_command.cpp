@@ -6,6 +6,7 @@
 
 #include "checks.hpp"
 #include "command_line.hpp"
+#include "live_view.hpp"
 #include "reports.hpp"
 #include "scenario_run.hpp"
 #include "signals.hpp"
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -37,6 +39,8 @@ struct RunArguments {
     std::vector<std::string> target_args;
     std::vector<std::string> variables;
     bool strict = false;  // a run that was not made (skipped) fails the command (exit 3)
+    bool quiet = false;   // only the final summary
+    bool no_colour = false;
 };
 
 void add_run_options(CLI::App& run, RunArguments& a) {
@@ -57,6 +61,8 @@ void add_run_options(CLI::App& run, RunArguments& a) {
         ->allow_extra_args(false);
     add_variable_option(run, a.variables);
     run.add_flag("--strict", a.strict, "a run that could not be made as asked (reported skipped) exits 3");
+    run.add_flag("-q,--quiet", a.quiet, "only the final summary: no live view, no table per run");
+    run.add_flag("--no-color", a.no_colour, "no colour (also when NO_COLOR is set in the environment)");
     run.footer("Each run also writes report.json and report.html in its run directory.\n"
                "Exit codes: 0 fine, 1 a check failed, 2 a scenario or the command line is wrong, 3 a target not started or\n"
                "not ready (or, with --strict, a run skipped), 130 interrupted.");
@@ -99,9 +105,13 @@ int run_scenarios(const RunArguments& a) {
     if (!ok) return 2;
     // With a report on stdout, stdout holds it alone: what people read goes to stderr.
     std::FILE* const console = a.json_file == "-" || a.junit_file == "-" ? stderr : stdout;
-    const bool tty = ::isatty(STDERR_FILENO) && ::isatty(fileno(console));
+    // https://no-color.org: NO_COLOR set and not empty means no colour, whatever the terminal.
+    const char* no_color = std::getenv("NO_COLOR");
+    const bool colour = ::isatty(fileno(console)) && !a.no_colour && !(no_color && *no_color);
+    // On a terminal the live line is redrawn in place; in a log it is a plain line every 2 s.
+    LiveView live(stderr, a.quiet ? LiveMode::off : ::isatty(STDERR_FILENO) ? LiveMode::redraw : LiveMode::lines, colour);
     options.interrupted = &interrupted;
-    if (tty) options.status = [](const std::string& line) { fmt::print(stderr, "\r\033[K{}", line); };
+    options.progress = [&live](const LiveStatus& status) { live.report(status); };
     int exit_code = 0;
     std::vector<lastcall::reports::RunVerdict> verdicts;
     options.adopt_orphans = true;  // main() made lastcall the child subreaper; it starts nothing but targets
@@ -110,10 +120,10 @@ int run_scenarios(const RunArguments& a) {
         options.repeats = repeats;
         for (int r = 0; r < repeats && !interrupted; ++r) {
             options.repeat_index = r;
-            fmt::print(console, "== {} ({}) run {}/{}\n", scenario.name, scenario.file, r + 1, repeats);
+            if (!a.quiet) fmt::print(console, "== {} ({}) run {}/{}\n", scenario.name, scenario.file, r + 1, repeats);
             std::fflush(console);
             auto result = run_scenario(scenario, options);
-            if (tty) fmt::print(stderr, "\r\033[K");
+            live.end_run();
             if (result.interrupted) break;
             lastcall::reports::RunVerdict verdict{&scenario, r, std::move(result), {}};
             if (!verdict.error().empty()) {
@@ -126,20 +136,24 @@ int run_scenarios(const RunArguments& a) {
                 const auto& run = verdict.run;
                 std::string signals;
                 for (const auto& s : run.signals) signals += fmt::format(" {}@{:.3f}s{}", signal_name(s.signal), s.t_us / 1e6, s.delivered ? "" : "(not delivered)");
-                fmt::print(console, "   target {} at {:.3f}s; signals:{}; requests {}: {}\n", run.exit ? run.exit->describe() : "still running",
-                           run.exit_us / 1e6, signals.empty() ? " none" : signals, run.requests, outcome_summary(run));
-                if (run.proxied) fmt::print(console, "   {}\n", proxy::describe(proxy::summarize(run.proxy_records)));
+                if (!a.quiet) {
+                    fmt::print(console, "   target {} at {:.3f}s; signals:{}; requests {}: {}\n", run.exit ? run.exit->describe() : "still running",
+                               run.exit_us / 1e6, signals.empty() ? " none" : signals, run.requests, outcome_summary(run));
+                    if (run.proxied) fmt::print(console, "   {}\n", proxy::describe(proxy::summarize(run.proxy_records)));
+                }
                 verdict.checks = evaluate_checks(scenario, verdict.run);
                 if (!verdict.passed()) exit_code = std::max(exit_code, 1);
             }
             lastcall::reports::write_run_reports(verdict);
-            fmt::print(console, "{}", lastcall::reports::console_report(verdict, tty));
-            if (!verdict.run.run_dir.empty()) fmt::print(console, "   report {}\n", (verdict.run.run_dir / "report.html").string());
+            if (!a.quiet) {
+                fmt::print(console, "{}", lastcall::reports::console_report(verdict, colour));
+                if (!verdict.run.run_dir.empty()) fmt::print(console, "   report {}\n", (verdict.run.run_dir / "report.html").string());
+            }
             verdicts.push_back(std::move(verdict));
             std::fflush(console);
         }
     }
-    fmt::print(console, "{}", lastcall::reports::console_summary(verdicts, tty));
+    fmt::print(console, "{}", lastcall::reports::console_summary(verdicts, colour));
     std::fflush(console);
     if (!a.junit_file.empty()) write_report(a.junit_file, lastcall::reports::junit_report(verdicts));
     if (!a.json_file.empty()) write_report(a.json_file, lastcall::reports::json_suite_report(verdicts));

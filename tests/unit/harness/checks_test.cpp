@@ -424,5 +424,19 @@ TEST_F(ChecksTest, CorruptShutdownReportFails) {
     EXPECT_EQ(c.message, "phases[0].start_ms is not a number");
 }
 
+// Fewer descriptors before the exit than at the start (a draining server closed its listener) is
+// no leak and is said so, not printed as "-2"; more than the allowance fails with the growth.
+TEST_F(ChecksTest, FdLeakSaysFewerDescriptorsInWordsAndFailsOnGrowth) {
+    run.samples = {ProcSample{100'000, 20}, ProcSample{1'000'000, 18}};
+    const auto fewer = check("fd_leak");
+    EXPECT_EQ(fewer.status, CheckStatus::pass);
+    EXPECT_EQ(fewer.measured, "0 (2 fewer than at the start)");
+    run.samples = {ProcSample{100'000, 20}, ProcSample{1'000'000, 40}};
+    const auto grown = check("fd_leak");
+    EXPECT_EQ(grown.status, CheckStatus::fail);
+    EXPECT_EQ(grown.measured, "+20");
+    EXPECT_EQ(grown.message, "open descriptors grew by 20 beyond the connections still open");
+}
+
 } // namespace
 } // namespace lastcall::harness

@@ -89,6 +89,16 @@ TEST(QuickScenario, CommandWordsSurviveQuoting) {
     EXPECT_EQ(load(parse_quick_options(args)).target.command, words);
 }
 
+// --opt=value as the other commands take it, before -- only; run's own flags are passed on to it.
+TEST(QuickScenario, OptionEqualsValueBeforeTheCommandOnly) {
+    const auto o = parse_quick_options({"--path=/health?x=1", "--connections=5", "--quiet", "--no-color", "--", "srv", "--listen=:{port}"});
+    EXPECT_EQ(o.path, "/health?x=1");
+    EXPECT_EQ(o.connections, 5);
+    EXPECT_EQ(o.command, (std::vector<std::string>{"srv", "--listen=:{port}"}));
+    EXPECT_EQ(o.run_arguments, (std::vector<std::string>{"--quiet", "--no-color"}));
+    EXPECT_THROW(parse_quick_options({"--connections=x", "--", "srv"}), std::invalid_argument);
+}
+
 TEST(QuickScenario, CommandLineErrors) {
     EXPECT_THROW(parse_quick_options({}), std::invalid_argument);
     EXPECT_THROW(parse_quick_options({"--path"}), std::invalid_argument);

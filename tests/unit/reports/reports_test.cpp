@@ -104,6 +104,22 @@ TEST(ConsoleReport, NamesTheFailureAndItsEvidence) {
     EXPECT_NE(console_summary({f.verdict}, false).find("1 run: 0 passed, 1 failed"), std::string::npos);
 }
 
+// The table a person reads: headed columns, one line for every check that did not apply, and a
+// check that only measures (no bound in the scenario) as `info`: it cannot fail, so it is no PASS.
+TEST(ConsoleReport, HeadedColumnsSkipsOnOneLineMeasuredOnlyAsInfo) {
+    Fixture f;
+    f.verdict.checks.push_back(CheckResult{"shutdown_time", std::string(harness::measured_only_bound), "1.02s", CheckStatus::pass, "", {}});
+    f.verdict.checks.push_back(CheckResult{"readiness_flip", "-", "-", CheckStatus::skip, "no HTTP readiness", {}});
+    const auto text = console_report(f.verdict, false);
+    EXPECT_NE(text.find("     result check                        bound"), std::string::npos) << text;
+    EXPECT_NE(text.find("     info   shutdown_time                -  "), std::string::npos) << text;
+    EXPECT_NE(text.find("     PASS   exit "), std::string::npos) << text;
+    EXPECT_NE(text.find("     skipped: jobs_accounted, readiness_flip (not applicable)\n"), std::string::npos) << text;
+    EXPECT_EQ(count(text, "skip"), 1u) << text;
+    EXPECT_EQ(text.find("(measured)"), std::string::npos) << text;
+    EXPECT_EQ(text.find('\033'), std::string::npos) << "no colour asked for";
+}
+
 // A run that was not made (target.pid1 without a PID namespace) is neither a pass nor a failure.
 TEST(ConsoleReport, SaysASkippedRunWasSkippedAndWhy) {
     Fixture f;

@@ -1,0 +1,35 @@
+#pragma once
+// What a run shows while it runs (the CLI's live view draws it): the phase the target is in, the
+// run's clock, the requests so far. The conductor reports it about four times a second and at
+// every change of phase; the view keeps its own clock between reports, so a phase that blocks
+// the conductor (a target starting, a restart) still shows time passing.
+#include "load_generator.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace lastcall::harness {
+
+enum class RunPhase {
+    starting,     // the target is spawned, not yet ready
+    ready,        // ready, load running, no shutdown signal yet
+    signal_sent,  // a shutdown signal delivered, the target still running (and still ready, or no HTTP readiness)
+    draining,     // ... and its readiness endpoint says not ready: it is draining
+    exited,       // the target exited (a restart may follow)
+    restarting,   // waiting for the port, starting the next generation
+    finishing,    // load stopped: reading back, stopping what is left, writing the run directory
+};
+
+std::string_view to_string(RunPhase phase);
+
+struct LiveStatus {
+    RunPhase phase = RunPhase::starting;
+    std::int64_t elapsed_us = 0;       // since the load started; 0 while the first generation starts
+    std::int64_t max_duration_us = 0;  // limits.max_duration: the run ends there at the latest
+    int generation = 1;
+    std::string detail;                // what the phase is about: "SIGTERM at 1.00s", "exit 0 at 2.31s"
+    LiveCounts counts;
+};
+
+} // namespace lastcall::harness

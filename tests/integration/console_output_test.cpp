@@ -1,0 +1,113 @@
+// What `lastcall check` prints when nobody watches a terminal (a CI log: stdout and stderr are
+// files here): the live view is plain lines on stderr, one at every change of phase (the target
+// starting, ready, the signal, its exit) and every 2 s, with no escape codes; the final table has
+// headed columns. --quiet leaves only the summary: no live lines, no table. On a terminal (a pty
+// made by util-linux's script, from bsdutils, which Debian always installs) the live line is redrawn and the verdicts coloured, unless NO_COLOR
+// or --no-color says no.
+#include "child_process.hpp"
+#include "test_dir.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <iterator>
+
+namespace lastcall::testing {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+struct CliResult {
+    ExitStatus status;
+    std::string out;
+    std::string err;
+};
+
+CliResult check(const fs::path& dir, const std::vector<std::string>& options) {
+    std::vector<std::string> argv{LASTCALL_BINARY, "check", "--run-dir", (dir / "runs").string(), "--path", "/fast", "--ready", "/ready",
+                                  "--slow", "/slow?ms=600", "--warmup", "500ms", "--grace", "3s"};
+    argv.insert(argv.end(), options.begin(), options.end());
+    for (const auto& word : {server_binary(), std::string("--port"), std::string("{port}"), std::string("--state-dir"),
+                             std::string("{workdir}/state"), std::string("--global-budget"), std::string("3s")}) {
+        argv.push_back(word);
+    }
+    ChildProcess process(argv, dir / "stderr");
+    CliResult result;
+    while (const auto line = process.read_line(40s)) result.out += *line + "\n";
+    result.status = process.wait(40s).value_or(ExitStatus{false, 0, SIGKILL});
+    std::ifstream in(dir / "stderr");
+    result.err.assign(std::istreambuf_iterator<char>(in), {});
+    return result;
+}
+
+TEST(ConsoleOutput, InALogTheLiveViewIsPlainLinesAtEveryPhase) {
+    const auto dir = fresh_test_dir();
+    const auto r = check(dir, {"--"});
+    EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+    EXPECT_EQ(r.err.find('\033'), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+    for (const char* phase : {"  starting: waiting for the target to answer GET /ready on port ", "  ready | ", "  exited: exit 0 at "}) {
+        EXPECT_NE(r.err.find(phase), std::string::npos) << phase << " not in:\n" << r.err;
+    }
+    // The signal is seen as sent, or as draining once /ready says 503: which one the view catches
+    // first depends on the machine, that one of them is shown does not.
+    EXPECT_TRUE(r.err.find("  signal sent: SIGTERM at ") != std::string::npos || r.err.find("  draining: SIGTERM at ") != std::string::npos)
+        << r.err;
+    EXPECT_NE(r.out.find("     result check "), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find('\033'), std::string::npos) << r.out;
+}
+
+TEST(ConsoleOutput, QuietIsTheSummaryAlone) {
+    const auto dir = fresh_test_dir();
+    const auto r = check(dir, {"--quiet", "--"});
+    EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+    EXPECT_EQ(r.out, "\n1 run: 1 passed, 0 failed\n");
+    EXPECT_EQ(r.err.find("lastcall: "), std::string::npos) << r.err;
+}
+
+TEST(ConsoleOutput, QuietStillNamesWhatFailed) {
+    // A server that cuts its requests at the signal.
+    const auto faulty_dir = fresh_test_dir();
+    std::vector<std::string> argv{LASTCALL_BINARY, "check", "--quiet", "--run-dir", (faulty_dir / "runs").string(), "--path", "/fast",
+                                  "--slow", "/slow?ms=600", "--warmup", "500ms", "--grace", "3s", "--", server_binary(), "--port", "{port}",
+                                  "--state-dir", "{workdir}/state", "--fault", "no-drain"};
+    ChildProcess process(argv, faulty_dir / "stderr");
+    std::string out;
+    while (const auto line = process.read_line(40s)) out += *line + "\n";
+    const auto status = process.wait(40s).value_or(ExitStatus{false, 0, SIGKILL});
+    EXPECT_EQ(status.code, 1) << out;
+    EXPECT_NE(out.find("1 run: 0 passed, 1 failed"), std::string::npos) << out;
+    EXPECT_NE(out.find("FAIL check: "), std::string::npos) << out;
+    EXPECT_EQ(out.find("result check"), std::string::npos) << "no table with --quiet:\n" << out;
+}
+
+// What a person at a terminal sees (stdout and stderr on one pty, as script records them).
+std::string on_a_terminal(const fs::path& dir, const std::string& environment, const std::string& option) {
+    const auto command = fmt::format("env {} {} check {} --run-dir {} --path /fast --warmup 300ms --grace 3s -- {} --port {{port}} "
+                                     "--state-dir {{workdir}}/state --global-budget 3s",
+                                     environment, LASTCALL_BINARY, option, (dir / "runs").string(), server_binary());
+    ChildProcess script({"/usr/bin/script", "-qec", command, "/dev/null"}, dir / "stderr");
+    std::string screen;
+    while (const auto line = script.read_line(40s)) screen += *line + "\n";
+    const auto status = script.wait(40s);
+    EXPECT_TRUE(status && status->exited && status->code == 0) << screen;
+    return screen;
+}
+
+TEST(ConsoleOutput, OnATerminalColourUnlessNoColorSaysNo) {
+    const auto coloured = on_a_terminal(fresh_test_dir(), "", "");
+    EXPECT_NE(coloured.find("\033[1;32mPASS\033[0m check"), std::string::npos) << coloured;
+    EXPECT_NE(coloured.find("\r\033[K"), std::string::npos) << "the live line is redrawn in place:\n" << coloured;
+    for (const auto& [environment, option] : {std::pair<std::string, std::string>{"NO_COLOR=1", ""}, {"", "--no-color"}}) {
+        const auto plain = on_a_terminal(fresh_test_dir(), environment, option);
+        EXPECT_NE(plain.find("PASS check"), std::string::npos) << plain;
+        EXPECT_EQ(plain.find("\033[1;32m"), std::string::npos) << environment << option << ":\n" << plain;
+        EXPECT_EQ(plain.find("\033[32m"), std::string::npos) << environment << option << ":\n" << plain;
+    }
+}
+
+} // namespace
+} // namespace lastcall::testing
