@@ -1,4 +1,5 @@
 // report.json: a run's verdict, everything in it, machine-readable and versioned (reports/README.md).
+#include "report_time.hpp"
 #include "reports.hpp"
 #include "signals.hpp"
 
@@ -10,12 +11,36 @@ namespace lastcall::reports {
 
 namespace {
 
-nlohmann::json run_json(const RunVerdict& v) {
-    using nlohmann::json;
+using nlohmann::json;
+
+json optional_number(const std::optional<double>& n) { return n ? json(*n) : json(nullptr); }
+
+// The numbers behind a check's strings (null where it judges none): `bound` and `measured` stay the
+// display strings version 1 always had.
+void add_numbers(json& check, const std::optional<harness::CheckNumbers>& numbers) {
+    const harness::CheckNumbers none;
+    const auto& n = numbers ? *numbers : none;
+    check["value"] = optional_number(n.value);
+    check["bound_value"] = optional_number(n.bound);
+    check["bound_upper"] = optional_number(n.bound_upper);
+    check["unit"] = n.unit.empty() ? json(nullptr) : json(n.unit);
+    check["comparison"] = n.comparison.empty() ? json(nullptr) : json(n.comparison);
+}
+
+json time_or_null(std::int64_t unix_us) { return unix_us > 0 ? json(rfc3339_utc(unix_us)) : json(nullptr); }
+
+// The argv as spawned; before a spawn (the run directory could not be made), the scenario's own.
+json target_command(const RunVerdict& v) {
+    return v.run.target_command.empty() ? json(v.scenario->target.command) : json(v.run.target_command);
+}
+
+json run_json(const RunVerdict& v) {
     json checks = json::array();
     for (const auto& c : v.checks) {
-        checks.push_back({{"name", c.name}, {"status", harness::to_string(c.status)}, {"bound", c.bound}, {"measured", c.measured},
-                          {"message", c.message}, {"evidence", c.evidence}});
+        json check{{"name", c.name}, {"status", harness::to_string(c.status)}, {"bound", c.bound}, {"measured", c.measured},
+                   {"message", c.message}, {"evidence", c.evidence}};
+        add_numbers(check, c.numbers);
+        checks.push_back(std::move(check));
     }
     json outcomes = json::object();
     for (int i = 0; i < harness::outcome_count; ++i) {
@@ -43,6 +68,10 @@ nlohmann::json run_json(const RunVerdict& v) {
         {"outcomes", outcomes},
         {"duration_us", v.run.duration_us},
         {"proxy", v.run.proxied ? json(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : json(nullptr)},
+        {"lastcall_version", LASTCALL_VERSION},
+        {"began_at", time_or_null(v.run.began_unix_us)},
+        {"load_started_at", time_or_null(v.run.run_start_unix_us)},
+        {"target_command", target_command(v)},
     };
 }
 
@@ -51,18 +80,21 @@ nlohmann::json run_json(const RunVerdict& v) {
 std::string json_report(const RunVerdict& v) {
     auto j = run_json(v);
     j["version"] = report_json_version;
-    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 std::string json_suite_report(const std::vector<RunVerdict>& verdicts) {
-    nlohmann::json runs = nlohmann::json::array();
+    json runs = json::array();
     bool passed = true;
+    std::int64_t began = 0;  // the first run's beginning
     for (const auto& v : verdicts) {
         runs.push_back(run_json(v));
         passed = passed && v.passed();
+        if (v.run.began_unix_us > 0 && (began == 0 || v.run.began_unix_us < began)) began = v.run.began_unix_us;
     }
-    return nlohmann::json{{"version", report_json_version}, {"passed", passed}, {"runs", runs}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-           "\n";
+    const json suite{{"version", report_json_version}, {"lastcall_version", LASTCALL_VERSION}, {"began_at", time_or_null(began)},
+                     {"passed", passed}, {"runs", runs}};
+    return suite.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 } // namespace lastcall::reports
