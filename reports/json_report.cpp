@@ -34,6 +34,14 @@ json target_command(const RunVerdict& v) {
     return v.run.target_command.empty() ? json(v.scenario->target.command) : json(v.run.target_command);
 }
 
+// Requests answered ok, from their intended start (coordinated omission is not hidden), in ms.
+json latency_json(const harness::Histogram& h) {
+    const auto ms = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e6; };
+    if (h.count() == 0) return json{{"count", 0}, {"p50", nullptr}, {"p90", nullptr}, {"p99", nullptr}, {"p999", nullptr}, {"max", nullptr}, {"mean", nullptr}};
+    return json{{"count", h.count()}, {"p50", ms(h.percentile(50))}, {"p90", ms(h.percentile(90))}, {"p99", ms(h.percentile(99))},
+                {"p999", ms(h.percentile(99.9))}, {"max", ms(h.max())}, {"mean", h.mean() / 1e6}};
+}
+
 json run_json(const RunVerdict& v) {
     json checks = json::array();
     for (const auto& c : v.checks) {
@@ -72,6 +80,7 @@ json run_json(const RunVerdict& v) {
         {"began_at", time_or_null(v.run.began_unix_us)},
         {"load_started_at", time_or_null(v.run.run_start_unix_us)},
         {"target_command", target_command(v)},
+        {"latency_ms", latency_json(v.run.latency)},
     };
 }
 
