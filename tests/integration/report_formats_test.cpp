@@ -1,7 +1,7 @@
 // The reports of real runs, validated as CI users would: lastcall-server (correct, then with the
 // no-drain fault) under scenarios/slow-requests.yaml through the CLI; report.json (the suite's and
-// each run's) against reports/report.schema.json, junit.xml against tests/support/junit.xsd, and
-// the numbers of each check agreeing with its verdict.
+// each run's) against reports/report.schema.json, junit.xml against tests/support/junit.xsd, the
+// numbers of each check agreeing with its verdict, and `lastcall diff` of the two.
 #include "child_process.hpp"
 #include "report_validation.hpp"
 #include "test_dir.hpp"
@@ -18,6 +18,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+struct CliOutput {
+    std::optional<ExitStatus> exit;
+    std::string text;
+};
+
 struct Reports {
     std::optional<ExitStatus> exit;
     fs::path dir;
@@ -26,9 +31,9 @@ struct Reports {
     std::string output;
 };
 
-Reports run_slow_requests(const std::vector<std::string>& extra) {
+Reports run_slow_requests(const std::vector<std::string>& extra, const std::string& dir_suffix = "") {
     Reports r;
-    r.dir = fresh_test_dir();
+    r.dir = fresh_test_dir(dir_suffix);
     std::vector<std::string> argv{LASTCALL_BINARY, "run", std::string(LASTCALL_SCENARIOS_DIR) + "/slow-requests.yaml", "--run-dir",
                                   (r.dir / "runs").string(), "--json", (r.dir / "suite.json").string(), "--junit", (r.dir / "junit.xml").string()};
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -106,14 +111,50 @@ TEST(ReportFormats, ACorrectServersReportsAreValidAndCarryTheirNumbers) {
 }
 
 TEST(ReportFormats, AFailingRunsReportsAreValidAndTheFailureIsInTheNumbers) {
-    // no-drain: SIGTERM kills the server under its slow requests.
+    // no-drain: SIGTERM kills the server (exit 143, always) under its requests (which of them are
+    // cut, and so which request checks fail, depends on the moment: expect_valid_reports checks that
+    // every verdict agrees with its numbers).
     const auto r = run_slow_requests({"--target-arg", "--fault", "--target-arg", "no-drain"});
     ASSERT_TRUE(r.exit && r.exit->exited && r.exit->code == 1) << r.output;
     expect_valid_reports(r);
-    const auto dropped = check(r.suite["runs"][0], "dropped");
-    EXPECT_EQ(dropped["status"], "fail") << dropped.dump();
-    EXPECT_GT(dropped["value"].get<double>(), dropped["bound_value"].get<double>()) << dropped.dump();
-    EXPECT_NE(r.junit.find("<failure message=\""), std::string::npos) << r.junit;
+    const auto exit = check(r.suite["runs"][0], "exit");
+    EXPECT_EQ(exit["status"], "fail") << exit.dump();
+    EXPECT_EQ(exit["value"], 143) << "killed by SIGTERM, as a shell shows it: " << exit.dump();
+    EXPECT_EQ(exit["bound_value"], 0) << exit.dump();
+    EXPECT_EQ(exit["comparison"], "==") << exit.dump();
+    EXPECT_NE(r.junit.find("<failure message=\"expected exit 0, saw killed by SIGTERM\" type=\"exit\">"), std::string::npos) << r.junit;
+}
+
+CliOutput lastcall(const std::vector<std::string>& args, const fs::path& dir) {
+    std::vector<std::string> argv{LASTCALL_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess cli(argv, dir / "diff.stderr");
+    CliOutput out;
+    while (const auto line = cli.read_line(std::chrono::seconds(10))) out.text += *line + "\n";
+    out.exit = cli.wait(std::chrono::seconds(10));
+    std::ifstream err(dir / "diff.stderr");
+    out.text += std::string(std::istreambuf_iterator<char>(err), {});
+    return out;
+}
+
+// `lastcall diff` on the run directories of a correct and a failing run: the same run twice changes
+// nothing (exit 0); against the failing one, exit is named changed (exit 1); a directory with no
+// report is an error saying so (exit 2).
+TEST(ReportFormats, DiffOfTwoRealRunsNamesTheVerdictThatChanged) {
+    const auto good = run_slow_requests({}, "good");
+    const auto bad = run_slow_requests({"--target-arg", "--fault", "--target-arg", "no-drain"}, "bad");
+    ASSERT_FALSE(good.suite.is_discarded() || bad.suite.is_discarded()) << good.output << bad.output;
+    const std::string a = good.suite["runs"][0]["run_dir"], b = bad.suite["runs"][0]["run_dir"];
+    const auto same = lastcall({"diff", a, a}, good.dir);
+    EXPECT_TRUE(same.exit && same.exit->exited && same.exit->code == 0) << same.text;
+    EXPECT_NE(same.text.find("no check changed verdict"), std::string::npos) << same.text;
+    const auto changed = lastcall({"diff", a, b + "/report.json"}, good.dir);
+    EXPECT_TRUE(changed.exit && changed.exit->exited && changed.exit->code == 1) << changed.text;
+    EXPECT_TRUE(std::regex_search(changed.text, std::regex(R"(\nexit +pass 0 exit status +FAIL 143 exit status +changed\n)"))) << changed.text;
+    EXPECT_NE(changed.text.find("latency (ok requests, ms)"), std::string::npos) << changed.text;
+    const auto missing = lastcall({"diff", a, (good.dir / "nosuch").string()}, good.dir);
+    EXPECT_TRUE(missing.exit && missing.exit->exited && missing.exit->code == 2) << missing.text;
+    EXPECT_NE(missing.text.find("nosuch: cannot read the file: No such file or directory"), std::string::npos) << missing.text;
 }
 
 } // namespace
