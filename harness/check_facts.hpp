@@ -15,6 +15,7 @@ inline constexpr std::size_t evidence_limit = 3;
 
 inline std::string seconds(std::int64_t us) { return us < 0 ? "-" : fmt::format("{:.3f}s", static_cast<double>(us) / 1e6); }
 inline std::string millis(std::int64_t us) { return fmt::format("{:.1f}ms", static_cast<double>(us) / 1e3); }
+inline double as_ms(std::int64_t us) { return static_cast<double>(us) / 1e3; }  // a number for CheckNumbers
 inline std::int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 
 struct Facts {
@@ -44,6 +45,10 @@ struct Facts {
 
 CheckResult make(std::string name, std::string bound, std::string measured, bool ok, std::string message = {});
 CheckResult skipped(std::string name, std::string why);
+// The same check with the numbers behind its strings.
+CheckResult with_numbers(CheckResult c, CheckNumbers numbers);
+// A count of offending things that must be `== bound` (0 unless said): streams cut, jobs lost...
+CheckNumbers offending_count(std::size_t count, std::string unit, std::size_t bound = 0);
 void add_evidence(CheckResult& c, const std::vector<const RequestRecord*>& records, const Facts& f);
 
 // By concern, each in its own file.

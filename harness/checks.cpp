@@ -41,6 +41,15 @@ CheckResult make(std::string name, std::string bound, std::string measured, bool
 
 CheckResult skipped(std::string name, std::string why) { return CheckResult{std::move(name), "-", "-", CheckStatus::skip, std::move(why), {}}; }
 
+CheckResult with_numbers(CheckResult c, CheckNumbers numbers) {
+    c.numbers = std::move(numbers);
+    return c;
+}
+
+CheckNumbers offending_count(std::size_t count, std::string unit, std::size_t bound) {
+    return CheckNumbers{static_cast<double>(count), static_cast<double>(bound), std::nullopt, std::move(unit), "=="};
+}
+
 // Records are kept in the order they ended, ids in the order they began: near, not at, id - 1.
 std::string proxy_record_text(const std::vector<proxy::ProxyRecord>& records, std::uint32_t id) {
     const auto it = std::find_if(records.begin(), records.end(), [id](const proxy::ProxyRecord& r) { return r.id == id; });

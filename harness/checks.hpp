@@ -6,6 +6,7 @@
 #include "run_result.hpp"
 #include "scenario.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,16 @@ std::string_view to_string(CheckStatus status);
 // The bound of a check that has none in the scenario: it measures and always passes (the console
 // shows it as `info`, not PASS).
 inline constexpr std::string_view measured_only_bound = "- (measured)";
+// A check's judgement in numbers, beside its display strings, for machines (report.json): what
+// was measured, the bound it was held to, in which unit. A check that judges no number (exit,
+// port_released) has none.
+struct CheckNumbers {
+    std::optional<double> value;
+    std::optional<double> bound;        // none: measured only, nothing holds it
+    std::optional<double> bound_upper;  // comparison "between": bound <= value <= bound_upper
+    std::string unit;                   // "ms", "requests", "streams", ...
+    std::string comparison;             // "<", "<=", "==", "between"; empty without a bound
+};
 
 struct CheckResult {
     std::string name;
@@ -25,6 +36,7 @@ struct CheckResult {
     CheckStatus status = CheckStatus::pass;
     std::string message;                // why it failed or was skipped, one line
     std::vector<std::string> evidence;  // at most a few lines
+    std::optional<CheckNumbers> numbers = std::nullopt;
 };
 
 struct RunVerdict {

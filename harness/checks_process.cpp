@@ -22,6 +22,7 @@ CheckResult check_signals_delivered(const Facts& f) {
     // A signal that never arrived means the scenario did not happen: the run proves nothing.
     auto c = make("signals_delivered", "every signal delivered", measured, lost.empty(),
                   "a signal of the timeline could not be delivered; the run was ended there");
+    c.numbers = offending_count(lost.size(), "signals");
     for (const auto* s : lost) {
         if (c.evidence.size() < evidence_limit) {
             c.evidence.push_back(fmt::format("{} at {} to {}: not delivered ({})", signal_name(s->signal), seconds(s->t_us), s->to, s->why));
@@ -54,10 +55,13 @@ CheckResult check_readiness_flip(const Facts& f) {
         if (p.kind == ProbeResult::Kind::not_ready && !first_fail) first_fail = &p;
     }
     std::string measured;
+    std::optional<double> flip_ms;
     if (first_fail && (f.exit_us < 0 || first_fail->done_us <= f.exit_us)) {
         measured = fmt::format("{} (first failing probe, status {})", millis(first_fail->done_us - from), first_fail->status);
+        flip_ms = as_ms(first_fail->done_us - from);
     } else if (f.exit_us >= 0) {
         measured = fmt::format("{} (the exit)", millis(f.exit_us - from));
+        flip_ms = as_ms(f.exit_us - from);
     } else {
         measured = "no failing probe";
     }
@@ -65,6 +69,9 @@ CheckResult check_readiness_flip(const Facts& f) {
     if (before_signal && before_signal->kind != ProbeResult::Kind::ready) measured += "; the probe was already failing before the signal";
     auto c = make("readiness_flip", fmt::format("< {}", millis(micros(*bound))), measured, still_ready == nullptr,
                   "the readiness probe still passed after the bound");
+    // The value is when the first failing answer came back; the verdict rests on when probes left
+    // (a probe sent after the bound and answered ready), so a late answer alone fails nothing.
+    c.numbers = CheckNumbers{flip_ms, as_ms(micros(*bound)), std::nullopt, "ms", "<"};
     if (still_ready) {
         c.evidence.push_back(fmt::format("a probe sent {} after the signal {} was answered {} at {}", millis(still_ready->sent_us - from),
                                          f.noticed_from_report ? "(as the target's report dates it)" : "(its delivery)", still_ready->status,
@@ -77,9 +84,10 @@ CheckResult check_shutdown_time(const Facts& f) {
     if (f.signal_us < 0 || f.exit_us < 0) return skipped("shutdown_time", "no signal or no exit");
     const auto took = f.exit_us - f.signal_us;
     const auto& bound = f.scenario.expect.shutdown_time;
-    if (!bound) return make("shutdown_time", std::string(measured_only_bound), millis(took), true);
-    return make("shutdown_time", fmt::format("< {}", millis(micros(*bound))), millis(took), took < micros(*bound),
-                fmt::format("shutdown took {}", millis(took)));
+    if (!bound) return with_numbers(make("shutdown_time", std::string(measured_only_bound), millis(took), true), CheckNumbers{as_ms(took), std::nullopt, std::nullopt, "ms", ""});
+    return with_numbers(make("shutdown_time", fmt::format("< {}", millis(micros(*bound))), millis(took), took < micros(*bound),
+                             fmt::format("shutdown took {}", millis(took))),
+                        CheckNumbers{as_ms(took), as_ms(micros(*bound)), std::nullopt, "ms", "<"});
 }
 
 const GenerationSummary* judged_generation(const Facts& f) {
@@ -121,12 +129,14 @@ CheckResult check_drain_tail(const Facts& f) {
     const auto own = tail - on_disk;
     const auto bound = micros(f.scenario.expect.drain_tail);
     if (on_disk == 0) {
-        return make("drain_tail", fmt::format("< {}", millis(bound)), millis(tail), tail < bound,
-                    fmt::format("the target lingered {} after its last response", millis(tail)));
+        return with_numbers(make("drain_tail", fmt::format("< {}", millis(bound)), millis(tail), tail < bound,
+                                 fmt::format("the target lingered {} after its last response", millis(tail))),
+                            CheckNumbers{as_ms(tail), as_ms(bound), std::nullopt, "ms", "<"});
     }
     auto c = make("drain_tail", fmt::format("< {}", millis(bound)), fmt::format("{} of its own", millis(own)), own < bound,
                   fmt::format("the target lingered {} after its last response, {} of it waiting on the disk: {} of its own",
                               millis(tail), millis(on_disk), millis(own)));
+    c.numbers = CheckNumbers{as_ms(own), as_ms(bound), std::nullopt, "ms", "<"};
     c.evidence.push_back(fmt::format("{} of the {} after the last response waiting on the disk (threads in state D in "
                                      "/proc/PID/task/*/stat, sampled every 50 ms); not counted",
                                      millis(on_disk), millis(tail)));
@@ -150,6 +160,11 @@ CheckResult check_exit(const Facts& f) {
     const auto& got = *f.run.exit;
     const bool ok = std::any_of(wants.begin(), wants.end(), [&](const Expectations::Exit& want) { return exit_matches(want, got); });
     auto c = make("exit", wanted, got.describe(), ok, fmt::format("expected {}, saw {}", wanted, got.describe()));
+    // As a shell shows it (a death by signal N is 128 + N); a bound only where one status is expected.
+    const auto shell_code = [](bool by_signal, int value) { return static_cast<double>(by_signal ? 128 + value : value); };
+    c.numbers = CheckNumbers{shell_code(!got.exited, got.exited ? got.code : got.signal),
+                             wants.size() == 1 ? std::optional<double>(shell_code(wants[0].by_signal, wants[0].value)) : std::nullopt, std::nullopt,
+                             "exit status", wants.size() == 1 ? "==" : ""};
     const auto* g = judged_generation(f);
     if (!ok && f.run.limit_reached) c.evidence.push_back("the run hit limits.max_duration and lastcall killed the target");
     else if (!ok && g && g->killed_by_lastcall) c.evidence.push_back("the target was still running when the scenario ended; lastcall ended it");
@@ -160,6 +175,7 @@ CheckResult check_orphans(const Facts& f) {
     const auto& orphans = f.run.orphans;
     auto c = make("orphans", fmt::format("<= {}", f.scenario.expect.orphans), std::to_string(orphans.size()),
                   orphans.size() <= f.scenario.expect.orphans, "processes of the target outlived it (killed by lastcall afterwards)");
+    c.numbers = CheckNumbers{static_cast<double>(orphans.size()), static_cast<double>(f.scenario.expect.orphans), std::nullopt, "processes", "<="};
     for (std::size_t i = 0; i < orphans.size() && i < evidence_limit; ++i) c.evidence.push_back(orphans[i].describe() + " still running after its generation exited");
     if (orphans.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more", orphans.size() - evidence_limit));
     c.evidence.push_back("found by: " + f.run.containment);
@@ -209,6 +225,7 @@ CheckResult check_fd_leak(const Facts& f) {
     const auto measured = grew > 0 ? fmt::format("+{}", grew) : grew == 0 ? std::string("0") : fmt::format("0 ({} fewer than at the start)", -grew);
     auto c = make("fd_leak", fmt::format("<= {}", allowance), measured, grew <= allowance,
                   fmt::format("open descriptors grew by {} beyond the connections still open", grew));
+    c.numbers = CheckNumbers{static_cast<double>(grew), static_cast<double>(allowance), std::nullopt, "fds", "<="};
     c.evidence.push_back(fmt::format("{} fds with {} of our connections at {} (baseline); {} fds with {} at {} (last sample before exit)",
                                      baseline.fds, ours_then, seconds(baseline.t_us), before_exit->fds, ours_now, seconds(before_exit->t_us)));
     if (c.status == CheckStatus::pass) c.evidence.clear();

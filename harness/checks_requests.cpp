@@ -23,6 +23,7 @@ CheckResult check_workloads_ran(const Facts& f) {
     // A workload that never ran proves nothing about the target: a pass would be a silent one.
     auto c = make("workloads_ran", "every workload made requests", fmt::format("{} of {} ran", made.size() - idle.size(), made.size()),
                   idle.empty(), fmt::format("{} made no request at all", idle.size() == 1 ? "workload '" + idle[0] + "'" : fmt::format("{} workloads", idle.size())));
+    c.numbers = offending_count(idle.size(), "workloads");
     for (std::size_t i = 0; i < idle.size() && i < evidence_limit; ++i) {
         c.evidence.push_back(fmt::format("workload '{}' made no request (check its start, stop, rate and the run's length)", idle[i]));
     }
@@ -35,6 +36,7 @@ CheckResult check_harness_errors(const Facts& f) {
     const auto count = std::max<std::uint64_t>(offending.size(), f.run.harness_errors);
     auto c = make("harness_errors", "== 0", std::to_string(count), count == 0,
                   fmt::format("lastcall itself failed on {} requests (events.jsonl names each): the other verdicts are in doubt", count));
+    c.numbers = offending_count(count, "requests");
     add_evidence(c, offending, f);
     return c;
 }
@@ -43,6 +45,7 @@ CheckResult count_check(const Facts& f, const char* name, Outcome o, std::uint64
     const auto offending = f.where([o](const RequestRecord& r) { return r.outcome == o; });
     auto c = make(name, fmt::format("<= {}", bound), std::to_string(offending.size()), offending.size() <= bound,
                   fmt::format("{} requests were {}", offending.size(), to_string(o)));
+    c.numbers = CheckNumbers{static_cast<double>(offending.size()), static_cast<double>(bound), std::nullopt, "requests", "<="};
     if (c.status == CheckStatus::fail) add_evidence(c, offending, f);
     return c;
 }
@@ -51,7 +54,8 @@ CheckResult check_idle_close_race(const Facts& f) {
     const auto races = f.where([](const RequestRecord& r) { return r.outcome == Outcome::idle_close_race; });
     switch (f.scenario.expect.idle_close_race) {
     case Expectations::RacePolicy::tolerate:
-        return make("idle_close_race", "tolerated", std::to_string(races.size()), true);
+        return with_numbers(make("idle_close_race", "tolerated", std::to_string(races.size()), true),
+                            CheckNumbers{static_cast<double>(races.size()), std::nullopt, std::nullopt, "requests", ""});
     case Expectations::RacePolicy::retried: {
         std::vector<const RequestRecord*> bad;
         for (const auto* race : races) {
@@ -61,6 +65,7 @@ CheckResult check_idle_close_race(const Facts& f) {
         }
         auto c = make("idle_close_race", "all retried", fmt::format("{} races, {} not retried cleanly", races.size(), bad.size()),
                       bad.empty(), "a request that crossed an idle close was not retried cleanly");
+        c.numbers = offending_count(bad.size(), "requests");  // races not retried cleanly
         add_evidence(c, bad, f);
         return c;
     }
@@ -69,6 +74,7 @@ CheckResult check_idle_close_race(const Facts& f) {
     }
     auto c = make("idle_close_race", "== 0", std::to_string(races.size()), races.empty(),
                   "the server closed reused keep-alive connections under requests on their way");
+    c.numbers = offending_count(races.size(), "requests");
     if (!races.empty()) add_evidence(c, races, f);
     return c;
 }
@@ -111,6 +117,7 @@ CheckResult check_streams(const Facts& f) {
                   cut.empty() ? fmt::format("{} streams were still open when the target was killed: they never ended", never_ended.size())
                               : fmt::format("{} streams were cut or ended without their end marker{}", cut.size(),
                                             never_ended.empty() ? "" : fmt::format(", {} never ended before the kill", never_ended.size())));
+    c.numbers = offending_count(unclean, "streams");
     auto offending = cut;
     offending.insert(offending.end(), never_ended.begin(), never_ended.end());
     add_evidence(c, offending, f);
@@ -126,6 +133,7 @@ CheckResult check_rejections(const Facts& f) {
     });
     auto c = make("rejections_clean", "Retry-After; none before signal", fmt::format("{} unclean", bad.size()), bad.empty(),
                   "rejections without Retry-After, or connections refused before any signal");
+    c.numbers = offending_count(bad.size(), "requests");
     add_evidence(c, bad, f);
     return c;
 }
@@ -171,6 +179,7 @@ CheckResult check_close_announced(const Facts& f) {
     }
     auto c = make("close_announced", "announced while draining", fmt::format("{} of {} unannounced", bad.size(), judged.size()), bad.empty(),
                   "the server closed keep-alive connections after responses that promised to keep them open");
+    c.numbers = offending_count(bad.size(), "responses");
     if (!bad.empty()) {
         c.evidence.push_back(fmt::format("judged: responses to requests sent after {} (draining had begun by then, per {})",
                                          seconds(drain.by_us), drain.source));
@@ -189,6 +198,7 @@ CheckResult check_accepting_during_delay(const Facts& f) {
     });
     auto c = make("accepting_during_drain_delay", fmt::format("no rejection for {}", millis(micros(*delay))), fmt::format("{} rejected", bad.size()),
                   bad.empty(), "requests were refused while the drain delay should still accept them");
+    c.numbers = offending_count(bad.size(), "requests");
     add_evidence(c, bad, f);
     return c;
 }
@@ -206,8 +216,9 @@ CheckResult check_p99_during_drain(const Facts& f) {
     const auto measured =
         fmt::format("{} (p50 {}, {} requests)", millis(p99_us), millis(static_cast<std::int64_t>(h.percentile(50) / 1000)), h.count());
     const auto& bound = f.scenario.expect.p99_during_drain;
-    if (!bound) return make("p99_during_drain", std::string(measured_only_bound), measured, true);
-    return make("p99_during_drain", fmt::format("< {}", millis(micros(*bound))), measured, p99_us < micros(*bound), "slow responses while draining");
+    if (!bound) return with_numbers(make("p99_during_drain", std::string(measured_only_bound), measured, true), CheckNumbers{as_ms(p99_us), std::nullopt, std::nullopt, "ms", ""});
+    return with_numbers(make("p99_during_drain", fmt::format("< {}", millis(micros(*bound))), measured, p99_us < micros(*bound), "slow responses while draining"),
+                        CheckNumbers{as_ms(p99_us), as_ms(micros(*bound)), std::nullopt, "ms", "<"});
 }
 
 } // namespace

@@ -53,9 +53,10 @@ CheckResult check_counter(const Facts& f, const AckedWrites& a) {
         return make("acked_writes_durable", bound, json_text(state).substr(0, 80), false, fmt::format("{} at {} is not an integer", a.read_path, a.read_pointer));
     }
     const auto value = state.get<std::int64_t>();
-    return make("acked_writes_durable", bound, std::to_string(value), value >= acked && value <= acked + uncertain,
-                value < acked ? fmt::format("{} acknowledged increments were lost across the restart", (acked - value) / a.increment)
-                              : "the state holds more than was ever sent");
+    return with_numbers(make("acked_writes_durable", bound, std::to_string(value), value >= acked && value <= acked + uncertain,
+                             value < acked ? fmt::format("{} acknowledged increments were lost across the restart", (acked - value) / a.increment)
+                                           : "the state holds more than was ever sent"),
+                        CheckNumbers{static_cast<double>(value), static_cast<double>(acked), static_cast<double>(acked + uncertain), "count", "between"});
 }
 
 // The element each acknowledged write added, as JSON text; nullopt when the request body is not JSON.
@@ -101,6 +102,7 @@ CheckResult check_set(const Facts& f, const AckedWrites& a) {
                   missing.empty() && reissued.empty(),
                   missing.empty() ? fmt::format("{} elements were acknowledged to more than one write: the server forgot earlier ones", reissued.size())
                                   : fmt::format("{} acknowledged elements were lost across the restart", missing.size()));
+    c.numbers = offending_count(missing.size() + reissued.size(), "elements");  // lost or handed out twice
     for (std::size_t i = 0; i < missing.size() && i < evidence_limit; ++i) c.evidence.push_back(fmt::format("missing: {}", printable(missing[i])));
     if (missing.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more missing", missing.size() - evidence_limit));
     for (std::size_t i = 0; i < reissued.size() && i < evidence_limit; ++i) {
@@ -134,6 +136,7 @@ CheckResult check_jobs(const Facts& f) {
     }
     auto c = make("jobs_accounted", "every accepted job done", fmt::format("{} of {}", accepted.size() - missing.size(), accepted.size()),
                   missing.empty(), "accepted jobs were lost");
+    c.numbers = offending_count(missing.size(), "jobs");
     for (std::size_t i = 0; i < missing.size() && i < evidence_limit; ++i) c.evidence.push_back(missing[i]);
     return c;
 }
@@ -159,6 +162,8 @@ CheckResult check_stuck_abandoned(const Facts& f) {
     const bool ok = !abandoned.empty() && tasks_end_ms >= 0 && tasks_end_ms * 1000 < static_cast<double>(micros(*bound));
     auto c = make("stuck_abandoned_within", fmt::format("< {}", millis(micros(*bound))), measured, ok,
                   abandoned.empty() ? "no task was abandoned" : "abandoning the stuck task took too long");
+    // When the tasks phase ended by the target's report; it must also have abandoned a task.
+    c.numbers = CheckNumbers{tasks_end_ms >= 0 ? std::optional<double>(tasks_end_ms) : std::nullopt, as_ms(micros(*bound)), std::nullopt, "ms", "<"};
     if (!ok) {
         for (const auto& name : abandoned) c.evidence.push_back(fmt::format("abandoned: {}", name));
     }
@@ -194,6 +199,7 @@ CheckResult check_shutdown_report(const Facts& f) {
     if (seen > told) problems.push_back(fmt::format("the harness saw {} streams ended by shutdown, the report counts {}", seen, told));
     auto c = make("shutdown_report", "ordered, in budget, consistent", problems.empty() ? "consistent" : fmt::format("{} problems", problems.size()),
                   problems.empty(), problems.empty() ? "" : problems.front());
+    c.numbers = offending_count(problems.size(), "problems");
     for (std::size_t i = 0; i < problems.size() && i < evidence_limit; ++i) c.evidence.push_back(problems[i]);
     return c;
 }

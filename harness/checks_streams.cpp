@@ -103,6 +103,7 @@ CheckResult check_streams_resumed(const Facts& f) {
     }
     auto c = make("streams_resumed", resumed_bound, fmt::format("{} of {} resumed", ended.size() - problems.size(), ended.size()), problems.empty(),
                   fmt::format("{} of {} streams ended by shutdown were not resumed without a gap or duplicate", problems.size(), ended.size()));
+    c.numbers = offending_count(problems.size(), "streams");
     for (std::size_t i = 0; i < problems.size() && i < evidence_limit; ++i) c.evidence.push_back(problems[i]);
     if (problems.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more", problems.size() - evidence_limit));
     return c;

@@ -158,6 +158,7 @@ CheckResult check_zero_downtime(const Facts& f) {
                                             : fmt::format("requests failed across a reload: {} dropped, {} refused, {} idle_close_race, {} slow",
                                                           dropped, refused, races, slow);
     auto c = make("zero_downtime", bound_text, measured, ok, std::move(message));
+    c.numbers = offending_count(problems.size() + offending.size(), "failures");  // failed requests and broken promises
     if (ok) return c;
     for (std::size_t i = 0; i < problems.size() && i < evidence_limit; ++i) c.evidence.push_back(problems[i]);
     add_evidence(c, offending, f);

@@ -84,6 +84,8 @@ struct RunResult {
     TargetReportReading report;  // the judged generation's shutdown report
     std::int64_t duration_us = 0;
     std::int64_t run_start_unix_us = 0;  // t = 0 on the wall clock, to place the target's own report
+    std::int64_t began_unix_us = 0;      // when the run began on the wall clock (before the spawn); 0: never
+    std::vector<std::string> target_command;  // the argv spawned, placeholders filled; empty: never spawned
 
     // The evidence the checks read.
     std::vector<RequestRecord> history;

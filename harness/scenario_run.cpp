@@ -40,6 +40,8 @@ SupervisorOptions Conductor::supervisor_options(const std::string& workdir) cons
 // The run directory, the port, the first generation up and ready. False: `start_error` says why.
 bool Conductor::start_first_generation() {
     result_.seed = seed();
+    result_.began_unix_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     try {
         dir_ = RunDirectory::create(options_.run_dir.value_or(options_.run_root), options_.run_dir.has_value(), scenario_.name,
                                     options_.repeat_index, options_.repeats);
@@ -70,7 +72,9 @@ bool Conductor::start_first_generation() {
     kernel_ = ProcConnector::open(&no_kernel);
     result_.process_events = kernel_ ? "kernel (netlink process connector): exact ends and statuses"
                                      : "scan (/proc every 50 ms; ends without status): " + no_kernel;
-    supervisor_ = std::make_unique<Supervisor>(supervisor_options(fs::absolute(dir_->workdir()).string()), *dir_, events_);
+    auto options = supervisor_options(fs::absolute(dir_->workdir()).string());
+    result_.target_command = options.argv;
+    supervisor_ = std::make_unique<Supervisor>(std::move(options), *dir_, events_);
     const auto& ready = scenario_.target.ready;
     show_phase(RunPhase::starting, ready.http_path.empty() ? fmt::format("waiting for the target to accept a TCP connection on port {}", result_.port)
                                                            : fmt::format("waiting for the target to answer GET {} on port {} with 2xx", ready.http_path, result_.port));

@@ -1,10 +1,7 @@
+// The console: a table of checks per run and the suite's summary (colour on a TTY).
 #include "reports.hpp"
-#include "signals.hpp"
-
-#include "scenario_loader.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
 
@@ -29,42 +26,6 @@ std::string status_word(CheckStatus s, bool tty) {
 
 std::string run_title(const RunVerdict& v) {
     return v.scenario->repeat > 1 ? fmt::format("{} #{}", v.scenario->name, v.repeat_index + 1) : v.scenario->name;
-}
-
-nlohmann::json run_json(const RunVerdict& v) {
-    using nlohmann::json;
-    json checks = json::array();
-    for (const auto& c : v.checks) {
-        checks.push_back({{"name", c.name}, {"status", harness::to_string(c.status)}, {"bound", c.bound}, {"measured", c.measured},
-                          {"message", c.message}, {"evidence", c.evidence}});
-    }
-    json outcomes = json::object();
-    for (int i = 0; i < harness::outcome_count; ++i) {
-        outcomes[std::string(harness::to_string(static_cast<harness::Outcome>(i)))] = v.run.outcomes[static_cast<std::size_t>(i)];
-    }
-    json signals = json::array();
-    for (const auto& s : v.run.signals) {
-        signals.push_back({{"t_us", s.t_us}, {"signal", harness::signal_name(s.signal)}, {"to", s.to}, {"purpose", std::string(harness::to_string(s.purpose))},
-                           {"delivered", s.delivered}, {"why", s.why}});
-    }
-    return {
-        {"scenario", v.scenario->name},
-        {"file", v.scenario->file},
-        {"description", v.scenario->description},
-        {"repeat_index", v.repeat_index},
-        {"seed", v.run.seed},
-        {"run_dir", v.run.run_dir.string()},
-        {"passed", v.passed()},
-        {"error", v.error().empty() ? json(nullptr) : json(v.error())},
-        {"skipped", v.run.skipped.empty() ? json(nullptr) : json(v.run.skipped)},
-        {"checks", checks},
-        {"exit", v.run.exit ? json{{"status", v.run.exit->describe()}, {"t_us", v.run.exit_us}} : json(nullptr)},
-        {"signals", signals},
-        {"requests", v.run.requests},
-        {"outcomes", outcomes},
-        {"duration_us", v.run.duration_us},
-        {"proxy", v.run.proxied ? json(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : json(nullptr)},
-    };
 }
 
 } // namespace
@@ -121,23 +82,6 @@ std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
     if (errors) headline += fmt::format(", {} could not run", errors);
     if (skipped) headline += fmt::format(", {} skipped", skipped);
     return fmt::format("\n{}\n{}", failed || errors ? paint(headline, "1;31", tty) : paint(headline, "1;32", tty), names);
-}
-
-std::string json_report(const RunVerdict& v) {
-    auto j = run_json(v);
-    j["version"] = report_json_version;
-    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
-std::string json_suite_report(const std::vector<RunVerdict>& verdicts) {
-    nlohmann::json runs = nlohmann::json::array();
-    bool passed = true;
-    for (const auto& v : verdicts) {
-        runs.push_back(run_json(v));
-        passed = passed && v.passed();
-    }
-    return nlohmann::json{{"version", report_json_version}, {"passed", passed}, {"runs", runs}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-           "\n";
 }
 
 void write_run_reports(const RunVerdict& v) {

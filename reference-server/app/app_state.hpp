@@ -5,6 +5,7 @@
 #include "config.hpp"
 #include "counter.hpp"
 #include "job_store.hpp"
+#include "request_metrics.hpp"
 #include "stream_positions.hpp"
 
 #include "lastcall/coordinator/coordinator.hpp"
@@ -35,6 +36,7 @@ struct AppState {
     std::atomic<std::uint64_t> requests_total{0};
     std::atomic<std::uint64_t> next_task_number{1};
     std::atomic<std::uint64_t> jobs_resumed{0};
+    RequestMetrics metrics;  // for /metrics
 
     bool faulty(Fault f) const { return config.faults.has(f); }
 };

@@ -131,6 +131,7 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
     // and holds draining open until the head is in and the request holds it itself.
     c->head_read = true;
     c->idle = false;
+    const auto head_in = std::chrono::steady_clock::now();  // /metrics: a request's time starts with its head
     auto& req = parser.get();
     const auto verdict = judge_request(head_of(req));
     if (verdict.status != 0) {
@@ -146,8 +147,10 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
         // The body, if any, is dropped by the lingering close. The no-close-header bug omits
         // the announcement here too, and closes anyway.
         coordinator.note_rejected();
+        app.metrics.note_rejected();
         const bool announce = !app.faulty(Fault::no_close_header);
-        co_await write_reply(*c, draining_reply(), {req.version(), announce, false});
+        app.metrics.record(RequestMetrics::route_of(req.method_string(), path_of(verdict.target)), 503, std::chrono::steady_clock::now() - head_in);
+        if (co_await write_reply(*c, draining_reply(), {req.version(), announce, false})) app.metrics.note_dropped();
         co_return false;
     }
     const bool head_only = req.method() == http::verb::head;
@@ -169,12 +172,20 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
         }
     }
     const Request request{method, verdict.target, req.body()};
-    if (stream) co_return co_await serve_stream(c, request, req["Last-Event-ID"], req.version(), req.keep_alive(), std::move(boundary_hold));
+    if (stream) {
+        // A stream's time is its whole life; it was answered 200 (its end, clean or not, is in the body).
+        const bool open = co_await serve_stream(c, request, req["Last-Event-ID"], req.version(), req.keep_alive(), std::move(boundary_hold));
+        app.metrics.record(RequestMetrics::Route::stream, 200, std::chrono::steady_clock::now() - head_in);
+        co_return open;
+    }
     const Reply reply = co_await handle_safely(app, request);
     const bool keep_alive = req.keep_alive() && !coordinator.draining();
     // The no-close-header bug: the response promises keep-alive, then the connection is closed anyway.
     const bool announce_close = !keep_alive && !(app.faulty(Fault::no_close_header) && coordinator.draining());
+    // Counted before the write: once the client has its response, /metrics already shows it.
+    app.metrics.record(RequestMetrics::route_of(method, path_of(verdict.target)), reply.status, std::chrono::steady_clock::now() - head_in);
     const auto ec = co_await write_reply(*c, reply, {req.version(), announce_close, head_only});
+    if (ec) app.metrics.note_dropped();
     // Promised keep-alive, but draining began meanwhile: the next request may already be on its
     // way. Held before the request's own guard goes, so draining cannot end in between.
     if (!ec && keep_alive && coordinator.draining() && !app.faulty(Fault::keep_idle)) {

@@ -145,6 +145,35 @@ TEST_F(ChecksTest, DrainTailMeasuresLastResponseToExit) {
     EXPECT_EQ(c.measured, "4000.0ms");
 }
 
+// report.json's numbers: what was measured, the bound, the unit, the comparison the verdict is.
+TEST_F(ChecksTest, NumbersStandBesideTheDisplayStrings) {
+    run.exit_us = 5'000'000;
+    const auto tail = check("drain_tail");
+    ASSERT_TRUE(tail.numbers);
+    EXPECT_EQ(tail.numbers->value, 4000.0);
+    EXPECT_EQ(tail.numbers->unit, "ms");
+    EXPECT_EQ(tail.numbers->comparison, "<");
+    EXPECT_LT(*tail.numbers->bound, 4000.0) << "failed, and the numbers say why";
+    auto cut = ok(900'000, 1'005'000);
+    cut.outcome = Outcome::dropped;
+    add(cut);
+    const auto dropped = check("dropped");
+    ASSERT_TRUE(dropped.numbers);
+    EXPECT_EQ(dropped.numbers->value, 1.0);
+    EXPECT_EQ(dropped.numbers->bound, 0.0);
+    EXPECT_EQ(dropped.numbers->comparison, "<=");
+    run.exit = TargetExit{false, 0, SIGTERM};
+    const auto exit = check("exit");
+    ASSERT_TRUE(exit.numbers);
+    EXPECT_EQ(exit.numbers->value, 143.0) << "a death by signal N as a shell shows it";
+    EXPECT_EQ(exit.numbers->bound, 0.0);
+    EXPECT_FALSE(check("port_released").numbers) << "nothing to count";
+    for (const auto& c : evaluate_checks(scenario, run)) {
+        if (c.numbers && c.numbers->value) EXPECT_FALSE(c.numbers->unit.empty()) << c.name;
+        if (c.numbers && !c.numbers->comparison.empty()) EXPECT_TRUE(c.numbers->bound) << c.name;
+    }
+}
+
 TEST_F(ChecksTest, DrainTailDefaultLetsAnOrdinaryServerLoopFinish) {
     run.exit_us = 2'297'000;  // gunicorn's arbiter: up to ~1.3 s after the last response (issue 7, item 3)
     EXPECT_EQ(check("drain_tail").status, CheckStatus::pass);

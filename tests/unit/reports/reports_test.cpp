@@ -1,10 +1,16 @@
 // The report writers on a hand-made verdict: JUnit XML with every attribute GitLab and Jenkins
-// read, escaping that keeps the XML well-formed, and an HTML file that needs no network.
+// read (validated against tests/support/junit.xsd), escaping that keeps the XML well-formed,
+// report.json valid against reports/report.schema.json with its numbers, and an HTML file that
+// needs no network.
+#include "report_validation.hpp"
 #include "reports.hpp"
+#include "test_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <regex>
 
 namespace lastcall::reports {
@@ -16,14 +22,23 @@ using harness::CheckStatus;
 struct Fixture {
     Fixture() {
         scenario.name = "demo";
+        scenario.file = "scenarios/demo.yaml";
         scenario.description = "a demo";
+        scenario.target.command = {"{server}", "--port", "{port}"};
         verdict.scenario = &scenario;
         verdict.run.duration_us = 1'500'000;
+        verdict.run.seed = 42;
+        verdict.run.run_dir = "runs/demo-1";
+        verdict.run.began_unix_us = 1'796'440'211'123'456;  // 2026-12-05T03:10:11.123Z
+        verdict.run.run_start_unix_us = verdict.run.began_unix_us + 300'000;
+        verdict.run.target_command = {"/bin/lastcall-server", "--port", "4242"};
         verdict.run.workload_names = {"slow"};
         verdict.checks = {
-            CheckResult{"dropped", "<= 0", "2", CheckStatus::fail, "2 requests were dropped", {"#1 slow: <reset> & \"cut\""}},
+            CheckResult{"dropped", "<= 0", "2", CheckStatus::fail, "2 requests were dropped", {"#1 slow: <reset> & \"cut\""},
+                        harness::CheckNumbers{2, 0, std::nullopt, "requests", "<="}},
             CheckResult{"exit", "exit 0", "exit 0", CheckStatus::pass, "", {}},
             CheckResult{"jobs_accounted", "-", "-", CheckStatus::skip, "not expected", {}},
+            CheckResult{"shutdown_time", "< 3000.0ms", "212.4ms", CheckStatus::pass, "", {}, harness::CheckNumbers{212.4, 3000, std::nullopt, "ms", "<"}},
         };
     }
     harness::Scenario scenario;
@@ -36,15 +51,39 @@ std::size_t count(const std::string& text, const std::string& what) {
     return n;
 }
 
+std::string written(const std::string& text, const std::string& name) {
+    const auto path = lastcall::testing::fresh_test_dir() / name;
+    std::ofstream(path) << text;
+    return path.string();
+}
+
+// Jenkins allows 3 decimals; a span under half a millisecond must still not read as "not measured".
+TEST(JunitReport, ASubMillisecondCheckTakesOneMillisecondNotZero) {
+    Fixture f;
+    f.verdict.checks = {CheckResult{"drain_tail", "< 250.0ms", "0.3ms", CheckStatus::pass, "", {},
+                                    harness::CheckNumbers{0.3, 250, std::nullopt, "ms", "<"}}};
+    const auto xml = junit_report({f.verdict});
+    EXPECT_NE(xml.find("name=\"drain_tail\" time=\"0.001\""), std::string::npos) << xml;
+    EXPECT_EQ(xml.find("time=\"0.000\""), std::string::npos) << xml;
+}
+
 TEST(JunitReport, CarriesWhatGitLabAndJenkinsRead) {
     Fixture f;
     const auto xml = junit_report({f.verdict});
     EXPECT_EQ(xml.rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites ", 0), 0u) << xml;
-    EXPECT_NE(xml.find(R"(<testsuites name="lastcall" tests="3" failures="1" errors="0" skipped="1" time="1.500">)"), std::string::npos) << xml;
-    EXPECT_TRUE(std::regex_search(xml, std::regex(R"re(<testsuite name="demo" tests="3" failures="1" errors="0" skipped="1" time="1\.500" timestamp="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d">)re")))
+    // No `skipped` on <testsuites>: Jenkins' xunit schema has no such attribute and rejects the file.
+    EXPECT_NE(xml.find(R"(<testsuites name="lastcall" tests="4" failures="1" errors="0" time="1.500">)"), std::string::npos) << xml;
+    EXPECT_TRUE(std::regex_search(
+        xml, std::regex(R"re(<testsuite name="demo" tests="4" failures="1" errors="0" skipped="1" time="1\.500" timestamp="2026-12-0[45]T\d\d:\d\d:11(Z|[+-]\d\d:\d\d)">)re")))
         << xml;
-    // GitLab shows classname as the suite: it must name the scenario.
-    EXPECT_NE(xml.find(R"(<testcase classname="lastcall.demo" name="dropped" time="0">)"), std::string::npos) << xml;
+    // GitLab shows classname as the suite: it must name the scenario. A check that judged the whole
+    // run took the run's time; one that measured a span took that span.
+    EXPECT_NE(xml.find(R"(<testcase classname="lastcall.demo" name="dropped" time="1.500">)"), std::string::npos) << xml;
+    EXPECT_NE(xml.find(R"(<testcase classname="lastcall.demo" name="shutdown_time" time="0.212">)"), std::string::npos) << xml;
+    EXPECT_NE(xml.find(R"(<property name="seed" value="42"/>)"), std::string::npos) << xml;
+    EXPECT_NE(xml.find(R"(<property name="report" value="runs/demo-1/report.html"/>)"), std::string::npos) << xml;
+    EXPECT_NE(xml.find(R"(<property name="scenario_file" value="scenarios/demo.yaml"/>)"), std::string::npos) << xml;
+    EXPECT_NE(xml.find("<system-out>   FAIL demo\n"), std::string::npos) << "the run's console summary: " << xml;
     EXPECT_NE(xml.find(R"(<failure message="2 requests were dropped" type="dropped">)"), std::string::npos) << xml;
     EXPECT_NE(xml.find("#1 slow: &lt;reset&gt; &amp; &quot;cut&quot;"), std::string::npos) << "evidence must be escaped: " << xml;
     EXPECT_NE(xml.find(R"(<skipped message="not expected"/>)"), std::string::npos) << xml;
@@ -55,6 +94,29 @@ TEST(JunitReport, CarriesWhatGitLabAndJenkinsRead) {
 TEST(JunitReport, EmptySuiteIsStillValid) {
     const auto xml = junit_report({});
     EXPECT_NE(xml.find(R"(<testsuites name="lastcall" tests="0" failures="0")"), std::string::npos);
+    const auto v = lastcall::testing::validate_junit_xml(written(xml, "junit.xml"));
+    EXPECT_TRUE(v.valid) << v.output;
+}
+
+TEST(JunitReport, ValidatesAgainstWhatCiReadsWithATargetThatNeverStarted) {
+    Fixture f;
+    auto never_started = f.verdict;
+    never_started.run.start_error = "the target exited with 1 before it was ready\nits stderr: <boom>";
+    never_started.checks.clear();
+    const auto v = lastcall::testing::validate_junit_xml(written(junit_report({f.verdict, never_started}), "junit.xml"));
+    EXPECT_TRUE(v.valid) << v.output;
+}
+
+// The validator is no rubber stamp: what lastcall wrote before issue 12 fails it, for its reasons.
+TEST(JunitReport, TheSchemaRejectsWhatJenkinsRejects) {
+    Fixture f;
+    auto xml = junit_report({f.verdict});
+    xml = std::regex_replace(xml, std::regex(R"(<testsuites name="lastcall")"), R"(<testsuites name="lastcall" skipped="1")");
+    xml = std::regex_replace(xml, std::regex(R"re(timestamp="([^"]+?)(Z|[+-]\d\d:\d\d)")re"), R"(timestamp="$1")");
+    const auto v = lastcall::testing::validate_junit_xml(written(xml, "junit.xml"));
+    EXPECT_FALSE(v.valid) << v.output;
+    EXPECT_NE(v.output.find("attribute 'skipped'"), std::string::npos) << v.output;
+    EXPECT_NE(v.output.find("'timestamp'"), std::string::npos) << v.output;
 }
 
 TEST(HtmlReport, IsSelfContained) {
@@ -92,7 +154,40 @@ TEST(JsonReport, IsVersionedAndNamesEveryCheck) {
     const auto json = json_report(f.verdict);
     EXPECT_NE(json.find(R"("version": 1)"), std::string::npos) << json;
     EXPECT_NE(json.find(R"("passed": false)"), std::string::npos) << json;
-    EXPECT_EQ(count(json, R"("name": )"), 3u) << json;
+    EXPECT_EQ(count(json, R"("name": )"), 4u) << json;
+}
+
+TEST(JsonReport, GivesEveryCheckItsNumbersBesideItsStrings) {
+    Fixture f;
+    const auto run = nlohmann::json::parse(json_report(f.verdict));
+    const auto& shutdown = run["checks"][3];
+    EXPECT_EQ(shutdown["bound"], "< 3000.0ms") << "version 1's display strings stay";
+    EXPECT_EQ(shutdown["value"], 212.4);
+    EXPECT_EQ(shutdown["bound_value"], 3000);
+    EXPECT_EQ(shutdown["unit"], "ms");
+    EXPECT_EQ(shutdown["comparison"], "<");
+    EXPECT_TRUE(run["checks"][1]["value"].is_null()) << "exit, built here without numbers";
+    EXPECT_EQ(run["began_at"], "2026-12-05T03:10:11.123Z");
+    EXPECT_EQ(run["load_started_at"], "2026-12-05T03:10:11.423Z");
+    EXPECT_EQ(run["target_command"], nlohmann::json({"/bin/lastcall-server", "--port", "4242"}));
+    EXPECT_FALSE(run["lastcall_version"].get<std::string>().empty());
+    const auto one = lastcall::testing::validate_report_json(written(json_report(f.verdict), "report.json"));
+    EXPECT_TRUE(one.valid) << one.output;
+    const auto suite = lastcall::testing::validate_report_json(written(json_suite_report({f.verdict, f.verdict}), "suite.json"));
+    EXPECT_TRUE(suite.valid) << suite.output;
+}
+
+// The schema holds what it says: a number as a string, a missing version, an unknown status fail.
+TEST(JsonReport, TheSchemaRejectsAReportThatBreaksIt) {
+    Fixture f;
+    auto run = nlohmann::json::parse(json_report(f.verdict));
+    run["checks"][3]["value"] = "212.4ms";
+    run["checks"][0]["status"] = "maybe";
+    run.erase("lastcall_version");
+    const auto v = lastcall::testing::validate_report_json(written(run.dump(), "report.json"));
+    EXPECT_FALSE(v.valid) << v.output;
+    EXPECT_NE(v.output.find("'212.4ms' is not of type"), std::string::npos) << v.output;
+    EXPECT_NE(v.output.find("'maybe' is not one of"), std::string::npos) << v.output;
 }
 
 TEST(ConsoleReport, NamesTheFailureAndItsEvidence) {

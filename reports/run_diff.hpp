@@ -1,0 +1,49 @@
+#pragma once
+// `lastcall diff A B`: two runs side by side from their report.json, each check's verdict and
+// measurement, and the latency percentiles. Read only from report.json (the run directory, the
+// file, or a suite report of one run): a run from another machine compares like a local one.
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace lastcall::reports {
+
+struct CheckSide {
+    std::string status;    // pass | fail | skip; "-" when the run has no such check
+    std::string measured;  // the number and its unit where there is one, else the display string
+    std::optional<double> value;
+};
+
+struct CheckDiff {
+    std::string name;
+    CheckSide a, b;
+    bool verdict_changed() const { return a.status != b.status; }
+};
+
+struct LatencyDiff {
+    std::string name;  // p50, p90, p99, p999, max
+    std::optional<double> a_ms, b_ms;
+};
+
+struct RunDiff {
+    std::string a_title, b_title;  // scenario and run directory of each
+    std::vector<CheckDiff> checks;   // A's order, then checks only B has
+    std::vector<LatencyDiff> latency;
+    bool verdict_changed() const;
+};
+
+// A run directory, a report.json, or a suite report holding one run; nothing readable or not a
+// lastcall report: ReportError saying which file and why.
+struct ReportError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+RunDiff diff_runs(const std::filesystem::path& a, const std::filesystem::path& b);
+// The same from the two reports' text (`a_name` and `b_name` name them in errors).
+RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const std::string& b_json, const std::string& b_name);
+
+// A table: check, A, B, and `changed` where the verdict did; latency rows with B's change in %.
+std::string diff_table(const RunDiff& diff);
+
+} // namespace lastcall::reports
