@@ -27,6 +27,22 @@ int whole_number(const std::string& option, const std::string& value, int at_lea
     return n;
 }
 
+// Bytes, with an optional binary suffix: 1048576, 512k, 64M, 1G.
+std::uint64_t byte_count(const std::string& option, const std::string& value) {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec == std::errc::result_out_of_range) bad(option, value, "too large");
+    if (ec != std::errc{} || value.empty()) bad(option, value, "not a size (like 1073741824, 512k, 64M or 1G)");
+    const std::string_view suffix(end, static_cast<std::size_t>(value.data() + value.size() - end));
+    int shift = 0;
+    if (suffix == "k" || suffix == "K") shift = 10;
+    else if (suffix == "M") shift = 20;
+    else if (suffix == "G") shift = 30;
+    else if (!suffix.empty()) bad(option, value, "not a size (like 1073741824, 512k, 64M or 1G)");
+    if (n > (std::uint64_t{1} << 50) >> shift) bad(option, value, "too large (at most 1 PiB)");
+    return n << shift;
+}
+
 // wrk's "-d 5" is five seconds: a bare number is seconds; "250ms", "1.5s", "2m" as in scenarios.
 Duration duration(const std::string& option, const std::string& value, bool zero_allowed) {
     const bool bare = !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos;
@@ -120,6 +136,8 @@ BenchOptions parse_bench_options(const std::vector<std::string>& args) {
             o.body = a == "--body" ? value() : file_text(value());
         } else if (a == "--latency") o.latency_distribution = true;
         else if (a == "--json") o.json = true;
+        else if (a == "--max-history") o.max_history = byte_count(a, value());
+        else if (a == "--history") o.history_file = value();
         else if (a == "-h" || a == "--help") o.help = true;
         else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + printable(a));
         else if (!url.empty()) throw std::invalid_argument("one URL only: '" + printable(url) + "' and '" + printable(a) + "'");
@@ -150,6 +168,10 @@ std::string bench_usage() {
            "      --body TEXT, --body-file FILE   the request body (Content-Length is set)\n"
            "      --latency        the latency distribution (50% to 99.99%)\n"
            "      --json           the summary as JSON (fields: harness/README.md)\n"
+           "      --max-history SIZE  the per-request history on disk (an unlinked file in $TMPDIR) at most\n"
+           "                       SIZE bytes, like 512M (default 1G); past it records are dropped, and\n"
+           "                       the summary says how many (its figures stay exact)\n"
+           "      --history FILE   write the history kept as JSON lines (history.jsonl's format) to FILE\n"
            "exit codes: 0 every request answered 2xx or 3xx, 1 some failed or were answered otherwise,\n"
            "  2 command line wrong, 3 no response at all, 130 interrupted (SIGINT), 143 (SIGTERM)\n";
 }
