@@ -7,7 +7,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -68,6 +72,15 @@ Workload bench_workload(const BenchOptions& o) {
     return w;
 }
 
+// $TMPDIR when set, else /var/tmp, which is on disk by convention (FHS), where /tmp is often a
+// tmpfs: a history there would be held in memory.
+std::filesystem::path bench_history_dir() {
+    if (const char* dir = std::getenv("TMPDIR"); dir != nullptr && *dir != '\0') return dir;
+    std::error_code ec;
+    if (std::filesystem::is_directory("/var/tmp", ec) && ::access("/var/tmp", W_OK | X_OK) == 0) return "/var/tmp";
+    return "/tmp";
+}
+
 // --history: the history kept, as history.jsonl lines, streamed from the threads' files (each
 // thread's records in their order of completion). A failure is said, and the summary still printed.
 void write_history_file(const LoadGenerator& load, std::ofstream& out, const std::string& file) {
@@ -92,6 +105,7 @@ int run_bench(const std::vector<std::string>& arguments) {
     LoadOptions options{o.host, o.port, o.threads, start};
     options.open_loop_connections = o.rate > 0 && o.connections_given ? o.connections : 0;
     options.history_bytes = o.max_history;
+    options.history_dir = bench_history_dir();
     options.tally_origin = o.rate > 0 ? LatencyOrigin::intended_start : LatencyOrigin::send;
     LoadGenerator load({bench_workload(o)}, options);
     // With --json, stdout holds the JSON alone: the header goes to stderr.

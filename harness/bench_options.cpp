@@ -168,9 +168,10 @@ std::string bench_usage() {
            "      --body TEXT, --body-file FILE   the request body (Content-Length is set)\n"
            "      --latency        the latency distribution (50% to 99.99%)\n"
            "      --json           the summary as JSON (fields: harness/README.md)\n"
-           "      --max-history SIZE  the per-request history on disk (an unlinked file in $TMPDIR) at most\n"
-           "                       SIZE bytes, like 512M (default 1G); past it records are dropped, and\n"
-           "                       the summary says how many (its figures stay exact)\n"
+           "      --max-history SIZE  the per-request history on disk (unlinked files in $TMPDIR, else\n"
+           "                       /var/tmp) at most SIZE bytes, like 512M (default 1G; at most half the\n"
+           "                       free space); past it records are dropped, and the summary says how\n"
+           "                       many (its figures stay exact)\n"
            "      --history FILE   write the history kept as JSON lines (history.jsonl's format) to FILE\n"
            "exit codes: 0 every request answered 2xx or 3xx, 1 some failed or were answered otherwise,\n"
            "  2 command line wrong, 3 no response at all, 130 interrupted (SIGINT), 143 (SIGTERM)\n";

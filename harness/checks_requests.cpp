@@ -40,8 +40,9 @@ CheckResult check_harness_errors(const Facts& f) {
                   count > 0 ? fmt::format("lastcall itself failed on {} requests (events.jsonl names each): the other verdicts are in doubt", count)
                             : std::string("lastcall's history of the run is incomplete: the other verdicts judged part of it"));
     if (run.history_dropped > 0) {
-        c.evidence.push_back(fmt::format("{} requests were not recorded: the history reached limits.history_bytes ({} bytes)",
-                                         run.history_dropped, run.history_limit));
+        c.evidence.push_back(fmt::format("{} requests were not recorded: the history reached limits.history_bytes ({} bytes{})",
+                                         run.history_dropped, run.history_limit,
+                                         run.history_limit_lowered.empty() ? "" : ", lowered to " + run.history_limit_lowered));
     }
     if (!run.history_error.empty()) c.evidence.push_back("the history: " + run.history_error);
     add_evidence(c, offending, f);

@@ -32,7 +32,14 @@ LoadGenerator::LoadGenerator(std::vector<Workload> workloads, LoadOptions option
     context_->fault_hook = options_.fault_hook;
     context_->open_loop_connections = options_.open_loop_connections;
     context_->history_dir = options_.history_dir.empty() ? std::filesystem::temp_directory_path() : options_.history_dir;
-    context_->history_bytes_per_thread = options_.history_bytes / static_cast<std::uint64_t>(threads);
+    history_limit_ = options_.history_bytes;
+    std::error_code ec;
+    const auto space = std::filesystem::space(context_->history_dir, ec);
+    if (!ec && space.available / 2 < history_limit_) {
+        history_limit_ = space.available / 2;
+        history_limit_lowered_ = "half the free space in " + context_->history_dir.string();
+    }
+    context_->history_bytes_per_thread = history_limit_ / static_cast<std::uint64_t>(threads);
     context_->tally_origin = options_.tally_origin;
     for (int t = 0; t < threads; ++t) {
         workers_.push_back(std::make_unique<LoadWorker>(t, *context_, workloads_, address, options_.port));
@@ -119,6 +126,8 @@ bool LoadGenerator::for_each_record(const std::function<void(const RequestRecord
 
 HistoryStats LoadGenerator::history_stats() const {
     HistoryStats stats;
+    stats.limit = history_limit_;
+    stats.limit_lowered = history_limit_lowered_;
     for (const auto& w : workers_) {
         const auto& h = w->history();
         stats.records += h.records();

@@ -44,7 +44,8 @@ struct LoadOptions {
     SteadyTime run_start{};
     // Where the threads' history files go (unlinked at once: nothing stays); empty: the system's
     // temporary directory. Past history_bytes in all (split evenly between the threads) records
-    // are dropped and counted (history_stats()).
+    // are dropped and counted (history_stats()). The cap is lowered to half the space free there
+    // at the start: a history never fills the disk unasked.
     std::filesystem::path history_dir;
     std::uint64_t history_bytes = default_history_bytes;
     // The latency origin of the running bench totals (tally()).
@@ -70,6 +71,8 @@ struct HistoryStats {
     std::uint64_t records = 0;  // kept
     std::uint64_t dropped = 0;  // past the cap (or after a write failed): in the live counts, not in the history
     std::uint64_t bytes = 0;    // on disk
+    std::uint64_t limit = 0;    // the cap in force (LoadOptions::history_bytes, or half the free space)
+    std::string limit_lowered;  // why the cap is below history_bytes ("half the free space in DIR"), or empty
     std::string error;          // a write or read that failed, in words
 };
 
@@ -133,6 +136,8 @@ private:
     std::atomic<std::int64_t> killed_at_us_{-1};
     std::atomic<std::int64_t> restarted_at_us_{-1};
     std::unique_ptr<WorkerContext> context_;  // shared by the workers; stable
+    std::uint64_t history_limit_ = 0;
+    std::string history_limit_lowered_;
     std::vector<std::unique_ptr<LoadWorker>> workers_;
     bool finished_ = false;
 };

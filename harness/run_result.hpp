@@ -78,6 +78,7 @@ struct RunResult {
     // the checks judged the rest (harness_errors fails then: its verdicts are in doubt).
     std::uint64_t history_bytes = 0;
     std::uint64_t history_limit = 0;
+    std::string history_limit_lowered;  // the limit is below limits.history_bytes: why (half the free space in DIR)
     std::uint64_t history_dropped = 0;
     std::string history_error;  // a history file that could not be written or read
     Histogram latency;

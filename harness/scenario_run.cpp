@@ -207,12 +207,13 @@ void Conductor::collect() {
         result_.history = load_->take_history();
         const auto read_error = load_->history_stats().error;  // take_history() reads the files back
         result_.history_bytes = stats.bytes;
-        result_.history_limit = scenario_.history_bytes;
+        result_.history_limit = stats.limit;
+        result_.history_limit_lowered = stats.limit_lowered;
         result_.history_dropped = stats.dropped;
         result_.history_error = read_error;
         if (stats.dropped > 0 || !read_error.empty()) {
             events_.record("history_incomplete", {{"kept", stats.records}, {"dropped", stats.dropped}, {"bytes", stats.bytes},
-                                                  {"limit", scenario_.history_bytes}, {"error", read_error}});
+                                                  {"limit", stats.limit}, {"limit_lowered", stats.limit_lowered}, {"error", read_error}});
         }
         if (const auto cut = mark_cut_by_process_kills(result_.history, result_.signals)) {
             events_.record("cut_by_process_kill", {{"requests", cut}});
