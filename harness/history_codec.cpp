@@ -26,8 +26,9 @@ char* put_varint(char* out, std::uint64_t v) {
 std::uint64_t zigzag(std::int64_t v) { return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63); }
 std::int64_t unzigzag(std::uint64_t v) { return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1); }
 
-// -1 ("never happened") and a time after the intended start both stay small this way.
-std::uint64_t time_delta(std::int64_t t, std::int64_t intended) { return t < 0 ? 0 : zigzag(t - intended) + 1; }
+// -1 ("never happened") and a time after the intended start both stay small this way; any other
+// time (one before t = 0 too) keeps its exact value.
+std::uint64_t time_delta(std::int64_t t, std::int64_t intended) { return t == -1 ? 0 : zigzag(t - intended) + 1; }
 std::int64_t time_from(std::uint64_t delta, std::int64_t intended) { return delta == 0 ? -1 : unzigzag(delta - 1) + intended; }
 
 class Cursor {

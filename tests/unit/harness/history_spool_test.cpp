@@ -61,7 +61,11 @@ RequestRecord typical(std::uint64_t n) {
 std::string json(const RequestRecord& r) { return to_json_line(r, "w"); }
 
 TEST(HistoryCodec, EveryFieldSurvivesTheRoundTrip) {
-    for (const auto& original : {every_field_set(), RequestRecord{}, typical(1)}) {
+    auto before_t0 = typical(1);  // times before the load's start (a spawn's) are negative, not "never"
+    before_t0.intended_us = -500;
+    before_t0.sent_us = -2;
+    before_t0.done_us = 0;
+    for (const auto& original : {every_field_set(), RequestRecord{}, typical(1), before_t0}) {
         std::string bytes;
         encode_record(original, bytes);
         RequestRecord back;
