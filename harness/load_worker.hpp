@@ -1,6 +1,6 @@
 #pragma once
 // One thread of the load generator (internal to it): its own io_context, its share of every
-// workload's connections or rate, its own preallocated records, histogram and live counters. Only
+// workload's connections or rate, its own history file, histogram, bench totals and live counters. Only
 // the live counters are read by other threads; everything else is touched by this thread alone
 // until the thread has been joined.
 #include "client_connection.hpp"
