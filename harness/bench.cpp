@@ -7,10 +7,15 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 
 namespace lastcall::harness {
 
@@ -67,17 +72,39 @@ Workload bench_workload(const BenchOptions& o) {
     return w;
 }
 
+// $TMPDIR when set, else /var/tmp, which is on disk by convention (FHS), where /tmp is often a
+// tmpfs: a history there would be held in memory.
+std::filesystem::path bench_history_dir() {
+    if (const char* dir = std::getenv("TMPDIR"); dir != nullptr && *dir != '\0') return dir;
+    std::error_code ec;
+    if (std::filesystem::is_directory("/var/tmp", ec) && ::access("/var/tmp", W_OK | X_OK) == 0) return "/var/tmp";
+    return "/tmp";
+}
+
+// --history: the history kept, as history.jsonl lines, streamed from the threads' files (each
+// thread's records in their order of completion). A failure is said, and the summary still printed.
+void write_history_file(const LoadGenerator& load, std::ofstream& out, const std::string& file) {
+    load.for_each_record([&](const RequestRecord& r) { out << to_json_line(r, "bench") << '\n'; });
+    if (!out.flush()) fmt::print(stderr, "lastcall bench: --history {}: writing failed (disk full?)\n", file);
+}
+
 } // namespace
 
 int run_bench(const BenchOptions& o) {
     // First of all: a Ctrl+C from now on ends the run with a summary (main()'s handler would only
     // set a flag), and the load threads started below inherit the mask.
     const StopSignals signals;
-    const auto seconds = std::chrono::duration<double>(o.duration).count();
-    const auto expected = static_cast<std::size_t>(o.rate > 0 ? o.rate * seconds * 1.1 : 200'000 * seconds);
+    std::ofstream history_out;
+    if (!o.history_file.empty()) {
+        history_out.open(o.history_file, std::ios::binary | std::ios::trunc);  // before the run: a bad path is a command-line error
+        if (!history_out) throw std::invalid_argument("--history " + o.history_file + ": cannot be written");
+    }
     const auto start = Clock::now();
-    LoadOptions options{o.host, o.port, o.threads, start, std::min<std::size_t>(expected, 20'000'000)};
+    LoadOptions options{o.host, o.port, o.threads, start};
     options.open_loop_connections = o.rate > 0 && o.connections_given ? o.connections : 0;
+    options.history_bytes = o.max_history;
+    options.history_dir = bench_history_dir();
+    options.tally_origin = o.rate > 0 ? LatencyOrigin::intended_start : LatencyOrigin::send;
     LoadGenerator load({bench_workload(o)}, options);
     // With --json, stdout holds the JSON alone: the header goes to stderr.
     fmt::print(o.json ? stderr : stdout, "{}", bench_header(o));
@@ -89,8 +116,10 @@ int run_bench(const BenchOptions& o) {
     const auto stopped = Clock::now();
     load.finish(std::chrono::milliseconds(0));  // what is in flight now is cut, and counted apart
     run.elapsed_s = std::chrono::duration<double>(stopped - start).count();
-    run.summary = summarize(load.take_history(), {o.rate > 0 ? LatencyOrigin::intended_start : LatencyOrigin::send, o.threads,
-                                                  std::chrono::duration_cast<std::chrono::microseconds>(stopped - start).count()});
+    run.summary = load.tally().summary({options.tally_origin, o.threads,
+                                        std::chrono::duration_cast<std::chrono::microseconds>(stopped - start).count()});
+    if (history_out.is_open()) write_history_file(load, history_out, o.history_file);
+    run.history = load.history_stats();
     run.skipped_arrivals = load.skipped_arrivals();
     run.connections_used = load.open_loop_connections_used();
     run.connection_limit = options.open_loop_connections;

@@ -30,6 +30,21 @@ int whole_number(const std::string& option, const std::string& value, int at_lea
     return n;
 }
 
+std::uint64_t byte_count(const std::string& option, const std::string& value) {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    if (ec == std::errc::result_out_of_range) bad(option, value, "too large");
+    if (ec != std::errc{} || value.empty()) bad(option, value, "not a size (like 1073741824, 512k, 64M or 1G)");
+    const std::string_view suffix(end, static_cast<std::size_t>(value.data() + value.size() - end));
+    int shift = 0;
+    if (suffix == "k" || suffix == "K") shift = 10;
+    else if (suffix == "M") shift = 20;
+    else if (suffix == "G") shift = 30;
+    else if (!suffix.empty()) bad(option, value, "not a size (like 1073741824, 512k, 64M or 1G)");
+    if (n > (std::uint64_t{1} << 50) >> shift) bad(option, value, "too large (at most 1 PiB)");
+    return n << shift;
+}
+
 // wrk's "-d 5" is five seconds: a bare number is seconds; "250ms", "1.5s", "2m" as in scenarios.
 Duration duration(const std::string& option, const std::string& value, bool zero_allowed) {
     const bool bare = !value.empty() && value.find_first_not_of("0123456789.") == std::string::npos;
@@ -91,7 +106,7 @@ std::string BenchOptions::url() const {
 
 struct BenchCommandLine::Words {
     std::vector<std::string> urls;
-    std::string connections, threads, duration, timeout, rate, method, body, body_file;
+    std::string connections, threads, duration, timeout, rate, method, body, body_file, max_history, history_file;
     std::vector<std::string> headers;
     bool latency = false;
     bool json = false;
@@ -103,6 +118,8 @@ struct BenchCommandLine::Words {
     CLI::Option* method_given = nullptr;
     CLI::Option* body_given = nullptr;
     CLI::Option* body_file_given = nullptr;
+    CLI::Option* max_history_given = nullptr;
+    CLI::Option* history_file_given = nullptr;
 };
 
 BenchCommandLine::BenchCommandLine(CLI::App& app) : words_(std::make_unique<Words>()) {
@@ -130,6 +147,13 @@ BenchCommandLine::BenchCommandLine(CLI::App& app) : words_(std::make_unique<Word
     w.body_file_given = app.add_option("--body-file", w.body_file, "the request body, from a file")->type_name("FILE");
     app.add_flag("--latency", w.latency, "the latency distribution (50% to 99.99%)");
     app.add_flag("--json", w.json, "the summary as JSON on stdout, the header on stderr (fields: harness/README.md)");
+    w.max_history_given = app.add_option("--max-history", w.max_history,
+                                         "the per-request history on disk (unlinked files in $TMPDIR, else /var/tmp) at most SIZE "
+                                         "bytes, like 512M (default 1G; at most half the free space); past it records are dropped, "
+                                         "and the summary says how many (its figures stay exact)")
+                              ->type_name("SIZE");
+    w.history_file_given = app.add_option("--history", w.history_file, "write the history kept as JSON lines (history.jsonl's format) to FILE")
+                               ->type_name("FILE");
     app.footer("Exit codes: 0 every request answered 2xx or 3xx, 1 some failed or were answered otherwise, 2 command line\n"
                "wrong, 3 no response at all, 130 interrupted (SIGINT), 143 (SIGTERM).");
 }
@@ -164,6 +188,8 @@ BenchOptions BenchCommandLine::options() const {
     if (w.body_file_given->count() > 0) o.body = file_text(w.body_file);
     o.latency_distribution = w.latency;
     o.json = w.json;
+    if (w.max_history_given->count() > 0) o.max_history = byte_count("--max-history", w.max_history);
+    if (w.history_file_given->count() > 0) o.history_file = w.history_file;
     if (w.urls.empty()) throw std::invalid_argument("bench needs a URL, like http://127.0.0.1:8080/fast");
     if (w.urls.size() > 1) throw std::invalid_argument("one URL only: '" + printable(w.urls[0]) + "' and '" + printable(w.urls[1]) + "'");
     parse_url(o, w.urls.front());

@@ -33,6 +33,11 @@ struct BenchOptions {
     double rate = 0;  // > 0: open loop
     bool latency_distribution = false;
     bool json = false;
+    // Every request is recorded to disk as it completes (history_spool.hpp): at most this many
+    // bytes, past which records are dropped and the summary says how many (its figures come
+    // from online totals and stay exact). --history FILE writes them out as history.jsonl lines.
+    std::uint64_t max_history = std::uint64_t{1} << 30;
+    std::string history_file;
     bool help = false;
     std::string url() const;
 };

@@ -116,6 +116,15 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
     if (s.failed.total() > 0) out += fmt::format("  Failed: {} ({})\n", s.failed.total(), failure_list(s.failed));
     if (s.non_2xx_3xx > 0) out += fmt::format("  Non-2xx or 3xx responses: {}\n", s.non_2xx_3xx);
     if (s.cut_at_end > 0) out += fmt::format("  In flight when the run stopped, not counted: {}\n", s.cut_at_end);
+    const auto& h = run.history;
+    if (h.dropped > 0) {
+        const auto lowered = h.limit_lowered.empty() ? std::string{}
+                                                     : fmt::format(" (lowered to {}: {})", human_bytes(static_cast<double>(h.limit)), h.limit_lowered);
+        out += fmt::format("  History: {} of {} records kept ({} on disk); {} dropped past --max-history {}{}\n", h.records,
+                           h.records + h.dropped, human_bytes(static_cast<double>(h.bytes)), h.dropped,
+                           human_bytes(static_cast<double>(o.max_history)), lowered);
+    }
+    if (!h.error.empty()) out += fmt::format("  History: {}\n", h.error);
     const double seconds = run.elapsed_s > 0 ? run.elapsed_s : 1;
     out += fmt::format("Requests/sec: {:>10.2f}\n", static_cast<double>(s.completed) / seconds);
     out += fmt::format("Transfer/sec: {:>10}\n", human_bytes(static_cast<double>(s.bytes) / seconds));
@@ -159,6 +168,11 @@ std::string bench_json(const BenchOptions& o, const BenchRun& run) {
         {"latency_us", latency},
         {"requests_per_thread_sec", {{"mean", s.requests_per_thread.mean}, {"stdev", s.requests_per_thread.stdev}, {"max", s.requests_per_thread.max},
                                      {"within_stdev_percent", s.requests_per_thread.within_stdev_percent}, {"samples", s.requests_per_thread.samples}}},
+        {"history", {{"records", run.history.records}, {"dropped", run.history.dropped}, {"bytes", run.history.bytes},
+                     {"max_bytes", o.max_history}, {"limit_bytes", run.history.limit},
+                     {"limit_lowered", run.history.limit_lowered.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.history.limit_lowered)},
+                     {"file", o.history_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.history_file)},
+                     {"error", run.history.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.history.error)}}},
         {"exit_code", run.exit_code},
     };
     return out.dump(2) + "\n";

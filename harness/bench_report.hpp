@@ -5,6 +5,7 @@
 // (fields in harness/README.md).
 #include "bench_options.hpp"
 #include "bench_summary.hpp"
+#include "load_generator.hpp"
 
 #include <string>
 
@@ -20,6 +21,7 @@ struct BenchRun {
     std::uint64_t skipped_arrivals = 0;   // open loop
     std::size_t connections_used = 0;     // open loop: the most it needed at once
     int connection_limit = 0;             // open loop: -c, or 0 for lastcall's own bound
+    HistoryStats history;                 // what the disk kept of the per-request history
     int exit_code = 0;
 };
 

@@ -49,56 +49,98 @@ Spread spread_of(const std::vector<double>& samples) {
     return s;
 }
 
-BenchSummary summarize(const std::vector<RequestRecord>& history, const SummaryInput& input) {
-    BenchSummary out;
-    out.origin = input.origin;
-    const auto threads = static_cast<std::size_t>(std::max(1, input.threads));
-    const auto windows = static_cast<std::size_t>(std::max<std::int64_t>(0, input.stopped_us / window_us));  // whole windows only
-    std::vector<std::uint64_t> per_window(threads * windows, 0);
-    const auto whole = [](const RequestRecord& r) { return r.status != 0 && (r.failure == Failure::none || is_contract_failure(r.failure)); };
-    const auto latency_of = [&](const RequestRecord& r) {
-        const auto from = input.origin == LatencyOrigin::send && r.sent_us >= 0 ? r.sent_us : r.intended_us;
-        return static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - from));
-    };
-    // Two passes over the history rather than a copy of every latency: a long run holds millions.
-    double sum = 0;
-    for (const auto& r : history) {
-        if (!whole(r)) {
-            // Cut by the run's end (its connection closed under it): no verdict on the target.
-            if (r.outcome == Outcome::unknown && r.failure != Failure::harness_error && r.done_us >= input.stopped_us) ++out.cut_at_end;
-            else if (!count_failure(out.failed, r.failure)) ++out.failed.closed;  // incomplete without a failure: never expected
-            continue;
-        }
-        ++out.completed;
-        out.bytes += r.bytes;
-        if (r.status < 200 || r.status >= 400) ++out.non_2xx_3xx;
-        const auto us = latency_of(r);
-        out.latency_us.record(us);
-        sum += static_cast<double>(us);
-        const auto window = static_cast<std::size_t>(std::max<std::int64_t>(0, r.done_us) / window_us);
-        if (window < windows) per_window[(r.id & 0xff) % threads * windows + window] += 1;  // the id's low byte is its thread
+void BenchTally::add(const RequestRecord& r, bool after_stop) {
+    auto& out = totals_;
+    const bool whole = r.status != 0 && (r.failure == Failure::none || is_contract_failure(r.failure));
+    if (!whole) {
+        // Cut by the run's end (its connection closed under it): no verdict on the target.
+        if (r.outcome == Outcome::unknown && r.failure != Failure::harness_error && after_stop) ++out.cut_at_end;
+        else if (!count_failure(out.failed, r.failure)) ++out.failed.closed;  // incomplete without a failure: never expected
+        return;
     }
+    ++out.completed;
+    out.bytes += r.bytes;
+    if (r.status < 200 || r.status >= 400) ++out.non_2xx_3xx;
+    const auto from = origin_ == LatencyOrigin::send && r.sent_us >= 0 ? r.sent_us : r.intended_us;
+    const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - from));
+    out.latency_us.record(us);
+    latency_sum_ += us;
+    latency_squares_ += static_cast<WideCount>(us) * us;
+    const auto thread = static_cast<std::size_t>(r.id & 0xff);
+    const auto window = static_cast<std::size_t>(std::max<std::int64_t>(0, r.done_us) / window_us);
+    if (windows_.size() <= thread) windows_.resize(thread + 1);
+    auto& counts = windows_[thread];
+    if (counts.size() <= window) counts.resize(window + 1);  // grows 10 entries a second
+    ++counts[window];
+}
+
+void BenchTally::merge(const BenchTally& other) {
+    auto& out = totals_;
+    const auto& in = other.totals_;
+    out.completed += in.completed;
+    out.non_2xx_3xx += in.non_2xx_3xx;
+    out.bytes += in.bytes;
+    out.cut_at_end += in.cut_at_end;
+    auto& f = out.failed;
+    f.connect_refused += in.failed.connect_refused;
+    f.connect_error += in.failed.connect_error;
+    f.timeout += in.failed.timeout;
+    f.reset += in.failed.reset;
+    f.closed += in.failed.closed;
+    f.write += in.failed.write;
+    f.bad_response += in.failed.bad_response;
+    f.harness += in.failed.harness;
+    out.latency_us.merge(in.latency_us);
+    latency_sum_ += other.latency_sum_;
+    latency_squares_ += other.latency_squares_;
+    if (windows_.size() < other.windows_.size()) windows_.resize(other.windows_.size());
+    for (std::size_t t = 0; t < other.windows_.size(); ++t) {
+        auto& mine = windows_[t];
+        const auto& theirs = other.windows_[t];
+        if (mine.size() < theirs.size()) mine.resize(theirs.size());
+        for (std::size_t w = 0; w < theirs.size(); ++w) mine[w] += theirs[w];
+    }
+}
+
+BenchSummary BenchTally::summary(const SummaryInput& input) const {
+    BenchSummary out = totals_;
+    out.origin = origin_;
     auto& l = out.latency;
     l.samples = out.completed;
     if (l.samples > 0) {
-        l.mean = sum / static_cast<double>(l.samples);
+        const auto n = static_cast<long double>(l.samples);
+        l.mean = static_cast<double>(static_cast<long double>(latency_sum_) / n);
         l.max = static_cast<double>(out.latency_us.max());
-        double squares = 0;
-        for (const auto& r : history) {
-            if (whole(r)) squares += (static_cast<double>(latency_of(r)) - l.mean) * (static_cast<double>(latency_of(r)) - l.mean);
-        }
-        l.stdev = l.samples > 1 ? std::sqrt(squares / static_cast<double>(l.samples - 1)) : 0;
-        std::uint64_t within = 0;
-        for (const auto& r : history) {
-            if (whole(r) && std::abs(static_cast<double>(latency_of(r)) - l.mean) <= l.stdev) ++within;
-        }
-        l.within_stdev_percent = 100.0 * static_cast<double>(within) / static_cast<double>(l.samples);
+        // Sum of squared deviations = sum(x^2) - sum(x)^2 / n, in exact integers as far as they go.
+        const auto sum = static_cast<WideCount>(latency_sum_);
+        const auto deviations = static_cast<long double>(latency_squares_) - static_cast<long double>(sum * sum) / n;
+        l.stdev = l.samples > 1 ? static_cast<double>(std::sqrt(std::max<long double>(0, deviations / (n - 1)))) : 0;
+        // Within mean +/- stdev, from the histogram: exact below 128 us, else within 1/64 of the bound.
+        const auto low = static_cast<std::uint64_t>(std::max(0.0, std::ceil(l.mean - l.stdev)));
+        const auto high = static_cast<std::uint64_t>(std::floor(l.mean + l.stdev));
+        l.within_stdev_percent = 100.0 * static_cast<double>(out.latency_us.count_between(low, high)) / static_cast<double>(l.samples);
     }
+    const auto threads = static_cast<std::size_t>(std::max(1, input.threads));
+    const auto windows = static_cast<std::size_t>(std::max<std::int64_t>(0, input.stopped_us / window_us));  // whole windows only
     std::vector<double> rates;
-    rates.reserve(per_window.size());
-    for (const auto n : per_window) rates.push_back(static_cast<double>(n) * 1e6 / static_cast<double>(window_us));
+    rates.reserve(threads * windows);
+    for (std::size_t t = 0; t < threads; ++t) {
+        for (std::size_t w = 0; w < windows; ++w) {
+            std::uint64_t n = 0;
+            for (std::size_t id_byte = t; id_byte < windows_.size(); id_byte += threads) {  // the id's low byte is its thread
+                if (w < windows_[id_byte].size()) n += windows_[id_byte][w];
+            }
+            rates.push_back(static_cast<double>(n) * 1e6 / static_cast<double>(window_us));
+        }
+    }
     out.requests_per_thread = spread_of(rates);
     return out;
+}
+
+BenchSummary summarize(const std::vector<RequestRecord>& history, const SummaryInput& input) {
+    BenchTally tally(input.origin);
+    for (const auto& r : history) tally.add(r, r.done_us >= input.stopped_us);
+    return tally.summary(input);
 }
 
 } // namespace lastcall::harness

@@ -1,8 +1,9 @@
 #pragma once
-// What a `lastcall bench` run amounts to, computed from its history after the run (never on the
-// per-request path): completed responses apart from failures, failures by how they failed,
-// latency in microseconds from the right origin, and wrk's Thread Stats. Pure: unit-tested on
-// made-up records.
+// What a `lastcall bench` run amounts to: completed responses apart from failures, failures by how
+// they failed, latency in microseconds from the right origin, and wrk's Thread Stats. Tallied
+// online, one record at a time, by each load thread (a few additions and a histogram bucket per
+// request) and merged at the end: exact however much of the history the disk kept. Pure:
+// unit-tested on made-up records.
 #include "histogram.hpp"
 #include "history.hpp"
 
@@ -56,6 +57,29 @@ struct SummaryInput {
     std::int64_t stopped_us = 0;  // when the run was told to stop, since its start: what fails after was cut
 };
 
+__extension__ typedef unsigned __int128 WideCount;  // a sum of squares that cannot overflow
+
+// One thread's running totals (or several threads', merged).
+class BenchTally {
+public:
+    explicit BenchTally(LatencyOrigin origin = LatencyOrigin::send) : origin_(origin) {}
+    // after_stop: the request ended after the run was told to stop (an `unknown` one then was cut
+    // by the run's end, not failed by the target).
+    void add(const RequestRecord& record, bool after_stop);
+    void merge(const BenchTally& other);
+    // Windows from the run's start to `input.stopped_us` (whole ones only) give the per-thread rates.
+    BenchSummary summary(const SummaryInput& input) const;
+
+private:
+    LatencyOrigin origin_;
+    BenchSummary totals_;
+    std::uint64_t latency_sum_ = 0;         // microseconds
+    WideCount latency_squares_ = 0;  // exact: no rounding whatever the run's length
+    // Completed responses per 100 ms window, by thread (the id's low byte).
+    std::vector<std::vector<std::uint64_t>> windows_;
+};
+
+// The same over a history in memory (what the tests and short runs have).
 BenchSummary summarize(const std::vector<RequestRecord>& history, const SummaryInput& input);
 
 } // namespace lastcall::harness

@@ -34,9 +34,19 @@ CheckResult check_workloads_ran(const Facts& f) {
 CheckResult check_harness_errors(const Facts& f) {
     const auto offending = f.where([](const RequestRecord& r) { return r.failure == Failure::harness_error; });
     const auto count = std::max<std::uint64_t>(offending.size(), f.run.harness_errors);
-    auto c = make("harness_errors", "== 0", std::to_string(count), count == 0,
-                  fmt::format("lastcall itself failed on {} requests (events.jsonl names each): the other verdicts are in doubt", count));
-    c.numbers = offending_count(count, "requests");
+    // A history that lost records (limits.history_bytes reached, a disk full) judged only part of the run.
+    const auto& run = f.run;
+    const bool history_whole = run.history_dropped == 0 && run.history_error.empty();
+    auto c = make("harness_errors", "== 0", std::to_string(count + run.history_dropped), count == 0 && history_whole,
+                  count > 0 ? fmt::format("lastcall itself failed on {} requests (events.jsonl names each): the other verdicts are in doubt", count)
+                            : std::string("lastcall's history of the run is incomplete: the other verdicts judged part of it"));
+    if (run.history_dropped > 0) {
+        c.evidence.push_back(fmt::format("{} requests were not recorded: the history reached limits.history_bytes ({} bytes{})",
+                                         run.history_dropped, run.history_limit,
+                                         run.history_limit_lowered.empty() ? "" : ", lowered to " + run.history_limit_lowered));
+    }
+    if (!run.history_error.empty()) c.evidence.push_back("the history: " + run.history_error);
+    c.numbers = offending_count(count + run.history_dropped, "requests");
     add_evidence(c, offending, f);
     return c;
 }

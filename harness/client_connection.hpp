@@ -2,6 +2,7 @@
 // One keep-alive connection of the load generator (internal to it: includes Asio). Connections live
 // in stable storage for the whole run (a closed loop's slot, an open loop's pool), so a handler
 // still queued for a connection can never outlive it.
+#include "history.hpp"
 #include "response_reader.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -44,7 +45,10 @@ public:
     std::uint32_t id = 0;
     std::uint32_t uses = 0;
     bool open = false;
-    std::size_t last_record = SIZE_MAX;  // index in the worker's records of this connection's last response
+    // This connection's last response, held back from the history while the connection stays
+    // open: a close (closed_after) or unsolicited bytes seen while it is idle are still to be
+    // told. It goes to the history when the connection is used again or ends.
+    std::optional<RequestRecord> held;
 
 private:
     bool watching_ = false;

@@ -47,4 +47,13 @@ std::uint64_t Histogram::percentile(double p) const {
     return max_;
 }
 
+std::uint64_t Histogram::count_between(std::uint64_t low, std::uint64_t high) const {
+    std::uint64_t n = 0;
+    for (std::size_t i = index_of(low); i < bucket_count && highest_equivalent(i) <= high; ++i) n += counts_[i];
+    // The bucket holding `high` itself, when its highest equivalent lies above it.
+    const auto last = index_of(high);
+    if (last < bucket_count && highest_equivalent(last) > high && last >= index_of(low)) n += counts_[last];
+    return n;
+}
+
 } // namespace lastcall::harness

@@ -17,6 +17,9 @@ public:
     double mean() const { return total_ ? static_cast<double>(sum_) / static_cast<double>(total_) : 0; }
     // The highest value equivalent to the recorded value at that percentile (0 < p <= 100).
     std::uint64_t percentile(double p) const;
+    // Values recorded in [low, high], each bucket judged by its highest equivalent value (exact
+    // below 128, else within 1/64).
+    std::uint64_t count_between(std::uint64_t low, std::uint64_t high) const;
 
     static std::size_t index_of(std::uint64_t value);
     static std::uint64_t highest_equivalent(std::size_t index);

@@ -1,6 +1,7 @@
 #pragma once
 // One record per request attempt, written by the load generator thread that made it into its own
-// preallocated vector (no locks, no shared atomics). Exactly one outcome class each (DESIGN.md).
+// history file (history_spool.hpp; no locks, no shared atomics). Exactly one outcome class each
+// (DESIGN.md).
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -31,9 +31,18 @@ LoadGenerator::LoadGenerator(std::vector<Workload> workloads, LoadOptions option
     context_->threads = static_cast<std::size_t>(threads);
     context_->fault_hook = options_.fault_hook;
     context_->open_loop_connections = options_.open_loop_connections;
+    context_->history_dir = options_.history_dir.empty() ? std::filesystem::temp_directory_path() : options_.history_dir;
+    history_limit_ = options_.history_bytes;
+    std::error_code ec;
+    const auto space = std::filesystem::space(context_->history_dir, ec);
+    if (!ec && space.available / 2 < history_limit_) {
+        history_limit_ = space.available / 2;
+        history_limit_lowered_ = "half the free space in " + context_->history_dir.string();
+    }
+    context_->history_bytes_per_thread = history_limit_ / static_cast<std::uint64_t>(threads);
+    context_->tally_origin = options_.tally_origin;
     for (int t = 0; t < threads; ++t) {
-        workers_.push_back(std::make_unique<LoadWorker>(t, *context_, workloads_, address, options_.port,
-                                                        options_.expected_records / static_cast<std::size_t>(threads) + 1024));
+        workers_.push_back(std::make_unique<LoadWorker>(t, *context_, workloads_, address, options_.port));
     }
 }
 
@@ -96,24 +105,37 @@ bool LoadGenerator::all_workloads_done() const {
 std::vector<KeptReplyValue> LoadGenerator::peek_reply_values() const {
     // The workers are idle (all_workloads_done): their records are not being written.
     std::vector<KeptReplyValue> values;
-    for (const auto& w : workers_) {
-        for (const auto& r : w->records()) {
-            if (!r.reply_value.empty()) values.push_back({r.workload, r.reply_value});
-        }
-    }
+    for (const auto& w : workers_) values.insert(values.end(), w->reply_values().begin(), w->reply_values().end());
     return values;
 }
 
 std::vector<RequestRecord> LoadGenerator::take_history() {
     std::vector<RequestRecord> all;
-    for (auto& w : workers_) {
-        auto& records = w->records();
-        all.insert(all.end(), records.begin(), records.end());
-        records.clear();
-    }
+    all.reserve(history_stats().records);
+    for_each_record([&](const RequestRecord& r) { all.push_back(r); });
     std::stable_sort(all.begin(), all.end(),
                      [](const RequestRecord& a, const RequestRecord& b) { return a.intended_us < b.intended_us; });
     return all;
+}
+
+bool LoadGenerator::for_each_record(const std::function<void(const RequestRecord&)>& visit) const {
+    bool read_all = true;
+    for (const auto& w : workers_) read_all = w->history().for_each(visit) && read_all;
+    return read_all;
+}
+
+HistoryStats LoadGenerator::history_stats() const {
+    HistoryStats stats;
+    stats.limit = history_limit_;
+    stats.limit_lowered = history_limit_lowered_;
+    for (const auto& w : workers_) {
+        const auto& h = w->history();
+        stats.records += h.records();
+        stats.dropped += h.dropped();
+        stats.bytes += h.bytes();
+        if (stats.error.empty()) stats.error = h.error();
+    }
+    return stats;
 }
 
 std::vector<StreamTrail> LoadGenerator::take_stream_trails() {
@@ -124,6 +146,12 @@ std::vector<StreamTrail> LoadGenerator::take_stream_trails() {
         trails.clear();
     }
     return all;
+}
+
+BenchTally LoadGenerator::tally() const {
+    BenchTally merged(options_.tally_origin);
+    for (const auto& w : workers_) merged.merge(w->tally());
+    return merged;
 }
 
 Histogram LoadGenerator::latency() const {

@@ -1,11 +1,14 @@
 #pragma once
 // Drives the workloads at the target: one io_context per thread, each thread with its own share of
 // every workload's connections (closed loop) or rate (open loop; latency from the intended start,
-// so coordinated omission shows). Each thread records into its own preallocated history and
-// histogram and merges only at the end; the live counters are per thread too.
+// so coordinated omission shows). Each thread appends its records to its own history file on disk
+// (history_spool.hpp: memory stays bounded however long the run) and keeps its own histogram and
+// live counters; they meet only at the end.
+#include "bench_summary.hpp"
 #include "endpoint.hpp"
 #include "histogram.hpp"
 #include "history.hpp"
+#include "history_spool.hpp"
 #include "scenario.hpp"
 #include "stream_trail.hpp"
 
@@ -13,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,15 +35,21 @@ struct LiveCounts {
 
 struct LoadOptions {
     LoadOptions() = default;
-    LoadOptions(std::string target_host, std::uint16_t target_port, int thread_count, SteadyTime start,
-                std::size_t records = std::size_t{1} << 16)
-        : host(std::move(target_host)), port(target_port), threads(thread_count), run_start(start), expected_records(records) {}
+    LoadOptions(std::string target_host, std::uint16_t target_port, int thread_count, SteadyTime start)
+        : host(std::move(target_host)), port(target_port), threads(thread_count), run_start(start) {}
 
     std::string host = "127.0.0.1";  // resolved with resolve_host() unless `address` is given
     std::uint16_t port = 0;
     int threads = 1;
     SteadyTime run_start{};
-    std::size_t expected_records = 1 << 16;  // preallocated across threads
+    // Where the threads' history files go (unlinked at once: nothing stays); empty: the system's
+    // temporary directory. Past history_bytes in all (split evenly between the threads) records
+    // are dropped and counted (history_stats()). The cap is lowered to half the space free there
+    // at the start: a history never fills the disk unasked.
+    std::filesystem::path history_dir;
+    std::uint64_t history_bytes = default_history_bytes;
+    // The latency origin of the running bench totals (tally()).
+    LatencyOrigin tally_origin = LatencyOrigin::send;
     std::optional<HostAddress> address;      // the target, resolved once by the caller (preferred)
     // Open loop: at most this many requests outstanding (so connections) across the threads; an
     // arrival past it is skipped and counted (skipped_arrivals()). 0: lastcall's own bound, 20,000
@@ -54,6 +64,16 @@ struct LoadOptions {
 struct KeptReplyValue {
     std::uint16_t workload = 0;
     std::string value;
+};
+
+// What the history files hold, over every thread.
+struct HistoryStats {
+    std::uint64_t records = 0;  // kept
+    std::uint64_t dropped = 0;  // past the cap (or after a write failed): in the live counts, not in the history
+    std::uint64_t bytes = 0;    // on disk
+    std::uint64_t limit = 0;    // the cap in force (LoadOptions::history_bytes, or half the free space)
+    std::string limit_lowered;  // why the cap is below history_bytes ("half the free space in DIR"), or empty
+    std::string error;          // a write or read that failed, in words
 };
 
 // lastcall failed, not the target: an exception on a request (request_id) or in a loop (0).
@@ -89,8 +109,15 @@ public:
     bool all_workloads_done() const;
     // Job ids from accepted jobs so far. Call only while no load runs (all workloads done).
     std::vector<KeptReplyValue> peek_reply_values() const;
-    // After finish(): every record of every thread, ordered by intended start.
+    // After finish(): every record kept, ordered by intended start, in memory. Scenario runs and
+    // tests; the bench streams instead (for_each_record).
     std::vector<RequestRecord> take_history();
+    // After finish(): every record kept, streamed from disk thread by thread (in each thread's
+    // order of completion). False when a history file could not be read (history_stats().error).
+    bool for_each_record(const std::function<void(const RequestRecord&)>& visit) const;
+    HistoryStats history_stats() const;
+    // After finish(): the bench's totals over every request, kept online (whatever the history dropped).
+    BenchTally tally() const;
     // After finish(): the event ids of every stream of a stream.resume workload, by request.
     std::vector<StreamTrail> take_stream_trails();
     // After finish(): latency (intended start -> done) of requests that ended ok.
@@ -109,6 +136,8 @@ private:
     std::atomic<std::int64_t> killed_at_us_{-1};
     std::atomic<std::int64_t> restarted_at_us_{-1};
     std::unique_ptr<WorkerContext> context_;  // shared by the workers; stable
+    std::uint64_t history_limit_ = 0;
+    std::string history_limit_lowered_;
     std::vector<std::unique_ptr<LoadWorker>> workers_;
     bool finished_ = false;
 };

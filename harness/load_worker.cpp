@@ -59,12 +59,12 @@ private:
 } // namespace
 
 LoadWorker::LoadWorker(int index, const WorkerContext& context, const std::vector<Workload>& workloads, const HostAddress& address,
-                       std::uint16_t port, std::size_t expected_records)
-    : work_(net::make_work_guard(io_)), index_(index), context_(context) {
+                       std::uint16_t port)
+    : work_(net::make_work_guard(io_)), index_(index), context_(context),
+      spool_(context.history_dir, context.history_bytes_per_thread), tally_(context.tally_origin) {
     boost::system::error_code ec;
     endpoint_ = tcp::endpoint(net::ip::make_address(address.literal(), ec), port);  // a resolved literal: cannot fail
     authority_ = address.authority(port);
-    records_.reserve(expected_records);
     const auto threads = static_cast<int>(context.threads);
     const auto t = static_cast<std::uint64_t>(index);
     for (std::size_t i = 0; i < workloads.size(); ++i) {
@@ -140,13 +140,21 @@ void LoadWorker::note_harness_error(ClientConnection& c, RequestRecord& r, std::
 void LoadWorker::record(WorkloadState&, ClientConnection& c, const RequestRecord& r) {
     if (r.outcome == Outcome::ok) latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
     live_.by_outcome[static_cast<int>(r.outcome)].fetch_add(1, std::memory_order_relaxed);
-    if (r.outcome == Outcome::idle_close_race && c.last_record < records_.size()) {
-        auto& before = records_[c.last_record];
-        before.closed_after = true;
-        if (before.closed_after_us < 0) before.closed_after_us = r.done_us;
+    tally_.add(r, stopping_);
+    if (!r.reply_value.empty()) reply_values_.push_back({r.workload, r.reply_value});
+    if (r.outcome == Outcome::idle_close_race && c.held) {
+        c.held->closed_after = true;
+        if (c.held->closed_after_us < 0) c.held->closed_after_us = r.done_us;
     }
-    c.last_record = c.open ? records_.size() : SIZE_MAX;
-    records_.push_back(r);
+    release_held(c);
+    if (c.open) c.held = r;
+    else spool_.append(r);
+}
+
+void LoadWorker::release_held(ClientConnection& c) {
+    if (!c.held) return;
+    spool_.append(*c.held);
+    c.held.reset();
 }
 
 // stream.resume: every stream request gets a trail of its event ids; one that follows a stream
@@ -215,7 +223,7 @@ net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c,
         c.open = true;
         c.id = next_connection_++;
         c.uses = 0;
-        c.last_record = SIZE_MAX;
+        release_held(c);  // the response before was on the connection that ended
         c.buffer.clear();
     }
     r.connection_id = c.id;
@@ -239,12 +247,12 @@ net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c,
 // The server closed an idle connection (or wrote to it): the response before says so.
 void LoadWorker::note_connection_end(ClientConnection& c, IdleEnd how) {
     if (c.open) c.close();
-    if (c.last_record >= records_.size()) return;
-    auto& before = records_[c.last_record];
+    if (!c.held) return;
+    auto& before = *c.held;
     if (how == IdleEnd::closed) before.closed_after = true;
     else before.unsolicited_after = true;
     if (before.closed_after_us < 0) before.closed_after_us = since_start_us(Clock::now());
-    c.last_record = SIZE_MAX;
+    release_held(c);
 }
 
 void LoadWorker::keep_idle(ClientConnection& c) {

@@ -1,11 +1,12 @@
 #pragma once
 // One thread of the load generator (internal to it): its own io_context, its share of every
-// workload's connections or rate, its own preallocated records, histogram and live counters. Only
+// workload's connections or rate, its own history file, histogram, bench totals and live counters. Only
 // the live counters are read by other threads; everything else is touched by this thread alone
 // until the thread has been joined.
 #include "client_connection.hpp"
 #include "histogram.hpp"
 #include "history.hpp"
+#include "history_spool.hpp"
 #include "load_generator.hpp"
 #include "request_exchange.hpp"
 #include "stream_trail.hpp"
@@ -33,6 +34,9 @@ struct WorkerContext {
     std::size_t threads = 1;
     std::function<void(std::uint64_t)> fault_hook;
     int open_loop_connections = 0;  // LoadOptions::open_loop_connections
+    std::filesystem::path history_dir;  // LoadOptions::history_dir, resolved
+    std::uint64_t history_bytes_per_thread = default_history_bytes;
+    LatencyOrigin tally_origin = LatencyOrigin::send;
 };
 
 class LoadWorker {
@@ -46,7 +50,7 @@ public:
     };
 
     LoadWorker(int index, const WorkerContext& context, const std::vector<Workload>& workloads, const HostAddress& address,
-               std::uint16_t port, std::size_t expected_records);
+               std::uint16_t port);
     LoadWorker(const LoadWorker&) = delete;
     LoadWorker& operator=(const LoadWorker&) = delete;
 
@@ -59,10 +63,12 @@ public:
     void join();
 
     const Live& live() const { return live_; }
-    // After join() (or while all workloads are done: nothing writes then).
-    std::vector<RequestRecord>& records() { return records_; }
-    const std::vector<RequestRecord>& records() const { return records_; }
+    // After join(): every record this thread kept, streamed from its history file.
+    const HistorySpool& history() const { return spool_; }
+    // While all workloads are done (nothing writes then), or after join().
+    const std::vector<KeptReplyValue>& reply_values() const { return reply_values_; }
     const Histogram& latency() const { return latency_; }
+    const BenchTally& tally() const { return tally_; }  // after join()
     const std::vector<HarnessError>& harness_errors() const { return harness_errors_; }
     std::uint64_t skipped_arrivals() const {  // after join()
         std::uint64_t total = 0;
@@ -125,6 +131,7 @@ private:
     void note_connection_end(ClientConnection& c, IdleEnd how);
     void note_harness_error(ClientConnection& c, RequestRecord& r, std::string what);
     void record(WorkloadState& ws, ClientConnection& c, const RequestRecord& r);
+    void release_held(ClientConnection& c);
     template <class Visit>
     void each_connection(Visit visit);
     std::int64_t since_start_us(SteadyTime t) const {
@@ -138,11 +145,13 @@ private:
     const WorkerContext& context_;
     boost::asio::ip::tcp::endpoint endpoint_;
     std::deque<WorkloadState> workloads_;
-    std::vector<RequestRecord> records_;
+    HistorySpool spool_;
+    std::vector<KeptReplyValue> reply_values_;  // for the read-back after a restart (jobs, set writes)
     std::vector<HarnessError> harness_errors_;
     std::deque<StreamTrail> trails_;  // stable: a request's trail is written across its co_awaits
     std::string authority_;           // the Host header, for a resumed stream's request
     Histogram latency_;
+    BenchTally tally_;
     Live live_;
     std::uint64_t next_id_ = 1;
     std::uint32_t next_connection_ = 1;

@@ -64,7 +64,12 @@ void LoadWorker::start() {
             }
         }
     });
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this] {
+        io_.run();
+        // Every connection is closed now: the responses held back for their close go to the history.
+        each_connection([this](ClientConnection& c) { release_held(c); });
+        spool_.flush();
+    });
 }
 
 void LoadWorker::stop(const std::vector<std::string>& names) {

@@ -48,6 +48,8 @@ void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, cons
                                      {"signals", signals},
                                      {"requests", run.requests},
                                      {"harness_errors", run.harness_errors},
+                                     {"history", {{"bytes", run.history_bytes}, {"limit", run.history_limit}, {"limit_lowered", run.history_limit_lowered},
+                                                  {"dropped", run.history_dropped}, {"error", run.history_error}}},
                                      {"outcomes", outcomes},
                                      {"port_released", run.port_released},
                                      {"orphans", run.orphans.size()},

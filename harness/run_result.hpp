@@ -74,6 +74,13 @@ struct RunResult {
     std::array<std::uint64_t, outcome_count> outcomes{};
     std::uint64_t requests = 0;
     std::uint64_t harness_errors = 0;  // requests lastcall itself failed on (events.jsonl has each)
+    // The history on disk (history_spool.hpp): records past limits.history_bytes were dropped, and
+    // the checks judged the rest (harness_errors fails then: its verdicts are in doubt).
+    std::uint64_t history_bytes = 0;
+    std::uint64_t history_limit = 0;
+    std::string history_limit_lowered;  // the limit is below limits.history_bytes: why (half the free space in DIR)
+    std::uint64_t history_dropped = 0;
+    std::string history_error;  // a history file that could not be written or read
     Histogram latency;
     bool port_released = false;
     std::vector<FamilyMember> orphans;  // of every generation

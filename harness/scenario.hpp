@@ -220,6 +220,9 @@ struct Scenario {
     std::vector<Workload> workloads;
     std::vector<TimelineEntry> timeline;
     Duration max_duration = std::chrono::seconds(60);
+    // limits.history_bytes: the history's files on disk at most this big; past it records are
+    // dropped, and the run says so (run.json `history`, the console).
+    std::uint64_t history_bytes = std::uint64_t{1} << 30;
     int threads = 1;  // load generator threads
     int repeat = 1;
     Duration jitter = Duration::zero();

@@ -42,8 +42,11 @@ Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::s
     if (root["description"]) s.description = r.string(root["description"], "description");
     if (const auto& limits = root["limits"]) {
         r.expect_map(limits, "limits");
-        r.check_keys(limits, "limits", {"max_duration"});
+        r.check_keys(limits, "limits", {"max_duration", "history_bytes"});
         if (limits["max_duration"]) s.max_duration = r.duration(limits["max_duration"], "limits.max_duration", ranges::max_duration);
+        if (limits["history_bytes"]) {
+            s.history_bytes = static_cast<std::uint64_t>(r.integer(limits["history_bytes"], "limits.history_bytes", ranges::history_bytes));
+        }
     }
     if (!root["target"]) r.fail(root, "a scenario needs a target");
     s.target = read_target(r, root["target"]);

@@ -25,6 +25,7 @@ inline constexpr std::int64_t unbounded = std::numeric_limits<std::int64_t>::max
 // Times. A duration is at most a day: nothing a scenario measures takes longer, and every deadline
 // lastcall computes from one (now + duration) stays far from overflowing.
 inline constexpr Range<Duration> max_duration{100ms, 24h};
+inline constexpr Range<std::int64_t> history_bytes{4096, std::int64_t{1} << 40};  // limits.history_bytes
 inline constexpr Range<Duration> ready_timeout{10ms, 1h};
 inline constexpr Range<Duration> think{0s, 1h};
 inline constexpr Range<Duration> start{0s, 24h};          // and before max_duration

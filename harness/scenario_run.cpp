@@ -105,10 +105,6 @@ bool Conductor::start_observers() {
     result_.run_start_unix_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     events_.record("start", {{"seed", result_.seed}});
-    std::size_t expected = 1 << 16;
-    for (const auto& w : scenario_.workloads) {
-        if (w.mode == LoadMode::open) expected += static_cast<std::size_t>(w.rate * std::chrono::duration<double>(scenario_.max_duration).count());
-    }
     std::uint16_t load_port = result_.port;
     if (scenario_.proxy) {
         try {
@@ -121,8 +117,10 @@ bool Conductor::start_observers() {
         result_.proxied = true;
         events_.record("proxy", {{"port", load_port}, {"endpoint_lag_us", micros(scenario_.proxy->endpoint_lag)}});
     }
-    LoadOptions load{address_.literal(), load_port, scenario_.threads, run_start_, std::min<std::size_t>(expected, 4'000'000)};
+    LoadOptions load{address_.literal(), load_port, scenario_.threads, run_start_};
     load.address = address_;
+    load.history_dir = result_.run_dir;  // beside what it becomes (history.jsonl), not in a tmpfs
+    load.history_bytes = scenario_.history_bytes;
     load_ = std::make_unique<LoadGenerator>(scenario_.workloads, std::move(load));
     prober_ = std::make_unique<ReadinessProber>(address_, result_.port, scenario_.target.ready.http_path, run_start_);
     sampler_ = std::make_unique<ProcSampler>(supervisor_->current().pid, run_start_,
@@ -249,7 +247,18 @@ void Conductor::collect() {
     for (const auto& w : scenario_.workloads) result_.workload_names.push_back(w.name);
     result_.requests_by_workload.assign(scenario_.workloads.size(), 0);
     if (load_) {
+        const auto stats = load_->history_stats();
         result_.history = load_->take_history();
+        const auto read_error = load_->history_stats().error;  // take_history() reads the files back
+        result_.history_bytes = stats.bytes;
+        result_.history_limit = stats.limit;
+        result_.history_limit_lowered = stats.limit_lowered;
+        result_.history_dropped = stats.dropped;
+        result_.history_error = read_error;
+        if (stats.dropped > 0 || !read_error.empty()) {
+            events_.record("history_incomplete", {{"kept", stats.records}, {"dropped", stats.dropped}, {"bytes", stats.bytes},
+                                                  {"limit", stats.limit}, {"limit_lowered", stats.limit_lowered}, {"error", read_error}});
+        }
         if (const auto cut = mark_cut_by_process_kills(result_.history, result_.signals)) {
             events_.record("cut_by_process_kill", {{"requests", cut}});
         }

@@ -284,6 +284,40 @@ TEST(BenchCli, HeadersMethodAndBodyReachTheServer) {
     target.wait(5s);
 }
 
+// Every request goes to the history on disk and --history writes it out whole: one JSON line per
+// request the summary counted. Past --max-history records are dropped, the summary says how many,
+// and its figures (from the online totals) still count every request.
+TEST(BenchCli, HistoryWrittenOutWholeOrDroppedPastItsCapAndSaid) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto file = dir / "history.jsonl";
+    const auto r = bench({url(server.port(), "/fast"), "-d", "1", "-c", "2", "-t", "2", "--json", "--history", file.string()}, dir);
+    EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+    ASSERT_FALSE(r.json.is_discarded()) << r.out;
+    const auto lines = read_file(file);
+    const auto count = static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n'));
+    EXPECT_EQ(count, r.json["requests"].get<std::uint64_t>() + r.json["cut_at_end"].get<std::uint64_t>());
+    EXPECT_EQ(r.json["history"]["records"].get<std::uint64_t>(), count);
+    EXPECT_EQ(r.json["history"]["dropped"], 0);
+    EXPECT_GT(r.json["history"]["bytes"].get<std::uint64_t>(), 0u);
+    EXPECT_EQ(nlohmann::json::parse(lines.substr(0, lines.find('\n')), nullptr, false).value("outcome", ""), "ok") << lines.substr(0, 300);
+
+    // --max-history 0: every record dropped, whatever the machine's speed (a cap reached part way is
+    // HistorySpool.PastItsCapRecordsAreDroppedAndCounted and HarnessRun.HistoryPastItsLimit...).
+    const auto capped = bench({url(server.port(), "/fast"), "-d", "1", "-c", "2", "-t", "2", "--max-history", "0"}, dir);
+    EXPECT_EQ(capped.status.code, 0) << capped.out << capped.err;
+    EXPECT_NE(capped.out.find("History: 0 of "), std::string::npos) << capped.out;
+    EXPECT_NE(capped.out.find("dropped past --max-history 0.00B"), std::string::npos) << capped.out;
+    const auto json = bench({url(server.port(), "/fast"), "-d", "1", "-c", "2", "-t", "2", "--max-history", "0", "--json"}, dir);
+    ASSERT_FALSE(json.json.is_discarded()) << json.out;
+    const auto& h = json.json["history"];
+    EXPECT_EQ(h["records"], 0);
+    EXPECT_EQ(h["bytes"], 0);
+    EXPECT_EQ(h["max_bytes"], 0);
+    EXPECT_EQ(h["dropped"].get<std::uint64_t>(), json.json["requests"].get<std::uint64_t>() + json.json["cut_at_end"].get<std::uint64_t>());
+    EXPECT_GT(json.json["requests"].get<std::uint64_t>(), 0u) << "the summary counts every request, kept or not";
+}
+
 TEST(BenchCli, BadNumbersAreClearUsageErrors) {
     const auto dir = fresh_test_dir();
     const auto r = bench({"http://127.0.0.1:1/", "-c", "abc"}, dir);

@@ -1,5 +1,6 @@
 // Whole scenario runs against lastcall-server as a real process: the history must tell the
 // correct server from the faulty one, and nothing may be left running.
+#include "checks.hpp"
 #include "child_process.hpp"
 #include "reference_server.hpp"
 #include "scenario_loader.hpp"
@@ -82,6 +83,57 @@ TEST(HarnessRun, NoDrainServerDropsThem) {
     // The three in flight, and sometimes a reconnect whose handshake the dying kernel socket accepted.
     EXPECT_GE(count(result, Outcome::dropped), 3u);
     EXPECT_EQ(count(result, Outcome::ok), 0u);
+}
+
+// The history goes to disk as the run goes (unlinked files: nothing stays in the run directory but
+// history.jsonl). Past limits.history_bytes records are dropped: run.json says how many, and
+// harness_errors fails, since every other verdict then judged part of the run.
+TEST(HarnessRun, HistoryPastItsLimitIsDroppedAndFailsHarnessErrors) {
+    const auto scenario = [](const std::string& limits) {
+        return R"(name: fast-history
+target:
+  command: ["{server}", "--port", "{port}", "--state-dir", "{workdir}/state"]
+  ready: {http: /ready, timeout: 5s}
+workloads:
+  - name: fast
+    request: {path: "/fast"}
+    connections: 2
+    max_requests: 2000
+limits: {max_duration: 15s)" + limits + "}\n";
+    };
+    const auto harness_errors = [](const std::string& text, RunResult& result) {
+        const auto parsed = load_scenario_text(text, "test.yaml");
+        RunOptions options;
+        options.server_path = server_binary();
+        options.run_dir = fresh_test_dir(std::to_string(text.size()));
+        result = run_scenario(parsed, options);
+        for (auto& c : evaluate_checks(parsed, result)) {
+            if (c.name == "harness_errors") return c;
+        }
+        return CheckResult{};
+    };
+    RunResult whole;
+    const auto passed = harness_errors(scenario(""), whole);
+    EXPECT_EQ(passed.status, CheckStatus::pass) << passed.message;
+    EXPECT_EQ(whole.requests, 2000u);
+    EXPECT_EQ(whole.history_dropped, 0u);
+    EXPECT_EQ(history_lines(whole).size(), 2000u);
+
+    RunResult capped;
+    const auto failed = harness_errors(scenario(", history_bytes: 4096"), capped);
+    EXPECT_EQ(failed.status, CheckStatus::fail);
+    ASSERT_FALSE(failed.evidence.empty());
+    EXPECT_NE(failed.evidence[0].find("not recorded: the history reached limits.history_bytes (4096 bytes)"), std::string::npos) << failed.evidence[0];
+    EXPECT_GT(capped.history_dropped, 0u);
+    EXPECT_LE(capped.history_bytes, 4096u);
+    EXPECT_EQ(capped.requests + capped.history_dropped, 2000u);
+    EXPECT_EQ(history_lines(capped).size(), capped.requests);
+    std::ifstream run_json(capped.run_dir / "run.json");
+    const std::string text{std::istreambuf_iterator<char>(run_json), {}};
+    EXPECT_NE(text.find(R"("dropped": )" + std::to_string(capped.history_dropped)), std::string::npos) << text.substr(0, 2000);
+    for (const auto& entry : std::filesystem::directory_iterator(capped.run_dir)) {
+        EXPECT_EQ(entry.path().filename().string().find("lastcall-history-"), std::string::npos) << entry.path();
+    }
 }
 
 TEST(HarnessRun, OrphanChildIsFoundAndCleanedUp) {

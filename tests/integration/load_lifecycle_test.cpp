@@ -4,6 +4,7 @@
 // "cancelled" from "waited it out", they do not measure speed.
 #include "drive_load.hpp"
 #include "scripted_server.hpp"
+#include "test_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -152,6 +153,26 @@ TEST(LoadLifecycle, AnExceptionOnARequestIsRecordedNeverLost) {
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_EQ(errors[0].what, "injected fault");
     EXPECT_EQ(h[2].id, errors[0].request_id);
+}
+
+// The history never fills the disk unasked: a cap above half the free space of its directory is
+// lowered to that, and said. (1 PiB asked: more than any disk here has.)
+TEST(LoadLifecycle, AHistoryCapPastHalfTheFreeSpaceIsLoweredAndSaid) {
+    const auto dir = testing::fresh_test_dir();
+    auto options = loopback(9);
+    options.history_dir = dir;
+    options.history_bytes = std::uint64_t{1} << 50;
+    const auto free_before = std::filesystem::space(dir).available;
+    LoadGenerator load({single_workload("/", 1)}, options);
+    const auto stats = load.history_stats();
+    EXPECT_LE(stats.limit, free_before / 2 + (std::uint64_t{64} << 20));  // the disk's use moves a little meanwhile
+    EXPECT_GT(stats.limit, 0u);
+    EXPECT_EQ(stats.limit_lowered, "half the free space in " + dir.string());
+
+    options.history_bytes = 1 << 20;  // a cap that fits: kept as asked
+    LoadGenerator fits({single_workload("/", 1)}, options);
+    EXPECT_EQ(fits.history_stats().limit, 1u << 20);
+    EXPECT_EQ(fits.history_stats().limit_lowered, "");
 }
 
 } // namespace

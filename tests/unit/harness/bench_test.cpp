@@ -46,6 +46,11 @@ TEST(BenchOptions, WrkSpellingsAndBareSeconds) {
     EXPECT_EQ(parse_bench_options({"http://[::1]/"}).port, 80);
     EXPECT_EQ(parse_bench_options({"http://h/", "-c", "1"}).threads, 1);  // the default 2 threads, held to -c
     EXPECT_EQ(parse_bench_options({"http://h/", "-R", "10", "-t", "4"}).threads, 4);  // open loop without -c
+    EXPECT_EQ(parse_bench_options({"http://h/"}).max_history, std::uint64_t{1} << 30);
+    EXPECT_EQ(parse_bench_options({"http://h/", "--max-history", "512k"}).max_history, 512u * 1024);
+    EXPECT_EQ(parse_bench_options({"http://h/", "--max-history", "64M"}).max_history, 64u << 20);
+    EXPECT_EQ(parse_bench_options({"http://h/", "--max-history", "2G"}).max_history, std::uint64_t{2} << 30);
+    EXPECT_EQ(parse_bench_options({"http://h/", "--max-history", "0"}).max_history, 0u);  // count, keep nothing
 }
 
 TEST(BenchOptions, BadInputNamesTheOptionAndTheValue) {
@@ -68,6 +73,9 @@ TEST(BenchOptions, BadInputNamesTheOptionAndTheValue) {
     EXPECT_EQ(error_of({"-d", "1"}), "bench needs a URL, like http://127.0.0.1:8080/fast");
     EXPECT_EQ(error_of({"http://h/", "--body", "a", "--body-file", "/nonexistent"}), "--body and --body-file: give one body only");
     EXPECT_EQ(error_of({"http://h/", "--body-file", "/nonexistent/file"}), "--body-file /nonexistent/file: cannot be read");
+    EXPECT_EQ(error_of({"http://h/", "--max-history", "lots"}), "--max-history lots: not a size (like 1073741824, 512k, 64M or 1G)");
+    EXPECT_EQ(error_of({"http://h/", "--max-history", "5T"}), "--max-history 5T: not a size (like 1073741824, 512k, 64M or 1G)");
+    EXPECT_EQ(error_of({"http://h/", "--max-history", "9999999G"}), "--max-history 9999999G: too large (at most 1 PiB)");
 }
 
 RequestRecord answered(std::uint64_t id, int thread, std::int64_t intended, std::int64_t sent, std::int64_t done, std::uint16_t status = 200) {

@@ -94,6 +94,25 @@ TEST_F(ChecksTest, IdleCloseRaceFollowsItsPolicy) {
     EXPECT_EQ(check("idle_close_race").status, CheckStatus::pass);
 }
 
+// A history that lost records (limits.history_bytes reached, a disk that filled) leaves every
+// other verdict judging part of the run: harness_errors says so and fails.
+TEST_F(ChecksTest, AnIncompleteHistoryFailsHarnessErrors) {
+    EXPECT_EQ(check("harness_errors").status, CheckStatus::pass);
+    run.history_dropped = 12;
+    run.history_limit = 4096;
+    auto c = check("harness_errors");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.measured, "12");
+    ASSERT_FALSE(c.evidence.empty());
+    EXPECT_EQ(c.evidence[0], "12 requests were not recorded: the history reached limits.history_bytes (4096 bytes)");
+    run.history_dropped = 0;
+    run.history_error = "writing the history file: No space left on device";
+    c = check("harness_errors");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    ASSERT_FALSE(c.evidence.empty());
+    EXPECT_EQ(c.evidence[0], "the history: writing the history file: No space left on device");
+}
+
 TEST_F(ChecksTest, ErrorsCountUnexpectedStatuses) {
     auto error = ok(950'000, 960'000);
     error.status = 500;

@@ -59,6 +59,9 @@ TEST(ScenarioRanges, WholeNumbersAreDecimalAndInRange) {
         EXPECT_EQ(error_of(workload + "connections: " + value + "\n"), "5:18: connections must be a whole number from 1 to 100000") << value;
     }
     EXPECT_EQ(error_of(minimal_head + "threads: 65\n"), "3:10: threads must be a whole number from 1 to 64");
+    EXPECT_EQ(error_of(minimal_head + "limits: {history_bytes: 100}\n"), "3:25: limits.history_bytes must be a whole number from 4096 to 1099511627776");
+    EXPECT_EQ(load_scenario_text(minimal_head + "limits: {history_bytes: 65536}\n", "s.yaml").history_bytes, 65536u);
+    EXPECT_EQ(load_scenario_text(minimal_head, "s.yaml").history_bytes, std::uint64_t{1} << 30);
     EXPECT_EQ(error_of(minimal_head + "repeat: 0\n"), "3:9: repeat must be a whole number from 1 to 10000");
     EXPECT_EQ(error_of(minimal_head + "seed: -1\n"), "3:7: seed must be a whole number, 0 or more");
     EXPECT_EQ(error_of(workload + "max_requests: 0\n"), "5:19: max_requests must be a whole number from 1 to 100000000");
