@@ -246,7 +246,7 @@ void wait_for_next_request(const ConnectionPtr& c) {
         auto executor = c->stream.get_executor();
         if (arrived) {
             net::co_spawn(executor, serve_burst(c, true), log_failure);
-        } else {
+        } else if (!c->closed) {  // closed by the server (linger over, drain end): nothing left to do
             net::co_spawn(executor, finish_owned(c), log_failure);
         }
     }));
