@@ -81,14 +81,15 @@ int place_labels(std::vector<Marker>& markers) {
     return static_cast<int>(std::max<std::size_t>(1, row_end.size()));
 }
 
-// A round step (1, 2 or 5 times a power of ten) giving about `ticks` ticks up to `peak`.
-double nice_step(double peak, int ticks) {
-    const double raw = std::max(peak, 1.0) / ticks;
+// A round step (1, 2 or 5 times a power of ten) giving about `ticks` ticks over `span`.
+double nice_step(double span, int ticks) {
+    const double raw = span / ticks;
+    if (!(raw > 0)) return 1;
     const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
     for (const double f : {1.0, 2.0, 5.0}) {
-        if (f * magnitude >= raw) return std::max(1.0, f * magnitude);
+        if (f * magnitude >= raw) return f * magnitude;
     }
-    return std::max(1.0, 10 * magnitude);
+    return 10 * magnitude;
 }
 
 constexpr int lane_height = 9, lane_gap = 2;
@@ -178,7 +179,7 @@ std::string timeline_svg(const RunVerdict& v) {
         peak = std::max(peak, total);
     }
     // The request axis runs to a round number at or above the peak, so its top tick is labelled.
-    const double request_step = nice_step(peak, 5), request_top = std::ceil(peak / request_step) * request_step;
+    const double request_step = std::max(1.0, nice_step(peak, 5)), request_top = std::ceil(peak / request_step) * request_step;
 
     auto markers = run_markers(run, scale);
     const int label_rows = place_labels(markers);
@@ -220,7 +221,7 @@ std::string timeline_svg(const RunVerdict& v) {
     int fd_peak = 1;
     for (const auto& s : run.samples) fd_peak = std::max(fd_peak, s.fds);
     if (!run.samples.empty()) {
-        const double fd_step = nice_step(fd_peak, 5), fd_top = std::ceil(fd_peak / fd_step) * fd_step;
+        const double fd_step = std::max(1.0, nice_step(fd_peak, 5)), fd_top = std::ceil(fd_peak / fd_step) * fd_step;
         const auto fd_y = [&](double fds) { return chart_top + chart_height - chart_height * fds / fd_top; };
         std::string fds;
         for (const auto& s : run.samples) fds += fmt::format("{:.1f},{:.1f} ", scale.x(static_cast<double>(s.t_us)), fd_y(s.fds));
@@ -275,9 +276,10 @@ std::string timeline_svg(const RunVerdict& v) {
             m.x, label_y + 2, axis_y - 16, m.colour, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", html_escape(m.label));
     }
     // Time axis.
-    const double step_s = std::pow(10.0, std::floor(std::log10(scale.end_us / 1e6 / 2)));
-    for (double t = 0; t * 1e6 <= scale.end_us; t += step_s) {
-        svg += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle" fill="#555">{:g}s</text>)", scale.x(t * 1e6), axis_y, t);
+    const double step_s = nice_step(scale.end_us / 1e6, 10);
+    for (int i = 0; i * step_s * 1e6 <= scale.end_us * (1 + 1e-9); ++i) {  // by index: summed steps drift
+        const double t = i * step_s;
+        svg += fmt::format(R"(<text class="xtick" x="{:.1f}" y="{}" text-anchor="middle" fill="#555">{:g}s</text>)", scale.x(t * 1e6), axis_y, t);
     }
     // Failed checks under the time axis: no check records the moment it failed, so they are listed
     // rather than placed (the red layer and the markers above show where dropped requests and the exit are).

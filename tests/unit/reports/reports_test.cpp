@@ -187,6 +187,61 @@ TEST(HtmlReport, RequestsAndFdsHaveTheirOwnAxes) {
     EXPECT_EQ(fd_ticks, (std::vector<std::string>{"0", "50", "100", "150"})) << "130 fds: their own scale, not the requests'";
 }
 
+// A restart_target run: the second generation's start and readiness are marked, not left to guess.
+TEST(HtmlReport, MarksTheRestartAndReadyAgain) {
+    Fixture f;
+    auto& run = f.verdict.run;
+    harness::GenerationSummary first, second;
+    first.number = 1;
+    first.ready_us = 50'000;
+    second.number = 2;
+    second.spawn_us = 1'100'000;
+    second.ready_us = 1'250'000;
+    run.generations = {first, second};
+    const auto html = html_report(f.verdict);
+    EXPECT_GT(marker_label_y(html, R"(restart \(gen 2\))"), 0) << html;
+    EXPECT_GT(marker_label_y(html, "ready again"), 0) << html;
+    EXPECT_EQ(marker_label_y(html, R"(restart \(gen 1\))"), -1) << "the first start is no restart";
+}
+
+// A 0.1 ms phase in a 1.5 s run is a twentieth of a unit wide: it is drawn at the minimum width.
+TEST(HtmlReport, AShortPhaseStaysVisible) {
+    Fixture f;
+    auto& run = f.verdict.run;
+    harness::SignalSent sigterm;
+    sigterm.t_us = 1'000'000;
+    sigterm.signal = SIGTERM;
+    run.signals = {sigterm};
+    auto parsed = harness::parse_target_report(
+        R"({"phases":[{"phase":"stop_accepting","start_ms":0,"end_ms":0.1,"outcome":"done"},{"phase":"drain","start_ms":0.1,"end_ms":200,"outcome":"done"}]})");
+    ASSERT_TRUE(parsed.report) << parsed.error;
+    run.report.report = parsed.report;
+    const auto html = html_report(f.verdict);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(html, m, std::regex(R"re(width="([0-9.]+)" height="16" fill="[^"]+"><title>stop_accepting )re"))) << html;
+    EXPECT_GE(std::stod(m[1]), 3.0);
+}
+
+// No check records the moment it failed: failed checks are listed under the timeline, passing ones not.
+TEST(HtmlReport, ListsFailedChecksUnderTheTimeline) {
+    Fixture f;
+    const auto html = html_report(f.verdict);
+    EXPECT_NE(html.find(R"(fill="#c62828">failed checks: dropped</text>)"), std::string::npos) << html;
+    f.verdict.checks.erase(f.verdict.checks.begin());
+    EXPECT_EQ(html_report(f.verdict).find("failed checks:"), std::string::npos);
+}
+
+// Time ticks at round steps, about ten of them, up to the end of the run.
+TEST(HtmlReport, TimeAxisTicksAtRoundSteps) {
+    Fixture f;
+    f.verdict.run.duration_us = 2'000'000;
+    const auto html = html_report(f.verdict);
+    std::vector<std::string> ticks;
+    const std::regex tick(R"re(<text class="xtick"[^>]*>([0-9.]+)s</text>)re");
+    for (std::sregex_iterator it(html.begin(), html.end(), tick), end; it != end; ++it) ticks.push_back((*it)[1]);
+    EXPECT_EQ(ticks, (std::vector<std::string>{"0", "0.2", "0.4", "0.6", "0.8", "1", "1.2", "1.4", "1.6", "1.8", "2"}));
+}
+
 TEST(HtmlReport, DrawsALanePerProcessColouredByItsFate) {
     Fixture f;
     auto& run = f.verdict.run;
