@@ -61,6 +61,7 @@ struct Marker {
     const char* colour;
     int row = 0;          // label row, 0 nearest the title
     bool left_of = false; // label to the left of the line (it would run past the right edge)
+    bool failed_check = false;  // dashed, so it does not read as a signal
 };
 
 // Puts each label on the first row where it does not overlap the labels already there, so close
@@ -144,7 +145,8 @@ int lane_count(const harness::RunResult& run) {  // at least one: the "processes
 }
 
 // Signals, the exit, restarts and "ready again" as vertical markers, with non-colliding labels.
-std::vector<Marker> run_markers(const harness::RunResult& run, const Scale& scale) {
+std::vector<Marker> run_markers(const RunVerdict& v, const Scale& scale) {
+    const auto& run = v.run;
     std::vector<Marker> markers;
     const auto at = [&](std::int64_t t_us) { return scale.x(static_cast<double>(t_us)); };
     for (const auto& s : run.signals) {
@@ -156,6 +158,10 @@ std::vector<Marker> run_markers(const harness::RunResult& run, const Scale& scal
         if (g.number <= 1) continue;
         markers.push_back({at(g.spawn_us), fmt::format("restart (gen {})", g.number), "#6a1b9a"});
         if (g.ready_us >= 0) markers.push_back({at(g.ready_us), "ready again", "#2e7d32"});
+    }
+    // A failed check where it has a moment (its first offending request, the exit, a deadline).
+    for (const auto& c : v.checks) {
+        if (c.status == harness::CheckStatus::fail && c.at_us >= 0) markers.push_back({at(c.at_us), "\u2717 " + c.name, "#c62828", 0, false, true});
     }
     return markers;
 }
@@ -181,7 +187,7 @@ std::string timeline_svg(const RunVerdict& v) {
     // The request axis runs to a round number at or above the peak, so its top tick is labelled.
     const double request_step = std::max(1.0, nice_step(peak, 5)), request_top = std::ceil(peak / request_step) * request_step;
 
-    auto markers = run_markers(run, scale);
+    auto markers = run_markers(v, scale);
     const int label_rows = place_labels(markers);
     const int chart_top = label_rows_top + label_rows * label_row_height + 6;
     const auto y = [&](double value) { return chart_top + chart_height - chart_height * value / request_top; };
@@ -272,8 +278,9 @@ std::string timeline_svg(const RunVerdict& v) {
     for (const auto& m : markers) {
         const int label_y = label_rows_top + m.row * label_row_height + 10;
         svg += fmt::format(
-            R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5"/><text class="marker" x="{4:.1f}" y="{5}" text-anchor="{6}" fill="{3}">{7}</text>)",
-            m.x, label_y + 2, axis_y - 16, m.colour, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", html_escape(m.label));
+            R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5"{8}/><text class="marker" x="{4:.1f}" y="{5}" text-anchor="{6}" fill="{3}">{7}</text>)",
+            m.x, label_y + 2, axis_y - 16, m.colour, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", html_escape(m.label),
+            m.failed_check ? R"( stroke-dasharray="5,3")" : "");
     }
     // Time axis.
     const double step_s = nice_step(scale.end_us / 1e6, 10);
@@ -281,13 +288,12 @@ std::string timeline_svg(const RunVerdict& v) {
         const double t = i * step_s;
         svg += fmt::format(R"(<text class="xtick" x="{:.1f}" y="{}" text-anchor="middle" fill="#555">{:g}s</text>)", scale.x(t * 1e6), axis_y, t);
     }
-    // Failed checks under the time axis: no check records the moment it failed, so they are listed
-    // rather than placed (the red layer and the markers above show where dropped requests and the exit are).
+    // Failed checks that judged the run as a whole (no moment to place them at) are listed under the time axis.
     std::string failed;
     for (const auto& c : v.checks) {
-        if (c.status == harness::CheckStatus::fail) failed += (failed.empty() ? "" : ", ") + html_escape(c.name);
+        if (c.status == harness::CheckStatus::fail && c.at_us < 0) failed += (failed.empty() ? "" : ", ") + html_escape(c.name);
     }
-    if (!failed.empty()) svg += fmt::format(R"(<text class="failed" x="4" y="{}" fill="#c62828">failed checks: {}</text>)", axis_y + 18, failed);
+    if (!failed.empty()) svg += fmt::format(R"(<text class="failed" x="4" y="{}" fill="#c62828">failed checks without a moment: {}</text>)", axis_y + 18, failed);
     return svg + "</svg>";
 }
 

@@ -222,13 +222,20 @@ TEST(HtmlReport, AShortPhaseStaysVisible) {
     EXPECT_GE(std::stod(m[1]), 3.0);
 }
 
-// No check records the moment it failed: failed checks are listed under the timeline, passing ones not.
-TEST(HtmlReport, ListsFailedChecksUnderTheTimeline) {
+// A failed check with a moment is marked on the timeline there; one that judged the whole run is
+// listed under it; a passing one is neither.
+TEST(HtmlReport, MarksFailedChecksAtTheirMomentAndListsTheRest) {
     Fixture f;
-    const auto html = html_report(f.verdict);
-    EXPECT_NE(html.find(R"(fill="#c62828">failed checks: dropped</text>)"), std::string::npos) << html;
-    f.verdict.checks.erase(f.verdict.checks.begin());
-    EXPECT_EQ(html_report(f.verdict).find("failed checks:"), std::string::npos);
+    auto html = html_report(f.verdict);
+    EXPECT_NE(html.find(R"(fill="#c62828">failed checks without a moment: dropped</text>)"), std::string::npos) << html;
+    EXPECT_EQ(marker_label_y(html, "\u2717 dropped"), -1);
+
+    f.verdict.checks.front().at_us = 700'000;
+    html = html_report(f.verdict);
+    EXPECT_GT(marker_label_y(html, "\u2717 dropped"), 0) << html;
+    EXPECT_EQ(html.find("failed checks without a moment"), std::string::npos);
+    f.verdict.checks[1].at_us = 900'000;  // exit, passed: nothing to mark
+    EXPECT_EQ(marker_label_y(html_report(f.verdict), "\u2717 exit"), -1);
 }
 
 // Time ticks at round steps, about ten of them, up to the end of the run.
