@@ -57,6 +57,11 @@ std::string proxy_record_text(const std::vector<proxy::ProxyRecord>& records, st
 }
 
 void add_evidence(CheckResult& c, const std::vector<const RequestRecord*>& records, const Facts& f) {
+    // The check's moment: the earliest offending request, at its end (else its send, else its intent).
+    for (const auto* r : records) {
+        const auto t = r->done_us >= 0 ? r->done_us : r->sent_us >= 0 ? r->sent_us : r->intended_us;
+        if (t >= 0 && (c.at_us < 0 || t < c.at_us)) c.at_us = t;
+    }
     for (std::size_t i = 0; i < records.size() && i < evidence_limit; ++i) {
         c.evidence.push_back(describe_request(*records[i], f.run.workload_names));
         // A response lastcall's proxy made itself says what happened upstream (proxy.jsonl).

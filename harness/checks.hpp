@@ -37,6 +37,10 @@ struct CheckResult {
     std::string message;                // why it failed or was skipped, one line
     std::vector<std::string> evidence;  // at most a few lines
     std::optional<CheckNumbers> numbers = std::nullopt;
+    // When the failure shows on the run's timeline (report.html marks it there), in µs since the
+    // run started: the first offending request's end, the exit, a deadline that ran out. -1: the
+    // check judged the run as a whole and has no single moment.
+    std::int64_t at_us = -1;
 };
 
 struct RunVerdict {

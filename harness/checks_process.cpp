@@ -73,6 +73,7 @@ CheckResult check_readiness_flip(const Facts& f) {
     // (a probe sent after the bound and answered ready), so a late answer alone fails nothing.
     c.numbers = CheckNumbers{flip_ms, as_ms(micros(*bound)), std::nullopt, "ms", "<"};
     if (still_ready) {
+        c.at_us = still_ready->sent_us;  // the probe that proves it
         c.evidence.push_back(fmt::format("a probe sent {} after the signal {} was answered {} at {}", millis(still_ready->sent_us - from),
                                          f.noticed_from_report ? "(as the target's report dates it)" : "(its delivery)", still_ready->status,
                                          seconds(still_ready->done_us)));
@@ -85,9 +86,11 @@ CheckResult check_shutdown_time(const Facts& f) {
     const auto took = f.exit_us - f.signal_us;
     const auto& bound = f.scenario.expect.shutdown_time;
     if (!bound) return with_numbers(make("shutdown_time", std::string(measured_only_bound), millis(took), true), CheckNumbers{as_ms(took), std::nullopt, std::nullopt, "ms", ""});
-    return with_numbers(make("shutdown_time", fmt::format("< {}", millis(micros(*bound))), millis(took), took < micros(*bound),
-                             fmt::format("shutdown took {}", millis(took))),
-                        CheckNumbers{as_ms(took), as_ms(micros(*bound)), std::nullopt, "ms", "<"});
+    auto c = with_numbers(make("shutdown_time", fmt::format("< {}", millis(micros(*bound))), millis(took), took < micros(*bound),
+                               fmt::format("shutdown took {}", millis(took))),
+                          CheckNumbers{as_ms(took), as_ms(micros(*bound)), std::nullopt, "ms", "<"});
+    c.at_us = f.signal_us + micros(*bound);  // where the bound ran out
+    return c;
 }
 
 const GenerationSummary* judged_generation(const Facts& f) {
@@ -160,6 +163,7 @@ CheckResult check_exit(const Facts& f) {
     const auto& got = *f.run.exit;
     const bool ok = std::any_of(wants.begin(), wants.end(), [&](const Expectations::Exit& want) { return exit_matches(want, got); });
     auto c = make("exit", wanted, got.describe(), ok, fmt::format("expected {}, saw {}", wanted, got.describe()));
+    c.at_us = f.exit_us;
     // As a shell shows it (a death by signal N is 128 + N); a bound only where one status is expected.
     const auto shell_code = [](bool by_signal, int value) { return static_cast<double>(by_signal ? 128 + value : value); };
     c.numbers = CheckNumbers{shell_code(!got.exited, got.exited ? got.code : got.signal),

@@ -10,6 +10,8 @@
 #include <array>
 #include <cmath>
 #include <csignal>
+#include <string>
+#include <vector>
 
 namespace lastcall::reports {
 
@@ -17,8 +19,16 @@ namespace {
 
 using harness::Outcome;
 
-constexpr int width = 1000, chart_top = 20, chart_height = 260, band_height = 16, left = 50;
+// The drawing's own units; the SVG scales to the window (viewBox, width 100%), so these fix the
+// proportions and the text size relative to the chart, not pixels on screen.
+constexpr int width = 1000, chart_height = 260, band_height = 16, left = 50, right = 50;
 constexpr int buckets = 250;
+// Marker labels: one row per 13 units above the chart; a label takes about 6.2 units per character
+// at font-size 11 (sans-serif), enough to keep two labels on one row from touching.
+constexpr int title_y = 12, label_rows_top = 20, label_row_height = 13;
+constexpr double char_width = 6.2, label_gap = 6;
+// A phase or readiness change under 1% of the run would be under a pixel: draw it at least this wide.
+constexpr double min_band_width = 3;
 
 // Drawing order, bottom to top; the colour a reader looks for first (dropped) goes on top.
 constexpr std::array<std::pair<Outcome, const char*>, 7> layers{{
@@ -41,8 +51,47 @@ std::string html_escape(std::string_view text) {
 
 struct Scale {
     double end_us;
-    double x(double t_us) const { return left + (width - left - 10) * std::clamp(t_us / end_us, 0.0, 1.0); }
+    double x(double t_us) const { return left + (width - left - right) * std::clamp(t_us / end_us, 0.0, 1.0); }
 };
+
+// A vertical line at a moment of the run (a signal, the exit, a restart) with its label.
+struct Marker {
+    double x;
+    std::string label;
+    const char* colour;
+    int row = 0;          // label row, 0 nearest the title
+    bool left_of = false; // label to the left of the line (it would run past the right edge)
+    bool failed_check = false;  // dashed, so it does not read as a signal
+};
+
+// Puts each label on the first row where it does not overlap the labels already there, so close
+// markers (SIGTERM, then "exit 0" 2 ms later) read as two labels, not one smudge. Returns the rows used.
+int place_labels(std::vector<Marker>& markers) {
+    std::sort(markers.begin(), markers.end(), [](const Marker& a, const Marker& b) { return a.x < b.x; });
+    std::vector<double> row_end;  // right edge of the last label on each row
+    for (auto& m : markers) {
+        const double w = char_width * static_cast<double>(m.label.size());
+        m.left_of = m.x + 3 + w > width;
+        const double from = m.left_of ? m.x - 3 - w : m.x + 3, to = m.left_of ? m.x - 3 : m.x + 3 + w;
+        std::size_t row = 0;
+        while (row < row_end.size() && row_end[row] + label_gap > from) ++row;
+        if (row == row_end.size()) row_end.push_back(to);
+        row_end[row] = to;
+        m.row = static_cast<int>(row);
+    }
+    return static_cast<int>(std::max<std::size_t>(1, row_end.size()));
+}
+
+// A round step (1, 2 or 5 times a power of ten) giving about `ticks` ticks over `span`.
+double nice_step(double span, int ticks) {
+    const double raw = span / ticks;
+    if (!(raw > 0)) return 1;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    for (const double f : {1.0, 2.0, 5.0}) {
+        if (f * magnitude >= raw) return f * magnitude;
+    }
+    return 10 * magnitude;
+}
 
 constexpr int lane_height = 9, lane_gap = 2;
 constexpr std::size_t max_lanes = 48;
@@ -91,8 +140,30 @@ std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale,
     return svg;
 }
 
-int lane_count(const harness::RunResult& run) {
-    return static_cast<int>(std::min(run.processes.size(), max_lanes + 1));
+int lane_count(const harness::RunResult& run) {  // at least one: the "processes" label needs its row
+    return static_cast<int>(std::clamp<std::size_t>(run.processes.size(), 1, max_lanes + 1));
+}
+
+// Signals, the exit, restarts and "ready again" as vertical markers, with non-colliding labels.
+std::vector<Marker> run_markers(const RunVerdict& v, const Scale& scale) {
+    const auto& run = v.run;
+    std::vector<Marker> markers;
+    const auto at = [&](std::int64_t t_us) { return scale.x(static_cast<double>(t_us)); };
+    for (const auto& s : run.signals) {
+        const bool reload = s.purpose == harness::SignalPurpose::reload;
+        markers.push_back({at(s.t_us), harness::signal_name(s.signal) + (reload ? " (reload)" : ""), reload ? "#1565c0" : "#c62828"});
+    }
+    if (run.exit) markers.push_back({at(run.exit_us), run.exit->describe(), "#000"});
+    for (const auto& g : run.generations) {
+        if (g.number <= 1) continue;
+        markers.push_back({at(g.spawn_us), fmt::format("restart (gen {})", g.number), "#6a1b9a"});
+        if (g.ready_us >= 0) markers.push_back({at(g.ready_us), "ready again", "#2e7d32"});
+    }
+    // A failed check where it has a moment (its first offending request, the exit, a deadline).
+    for (const auto& c : v.checks) {
+        if (c.status == harness::CheckStatus::fail && c.at_us >= 0) markers.push_back({at(c.at_us), "\u2717 " + c.name, "#c62828", 0, false, true});
+    }
+    return markers;
 }
 
 std::string timeline_svg(const RunVerdict& v) {
@@ -113,14 +184,27 @@ std::string timeline_svg(const RunVerdict& v) {
         for (const auto& layer : in_flight) total += layer[static_cast<std::size_t>(b)];
         peak = std::max(peak, total);
     }
-    const auto y = [peak](double value) { return chart_top + chart_height - chart_height * value / peak; };
+    // The request axis runs to a round number at or above the peak, so its top tick is labelled.
+    const double request_step = std::max(1.0, nice_step(peak, 5)), request_top = std::ceil(peak / request_step) * request_step;
+
+    auto markers = run_markers(v, scale);
+    const int label_rows = place_labels(markers);
+    const int chart_top = label_rows_top + label_rows * label_row_height + 6;
+    const auto y = [&](double value) { return chart_top + chart_height - chart_height * value / request_top; };
     const double bucket_us = scale.end_us / buckets;
 
     const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8, lanes_y = phases_y + band_height + 8,
               axis_y = lanes_y + lane_count(run) * (lane_height + lane_gap) + 16;
-    std::string svg = fmt::format(R"(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="11">)",
-                                  width, axis_y + 20);
-    svg += fmt::format(R"(<text x="{}" y="12" fill="#555">requests in flight by outcome (peak {})</text>)", left, peak);
+    // viewBox and width 100%: the drawing scales to the window instead of clipping past ~1000 px.
+    std::string svg = fmt::format(
+        R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="100%" preserveAspectRatio="xMinYMin meet" style="display:block;max-width:{2}px" font-family="sans-serif" font-size="11">)",
+        width, axis_y + 26, width * 2);
+    svg += fmt::format(R"(<text x="{}" y="{}" fill="#555">requests in flight by outcome (peak {})</text>)", left, title_y, peak);
+    // Request axis on the left: gridlines and ticks at round counts.
+    for (double tick = 0; tick <= request_top + 1e-9; tick += request_step) {
+        svg += fmt::format(R"(<line class="ytick" x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="#eee"/><text x="{3}" y="{4:.1f}" text-anchor="end" fill="#555">{5:g}</text>)",
+                           left, y(tick), width - right, left - 4, y(tick) + 4, tick);
+    }
     std::array<int, buckets> base{};
     for (const auto& [outcome, colour] : layers) {
         const auto& layer = in_flight[static_cast<std::size_t>(outcome)];
@@ -139,24 +223,32 @@ std::string timeline_svg(const RunVerdict& v) {
         svg += fmt::format(R"(<polygon points="{}{}" fill="{}" fill-opacity="0.85"><title>{}</title></polygon>)", top, bottom, colour,
                            harness::to_string(outcome));
     }
-    // Open file descriptors, on their own scale.
+    // Open file descriptors on their own axis at the right: a count of fds is not a count of requests.
     int fd_peak = 1;
     for (const auto& s : run.samples) fd_peak = std::max(fd_peak, s.fds);
-    std::string fds;
-    for (const auto& s : run.samples) fds += fmt::format("{:.1f},{:.1f} ", scale.x(static_cast<double>(s.t_us)), chart_top + chart_height - chart_height * 0.9 * s.fds / fd_peak);
-    if (!fds.empty()) {
+    if (!run.samples.empty()) {
+        const double fd_step = std::max(1.0, nice_step(fd_peak, 5)), fd_top = std::ceil(fd_peak / fd_step) * fd_step;
+        const auto fd_y = [&](double fds) { return chart_top + chart_height - chart_height * fds / fd_top; };
+        std::string fds;
+        for (const auto& s : run.samples) fds += fmt::format("{:.1f},{:.1f} ", scale.x(static_cast<double>(s.t_us)), fd_y(s.fds));
         svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="3,2"><title>open fds (peak {})</title></polyline>)", fds, fd_peak);
-        svg += fmt::format(R"(<text x="{}" y="12" fill="#333">- - - open fds (peak {})</text>)", left + 260, fd_peak);
+        for (double tick = 0; tick <= fd_top + 1e-9; tick += fd_step) {
+            svg += fmt::format(R"(<text class="fdtick" x="{}" y="{:.1f}" fill="#333">{:g}</text>)", width - right + 4, fd_y(tick) + 4, tick);
+        }
+        svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#999" stroke-dasharray="3,2"/>)", width - right, chart_top,
+                           chart_top + chart_height);
+        svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="end" fill="#333">open fds (right axis, peak {}) - - -</text>)", width - 4, title_y, fd_peak);
     }
     svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#999"/><line x1="{0}" y1="{2}" x2="{3}" y2="{2}" stroke="#999"/>)", left,
-                       chart_top, chart_top + chart_height, width - 10);
+                       chart_top, chart_top + chart_height, width - right);
     // Readiness as the prober saw it: green ready, red not.
     svg += fmt::format(R"(<text x="4" y="{}" fill="#555">ready</text>)", readiness_y + 12);
     bool ready = true;
     double from = 0;
     const auto band = [&](double a, double b, bool is_ready) {
+        if (b <= a) return;  // no time in this state: nothing to widen
         svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"/>)", scale.x(a), readiness_y,
-                           std::max(0.5, scale.x(b) - scale.x(a)), band_height, is_ready ? "#81c784" : "#e57373");
+                           std::max(min_band_width, scale.x(b) - scale.x(a)), band_height, is_ready ? "#81c784" : "#e57373");
     };
     for (const auto& change : run.readiness) {
         band(from, static_cast<double>(change.t_us), ready);
@@ -177,28 +269,31 @@ std::string timeline_svg(const RunVerdict& v) {
             const double a = static_cast<double>(signal_us) + p.start_ms * 1000;
             const double b = static_cast<double>(signal_us) + p.end_ms * 1000;
             svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {:.1f}-{:.1f} ms {}</title></rect>)",
-                               scale.x(a), phases_y, std::max(1.0, scale.x(b) - scale.x(a)), band_height, phase_colours[i++ % 6],
+                               scale.x(a), phases_y, std::max(min_band_width, scale.x(b) - scale.x(a)), band_height, phase_colours[i++ % 6],
                                html_escape(p.name), p.start_ms, p.end_ms, html_escape(p.outcome));
             if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, html_escape(p.name));
         }
     }
     svg += process_lanes_svg(run, scale, lanes_y);
-    // Signals and the exit as vertical markers.
-    const auto marker = [&](std::int64_t t, const std::string& label, const char* colour) {
-        svg += fmt::format(R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5"/><text x="{4:.1f}" y="{5}" fill="{3}">{6}</text>)",
-                           scale.x(static_cast<double>(t)), chart_top, axis_y - 16, colour, scale.x(static_cast<double>(t)) + 3, chart_top + 10,
-                           html_escape(label));
-    };
-    for (const auto& s : run.signals) {
-        const bool reload = s.purpose == harness::SignalPurpose::reload;
-        marker(s.t_us, harness::signal_name(s.signal) + (reload ? " (reload)" : ""), reload ? "#1565c0" : "#c62828");
+    for (const auto& m : markers) {
+        const int label_y = label_rows_top + m.row * label_row_height + 10;
+        svg += fmt::format(
+            R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5"{8}/><text class="marker" x="{4:.1f}" y="{5}" text-anchor="{6}" fill="{3}">{7}</text>)",
+            m.x, label_y + 2, axis_y - 16, m.colour, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", html_escape(m.label),
+            m.failed_check ? R"( stroke-dasharray="5,3")" : "");
     }
-    if (run.exit) marker(run.exit_us, run.exit->describe(), "#000");
     // Time axis.
-    const double step_s = std::pow(10.0, std::floor(std::log10(scale.end_us / 1e6 / 2)));
-    for (double t = 0; t * 1e6 <= scale.end_us; t += step_s) {
-        svg += fmt::format(R"(<text x="{:.1f}" y="{}" text-anchor="middle" fill="#555">{:g}s</text>)", scale.x(t * 1e6), axis_y, t);
+    const double step_s = nice_step(scale.end_us / 1e6, 10);
+    for (int i = 0; i * step_s * 1e6 <= scale.end_us * (1 + 1e-9); ++i) {  // by index: summed steps drift
+        const double t = i * step_s;
+        svg += fmt::format(R"(<text class="xtick" x="{:.1f}" y="{}" text-anchor="middle" fill="#555">{:g}s</text>)", scale.x(t * 1e6), axis_y, t);
     }
+    // Failed checks that judged the run as a whole (no moment to place them at) are listed under the time axis.
+    std::string failed;
+    for (const auto& c : v.checks) {
+        if (c.status == harness::CheckStatus::fail && c.at_us < 0) failed += (failed.empty() ? "" : ", ") + html_escape(c.name);
+    }
+    if (!failed.empty()) svg += fmt::format(R"(<text class="failed" x="4" y="{}" fill="#c62828">failed checks without a moment: {}</text>)", axis_y + 18, failed);
     return svg + "</svg>";
 }
 

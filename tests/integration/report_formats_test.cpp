@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <iterator>
 #include <regex>
 
 namespace lastcall::testing {
@@ -90,6 +91,11 @@ void expect_valid_reports(const Reports& r) {
     EXPECT_NE(r.junit.find("<property name=\"run_dir\" value=\"" + run_dir.string() + "\"/>"), std::string::npos) << r.junit;
 }
 
+std::string report_html(const Reports& r) {
+    std::ifstream in(fs::path(r.suite["runs"][0]["run_dir"].get<std::string>()) / "report.html");
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
 TEST(ReportFormats, ACorrectServersReportsAreValidAndCarryTheirNumbers) {
     const auto r = run_slow_requests({});
     ASSERT_TRUE(r.exit && r.exit->clean()) << r.output;
@@ -108,6 +114,7 @@ TEST(ReportFormats, ACorrectServersReportsAreValidAndCarryTheirNumbers) {
     std::smatch m;
     ASSERT_TRUE(std::regex_search(r.junit, m, testcase)) << r.junit;
     EXPECT_NEAR(std::stod(m[1]), shutdown["value"].get<double>() / 1e3, 0.0006);
+    EXPECT_EQ(report_html(r).find("\u2717"), std::string::npos) << "no failed check to mark on the timeline";
 }
 
 TEST(ReportFormats, AFailingRunsReportsAreValidAndTheFailureIsInTheNumbers) {
@@ -123,6 +130,9 @@ TEST(ReportFormats, AFailingRunsReportsAreValidAndTheFailureIsInTheNumbers) {
     EXPECT_EQ(exit["bound_value"], 0) << exit.dump();
     EXPECT_EQ(exit["comparison"], "==") << exit.dump();
     EXPECT_NE(r.junit.find("<failure message=\"expected exit 0, saw killed by SIGTERM\" type=\"exit\">"), std::string::npos) << r.junit;
+    // report.html marks the failed exit check on the timeline at the exit, beside the exit marker.
+    const auto html = report_html(r);
+    EXPECT_NE(html.find("fill=\"#c62828\">\u2717 exit</text>"), std::string::npos) << html;
 }
 
 CliOutput lastcall(const std::vector<std::string>& args, const fs::path& dir) {

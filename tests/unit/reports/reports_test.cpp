@@ -130,6 +130,125 @@ TEST(HtmlReport, IsSelfContained) {
     EXPECT_NE(html.find("&lt;reset&gt;"), std::string::npos);
 }
 
+// The y of a marker's label in the timeline, or -1 when it is not drawn.
+int marker_label_y(const std::string& html, const std::string& label) {
+    std::smatch m;
+    const std::regex re(R"re(<text class="marker" x="[0-9.]+" y="(\d+)"[^>]*>)re" + label + "</text>");
+    return std::regex_search(html, m, re) ? std::stoi(m[1]) : -1;
+}
+
+// SIGTERM and "exit 0" 2 ms apart used to be drawn on one baseline, one over the other.
+TEST(HtmlReport, CloseMarkersGetDifferentLabelRowsAndFarOnesShareOne) {
+    Fixture f;
+    auto& run = f.verdict.run;
+    harness::SignalSent sigterm;
+    sigterm.t_us = 1'000'000;
+    sigterm.signal = SIGTERM;
+    run.signals = {sigterm};
+    run.exit = harness::TargetExit{true, 0, 0};
+    run.exit_us = 1'002'000;
+    auto html = html_report(f.verdict);
+    const int term = marker_label_y(html, "SIGTERM"), exit = marker_label_y(html, "exit 0");
+    ASSERT_GT(term, 0) << html;
+    ASSERT_GT(exit, 0) << html;
+    EXPECT_NE(term, exit) << "close markers share a label row";
+
+    run.signals.front().t_us = 200'000;  // far apart: no reason to stack
+    html = html_report(f.verdict);
+    EXPECT_EQ(marker_label_y(html, "SIGTERM"), marker_label_y(html, "exit 0"));
+}
+
+// Width follows the window: a viewBox and width 100%, no fixed pixel width to clip.
+TEST(HtmlReport, TheTimelineScalesToTheWindow) {
+    Fixture f;
+    const auto html = html_report(f.verdict);
+    EXPECT_TRUE(std::regex_search(html, std::regex(R"re(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1000 \d+" width="100%")re"))) << html;
+    EXPECT_FALSE(std::regex_search(html, std::regex(R"re(<svg[^>]* width="\d+")re"))) << html;
+}
+
+// Requests in flight get a left axis with round ticks up to the peak; fds their own right axis.
+TEST(HtmlReport, RequestsAndFdsHaveTheirOwnAxes) {
+    Fixture f;
+    auto& run = f.verdict.run;
+    for (int i = 0; i < 7; ++i) {
+        harness::RequestRecord r;
+        r.intended_us = r.sent_us = 100'000;
+        r.done_us = 900'000;
+        r.outcome = harness::Outcome::ok;
+        run.history.push_back(r);
+    }
+    run.samples = {harness::ProcSample{0, 30}, harness::ProcSample{500'000, 130}};
+    const auto html = html_report(f.verdict);
+    std::vector<std::string> request_ticks, fd_ticks;
+    const std::regex request_tick(R"re(<line class="ytick"[^>]*/><text[^>]*>(\d+)</text>)re"), fd_tick(R"re(<text class="fdtick"[^>]*>(\d+)</text>)re");
+    for (std::sregex_iterator it(html.begin(), html.end(), request_tick), end; it != end; ++it) request_ticks.push_back((*it)[1]);
+    for (std::sregex_iterator it(html.begin(), html.end(), fd_tick), end; it != end; ++it) fd_ticks.push_back((*it)[1]);
+    EXPECT_EQ(request_ticks, (std::vector<std::string>{"0", "2", "4", "6", "8"})) << "7 in flight: round ticks to 8";
+    EXPECT_EQ(fd_ticks, (std::vector<std::string>{"0", "50", "100", "150"})) << "130 fds: their own scale, not the requests'";
+}
+
+// A restart_target run: the second generation's start and readiness are marked, not left to guess.
+TEST(HtmlReport, MarksTheRestartAndReadyAgain) {
+    Fixture f;
+    auto& run = f.verdict.run;
+    harness::GenerationSummary first, second;
+    first.number = 1;
+    first.ready_us = 50'000;
+    second.number = 2;
+    second.spawn_us = 1'100'000;
+    second.ready_us = 1'250'000;
+    run.generations = {first, second};
+    const auto html = html_report(f.verdict);
+    EXPECT_GT(marker_label_y(html, R"(restart \(gen 2\))"), 0) << html;
+    EXPECT_GT(marker_label_y(html, "ready again"), 0) << html;
+    EXPECT_EQ(marker_label_y(html, R"(restart \(gen 1\))"), -1) << "the first start is no restart";
+}
+
+// A 0.1 ms phase in a 1.5 s run is a twentieth of a unit wide: it is drawn at the minimum width.
+TEST(HtmlReport, AShortPhaseStaysVisible) {
+    Fixture f;
+    auto& run = f.verdict.run;
+    harness::SignalSent sigterm;
+    sigterm.t_us = 1'000'000;
+    sigterm.signal = SIGTERM;
+    run.signals = {sigterm};
+    auto parsed = harness::parse_target_report(
+        R"({"phases":[{"phase":"stop_accepting","start_ms":0,"end_ms":0.1,"outcome":"done"},{"phase":"drain","start_ms":0.1,"end_ms":200,"outcome":"done"}]})");
+    ASSERT_TRUE(parsed.report) << parsed.error;
+    run.report.report = parsed.report;
+    const auto html = html_report(f.verdict);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(html, m, std::regex(R"re(width="([0-9.]+)" height="16" fill="[^"]+"><title>stop_accepting )re"))) << html;
+    EXPECT_GE(std::stod(m[1]), 3.0);
+}
+
+// A failed check with a moment is marked on the timeline there; one that judged the whole run is
+// listed under it; a passing one is neither.
+TEST(HtmlReport, MarksFailedChecksAtTheirMomentAndListsTheRest) {
+    Fixture f;
+    auto html = html_report(f.verdict);
+    EXPECT_NE(html.find(R"(fill="#c62828">failed checks without a moment: dropped</text>)"), std::string::npos) << html;
+    EXPECT_EQ(marker_label_y(html, "\u2717 dropped"), -1);
+
+    f.verdict.checks.front().at_us = 700'000;
+    html = html_report(f.verdict);
+    EXPECT_GT(marker_label_y(html, "\u2717 dropped"), 0) << html;
+    EXPECT_EQ(html.find("failed checks without a moment"), std::string::npos);
+    f.verdict.checks[1].at_us = 900'000;  // exit, passed: nothing to mark
+    EXPECT_EQ(marker_label_y(html_report(f.verdict), "\u2717 exit"), -1);
+}
+
+// Time ticks at round steps, about ten of them, up to the end of the run.
+TEST(HtmlReport, TimeAxisTicksAtRoundSteps) {
+    Fixture f;
+    f.verdict.run.duration_us = 2'000'000;
+    const auto html = html_report(f.verdict);
+    std::vector<std::string> ticks;
+    const std::regex tick(R"re(<text class="xtick"[^>]*>([0-9.]+)s</text>)re");
+    for (std::sregex_iterator it(html.begin(), html.end(), tick), end; it != end; ++it) ticks.push_back((*it)[1]);
+    EXPECT_EQ(ticks, (std::vector<std::string>{"0", "0.2", "0.4", "0.6", "0.8", "1", "1.2", "1.4", "1.6", "1.8", "2"}));
+}
+
 TEST(HtmlReport, DrawsALanePerProcessColouredByItsFate) {
     Fixture f;
     auto& run = f.verdict.run;
