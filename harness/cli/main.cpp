@@ -5,6 +5,8 @@
 #include "bench.hpp"
 #include "signals.hpp"
 #include "checks.hpp"
+#include "explore/explore_loop.hpp"
+#include "explore/explore_options.hpp"
 #include "quick_scenario.hpp"
 #include "reports.hpp"
 #include "scenario_loader.hpp"
@@ -38,6 +40,8 @@ constexpr const char* usage =
     "  check [options] -- COMMAND ARGS...   no YAML: default load, graceful signal, default checks\n"
     "      (lastcall check --help; --print-scenario writes the equivalent scenario)\n"
     "  validate FILE_OR_DIR... [--var NAME=VALUE]...   check scenarios; exit 0 or 2\n"
+    "  explore SCENARIO [--budget 5m] [--seed N] [--out DIR] ...   search for failures nobody scripted, shrink each\n"
+    "      (lastcall explore --help; exit 1 when a failure was found)\n"
     "  list [DIR...]                each scenario with its description (default: scenarios/)\n"
     "  bench URL [-c N] [-t N] [-d 10s] [--rate R] [-H 'Name: value']... [--latency] [--json] ...\n"
     "      (lastcall bench --help; its own exit codes: 0 all answered 2xx/3xx, 1 some failed, non-2xx or skipped, 2 usage,\n"
@@ -190,6 +194,20 @@ int command_list(const std::vector<std::string>& args) {
     return ok ? 0 : 2;
 }
 
+// A thin branch until the CLI's subcommands have files of their own (harness/explore/).
+int command_explore(const std::vector<std::string>& args) {
+    namespace explore = lastcall::harness::explore;
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) return fmt::print("{}", explore::explore_usage()), 0;
+    auto options = explore::parse_explore_options(args);
+    if (options.run.server_path.empty()) options.run.server_path = default_server();
+    try {
+        return explore::run_explore(options, &interrupted);
+    } catch (const ScenarioError& e) {
+        fmt::print(stderr, "{}\n", e.what());
+        return 2;
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -213,10 +231,11 @@ int main(int argc, char** argv) {
         if (all[0] == "check") return command_check(rest);
         if (all[0] == "validate") return command_validate(rest);
         if (all[0] == "list") return command_list(rest);
+        if (all[0] == "explore") return command_explore(rest);
         if (all[0] == "bench") return run_bench(rest);
         throw std::invalid_argument("unknown command '" + all[0] + "'");
     } catch (const std::invalid_argument& e) {
-        fmt::print(stderr, "lastcall: {}\n\n{}", e.what(), all[0] == "bench" ? bench_usage() : all[0] == "check" ? quick_usage() : usage);
+        fmt::print(stderr, "lastcall: {}\n\n{}", e.what(), all[0] == "bench" ? bench_usage() : all[0] == "check" ? quick_usage() : all[0] == "explore" ? lastcall::harness::explore::explore_usage() : usage);
         return 2;
     } catch (const std::out_of_range& e) {
         fmt::print(stderr, "lastcall: a number is out of range ({})\n", e.what());
