@@ -67,7 +67,7 @@ YAML::Node timeline_node(const YAML::Node& written, const Trial& trial) {
 
 bool is_off(const YAML::Node& node) { return node && node.IsScalar() && node.Scalar() == "off"; }
 
-// What the trial's own signals make expected: its SIGKILL an exit; after a fast shutdown (or a
+// What the trial's own signals make expected: its SIGKILL an exit (and the streams it cuts); after a fast shutdown (or a
 // second graceful signal, which is "now" to many servers) drops, cut streams and a non-zero exit.
 void adapt_expect(YAML::Node& doc, const Trial& trial) {
     const YAML::Node& read = doc;
@@ -84,11 +84,15 @@ void adapt_expect(YAML::Node& doc, const Trial& trial) {
         else exits.push_back(exit);
         exits.push_back("SIGKILL");
         expect["exit"] = exits;
+        // A stream still open when the trial's SIGKILL lands fails streams_clean, though the kill
+        // cut it (as requests it cut are `unknown`): explore's first 10-minute run against the
+        // correct server found exactly that, SIGKILL 1 ms after TERM.
+        expect["streams_clean"] = "off";
         break;
     }
     case SignalSequence::fast:
     case SignalSequence::graceful_twice:
-        for (const char* key : {"dropped", "exit", "streams_clean", "close_announced", "shutdown_time", "drain_tail"}) expect[key] = "off";
+        for (const char* key : {"dropped", "exit", "streams_clean", "close_announced", "shutdown_time", "drain_tail", "workers_drained"}) expect[key] = "off";
         if (!written["idle_close_race"] || written["idle_close_race"].Scalar() == "fail") expect["idle_close_race"] = "tolerate";
         break;
     case SignalSequence::pause_while_draining:
