@@ -152,9 +152,9 @@ private:
         f.original = trial;
         f.checks = judged.failed_names();
         f.name = trial_name(scenario_.name, fmt::format("f{}", summary_.findings.size() + 1));
-        // Shrinking stops in time for the re-runs to fit the budget (they run even when it does not).
-        const auto reserve = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(judged.seconds * options_.reruns));
-        const auto shrink_deadline = deadline_ - reserve;
+        // Shrinking ends with the budget; the re-runs of what it reached come after it, so a slow
+        // failure (a target that ignores its signal runs until max_duration) is still shrunk.
+        const auto shrink_deadline = deadline_;
         int candidate = 0;
         const auto fails = [&](const Trial& c) {
             const auto name = trial_name(scenario_.name, fmt::format("t{}-s{}", n, ++candidate));

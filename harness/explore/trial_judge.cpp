@@ -114,6 +114,7 @@ std::string blank_numbers(const std::string& text) {
 std::string evidence_shape(const CheckResult& check) {
     std::set<std::string> kinds;
     for (const auto& line : check.evidence) {
+        if (line.find("... and ") != std::string::npos) continue;  // how many more: a count, not a kind
         const auto arrow = line.find("-> ");
         kinds.insert(blank_numbers(arrow == std::string::npos ? line : line.substr(arrow + 3)));
     }

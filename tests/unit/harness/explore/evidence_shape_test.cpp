@@ -14,7 +14,8 @@ CheckResult dropped(std::vector<std::string> evidence, const std::string& messag
 TEST(EvidenceShape, IgnoresWhichRequestAndWhenButNotHowItEnded) {
     const auto a = dropped({"#256 slow conn 1 reuse 0: intended 0.001s sent 0.001s first byte - done 0.102s, status 0 -> dropped (eof_before_response)"});
     const auto b = dropped({"#12 fast conn 3 reuse 7: intended 1.201s sent 1.201s first byte - done 1.305s, status 0 -> dropped (eof_before_response)",
-                            "#13 slow conn 4 reuse 0: intended 1.101s sent 1.101s first byte - done 1.305s, status 0 -> dropped (eof_before_response)"},
+                            "#13 slow conn 4 reuse 0: intended 1.101s sent 1.101s first byte - done 1.305s, status 0 -> dropped (eof_before_response)",
+                            "... and 15 more"},
                            "17 requests were dropped");
     const auto c = dropped({"#256 sse conn 1 reuse 0: intended 0.002s sent 0.002s first byte 0.003s done 0.102s, status 200 -> dropped (truncated_stream), 5 events"});
     EXPECT_EQ(evidence_shape(a), evidence_shape(b));
