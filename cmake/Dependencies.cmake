@@ -5,6 +5,8 @@ find_package(fmt REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(SQLite3 REQUIRED)
 find_package(yaml-cpp REQUIRED)
+# Both command lines (lastcall, lastcall-server); header-only, libcli11-dev.
+find_package(CLI11 CONFIG REQUIRED)
 if(LASTCALL_TESTS)
   find_package(GTest REQUIRED)
 endif()

@@ -69,12 +69,10 @@ Workload bench_workload(const BenchOptions& o) {
 
 } // namespace
 
-int run_bench(const std::vector<std::string>& arguments) {
+int run_bench(const BenchOptions& o) {
     // First of all: a Ctrl+C from now on ends the run with a summary (main()'s handler would only
     // set a flag), and the load threads started below inherit the mask.
     const StopSignals signals;
-    const auto o = parse_bench_options(arguments);
-    if (o.help) return fmt::print("{}", bench_usage()), 0;
     const auto seconds = std::chrono::duration<double>(o.duration).count();
     const auto expected = static_cast<std::size_t>(o.rate > 0 ? o.rate * seconds * 1.1 : 200'000 * seconds);
     const auto start = Clock::now();

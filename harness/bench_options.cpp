@@ -1,6 +1,9 @@
 #include "bench_options.hpp"
 
+#include "command_line.hpp"
 #include "text_rules.hpp"
+
+#include <CLI/CLI.hpp>
 
 #include <fmt/format.h>
 
@@ -86,48 +89,84 @@ std::string BenchOptions::url() const {
     return fmt::format("http://{}{}{}:{}{}", v6 ? "[" : "", host, v6 ? "]" : "", port, path);
 }
 
-BenchOptions parse_bench_options(const std::vector<std::string>& args) {
+struct BenchCommandLine::Words {
+    std::vector<std::string> urls;
+    std::string connections, threads, duration, timeout, rate, method, body, body_file;
+    std::vector<std::string> headers;
+    bool latency = false;
+    bool json = false;
+    CLI::Option* connections_given = nullptr;
+    CLI::Option* threads_given = nullptr;
+    CLI::Option* duration_given = nullptr;
+    CLI::Option* timeout_given = nullptr;
+    CLI::Option* rate_given = nullptr;
+    CLI::Option* method_given = nullptr;
+    CLI::Option* body_given = nullptr;
+    CLI::Option* body_file_given = nullptr;
+};
+
+BenchCommandLine::BenchCommandLine(CLI::App& app) : words_(std::make_unique<Words>()) {
+    auto& w = *words_;
+    if (app.get_description().empty()) app.description("load a URL as wrk does, on lastcall's engine: what was answered, failed or cut, and the latency");
+    take_last_by_default(app);
+    app.add_option("URL", w.urls, "http://HOST[:PORT]/PATH (localhost is 127.0.0.1; [::1] for IPv6)")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    w.connections_given = app.add_option("-c,--connections", w.connections,
+                                         "closed loop: N keep-alive connections, each sending its next request when the last is "
+                                         "answered (default 10). With --rate: at most N connections (requests outstanding); "
+                                         "arrivals past them are skipped and counted")
+                              ->type_name("N");
+    w.threads_given = app.add_option("-t,--threads", w.threads, "threads (default 2, or -c when less; at most -c)")->type_name("N");
+    w.duration_given = app.add_option("-d,--duration", w.duration, "5 (seconds), 5s, 250ms, 2m (default 10s)")->type_name("D");
+    w.rate_given = app.add_option("-R,--rate", w.rate, "open loop: R requests/s on schedule, latency from each intended start (1000 or 1000/s)")
+                       ->type_name("R");
+    w.timeout_given = app.add_option("--timeout", w.timeout, "for a connect, and for a request's write and response (default 10s)")->type_name("D");
+    app.add_option("-H,--header", w.headers, "'Name: value', repeatable")
+        ->type_name("HEADER")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->allow_extra_args(false);
+    w.method_given = app.add_option("-m,--method", w.method, "the request method (default GET)")->type_name("M");
+    w.body_given = app.add_option("--body", w.body, "the request body (Content-Length is set)")->type_name("TEXT");
+    w.body_file_given = app.add_option("--body-file", w.body_file, "the request body, from a file")->type_name("FILE");
+    app.add_flag("--latency", w.latency, "the latency distribution (50% to 99.99%)");
+    app.add_flag("--json", w.json, "the summary as JSON on stdout, the header on stderr (fields: harness/README.md)");
+    app.footer("Exit codes: 0 every request answered 2xx or 3xx, 1 some failed or were answered otherwise, 2 command line\n"
+               "wrong, 3 no response at all, 130 interrupted (SIGINT), 143 (SIGTERM).");
+}
+
+BenchCommandLine::~BenchCommandLine() = default;
+
+BenchOptions BenchCommandLine::options() const {
+    const auto& w = *words_;
     BenchOptions o;
-    std::string url;
-    bool body_given = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const auto& a = args[i];
-        const auto value = [&]() -> const std::string& {
-            if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-            return args[++i];
-        };
-        if (a == "-c" || a == "--connections") {
-            o.connections = whole_number(a, value(), 1);
-            o.connections_given = true;
-        } else if (a == "-t" || a == "--threads") {
-            o.threads = whole_number(a, value(), 1);
-            o.threads_given = true;
-        }
-        else if (a == "-d" || a == "--duration") o.duration = duration(a, value(), false);
-        else if (a == "--timeout") o.timeout = duration(a, value(), false);
-        else if (a == "-R" || a == "--rate") {
-            const auto& v = value();
-            const auto r = parse_rate(v.find('/') == std::string::npos ? v + "/s" : v);
-            if (!r) bad(a, v, "not a rate (like 1000 or 1000/s)");
-            o.rate = *r;
-        } else if (a == "-H" || a == "--header") o.headers.push_back(header(value()));
-        else if (a == "-m" || a == "--method") {
-            o.method = value();
-            if (!is_http_token(o.method)) bad(a, o.method, "not an HTTP method (a token like GET or POST)");
-        } else if (a == "--body" || a == "--body-file") {
-            if (body_given) throw std::invalid_argument("--body and --body-file: give one body only");
-            body_given = true;
-            o.body = a == "--body" ? value() : file_text(value());
-        } else if (a == "--latency") o.latency_distribution = true;
-        else if (a == "--json") o.json = true;
-        else if (a == "-h" || a == "--help") o.help = true;
-        else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + printable(a));
-        else if (!url.empty()) throw std::invalid_argument("one URL only: '" + printable(url) + "' and '" + printable(a) + "'");
-        else url = a;
+    if (w.connections_given->count() > 0) {
+        o.connections = whole_number("-c", w.connections, 1);
+        o.connections_given = true;
     }
-    if (o.help) return o;
-    if (url.empty()) throw std::invalid_argument("bench needs a URL, like http://127.0.0.1:8080/fast");
-    parse_url(o, url);
+    if (w.threads_given->count() > 0) {
+        o.threads = whole_number("-t", w.threads, 1);
+        o.threads_given = true;
+    }
+    if (w.duration_given->count() > 0) o.duration = duration("-d", w.duration, false);
+    if (w.timeout_given->count() > 0) o.timeout = duration("--timeout", w.timeout, false);
+    if (w.rate_given->count() > 0) {
+        const auto r = parse_rate(w.rate.find('/') == std::string::npos ? w.rate + "/s" : w.rate);
+        if (!r) bad("-R", w.rate, "not a rate (like 1000 or 1000/s)");
+        o.rate = *r;
+    }
+    for (const auto& h : w.headers) o.headers.push_back(header(h));
+    if (w.method_given->count() > 0) {
+        o.method = w.method;
+        if (!is_http_token(o.method)) bad("-m", o.method, "not an HTTP method (a token like GET or POST)");
+    }
+    if (w.body_given->count() > 0 && w.body_file_given->count() > 0) throw std::invalid_argument("--body and --body-file: give one body only");
+    if (w.body_given->count() > 0) o.body = w.body;
+    if (w.body_file_given->count() > 0) o.body = file_text(w.body_file);
+    o.latency_distribution = w.latency;
+    o.json = w.json;
+    if (w.urls.empty()) throw std::invalid_argument("bench needs a URL, like http://127.0.0.1:8080/fast");
+    if (w.urls.size() > 1) throw std::invalid_argument("one URL only: '" + printable(w.urls[0]) + "' and '" + printable(w.urls[1]) + "'");
+    parse_url(o, w.urls.front());
     const bool connections_matter = o.rate <= 0 || o.connections_given;  // open loop without -c: as many as needed
     if (connections_matter && !o.threads_given) o.threads = std::min(o.threads, o.connections);
     if (connections_matter && o.connections < o.threads) {
@@ -136,22 +175,21 @@ BenchOptions parse_bench_options(const std::vector<std::string>& args) {
     return o;
 }
 
+BenchOptions parse_bench_options(const std::vector<std::string>& arguments) {
+    CLI::App app("", "lastcall bench");
+    const BenchCommandLine command_line(app);
+    if (!parse_arguments(app, arguments)) {
+        BenchOptions help;
+        help.help = true;
+        return help;
+    }
+    return command_line.options();
+}
+
 std::string bench_usage() {
-    return "usage: lastcall bench URL [options]\n"
-           "  -c, --connections N  closed loop: N keep-alive connections, each sending its next request when\n"
-           "                       the last is answered (default 10). With --rate: at most N connections\n"
-           "                       (requests outstanding); arrivals past them are skipped and counted\n"
-           "  -t, --threads N      threads (default 2, or -c when less; at most -c)\n"
-           "  -d, --duration D     5 (seconds), 5s, 250ms, 2m (default 10s)\n"
-           "  -R, --rate R         open loop: R requests/s on schedule, latency from each intended start\n"
-           "      --timeout D      for a connect, and for a request's write and response (default 10s)\n"
-           "  -H, --header 'Name: value'  repeatable\n"
-           "  -m, --method M       (default GET)\n"
-           "      --body TEXT, --body-file FILE   the request body (Content-Length is set)\n"
-           "      --latency        the latency distribution (50% to 99.99%)\n"
-           "      --json           the summary as JSON (fields: harness/README.md)\n"
-           "exit codes: 0 every request answered 2xx or 3xx, 1 some failed or were answered otherwise,\n"
-           "  2 command line wrong, 3 no response at all, 130 interrupted (SIGINT), 143 (SIGTERM)\n";
+    CLI::App app("", "lastcall bench");
+    const BenchCommandLine command_line(app);
+    return app.help();
 }
 
 } // namespace lastcall::harness

@@ -1,13 +1,19 @@
 #pragma once
 // `lastcall bench` command line: wrk's options (-c -t -d -H --timeout --latency) plus -m/--method,
-// --body/--body-file, --rate (open loop) and --json. All parsing of the bench is here (issue 12
-// moves the CLI to CLI11). Bad input is a std::invalid_argument naming the option and the value.
+// --body/--body-file, --rate (open loop) and --json, read by CLI11 (the `bench` subcommand of
+// cli/bench_command.cpp). Bad input is a std::invalid_argument naming the option and the value.
 #include "units.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace CLI {
+class App;
+class Option;
+} // namespace CLI
 
 namespace lastcall::harness {
 
@@ -31,8 +37,24 @@ struct BenchOptions {
     std::string url() const;
 };
 
-// Throws std::invalid_argument with a message for the user ("-c abc: not a whole number").
+// The bench's options on a CLI11 app: CLI11 reads the words, options() makes them BenchOptions.
+// Lives as long as the app's parse (the app writes into it).
+class BenchCommandLine {
+public:
+    explicit BenchCommandLine(CLI::App& app);  // adds the options, the URL and the help text
+    BenchCommandLine(const BenchCommandLine&) = delete;
+    BenchCommandLine& operator=(const BenchCommandLine&) = delete;
+    ~BenchCommandLine();
+    // Throws std::invalid_argument with a message for the user ("-c abc: not a whole number").
+    BenchOptions options() const;
+
+private:
+    struct Words;
+    std::unique_ptr<Words> words_;
+};
+
+// The same on its own (the unit tests): help asked for is `help`, nothing else checked.
 BenchOptions parse_bench_options(const std::vector<std::string>& arguments);
-std::string bench_usage();
+std::string bench_usage();  // what `lastcall bench --help` prints
 
 } // namespace lastcall::harness

@@ -1,5 +1,6 @@
 #pragma once
-// `lastcall explore SCENARIO [--budget 5m] [--seed N] [--out DIR] ...`: the command line.
+// `lastcall explore`'s options: the words as the command line gave them (cli/explore_command.cpp
+// binds them) and what they mean, each value checked with the option named.
 #include "scenario_run.hpp"
 #include "scenario_variables.hpp"
 #include "trial_generator.hpp"
@@ -13,7 +14,7 @@ namespace lastcall::harness::explore {
 
 struct ExploreOptions {
     std::filesystem::path scenario_file;
-    Duration budget = std::chrono::minutes(5);  // trials and shrink runs; reproduction of a finding comes after
+    Duration budget = std::chrono::minutes(5);  // trials and shrink runs; the re-runs of a finding come after
     std::uint64_t seed = 1;
     std::filesystem::path out = "explore";
     int reruns = 5;                              // reproduction: k of n re-runs of each minimal scenario
@@ -23,8 +24,14 @@ struct ExploreOptions {
     RunOptions run;                              // server, extra target args (written into every trial file)
 };
 
-// Throws std::invalid_argument with the option named (exit 2).
-ExploreOptions parse_explore_options(const std::vector<std::string>& args);
-std::string explore_usage();
+// Empty: not given (the default above holds).
+struct ExploreWords {
+    std::string scenario, budget, seed, out, reruns, shrink_runs, server;
+    std::string fast_signal, graceful_signal, latest, max_connections, max_rate;
+    std::vector<std::string> target_args;
+};
+
+// Throws std::invalid_argument naming the option ("--budget 5q: not a duration like 90s, 5m or 250ms").
+ExploreOptions read_explore_options(const ExploreWords& words);
 
 } // namespace lastcall::harness::explore

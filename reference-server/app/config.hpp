@@ -35,6 +35,9 @@ struct ServerConfig {
     coordinator::SignalPolicy signals;
     coordinator::Duration header_timeout = std::chrono::seconds(10);
     coordinator::Duration idle_timeout = std::chrono::seconds(60);
+    // A stalled disk, for tests: every jobs-database call waits this long on the database thread
+    // first, as a commit's fsync did under the noise soak (up to 1.5 s).
+    coordinator::Duration job_commit_delay{0};
     bool checkpoint_fallback = false;
     std::uint64_t journal_compact_bytes = 4 * 1024 * 1024;  // online checkpoint when the journal grew this much; 0: only at shutdown
     bool tracking = true;  // off only to measure what the coordinator costs

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     try {
         config = server::parse_config(argc, argv);
     } catch (const server::UsageError& e) {
-        fmt::print(stderr, "lastcall-server: {}\n\n{}", e.what(), server::usage_text());
+        fmt::print(stderr, "lastcall-server: {}\nRun 'lastcall-server --help' for the options.\n", e.what());
         return exit_code::usage;
     }
     if (config.show_help) {

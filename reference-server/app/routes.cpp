@@ -22,6 +22,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <thread>
 #include <fcntl.h>
 
 namespace lastcall::server {
@@ -52,6 +53,7 @@ net::awaitable<void> in_database(AppState& app, std::function<void(JobStore&)> w
         [&app, &work, &error](auto handler) {
             auto shared = std::make_shared<decltype(handler)>(std::move(handler));
             net::post(app.database, [&app, &work, &error, shared] {
+                if (app.config.job_commit_delay.count() > 0) std::this_thread::sleep_for(app.config.job_commit_delay);
                 try {
                     work(app.jobs);
                 } catch (...) {
@@ -71,15 +73,22 @@ net::awaitable<void> run_job(AppState& app, Job job, coordinator::TaskStopping s
     // The cancelled timer is the signal to stop; the database writes after it must still run.
     co_await net::this_coro::throw_if_cancelled(false);
     net::steady_timer timer(co_await net::this_coro::executor);
+    const auto stop_here = [&]() -> net::awaitable<void> {
+        stopping.acknowledge();
+        co_await in_database(app, [&job](JobStore& jobs) { jobs.mark_resumable(job.id); });
+    };
     for (int step = job.done_steps; step < job.steps; ++step) {
         timer.expires_after(std::chrono::milliseconds(job.step_ms));
         auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-        if (ec) {
-            stopping.acknowledge();
-            co_await in_database(app, [&job](JobStore& jobs) { jobs.mark_resumable(job.id); });
-            co_return;
+        if (ec) co_return co_await stop_here();
+        {
+            // A commit cannot be interrupted: a cancel that comes meanwhile is seen right after it.
+            const auto scope = stopping.uninterruptible();
+            co_await in_database(app, [&job, step](JobStore& jobs) { jobs.record_progress(job.id, step + 1); });
         }
-        co_await in_database(app, [&job, step](JobStore& jobs) { jobs.record_progress(job.id, step + 1); });
+        if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {
+            if (step + 1 < job.steps) co_return co_await stop_here();
+        }
     }
     co_await in_database(app, [&job](JobStore& jobs) { jobs.mark_completed(job.id); });
 }

@@ -26,8 +26,8 @@ using namespace std::chrono_literals;
 // such flag (the old server ignores the variable, and fails for the reason under test).
 class LongLinger {
 public:
-    LongLinger() { ::setenv("LASTCALL_CLOSE_LINGER", "2s", 1); }
-    ~LongLinger() { ::unsetenv("LASTCALL_CLOSE_LINGER"); }
+    LongLinger() { ::setenv("LASTCALL_SERVER_CLOSE_LINGER", "2s", 1); }
+    ~LongLinger() { ::unsetenv("LASTCALL_SERVER_CLOSE_LINGER"); }
 };
 
 // Waits (bounded) until the server has logged `needle`: the state the test means, not a sleep.

@@ -188,7 +188,7 @@ TEST(QuickCheck, TargetThatNeverListensIsExit3) {
 TEST(QuickCheck, BadCommandLinesAreExit2WithTheReason) {
     const auto dir = fresh_test_dir();
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
-        {{"check", "python3"}, "check: 'python3' before --: the target's command goes after --"},
+        {{"check", "python3"}, "lastcall check: 'python3' before --: the target's command goes after --"},
         {{"check", "--"}, "check needs the target's command after --"},
         {{"check", "--signal", "NOPE", "--", "x"}, "--signal: unknown signal 'NOPE'"},
         {{"check", "--path", "no-slash", "--", "x"}, "--path needs a path"},
@@ -197,7 +197,7 @@ TEST(QuickCheck, BadCommandLinesAreExit2WithTheReason) {
         {{"check", "--exit", "300", "--", "x"}, "--exit needs a whole number from 0 to 255"},
         {{"check", "--exit", "0,NOPE", "--", "x"}, "--exit needs exit codes (0-255) or signals"},
         {{"check", "--name", "../up", "--", "x"}, "--name: '../up' is not a name"},
-        {{"check", "--frobnicate", "--", "x"}, "check: unknown option --frobnicate"},
+        {{"check", "--frobnicate", "--", "x"}, "lastcall check: unknown option --frobnicate"},
     };
     for (const auto& [args, message] : cases) {
         const auto r = run_cli(args, dir);

@@ -60,7 +60,7 @@ TEST(ScenarioFilesCli, ValidateReportsEveryBadFileAndGoesOn) {
 
 TEST(ScenarioFilesCli, RunReportsEveryBadFileAndExits2WithoutCrashing) {
     const auto dir = suite_with_bad_files();
-    // Only bad files: whether lastcall runs the good ones of a suite with bad ones is cli/main.cpp's call.
+    // Only bad files: whether lastcall runs the good ones of a suite with bad ones is cli/run_command.cpp's call.
     fs::remove(dir / "suite" / "good.yaml");
     const auto result = run_cli({"run", (dir / "suite").string(), "--run-dir", (dir / "runs").string()}, dir);
     EXPECT_TRUE(result.status.exited) << describe(result.status);

@@ -203,6 +203,36 @@ TEST(ServerShutdown, UnfinishedJobResumesAfterRestart) {
     EXPECT_EQ(job.at("done_steps"), 8);
 }
 
+// A job cancelled while a commit of its progress stalls on the disk, and whose commit marking it
+// resumable stalls again, is saving its state, not ignoring the cancel: shutdown waits for it past
+// the cancel grace and exits clean (background-jobs under the noise soak exited 4: "abandoned 3
+// task(s) that ignored cancellation"). Each commit here takes 1.5 s against a 1 s grace.
+TEST(ServerShutdown, JobCancelledDuringAStalledCommitIsWaitedForNotAbandoned) {
+    const auto state = fresh_test_dir() / "state";
+    long id = 0;
+    {
+        ReferenceServer server(state, {"--task-budget", "200ms", "--job-commit-delay", "1500ms"});
+        const auto created = http_post(server.port(), "/jobs?steps=10&step_ms=100");
+        ASSERT_EQ(created.status, 202);
+        id = nlohmann::json::parse(created.body).at("id").get<long>();
+        std::this_thread::sleep_for(300ms);  // the first step's commit is under way
+        server.process().signal(SIGTERM);
+        const auto status = server.process().wait(20s);
+        ASSERT_TRUE(status);
+        const auto report = nlohmann::json::parse(std::ifstream(state / "shutdown-report.json"));
+        EXPECT_EQ(status->code, 0) << describe(*status) << "\n" << report.dump(1);
+        EXPECT_EQ(report.at("abandoned_tasks"), nlohmann::json::array());
+        for (const auto& phase : report.at("phases")) {
+            if (phase.at("phase") != "tasks") continue;
+            EXPECT_EQ(phase.at("outcome"), "cancelled");
+            EXPECT_NE(phase.at("detail").get<std::string>().find("saving their state"), std::string::npos) << phase.dump();
+        }
+    }
+    ReferenceServer restarted(state, {});
+    const auto job = nlohmann::json::parse(http_get(restarted.port(), "/jobs/" + std::to_string(id)).body);
+    EXPECT_EQ(job.at("resumes"), 1) << job.dump();
+}
+
 TEST(ServerShutdown, DrainDelayKeepsServingWhileReadinessFails) {
     const auto state = fresh_test_dir() / "state";
     ReferenceServer server(state, {"--drain-delay", "2s"});

@@ -18,23 +18,42 @@ TaskTracker::Handle TaskTracker::start(std::string name, std::function<void()> r
 
 void TaskTracker::cancel_all() {
     std::vector<std::function<void()>> cancels;
+    std::size_t now_saving = 0;
     {
         std::lock_guard lock(mutex_);
         for (auto& [id, task] : tasks_) {
             if (task.cancel_requested) continue;
             task.cancel_requested = true;
+            if (task.uninterruptible && start_saving(task)) ++now_saving;
             if (task.request_cancel) cancels.push_back(task.request_cancel);
         }
     }
+    for (std::size_t i = 0; i < now_saving; ++i) saving_.add();
     for (auto& cancel : cancels) cancel();
+}
+
+bool TaskTracker::start_saving(Task& task) {
+    if (!task.cancel_requested || task.saving) return false;
+    task.saving = true;
+    return true;
 }
 
 void TaskTracker::acknowledge_stop(std::uint64_t id) {
     {
         std::lock_guard lock(mutex_);
         auto it = tasks_.find(id);
-        if (it == tasks_.end() || !it->second.cancel_requested || it->second.saving) return;
-        it->second.saving = true;
+        if (it == tasks_.end() || !start_saving(it->second)) return;
+    }
+    saving_.add();
+}
+
+void TaskTracker::set_uninterruptible(std::uint64_t id, bool inside) {
+    {
+        std::lock_guard lock(mutex_);
+        auto it = tasks_.find(id);
+        if (it == tasks_.end()) return;
+        it->second.uninterruptible = inside;
+        if (!inside || !start_saving(it->second)) return;
     }
     saving_.add();
 }

@@ -391,6 +391,33 @@ TEST_F(CoordinatorTest, SavingTaskIsAbandonedAtTheGlobalDeadline) {
     EXPECT_EQ(report_->exit_code, exit_code::incomplete);
 }
 
+// A task inside a commit it cannot interrupt when the cancel comes cannot say it heard it until
+// the commit returns; the commit is where it is saving, so it counts as acknowledged at once.
+TEST_F(CoordinatorTest, CancelDuringUninterruptibleWorkCountsAsAcknowledged) {
+    auto job = coordinator().tasks().start("job-2", [] {});
+    coordinator().tasks().set_uninterruptible(job.id(), true);  // a stalled commit, from before the signal
+    signal();
+    clock_.advance(6500ms);  // past the tasks budget and the grace: still committing
+    EXPECT_FALSE(report_);
+    coordinator().tasks().set_uninterruptible(job.id(), false);
+    job.release();  // saw the cancel after the commit, saved, ended
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    EXPECT_TRUE(report_->abandoned_tasks.empty());
+    EXPECT_EQ(record(Phase::tasks).outcome, PhaseOutcome::cancelled);
+}
+
+// Out of the uninterruptible work again, a task that then ignores the cancel is abandoned.
+TEST_F(CoordinatorTest, UninterruptibleWorkThatEndedBeforeTheCancelExtendsNothing) {
+    auto job = coordinator().tasks().start("job-2", [] {});
+    coordinator().tasks().set_uninterruptible(job.id(), true);
+    coordinator().tasks().set_uninterruptible(job.id(), false);
+    signal();
+    clock_.advance(6s);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->abandoned_tasks, std::vector<std::string>{"job-2"});
+}
+
 // Acknowledging is for a task that was asked to stop: before that it means nothing.
 TEST_F(CoordinatorTest, AcknowledgingBeforeCancellationDoesNotExtendTheGrace) {
     auto task = coordinator().tasks().start("job-3", [] {});

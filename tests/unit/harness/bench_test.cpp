@@ -63,7 +63,7 @@ TEST(BenchOptions, BadInputNamesTheOptionAndTheValue) {
     EXPECT_EQ(error_of({"http://h/", "-m", "GE T"}), "-m GE T: not an HTTP method (a token like GET or POST)");
     EXPECT_EQ(error_of({"http://h:70000/"}), "URL http://h:70000/: the port is past 65535");
     EXPECT_EQ(error_of({"http://h/", "-c", "1", "-t", "2"}), "-c 1 with -t 2: every thread needs a connection (-c at least -t)");
-    EXPECT_EQ(error_of({"-c"}), "-c needs a value");
+    EXPECT_EQ(error_of({"-c"}), "--connections needs a value");
     EXPECT_EQ(error_of({"--frob", "http://h/"}), "unknown option --frob");
     EXPECT_EQ(error_of({"-d", "1"}), "bench needs a URL, like http://127.0.0.1:8080/fast");
     EXPECT_EQ(error_of({"http://h/", "--body", "a", "--body-file", "/nonexistent"}), "--body and --body-file: give one body only");

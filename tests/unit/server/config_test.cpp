@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <initializer_list>
+#include <utility>
+#include <vector>
 
 namespace lastcall::server {
 namespace {
@@ -54,14 +57,69 @@ TEST(ServerConfig, BadInputNamesTheFlagAndWhatWasExpected) {
     EXPECT_EQ(message_of({"--threads"}), "--threads needs a value");
 }
 
+// Sets environment variables for one test and removes them after it, whatever it asserts.
+class Environment {
+public:
+    Environment(std::initializer_list<std::pair<const char*, const char*>> variables) : variables_(variables) {
+        for (const auto& [name, value] : variables_) ::setenv(name, value, 1);
+    }
+    ~Environment() {
+        for (const auto& [name, value] : variables_) ::unsetenv(name);
+    }
+    Environment(const Environment&) = delete;
+    Environment& operator=(const Environment&) = delete;
+
+private:
+    std::vector<std::pair<const char*, const char*>> variables_;
+};
+
 TEST(ServerConfig, EnvironmentIsReadAndFlagsWin) {
-    ::setenv("LASTCALL_DRAIN_BUDGET", "7s", 1);
-    ::setenv("LASTCALL_THREADS", "3", 1);
+    const Environment environment({{"LASTCALL_SERVER_DRAIN_BUDGET", "7s"}, {"LASTCALL_SERVER_THREADS", "3"},
+                                   {"LASTCALL_SERVER_FAULT", "leak-fd"}, {"LASTCALL_SERVER_CHECKPOINT_FALLBACK", "1"}});
     const auto config = parse({"--threads", "5"});
-    ::unsetenv("LASTCALL_DRAIN_BUDGET");
-    ::unsetenv("LASTCALL_THREADS");
     EXPECT_EQ(config.budgets.drain, 7s);
     EXPECT_EQ(config.threads, 5u);
+    EXPECT_TRUE(config.faults.has(Fault::leak_fd));
+    EXPECT_TRUE(config.checkpoint_fallback);
+}
+
+TEST(ServerConfig, BadEnvironmentValueNamesTheVariable) {
+    const Environment environment({{"LASTCALL_SERVER_PORT", "eighty"}});
+    try {
+        parse({});
+        FAIL() << "accepted";
+    } catch (const UsageError& e) {
+        EXPECT_STREQ(e.what(), "bad value for LASTCALL_SERVER_PORT: 'eighty' (expected a whole number from 0 to 65535)");
+    }
+    EXPECT_EQ(parse({"--port", "81"}).port, 81);  // the flag wins, the variable is not read
+}
+
+TEST(ServerConfig, OldEnvironmentNamesAreRefusedNotIgnored) {
+    const Environment environment({{"LASTCALL_DRAIN_BUDGET", "7s"}});
+    try {
+        parse({});
+        FAIL() << "accepted";
+    } catch (const UsageError& e) {
+        EXPECT_STREQ(e.what(), "LASTCALL_DRAIN_BUDGET is now called LASTCALL_SERVER_DRAIN_BUDGET (lastcall-server's environment variables start with LASTCALL_SERVER_)");
+    }
+}
+
+TEST(ServerConfig, RepeatedFlagsLastWinsFaultsAdd) {
+    const auto config = parse({"--port", "1", "--port=2", "--fault", "leak-fd", "--fault=no-drain"});
+    EXPECT_EQ(config.port, 2);
+    EXPECT_TRUE(config.faults.has(Fault::leak_fd));
+    EXPECT_TRUE(config.faults.has(Fault::no_drain));
+    EXPECT_TRUE(parse({"--help"}).show_help);
+    EXPECT_TRUE(parse({"--version"}).show_version);
+}
+
+TEST(ServerConfig, HelpGroupsTheFlagsAndNamesTheirVariables) {
+    const auto help = usage_text();
+    for (const char* part : {"Shutdown budgets:", "Signals:", "--drain-budget DURATION", "(Env:LASTCALL_SERVER_DRAIN_BUDGET)",
+                             "Set by a prefork master", "--checkpoint-fallback"}) {
+        EXPECT_NE(help.find(part), std::string::npos) << part << " not in\n" << help;
+    }
+    EXPECT_EQ(help.find("LASTCALL_SERVER_CONTROL_FD"), std::string::npos);  // a master's word to its workers only
 }
 
 TEST(ServerConfig, CloseLingerAndJournalCompaction) {

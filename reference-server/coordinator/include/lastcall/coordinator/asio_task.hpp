@@ -26,6 +26,23 @@ public:
     TaskStopping(TaskTracker& tracker, std::uint64_t id) : tracker_(&tracker), id_(id) {}
     void acknowledge() const { tracker_->acknowledge_stop(id_); }
 
+    // Held around work the task cannot interrupt and after which it looks for a cancel (a
+    // database commit between steps): a cancel meanwhile counts as acknowledged at once.
+    class Uninterruptible {
+    public:
+        Uninterruptible(TaskTracker& tracker, std::uint64_t id) : tracker_(tracker), id_(id) {
+            tracker_.set_uninterruptible(id_, true);
+        }
+        ~Uninterruptible() { tracker_.set_uninterruptible(id_, false); }
+        Uninterruptible(const Uninterruptible&) = delete;
+        Uninterruptible& operator=(const Uninterruptible&) = delete;
+
+    private:
+        TaskTracker& tracker_;
+        std::uint64_t id_;
+    };
+    [[nodiscard]] Uninterruptible uninterruptible() const { return Uninterruptible(*tracker_, id_); }
+
 private:
     TaskTracker* tracker_;
     std::uint64_t id_;

@@ -33,6 +33,11 @@ public:
     // grace (background-jobs, noise soak: three jobs abandoned while marking themselves
     // resumable). Ignored for a task that was not asked to stop or has finished.
     void acknowledge_stop(std::uint64_t id);
+    // The task is inside work it cannot interrupt (a database commit) and looks for a cancel as
+    // soon as it is out: a cancel that arrives meanwhile counts as acknowledged at once. The
+    // noise soak's background-jobs jobs were in a stalled commit when cancelled, so they could
+    // not say so before the grace was over.
+    void set_uninterruptible(std::uint64_t id, bool inside);
     // Gives up on every task still running; returns their names for the report.
     std::vector<std::string> abandon_running();
     void on_idle(std::function<void()> on_zero) { latch_.on_idle(std::move(on_zero)); }
@@ -49,7 +54,10 @@ private:
         std::function<void()> request_cancel;
         bool cancel_requested = false;
         bool saving = false;
+        bool uninterruptible = false;
     };
+    // Under mutex_; true when the task became saving (the caller adds it to saving_).
+    static bool start_saving(Task& task);
     friend Handle;
     void release_ticket(std::uint64_t id);
 
