@@ -109,6 +109,30 @@ repeat: 5
     EXPECT_EQ(back.repeat, 1);
 }
 
+TEST(TrialYaml, ARestartWaitsUntilTheFollowUpHasFired) {
+    const std::string text = R"(name: counter
+target: {command: [srv]}
+workloads:
+  - {name: increments, request: {method: POST, path: /counter/incr}, connections: 2}
+timeline:
+  - {when: exited, stop_load: all}
+  - {when: exited, restart_target: true}
+expect:
+  acked_writes: {workload: increments, model: counter, read: {path: /counter, pointer: /value}}
+  streams_resumed: false
+)";
+    const auto s = load_scenario_text(text, "counter.yaml");
+    Trial t{7, {{"increments", 2, 0}}, {milliseconds(800), {}, {}}, SignalSequence::graceful_twice, SIGTERM, 0, milliseconds(83), {}, {0, 1}};
+    const auto back = write_and_load(t, s, text);
+    ASSERT_EQ(back.timeline.size(), 4u);
+    EXPECT_EQ(back.timeline[2].delay, milliseconds(133));  // 83 ms + 50 ms: the second TERM never reaches generation 2
+    EXPECT_EQ(back.timeline[3].delay, milliseconds(133));
+    EXPECT_TRUE(std::holds_alternative<RestartTargetAction>(back.timeline[3].action));
+    t.sequence = SignalSequence::graceful;
+    t.follow_up = {};
+    EXPECT_EQ(write_and_load(t, s, text).timeline[2].delay, Duration::zero());  // nothing follows: as written
+}
+
 TEST(TrialYaml, NamesFitTheNameRule) {
     EXPECT_EQ(trial_name("explore-generic", "t12"), "explore-generic-t12");
     EXPECT_EQ(trial_name(std::string(64, 'a'), "dropped-1").size(), 64u);
