@@ -1,0 +1,195 @@
+// The shrinker's passes. Each candidate is checked for consistency (it must still load as a
+// scenario) before the judge sees it, so no judge call is spent on a file that cannot run.
+#include "shrinker.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace lastcall::harness::explore {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+class Shrinking {
+public:
+    Shrinking(const Trial& trial, const Scenario& s, const ShrinkLimits& limits, const std::function<bool(const Trial&)>& fails,
+              const std::function<bool()>& stop)
+        : scenario_(s), limits_(limits), fails_(fails), stop_(stop) {
+        result_.trial = trial;
+    }
+
+    ShrinkResult run() {
+        bool changed = true;
+        while (changed && !stopped()) {
+            changed = false;
+            changed |= drop_workloads();
+            changed |= drop_entries();
+            changed |= simplify_sequence();
+            changed |= fewer_connections();
+            changed |= lower_rates();
+            changed |= earlier_moments();
+        }
+        return result_;
+    }
+
+private:
+    bool stopped() {
+        if (!result_.stopped && (result_.candidates >= limits_.max_candidates || stop_())) result_.stopped = true;
+        return result_.stopped;
+    }
+
+    // Judges `candidate`; keeps it when it fails.
+    bool try_candidate(const Trial& candidate) {
+        if (candidate == result_.trial || !consistent(candidate, scenario_) || stopped()) return false;
+        ++result_.candidates;
+        if (!fails_(candidate)) return false;
+        ++result_.accepted;
+        result_.trial = candidate;
+        return true;
+    }
+
+    bool drop_workloads() {
+        const auto pinned = pinned_workloads(scenario_);
+        bool changed = false;
+        for (std::size_t i = 0; i < result_.trial.workloads.size();) {
+            const auto& name = result_.trial.workloads[i].name;
+            if (std::find(pinned.begin(), pinned.end(), name) != pinned.end() || result_.trial.workloads.size() == 1) {
+                ++i;
+                continue;
+            }
+            auto candidate = result_.trial;
+            candidate.workloads.erase(candidate.workloads.begin() + static_cast<std::ptrdiff_t>(i));
+            if (try_candidate(candidate)) changed = true;
+            else ++i;
+        }
+        return changed;
+    }
+
+    // When the expectations read back after a restart (acked writes, jobs, resumed streams), the
+    // scenario's own entries are how the read-back happens (the restart, the stop_load before it):
+    // without one those checks fail for want of a read-back, which is not the failure being shrunk.
+    bool needed(std::size_t) const {
+        const auto& e = scenario_.expect;
+        return e.acked_writes || e.jobs_accounted || e.streams_resumed;
+    }
+
+    bool drop_entries() {
+        bool changed = false;
+        for (std::size_t i = 0; i < result_.trial.kept_entries.size();) {
+            if (needed(result_.trial.kept_entries[i])) {
+                ++i;
+                continue;
+            }
+            auto candidate = result_.trial;
+            candidate.kept_entries.erase(candidate.kept_entries.begin() + static_cast<std::ptrdiff_t>(i));
+            if (try_candidate(candidate)) changed = true;
+            else ++i;
+        }
+        return changed;
+    }
+
+    bool simplify_sequence() {
+        if (result_.trial.sequence == SignalSequence::graceful) return false;
+        auto candidate = result_.trial;
+        candidate.sequence = SignalSequence::graceful;
+        candidate.fast_signal = 0;
+        candidate.follow_up = Duration::zero();
+        candidate.pause = Duration::zero();
+        if (try_candidate(candidate)) return true;
+        // Keep the sequence; shorten its steps instead.
+        bool changed = false;
+        if (result_.trial.pause > Duration::zero()) {
+            changed |= bisect([](Trial& t) -> Duration& { return t.pause; }, Duration(milliseconds(1)), limits_.resolution);
+        }
+        if (result_.trial.follow_up > Duration::zero()) {
+            changed |= bisect([](Trial& t) -> Duration& { return t.follow_up; }, Duration(milliseconds(1)), limits_.resolution);
+        }
+        return changed;
+    }
+
+    bool fewer_connections() {
+        bool changed = false;
+        for (std::size_t i = 0; i < result_.trial.workloads.size(); ++i) {
+            if (result_.trial.workloads[i].rate > 0) continue;
+            changed |= bisect([i](Trial& t) -> int& { return t.workloads[i].connections; }, 1, 1);
+        }
+        if (result_.trial.moment.in_flight_at_least) {
+            changed |= bisect([](Trial& t) -> std::int64_t& { return *t.moment.in_flight_at_least; }, std::int64_t{1}, std::int64_t{1});
+        }
+        return changed;
+    }
+
+    bool lower_rates() {
+        bool changed = false;
+        for (std::size_t i = 0; i < result_.trial.workloads.size(); ++i) {
+            if (result_.trial.workloads[i].rate <= 1) continue;
+            const double resolution = std::max(1.0, result_.trial.workloads[i].rate * limits_.rate_resolution);
+            changed |= bisect([i](Trial& t) -> double& { return t.workloads[i].rate; }, 1.0, resolution);
+        }
+        return changed;
+    }
+
+    bool earlier_moments() {
+        if (result_.trial.moment.in_flight_at_least) {
+            return bisect([](Trial& t) -> Duration& { return t.moment.delay; }, Duration::zero(), limits_.resolution);
+        }
+        return bisect([](Trial& t) -> Duration& { return t.moment.at; }, limits_.earliest, limits_.resolution);
+    }
+
+    // Between two values, on the grid the YAML writes exactly: whole milliseconds, whole
+    // connections, whole requests per second.
+    static Duration middle(Duration low, Duration high) { return std::chrono::duration_cast<milliseconds>(low + (high - low) / 2); }
+    static int middle(int low, int high) { return low + (high - low) / 2; }
+    static std::int64_t middle(std::int64_t low, std::int64_t high) { return low + (high - low) / 2; }
+    static double middle(double low, double high) { return std::floor((low + high) / 2); }
+
+    // The smallest value in [floor, current] that still fails, by bisection: the floor itself is
+    // tried first, then the middle of what is left until it is `resolution` narrow. The failing
+    // region need not be an interval; this finds one edge of it, which is what a person would.
+    template <typename T, typename Field>
+    bool bisect(Field field, T floor, T resolution) {
+        auto probe = result_.trial;
+        T low = floor, high = field(probe);
+        if (!(low < high)) return false;
+        auto candidate = result_.trial;
+        field(candidate) = low;
+        if (try_candidate(candidate)) return true;
+        bool changed = false;
+        while (high - low > resolution && !stopped()) {
+            const T mid = middle(low, high);
+            if (!(low < mid && mid < high)) break;
+            candidate = result_.trial;
+            field(candidate) = mid;
+            if (try_candidate(candidate)) {
+                high = mid;
+                changed = true;
+            } else {
+                low = mid;
+            }
+        }
+        return changed;
+    }
+
+    const Scenario& scenario_;
+    const ShrinkLimits& limits_;
+    const std::function<bool(const Trial&)>& fails_;
+    const std::function<bool()>& stop_;
+    ShrinkResult result_;
+};
+
+} // namespace
+
+ShrinkResult shrink(const Trial& trial, const Scenario& scenario, const ShrinkLimits& limits, const std::function<bool(const Trial&)>& fails,
+                    const std::function<bool()>& stop) {
+    return Shrinking(trial, scenario, limits, fails, stop).run();
+}
+
+int trial_size(const Trial& trial) {
+    int size = static_cast<int>(trial.workloads.size() + trial.kept_entries.size()) + 1;
+    for (const auto& w : trial.workloads) size += w.rate > 0 ? 1 : w.connections;
+    if (trial.sequence != SignalSequence::graceful && trial.sequence != SignalSequence::fast) ++size;
+    return size;
+}
+
+} // namespace lastcall::harness::explore

@@ -1,0 +1,44 @@
+#pragma once
+// Trials from a scenario: pure, seeded (the same scenario, bounds and seed give the same trial).
+// Varies what the scenario leaves open, within bounds the scenario gives (its connections and
+// rates are the most a trial uses) or explore's flags override.
+#include "scenario.hpp"
+#include "trial.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lastcall::harness::explore {
+
+struct ExploreBounds {
+    Duration earliest = std::chrono::milliseconds(100);  // the first signal's moment, from the load's start
+    std::optional<Duration> latest;                      // default: a third of limits.max_duration
+    std::optional<int> max_connections;                  // per closed workload (default: the scenario's)
+    std::optional<double> max_rate;                      // per open workload (default: the scenario's)
+    std::optional<int> graceful_signal;                  // default: the scenario's shutdown signal, else TERM
+    std::optional<int> fast_signal;                      // none: the `fast` sequence is not tried
+    Duration longest_follow_up = std::chrono::seconds(1);
+    Duration longest_pause = std::chrono::milliseconds(300);
+};
+
+Trial generate_trial(const Scenario& scenario, const ExploreBounds& bounds, std::uint64_t seed);
+
+// The moment window actually used: [earliest, latest] with latest defaulted and clamped.
+Duration latest_moment(const Scenario& scenario, const ExploreBounds& bounds);
+
+// Workloads no trial drops: those `expect:` or a kept timeline entry needs (acked_writes' workload,
+// the job workloads of jobs_accounted, resumed streams for streams_resumed, start_load/stop_load).
+std::vector<std::string> pinned_workloads(const Scenario& scenario);
+
+// The scenario's timeline entries a trial keeps: all but its shutdown signals, which the trial's
+// own sequence replaces.
+std::vector<std::size_t> own_entries(const Scenario& scenario);
+
+// The trial can be written as a scenario that loads: at least one workload, a condition that can
+// hold (`in_flight >= N` within the closed loops' connections, no open loop).
+bool consistent(const Trial& trial, const Scenario& scenario);
+
+} // namespace lastcall::harness::explore

@@ -1,0 +1,113 @@
+// The trial generator: seeded (a seed is a trial), within the scenario's bounds or the flags',
+// every choice it can make is made for some seed, and every trial can be written as a scenario.
+#include "explore/trial_generator.hpp"
+#include "explore_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <set>
+
+namespace lastcall::harness::explore {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(TrialGenerator, TheSameSeedGivesTheSameTrial) {
+    const auto s = generic_scenario();
+    const ExploreBounds bounds;
+    for (std::uint64_t seed = 0; seed < 20; ++seed) EXPECT_EQ(generate_trial(s, bounds, seed), generate_trial(s, bounds, seed));
+    std::set<std::string> described;
+    for (std::uint64_t seed = 0; seed < 20; ++seed) described.insert(describe(generate_trial(s, bounds, seed)));
+    EXPECT_GE(described.size(), 18u);
+}
+
+TEST(TrialGenerator, StaysWithinTheScenariosBounds) {
+    const auto s = generic_scenario();
+    ExploreBounds bounds;
+    const auto latest = latest_moment(s, bounds);
+    EXPECT_EQ(latest, std::chrono::duration_cast<Duration>(s.max_duration / 3));
+    for (std::uint64_t seed = 0; seed < 500; ++seed) {
+        const auto t = generate_trial(s, bounds, seed);
+        ASSERT_TRUE(consistent(t, s)) << describe(t);
+        EXPECT_EQ(t.graceful_signal, SIGTERM);
+        for (const auto& w : t.workloads) {
+            const auto& base = *std::find_if(s.workloads.begin(), s.workloads.end(), [&](const Workload& b) { return b.name == w.name; });
+            EXPECT_GE(w.connections, 1);
+            EXPECT_LE(w.connections, base.connections) << w.name;
+        }
+        if (t.moment.in_flight_at_least) {
+            EXPECT_LE(t.moment.delay, milliseconds(500));
+        } else {
+            EXPECT_GE(t.moment.at, bounds.earliest);
+            EXPECT_LE(t.moment.at, latest);
+        }
+        EXPECT_LE(t.follow_up, bounds.longest_follow_up);
+        EXPECT_LE(t.pause, bounds.longest_pause);
+        EXPECT_NE(t.sequence, SignalSequence::fast) << "no fast signal was named";
+    }
+}
+
+TEST(TrialGenerator, EveryChoiceIsMadeForSomeSeed) {
+    const auto s = generic_scenario();
+    ExploreBounds bounds;
+    bounds.fast_signal = SIGQUIT;
+    std::set<SignalSequence> sequences;
+    std::set<std::size_t> mix_sizes;
+    bool on_condition = false, fast_quit = false;
+    for (std::uint64_t seed = 0; seed < 300; ++seed) {
+        const auto t = generate_trial(s, bounds, seed);
+        sequences.insert(t.sequence);
+        mix_sizes.insert(t.workloads.size());
+        on_condition |= t.moment.in_flight_at_least.has_value();
+        fast_quit |= t.sequence == SignalSequence::fast && t.fast_signal == SIGQUIT;
+    }
+    EXPECT_EQ(sequences.size(), 5u);
+    EXPECT_EQ(mix_sizes, (std::set<std::size_t>{1, 2, 3, 4}));  // generic.yaml has four workloads
+    EXPECT_TRUE(on_condition);
+    EXPECT_TRUE(fast_quit);
+}
+
+TEST(TrialGenerator, FlagsOverrideTheScenariosMaxima) {
+    const auto s = generic_scenario();
+    ExploreBounds bounds;
+    bounds.max_connections = 40;
+    bounds.latest = milliseconds(200);
+    int above_scenario = 0;
+    for (std::uint64_t seed = 0; seed < 100; ++seed) {
+        const auto t = generate_trial(s, bounds, seed);
+        for (const auto& w : t.workloads) {
+            EXPECT_LE(w.connections, 40);
+            above_scenario += w.connections > 4;
+        }
+        if (!t.moment.in_flight_at_least) {
+            EXPECT_LE(t.moment.at, milliseconds(200));
+        }
+    }
+    EXPECT_GT(above_scenario, 0);
+}
+
+TEST(TrialGenerator, KeepsWhatTheExpectationsNeedAndTheScenariosOwnEntries) {
+    const auto s = load_scenario_text(R"(name: counter
+target: {command: [srv]}
+workloads:
+  - {name: increments, request: {method: POST, path: /counter/increment}, connections: 2}
+  - {name: reads, request: {path: /counter}, connections: 2}
+timeline:
+  - {at: 1s, signal: TERM}
+  - {when: exited, restart_target: true}
+expect:
+  acked_writes: {workload: increments, model: counter, read: {path: /counter, pointer: /value}}
+)",
+                                      "counter.yaml");
+    EXPECT_EQ(pinned_workloads(s), std::vector<std::string>{"increments"});
+    EXPECT_EQ(own_entries(s), std::vector<std::size_t>{1});
+    for (std::uint64_t seed = 0; seed < 100; ++seed) {
+        const auto t = generate_trial(s, ExploreBounds{}, seed);
+        EXPECT_EQ(t.workloads.front().name, "increments");
+        EXPECT_EQ(t.kept_entries, std::vector<std::size_t>{1});
+    }
+}
+
+} // namespace
+} // namespace lastcall::harness::explore
