@@ -16,7 +16,7 @@ Connection::~Connection() { close(); }
 
 bool Connection::really_idle() {
     beast::error_code ec;
-    return idle && buffer.size() == 0 && stream.socket().available(ec) == 0 && !ec;
+    return idle && !request_started && buffer.size() == 0 && stream.socket().available(ec) == 0 && !ec;
 }
 
 void Connection::linger(coordinator::DrainTracker::Guard hold) {

@@ -45,6 +45,12 @@ struct Connection : std::enable_shared_from_this<Connection> {
     AppState& app;
     bool idle = true;        // no head of a next request read yet (bytes of one may be arriving)
     bool head_read = false;  // the current request's head is in: its answer is being made or written
+    // Bytes of the next request were taken from the kernel: the parser may have consumed them all
+    // (the buffer is empty again) before the session resumes to set head_read. Without it, a
+    // request that arrived while the server was stopped (SIGSTOP, or starved) and was read at
+    // SIGCONT looked idle to the linger timer firing in the same turn, and was closed unanswered
+    // (found by lastcall explore: SIGTERM, SIGSTOP 8 ms later, SIGCONT 194 ms later).
+    bool request_started = false;
     bool closed = false;
     bool served = false;  // a response (or a stream's head) went out on it
     bool end_stream_requested = false;

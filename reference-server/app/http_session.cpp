@@ -119,6 +119,7 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
     Parser parser;
     parser.header_limit(header_limit);
     parser.body_limit(body_limit);
+    c->request_started = true;  // its first bytes are here (or the peer's end): not idle for the linger
     c->stream.expires_after(app.config.header_timeout);  // slowloris: the whole request, not each byte
     if (auto [ec, n] = co_await http::async_read_header(c->stream, c->buffer, parser, use_tuple); ec) {
         if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
@@ -261,6 +262,7 @@ net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
     while (keep_alive) {
         c->idle = true;
         c->head_read = false;
+        c->request_started = false;
         if (!read_now && c->buffer.size() == 0 && !take_arrived_bytes(*c)) {
             if (!c->closed) wait_for_next_request(c);
             co_return;

@@ -233,6 +233,32 @@ TEST(ServerShutdown, JobCancelledDuringAStalledCommitIsWaitedForNotAbandoned) {
     EXPECT_EQ(job.at("resumes"), 1) << job.dump();
 }
 
+// A request that reaches an idle keep-alive connection while the server is stopped (SIGSTOP, or
+// starved of CPU) is read when it runs again, in the same turn as the linger timer that has run
+// out meanwhile: it must be answered (503 + close), not closed as idle. lastcall explore found it
+// (SIGTERM, SIGSTOP 8 ms later, SIGCONT 194 ms later): the parser had consumed the bytes, so the
+// connection looked idle until the session resumed.
+TEST(ServerShutdown, RequestThatArrivedWhileTheServerWasStoppedIsAnsweredNotClosedAsIdle) {
+    const auto state = fresh_test_dir() / "state";
+    ReferenceServer server(state, {});
+    auto connection = RawConnection::open(server.port());
+    ASSERT_TRUE(connection);
+    connection->send_get("/fast");
+    ASSERT_EQ(connection->read_response(3s).status, 200);
+    server.process().signal(SIGTERM);
+    std::this_thread::sleep_for(8ms);
+    server.process().signal(SIGSTOP);
+    std::this_thread::sleep_for(12ms);
+    ASSERT_TRUE(connection->send_get("/fast"));
+    std::this_thread::sleep_for(250ms);  // past the 200 ms close linger
+    server.process().signal(SIGCONT);
+    const auto response = connection->read_response(3s);
+    EXPECT_EQ(response.status, 503) << "the request that came during the stop was closed unanswered";
+    const auto status = server.process().wait(5s);
+    ASSERT_TRUE(status);
+    EXPECT_EQ(status->code, 0) << describe(*status);
+}
+
 TEST(ServerShutdown, DrainDelayKeepsServingWhileReadinessFails) {
     const auto state = fresh_test_dir() / "state";
     ReferenceServer server(state, {"--drain-delay", "2s"});
