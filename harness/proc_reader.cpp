@@ -1,5 +1,9 @@
 #include "proc_reader.hpp"
 
+#include <csignal>
+#include <cstdlib>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -101,6 +105,18 @@ int count_threads_waiting_on_disk(pid_t pid) {
         if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'D') ++count;
     }
     return ec ? -1 : count;
+}
+
+bool sigkill_pending(pid_t pid) {
+    const auto status = read_small_file(fmt::format("/proc/{}/status", pid), 4096);
+    constexpr unsigned long long kill_bit = 1ULL << (SIGKILL - 1);
+    for (const std::string_view field : {"\nSigPnd:", "\nShdPnd:"}) {
+        const auto at = status.find(field);
+        if (at == std::string::npos) continue;
+        const auto mask = std::strtoull(status.c_str() + at + field.size(), nullptr, 16);
+        if (mask & kill_bit) return true;
+    }
+    return false;
 }
 
 std::string read_cmdline(pid_t pid, std::size_t limit) {

@@ -26,6 +26,9 @@ std::vector<ProcStat> all_processes();
 int count_open_fds(pid_t pid);  // -1 if unreadable
 // Threads of `pid` in state D (uninterruptible sleep: waiting on disk I/O, an fsync); -1 if unreadable.
 int count_threads_waiting_on_disk(pid_t pid);
+// A SIGKILL is pending: the process is already dead, only waiting to leave an uninterruptible
+// wait (an fsync on a stalled disk). False if unreadable.
+bool sigkill_pending(pid_t pid);
 // The command line, arguments joined by spaces and cut at `limit` bytes; empty for a zombie.
 std::string read_cmdline(pid_t pid, std::size_t limit = 200);
 

@@ -2,6 +2,7 @@
 
 #include "pid_namespace.hpp"
 #include "probe_client.hpp"
+#include "proc_reader.hpp"
 #include "signal_router.hpp"
 #include "signals.hpp"
 
@@ -234,10 +235,21 @@ void Supervisor::finish(std::chrono::milliseconds grace) {
     for (const auto& g : generations_) alive.push_back(family_->alive(g.number));
     auto reaped = reaper_->take_reaped_orphans();  // after the snapshot: what ended since is in here
     for (auto& g : generations_) {
-        g.orphans = alive[static_cast<std::size_t>(g.number - 1)];
+        g.orphans.clear();
+        // A process with a SIGKILL pending is dead already, only not gone: it sleeps in an
+        // uninterruptible wait (a worker killed with its group inside an fsync, on a stalled disk)
+        // and ends when the disk returns. It did not outlive its generation; it is dying with it
+        // (sigkill-counter-prefork failed `orphans` under load on one such worker).
+        for (const auto& m : alive[static_cast<std::size_t>(g.number - 1)]) {
+            if (sigkill_pending(m.pid)) events_.record("dying", {{"generation", g.number}, {"pid", m.pid}, {"process", m.describe()}});
+            else g.orphans.push_back(m);
+        }
+        // Likewise one reaped late, killed by SIGKILL, of a generation that a SIGKILL ended.
+        const bool generation_killed = g.exit && !g.exit->exited && g.exit->signal == SIGKILL;
         for (const auto& r : reaped) {
             const bool listed = std::any_of(g.orphans.begin(), g.orphans.end(), [&](const FamilyMember& m) { return m.pid == r.who.pid; });
-            if (!listed && r.who.generation == g.number && g.exit && r.when > g.exited + grace) g.orphans.push_back(r.who);
+            const bool died_with_it = generation_killed && !r.exit.exited && r.exit.signal == SIGKILL;
+            if (!listed && !died_with_it && r.who.generation == g.number && g.exit && r.when > g.exited + grace) g.orphans.push_back(r.who);
         }
         for (const auto& m : g.orphans) events_.record("orphan", {{"generation", g.number}, {"pid", m.pid}, {"process", m.describe()}});
     }

@@ -17,6 +17,7 @@
 #include <charconv>
 #include <csignal>
 #include <fstream>
+#include <iterator>
 #include <thread>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -145,6 +146,43 @@ TEST(ProcReader, ThreadsInUninterruptibleWaitAreCounted) {
     ::waitpid(parent, &status, 0);
     EXPECT_EQ(count_threads_waiting_on_disk(::getpid()), 0);  // this test's threads sleep interruptibly
     EXPECT_EQ(count_threads_waiting_on_disk(parent), -1);     // gone
+}
+
+// Only a pending SIGKILL counts as "dying" (the orphans check leaves such a process out): another
+// pending signal does not, nor does a plain running process. (A SIGKILL that stays pending needs an
+// uninterruptible wait that SIGKILL cannot end, a stalled disk, which a test cannot make.)
+TEST(ProcReader, OnlyAPendingSigkillIsDying) {
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        sigset_t usr1;
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
+        ::write(ready[1], "x", 1);
+        ::usleep(2'000'000);
+        ::_exit(0);
+    }
+    ASSERT_GT(child, 0);
+    char byte = 0;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+    EXPECT_FALSE(sigkill_pending(child));
+    ::kill(child, SIGUSR1);  // blocked: stays pending
+    bool usr1_seen = false;
+    for (int i = 0; i < 50 && !usr1_seen; ++i) {
+        std::ifstream in("/proc/" + std::to_string(child) + "/status");
+        const std::string status{std::istreambuf_iterator<char>(in), {}};
+        usr1_seen = status.find("ShdPnd:\t0000000000000200") != std::string::npos;
+        if (!usr1_seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(usr1_seen) << "SIGUSR1 should be pending";
+    EXPECT_FALSE(sigkill_pending(child)) << "a pending SIGUSR1 is not a SIGKILL";
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    EXPECT_FALSE(sigkill_pending(child)) << "gone: unreadable is false";
+    ::close(ready[0]);
+    ::close(ready[1]);
 }
 
 TEST(Supervisor, OrphanedGrandchildrenAreReapedAtOnce) {
