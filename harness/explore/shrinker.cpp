@@ -25,6 +25,7 @@ public:
             changed = false;
             changed |= drop_workloads();
             changed |= drop_entries();
+            changed |= drop_reloads();
             changed |= simplify_sequence();
             changed |= fewer_connections();
             changed |= lower_rates();
@@ -89,6 +90,17 @@ private:
         return changed;
     }
 
+    // The last reload first: a second reload is the likelier one to be unneeded.
+    bool drop_reloads() {
+        bool changed = false;
+        for (std::size_t i = result_.trial.reloads.size(); i-- > 0;) {
+            auto candidate = result_.trial;
+            candidate.reloads.erase(candidate.reloads.begin() + static_cast<std::ptrdiff_t>(i));
+            if (try_candidate(candidate)) changed = true;
+        }
+        return changed;
+    }
+
     bool simplify_sequence() {
         if (result_.trial.sequence == SignalSequence::graceful) return false;
         auto candidate = result_.trial;
@@ -131,10 +143,17 @@ private:
     }
 
     bool earlier_moments() {
-        if (result_.trial.moment.in_flight_at_least) {
-            return bisect([](Trial& t) -> Duration& { return t.moment.delay; }, Duration::zero(), limits_.resolution);
+        bool changed = false;
+        // Each reload earlier (from the first: the next one's floor is it), then the signal.
+        for (std::size_t i = 0; i < result_.trial.reloads.size(); ++i) {
+            const Duration floor = i == 0 ? limits_.earliest : result_.trial.reloads[i - 1];
+            changed |= bisect([i](Trial& t) -> Duration& { return t.reloads[i]; }, floor, limits_.resolution);
         }
-        return bisect([](Trial& t) -> Duration& { return t.moment.at; }, limits_.earliest, limits_.resolution);
+        if (result_.trial.moment.in_flight_at_least) {
+            return bisect([](Trial& t) -> Duration& { return t.moment.delay; }, Duration::zero(), limits_.resolution) || changed;
+        }
+        const Duration floor = result_.trial.reloads.empty() ? limits_.earliest : result_.trial.reloads.back() + reload_settle;
+        return bisect([](Trial& t) -> Duration& { return t.moment.at; }, floor, limits_.resolution) || changed;
     }
 
     // Between two values, on the grid the YAML writes exactly: whole milliseconds, whole
@@ -186,7 +205,7 @@ ShrinkResult shrink(const Trial& trial, const Scenario& scenario, const ShrinkLi
 }
 
 int trial_size(const Trial& trial) {
-    int size = static_cast<int>(trial.workloads.size() + trial.kept_entries.size()) + 1;
+    int size = static_cast<int>(trial.workloads.size() + trial.kept_entries.size() + trial.reloads.size()) + 1;
     for (const auto& w : trial.workloads) size += w.rate > 0 ? 1 : w.connections;
     if (trial.sequence != SignalSequence::graceful && trial.sequence != SignalSequence::fast) ++size;
     return size;

@@ -25,6 +25,9 @@ std::string describe(const Trial& trial) {
                            w.rate > 0 ? fmt::format("at {:g}/s", w.rate) : fmt::format("x{}", w.connections));
     }
     const int first = trial.sequence == SignalSequence::fast ? trial.fast_signal : trial.graceful_signal;
+    for (std::size_t i = 0; i < trial.reloads.size(); ++i) {
+        out += fmt::format("{} {}", i == 0 ? "; reload at" : ",", format_duration(trial.reloads[i]));
+    }
     out += fmt::format("; {} ", signal_name(first));
     if (trial.moment.in_flight_at_least) {
         out += fmt::format("{} after in_flight >= {}", format_duration(trial.moment.delay), *trial.moment.in_flight_at_least);

@@ -53,6 +53,9 @@ struct Trial {
     // The scenario's own timeline entries that are not its shutdown signal (a restart, a
     // start_load), by index into Scenario::timeline; the shrinker drops what it can.
     std::vector<std::size_t> kept_entries;
+    // Reloads (the target's reload signal to its main process, `reload: true`) at these moments
+    // from the load's start, each well before the first signal: a master with workers only.
+    std::vector<Duration> reloads;
     bool operator==(const Trial&) const = default;
 };
 

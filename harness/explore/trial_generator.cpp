@@ -117,8 +117,14 @@ std::vector<std::size_t> own_entries(const Scenario& s) {
     return out;
 }
 
+bool reloads_target(const Scenario& s) { return s.expect.workers_drained.has_value(); }
+
 bool consistent(const Trial& trial, const Scenario& s) {
     if (trial.workloads.empty()) return false;
+    if (!trial.reloads.empty()) {
+        if (trial.moment.in_flight_at_least || !std::is_sorted(trial.reloads.begin(), trial.reloads.end())) return false;
+        if (trial.reloads.front() < Duration::zero() || trial.reloads.back() + reload_settle > trial.moment.at) return false;
+    }
     if (!trial.moment.in_flight_at_least) return true;
     bool any_open = false;
     const auto most = closed_connections(trial, s, any_open);
@@ -157,6 +163,18 @@ Trial generate_trial(const Scenario& s, const ExploreBounds& bounds, std::uint64
                                                                         : bounds.longest_follow_up);
     }
     if (trial.sequence == SignalSequence::pause_while_draining) trial.pause = draw.between(milliseconds(1), bounds.longest_pause);
+
+    // Drawn last, and only for a master with workers, so every other scenario's seeds give the
+    // trials they gave before reloads existed.
+    if (reloads_target(s) && draw.coin(0.4)) {
+        const int count = draw.between(1, 2);
+        for (int i = 0; i < count; ++i) {
+            const auto after = trial.reloads.empty() ? bounds.earliest : trial.reloads.back() + milliseconds(1);
+            trial.reloads.push_back(draw.between(after, after + milliseconds(1500)));
+        }
+        // The signal goes at a time, after the reloads have settled.
+        trial.moment = SignalMoment{std::max(trial.moment.at, trial.reloads.back() + reload_settle), std::nullopt, Duration::zero()};
+    }
     return trial;
 }
 

@@ -24,6 +24,13 @@ struct ExploreBounds {
     Duration longest_pause = std::chrono::milliseconds(300);
 };
 
+// A reload must be over before the first signal for zero_downtime to judge it (a worker's boot
+// took 2.7 s on a busy machine): the first signal comes at least this long after the last reload.
+inline constexpr Duration reload_settle = std::chrono::seconds(4);
+
+// Whether trials may reload the target: a master with workers (`workers_drained` expected).
+bool reloads_target(const Scenario& scenario);
+
 Trial generate_trial(const Scenario& scenario, const ExploreBounds& bounds, std::uint64_t seed);
 
 // The moment window actually used: [earliest, latest] with latest defaulted and clamped.
@@ -38,7 +45,8 @@ std::vector<std::string> pinned_workloads(const Scenario& scenario);
 std::vector<std::size_t> own_entries(const Scenario& scenario);
 
 // The trial can be written as a scenario that loads: at least one workload, a condition that can
-// hold (`in_flight >= N` within the closed loops' connections, no open loop).
+// hold (`in_flight >= N` within the closed loops' connections, no open loop), reloads in order and
+// each `reload_settle` before a first signal at a time.
 bool consistent(const Trial& trial, const Scenario& scenario);
 
 } // namespace lastcall::harness::explore

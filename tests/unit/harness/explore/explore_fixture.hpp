@@ -15,4 +15,12 @@ inline std::string generic_text() {
 
 inline Scenario generic_scenario() { return load_scenario_text(generic_text(), "generic.yaml"); }
 
+// scenarios/explore/prefork.yaml: a master with workers, the one kind of target trials reload.
+inline std::string prefork_text() {
+    std::ifstream in(std::string(LASTCALL_SCENARIOS_DIR) + "/explore/prefork.yaml");
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+inline Scenario prefork_scenario() { return load_scenario_text(prefork_text(), "prefork.yaml"); }
+
 } // namespace lastcall::harness::explore

@@ -125,5 +125,23 @@ expect:
     EXPECT_EQ(result.trial.kept_entries, std::vector<std::size_t>{0});  // acked_writes reads back after the restart
 }
 
+TEST(Shrinker, DropsTheSecondReloadAndMovesTheOneTheFailureNeedsEarlier) {
+    const auto s = prefork_scenario();
+    // Fails whenever a reload runs at or after 700 ms (the gap it leaves is what fails).
+    const auto fails = [](const Trial& t) {
+        return std::any_of(t.reloads.begin(), t.reloads.end(), [](Duration at) { return at >= milliseconds(700); });
+    };
+    const Trial big{5, {{"fast", 2, 0}, {"slow", 4, 0}}, {milliseconds(9000), {}, {}}, SignalSequence::graceful, SIGTERM, 0, {}, {}, {},
+                    {milliseconds(1200), milliseconds(2500)}};
+    ASSERT_TRUE(consistent(big, s));
+    const auto result = shrink(big, s, ShrinkLimits{}, fails);
+    ASSERT_EQ(result.trial.reloads.size(), 1u) << describe(result.trial);
+    EXPECT_GE(result.trial.reloads[0], milliseconds(700));
+    EXPECT_LE(result.trial.reloads[0], milliseconds(700) + ShrinkLimits{}.resolution);
+    EXPECT_EQ(result.trial.moment.at, result.trial.reloads[0] + reload_settle) << "the signal moves up behind the reload";
+    EXPECT_EQ(result.trial.workloads.size(), 1u);
+    EXPECT_LT(trial_size(result.trial), trial_size(big));
+}
+
 } // namespace
 } // namespace lastcall::harness::explore

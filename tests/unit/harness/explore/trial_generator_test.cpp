@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <set>
 
@@ -107,6 +108,42 @@ expect:
         EXPECT_EQ(t.workloads.front().name, "increments");
         EXPECT_EQ(t.kept_entries, std::vector<std::size_t>{1});
     }
+}
+
+TEST(TrialGenerator, ReloadsAMasterWithWorkersOnceOrTwiceWellBeforeTheSignal) {
+    const auto s = prefork_scenario();
+    const ExploreBounds bounds;
+    std::set<std::size_t> counts;
+    for (std::uint64_t seed = 0; seed < 300; ++seed) {
+        const auto t = generate_trial(s, bounds, seed);
+        ASSERT_TRUE(consistent(t, s)) << describe(t);
+        counts.insert(t.reloads.size());
+        if (t.reloads.empty()) continue;
+        EXPECT_FALSE(t.moment.in_flight_at_least) << describe(t);
+        EXPECT_GE(t.reloads.front(), bounds.earliest);
+        EXPECT_TRUE(std::is_sorted(t.reloads.begin(), t.reloads.end()));
+        EXPECT_GE(t.moment.at, t.reloads.back() + reload_settle) << describe(t);
+        EXPECT_NE(describe(t).find("reload at"), std::string::npos);
+    }
+    EXPECT_EQ(counts, (std::set<std::size_t>{0, 1, 2}));
+}
+
+TEST(TrialGenerator, NeverReloadsATargetWithoutWorkers) {
+    const auto s = generic_scenario();
+    for (std::uint64_t seed = 0; seed < 300; ++seed) EXPECT_TRUE(generate_trial(s, ExploreBounds{}, seed).reloads.empty());
+}
+
+TEST(TrialGenerator, AReloadTooCloseToTheSignalOrOutOfOrderIsNotConsistent) {
+    const auto s = prefork_scenario();
+    Trial t{7, {{"fast", 1, 0}}, {milliseconds(5000), {}, {}}, SignalSequence::graceful, SIGTERM, 0, {}, {}, {}, {milliseconds(500)}};
+    EXPECT_TRUE(consistent(t, s));
+    t.reloads = {milliseconds(1500)};  // 3.5 s before the signal: the reload may still be under way
+    EXPECT_FALSE(consistent(t, s));
+    t.reloads = {milliseconds(800), milliseconds(300)};
+    EXPECT_FALSE(consistent(t, s));
+    t.reloads = {milliseconds(500)};
+    t.moment = SignalMoment{Duration::zero(), 1, milliseconds(100)};  // an in-flight level can come before the reload settled
+    EXPECT_FALSE(consistent(t, s));
 }
 
 } // namespace

@@ -138,5 +138,32 @@ TEST(TrialYaml, NamesFitTheNameRule) {
     EXPECT_EQ(trial_name(std::string(64, 'a'), "dropped-1").size(), 64u);
 }
 
+TEST(TrialYaml, ReloadsLoadBackAsReloadsBeforeTheSignalWithZeroDowntimeExpected) {
+    const auto text = prefork_text();
+    const auto s = prefork_scenario();
+    int with_reloads = 0;
+    for (std::uint64_t seed = 0; seed < 200; ++seed) {
+        const auto t = generate_trial(s, ExploreBounds{}, seed);
+        const auto back = write_and_load(t, s, text);
+        ASSERT_GT(back.timeline.size(), t.reloads.size()) << describe(t);
+        for (std::size_t i = 0; i < t.reloads.size(); ++i) {
+            const auto& reload = signal_of(back.timeline[i]);
+            EXPECT_EQ(reload.purpose, SignalPurpose::reload);
+            EXPECT_EQ(reload.signal, SIGHUP);
+            EXPECT_EQ(back.timeline[i].at, t.reloads[i]);
+        }
+        const auto& first = back.timeline[t.reloads.size()];
+        EXPECT_EQ(signal_of(first).purpose, SignalPurpose::shutdown);
+        if (!t.reloads.empty()) {
+            ++with_reloads;
+            EXPECT_EQ(first.at, t.moment.at);
+            EXPECT_TRUE(back.expect.zero_downtime) << describe(t);
+        } else {
+            EXPECT_FALSE(back.expect.zero_downtime) << describe(t);
+        }
+    }
+    EXPECT_GT(with_reloads, 20);
+}
+
 } // namespace
 } // namespace lastcall::harness::explore
