@@ -209,12 +209,6 @@ net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes);
 
 net::awaitable<void> finish_owned(ConnectionPtr c) { co_await finish(*c); }
 
-// The idle end of a connection's burst of requests: no coroutine waits here. serve_burst has
-// returned, so its frames (and the request's, and the last write's) are gone, and 10,000 idle
-// keep-alive connections hold a socket, a Connection and two small pending waits each, as nginx
-// holds an idle connection: no read buffer and no stack. The wait's handler owns the connection
-// and starts the next burst when a request's first bytes come, or ends the connection when it
-// stayed idle for `idle_timeout` or was closed meanwhile.
 // Asio gives a handler memory from a per-thread cache that hands any large enough block (a
 // finished read's, 730 bytes) to a small wait: idle connections then kept 730 bytes each for a
 // 100-byte wait. The two idle waits, which last, take exactly their size from malloc instead.
@@ -230,6 +224,12 @@ struct ExactAllocator {
     bool operator==(const ExactAllocator<U>&) const noexcept { return true; }
 };
 
+// The idle end of a connection's burst of requests: no coroutine waits here. serve_burst has
+// returned, so its frames (and the request's, and the last write's) are gone, and 10,000 idle
+// keep-alive connections hold a socket, a Connection and two small pending waits each, as nginx
+// holds an idle connection: no read buffer and no stack. The wait's handler owns the connection
+// and starts the next burst when a request's first bytes come, or ends the connection when it
+// stayed idle for `idle_timeout` or was closed meanwhile.
 void wait_for_next_request(const ConnectionPtr& c) {
     c->buffer.shrink_to_fit();  // what the last request grew goes back before the wait
     c->idle_timer.expires_after(c->app.config.idle_timeout);
