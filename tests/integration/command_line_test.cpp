@@ -24,25 +24,9 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-struct CliResult {
-    ExitStatus status;
-    std::string out;
-    std::string err;
-};
+using CliResult = CommandResult;
 
-std::string read_file(const fs::path& file) {
-    std::ifstream in(file);
-    return {std::istreambuf_iterator<char>(in), {}};
-}
-
-CliResult run_binary(std::vector<std::string> argv, const fs::path& dir) {
-    ChildProcess process(argv, dir / "stderr");
-    CliResult result;
-    while (const auto line = process.read_line(40s)) result.out += *line + "\n";
-    result.status = process.wait(40s).value_or(ExitStatus{false, 0, SIGKILL});
-    result.err = read_file(dir / "stderr");
-    return result;
-}
+CliResult run_binary(const std::vector<std::string>& argv, const fs::path& dir) { return run_to_end(argv, dir / "stderr", 40s); }
 
 CliResult lastcall(const std::vector<std::string>& args, const fs::path& dir) {
     std::vector<std::string> argv{LASTCALL_BINARY};

@@ -20,11 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-struct CliResult {
-    ExitStatus status;
-    std::string out;
-    std::string err;
-};
+using CliResult = CommandResult;
 
 CliResult check(const fs::path& dir, const std::vector<std::string>& options) {
     std::vector<std::string> argv{LASTCALL_BINARY, "check", "--run-dir", (dir / "runs").string(), "--path", "/fast", "--ready", "/ready",
@@ -34,13 +30,7 @@ CliResult check(const fs::path& dir, const std::vector<std::string>& options) {
                              std::string("{workdir}/state"), std::string("--global-budget"), std::string("3s")}) {
         argv.push_back(word);
     }
-    ChildProcess process(argv, dir / "stderr");
-    CliResult result;
-    while (const auto line = process.read_line(40s)) result.out += *line + "\n";
-    result.status = process.wait(40s).value_or(ExitStatus{false, 0, SIGKILL});
-    std::ifstream in(dir / "stderr");
-    result.err.assign(std::istreambuf_iterator<char>(in), {});
-    return result;
+    return run_to_end(argv, dir / "stderr", 40s);
 }
 
 TEST(ConsoleOutput, InALogTheLiveViewIsPlainLinesAtEveryPhase) {

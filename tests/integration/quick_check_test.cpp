@@ -37,11 +37,11 @@ std::string read_file(const fs::path& file) {
 CliResult run_cli(std::vector<std::string> args, const fs::path& dir) {
     std::vector<std::string> argv{LASTCALL_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    ChildProcess cli(argv, dir / "cli.stderr");
+    const auto ran = run_to_end(argv, dir / "cli.stderr", std::chrono::seconds(40));
     CliResult result;
-    while (const auto line = cli.read_line(std::chrono::seconds(40))) result.out += *line + "\n";
-    result.status = cli.wait(std::chrono::seconds(40)).value_or(ExitStatus{false, 0, SIGKILL});
-    result.err = read_file(dir / "cli.stderr");
+    result.status = ran.status;
+    result.out = ran.out;
+    result.err = ran.err;
     if (fs::exists(dir / "suite.json")) {
         const auto suite = nlohmann::json::parse(read_file(dir / "suite.json"), nullptr, false);
         if (!suite.is_discarded()) {

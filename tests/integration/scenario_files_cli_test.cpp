@@ -14,22 +14,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CliResult {
-    ExitStatus status;
-    std::string out;
-    std::string err;
-};
-
-CliResult run_cli(const std::vector<std::string>& args, const fs::path& dir) {
+CommandResult run_cli(const std::vector<std::string>& args, const fs::path& dir) {
     std::vector<std::string> argv{LASTCALL_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
-    ChildProcess cli(argv, dir / "stderr");
-    CliResult result;
-    while (const auto line = cli.read_line(std::chrono::seconds(10))) result.out += *line + "\n";
-    result.status = cli.wait(std::chrono::seconds(10)).value_or(ExitStatus{false, 0, SIGKILL});
-    std::ifstream in(dir / "stderr");
-    result.err.assign(std::istreambuf_iterator<char>(in), {});
-    return result;
+    return run_to_end(argv, dir / "stderr", std::chrono::seconds(10));
 }
 
 // good.yaml, and three files that used to abort or slip through.

@@ -1,5 +1,9 @@
 #include "child_process.hpp"
 
+#include <iterator>
+
+#include <fstream>
+
 #include <cerrno>
 #include <cstdlib>
 #include <csignal>
@@ -104,6 +108,19 @@ std::optional<ExitStatus> ChildProcess::wait(std::chrono::milliseconds timeout) 
             std::this_thread::sleep_for(std::chrono::milliseconds(1));  // kernels without pidfd
         }
     }
+}
+
+CommandResult run_to_end(const std::vector<std::string>& argv, const std::filesystem::path& stderr_file,
+                         std::chrono::milliseconds timeout) {
+    CommandResult result;
+    {
+        ChildProcess process(argv, stderr_file);
+        while (const auto line = process.read_line(timeout)) result.out += *line + "\n";
+        result.status = process.wait(timeout).value_or(ExitStatus{false, 0, SIGKILL});
+    }
+    std::ifstream in(stderr_file);
+    result.err.assign(std::istreambuf_iterator<char>(in), {});
+    return result;
 }
 
 } // namespace lastcall::testing

@@ -40,6 +40,16 @@ private:
     std::optional<ExitStatus> status_;
 };
 
+// A command run to its end: all it printed on stdout, its stderr (kept in `stderr_file`), how it
+// ended (SIGKILL if it outlived `timeout`, when the ChildProcess kills its group).
+struct CommandResult {
+    ExitStatus status;
+    std::string out;
+    std::string err;
+};
+CommandResult run_to_end(const std::vector<std::string>& argv, const std::filesystem::path& stderr_file,
+                         std::chrono::milliseconds timeout);
+
 // Path of the lastcall-server binary, baked in by CMake; LASTCALL_TEST_SERVER overrides it.
 std::string server_binary();
 
