@@ -290,6 +290,7 @@ MasterConfig master_config(const ServerConfig& config) {
 } // namespace
 
 int run_master(const ServerConfig& config, const std::vector<std::string>& argv) {
+    prepare_state_dir(config.state_dir, true);  // the workers' directories, inside it, then probe without an fsync
     std::error_code ec;
     std::filesystem::create_directories(config.state_dir / "workers", ec);
     if (ec) throw StartupError(fmt::format("state dir {} is not usable: {}", config.state_dir.string(), ec.message()));

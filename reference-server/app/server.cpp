@@ -6,6 +6,7 @@
 #include "listener.hpp"
 #include "log.hpp"
 #include "routes.hpp"
+#include "state_layout.hpp"
 #include "worker_control.hpp"
 
 #include "lastcall/coordinator/asio_clock.hpp"
@@ -21,6 +22,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cerrno>
@@ -30,6 +33,8 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <thread>
+#include <utility>
+#include <vector>
 #include <unistd.h>
 
 extern char** environ;
@@ -42,22 +47,24 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Refuse at start what would otherwise only fail at shutdown, when acknowledged state is at stake.
-void prepare_state_dir(const fs::path& dir) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec || !fs::is_directory(dir)) {
-        throw StartupError(fmt::format("state dir {} is not usable: {}", dir.string(),
-                                       ec ? ec.message() : "not a directory"));
+// How long each step of the start took, for the "started" line: a worker that boots slowly on a
+// busy machine (a reload waits for it) says where the time went.
+class BootClock {
+public:
+    void lap(const char* step) {
+        const auto now = std::chrono::steady_clock::now();
+        laps_.emplace_back(step, std::chrono::duration<double, std::milli>(now - last_).count());
+        last_ = now;
     }
-    const auto probe = dir / ".write-probe";
-    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const bool ok = fd >= 0 && ::write(fd, "x", 1) == 1 && ::fsync(fd) == 0;
-    const int error = errno;
-    if (fd >= 0) ::close(fd);
-    ::unlink(probe.c_str());
-    if (!ok) throw StartupError(fmt::format("state dir {} is not writable: {}", dir.string(), std::strerror(error)));
-}
+    void add_to(log::Line& line) const {
+        for (const auto& [step, ms] : laps_) line.field(step, std::round(ms * 10) / 10);
+    }
+
+private:
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+    std::vector<std::pair<const char*, double>> laps_;
+};
+
 
 coordinator::ShutdownConfig shutdown_config(const ServerConfig& config) {
     coordinator::ShutdownConfig shutdown{config.budgets, config.signals, config.state_dir / "shutdown-report.json"};
@@ -138,9 +145,13 @@ void resume_unfinished_jobs(AppState& app) {
 } // namespace
 
 int run_server(const ServerConfig& config) {
-    prepare_state_dir(config.state_dir);
+    BootClock boot;
+    const bool prefork_worker = config.control_fd >= 0;
+    prepare_state_dir(config.state_dir, !prefork_worker);
+    boot.lap("state_dir_ms");
     StreamPositions streams;
     auto counter = open_counter(config, streams);
+    boot.lap("counter_ms");
     CounterStore* store = counter.store.get();  // null in a prefork worker: no checkpoint to take
     std::unique_ptr<JobStore> jobs;
     try {
@@ -150,6 +161,7 @@ int run_server(const ServerConfig& config) {
     } catch (const std::exception& e) {
         throw StartupError(e.what());
     }
+    boot.lap("jobs_ms");
 
     coordinator::IoContext io(static_cast<int>(config.threads));
     coordinator::AsioClock clock(io);
@@ -217,11 +229,16 @@ int run_server(const ServerConfig& config) {
         std::fflush(stdout);
     }
     log_recovery(counter, streams.size());
-    log::info("started")
-        .field("port", static_cast<unsigned>(endpoint.port()))
-        .field("threads", config.threads)
-        .field("counter", counter.counter().durable_value())
-        .field("faults", config.faults.names());
+    boot.lap("listen_ms");
+    {
+        auto started = log::info("started");  // written when it goes out of scope, below
+        started.field("port", static_cast<unsigned>(endpoint.port()))
+            .field("pid", static_cast<int>(::getpid()))
+            .field("threads", config.threads)
+            .field("counter", counter.counter().durable_value())
+            .field("faults", config.faults.names());
+        boot.add_to(started);
+    }
     // A prefork worker resumes only what its master hands over, so that no job runs twice.
     if (config.shared_state_dir.empty()) resume_unfinished_jobs(app);
     listener->start();

@@ -4,6 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -22,6 +27,25 @@ void check_state_layout(const std::filesystem::path& dir, StateLayout wanted) {
             dir.string(), (dir / name).string(), shared ? "a single-process server" : "a --workers service",
             shared ? "a --workers service" : "a single process", shared ? "run without --workers" : "run with --workers"));
     }
+}
+
+// A prefork worker does not ask for the fsync: its directory is inside its master's, which the
+// master probed with one before any worker started, and on a busy disk that one fsync took 8.2 s (a
+// build beside a reload soak): longer than a reload can wait for a booting worker.
+void prepare_state_dir(const std::filesystem::path& dir, bool sync) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir)) {
+        throw StartupError(fmt::format("state dir {} is not usable: {}", dir.string(),
+                                       ec ? ec.message() : "not a directory"));
+    }
+    const auto probe = dir / ".write-probe";
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const bool ok = fd >= 0 && ::write(fd, "x", 1) == 1 && (!sync || ::fsync(fd) == 0);
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    ::unlink(probe.c_str());
+    if (!ok) throw StartupError(fmt::format("state dir {} is not writable: {}", dir.string(), std::strerror(error)));
 }
 
 } // namespace lastcall::server

@@ -159,6 +159,41 @@ TEST(Prefork, TermDuringAReloadStopsTheBootingWorkersCleanly) {
     EXPECT_EQ(fates(master_report(p.state)), (std::vector<std::string>{"1.1 drained", "1.2 drained", "2.1 drained", "2.2 drained"}));
 }
 
+// While it lives, every process started from here has a disk on which each fsync of a state
+// dir's write probe stalls for `stall` (support/slow_fsync.cpp, preloaded).
+class StalledProbeFsync {
+public:
+    explicit StalledProbeFsync(std::chrono::milliseconds stall) {
+        ::setenv("LD_PRELOAD", SLOW_FSYNC_LIBRARY, 1);
+        ::setenv("LASTCALL_SLOW_FSYNC_MS", std::to_string(stall.count()).c_str(), 1);
+        ::setenv("LASTCALL_SLOW_FSYNC_MATCH", ".write-probe", 1);
+        ::setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);  // a sanitizer build: the shim comes first
+    }
+    ~StalledProbeFsync() {
+        for (const char* name : {"LD_PRELOAD", "LASTCALL_SLOW_FSYNC_MS", "LASTCALL_SLOW_FSYNC_MATCH", "ASAN_OPTIONS"}) ::unsetenv(name);
+    }
+    StalledProbeFsync(const StalledProbeFsync&) = delete;
+    StalledProbeFsync& operator=(const StalledProbeFsync&) = delete;
+};
+
+// Beside a build, one fsync of a booting worker's write probe took 8.2 s; a reload soak's new
+// generation waited for it while the old one served alone. The master proves the file system
+// takes an fsync once; its workers, in directories inside its own, must not wait for another.
+// Here each probe fsync stalls 1.5 s against a 1 s boot timeout: a worker that waits misses it.
+TEST(Prefork, WorkersBootWithoutWaitingForAStalledDiskTheMasterAlreadyProbed) {
+    std::unique_ptr<Prefork> p;
+    {
+        StalledProbeFsync stalled(1500ms);
+        p = std::make_unique<Prefork>(std::vector<std::string>{"--worker-boot-timeout", "1s"});
+    }
+    EXPECT_NE(p->server->stderr_text().find("\"master serving\""), std::string::npos) << p->server->stderr_text();
+    p->server->process().signal(SIGHUP);  // a reload: the new generation boots on the same disk
+    std::this_thread::sleep_for(800ms);
+    p->server->process().signal(SIGTERM);
+    EXPECT_EQ(p->exit_code(10s), 0) << p->server->stderr_text();
+    EXPECT_EQ(fates(master_report(p->state)), (std::vector<std::string>{"1.1 drained", "1.2 drained", "2.1 drained", "2.2 drained"}));
+}
+
 TEST(Prefork, StragglersAreKilledAtTheGracefulTimeoutAndNamed) {
     Prefork p({"--fault", "ignore-sigterm", "--graceful-timeout", "1s"});
     p.server->process().signal(SIGTERM);
