@@ -259,9 +259,6 @@ void Conductor::collect() {
             events_.record("history_incomplete", {{"kept", stats.records}, {"dropped", stats.dropped}, {"bytes", stats.bytes},
                                                   {"limit", stats.limit}, {"limit_lowered", stats.limit_lowered}, {"error", read_error}});
         }
-        if (const auto cut = mark_cut_by_process_kills(result_.history, result_.signals)) {
-            events_.record("cut_by_process_kill", {{"requests", cut}});
-        }
         result_.stream_trails = load_->take_stream_trails();
         result_.latency = load_->latency();
         // lastcall's own failures are evidence too: never silent.
@@ -272,6 +269,16 @@ void Conductor::collect() {
         result_.proxy_records = proxy_->take_records();
         for (const auto& e : proxy_->errors()) events_.record("harness_error", {{"what", e}});
         result_.harness_errors += proxy_->errors().size();
+    }
+    if (supervisor_) {
+        const auto kernel_exits = kernel_ ? kernel_->exits() : std::vector<KernelExit>{};
+        if (kernel_ && kernel_->lost_events()) result_.process_events += " (the kernel dropped some events: those ends are the scan's)";
+        result_.processes = process_lives(supervisor_->family().members(), run_start_, kernel_exits);
+        for (const auto& p : result_.processes) record_process_events(events_, p);
+    }
+    // Before the outcomes are counted: the kills' ends are the processes' (above).
+    if (const auto cut = mark_cut_by_process_kills(result_.history, result_.signals, result_.processes)) {
+        events_.record("cut_by_process_kill", {{"requests", cut}});
     }
     result_.requests = result_.history.size();
     for (const auto& r : result_.history) {
@@ -285,10 +292,6 @@ void Conductor::collect() {
     }
     if (sampler_) result_.samples = sampler_->samples();
     if (!supervisor_) return;
-    const auto kernel_exits = kernel_ ? kernel_->exits() : std::vector<KernelExit>{};
-    if (kernel_ && kernel_->lost_events()) result_.process_events += " (the kernel dropped some events: those ends are the scan's)";
-    result_.processes = process_lives(supervisor_->family().members(), run_start_, kernel_exits);
-    for (const auto& p : result_.processes) record_process_events(events_, p);
     for (const auto& g : supervisor_->generations()) {
         GenerationSummary s{g.number, g.pid, since_start(g.spawned), g.became_ready ? since_start(g.ready) : -1,
                             g.exit ? since_start(g.exited) : -1, g.exit, g.killed_by_lastcall, g.report, g.orphans,
