@@ -1,6 +1,7 @@
 #include "run_diff.hpp"
 
 #include "checks.hpp"
+#include "text_columns.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -94,37 +95,11 @@ std::string check_change(const CheckDiff& c) {
 
 std::string ms(std::optional<double> v) { return v ? fmt::format("{:.3f}", *v) : std::string("-"); }
 
-// A cell's text in lines of at most `width`, broken at spaces where it can be, so a long value
-// (an evidence-like measurement, a long bound) is shown whole and the next column stays aligned.
-std::vector<std::string> wrapped(const std::string& text, std::size_t width) {
-    std::vector<std::string> lines;
-    std::string rest = text;
-    while (rest.size() > width) {
-        auto cut = rest.rfind(' ', width);
-        if (cut == std::string::npos || cut == 0) cut = width;
-        lines.push_back(rest.substr(0, cut));
-        rest = rest.substr(cut);
-        if (!rest.empty() && rest.front() == ' ') rest.erase(0, 1);
-    }
-    lines.push_back(rest);
-    return lines;
-}
-
 constexpr std::size_t name_width = 30, cell_width = 36;
 
 // One row of the table: cells wrapped in their columns, the mark after the last on the first line.
 std::string row(const std::string& name, const std::string& a, const std::string& b, std::string_view mark) {
-    const auto n = wrapped(name, name_width), x = wrapped(a, cell_width), y = wrapped(b, cell_width);
-    const auto lines = std::max({n.size(), x.size(), y.size()});
-    const auto at = [](const std::vector<std::string>& cell, std::size_t i) { return i < cell.size() ? cell[i] : std::string(); };
-    std::string out;
-    for (std::size_t i = 0; i < lines; ++i) {
-        auto line = fmt::format("{:<{}} {:<{}} {:<{}}{}", at(n, i), name_width, at(x, i), cell_width, at(y, i), cell_width,
-                                i == 0 && !mark.empty() ? fmt::format(" {}", mark) : "");
-        line.erase(line.find_last_not_of(' ') + 1);
-        out += line + "\n";
-    }
-    return out;
+    return table_row({name, a, b}, {name_width, cell_width, cell_width}, "", "", mark);
 }
 
 std::string names_of(const std::vector<const CheckDiff*>& checks) {
