@@ -142,10 +142,12 @@ LiveStatus Conductor::live_status(Clock::time_point now) const {
                                    [&g](const SignalSent& sent) { return sent.generation == g.number && sent.marks_shutdown(); });
     if (exit_seen_) {
         s.phase = RunPhase::exited;
-        s.detail = fmt::format("{} at {:.2f}s", g.exit ? g.exit->describe() : "exited", static_cast<double>(since_start(g.exited)) / 1e6);
+        s.event_us = since_start(g.exited);
+        s.detail = fmt::format("{} at {:.2f}s", g.exit ? g.exit->describe() : "exited", static_cast<double>(s.event_us) / 1e6);
     } else if (told != result_.signals.end()) {
         const bool says_not_ready = !scenario_.target.ready.http_path.empty() && !prober_->ready();
         s.phase = says_not_ready ? RunPhase::draining : RunPhase::signal_sent;
+        s.event_us = told->t_us;
         s.detail = fmt::format("{} at {:.2f}s{}", signal_name(told->signal), static_cast<double>(told->t_us) / 1e6,
                                says_not_ready ? ", not ready" : "");
     } else {

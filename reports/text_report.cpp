@@ -87,7 +87,7 @@ std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
                                 verdicts.size() - failed - errors - skipped, failed);
     if (errors) headline += fmt::format(", {} could not run", errors);
     if (skipped) headline += fmt::format(", {} skipped", skipped);
-    return fmt::format("\n{}\n{}", failed || errors ? paint(headline, "1;31", tty) : paint(headline, "1;32", tty), names);
+    return fmt::format("{}\n{}", failed || errors ? paint(headline, "1;31", tty) : paint(headline, "1;32", tty), names);
 }
 
 void write_run_reports(const RunVerdict& v) {

@@ -154,7 +154,8 @@ int run_scenarios(const RunArguments& a) {
             std::fflush(console);
         }
     }
-    fmt::print(console, "{}", lastcall::reports::console_summary(verdicts, colour));
+    // With --quiet the summary is all there is: no blank line before it.
+    fmt::print(console, "{}{}", a.quiet ? "" : "\n", lastcall::reports::console_summary(verdicts, colour));
     std::fflush(console);
     if (!a.junit_file.empty()) write_report(a.junit_file, lastcall::reports::junit_report(verdicts));
     if (!a.json_file.empty()) write_report(a.json_file, lastcall::reports::json_suite_report(verdicts));
