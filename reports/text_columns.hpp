@@ -9,7 +9,7 @@
 
 namespace lastcall::reports {
 
-// `text` in lines of at most `width` characters, broken at spaces where it can be (a word longer
+// `text` in lines of at most `width` characters (UTF-8 code points), broken at spaces where it can be (a word longer
 // than the column is cut inside it); nothing is dropped but the spaces where it breaks.
 std::vector<std::string> wrap_cell(std::string_view text, std::size_t width);
 
