@@ -38,6 +38,7 @@ private:
     bool start_observers();
     void play();
     bool step(Clock::time_point now);  // false: the run is over
+    bool died_before_the_first_signal();  // true: start_error says so
     void fire(const DueAction& due);
     void fire_signal(const SignalAction& action);
     void restart();

@@ -9,6 +9,7 @@ struct TargetExit {
     int code = 0;
     int signal = 0;
     std::string describe() const;  // "exit 0", "killed by SIGKILL"
+    std::string ended() const;     // "exited with status 3", "was killed by SIGSEGV": after "the target"
 };
 
 TargetExit exit_from_wait_status(int raw);

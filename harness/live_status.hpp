@@ -29,6 +29,7 @@ struct LiveStatus {
     std::int64_t max_duration_us = 0;  // limits.max_duration: the run ends there at the latest
     int generation = 1;
     std::string detail;                // what the phase is about: "SIGTERM at 1.00s", "exit 0 at 2.31s"
+    std::int64_t event_us = -1;        // when what `detail` names happened (the signal, the exit); -1: nothing
     LiveCounts counts;
 };
 

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -65,7 +67,11 @@ std::string live_line(const LiveStatus& s, std::int64_t since_report_us, std::in
     if (s.phase == RunPhase::starting && s.elapsed_us == 0) {
         clock = fmt::format("{:>6}", seconds(in_phase_us));  // the run's clock starts when the target is ready
     } else {
-        const auto elapsed = s.elapsed_us + (s.phase == RunPhase::finishing ? 0 : since_report_us);
+        auto elapsed = s.elapsed_us + (s.phase == RunPhase::finishing ? 0 : since_report_us);
+        // Never earlier than the event the line names: the conductor read its clock before it sent
+        // the signal ("0.9s ... SIGTERM at 1.00s"). At least the event's time rounded up to the
+        // 0.1 s the clock shows, so rounding cannot put it back before "1.05s" either.
+        if (s.event_us >= 0) elapsed = std::max(elapsed, (s.event_us + 99'999) / 100'000 * 100'000);
         clock = fmt::format("{:>6}/{}", seconds(elapsed), seconds(s.max_duration_us));
         if (style.bar) clock += " " + bar(elapsed, s.max_duration_us);
     }

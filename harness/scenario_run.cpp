@@ -142,10 +142,12 @@ LiveStatus Conductor::live_status(Clock::time_point now) const {
                                    [&g](const SignalSent& sent) { return sent.generation == g.number && sent.marks_shutdown(); });
     if (exit_seen_) {
         s.phase = RunPhase::exited;
-        s.detail = fmt::format("{} at {:.2f}s", g.exit ? g.exit->describe() : "exited", static_cast<double>(since_start(g.exited)) / 1e6);
+        s.event_us = since_start(g.exited);
+        s.detail = fmt::format("{} at {:.2f}s", g.exit ? g.exit->describe() : "exited", static_cast<double>(s.event_us) / 1e6);
     } else if (told != result_.signals.end()) {
         const bool says_not_ready = !scenario_.target.ready.http_path.empty() && !prober_->ready();
         s.phase = says_not_ready ? RunPhase::draining : RunPhase::signal_sent;
+        s.event_us = told->t_us;
         s.detail = fmt::format("{} at {:.2f}s{}", signal_name(told->signal), static_cast<double>(told->t_us) / 1e6,
                                says_not_ready ? ", not ready" : "");
     } else {
@@ -183,6 +185,7 @@ bool Conductor::step(Clock::time_point now) {
     }
     if (!exit_seen_ && supervisor_->poll_exit()) {
         exit_seen_ = true;
+        if (died_before_the_first_signal()) return false;
         next_status_ = now;  // the exit is shown at once: the run may end on this very step
         show_status(now);
     }
@@ -215,6 +218,22 @@ bool Conductor::step(Clock::time_point now) {
         return false;
     }
     show_status(now);
+    return true;
+}
+
+// A target that was ready and then died on its own before the scenario's first signal (gunicorn
+// whose workers cannot import the app: the master listens, then exits 3) never had its shutdown
+// tried: no check can judge it. DESIGN.md's exit 3 (could not be started), with its exit and the
+// last of its stderr, not a run of failed checks (exit 1) that reads as a bad shutdown.
+bool Conductor::died_before_the_first_signal() {
+    const auto& g = supervisor_->current();
+    const bool signal_planned = std::any_of(scenario_.timeline.begin(), scenario_.timeline.end(),
+                                            [](const TimelineEntry& e) { return std::holds_alternative<SignalAction>(e.action); });
+    if (g.number != 1 || !g.exit || !signal_planned || !result_.signals.empty()) return false;
+    result_.start_error = fmt::format("the target {} at {:.2f} s, before the first signal; its last stderr lines:\n{}", g.exit->ended(),
+                                      static_cast<double>(since_start(g.exited)) / 1e6, supervisor_->stderr_tail(g.number));
+    events_.record("died_before_signal", {{"generation", g.number}, {"status", g.exit->describe()}});
+    show_phase(RunPhase::exited, fmt::format("{} at {:.2f}s, before the first signal", g.exit->describe(), static_cast<double>(since_start(g.exited)) / 1e6));
     return true;
 }
 

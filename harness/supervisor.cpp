@@ -113,8 +113,9 @@ void Supervisor::wait_ready(Generation& g) {
     while (Clock::now() < deadline) {
         if (interrupted()) throw RunInterrupted();
         if (const auto exit = poll_exit()) {
-            throw TargetStartError(fmt::format("target exited before it was ready ({}); last lines of its stderr:\n{}", exit->describe(),
-                                               last_lines(dir_.target_stderr(g.number), 20)));
+            const auto lived_us = std::chrono::duration_cast<std::chrono::microseconds>(g.exited - g.spawned).count();
+            throw TargetStartError(fmt::format("the target {} {:.2f} s after it was started, before it was ready; its last stderr lines:\n{}",
+                                               exit->ended(), static_cast<double>(lived_us) / 1e6, stderr_tail(g.number)));
         }
         bool up = false;
         if (ready.http_path.empty()) {
@@ -137,8 +138,10 @@ void Supervisor::wait_ready(Generation& g) {
     }
     throw TargetStartError(fmt::format("target was not ready within {} ms (last probe: {}); last lines of its stderr:\n{}",
                                        std::chrono::duration_cast<std::chrono::milliseconds>(ready.timeout).count(), last_answer,
-                                       last_lines(dir_.target_stderr(g.number), 20)));
+                                       stderr_tail(g.number)));
 }
+
+std::string Supervisor::stderr_tail(int generation) const { return last_lines(dir_.target_stderr(generation), 20); }
 
 int Supervisor::wait_fd() const { return process_ ? process_->pidfd() : -1; }
 

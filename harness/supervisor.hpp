@@ -90,6 +90,8 @@ public:
     // The current generation's exit; the first time it is seen it is recorded (event, report).
     std::optional<TargetExit> poll_exit();
     int wait_fd() const;  // readable when the current generation exits; -1 if unsupported
+    // The last lines of a generation's stderr, each as `  | line` (what a start error quotes).
+    std::string stderr_tail(int generation) const;
 
     struct SignalOutcome {
         Delivery delivery;

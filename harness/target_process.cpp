@@ -145,6 +145,11 @@ std::string TargetExit::describe() const {
     return "killed by " + signal_name(signal);
 }
 
+std::string TargetExit::ended() const {
+    if (exited) return fmt::format("exited with status {}", code);
+    return "was killed by " + signal_name(signal);
+}
+
 TargetExit exit_from_wait_status(int raw) {
     return TargetExit{WIFEXITED(raw), WIFEXITED(raw) ? WEXITSTATUS(raw) : 0, WIFSIGNALED(raw) ? WTERMSIG(raw) : 0};
 }

@@ -27,6 +27,13 @@ void add_numbers(json& check, const std::optional<harness::CheckNumbers>& number
     check["comparison"] = n.comparison.empty() ? json(nullptr) : json(n.comparison);
 }
 
+// When a failed check's failure shows (µs since the load started, as every t_us), for a consumer
+// that lines failures up with the signals and the exit; null for a check that passed or was
+// skipped, and for one that judged the run as a whole.
+json failure_moment(const harness::CheckResult& c) {
+    return c.status == harness::CheckStatus::fail && c.at_us >= 0 ? json(c.at_us) : json(nullptr);
+}
+
 json time_or_null(std::int64_t unix_us) { return unix_us > 0 ? json(rfc3339_utc(unix_us)) : json(nullptr); }
 
 // The argv as spawned; before a spawn (the run directory could not be made), the scenario's own.
@@ -48,6 +55,7 @@ json run_json(const RunVerdict& v) {
         json check{{"name", c.name}, {"status", harness::to_string(c.status)}, {"bound", c.bound}, {"measured", c.measured},
                    {"message", c.message}, {"evidence", c.evidence}};
         add_numbers(check, c.numbers);
+        check["at_us"] = failure_moment(c);
         checks.push_back(std::move(check));
     }
     json outcomes = json::object();

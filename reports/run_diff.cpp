@@ -1,10 +1,15 @@
 #include "run_diff.hpp"
 
+#include "checks.hpp"
+#include "text_columns.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 
 namespace lastcall::reports {
@@ -46,25 +51,62 @@ std::optional<double> number_of(const json& j, const char* key) {
     return j.contains(key) && j[key].is_number() ? std::optional<double>(j[key].get<double>()) : std::nullopt;
 }
 
+// A measured string that is only a number ("3", "+0") says more with its unit; any other ("212.4ms",
+// "2 of 2 ran", "killed by SIGTERM") is shown as the console shows it. The raw value alone can
+// mislead: workloads_ran's value counts the workloads that made no request, 0 when all ran.
+bool bare_number(const std::string& text) {
+    static const std::regex number(R"([+-]?[0-9]+(\.[0-9]+)?)");
+    return std::regex_match(text, number);
+}
+
 CheckSide side_of(const json& check) {
-    CheckSide side{text_of(check, "status"), text_of(check, "measured"), number_of(check, "value")};
-    if (side.value) side.measured = fmt::format("{:g} {}", *side.value, text_of(check, "unit"));
+    CheckSide side{text_of(check, "status"), text_of(check, "measured"), number_of(check, "value"), text_of(check, "unit"),
+                   text_of(check, "bound") == harness::measured_only_bound};
+    if (side.measured == "-") side.measured.clear();  // a skipped check measured nothing
+    if (bare_number(side.measured) && !side.unit.empty()) side.measured += " " + side.unit;
     return side;
 }
 
 std::string title_of(const json& run) { return fmt::format("{} ({})", text_of(run, "scenario"), text_of(run, "run_dir")); }
 
 std::string shown(const CheckSide& s) {
-    auto measured = s.measured.size() > 28 ? s.measured.substr(0, 27) + "~" : s.measured;
-    return s.status == "-" ? "-" : fmt::format("{} {}", s.status == "fail" ? "FAIL" : s.status, measured);
+    if (s.status == "-") return "-";
+    const auto word = s.info ? std::string("info") : s.status == "fail" ? std::string("FAIL") : s.status;
+    return s.measured.empty() ? word : word + " " + s.measured;
+}
+
+// A ratio of two durations or of two counts of things says how much more or less; of two exit
+// statuses, two counter values or two fd growths (+0 -> +2) it says nothing.
+bool ratio_means_something(const std::string& unit) {
+    static const std::set<std::string> quantities{"ms", "requests", "responses", "streams", "jobs", "elements", "signals",
+                                                  "processes", "workloads", "failures", "problems"};
+    return quantities.count(unit) > 0;
 }
 
 std::string change(std::optional<double> a, std::optional<double> b) {
-    if (!a || !b || *a == 0) return "";
+    if (!a || !b || *a == 0 || *a == *b) return "";  // equal values: nothing to add
     return fmt::format(" ({:+.1f}%)", (*b - *a) / *a * 100);
 }
 
+std::string check_change(const CheckDiff& c) {
+    if (c.a.status != c.b.status || c.a.unit != c.b.unit || !ratio_means_something(c.b.unit)) return "";
+    return change(c.a.value, c.b.value);
+}
+
 std::string ms(std::optional<double> v) { return v ? fmt::format("{:.3f}", *v) : std::string("-"); }
+
+constexpr std::size_t name_width = 30, cell_width = 36;
+
+// One row of the table: cells wrapped in their columns, the mark after the last on the first line.
+std::string row(const std::string& name, const std::string& a, const std::string& b, std::string_view mark) {
+    return table_row({name, a, b}, {name_width, cell_width, cell_width}, "", "", mark);
+}
+
+std::string names_of(const std::vector<const CheckDiff*>& checks) {
+    std::string out;
+    for (const auto* c : checks) out += (out.empty() ? "" : ", ") + c->name;
+    return out;
+}
 
 } // namespace
 
@@ -75,7 +117,7 @@ bool RunDiff::verdict_changed() const {
 RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const std::string& b_json, const std::string& b_name) {
     const auto a = the_run(a_json, a_name), b = the_run(b_json, b_name);
     RunDiff diff{title_of(a), title_of(b), {}, {}};
-    const CheckSide absent{"-", "", std::nullopt};
+    const CheckSide absent{"-", "", std::nullopt, "", false};
     const auto find = [](const json& run, const std::string& name) -> const json* {
         for (const auto& c : run["checks"]) {
             if (text_of(c, "name") == name) return &c;
@@ -104,15 +146,21 @@ RunDiff diff_runs(const fs::path& a, const fs::path& b) {
 }
 
 std::string diff_table(const RunDiff& diff) {
-    std::string out = fmt::format("A: {}\nB: {}\n\n{:<30} {:<36} {:<36}\n", diff.a_title, diff.b_title, "check", "A", "B");
+    std::string out = fmt::format("A: {}\nB: {}\n\n", diff.a_title, diff.b_title) + row("check", "A", "B", "");
+    std::vector<const CheckDiff*> changed, one_run;
     for (const auto& c : diff.checks) {
-        const auto b = shown(c.b) + (c.a.status == c.b.status ? change(c.a.value, c.b.value) : "");
-        out += fmt::format("{:<30} {:<36} {:<36}{}\n", c.name, shown(c.a), b, c.verdict_changed() ? " changed" : "");
+        if (c.verdict_changed()) changed.push_back(&c);
+        if (c.judged_in_one_run_only()) one_run.push_back(&c);
+        out += row(c.name, shown(c.a), shown(c.b) + check_change(c), c.verdict_changed() ? "changed" : c.judged_in_one_run_only() ? "one run only" : "");
     }
-    out += fmt::format("\n{:<30} {:<36} {:<36}\n", "latency (ok requests, ms)", "A", "B");
-    for (const auto& l : diff.latency) out += fmt::format("{:<30} {:<36} {:<36}\n", l.name, ms(l.a_ms), ms(l.b_ms) + change(l.a_ms, l.b_ms));
-    const auto changed = std::count_if(diff.checks.begin(), diff.checks.end(), [](const CheckDiff& c) { return c.verdict_changed(); });
-    out += changed ? fmt::format("\n{} check{} changed verdict\n", changed, changed == 1 ? "" : "s") : "\nno check changed verdict\n";
+    out += "\n" + row("latency (ok requests, ms)", "A", "B", "");
+    for (const auto& l : diff.latency) out += row(l.name, ms(l.a_ms), ms(l.b_ms) + change(l.a_ms, l.b_ms), "");
+    out += changed.empty() ? "\nno check changed verdict\n"
+                           : fmt::format("\n{} check{} changed verdict (pass <-> fail): {}\n", changed.size(), changed.size() == 1 ? "" : "s", names_of(changed));
+    if (!one_run.empty()) {
+        out += fmt::format("{} check{} judged in one run only (skipped or absent in the other; not a verdict change): {}\n", one_run.size(),
+                           one_run.size() == 1 ? "" : "s", names_of(one_run));
+    }
     return out;
 }
 

@@ -12,14 +12,21 @@ namespace lastcall::reports {
 
 struct CheckSide {
     std::string status;    // pass | fail | skip; "-" when the run has no such check
-    std::string measured;  // the number and its unit where there is one, else the display string
+    std::string measured;  // as the console shows it; a bare number with its unit ("3 requests")
     std::optional<double> value;
+    std::string unit;
+    bool info = false;  // no bound: it only measures, and passes whatever it measured
+    bool judged() const { return status == "pass" || status == "fail"; }
 };
 
 struct CheckDiff {
     std::string name;
     CheckSide a, b;
-    bool verdict_changed() const { return a.status != b.status; }
+    // Passed in one run and failed in the other: the only change the exit code counts.
+    bool verdict_changed() const { return a.judged() && b.judged() && a.status != b.status; }
+    // Judged in one run only (skipped there because it did not apply, or absent from that report):
+    // shown apart, neither a regression nor a fix.
+    bool judged_in_one_run_only() const { return a.judged() != b.judged(); }
 };
 
 struct LatencyDiff {
@@ -43,7 +50,10 @@ RunDiff diff_runs(const std::filesystem::path& a, const std::filesystem::path& b
 // The same from the two reports' text (`a_name` and `b_name` name them in errors).
 RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const std::string& b_json, const std::string& b_name);
 
-// A table: check, A, B, and `changed` where the verdict did; latency rows with B's change in %.
+// A table: check, A, B, `changed` where the verdict did (pass <-> fail), `one run only` where the
+// check was judged in one run only; cells wrap inside their column; B's change in % only for
+// quantities where a ratio means something (durations, counts of requests), never on an exit
+// status or a difference (fd growth); latency rows with B's change in %.
 std::string diff_table(const RunDiff& diff);
 
 } // namespace lastcall::reports

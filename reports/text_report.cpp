@@ -1,5 +1,6 @@
 // The console: a table of checks per run and the suite's summary (colour on a TTY).
 #include "reports.hpp"
+#include "text_columns.hpp"
 
 #include <fmt/format.h>
 
@@ -24,6 +25,9 @@ std::string status_word(CheckStatus s, bool tty) {
     return "";
 }
 
+// The table's columns (after "     result "): wide enough for every check's name and most bounds.
+constexpr std::size_t check_width = 28, bound_width = 44, measured_width = 44;
+
 std::string run_title(const RunVerdict& v) {
     return v.scenario->repeat > 1 ? fmt::format("{} #{}", v.scenario->name, v.repeat_index + 1) : v.scenario->name;
 }
@@ -35,7 +39,7 @@ std::string console_report(const RunVerdict& v, bool tty) {
     // Not made (target.pid1 without a PID namespace): nothing was judged, so it neither passed nor failed.
     if (!v.run.skipped.empty()) return fmt::format("   {} {}: {}\n", paint("SKIP", "1;33", tty), run_title(v), v.run.skipped);
     std::string out = fmt::format("   {} {}\n", v.passed() ? paint("PASS", "1;32", tty) : paint("FAIL", "1;31", tty), run_title(v));
-    out += paint(fmt::format("     {:<6} {:<28} {:<44} {}", "result", "check", "bound", "measured"), "2", tty) + "\n";
+    out += paint(fmt::format("     {:<6} {:<{}} {:<{}} {}", "result", "check", check_width, "bound", bound_width, "measured"), "2", tty) + "\n";
     std::string skipped;  // one line for all of them: what did not apply to this run is not news
     for (const auto& c : v.checks) {
         if (c.status == CheckStatus::skip) {
@@ -45,7 +49,9 @@ std::string console_report(const RunVerdict& v, bool tty) {
         // A check without a bound measures and cannot fail: `info`, so PASS keeps its meaning.
         const bool info = c.bound == harness::measured_only_bound;
         const auto word = info ? paint("info", "2", tty) : status_word(c.status, tty);
-        out += fmt::format("     {}{} {:<28} {:<44} {}\n", word, std::string(2, ' '), c.name, info ? "-" : c.bound, c.measured);
+        // A long bound or measurement wraps inside its column: the columns stay aligned.
+        out += table_row({c.name, info ? "-" : c.bound, c.measured}, {check_width, bound_width, measured_width}, "     " + word + "   ",
+                         std::string(12, ' '));
         if (c.status == CheckStatus::fail) {
             out += fmt::format("            {}\n", c.message);
             for (const auto& e : c.evidence) out += fmt::format("            {}\n", paint(e, "2", tty));
@@ -81,7 +87,7 @@ std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
                                 verdicts.size() - failed - errors - skipped, failed);
     if (errors) headline += fmt::format(", {} could not run", errors);
     if (skipped) headline += fmt::format(", {} skipped", skipped);
-    return fmt::format("\n{}\n{}", failed || errors ? paint(headline, "1;31", tty) : paint(headline, "1;32", tty), names);
+    return fmt::format("{}\n{}", failed || errors ? paint(headline, "1;31", tty) : paint(headline, "1;32", tty), names);
 }
 
 void write_run_reports(const RunVerdict& v) {

@@ -1,6 +1,8 @@
 // `lastcall diff A B`: two runs' checks and latencies side by side, from their report.json (a run
-// directory or the file). Exit 0 when no check changed verdict, 1 when one did, 2 when a report
-// cannot be read or compared (which file, and why).
+// directory or the file). Exit 0 when no check changed verdict (pass <-> fail), 1 when one did, 2
+// when the command line is wrong or a report cannot be read or compared (which file, and why). A
+// check judged in one run only (skipped in the other, where it did not apply) is shown apart: it
+// is neither a regression nor a fix.
 #include "shared_options.hpp"
 
 #include "run_diff.hpp"
@@ -32,12 +34,15 @@ int diff(const DiffArguments& arguments) {
 } // namespace
 
 Command add_diff_command(CLI::App& lastcall) {
-    auto* command = lastcall.add_subcommand("diff", "compare two runs' checks and latencies; exit 0 when no verdict changed, 1 when one did");
+    auto* command = lastcall.add_subcommand("diff", "compare two runs' checks and latencies; exit 0 when no verdict changed, 1 when one did (pass <-> fail)");
     auto arguments = std::make_shared<DiffArguments>();
     command->add_option("A", arguments->a, "a run directory, or its report.json")->required();
     command->add_option("B", arguments->b, "the run to compare with A")->required();
-    command->footer("Exit codes: 0 no check changed verdict, 1 a check did (it says changed), 2 a report could not be read\n"
-                    "or the command line is wrong.");
+    command->footer("A check skipped in one run (it did not apply there) or absent from one report is marked `one run only`\n"
+                    "and is not a verdict change. `info` is a check without a bound (it only measures). B's change in % is\n"
+                    "shown for durations and counts, not for an exit status or an fd growth.\n"
+                    "Exit codes: 0 no check changed verdict, 1 a check went from pass to fail or fail to pass (marked changed),\n"
+                    "2 the command line is wrong or a report could not be read.");
     return {command, [arguments] { return diff(*arguments); }};
 }
 

@@ -54,7 +54,7 @@ TEST(ConsoleOutput, QuietIsTheSummaryAlone) {
     const auto dir = fresh_test_dir();
     const auto r = check(dir, {"--quiet", "--"});
     EXPECT_EQ(r.status.code, 0) << r.out << r.err;
-    EXPECT_EQ(r.out, "\n1 run: 1 passed, 0 failed\n");
+    EXPECT_EQ(r.out, "1 run: 1 passed, 0 failed\n") << "nothing before the result line, not even a blank one";
     EXPECT_EQ(r.err.find("lastcall: "), std::string::npos) << r.err;
 }
 

@@ -159,7 +159,8 @@ target:
 )";
     const auto result = run_text(text);
     const auto& message = result.start_error;
-    EXPECT_NE(message.find("exited before it was ready (exit 7)"), std::string::npos) << message;
+    EXPECT_NE(message.find("the target exited with status 7 "), std::string::npos) << message;
+    EXPECT_NE(message.find(" s after it was started, before it was ready; its last stderr lines:"), std::string::npos) << message;
     EXPECT_NE(message.find("config is broken"), std::string::npos) << message;
 }
 

@@ -13,6 +13,7 @@
 #include <csignal>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <set>
 
 namespace lastcall::testing {
@@ -183,6 +184,39 @@ TEST(QuickCheck, TargetThatNeverListensIsExit3) {
     const auto r = check(dir, {"--ready-timeout", "500ms"}, {"sleep", "5"});
     EXPECT_EQ(r.status.code, 3) << r.out << r.err;
     EXPECT_NE(r.err.find("the command has no {port}"), std::string::npos) << r.err;
+}
+
+// A command that fails at once (a wrong config): exit 3, how it ended and its stderr, not a wait.
+TEST(QuickCheck, TargetThatExitsAtOnceIsExit3WithItsStatusAndStderr) {
+    const auto dir = fresh_test_dir();
+    const auto r = check(dir, {}, {"sh", "-c", "echo boom >&2; exit 3"});
+    EXPECT_EQ(r.status.code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find("the target exited with status 3 "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" s after it was started, before it was ready; its last stderr lines:\n  | boom\n"), std::string::npos) << r.out;
+    EXPECT_EQ(r.checks, 0u) << "nothing to judge: " << r.out;
+}
+
+// The README's gunicorn example without an app module: the master listens (ready), its worker
+// cannot import the app, and the master exits 3 before the signal. Here a Python process that
+// listens on the port, says why on stderr and exits 3 a moment later. Its shutdown was never
+// tried: exit 3 saying so (DESIGN.md: a target that could not be started), not exit 1 with failed
+// checks that read as a bad shutdown.
+TEST(QuickCheck, TargetThatDiesBeforeTheSignalIsExit3SayingSo) {
+    const auto dir = fresh_test_dir();
+    const std::string listen_then_die = "import socket, sys, time\n"
+                                        "s = socket.socket()\n"
+                                        "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+                                        "s.listen()\n"
+                                        "print('Worker failed to boot.', file=sys.stderr, flush=True)\n"
+                                        "time.sleep(0.3)\n"
+                                        "sys.exit(3)\n";
+    // The signal 30 s after ready: the target dies long before it, however busy the machine.
+    const auto r = check(dir, {"--warmup", "30s"}, {"python3", "-c", listen_then_die, "{port}"});
+    EXPECT_EQ(r.status.code, 3) << r.out << r.err;
+    const std::regex said(R"(ERROR check: the target exited with status 3 at \d+\.\d\d s, before the first signal; its last stderr lines:\n  \| Worker failed to boot\.\n)");
+    EXPECT_TRUE(std::regex_search(r.out, said)) << r.out;
+    EXPECT_NE(r.err.find("before the first signal"), std::string::npos) << r.err;
+    EXPECT_EQ(r.checks, 0u) << "nothing to judge: " << r.out;
 }
 
 TEST(QuickCheck, BadCommandLinesAreExit2WithTheReason) {

@@ -47,6 +47,21 @@ TEST(LiveLine, ClockGoesOnDuringARestart) {
     EXPECT_EQ(line.rfind("  3.0s/10.0s  restarting: generation 1 exited, starting the next, 2.0s | - req/s", 0), 0u) << line;
 }
 
+// The conductor reads its clock, then sends the signal: the status says "SIGTERM at 1.00s" with a
+// clock of 0.94 s. The clock shown is never earlier than the event it names, rounding included.
+TEST(LiveLine, ClockIsNeverEarlierThanTheEventItShows) {
+    auto s = status(RunPhase::signal_sent, 940'000, "SIGTERM at 1.00s");
+    s.event_us = 1'000'000;
+    EXPECT_EQ(live_line(s, 0, 0, std::nullopt, plain).rfind("  1.0s/10.0s  signal sent: SIGTERM at 1.00s", 0), 0u) << live_line(s, 0, 0, std::nullopt, plain);
+    s = status(RunPhase::exited, 1'040'000, "exit 0 at 1.05s");
+    s.event_us = 1'049'000;
+    EXPECT_EQ(live_line(s, 0, 0, std::nullopt, plain).rfind("  1.1s/10.0s  exited: exit 0 at 1.05s", 0), 0u) << "not 1.0s: "
+        << live_line(s, 0, 0, std::nullopt, plain);
+    s = status(RunPhase::finishing, 3'000'000, "stopping the load");
+    s.event_us = 1'049'000;
+    EXPECT_EQ(live_line(s, 0, 0, std::nullopt, plain).rfind("  3.0s/10.0s", 0), 0u) << "a later clock stays: " << live_line(s, 0, 0, std::nullopt, plain);
+}
+
 TEST(LiveLine, IsCutToTheTerminalAndColouredOnlyWhenAsked) {
     const auto s = status(RunPhase::ready, 1'000'000);
     EXPECT_EQ(live_line(s, 0, 0, 10.0, {40, true, false}).size(), 39u);

@@ -12,6 +12,7 @@
 #include <csignal>
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 namespace lastcall::reports {
 namespace {
@@ -332,6 +333,42 @@ TEST(ConsoleReport, HeadedColumnsSkipsOnOneLineMeasuredOnlyAsInfo) {
     EXPECT_EQ(count(text, "skip"), 1u) << text;
     EXPECT_EQ(text.find("(measured)"), std::string::npos) << text;
     EXPECT_EQ(text.find('\033'), std::string::npos) << "no colour asked for";
+}
+
+// scenarios/sse-streams.yaml's streams_clean: a bound of 54 characters and a measurement of 100
+// pushed the measured column right on its row. Each wraps inside its column: every line of the
+// table keeps its columns, and the text is whole.
+TEST(ConsoleReport, ALongBoundOrMeasurementWrapsInsideItsColumn) {
+    Fixture f;
+    const std::string bound = "every stream complete or ended by its shutdown notice";
+    const std::string measured = "events: 0 of 4 ended with event end (data contains \"reason\":\"complete\"), "
+                                 "4 by shutdown notice event end (data contains \"reason\":\"shutdown\")";
+    f.verdict.checks = {CheckResult{"streams_clean", bound, measured, CheckStatus::pass, "", {}},
+                        CheckResult{"exit", "exit 0", "exit 0", CheckStatus::pass, "", {}}};
+    const auto text = console_report(f.verdict, false);
+    constexpr std::size_t bound_at = 41, measured_at = 86;  // "     result " + 28 + " ", + 44 + " "
+    ASSERT_EQ(text.find("bound"), text.find("\n") + 1 + bound_at) << text;
+    std::istringstream lines(text);
+    std::string line, bound_seen, measured_seen;
+    std::getline(lines, line);  // the run's title
+    std::getline(lines, line);  // the header
+    EXPECT_EQ(line.find("measured"), measured_at) << text;
+    while (std::getline(lines, line)) {
+        EXPECT_TRUE(line.size() < bound_at || line[bound_at - 1] == ' ') << "the bound column starts where it always does:\n" << text;
+        EXPECT_TRUE(line.size() < measured_at || line[measured_at - 1] == ' ') << "the measured column too:\n" << text;
+        if (line.find("exit") != std::string::npos) break;
+        const auto column = [&line](std::size_t from, std::size_t width) {
+            auto part = line.size() > from ? line.substr(from, width) : std::string();
+            part.erase(part.find_last_not_of(' ') + 1);
+            return part;
+        };
+        const auto b = column(bound_at, 44), m = column(measured_at, std::string::npos);
+        if (!b.empty()) bound_seen += (bound_seen.empty() ? "" : " ") + b;
+        if (!m.empty()) measured_seen += (measured_seen.empty() ? "" : " ") + m;
+    }
+    EXPECT_EQ(bound_seen, bound) << text;
+    EXPECT_EQ(measured_seen, measured) << text;
+    EXPECT_NE(text.find("     PASS   exit                         exit 0"), std::string::npos) << text;
 }
 
 // A run that was not made (target.pid1 without a PID namespace) is neither a pass nor a failure.

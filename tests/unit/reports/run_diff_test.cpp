@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 namespace lastcall::reports {
 namespace {
@@ -40,8 +42,9 @@ TEST(RunDiff, SameVerdictsShowTheNumbersAndNoChange) {
     const auto diff = diff_reports(json_report(r.a), "a", json_report(r.b), "b");
     EXPECT_FALSE(diff.verdict_changed());
     const auto table = diff_table(diff);
-    EXPECT_NE(table.find("pass 200 ms"), std::string::npos) << table;
-    EXPECT_NE(table.find("pass 250 ms (+25.0%)"), std::string::npos) << table;
+    EXPECT_NE(table.find("pass 200.0ms"), std::string::npos) << "as the console shows it: " << table;
+    EXPECT_NE(table.find("pass 250.0ms (+25.0%)"), std::string::npos) << table;
+    EXPECT_NE(table.find("pass 0 requests"), std::string::npos) << "a bare number with its unit: " << table;
     EXPECT_NE(table.find("pass released"), std::string::npos) << "no number: the display string: " << table;
     EXPECT_NE(table.find("(+100.0%)"), std::string::npos) << "p50 10 ms -> 20 ms: " << table;
     EXPECT_NE(table.find("no check changed verdict"), std::string::npos) << table;
@@ -56,7 +59,80 @@ TEST(RunDiff, AVerdictThatChangedIsNamed) {
     const auto table = diff_table(diff);
     EXPECT_NE(table.find("FAIL 3 requests"), std::string::npos) << table;
     EXPECT_NE(table.find(" changed\n"), std::string::npos) << table;
-    EXPECT_NE(table.find("2 checks changed verdict"), std::string::npos) << "dropped, and fd_leak only B has: " << table;
+    EXPECT_NE(table.find("1 check changed verdict (pass <-> fail): dropped\n"), std::string::npos) << table;
+    EXPECT_NE(table.find("1 check judged in one run only (skipped or absent in the other; not a verdict change): fd_leak\n"), std::string::npos)
+        << "fd_leak only B has: " << table;
+}
+
+// A user's reading of a diff: workloads_ran's value is the count of idle workloads (0 when all
+// ran), so the table shows "2 of 2 ran", not "0"; the change in % only where a ratio means
+// something (not 0 -> 143 on an exit status, not +1 -> +3 on fd growth).
+TEST(RunDiff, ShowsWhatWasMeasuredAndAChangeInPercentOnlyForQuantities) {
+    TwoRuns r;
+    for (auto* v : {&r.a, &r.b}) {
+        v->checks.push_back(CheckResult{"workloads_ran", "every workload made requests", "2 of 2 ran", CheckStatus::pass, "", {},
+                                        CheckNumbers{0, 0, std::nullopt, "workloads", "=="}});
+        v->checks.push_back(CheckResult{"exit", "exit 0 or SIGTERM", "exit 3", CheckStatus::fail, "expected exit 0", {},
+                                        CheckNumbers{3, 0, std::nullopt, "exit status", "=="}});
+        v->checks.push_back(CheckResult{"fd_leak", "<= 16", "+1", CheckStatus::pass, "", {}, CheckNumbers{1, 16, std::nullopt, "fds", "<="}});
+    }
+    r.b.checks[4].measured = "exit 143";
+    r.b.checks[4].numbers->value = 143;
+    r.b.checks[5].measured = "+3";
+    r.b.checks[5].numbers->value = 3;
+    const auto table = diff_table(diff_reports(json_report(r.a), "a", json_report(r.b), "b"));
+    EXPECT_NE(table.find("pass 2 of 2 ran"), std::string::npos) << table;
+    EXPECT_EQ(table.find("0 workloads"), std::string::npos) << table;
+    EXPECT_TRUE(std::regex_search(table, std::regex("\nexit +FAIL exit 3 +FAIL exit 143\n"))) << "no % on an exit status: " << table;
+    EXPECT_TRUE(std::regex_search(table, std::regex("\nfd_leak +pass \\+1 fds +pass \\+3 fds\n"))) << "no % on a growth: " << table;
+}
+
+// A check that applied in A and was skipped in B (no stream ended, say) is not a regression: shown
+// apart, and no verdict changed (the exit code counts only pass <-> fail).
+TEST(RunDiff, ACheckSkippedInOneRunIsShownApartNotAsAChangedVerdict) {
+    TwoRuns r;
+    r.a.checks.push_back(CheckResult{"streams_clean", "<= 0", "0", CheckStatus::pass, "", {}, CheckNumbers{0, 0, std::nullopt, "streams", "=="}});
+    r.b.checks.push_back(CheckResult{"streams_clean", "-", "-", CheckStatus::skip, "no stream workload", {}});
+    const auto diff = diff_reports(json_report(r.a), "a", json_report(r.b), "b");
+    EXPECT_FALSE(diff.verdict_changed());
+    const auto table = diff_table(diff);
+    EXPECT_TRUE(std::regex_search(table, std::regex("\nstreams_clean +pass 0 streams +skip +one run only\n"))) << table;
+    EXPECT_NE(table.find("\nno check changed verdict\n"), std::string::npos) << table;
+    EXPECT_NE(table.find("1 check judged in one run only"), std::string::npos) << table;
+}
+
+// A check without a bound only measures: `info`, as on the console, not `pass`.
+TEST(RunDiff, AMeasuredOnlyCheckIsInfoNotPass) {
+    TwoRuns r;
+    for (auto* v : {&r.a, &r.b}) {
+        v->checks.push_back(CheckResult{"p99_during_drain", std::string(harness::measured_only_bound), "12.0ms", CheckStatus::pass, "", {},
+                                        CheckNumbers{12, std::nullopt, std::nullopt, "ms", ""}});
+    }
+    const auto table = diff_table(diff_reports(json_report(r.a), "a", json_report(r.b), "b"));
+    EXPECT_TRUE(std::regex_search(table, std::regex("\np99_during_drain +info 12.0ms +info 12.0ms\n"))) << table;
+}
+
+// A long value is shown whole, wrapped inside its column: the next column starts where it always does.
+TEST(RunDiff, ALongValueWrapsInsideItsColumn) {
+    TwoRuns r;
+    const std::string long_value = "stream 17 cut after event 41 of 60 (truncated_stream) and 3 more like it";
+    r.b.checks[2].measured = long_value;
+    const auto table = diff_table(diff_reports(json_report(r.a), "a", json_report(r.b), "b"));
+    std::string joined;
+    std::istringstream lines(table);
+    std::size_t port_lines = 0;
+    bool in_row = false;
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("port_released", 0) == 0) in_row = true;
+        else if (in_row && line.rfind(std::string(30 + 1 + 36 + 1, ' '), 0) != 0) in_row = false;
+        if (!in_row) continue;
+        ++port_lines;
+        EXPECT_LE(line.size(), 30u + 1 + 36 + 1 + 36) << "B's cell stays in its column: " << table;
+        joined += (joined.empty() ? "" : " ") + line.substr(30 + 1 + 36 + 1);
+    }
+    EXPECT_GT(port_lines, 1u) << table;
+    EXPECT_EQ(joined, "pass " + long_value) << "whole, nothing cut: " << table;
+    EXPECT_EQ(table.find('~'), std::string::npos) << table;
 }
 
 TEST(RunDiff, ReportsItCannotCompareAreRefusedSayingWhy) {
