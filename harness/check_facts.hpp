@@ -45,6 +45,8 @@ struct Facts {
 
 CheckResult make(std::string name, std::string bound, std::string measured, bool ok, std::string message = {});
 CheckResult skipped(std::string name, std::string why);
+// The run's only check when the target died before the first signal (RunResult::died_before_signal).
+CheckResult alive_until_signal(const RunResult& run);
 // The same check with the numbers behind its strings.
 CheckResult with_numbers(CheckResult c, CheckNumbers numbers);
 // A count of offending things that must be `== bound` (0 unless said): streams cut, jobs lost...

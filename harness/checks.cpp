@@ -39,6 +39,15 @@ CheckResult make(std::string name, std::string bound, std::string measured, bool
                        ok ? std::string{} : std::move(message), {}};
 }
 
+CheckResult alive_until_signal(const RunResult& run) {
+    // "the target exited with status 3 at 0.24 s, before the first signal; its last stderr lines: ..."
+    const auto& said = run.died_before_signal;
+    const auto from = std::string_view("the target ").size();
+    auto c = make("alive_until_signal", "alive until the first signal", said.substr(from, said.find(", before") - from), false, said);
+    c.at_us = run.died_before_signal_us;
+    return c;
+}
+
 CheckResult skipped(std::string name, std::string why) { return CheckResult{std::move(name), "-", "-", CheckStatus::skip, std::move(why), {}}; }
 
 CheckResult with_numbers(CheckResult c, CheckNumbers numbers) {
@@ -99,6 +108,7 @@ std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResu
     if (!run.start_error.empty()) return {};
     // Not made (target.pid1 without a PID namespace): one skipped entry says why, nothing is judged.
     if (!run.skipped.empty()) return {checks::skipped("target.pid1", run.skipped)};
+    if (!run.died_before_signal.empty()) return {checks::alive_until_signal(run)};
     const checks::Facts f(scenario, run);
     std::vector<CheckResult> all;
     for (auto part : {checks::request_checks(f), checks::process_checks(f), checks::state_checks(f), checks::stream_checks(f),

@@ -119,8 +119,7 @@ void add_quick_options(CLI::App& app, QuickOptions& o) {
     for (const char* run_flag : {"--quiet", "--no-color"}) {
         app.add_flag_callback(run_flag, [&o, run_flag] { o.run_arguments.emplace_back(run_flag); }, "as for `lastcall run`");
     }
-    app.footer("Exit codes: 0 fine, 1 a check failed, 2 command line wrong, 3 target not started, not ready\n"
-               "or exited before the signal.");
+    app.footer("Exit codes: 0 fine, 1 a check failed, 2 command line wrong, 3 target not started or not ready.");
 }
 
 } // namespace

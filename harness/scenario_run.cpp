@@ -222,16 +222,18 @@ bool Conductor::step(Clock::time_point now) {
 }
 
 // A target that was ready and then died on its own before the scenario's first signal (gunicorn
-// whose workers cannot import the app: the master listens, then exits 3) never had its shutdown
-// tried: no check can judge it. DESIGN.md's exit 3 (could not be started), with its exit and the
-// last of its stderr, not a run of failed checks (exit 1) that reads as a bad shutdown.
+// whose workers cannot import the app: the master listens, then exits 3; a server that crashes
+// under the load) never had its shutdown tried. It started, so it is not DESIGN.md's exit 3 (could
+// not be started): the service failed, and one failed check says how, when and the last of its
+// stderr, instead of a row of checks that read as a bad shutdown.
 bool Conductor::died_before_the_first_signal() {
     const auto& g = supervisor_->current();
     const bool signal_planned = std::any_of(scenario_.timeline.begin(), scenario_.timeline.end(),
                                             [](const TimelineEntry& e) { return std::holds_alternative<SignalAction>(e.action); });
     if (g.number != 1 || !g.exit || !signal_planned || !result_.signals.empty()) return false;
-    result_.start_error = fmt::format("the target {} at {:.2f} s, before the first signal; its last stderr lines:\n{}", g.exit->ended(),
-                                      static_cast<double>(since_start(g.exited)) / 1e6, supervisor_->stderr_tail(g.number));
+    result_.died_before_signal_us = since_start(g.exited);
+    result_.died_before_signal = fmt::format("the target {} at {:.2f} s, before the first signal; its last stderr lines:\n{}", g.exit->ended(),
+                                             static_cast<double>(result_.died_before_signal_us) / 1e6, supervisor_->stderr_tail(g.number));
     events_.record("died_before_signal", {{"generation", g.number}, {"status", g.exit->describe()}});
     show_phase(RunPhase::exited, fmt::format("{} at {:.2f}s, before the first signal", g.exit->describe(), static_cast<double>(since_start(g.exited)) / 1e6));
     return true;

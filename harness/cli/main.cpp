@@ -2,8 +2,8 @@
 // scenarios, benchmark a URL, or explore a scenario for failures nobody scripted. One file per
 // subcommand (cli/*_command.cpp); what they share is in shared_options.hpp. Exit codes (DESIGN.md):
 // 0 fine, 1 a check failed, 2 the scenario or command line is wrong, 3 the target could not be
-// started, never became ready or exited before the first signal (or, with --strict, a run was
-// skipped), 130 interrupted; bench has its own (bench_options.cpp).
+// started or never became ready (or, with --strict, a run was skipped), 130 interrupted; bench has
+// its own (bench_options.cpp).
 #include "shared_options.hpp"
 
 #include "command_line.hpp"
@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
                                         add_list_command(app), add_bench_command(app), add_diff_command(app), add_explore_command(app)};
     app.require_subcommand(0, 1);
     app.footer("Each command has its own --help (lastcall run --help).\n"
-               "Exit codes: 0 fine, 1 a check failed, 2 a scenario or the command line is wrong, 3 a target not started,\n"
-               "not ready or exited before the first signal, 130 interrupted; bench has its own (lastcall bench --help).");
+               "Exit codes: 0 fine, 1 a check failed, 2 a scenario or the command line is wrong, 3 a target not started or\n"
+               "not ready, 130 interrupted; bench has its own (lastcall bench --help).");
 
     std::vector<std::string> words(argv + 1, argv + argc);
     if (words.empty()) {  // a command is needed: say which there are, where a script's log shows it

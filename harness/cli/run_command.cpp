@@ -1,7 +1,7 @@
 // `lastcall run SCENARIO_OR_DIR...`: every run of every scenario, its console report and reports.
-// Exit 0 fine, 1 a check failed, 2 a scenario is wrong, 3 a target could not be started, never
-// became ready or exited before the first signal (or, with --strict, a run was skipped), 130
-// interrupted.
+// Exit 0 fine, 1 a check failed (a target that died before the first signal fails
+// alive_until_signal), 2 a scenario is wrong, 3 a target could not be started or never became ready
+// (or, with --strict, a run was skipped), 130 interrupted.
 #include "run_command.hpp"
 #include "shared_options.hpp"
 
@@ -65,8 +65,8 @@ void add_run_options(CLI::App& run, RunArguments& a) {
     run.add_flag("-q,--quiet", a.quiet, "only the final summary: no live view, no table per run");
     run.add_flag("--no-color", a.no_colour, "no colour (also when NO_COLOR is set in the environment)");
     run.footer("Each run also writes report.json and report.html in its run directory.\n"
-               "Exit codes: 0 fine, 1 a check failed, 2 a scenario or the command line is wrong, 3 a target not started, not\n"
-               "ready or exited before the first signal (or, with --strict, a run skipped), 130 interrupted.");
+               "Exit codes: 0 fine, 1 a check failed, 2 a scenario or the command line is wrong, 3 a target not started or\n"
+               "not ready (or, with --strict, a run skipped), 130 interrupted.");
 }
 
 std::string outcome_summary(const RunResult& r) {
