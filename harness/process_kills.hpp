@@ -16,5 +16,7 @@ namespace lastcall::harness {
 // `unknown`. Which of its connections the killed process held is not known to lastcall, so every
 // such request counts. Returns how many were marked.
 std::size_t mark_cut_by_process_kills(std::vector<RequestRecord>& history, const std::vector<SignalSent>& signals);
+// The same for one record (as a streamed history is read): true when it was marked.
+bool mark_cut_by_process_kills(RequestRecord& record, const std::vector<SignalSent>& signals);
 
 } // namespace lastcall::harness
