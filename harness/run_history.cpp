@@ -18,7 +18,7 @@ namespace lastcall::harness {
 namespace {
 
 constexpr std::size_t write_buffer_bytes = 256 * 1024;
-constexpr std::size_t merge_buffer_bytes = 64 * 1024;
+constexpr std::size_t merge_buffer_bytes = 32 * 1024;
 constexpr std::size_t pass_buffer_bytes = 1024 * 1024;
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
@@ -175,7 +175,9 @@ std::shared_ptr<const RunHistory> RunHistory::sort(const std::filesystem::path& 
     RecordWriter runs_out(runs_file.get());
     std::vector<SortedRun> runs;
     std::vector<RequestRecord> chunk;
-    chunk.reserve(std::min<std::size_t>(chunk_records, 4096));
+    // Reserved whole: growing by doubling would hold the old and the new array at once. Pages
+    // never written take no memory, so a short run pays for what it holds.
+    chunk.reserve(chunk_records);
     std::string write_error;
     const auto spill = [&] {
         if (chunk.empty() || !write_error.empty()) return;
