@@ -308,11 +308,25 @@ void Conductor::record_history() {
         ++result_.outcomes[static_cast<std::size_t>(r.outcome)];
         if (r.workload < result_.requests_by_workload.size() && r.retry_of == 0) ++result_.requests_by_workload[r.workload];
     };
-    try {
-        result_.recorded = RunHistory::sort(result_.run_dir, [this](const RecordVisitor& visit) { return load_->for_each_record(visit); }, adjust);
-        result_.history_error = result_.recorded->error();
-    } catch (const std::runtime_error& e) {
-        result_.history_error = e.what();
+    // Sorting writes the history twice more (sorted runs, then the file kept) before the threads'
+    // files go: where that would not fit, the run says so rather than fill the disk unasked.
+    const auto bytes = load_->history_stats().bytes;
+    std::error_code ec;
+    const auto space = std::filesystem::space(result_.run_dir, ec);
+    if (!ec && space.available < 2 * bytes) {
+        result_.history_error = fmt::format("the history ({} bytes) was not sorted: that needs twice as much free space in {}, which has {} bytes",
+                                            bytes, result_.run_dir.string(), space.available);
+        load_->for_each_record([&](const RequestRecord& r) {  // counted all the same
+            auto copy = r;
+            adjust(copy);
+        });
+    } else {
+        try {
+            result_.recorded = RunHistory::sort(result_.run_dir, [this](const RecordVisitor& visit) { return load_->for_each_record(visit); }, adjust);
+            result_.history_error = result_.recorded->error();
+        } catch (const std::runtime_error& e) {
+            result_.history_error = e.what();
+        }
     }
     if (cut > 0) events_.record("cut_by_process_kill", {{"requests", cut}});
 }
