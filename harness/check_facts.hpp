@@ -18,6 +18,26 @@ inline std::string millis(std::int64_t us) { return fmt::format("{:.1f}ms", stat
 inline double as_ms(std::int64_t us) { return static_cast<double>(us) / 1e3; }  // a number for CheckNumbers
 inline std::int64_t micros(Duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 
+// Requests that matched, in the history's order: how many, the first `keep` of them (copies: the
+// history is streamed, so what a check holds stays bounded however many matched), and the
+// earliest moment among all of them (the check's moment on the timeline).
+class Matches {
+public:
+    explicit Matches(std::size_t keep = evidence_limit) : keep_(keep) {}
+    void add(const RequestRecord& r);
+    void append(const Matches& later);  // `later`'s after these, as if added after them
+    std::uint64_t size() const { return count_; }
+    bool empty() const { return count_ == 0; }
+    const std::vector<RequestRecord>& first() const { return first_; }
+    std::int64_t earliest_us() const { return earliest_us_; }
+
+private:
+    std::size_t keep_;
+    std::uint64_t count_ = 0;
+    std::vector<RequestRecord> first_;
+    std::int64_t earliest_us_ = -1;
+};
+
 struct Facts {
     const Scenario& scenario;
     const RunResult& run;
@@ -31,12 +51,15 @@ struct Facts {
     bool noticed_from_report = false;
 
     Facts(const Scenario& s, const RunResult& r);
+    // Every request of the run, in the history's order (intended start), streamed: a record lives
+    // only for the call, so a check copies what it keeps.
+    void for_each(const RecordVisitor& visit) const { for_each_request(run, visit); }
     template <typename Predicate>
-    std::vector<const RequestRecord*> where(Predicate&& predicate) const {
-        std::vector<const RequestRecord*> out;
-        for (const auto& r : run.history) {
-            if (predicate(r)) out.push_back(&r);
-        }
+    Matches where(Predicate&& predicate, std::size_t keep = evidence_limit) const {
+        Matches out(keep);
+        for_each([&](const RequestRecord& r) {
+            if (predicate(r)) out.add(r);
+        });
         return out;
     }
     std::uint64_t outcome(Outcome o) const { return run.outcomes[static_cast<std::size_t>(o)]; }
@@ -51,7 +74,9 @@ CheckResult alive_until_signal(const RunResult& run);
 CheckResult with_numbers(CheckResult c, CheckNumbers numbers);
 // A count of offending things that must be `== bound` (0 unless said): streams cut, jobs lost...
 CheckNumbers offending_count(std::size_t count, std::string unit, std::size_t bound = 0);
-void add_evidence(CheckResult& c, const std::vector<const RequestRecord*>& records, const Facts& f);
+// The first offending requests as evidence lines, "... and N more" for the rest, and the check's
+// moment: the earliest of them all.
+void add_evidence(CheckResult& c, const Matches& offending, const Facts& f);
 
 // By concern, each in its own file.
 std::vector<CheckResult> request_checks(const Facts& f);  // checks_requests.cpp

@@ -65,19 +65,36 @@ std::string proxy_record_text(const std::vector<proxy::ProxyRecord>& records, st
     return it == records.end() ? fmt::format("proxy record {} not kept", id) : proxy::describe(*it);
 }
 
-void add_evidence(CheckResult& c, const std::vector<const RequestRecord*>& records, const Facts& f) {
-    // The check's moment: the earliest offending request, at its end (else its send, else its intent).
-    for (const auto* r : records) {
-        const auto t = r->done_us >= 0 ? r->done_us : r->sent_us >= 0 ? r->sent_us : r->intended_us;
-        if (t >= 0 && (c.at_us < 0 || t < c.at_us)) c.at_us = t;
+// A request's moment: its end, else its send, else its intent.
+std::int64_t moment_of(const RequestRecord& r) { return r.done_us >= 0 ? r.done_us : r.sent_us >= 0 ? r.sent_us : r.intended_us; }
+
+void Matches::add(const RequestRecord& r) {
+    ++count_;
+    if (first_.size() < keep_) first_.push_back(r);
+    const auto t = moment_of(r);
+    if (t >= 0 && (earliest_us_ < 0 || t < earliest_us_)) earliest_us_ = t;
+}
+
+void Matches::append(const Matches& later) {
+    for (const auto& r : later.first_) {
+        if (first_.size() < keep_ && first_.size() == count_) first_.push_back(r);  // these are all kept: room for the next
+        ++count_;
     }
+    count_ += later.count_ - later.first_.size();
+    if (later.earliest_us_ >= 0 && (earliest_us_ < 0 || later.earliest_us_ < earliest_us_)) earliest_us_ = later.earliest_us_;
+}
+
+void add_evidence(CheckResult& c, const Matches& offending, const Facts& f) {
+    // The check's moment: the earliest offending request, at its end (else its send, else its intent).
+    if (offending.earliest_us() >= 0 && (c.at_us < 0 || offending.earliest_us() < c.at_us)) c.at_us = offending.earliest_us();
+    const auto& records = offending.first();
     for (std::size_t i = 0; i < records.size() && i < evidence_limit; ++i) {
-        c.evidence.push_back(describe_request(*records[i], f.run.workload_names));
+        c.evidence.push_back(describe_request(records[i], f.run.workload_names));
         // A response lastcall's proxy made itself says what happened upstream (proxy.jsonl).
-        const auto id = records[i]->proxy_record;
+        const auto id = records[i].proxy_record;
         if (id > 0 && id <= f.run.proxy_records.size()) c.evidence.back() += "; " + proxy_record_text(f.run.proxy_records, id);
     }
-    if (records.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more", records.size() - evidence_limit));
+    if (offending.size() > evidence_limit) c.evidence.push_back(fmt::format("... and {} more", offending.size() - evidence_limit));
 }
 
 } // namespace checks

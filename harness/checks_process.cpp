@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 namespace lastcall::harness::checks {
 
@@ -121,9 +122,9 @@ CheckResult check_drain_tail(const Facts& f) {
     const auto* g = judged_generation(f);
     if (f.exit_us < 0 || f.run.killed_by_scenario || (g && g->killed_by_lastcall)) return skipped("drain_tail", "no exit of its own");
     std::int64_t last = -1;
-    for (const auto& r : f.run.history) {
+    f.for_each([&](const RequestRecord& r) {
         if (r.status != 0 && r.done_us <= f.exit_us) last = std::max(last, r.done_us);
-    }
+    });
     if (last < 0) return skipped("drain_tail", "no response before exit");
     // With nothing in flight at the signal, the tail starts at the signal.
     const auto tail_start = std::max(last, f.signal_us);
@@ -191,24 +192,30 @@ CheckResult check_orphans(const Facts& f) {
 // A connection is open from its first request until its last response, or until the run's end when
 // that response left it alive (an idle keep-alive connection).
 std::int64_t client_connections_open_at(const Facts& f, std::int64_t t) {
+    // Per connection (not per request): its first send and what its last response left.
     struct Span {
         std::int64_t from = 0;
-        const RequestRecord* last = nullptr;
-    };
-    std::map<std::uint64_t, Span> spans;  // (thread, connection id): connection ids are per thread
-    for (const auto& r : f.run.history) {
-        if (r.connection_id == 0 || r.sent_us < 0) continue;
-        auto [it, fresh] = spans.try_emplace(((r.id & 0xff) << 32) | r.connection_id, Span{r.sent_us, &r});
-        if (!fresh) {
-            it->second.from = std::min(it->second.from, r.sent_us);
-            if (r.done_us >= it->second.last->done_us) it->second.last = &r;
+        std::int64_t last_done_us = 0, last_closed_after_us = -1;
+        bool last_kept_alive = false;
+        void last_is(const RequestRecord& r) {
+            last_done_us = r.done_us;
+            last_closed_after_us = r.closed_after_us;
+            last_kept_alive = (r.outcome == Outcome::ok || r.outcome == Outcome::ended_by_shutdown) && !r.connection_close && !r.closed_after;
         }
-    }
+    };
+    std::unordered_map<std::uint64_t, Span> spans;  // (thread, connection id): connection ids are per thread
+    f.for_each([&spans](const RequestRecord& r) {
+        if (r.connection_id == 0 || r.sent_us < 0) return;
+        auto [it, fresh] = spans.try_emplace(((r.id & 0xff) << 32) | r.connection_id, Span{r.sent_us});
+        if (fresh) it->second.last_is(r);
+        else {
+            it->second.from = std::min(it->second.from, r.sent_us);
+            if (r.done_us >= it->second.last_done_us) it->second.last_is(r);
+        }
+    });
     return std::count_if(spans.begin(), spans.end(), [t](const auto& entry) {
-        const auto& [from, last] = entry.second;
-        const bool kept_alive = (last->outcome == Outcome::ok || last->outcome == Outcome::ended_by_shutdown) && !last->connection_close &&
-                                !last->closed_after;
-        return from <= t && (kept_alive || last->done_us >= t || last->closed_after_us >= t);  // open until lastcall saw it close
+        const auto& s = entry.second;
+        return s.from <= t && (s.last_kept_alive || s.last_done_us >= t || s.last_closed_after_us >= t);  // open until lastcall saw it close
     });
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 namespace lastcall::harness::checks {
 
@@ -13,9 +14,9 @@ namespace {
 
 CheckResult check_workloads_ran(const Facts& f) {
     std::vector<std::uint64_t> made(f.scenario.workloads.size(), 0);
-    for (const auto& r : f.run.history) {
+    f.for_each([&made](const RequestRecord& r) {
         if (r.workload < made.size()) ++made[r.workload];
-    }
+    });
     std::vector<std::string> idle;
     for (std::size_t i = 0; i < made.size(); ++i) {
         if (made[i] == 0) idle.push_back(f.scenario.workloads[i].name);
@@ -60,6 +61,36 @@ CheckResult count_check(const Facts& f, const char* name, Outcome o, std::uint64
     return c;
 }
 
+// Races whose retry is missing or was dropped (the first attempt naming the race as retry_of
+// decides, as in the history's order). Races are judged a batch at a time, each batch against one
+// pass over the history: what is held stays bounded however many races there were.
+Matches races_not_retried(const Facts& f) {
+    constexpr std::size_t batch = 8192;
+    const auto is_race = [](const RequestRecord& r) { return r.outcome == Outcome::idle_close_race; };
+    Matches bad;
+    for (std::uint64_t done = 0;;) {
+        std::vector<RequestRecord> races;  // the next batch, in order
+        std::uint64_t seen = 0;
+        f.for_each([&](const RequestRecord& r) {
+            if (is_race(r) && seen++ >= done && races.size() < batch) races.push_back(r);
+        });
+        if (races.empty()) return bad;
+        std::unordered_map<std::uint64_t, bool> retry_dropped;  // race id -> its first retry was dropped
+        for (const auto& race : races) retry_dropped.emplace(race.id, false);
+        std::unordered_map<std::uint64_t, bool> retry_seen;
+        f.for_each([&](const RequestRecord& r) {
+            if (r.retry_of == 0) return;
+            const auto it = retry_dropped.find(r.retry_of);
+            if (it == retry_dropped.end() || !retry_seen.emplace(r.retry_of, true).second) return;
+            it->second = r.outcome == Outcome::dropped;
+        });
+        for (const auto& race : races) {
+            if (!race.retried || !retry_seen.contains(race.id) || retry_dropped[race.id]) bad.add(race);
+        }
+        done += races.size();
+    }
+}
+
 CheckResult check_idle_close_race(const Facts& f) {
     const auto races = f.where([](const RequestRecord& r) { return r.outcome == Outcome::idle_close_race; });
     switch (f.scenario.expect.idle_close_race) {
@@ -67,12 +98,7 @@ CheckResult check_idle_close_race(const Facts& f) {
         return with_numbers(make("idle_close_race", "tolerated", std::to_string(races.size()), true),
                             CheckNumbers{static_cast<double>(races.size()), std::nullopt, std::nullopt, "requests", ""});
     case Expectations::RacePolicy::retried: {
-        std::vector<const RequestRecord*> bad;
-        for (const auto* race : races) {
-            const auto retry = std::find_if(f.run.history.begin(), f.run.history.end(),
-                                            [race](const RequestRecord& r) { return r.retry_of == race->id; });
-            if (!race->retried || retry == f.run.history.end() || retry->outcome == Outcome::dropped) bad.push_back(race);
-        }
+        const auto bad = races_not_retried(f);
         auto c = make("idle_close_race", "all retried", fmt::format("{} races, {} not retried cleanly", races.size(), bad.size()),
                       bad.empty(), "a request that crossed an idle close was not retried cleanly");
         c.numbers = offending_count(bad.size(), "requests");  // races not retried cleanly
@@ -97,22 +123,21 @@ std::string clean_end_of(const Workload& w) {
 
 CheckResult check_streams(const Facts& f) {
     if (!f.scenario.expect.streams_clean.value_or(false)) return skipped("streams_clean", "not expected");
-    const auto streams = f.where([&](const RequestRecord& r) { return f.is_stream(r) && r.status / 100 == 2; });
-    const auto clean = [](const RequestRecord* r) { return r->outcome == Outcome::ok || r->outcome == Outcome::ended_by_shutdown; };
-    std::vector<const RequestRecord*> cut, never_ended;
+    Matches cut, never_ended;
     // Per stream workload: streams, clean ones, ended by the shutdown notice.
     std::vector<std::array<std::uint64_t, 3>> counts(f.scenario.workloads.size());
-    for (const auto* r : streams) {
-        auto& n = counts[r->workload];
+    f.for_each([&](const RequestRecord& r) {
+        if (!f.is_stream(r) || r.status / 100 != 2) return;
+        auto& n = counts[r.workload];
         ++n[0];
-        if (r->outcome == Outcome::ended_by_shutdown) ++n[2];
-        if (clean(r)) {
+        if (r.outcome == Outcome::ended_by_shutdown) ++n[2];
+        if (r.outcome == Outcome::ok || r.outcome == Outcome::ended_by_shutdown) {
             ++n[1];
-            continue;
+            return;
         }
         // A stream still open when the target was killed never ended at all: that is not clean either.
-        (r->outcome == Outcome::unknown ? never_ended : cut).push_back(r);
-    }
+        (r.outcome == Outcome::unknown ? never_ended : cut).add(r);
+    });
     // What counted as clean, said per workload: "events: 4 of 4 ended with marker data: [DONE]".
     std::string measured;
     for (std::size_t i = 0; i < f.scenario.workloads.size(); ++i) {
@@ -129,7 +154,7 @@ CheckResult check_streams(const Facts& f) {
                                             never_ended.empty() ? "" : fmt::format(", {} never ended before the kill", never_ended.size())));
     c.numbers = offending_count(unclean, "streams");
     auto offending = cut;
-    offending.insert(offending.end(), never_ended.begin(), never_ended.end());
+    offending.append(never_ended);
     add_evidence(c, offending, f);
     return c;
 }
@@ -162,11 +187,13 @@ DrainEvidence drain_certainly_started(const Facts& f) {
             return {at + 1000, "the target's shutdown report"};  // a millisecond for the two clocks
         }
     }
-    for (const auto& r : f.run.history) {
-        if (r.failure == Failure::connect_refused && r.done_us >= f.signal_us && (f.exit_us < 0 || r.done_us <= f.exit_us)) {
-            return {r.done_us, fmt::format("a connection refused at {}", seconds(r.done_us))};
+    std::int64_t refused_us = -1;  // the first such refusal in the history's order
+    f.for_each([&](const RequestRecord& r) {
+        if (refused_us < 0 && r.failure == Failure::connect_refused && r.done_us >= f.signal_us && (f.exit_us < 0 || r.done_us <= f.exit_us)) {
+            refused_us = r.done_us;
         }
-    }
+    });
+    if (refused_us >= 0) return {refused_us, fmt::format("a connection refused at {}", seconds(refused_us))};
     if (f.exit_us >= 0) return {f.exit_us, "the target's exit"};
     return {};
 }
@@ -179,15 +206,15 @@ CheckResult check_close_announced(const Facts& f) {
     // (seen late by a busy client): they are not judged.
     const auto drain = drain_certainly_started(f);
     if (drain.by_us < 0) return skipped("close_announced", "no evidence of when draining began");
-    const auto judged = f.where([&](const RequestRecord& r) {
+    std::uint64_t judged = 0;
+    Matches bad;
+    f.for_each([&](const RequestRecord& r) {
         const bool complete_response = r.status != 0 && r.outcome != Outcome::dropped && r.outcome != Outcome::unknown;
-        return complete_response && r.sent_us > drain.by_us && (f.exit_us < 0 || r.done_us <= f.exit_us);
+        if (!complete_response || r.sent_us <= drain.by_us || (f.exit_us >= 0 && r.done_us > f.exit_us)) return;
+        ++judged;
+        if (!r.connection_close && r.closed_after) bad.add(r);
     });
-    std::vector<const RequestRecord*> bad;
-    for (const auto* r : judged) {
-        if (!r->connection_close && r->closed_after) bad.push_back(r);
-    }
-    auto c = make("close_announced", "announced while draining", fmt::format("{} of {} unannounced", bad.size(), judged.size()), bad.empty(),
+    auto c = make("close_announced", "announced while draining", fmt::format("{} of {} unannounced", bad.size(), judged), bad.empty(),
                   "the server closed keep-alive connections after responses that promised to keep them open");
     c.numbers = offending_count(bad.size(), "responses");
     if (!bad.empty()) {
@@ -216,11 +243,11 @@ CheckResult check_accepting_during_delay(const Facts& f) {
 CheckResult check_p99_during_drain(const Facts& f) {
     if (f.signal_us < 0) return skipped("p99_during_drain", "no signal");
     Histogram h;
-    for (const auto& r : f.run.history) {
+    f.for_each([&](const RequestRecord& r) {
         if (r.outcome == Outcome::ok && r.done_us >= f.signal_us && (f.exit_us < 0 || r.done_us <= f.exit_us)) {
             h.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
         }
-    }
+    });
     if (h.count() == 0) return skipped("p99_during_drain", "no request completed while draining");
     const auto p99_us = static_cast<std::int64_t>(h.percentile(99) / 1000);
     const auto measured =

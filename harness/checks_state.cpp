@@ -20,17 +20,22 @@ using AckedWrites = Expectations::AckedWrites;
 // The writes of the acked_writes workload: acknowledged (a 2xx that kept its contract) and
 // uncertain (sent, never answered in full: they may or may not have taken effect).
 struct Writes {
-    std::vector<const RequestRecord*> acked;
+    std::uint64_t acked = 0;
+    std::map<std::string, std::uint64_t> acked_replies;  // the reply value of an acknowledged write -> how many had it
     std::uint64_t uncertain = 0;
 };
 
 Writes writes_of(const Facts& f, const std::string& workload) {
     Writes w;
-    for (const auto& r : f.run.history) {
-        if (r.workload >= f.run.workload_names.size() || f.run.workload_names[r.workload] != workload) continue;
-        if (r.outcome == Outcome::ok) w.acked.push_back(&r);
-        else if (r.sent_us >= 0 && r.outcome != Outcome::rejected) ++w.uncertain;  // a 500 may have applied too
-    }
+    f.for_each([&](const RequestRecord& r) {
+        if (r.workload >= f.run.workload_names.size() || f.run.workload_names[r.workload] != workload) return;
+        if (r.outcome == Outcome::ok) {
+            ++w.acked;
+            if (!r.reply_value.empty()) ++w.acked_replies[r.reply_value];
+        } else if (r.sent_us >= 0 && r.outcome != Outcome::rejected) {
+            ++w.uncertain;  // a 500 may have applied too
+        }
+    });
     return w;
 }
 
@@ -44,7 +49,7 @@ std::optional<CheckResult> no_readback(const Facts& f, const std::string& bound)
 
 CheckResult check_counter(const Facts& f, const AckedWrites& a) {
     const auto w = writes_of(f, a.workload);
-    const auto acked = static_cast<std::int64_t>(w.acked.size()) * a.increment;
+    const auto acked = static_cast<std::int64_t>(w.acked) * a.increment;
     const auto uncertain = static_cast<std::int64_t>(w.uncertain) * a.increment;
     const auto bound = fmt::format("{} <= {} {} <= {}", acked, a.read_path, a.read_pointer, acked + uncertain);
     if (auto c = no_readback(f, bound)) return *c;
@@ -83,14 +88,12 @@ CheckResult check_set(const Facts& f, const AckedWrites& a) {
     for (const auto& element : state) present.insert(json_text(element));
     std::vector<std::string> missing;
     const auto from_request = a.element_from == AckedWrites::ElementFrom::request ? request_element(f, a) : std::nullopt;
-    if (a.element_from == AckedWrites::ElementFrom::request && !from_request && !w.acked.empty()) {
+    if (a.element_from == AckedWrites::ElementFrom::request && !from_request && w.acked > 0) {
         return make("acked_writes_durable", bound, "no element", false, fmt::format("the request body holds nothing at {}", a.element_pointer));
     }
-    std::map<std::string, std::uint64_t> acked;  // element -> acknowledged writes that named it
-    for (const auto* r : w.acked) {
-        if (from_request) ++acked[*from_request];
-        else if (!r->reply_value.empty()) ++acked[r->reply_value];  // an ok write always has one (else reply_value_missing)
-    }
+    // element -> acknowledged writes that named it; an ok write always has a reply value (else reply_value_missing)
+    auto acked = from_request ? std::map<std::string, std::uint64_t>{} : w.acked_replies;
+    if (from_request && w.acked > 0) acked[*from_request] = w.acked;
     // An element the server handed out to two acknowledged writes: it forgot the first (a restart
     // that lost it gives the same id again), and the set alone could not tell.
     std::vector<std::string> reissued;
@@ -123,21 +126,24 @@ CheckResult check_jobs(const Facts& f) {
     const auto is_job = [&](const RequestRecord& r) {
         return !r.reply_value.empty() && r.workload < f.scenario.workloads.size() && f.scenario.workloads[r.workload].job;
     };
-    const auto accepted = f.where(is_job);
     if (!f.run.restart_error.empty()) return make("jobs_accounted", "every accepted job done", "no restart", false, f.run.restart_error);
     if (!f.run.restarted) return make("jobs_accounted", "every accepted job done", "no restart", false, "add restart_target to see resumed jobs");
-    std::vector<std::string> missing;
-    for (const auto* r : accepted) {
-        const auto it = f.run.job_states_after_restart.find(JobRef{r->workload, r->reply_value});
-        if (it != f.run.job_states_after_restart.end() && it->second.done) continue;
-        const auto& job = *f.scenario.workloads[r->workload].job;
-        missing.push_back(fmt::format("job {}: {} (done when {} is {})", printable(r->reply_value),
-                                      it == f.run.job_states_after_restart.end() ? "not read back" : it->second.seen, job.done_pointer, job.done_equals));
-    }
-    auto c = make("jobs_accounted", "every accepted job done", fmt::format("{} of {}", accepted.size() - missing.size(), accepted.size()),
-                  missing.empty(), "accepted jobs were lost");
-    c.numbers = offending_count(missing.size(), "jobs");
-    for (std::size_t i = 0; i < missing.size() && i < evidence_limit; ++i) c.evidence.push_back(missing[i]);
+    std::uint64_t accepted = 0, missing = 0;
+    std::vector<std::string> first_missing;  // the first few, in the history's order
+    f.for_each([&](const RequestRecord& r) {
+        if (!is_job(r)) return;
+        ++accepted;
+        const auto it = f.run.job_states_after_restart.find(JobRef{r.workload, r.reply_value});
+        if (it != f.run.job_states_after_restart.end() && it->second.done) return;
+        if (missing++ >= evidence_limit) return;
+        const auto& job = *f.scenario.workloads[r.workload].job;
+        first_missing.push_back(fmt::format("job {}: {} (done when {} is {})", printable(r.reply_value),
+                                            it == f.run.job_states_after_restart.end() ? "not read back" : it->second.seen, job.done_pointer, job.done_equals));
+    });
+    auto c = make("jobs_accounted", "every accepted job done", fmt::format("{} of {}", accepted - missing, accepted), missing == 0,
+                  "accepted jobs were lost");
+    c.numbers = offending_count(missing, "jobs");
+    c.evidence = std::move(first_missing);
     return c;
 }
 

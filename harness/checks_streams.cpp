@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
 
 namespace lastcall::harness::checks {
 
@@ -69,15 +70,27 @@ CheckResult check_streams_resumed(const Facts& f) {
         trail_of[t.request_id] = &t;
         if (t.resume_of != 0) resumes_of[t.resume_of].push_back(&t);
     }
-    std::map<std::uint64_t, const RequestRecord*> record_of;
-    for (const auto& r : f.run.history) record_of[r.id] = &r;
-
     const auto span = judged_span(f.run);
     const auto resumable = [&](const RequestRecord& r) {
         return r.workload < f.scenario.workloads.size() && f.scenario.workloads[r.workload].stream.resume &&
                r.outcome == Outcome::ended_by_shutdown && r.sent_us >= span.start_us && (span.restart_us < 0 || r.sent_us < span.restart_us);
     };
-    const auto ended = f.where(resumable);
+    // Copies of the streams ended by shutdown and of the reconnects that resumed them (a trail names
+    // each): no more than the stream trails already held.
+    std::vector<RequestRecord> ended;
+    std::map<std::uint64_t, RequestRecord> record_of;  // reconnects, by request id
+    for (const auto& t : f.run.stream_trails) {
+        if (t.resume_of != 0) record_of.emplace(t.request_id, RequestRecord{});
+    }
+    std::set<std::uint64_t> found;
+    f.for_each([&](const RequestRecord& r) {
+        if (resumable(r)) ended.push_back(r);
+        if (const auto it = record_of.find(r.id); it != record_of.end()) {
+            it->second = r;  // the last with this id, as a map of the whole history had it
+            found.insert(r.id);
+        }
+    });
+    for (auto it = record_of.begin(); it != record_of.end();) it = found.contains(it->first) ? std::next(it) : record_of.erase(it);
     if (ended.empty()) {
         return make("streams_resumed", resumed_bound, "0 ended by shutdown", false,
                     "no stream was ended by shutdown in the judged generation: nothing was resumed (signal while streams run)");
@@ -90,14 +103,14 @@ CheckResult check_streams_resumed(const Facts& f) {
                     "the scenario never restarted the target (add `when: exited` + `restart_target: true` to the timeline)");
     }
     std::vector<std::string> problems;
-    for (const auto* r : ended) {
+    for (const auto& r : ended) {
         std::vector<std::pair<const RequestRecord*, const StreamTrail*>> attempts;
-        for (const auto* t : resumes_of[r->id]) {
-            if (const auto it = record_of.find(t->request_id); it != record_of.end()) attempts.emplace_back(it->second, t);
+        for (const auto* t : resumes_of[r.id]) {
+            if (const auto it = record_of.find(t->request_id); it != record_of.end()) attempts.emplace_back(&it->second, t);
         }
         std::sort(attempts.begin(), attempts.end(), [](const auto& a, const auto& b) { return a.first->sent_us < b.first->sent_us; });
-        const auto it = trail_of.find(r->id);
-        if (auto problem = judge_one(f, *r, it == trail_of.end() ? nullptr : it->second, attempts, span.restart_us); !problem.empty()) {
+        const auto it = trail_of.find(r.id);
+        if (auto problem = judge_one(f, r, it == trail_of.end() ? nullptr : it->second, attempts, span.restart_us); !problem.empty()) {
             problems.push_back(std::move(problem));
         }
     }

@@ -44,7 +44,7 @@ std::string describe(const ProcessLife& p) { return fmt::format("pid {} ({})", p
 // One reload's judgement, from the processes alive when it was sent.
 struct ReloadJudgement {
     std::vector<std::string> problems;
-    std::vector<const RequestRecord*> offending;
+    Matches offending;
     std::uint64_t dropped = 0, refused = 0, races = 0, slow = 0, not_ready = 0;
     std::size_t old_count = 0, new_count = 0;
     std::int64_t took_us = 0;  // from the reload to the last old worker's end
@@ -91,20 +91,20 @@ ReloadJudgement judge_reload(const Facts& f, const SignalSent& reload, pid_t mai
     const auto window_end = std::min(last_old_end + settle_us, service_end_us);
     const bool races_fail = f.scenario.expect.idle_close_race == Expectations::RacePolicy::fail;
     bool served_after = false;
-    for (const auto& r : f.run.history) {
+    f.for_each([&](const RequestRecord& r) {
         if (r.outcome == Outcome::ok && r.sent_us > last_old_end) served_after = true;
-        if (r.sent_us < 0 || r.sent_us > window_end || r.done_us < t) continue;
+        if (r.sent_us < 0 || r.sent_us > window_end || r.done_us < t) return;
         // Answered after the shutdown signal: a 503 or a cut then is the shutdown's (judged by its
         // own checks), not the reload's, however late the reload ended (reloads queue on a busy machine).
-        if (r.done_us >= service_end_us) continue;
+        if (r.done_us >= service_end_us) return;
         bool bad = true;
         if (r.outcome == Outcome::dropped) ++j.dropped;
         else if (r.outcome == Outcome::rejected) ++j.refused;
         else if (r.outcome == Outcome::idle_close_race && races_fail) ++j.races;
         else if (bound.max_latency && r.done_us - r.sent_us > micros(*bound.max_latency)) ++j.slow;
         else bad = false;
-        if (bad) j.offending.push_back(&r);
-    }
+        if (bad) j.offending.add(r);
+    });
     for (const auto& p : f.run.probes) {
         if (p.sent_us < t || p.sent_us > window_end || p.done_us >= service_end_us || p.kind != ProbeResult::Kind::not_ready) continue;
         if (j.not_ready++ == 0) j.first_not_ready = fmt::format("reload at {}: readiness probe sent at {} answered {}", at, seconds(p.sent_us),
@@ -131,7 +131,7 @@ CheckResult check_zero_downtime(const Facts& f) {
     // The service is judged up to the shutdown signal (after it, refusals are the shutdown's), else the exit.
     const auto service_end = f.signal_us >= 0 ? f.signal_us : f.exit_us >= 0 ? f.exit_us : f.run.duration_us;
     std::vector<std::string> problems;
-    std::vector<const RequestRecord*> offending;
+    Matches offending;
     std::uint64_t dropped = 0, refused = 0, races = 0, slow = 0, not_ready = 0;
     std::int64_t slowest = 0;
     std::size_t old_count = 0, new_count = 0;
@@ -139,7 +139,7 @@ CheckResult check_zero_downtime(const Facts& f) {
         auto j = judge_reload(f, *reload, g->pid, service_end);
         problems.insert(problems.end(), j.problems.begin(), j.problems.end());
         if (!j.first_not_ready.empty()) problems.push_back(j.first_not_ready);
-        offending.insert(offending.end(), j.offending.begin(), j.offending.end());
+        offending.append(j.offending);
         dropped += j.dropped;
         refused += j.refused;
         races += j.races;

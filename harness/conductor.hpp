@@ -49,6 +49,7 @@ private:
     void show_phase(RunPhase phase, std::string detail);  // a phase that blocks the loop
     void wrap_up();
     void collect();
+    void record_history();  // part of collect()
     void write_artifacts();
 
     const Scenario& scenario_;

@@ -21,21 +21,33 @@ std::int64_t sockets_closed_by(const SignalSent& kill, const std::vector<Process
 
 } // namespace
 
-std::size_t mark_cut_by_process_kills(std::vector<RequestRecord>& history, const std::vector<SignalSent>& signals,
-                                      const std::vector<ProcessLife>& lives) {
-    std::size_t marked = 0;
+std::vector<KillCut> kill_cuts(const std::vector<SignalSent>& signals, const std::vector<ProcessLife>& lives) {
+    std::vector<KillCut> cuts;
     for (const auto& s : signals) {
         const bool one_process = s.target == SignalTarget::child || s.target == SignalTarget::worker || s.target == SignalTarget::workers;
         if (!s.delivered || s.signal != SIGKILL || !one_process) continue;
-        const auto until = sockets_closed_by(s, lives) + race_window_us;
-        for (auto& r : history) {
-            const bool failed = r.outcome == Outcome::dropped || r.outcome == Outcome::idle_close_race;
-            if (failed && r.sent_us >= 0 && r.sent_us <= until && r.done_us >= s.t_us) {
-                r.outcome = Outcome::unknown;
-                ++marked;
-            }
+        cuts.push_back(KillCut{s.t_us, sockets_closed_by(s, lives) + race_window_us});
+    }
+    return cuts;
+}
+
+bool mark_cut_by_process_kills(RequestRecord& r, const std::vector<KillCut>& cuts) {
+    const bool failed = r.outcome == Outcome::dropped || r.outcome == Outcome::idle_close_race;
+    if (!failed || r.sent_us < 0) return false;
+    for (const auto& cut : cuts) {
+        if (r.sent_us <= cut.until_us && r.done_us >= cut.from_us) {
+            r.outcome = Outcome::unknown;
+            return true;
         }
     }
+    return false;
+}
+
+std::size_t mark_cut_by_process_kills(std::vector<RequestRecord>& history, const std::vector<SignalSent>& signals,
+                                      const std::vector<ProcessLife>& lives) {
+    const auto cuts = kill_cuts(signals, lives);
+    std::size_t marked = 0;
+    for (auto& r : history) marked += mark_cut_by_process_kills(r, cuts) ? 1 : 0;
     return marked;
 }
 

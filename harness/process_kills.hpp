@@ -7,17 +7,29 @@
 #include "run_result.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace lastcall::harness {
 
-// Requests that failed on the wire (dropped, idle_close_race), were sent before the killed
-// process's sockets closed plus race_window_us (a request can cross the close on the wire) and
-// ended after the kill was sent, become `unknown`. The kernel closes a killed process's sockets
-// only once it runs to die: from kill() to its end (`lives`, as exactly as lastcall saw it) took
-// 2-8 ms here, and 72 ms once under load, so the end is what counts, not kill()'s return. Which of
-// its connections the killed process held is not known to lastcall, so every such request counts.
-// Returns how many were marked.
+// What one such kill may have cut: requests that ended after `from_us` and were sent by `until_us`.
+struct KillCut {
+    std::int64_t from_us = 0;   // the kill was sent
+    std::int64_t until_us = 0;  // the killed process's sockets closed, plus race_window_us
+};
+
+// The kernel closes a killed process's sockets only once it runs to die: from kill() to its end
+// (`lives`, as exactly as lastcall saw it) took 2-8 ms here, and 72 ms once under load, so that end
+// counts, not kill()'s return; race_window_us after it, as a request can cross the close on the
+// wire. A delivered SIGKILL to a worker, workers or a child only.
+std::vector<KillCut> kill_cuts(const std::vector<SignalSent>& signals, const std::vector<ProcessLife>& lives);
+
+// A request that failed on the wire (dropped, idle_close_race) inside a cut becomes `unknown`.
+// Which of its connections the killed process held is not known to lastcall, so every such request
+// counts. True when it was marked (as a streamed history is read).
+bool mark_cut_by_process_kills(RequestRecord& record, const std::vector<KillCut>& cuts);
+
+// The same over a whole history: how many were marked.
 std::size_t mark_cut_by_process_kills(std::vector<RequestRecord>& history, const std::vector<SignalSent>& signals,
                                       const std::vector<ProcessLife>& lives);
 

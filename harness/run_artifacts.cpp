@@ -7,7 +7,7 @@ namespace lastcall::harness {
 using nlohmann::json;
 
 void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, const RunResult& run, const std::vector<json>& events) {
-    dir.write_history(run.history, run.workload_names);
+    dir.write_history([&run](const RecordVisitor& visit) { return for_each_request(run, visit); }, run.workload_names);
     dir.write_stream_trails(run.stream_trails);
     dir.write_events(events);
     dir.write_samples(run.samples);

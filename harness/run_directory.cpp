@@ -72,9 +72,9 @@ fs::path RunDirectory::target_stdout(int generation) const { return path_ / fmt:
 fs::path RunDirectory::target_stderr(int generation) const { return path_ / fmt::format("target-{}.stderr", generation); }
 fs::path RunDirectory::shutdown_report(int generation) const { return path_ / fmt::format("shutdown-report-{}.json", generation); }
 
-void RunDirectory::write_history(const std::vector<RequestRecord>& history, const std::vector<std::string>& names) const {
+void RunDirectory::write_history(const RecordSource& records, const std::vector<std::string>& names) const {
     auto out = open_for_writing(path_ / "history.jsonl");
-    for (const auto& r : history) out << to_json_line(r, r.workload < names.size() ? names[r.workload] : "?") << '\n';
+    records([&](const RequestRecord& r) { out << to_json_line(r, r.workload < names.size() ? names[r.workload] : "?") << '\n'; });
 }
 
 void RunDirectory::write_stream_trails(const std::vector<StreamTrail>& trails) const {

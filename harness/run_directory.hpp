@@ -3,6 +3,7 @@
 // root and never outside it, never replacing anything lastcall did not make, with every artifact
 // written per target generation (target-N.stdout, target-N.stderr, shutdown-report-N.json).
 #include "history.hpp"
+#include "run_history.hpp"
 #include "proxy/proxy_record.hpp"
 #include "samplers.hpp"
 #include "stream_trail.hpp"
@@ -34,7 +35,8 @@ public:
     std::filesystem::path target_stderr(int generation) const;
     std::filesystem::path shutdown_report(int generation) const;
 
-    void write_history(const std::vector<RequestRecord>& history, const std::vector<std::string>& workload_names) const;
+    // One JSON line per record, in the order `records` visits them (streamed: any length).
+    void write_history(const RecordSource& records, const std::vector<std::string>& workload_names) const;
     // streams.jsonl, only when a workload resumes streams: each stream's event ids by request.
     void write_stream_trails(const std::vector<StreamTrail>& trails) const;
     void write_events(const std::vector<nlohmann::json>& events) const;

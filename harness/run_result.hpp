@@ -9,6 +9,7 @@
 #include "process_life.hpp"
 #include "proxy/proxy_record.hpp"
 #include "readback.hpp"
+#include "run_history.hpp"
 #include "samplers.hpp"
 #include "signal_router.hpp"
 #include "stream_trail.hpp"
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,7 +100,10 @@ struct RunResult {
     std::int64_t began_unix_us = 0;      // when the run began on the wall clock (before the spawn); 0: never
     std::vector<std::string> target_command;  // the argv spawned, placeholders filled; empty: never spawned
 
-    // The evidence the checks read.
+    // The evidence the checks read. The requests: a recorded run's are on disk (`recorded`, sorted
+    // by intended start, read by streaming passes: memory stays bounded whatever the run's
+    // length); `history` holds those of a run built by hand (tests). for_each_request reads both.
+    std::shared_ptr<const RunHistory> recorded;
     std::vector<RequestRecord> history;
     std::vector<StreamTrail> stream_trails;  // stream.resume workloads: event ids by request
     std::vector<std::string> workload_names;
@@ -113,5 +118,13 @@ struct RunResult {
     std::map<JobRef, JobReadback> job_states_after_restart;  // jobs_accounted readback
     bool restarted = false;
 };
+
+// Every request of the run, in order: the recorded ones, then those held in memory. False when
+// the recorded history could not be read back (its error() says why).
+inline bool for_each_request(const RunResult& run, const RecordVisitor& visit) {
+    const bool read = !run.recorded || run.recorded->for_each(visit);
+    for (const auto& r : run.history) visit(r);
+    return read;
+}
 
 } // namespace lastcall::harness

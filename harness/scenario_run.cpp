@@ -267,18 +267,25 @@ void Conductor::collect() {
     result_.duration_us = since_start(Clock::now());
     for (const auto& w : scenario_.workloads) result_.workload_names.push_back(w.name);
     result_.requests_by_workload.assign(scenario_.workloads.size(), 0);
+    // Before the history: a SIGKILL's cut lasts until the killed process ended (process_kills.hpp).
+    if (supervisor_) {
+        const auto kernel_exits = kernel_ ? kernel_->exits() : std::vector<KernelExit>{};
+        if (kernel_ && kernel_->lost_events()) result_.process_events += " (the kernel dropped some events: those ends are the scan's)";
+        result_.processes = process_lives(supervisor_->family().members(), run_start_, kernel_exits);
+        for (const auto& p : result_.processes) record_process_events(events_, p);
+    }
     if (load_) {
         const auto stats = load_->history_stats();
-        result_.history = load_->take_history();
-        const auto read_error = load_->history_stats().error;  // take_history() reads the files back
+        record_history();
+        const auto read_error = load_->history_stats().error;  // sorting reads the threads' files back
         result_.history_bytes = stats.bytes;
         result_.history_limit = stats.limit;
         result_.history_limit_lowered = stats.limit_lowered;
         result_.history_dropped = stats.dropped;
-        result_.history_error = read_error;
-        if (stats.dropped > 0 || !read_error.empty()) {
+        if (result_.history_error.empty()) result_.history_error = read_error;
+        if (stats.dropped > 0 || !result_.history_error.empty()) {
             events_.record("history_incomplete", {{"kept", stats.records}, {"dropped", stats.dropped}, {"bytes", stats.bytes},
-                                                  {"limit", stats.limit}, {"limit_lowered", stats.limit_lowered}, {"error", read_error}});
+                                                  {"limit", stats.limit}, {"limit_lowered", stats.limit_lowered}, {"error", result_.history_error}});
         }
         result_.stream_trails = load_->take_stream_trails();
         result_.latency = load_->latency();
@@ -290,21 +297,6 @@ void Conductor::collect() {
         result_.proxy_records = proxy_->take_records();
         for (const auto& e : proxy_->errors()) events_.record("harness_error", {{"what", e}});
         result_.harness_errors += proxy_->errors().size();
-    }
-    if (supervisor_) {
-        const auto kernel_exits = kernel_ ? kernel_->exits() : std::vector<KernelExit>{};
-        if (kernel_ && kernel_->lost_events()) result_.process_events += " (the kernel dropped some events: those ends are the scan's)";
-        result_.processes = process_lives(supervisor_->family().members(), run_start_, kernel_exits);
-        for (const auto& p : result_.processes) record_process_events(events_, p);
-    }
-    // Before the outcomes are counted: the kills' ends are the processes' (above).
-    if (const auto cut = mark_cut_by_process_kills(result_.history, result_.signals, result_.processes)) {
-        events_.record("cut_by_process_kill", {{"requests", cut}});
-    }
-    result_.requests = result_.history.size();
-    for (const auto& r : result_.history) {
-        ++result_.outcomes[static_cast<std::size_t>(r.outcome)];
-        if (r.workload < result_.requests_by_workload.size() && r.retry_of == 0) ++result_.requests_by_workload[r.workload];
     }
     if (prober_) result_.probes = prober_->results();
     result_.readiness = readiness_changes(result_.probes);
@@ -327,6 +319,41 @@ void Conductor::collect() {
         result_.exit_us = g.exit_us;
         result_.report = g.report;
     }
+}
+
+// The threads' history files sorted into the run's one history (run_history.hpp), tallied on the
+// way: memory stays bounded whatever the run's length. What the scenario's own process kills cut is
+// marked `unknown` before anything counts it.
+void Conductor::record_history() {
+    std::size_t cut = 0;
+    const auto cuts = kill_cuts(result_.signals, result_.processes);
+    const auto adjust = [&](RequestRecord& r) {
+        if (mark_cut_by_process_kills(r, cuts)) ++cut;
+        ++result_.requests;
+        ++result_.outcomes[static_cast<std::size_t>(r.outcome)];
+        if (r.workload < result_.requests_by_workload.size() && r.retry_of == 0) ++result_.requests_by_workload[r.workload];
+    };
+    // Sorting writes the history twice more (sorted runs, then the file kept) before the threads'
+    // files go: where that would not fit, the run says so rather than fill the disk unasked.
+    const auto bytes = load_->history_stats().bytes;
+    std::error_code ec;
+    const auto space = std::filesystem::space(result_.run_dir, ec);
+    if (!ec && space.available < 2 * bytes) {
+        result_.history_error = fmt::format("the history ({} bytes) was not sorted: that needs twice as much free space in {}, which has {} bytes",
+                                            bytes, result_.run_dir.string(), space.available);
+        load_->for_each_record([&](const RequestRecord& r) {  // counted all the same
+            auto copy = r;
+            adjust(copy);
+        });
+    } else {
+        try {
+            result_.recorded = RunHistory::sort(result_.run_dir, [this](const RecordVisitor& visit) { return load_->for_each_record(visit); }, adjust);
+            result_.history_error = result_.recorded->error();
+        } catch (const std::runtime_error& e) {
+            result_.history_error = e.what();
+        }
+    }
+    if (cut > 0) events_.record("cut_by_process_kill", {{"requests", cut}});
 }
 
 void Conductor::write_artifacts() {

@@ -171,13 +171,13 @@ std::string timeline_svg(const RunVerdict& v) {
     const Scale scale{std::max<double>({static_cast<double>(run.duration_us), static_cast<double>(run.exit_us) + 100'000, 1.0})};
     // In flight per bucket and outcome: a request counts in every bucket its [sent, done] overlaps.
     std::array<std::array<int, buckets>, harness::outcome_count> in_flight{};
-    for (const auto& r : run.history) {
+    harness::for_each_request(run, [&](const harness::RequestRecord& r) {  // streamed: any length
         const auto start = r.sent_us >= 0 ? r.sent_us : r.intended_us;
         const auto end = std::max(r.done_us, start);
         const auto first = static_cast<int>(static_cast<double>(start) / scale.end_us * buckets);
         const auto last = static_cast<int>(static_cast<double>(end) / scale.end_us * buckets);
         for (int b = std::max(0, first); b <= std::min(buckets - 1, last); ++b) ++in_flight[static_cast<std::size_t>(r.outcome)][static_cast<std::size_t>(b)];
-    }
+    });
     int peak = 1;
     for (int b = 0; b < buckets; ++b) {
         int total = 0;

@@ -86,11 +86,11 @@ limits: {max_duration: 15s}
     EXPECT_LT(result.exit_us, removal_us);      // the server was gone before the load balancer let go
     EXPECT_GE(result.duration_us, removal_us);  // and the clients kept coming until then
     EXPECT_GT(count(result, Outcome::dropped), 0u);
-    for (const auto& r : result.history) {
-        if (r.outcome != Outcome::dropped) continue;
+    for_each_request(result, [](const RequestRecord& r) {
+        if (r.outcome != Outcome::dropped) return;
         EXPECT_TRUE(is_upstream_failure(r.failure)) << to_string(r.failure);
         EXPECT_NE(r.proxy_record, 0u);
-    }
+    });
 }
 
 } // namespace
