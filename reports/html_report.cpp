@@ -1,3 +1,6 @@
+// report.html: the page, the main timeline (requests in flight, markers, readiness, phases, the time
+// axis) and the checks table; its other parts are html_*.cpp (html_parts.hpp).
+#include "html_parts.hpp"
 #include "reports.hpp"
 #include "signals.hpp"
 
@@ -18,41 +21,14 @@ namespace lastcall::reports {
 namespace {
 
 using harness::Outcome;
+using namespace html;
 
-// The drawing's own units; the SVG scales to the window (viewBox, width 100%), so these fix the
-// proportions and the text size relative to the chart, not pixels on screen.
-constexpr int width = 1000, chart_height = 260, band_height = 16, left = 50, right = 50;
-constexpr int buckets = 250;
 // Marker labels: one row per 13 units above the chart; a label takes about 6.2 units per character
 // at font-size 11 (sans-serif), enough to keep two labels on one row from touching.
 constexpr int title_y = 12, label_rows_top = 20, label_row_height = 13;
 constexpr double char_width = 6.2, label_gap = 6;
 // A phase or readiness change under 1% of the run would be under a pixel: draw it at least this wide.
 constexpr double min_band_width = 3;
-
-// Drawing order, bottom to top; the colour a reader looks for first (dropped) goes on top.
-constexpr std::array<std::pair<Outcome, const char*>, 7> layers{{
-    {Outcome::ok, "#4caf50"},          {Outcome::ended_by_shutdown, "#2196f3"}, {Outcome::rejected, "#ffb300"},
-    {Outcome::idle_close_race, "#ab47bc"}, {Outcome::error, "#795548"},     {Outcome::unknown, "#9e9e9e"},
-    {Outcome::dropped, "#e53935"},
-}};
-
-std::string html_escape(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else if (c == '&') out += "&amp;";
-        else if (c == '"') out += "&quot;";
-        else out += c;
-    }
-    return out;
-}
-
-struct Scale {
-    double end_us;
-    double x(double t_us) const { return left + (width - left - right) * std::clamp(t_us / end_us, 0.0, 1.0); }
-};
 
 // A vertical line at a moment of the run (a signal, the exit, a restart) with its label.
 struct Marker {
@@ -80,68 +56,6 @@ int place_labels(std::vector<Marker>& markers) {
         m.row = static_cast<int>(row);
     }
     return static_cast<int>(std::max<std::size_t>(1, row_end.size()));
-}
-
-// A round step (1, 2 or 5 times a power of ten) giving about `ticks` ticks over `span`.
-double nice_step(double span, int ticks) {
-    const double raw = span / ticks;
-    if (!(raw > 0)) return 1;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    for (const double f : {1.0, 2.0, 5.0}) {
-        if (f * magnitude >= raw) return f * magnitude;
-    }
-    return 10 * magnitude;
-}
-
-constexpr int lane_height = 9, lane_gap = 2;
-constexpr std::size_t max_lanes = 48;
-
-// How a process ended, for its lane's colour: from the target's report where it names the pid (a
-// master's workers[]), else what lastcall saw.
-std::pair<const char*, std::string> process_end(const harness::RunResult& run, const harness::ProcessLife& p) {
-    if (p.end_us() < 0) return {"#a5d6a7", "alive at the end"};
-    for (const auto& s : run.signals) {
-        if (s.delivered && s.signal == SIGKILL && std::find(s.pids.begin(), s.pids.end(), p.pid) != s.pids.end()) {
-            return {"#6d4c41", "killed by lastcall (SIGKILL)"};
-        }
-    }
-    if (run.report.report && run.report.report->workers) {
-        for (const auto& w : *run.report.report->workers) {
-            if (w.pid != p.pid || w.exit.empty()) continue;
-            const char* colour = w.fate == "drained" ? "#66bb6a" : w.fate == "killed" ? "#e53935" : "#fb8c00";
-            return {colour, fmt::format("worker {}: {} ({}, while {})", w.id, w.fate, w.exit, w.ended_while)};
-        }
-    }
-    if (p.exit) {  // the kernel's word, with no report to name the fate
-        const bool clean = p.exit->exited && p.exit->code == 0;
-        return {clean ? "#66bb6a" : p.exit->exited ? "#fb8c00" : "#e53935", p.exit->describe() + " (the kernel)"};
-    }
-    return {"#90a4ae", "ended (status unknown: not lastcall's child)"};
-}
-
-// One lane per process of the target (its generations' main processes aside): born to its end (the
-// kernel's time, else the /proc scan's), coloured by how it ended; reloads as markers.
-std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale, int top) {
-    std::string svg = fmt::format(R"(<text x="4" y="{}" fill="#555">processes</text>)", top + lane_height);
-    std::size_t drawn = 0;
-    for (const auto& p : run.processes) {
-        if (drawn == max_lanes) {
-            svg += fmt::format(R"(<text x="{}" y="{}" fill="#555">... and {} more (run.json)</text>)", left, top + static_cast<int>(drawn) * (lane_height + lane_gap) + lane_height,
-                               run.processes.size() - drawn);
-            break;
-        }
-        const int y = top + static_cast<int>(drawn++) * (lane_height + lane_gap);
-        const auto end = p.end_us() >= 0 ? static_cast<double>(p.end_us()) : scale.end_us;
-        const auto a = scale.x(static_cast<double>(p.spawn_us)), b = scale.x(end);
-        const auto [colour, how] = process_end(run, p);
-        svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>pid {} (parent {}) {}: {}</title></rect>)", a, y,
-                           std::max(1.0, b - a), lane_height, colour, p.pid, p.parent, html_escape(p.command), html_escape(how));
-    }
-    return svg;
-}
-
-int lane_count(const harness::RunResult& run) {  // at least one: the "processes" label needs its row
-    return static_cast<int>(std::clamp<std::size_t>(run.processes.size(), 1, max_lanes + 1));
 }
 
 // Signals, the exit, restarts and "ready again" as vertical markers, with non-colliding labels.
@@ -194,7 +108,7 @@ std::string timeline_svg(const RunVerdict& v) {
     const double bucket_us = scale.end_us / buckets;
 
     const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8, lanes_y = phases_y + band_height + 8,
-              axis_y = lanes_y + lane_count(run) * (lane_height + lane_gap) + 16;
+              axis_y = lanes_y + process_lane_count(run) * (lane_height + lane_gap) + 16;
     // viewBox and width 100%: the drawing scales to the window instead of clipping past ~1000 px.
     std::string svg = fmt::format(
         R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="100%" preserveAspectRatio="xMinYMin meet" style="display:block;max-width:{2}px" font-family="sans-serif" font-size="11">)",
@@ -270,8 +184,8 @@ std::string timeline_svg(const RunVerdict& v) {
             const double b = static_cast<double>(signal_us) + p.end_ms * 1000;
             svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {:.1f}-{:.1f} ms {}</title></rect>)",
                                scale.x(a), phases_y, std::max(min_band_width, scale.x(b) - scale.x(a)), band_height, phase_colours[i++ % 6],
-                               html_escape(p.name), p.start_ms, p.end_ms, html_escape(p.outcome));
-            if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, html_escape(p.name));
+                               escape(p.name), p.start_ms, p.end_ms, escape(p.outcome));
+            if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, escape(p.name));
         }
     }
     svg += process_lanes_svg(run, scale, lanes_y);
@@ -279,7 +193,7 @@ std::string timeline_svg(const RunVerdict& v) {
         const int label_y = label_rows_top + m.row * label_row_height + 10;
         svg += fmt::format(
             R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5"{8}/><text class="marker" x="{4:.1f}" y="{5}" text-anchor="{6}" fill="{3}">{7}</text>)",
-            m.x, label_y + 2, axis_y - 16, m.colour, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", html_escape(m.label),
+            m.x, label_y + 2, axis_y - 16, m.colour, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", escape(m.label),
             m.failed_check ? R"( stroke-dasharray="5,3")" : "");
     }
     // Time axis.
@@ -291,7 +205,7 @@ std::string timeline_svg(const RunVerdict& v) {
     // Failed checks that judged the run as a whole (no moment to place them at) are listed under the time axis.
     std::string failed;
     for (const auto& c : v.checks) {
-        if (c.status == harness::CheckStatus::fail && c.at_us < 0) failed += (failed.empty() ? "" : ", ") + html_escape(c.name);
+        if (c.status == harness::CheckStatus::fail && c.at_us < 0) failed += (failed.empty() ? "" : ", ") + escape(c.name);
     }
     if (!failed.empty()) svg += fmt::format(R"(<text class="failed" x="4" y="{}" fill="#c62828">failed checks without a moment: {}</text>)", axis_y + 18, failed);
     return svg + "</svg>";
@@ -308,9 +222,9 @@ std::string html_report(const RunVerdict& v) {
     std::string rows;
     for (const auto& c : v.checks) {
         std::string evidence;
-        for (const auto& e : c.evidence) evidence += "<div class=ev>" + html_escape(e) + "</div>";
+        for (const auto& e : c.evidence) evidence += "<div class=ev>" + escape(e) + "</div>";
         rows += fmt::format("<tr class={0}><td>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}{5}</td></tr>\n", harness::to_string(c.status),
-                            html_escape(c.name), html_escape(c.bound), html_escape(c.measured), html_escape(c.message), evidence);
+                            escape(c.name), escape(c.bound), escape(c.measured), escape(c.message), evidence);
     }
     return fmt::format(R"(<!doctype html>
 <html><head><meta charset="utf-8"><title>lastcall: {0}</title>
@@ -331,10 +245,10 @@ tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first
 {9}</table>
 </body></html>
 )",
-                       html_escape(v.scenario->name), v.passed() ? "#2e7d32" : "#c62828", v.passed() ? "PASS" : "FAIL", html_escape(v.scenario->description),
-                       v.run.requests, v.run.exit ? html_escape(v.run.exit->describe()) : "did not exit", html_escape(v.run.run_dir.string()), legend,
+                       escape(v.scenario->name), v.passed() ? "#2e7d32" : "#c62828", v.passed() ? "PASS" : "FAIL", escape(v.scenario->description),
+                       v.run.requests, v.run.exit ? escape(v.run.exit->describe()) : "did not exit", escape(v.run.run_dir.string()), legend,
                        timeline_svg(v), rows,
-                       v.run.proxied ? "<br>" + html_escape(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : std::string());
+                       v.run.proxied ? "<br>" + escape(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : std::string());
 }
 
 } // namespace lastcall::reports

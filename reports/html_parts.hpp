@@ -1,0 +1,64 @@
+#pragma once
+// What the parts of report.html share: the drawing's units, the time scale, the outcome colours,
+// escaping and round ticks. html_report.cpp draws the page and the main timeline; the other
+// html_*.cpp files draw one part each.
+#include "checks.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace lastcall::reports::html {
+
+using harness::Outcome;
+
+// The drawing's own units; the SVG scales to the window (viewBox, width 100%), so these fix the
+// proportions and the text size relative to the chart, not pixels on screen.
+constexpr int width = 1000, chart_height = 260, band_height = 16, left = 50, right = 50;
+constexpr int buckets = 250;
+
+// Drawing order, bottom to top; the colour a reader looks for first (dropped) goes on top.
+constexpr std::array<std::pair<Outcome, const char*>, 7> layers{{
+    {Outcome::ok, "#4caf50"},          {Outcome::ended_by_shutdown, "#2196f3"}, {Outcome::rejected, "#ffb300"},
+    {Outcome::idle_close_race, "#ab47bc"}, {Outcome::error, "#795548"},     {Outcome::unknown, "#9e9e9e"},
+    {Outcome::dropped, "#e53935"},
+}};
+
+inline std::string escape(std::string_view text) {
+    std::string out;
+    for (const char c : text) {
+        if (c == '<') out += "&lt;";
+        else if (c == '>') out += "&gt;";
+        else if (c == '&') out += "&amp;";
+        else if (c == '"') out += "&quot;";
+        else out += c;
+    }
+    return out;
+}
+
+// The run's time (µs since the load started) across the drawing, left to right.
+struct Scale {
+    double end_us;
+    double x(double t_us) const { return left + (width - left - right) * std::clamp(t_us / end_us, 0.0, 1.0); }
+};
+
+// A round step (1, 2 or 5 times a power of ten) giving about `ticks` ticks over `span`.
+inline double nice_step(double span, int ticks) {
+    const double raw = span / ticks;
+    if (!(raw > 0)) return 1;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    for (const double f : {1.0, 2.0, 5.0}) {
+        if (f * magnitude >= raw) return f * magnitude;
+    }
+    return 10 * magnitude;
+}
+
+// html_process_lanes.cpp: one lane per process of the target, from `top`; how many rows they take.
+std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale, int top);
+int process_lane_count(const harness::RunResult& run);
+inline constexpr int lane_height = 9, lane_gap = 2;
+
+} // namespace lastcall::reports::html
