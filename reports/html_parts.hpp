@@ -61,4 +61,9 @@ std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale,
 int process_lane_count(const harness::RunResult& run);
 inline constexpr int lane_height = 9, lane_gap = 2;
 
+// html_workload_lanes.cpp: one lane per workload (its requests' outcomes over time), from `top`.
+std::string workload_lanes_svg(const harness::RunResult& run, const Scale& scale, int top);
+int workload_lane_count(const harness::RunResult& run);
+inline constexpr int workload_lane_height = 22, workload_lane_gap = 4;
+
 } // namespace lastcall::reports::html

@@ -107,8 +107,10 @@ std::string timeline_svg(const RunVerdict& v) {
     const auto y = [&](double value) { return chart_top + chart_height - chart_height * value / request_top; };
     const double bucket_us = scale.end_us / buckets;
 
-    const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8, lanes_y = phases_y + band_height + 8,
-              axis_y = lanes_y + process_lane_count(run) * (lane_height + lane_gap) + 16;
+    const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8;
+    const int workloads_y = phases_y + band_height + 20;
+    const int lanes_y = workloads_y + workload_lane_count(run) * (workload_lane_height + workload_lane_gap) + 8;
+    const int axis_y = lanes_y + process_lane_count(run) * (lane_height + lane_gap) + 16;
     // viewBox and width 100%: the drawing scales to the window instead of clipping past ~1000 px.
     std::string svg = fmt::format(
         R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="100%" preserveAspectRatio="xMinYMin meet" style="display:block;max-width:{2}px" font-family="sans-serif" font-size="11">)",
@@ -188,11 +190,12 @@ std::string timeline_svg(const RunVerdict& v) {
             if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, escape(p.name));
         }
     }
+    svg += workload_lanes_svg(run, scale, workloads_y);
     svg += process_lanes_svg(run, scale, lanes_y);
     for (const auto& m : markers) {
         const int label_y = label_rows_top + m.row * label_row_height + 10;
         svg += fmt::format(
-            R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5"{8}/><text class="marker" x="{4:.1f}" y="{5}" text-anchor="{6}" fill="{3}">{7}</text>)",
+            R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5" stroke-opacity="0.7"{8}/><text class="marker" x="{4:.1f}" y="{5}" text-anchor="{6}" fill="{3}">{7}</text>)",
             m.x, label_y + 2, axis_y - 16, m.colour, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", escape(m.label),
             m.failed_check ? R"( stroke-dasharray="5,3")" : "");
     }
