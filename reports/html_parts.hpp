@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace lastcall::reports::html {
 
@@ -65,5 +66,19 @@ inline constexpr int lane_height = 9, lane_gap = 2;
 std::string workload_lanes_svg(const harness::RunResult& run, const Scale& scale, int top);
 int workload_lane_count(const harness::RunResult& run);
 inline constexpr int workload_lane_height = 22, workload_lane_gap = 4;
+
+// html_requests.cpp: the requests the page carries one by one (the scatter, the drill-down): at
+// most `limit`, every one not ok first, then ok ones evenly spaced. Indices into run.history.
+struct EmbeddedRequests {
+    std::vector<std::size_t> indices;
+    std::size_t not_ok = 0, not_ok_kept = 0, ok_total = 0, ok_kept = 0;
+};
+inline constexpr std::size_t max_embedded_requests = 20'000;
+EmbeddedRequests select_requests(const harness::RunResult& run, std::size_t limit = max_embedded_requests);
+
+// html_latency.cpp: the latency lane, a scatter of the embedded requests; -1 for one that never ended.
+std::int64_t request_latency_us(const harness::RequestRecord& r);
+std::string latency_lane_svg(const harness::RunResult& run, const EmbeddedRequests& embedded, const Scale& scale, int top);
+inline constexpr int latency_lane_height = 110;
 
 } // namespace lastcall::reports::html

@@ -109,7 +109,8 @@ std::string timeline_svg(const RunVerdict& v) {
 
     const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8;
     const int workloads_y = phases_y + band_height + 20;
-    const int lanes_y = workloads_y + workload_lane_count(run) * (workload_lane_height + workload_lane_gap) + 8;
+    const int latency_y = workloads_y + workload_lane_count(run) * (workload_lane_height + workload_lane_gap) + 24;
+    const int lanes_y = latency_y + latency_lane_height + 8;
     const int axis_y = lanes_y + process_lane_count(run) * (lane_height + lane_gap) + 16;
     // viewBox and width 100%: the drawing scales to the window instead of clipping past ~1000 px.
     std::string svg = fmt::format(
@@ -191,6 +192,7 @@ std::string timeline_svg(const RunVerdict& v) {
         }
     }
     svg += workload_lanes_svg(run, scale, workloads_y);
+    svg += latency_lane_svg(run, select_requests(run), scale, latency_y);
     svg += process_lanes_svg(run, scale, lanes_y);
     for (const auto& m : markers) {
         const int label_y = label_rows_top + m.row * label_row_height + 10;
@@ -238,6 +240,7 @@ h1 {{ font-size: 20px; margin: 0 0 4px; }} .verdict {{ font-weight: bold; color:
 table {{ border-collapse: collapse; margin-top: 16px; font-size: 13px; }} td, th {{ border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }}
 tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first-child {{ color: #2e7d32; }} tr.skip {{ color: #999; }}
 .ev {{ font-family: monospace; font-size: 11px; color: #555; }}
+.pt {{ stroke-width: 4; stroke-linecap: round; stroke-opacity: 0.75; }}
 </style></head><body>
 <h1>{0} <span class="verdict">{2}</span></h1>
 <div>{3}</div>

@@ -1,5 +1,7 @@
 // report.html's parts on hand-made runs, asserted on the HTML text: a lane per workload with its
-// name and its outcomes over time.
+// name and its outcomes over time; the latency scatter on a log scale; the bound on the requests
+// the page carries one by one.
+#include "html_parts.hpp"
 #include "reports.hpp"
 
 #include <gtest/gtest.h>
@@ -74,6 +76,40 @@ TEST(HtmlWorkloadLanes, ALongNameIsCutAndKeptWhole) {
     f.verdict.run.workload_names[1] = "server-sent-events";
     const auto html = html_report(f.verdict);
     EXPECT_NE(html.find("server-s\u2026<title>server-sent-events</title>"), std::string::npos) << html;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+}
+
+// Every request a point, the dropped ones in red over the ok ones; ticks per power of ten.
+TEST(HtmlLatencyLane, EveryRequestIsAPointOnALogScale) {
+    TwoWorkloads f;
+    const auto html = html_report(f.verdict);
+    EXPECT_EQ(count(html, R"(<path class="pt" data-i=")"), f.verdict.run.history.size());
+    EXPECT_EQ(count(html, R"(stroke="#e53935"/>)"), 3u) << "the 3 dropped";
+    const auto last_ok = html.rfind(R"(stroke="#4caf50"/>)"), first_dropped = html.find(R"(stroke="#e53935"/>)");
+    EXPECT_LT(last_ok, first_dropped) << "failures drawn last, on top";
+    // 2 ms (ok) to 2 s (dropped): 1 ms to 10 s, a tick per decade.
+    std::vector<std::string> ticks;
+    const std::regex tick(R"re(<text class="ltick"[^>]*>([^<]+)</text>)re");
+    for (std::sregex_iterator it(html.begin(), html.end(), tick), end; it != end; ++it) ticks.push_back((*it)[1]);
+    EXPECT_EQ(ticks, (std::vector<std::string>{"1ms", "10ms", "100ms", "1s", "10s"}));
+}
+
+// Past the bound: every request not ok, then ok ones spread over the run, the first and last kept.
+TEST(HtmlLatencyLane, CarriesEveryFailureAndASpreadOfTheRest) {
+    harness::RunResult run;
+    for (std::uint64_t i = 0; i < 30; ++i) run.history.push_back(request(i + 1, 0, static_cast<std::int64_t>(i) * 1000, static_cast<std::int64_t>(i) * 1000 + 10, Outcome::ok));
+    for (const auto i : {3, 17, 29}) run.history[static_cast<std::size_t>(i)].outcome = Outcome::dropped;
+    const auto e = html::select_requests(run, 8);
+    EXPECT_EQ(e.indices, (std::vector<std::size_t>{3, 17, 29, 0, 7, 14, 21, 28}));
+    EXPECT_EQ(e.not_ok, 3u);
+    EXPECT_EQ(e.ok_total, 27u);
+    EXPECT_EQ(e.ok_kept, 5u);
+    EXPECT_EQ(html::select_requests(run, 2).indices, (std::vector<std::size_t>{3, 17})) << "failures first, even past the bound";
 }
 
 } // namespace
