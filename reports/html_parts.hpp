@@ -75,6 +75,12 @@ struct EmbeddedRequests {
 };
 inline constexpr std::size_t max_embedded_requests = 20'000;
 EmbeddedRequests select_requests(const harness::RunResult& run, std::size_t limit = max_embedded_requests);
+// The embedded requests as the JSON the page's script reads (`fields`, `workloads`, `colours`, the
+// counts, `requests`: a row each), safe inside a <script> element.
+std::string requests_json(const harness::RunResult& run, const EmbeddedRequests& embedded);
+
+// html_script.cpp: the page's own script (no file, no network): the drill-down.
+std::string drilldown_script();
 
 // html_latency.cpp: the latency lane, a scatter of the embedded requests; -1 for one that never ended.
 std::int64_t request_latency_us(const harness::RequestRecord& r);

@@ -80,7 +80,7 @@ std::vector<Marker> run_markers(const RunVerdict& v, const Scale& scale) {
     return markers;
 }
 
-std::string timeline_svg(const RunVerdict& v) {
+std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) {
     const auto& run = v.run;
     const Scale scale{std::max<double>({static_cast<double>(run.duration_us), static_cast<double>(run.exit_us) + 100'000, 1.0})};
     // In flight per bucket and outcome: a request counts in every bucket its [sent, done] overlaps.
@@ -114,7 +114,7 @@ std::string timeline_svg(const RunVerdict& v) {
     const int axis_y = lanes_y + process_lane_count(run) * (lane_height + lane_gap) + 16;
     // viewBox and width 100%: the drawing scales to the window instead of clipping past ~1000 px.
     std::string svg = fmt::format(
-        R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="100%" preserveAspectRatio="xMinYMin meet" style="display:block;max-width:{2}px" font-family="sans-serif" font-size="11">)",
+        R"(<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="100%" preserveAspectRatio="xMinYMin meet" style="display:block;max-width:{2}px" font-family="sans-serif" font-size="11">)",
         width, axis_y + 26, width * 2);
     svg += fmt::format(R"(<text x="{}" y="{}" fill="#555">requests in flight by outcome (peak {})</text>)", left, title_y, peak);
     // Request axis on the left: gridlines and ticks at round counts.
@@ -192,7 +192,7 @@ std::string timeline_svg(const RunVerdict& v) {
         }
     }
     svg += workload_lanes_svg(run, scale, workloads_y);
-    svg += latency_lane_svg(run, select_requests(run), scale, latency_y);
+    svg += latency_lane_svg(run, embedded, scale, latency_y);
     svg += process_lanes_svg(run, scale, lanes_y);
     for (const auto& m : markers) {
         const int label_y = label_rows_top + m.row * label_row_height + 10;
@@ -216,9 +216,27 @@ std::string timeline_svg(const RunVerdict& v) {
     return svg + "</svg>";
 }
 
+// Under the timeline: what the page carries one by one, the panel a click fills, the data and the script.
+std::string drilldown_html(const RunVerdict& v, const EmbeddedRequests& embedded) {
+    const auto total = v.run.history.size();
+    const auto carried = embedded.indices.size() == total
+                             ? fmt::format("The page carries all {} requests one by one.", total)
+                             : fmt::format("The page carries {} of the {} requests one by one: {} of the {} not ok{}, and {} of the {} ok ones, evenly spaced "
+                                           "over the run; history.jsonl in the run directory has every one.",
+                                           embedded.indices.size(), total, embedded.not_ok_kept, embedded.not_ok,
+                                           embedded.not_ok_kept == embedded.not_ok ? " (all)" : "", embedded.ok_kept, embedded.ok_total);
+    return fmt::format(R"(<div class="note">{}</div>
+<div id="lc-detail" class="detail">Click a request in the latency lane for its timeline, or a bucket of a workload lane for the requests that ended there.</div>
+<script type="application/json" id="lc-requests">{}</script>
+<script>{}</script>
+)",
+                       carried, requests_json(v.run, embedded), drilldown_script());
+}
+
 } // namespace
 
 std::string html_report(const RunVerdict& v) {
+    const auto embedded = select_requests(v.run);
     std::string legend;
     for (const auto& [outcome, colour] : layers) {
         legend += fmt::format(R"(<span><i style="background:{}"></i>{} {}</span>)", colour, harness::to_string(outcome),
@@ -240,7 +258,10 @@ h1 {{ font-size: 20px; margin: 0 0 4px; }} .verdict {{ font-weight: bold; color:
 table {{ border-collapse: collapse; margin-top: 16px; font-size: 13px; }} td, th {{ border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }}
 tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first-child {{ color: #2e7d32; }} tr.skip {{ color: #999; }}
 .ev {{ font-family: monospace; font-size: 11px; color: #555; }}
-.pt {{ stroke-width: 4; stroke-linecap: round; stroke-opacity: 0.75; }}
+.pt {{ stroke-width: 4; stroke-linecap: round; stroke-opacity: 0.75; cursor: pointer; }} .wl {{ cursor: pointer; }}
+.note {{ color: #666; font-size: 12px; margin-top: 6px; }}
+.detail {{ border: 1px solid #ddd; background: #fcfcfc; padding: 8px 12px; margin-top: 6px; font-size: 13px; min-height: 40px; }}
+.detail table.req {{ margin-top: 4px; }} .detail table.req td {{ padding: 1px 10px 1px 0; border: none; }} .req-list {{ margin: 4px 0; }}
 </style></head><body>
 <h1>{0} <span class="verdict">{2}</span></h1>
 <div>{3}</div>
@@ -253,7 +274,7 @@ tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first
 )",
                        escape(v.scenario->name), v.passed() ? "#2e7d32" : "#c62828", v.passed() ? "PASS" : "FAIL", escape(v.scenario->description),
                        v.run.requests, v.run.exit ? escape(v.run.exit->describe()) : "did not exit", escape(v.run.run_dir.string()), legend,
-                       timeline_svg(v), rows,
+                       timeline_svg(v, embedded) + drilldown_html(v, embedded), rows,
                        v.run.proxied ? "<br>" + escape(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : std::string());
 }
 

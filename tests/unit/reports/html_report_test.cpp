@@ -1,10 +1,11 @@
 // report.html's parts on hand-made runs, asserted on the HTML text: a lane per workload with its
 // name and its outcomes over time; the latency scatter on a log scale; the bound on the requests
-// the page carries one by one.
+// the page carries one by one, and the JSON it carries them in for the drill-down.
 #include "html_parts.hpp"
 #include "reports.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <regex>
 
@@ -110,6 +111,62 @@ TEST(HtmlLatencyLane, CarriesEveryFailureAndASpreadOfTheRest) {
     EXPECT_EQ(e.ok_total, 27u);
     EXPECT_EQ(e.ok_kept, 5u);
     EXPECT_EQ(html::select_requests(run, 2).indices, (std::vector<std::size_t>{3, 17})) << "failures first, even past the bound";
+}
+
+// The requests the page carries, as its script reads them: the JSON element's text, parsed.
+nlohmann::json embedded_json(const std::string& html) {
+    const std::string open = R"(<script type="application/json" id="lc-requests">)";
+    const auto from = html.find(open);
+    if (from == std::string::npos) return nullptr;
+    const auto to = html.find("</script>", from);
+    return nlohmann::json::parse(html.substr(from + open.size(), to - from - open.size()), nullptr, false);
+}
+
+TEST(HtmlDrilldown, TheEmbeddedJsonParsesAndHoldsTheFailingRequests) {
+    TwoWorkloads f;
+    const auto data = embedded_json(html_report(f.verdict));
+    ASSERT_TRUE(data.is_object()) << data;
+    EXPECT_EQ(data["workloads"], (nlohmann::json{"fast", "sse"}));
+    EXPECT_EQ(data["requests_total"], f.verdict.run.history.size());
+    EXPECT_EQ(data["requests"].size(), f.verdict.run.history.size()) << "under the bound: every request";
+    std::map<std::string, std::size_t> field;
+    for (std::size_t i = 0; i < data["fields"].size(); ++i) field[data["fields"][i]] = i;
+    std::vector<std::uint64_t> dropped;
+    for (const auto& row : data["requests"]) {
+        if (row[field["outcome"]] != "dropped") continue;
+        dropped.push_back(row[field["id"]]);
+        EXPECT_EQ(row[field["workload"]], 1) << row;
+        EXPECT_EQ(row[field["failure"]], "reset") << row;
+        EXPECT_GE(row[field["done_us"]], 2'100'000) << row;
+    }
+    const auto first = f.verdict.run.history.size() - 2;  // the sse requests' ids: after the 400 fast ones
+    EXPECT_EQ(dropped, (std::vector<std::uint64_t>{first, first + 1, first + 2}));
+    EXPECT_EQ(data["requests"][0][field["outcome"]], "dropped") << "failures first: the page opens on the first";
+}
+
+// Past 20,000 requests the page carries every failure and says how many of the rest.
+TEST(HtmlDrilldown, IsBoundedAndSaysSo) {
+    TwoWorkloads f;
+    auto& history = f.verdict.run.history;
+    for (std::uint64_t i = 0; i < 25'000; ++i) history.push_back(request(10'000 + i, 0, 3'000'000, 3'001'000, Outcome::ok));
+    const auto html = html_report(f.verdict);
+    const auto data = embedded_json(html);
+    ASSERT_TRUE(data.is_object());
+    EXPECT_EQ(data["requests"].size(), html::max_embedded_requests);
+    EXPECT_EQ(data["not_ok_kept"], 3);
+    EXPECT_NE(html.find("The page carries 20000 of the 25403 requests one by one: 3 of the 3 not ok (all), and 19997 of the 25400 ok ones"),
+              std::string::npos);
+}
+
+// A workload named to break out of the script element cannot: no raw '<' in the JSON.
+TEST(HtmlDrilldown, ANameCannotEndTheScriptElement) {
+    TwoWorkloads f;
+    f.verdict.run.workload_names[1] = "</script><script>alert(1)</script>";
+    const auto html = html_report(f.verdict);
+    const auto data = embedded_json(html);
+    ASSERT_TRUE(data.is_object()) << "the element ended early";
+    EXPECT_EQ(data["workloads"][1], "</script><script>alert(1)</script>");
+    EXPECT_EQ(html.find("<script>alert(1)"), std::string::npos);
 }
 
 } // namespace

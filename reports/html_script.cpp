@@ -1,0 +1,126 @@
+// report.html's script, inline (the page stays one file that opens offline): the drill-down (a
+// click on a request in the latency scatter shows its timeline; on a workload lane's bucket, the
+// requests that ended there) over the JSON html_requests.cpp embeds.
+#include "html_parts.hpp"
+
+namespace lastcall::reports::html {
+
+std::string drilldown_script() {
+    return R"js(
+(function () {
+  var source = document.getElementById('lc-requests');
+  if (!source) return;
+  var data = JSON.parse(source.textContent);
+  var F = {};
+  data.fields.forEach(function (name, i) { F[name] = i; });
+  var colours = data.colours;
+  // Why a request got its class (DESIGN.md's outcome classes), beside the wire's failure.
+  var why = {
+    ok: 'a complete response (a stream: complete, with its terminator)',
+    ended_by_shutdown: 'a stream that ended early but cleanly: the shutdown notice, then its terminator',
+    rejected: 'refused cleanly: 503, or connection refused after the listener closed; the server never took it',
+    dropped: 'sent and taken by the server, but no complete response came (reset, EOF mid-response, truncated stream, timeout)',
+    idle_close_race: 'the server closed a reused keep-alive connection (no Connection: close) as this request went out: zero response bytes',
+    error: 'a complete response the scenario did not expect (its status or its contract)',
+    unknown: 'lastcall cannot tell (the scenario SIGKILLed the target, or lastcall itself failed on it)'
+  };
+  var panel = document.getElementById('lc-detail');
+  function sec(us) { return us < 0 ? '-' : (us / 1e6).toFixed(3) + ' s'; }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function svgEl(tag, attrs, text) {
+    var e = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  // The request's own timeline: intended start, sent, first byte, end on one bar.
+  function timeline(r) {
+    var moments = [['intended', r[F.intended_us]], ['sent', r[F.sent_us]], ['first byte', r[F.first_byte_us]], ['end', r[F.done_us]]]
+      .filter(function (m) { return m[1] >= 0; });
+    var svg = svgEl('svg', { viewBox: '0 0 640 58', width: '640', 'font-size': '10', 'font-family': 'sans-serif' });
+    if (moments.length === 0) return svg;
+    var a = moments[0][1], z = moments[moments.length - 1][1], span = Math.max(1, z - a);
+    var x = function (t) { return 20 + 600 * (t - a) / span; };
+    svg.appendChild(svgEl('rect', { x: 20, y: 22, width: Math.max(2, x(z) - 20), height: 8, fill: colours[r[F.outcome]] || '#999' }));
+    moments.forEach(function (m, k) {
+      svg.appendChild(svgEl('line', { x1: x(m[1]), y1: 16, x2: x(m[1]), y2: 36, stroke: '#333' }));
+      var at = x(m[1]);  // labels near an end grow inwards, so none is cut at the edge
+      var label = svgEl('text', { x: at, y: k % 2 ? 50 : 12, 'text-anchor': at < 120 ? 'start' : at > 520 ? 'end' : 'middle', fill: '#333' },
+                        m[0] + ' ' + sec(m[1]));
+      svg.appendChild(label);
+    });
+    return svg;
+  }
+  function show(i) {
+    var r = data.requests[i];
+    panel.textContent = '';
+    var outcome = r[F.outcome];
+    var head = el('div', { class: 'req-head' });
+    head.appendChild(el('b', {}, 'request #' + r[F.id] + ' (' + data.workloads[r[F.workload]] + '): '));
+    head.appendChild(el('span', { style: 'color:' + (colours[outcome] || '#333') + ';font-weight:bold' }, outcome));
+    head.appendChild(el('span', {}, ' \u2014 ' + (why[outcome] || '')));
+    panel.appendChild(head);
+    panel.appendChild(timeline(r));
+    var rows = [
+      ['failure on the wire', r[F.failure]],
+      ['status', r[F.status] || 'no status line'],
+      ['latency (intended start to end)', r[F.done_us] >= 0 ? ((r[F.done_us] - r[F.intended_us]) / 1e3).toFixed(3) + ' ms' : '-'],
+      ['connection', 'conn ' + r[F.connection] + (r[F.reuse] ? ', request ' + (r[F.reuse] + 1) + ' on it' : ', its first request')],
+      ['bytes received', r[F.bytes] + ' on the wire, ' + r[F.body_bytes] + ' of body' + (r[F.events] ? ', ' + r[F.events] + ' SSE events' : '')],
+      ['stream end', r[F.stream_end] || 'none (not a stream, or no end marker seen)'],
+      ['Connection: close', r[F.connection_close] ? 'yes' : 'no'],
+      ['closed by the server after it', r[F.closed_after_us] >= 0 ? 'at ' + sec(r[F.closed_after_us]) : 'no'],
+      ['retry', r[F.retry_of] ? 'retry of #' + r[F.retry_of] : r[F.retried] ? 'retried' : 'none'],
+      ['Retry-After', r[F.retry_after_s] === -1 ? 'none' : r[F.retry_after_s] === -2 ? 'an HTTP date' : r[F.retry_after_s] + ' s']
+    ];
+    var table = el('table', { class: 'req' });
+    rows.forEach(function (row) {
+      var tr = el('tr');
+      tr.appendChild(el('td', {}, row[0]));
+      tr.appendChild(el('td', {}, String(row[1])));
+      table.appendChild(tr);
+    });
+    panel.appendChild(table);
+  }
+  // The embedded requests of workload w that ended in [a, b): the ones not ok first.
+  function list(w, a, b) {
+    var found = [];
+    data.requests.forEach(function (r, i) {
+      if (r[F.workload] === w && r[F.done_us] >= a && r[F.done_us] < b) found.push(i);
+    });
+    found.sort(function (i, j) { return (data.requests[i][F.outcome] === 'ok') - (data.requests[j][F.outcome] === 'ok'); });
+    panel.textContent = '';
+    panel.appendChild(el('div', { class: 'req-head' }, data.workloads[w] + ', ended ' + sec(a) + ' to ' + sec(b) + ': ' + found.length +
+                         ' embedded request' + (found.length === 1 ? '' : 's') + (found.length ? ' (click one)' : '')));
+    var ul = el('ul', { class: 'req-list' });
+    found.slice(0, 200).forEach(function (i) {
+      var r = data.requests[i];
+      var li = el('li', {});
+      var link = el('a', { href: '#', style: 'color:' + (colours[r[F.outcome]] || '#333') }, '#' + r[F.id] + ' ' + r[F.outcome] +
+                    (r[F.failure] !== 'none' ? ' (' + r[F.failure] + ')' : '') + ', sent ' + sec(r[F.sent_us]) + ', ended ' + sec(r[F.done_us]));
+      link.addEventListener('click', function (e) { e.preventDefault(); show(i); });
+      li.appendChild(link);
+      ul.appendChild(li);
+    });
+    if (found.length > 200) ul.appendChild(el('li', {}, '... and ' + (found.length - 200) + ' more'));
+    panel.appendChild(ul);
+  }
+  window.lastcallDetail = { show: show, list: list };
+  document.querySelector('svg.timeline').addEventListener('click', function (e) {
+    if (window.lastcallDragged) return;  // the end of a zoom's drag, not a click
+    var t = e.target;
+    if (t.getAttribute('data-i') !== null) show(+t.getAttribute('data-i'));
+    else if (t.classList.contains('wl')) list(+t.getAttribute('data-w'), +t.getAttribute('data-a'), +t.getAttribute('data-b'));
+  });
+  // Open on the first request that was not ok, if any: what a reader of a failing run looks for.
+  if (data.requests.length && data.requests[0][F.outcome] !== 'ok') show(0);
+})();
+)js";
+}
+
+} // namespace lastcall::reports::html
