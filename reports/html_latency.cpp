@@ -63,7 +63,7 @@ std::string latency_lane_svg(const harness::RunResult& run, const EmbeddedReques
         into += fmt::format(R"(<path class="pt" data-i="{}" d="M{:.1f} {:.1f}h0" stroke="{}"/>)", k, scale.x(static_cast<double>(r.intended_us >= 0 ? r.intended_us : r.sent_us)),
                             y(static_cast<double>(us)), colour_of(r.outcome));
     }
-    return svg + ok + others;
+    return svg + zoomable(ok + others);
 }
 
 } // namespace lastcall::reports::html

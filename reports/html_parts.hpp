@@ -57,6 +57,13 @@ inline double nice_step(double span, int ticks) {
     return 10 * magnitude;
 }
 
+// What moves with the zoom (html_script.cpp's zoom_script): shapes placed by time, inside a group
+// the script stretches along x, clipped to the plot. Text is never inside (it would stretch): text
+// placed by time carries data-t (µs) and data-dx, and the script moves it.
+inline std::string zoomable(const std::string& shapes) {
+    return R"svg(<g clip-path="url(#lc-plot)"><g class="zoom">)svg" + shapes + "</g></g>";
+}
+
 // html_process_lanes.cpp: one lane per process of the target, from `top`; how many rows they take.
 std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale, int top);
 int process_lane_count(const harness::RunResult& run);
@@ -79,8 +86,10 @@ EmbeddedRequests select_requests(const harness::RunResult& run, std::size_t limi
 // counts, `requests`: a row each), safe inside a <script> element.
 std::string requests_json(const harness::RunResult& run, const EmbeddedRequests& embedded);
 
-// html_script.cpp: the page's own script (no file, no network): the drill-down.
+// html_script.cpp: the page's own script (no file, no network): the drill-down and the zoom.
 std::string drilldown_script();
+// Zoom: drag across the timeline (or + / -) rescales every lane; reset goes back to the whole run.
+std::string zoom_script();
 
 // html_latency.cpp: the latency lane, a scatter of the embedded requests; -1 for one that never ended.
 std::int64_t request_latency_us(const harness::RequestRecord& r);

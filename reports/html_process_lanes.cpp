@@ -42,6 +42,7 @@ std::pair<const char*, std::string> process_end(const harness::RunResult& run, c
 // kernel's time, else the /proc scan's), coloured by how it ended; reloads as markers.
 std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale, int top) {
     std::string svg = fmt::format(R"(<text x="4" y="{}" fill="#555">processes</text>)", top + lane_height);
+    std::string bars;
     std::size_t drawn = 0;
     for (const auto& p : run.processes) {
         if (drawn == max_lanes) {
@@ -53,15 +54,14 @@ std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale,
         const auto end = p.end_us() >= 0 ? static_cast<double>(p.end_us()) : scale.end_us;
         const auto a = scale.x(static_cast<double>(p.spawn_us)), b = scale.x(end);
         const auto [colour, how] = process_end(run, p);
-        svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>pid {} (parent {}) {}: {}</title></rect>)", a, y,
+        bars += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>pid {} (parent {}) {}: {}</title></rect>)", a, y,
                            std::max(1.0, b - a), lane_height, colour, p.pid, p.parent, escape(p.command), escape(how));
     }
-    return svg;
+    return svg + zoomable(bars);
 }
 
 int process_lane_count(const harness::RunResult& run) {  // at least one: the "processes" label needs its row
     return static_cast<int>(std::clamp<std::size_t>(run.processes.size(), 1, max_lanes + 1));
 }
-
 
 } // namespace lastcall::reports::html

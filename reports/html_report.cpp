@@ -32,6 +32,7 @@ constexpr double min_band_width = 3;
 
 // A vertical line at a moment of the run (a signal, the exit, a restart) with its label.
 struct Marker {
+    double t_us;  // when (the zoom moves its label)
     double x;
     std::string label;
     const char* colour;
@@ -62,20 +63,21 @@ int place_labels(std::vector<Marker>& markers) {
 std::vector<Marker> run_markers(const RunVerdict& v, const Scale& scale) {
     const auto& run = v.run;
     std::vector<Marker> markers;
-    const auto at = [&](std::int64_t t_us) { return scale.x(static_cast<double>(t_us)); };
+    // A moment's time and where it is drawn.
+    const auto at = [&](std::int64_t t_us) { return std::pair<double, double>{static_cast<double>(t_us), scale.x(static_cast<double>(t_us))}; };
     for (const auto& s : run.signals) {
         const bool reload = s.purpose == harness::SignalPurpose::reload;
-        markers.push_back({at(s.t_us), harness::signal_name(s.signal) + (reload ? " (reload)" : ""), reload ? "#1565c0" : "#c62828"});
+        markers.push_back({at(s.t_us).first, at(s.t_us).second, harness::signal_name(s.signal) + (reload ? " (reload)" : ""), reload ? "#1565c0" : "#c62828"});
     }
-    if (run.exit) markers.push_back({at(run.exit_us), run.exit->describe(), "#000"});
+    if (run.exit) markers.push_back({at(run.exit_us).first, at(run.exit_us).second, run.exit->describe(), "#000"});
     for (const auto& g : run.generations) {
         if (g.number <= 1) continue;
-        markers.push_back({at(g.spawn_us), fmt::format("restart (gen {})", g.number), "#6a1b9a"});
-        if (g.ready_us >= 0) markers.push_back({at(g.ready_us), "ready again", "#2e7d32"});
+        markers.push_back({at(g.spawn_us).first, at(g.spawn_us).second, fmt::format("restart (gen {})", g.number), "#6a1b9a"});
+        if (g.ready_us >= 0) markers.push_back({at(g.ready_us).first, at(g.ready_us).second, "ready again", "#2e7d32"});
     }
     // A failed check where it has a moment (its first offending request, the exit, a deadline).
     for (const auto& c : v.checks) {
-        if (c.status == harness::CheckStatus::fail && c.at_us >= 0) markers.push_back({at(c.at_us), "\u2717 " + c.name, "#c62828", 0, false, true});
+        if (c.status == harness::CheckStatus::fail && c.at_us >= 0) markers.push_back({at(c.at_us).first, at(c.at_us).second, "\u2717 " + c.name, "#c62828", 0, false, true});
     }
     return markers;
 }
@@ -114,14 +116,18 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
     const int axis_y = lanes_y + process_lane_count(run) * (lane_height + lane_gap) + 16;
     // viewBox and width 100%: the drawing scales to the window instead of clipping past ~1000 px.
     std::string svg = fmt::format(
-        R"(<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="100%" preserveAspectRatio="xMinYMin meet" style="display:block;max-width:{2}px" font-family="sans-serif" font-size="11">)",
-        width, axis_y + 26, width * 2);
+        R"(<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="100%" preserveAspectRatio="xMinYMin meet" style="display:block;max-width:{2}px" font-family="sans-serif" font-size="11")"
+        R"( data-left="{3}" data-plot-width="{4}" data-end-us="{5:.0f}" data-axis-y="{6}">)",
+        width, axis_y + 26, width * 2, left, width - left - right, scale.end_us, axis_y);
+    // The plot's area, a little wider than the plot so a line at t = 0 keeps its width.
+    svg += fmt::format(R"(<defs><clipPath id="lc-plot"><rect x="{}" y="0" width="{}" height="{}"/></clipPath></defs>)", left - 2, width - left - right + 4, axis_y);
     svg += fmt::format(R"(<text x="{}" y="{}" fill="#555">requests in flight by outcome (peak {})</text>)", left, title_y, peak);
     // Request axis on the left: gridlines and ticks at round counts.
     for (double tick = 0; tick <= request_top + 1e-9; tick += request_step) {
         svg += fmt::format(R"(<line class="ytick" x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="#eee"/><text x="{3}" y="{4:.1f}" text-anchor="end" fill="#555">{5:g}</text>)",
                            left, y(tick), width - right, left - 4, y(tick) + 4, tick);
     }
+    std::string moving;  // the chart's shapes, which the zoom stretches
     std::array<int, buckets> base{};
     for (const auto& [outcome, colour] : layers) {
         const auto& layer = in_flight[static_cast<std::size_t>(outcome)];
@@ -137,7 +143,7 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
             bottom += fmt::format("{:.1f},{:.1f} {:.1f},{:.1f} ", scale.x((b + 1) * bucket_us), y(base[i]), scale.x(b * bucket_us), y(base[i]));
             base[i] += layer[i];
         }
-        svg += fmt::format(R"(<polygon points="{}{}" fill="{}" fill-opacity="0.85"><title>{}</title></polygon>)", top, bottom, colour,
+        moving += fmt::format(R"(<polygon points="{}{}" fill="{}" fill-opacity="0.85"><title>{}</title></polygon>)", top, bottom, colour,
                            harness::to_string(outcome));
     }
     // Open file descriptors on their own axis at the right: a count of fds is not a count of requests.
@@ -148,7 +154,7 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
         const auto fd_y = [&](double fds) { return chart_top + chart_height - chart_height * fds / fd_top; };
         std::string fds;
         for (const auto& s : run.samples) fds += fmt::format("{:.1f},{:.1f} ", scale.x(static_cast<double>(s.t_us)), fd_y(s.fds));
-        svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="3,2"><title>open fds (peak {})</title></polyline>)", fds, fd_peak);
+        moving += fmt::format(R"(<polyline points="{}" fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="3,2"><title>open fds (peak {})</title></polyline>)", fds, fd_peak);
         for (double tick = 0; tick <= fd_top + 1e-9; tick += fd_step) {
             svg += fmt::format(R"(<text class="fdtick" x="{}" y="{:.1f}" fill="#333">{:g}</text>)", width - right + 4, fd_y(tick) + 4, tick);
         }
@@ -156,6 +162,8 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
                            chart_top + chart_height);
         svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="end" fill="#333">open fds (right axis, peak {}) - - -</text>)", width - 4, title_y, fd_peak);
     }
+    svg += zoomable(moving);
+    moving.clear();
     svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#999"/><line x1="{0}" y1="{2}" x2="{3}" y2="{2}" stroke="#999"/>)", left,
                        chart_top, chart_top + chart_height, width - right);
     // Readiness as the prober saw it: green ready, red not.
@@ -164,7 +172,7 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
     double from = 0;
     const auto band = [&](double a, double b, bool is_ready) {
         if (b <= a) return;  // no time in this state: nothing to widen
-        svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"/>)", scale.x(a), readiness_y,
+        moving += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"/>)", scale.x(a), readiness_y,
                            std::max(min_band_width, scale.x(b) - scale.x(a)), band_height, is_ready ? "#81c784" : "#e57373");
     };
     for (const auto& change : run.readiness) {
@@ -185,22 +193,27 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
         for (const auto& p : run.report.report->phases) {
             const double a = static_cast<double>(signal_us) + p.start_ms * 1000;
             const double b = static_cast<double>(signal_us) + p.end_ms * 1000;
-            svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {:.1f}-{:.1f} ms {}</title></rect>)",
+            moving += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {:.1f}-{:.1f} ms {}</title></rect>)",
                                scale.x(a), phases_y, std::max(min_band_width, scale.x(b) - scale.x(a)), band_height, phase_colours[i++ % 6],
                                escape(p.name), p.start_ms, p.end_ms, escape(p.outcome));
-            if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, escape(p.name));
+            if (scale.x(b) - scale.x(a) > 40) {
+                svg += fmt::format(R"(<text data-t="{:.0f}" data-dx="3" x="{:.1f}" y="{}">{}</text>)", a, scale.x(a) + 3, phases_y + 12, escape(p.name));
+            }
         }
     }
+    svg += zoomable(moving);
     svg += workload_lanes_svg(run, scale, workloads_y);
     svg += latency_lane_svg(run, embedded, scale, latency_y);
     svg += process_lanes_svg(run, scale, lanes_y);
+    std::string lines;
     for (const auto& m : markers) {
         const int label_y = label_rows_top + m.row * label_row_height + 10;
-        svg += fmt::format(
-            R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5" stroke-opacity="0.7"{8}/><text class="marker" x="{4:.1f}" y="{5}" text-anchor="{6}" fill="{3}">{7}</text>)",
-            m.x, label_y + 2, axis_y - 16, m.colour, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", escape(m.label),
-            m.failed_check ? R"( stroke-dasharray="5,3")" : "");
+        lines += fmt::format(R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5" stroke-opacity="0.7"{4}/>)", m.x, label_y + 2,
+                             axis_y - 16, m.colour, m.failed_check ? R"( stroke-dasharray="5,3")" : "");
+        svg += fmt::format(R"(<text class="marker" data-t="{:.0f}" data-dx="{}" x="{:.1f}" y="{}" text-anchor="{}" fill="{}">{}</text>)", m.t_us,
+                           m.left_of ? -3 : 3, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", m.colour, escape(m.label));
     }
+    svg += zoomable(lines);
     // Time axis.
     const double step_s = nice_step(scale.end_us / 1e6, 10);
     for (int i = 0; i * step_s * 1e6 <= scale.end_us * (1 + 1e-9); ++i) {  // by index: summed steps drift
@@ -228,9 +241,9 @@ std::string drilldown_html(const RunVerdict& v, const EmbeddedRequests& embedded
     return fmt::format(R"(<div class="note">{}</div>
 <div id="lc-detail" class="detail">Click a request in the latency lane for its timeline, or a bucket of a workload lane for the requests that ended there.</div>
 <script type="application/json" id="lc-requests">{}</script>
-<script>{}</script>
+<script>{}{}</script>
 )",
-                       carried, requests_json(v.run, embedded), drilldown_script());
+                       carried, requests_json(v.run, embedded), drilldown_script(), zoom_script());
 }
 
 } // namespace
@@ -260,6 +273,8 @@ tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first
 .ev {{ font-family: monospace; font-size: 11px; color: #555; }}
 .pt {{ stroke-width: 4; stroke-linecap: round; stroke-opacity: 0.75; cursor: pointer; }} .wl {{ cursor: pointer; }}
 .note {{ color: #666; font-size: 12px; margin-top: 6px; }}
+g.zoom * {{ vector-effect: non-scaling-stroke; }} svg.timeline {{ user-select: none; }}
+.zoombar {{ font-size: 12px; color: #666; margin: 6px 0 2px; }} .zoombar button {{ font-size: 12px; margin-right: 4px; }}
 .detail {{ border: 1px solid #ddd; background: #fcfcfc; padding: 8px 12px; margin-top: 6px; font-size: 13px; min-height: 40px; }}
 .detail table.req {{ margin-top: 4px; }} .detail table.req td {{ padding: 1px 10px 1px 0; border: none; }} .req-list {{ margin: 4px 0; }}
 </style></head><body>
@@ -267,6 +282,7 @@ tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first
 <div>{3}</div>
 <div style="color:#666;font-size:12px">{4} requests, target {5}, run {6}{10}</div>
 <div class="legend">{7}</div>
+<div class="zoombar"><button id="lc-zoom-in" title="zoom in">+</button><button id="lc-zoom-out" title="zoom out">&minus;</button><button id="lc-zoom-reset">reset zoom</button> <span id="lc-zoom-range">the whole run</span></div>
 {8}
 <table><tr><th></th><th>check</th><th>bound</th><th>measured</th><th>detail</th></tr>
 {9}</table>

@@ -1,6 +1,6 @@
 // report.html's script, inline (the page stays one file that opens offline): the drill-down (a
 // click on a request in the latency scatter shows its timeline; on a workload lane's bucket, the
-// requests that ended there) over the JSON html_requests.cpp embeds.
+// requests that ended there) over the JSON html_requests.cpp embeds; the zoom.
 #include "html_parts.hpp"
 
 namespace lastcall::reports::html {
@@ -119,6 +119,116 @@ std::string drilldown_script() {
   });
   // Open on the first request that was not ok, if any: what a reader of a failing run looks for.
   if (data.requests.length && data.requests[0][F.outcome] !== 'ok') show(0);
+})();
+)js";
+}
+
+// The drawing is made for the whole run; a zoom to [from, to] stretches every `g.zoom` along x
+// (x' = left + k (x - x(from)), k = run / (to - from): one transform per group, no redrawing),
+// moves the text placed by time (data-t, data-dx) and writes the time axis's ticks again.
+// Strokes and points keep their width (vector-effect: non-scaling-stroke).
+std::string zoom_script() {
+    return R"js(
+(function () {
+  var svg = document.querySelector('svg.timeline');
+  if (!svg) return;
+  var NS = 'http://www.w3.org/2000/svg';
+  var L = +svg.getAttribute('data-left'), W = +svg.getAttribute('data-plot-width');
+  var T = +svg.getAttribute('data-end-us'), axisY = +svg.getAttribute('data-axis-y');
+  var view = [0, T];
+  var range = document.getElementById('lc-zoom-range');
+  function xOf(t) { return L + W * (t - view[0]) / (view[1] - view[0]); }
+  function tOf(x) { return view[0] + (x - L) / W * (view[1] - view[0]); }
+  function niceStep(span, ticks) {
+    var raw = span / ticks;
+    if (!(raw > 0)) return 1;
+    var magnitude = Math.pow(10, Math.floor(Math.log10(raw)));
+    var factors = [1, 2, 5];
+    for (var i = 0; i < factors.length; i++) if (factors[i] * magnitude >= raw) return factors[i] * magnitude;
+    return 10 * magnitude;
+  }
+  function apply() {
+    var k = T / (view[1] - view[0]);
+    var shift = L - k * (L + W * view[0] / T);
+    svg.querySelectorAll('g.zoom').forEach(function (g) { g.setAttribute('transform', 'translate(' + shift + ',0) scale(' + k + ',1)'); });
+    svg.querySelectorAll('[data-t]').forEach(function (e) {
+      var x = xOf(+e.getAttribute('data-t'));
+      e.setAttribute('x', x + (+e.getAttribute('data-dx') || 0));
+      e.style.display = x < L - 1 || x > L + W + 1 ? 'none' : '';
+    });
+    svg.querySelectorAll('text.xtick').forEach(function (e) { e.remove(); });
+    var from = view[0] / 1e6, to = view[1] / 1e6, step = niceStep(to - from, 10);
+    for (var i = Math.ceil(from / step - 1e-9); i * step <= to * (1 + 1e-9); i++) {
+      var t = i * step;
+      var tick = document.createElementNS(NS, 'text');
+      tick.setAttribute('class', 'xtick');
+      tick.setAttribute('x', xOf(t * 1e6));
+      tick.setAttribute('y', axisY);
+      tick.setAttribute('text-anchor', 'middle');
+      tick.setAttribute('fill', '#555');
+      tick.textContent = parseFloat(t.toPrecision(10)) + 's';
+      svg.appendChild(tick);
+    }
+    if (range) range.textContent = view[0] === 0 && view[1] === T ? 'the whole run; drag across the timeline to zoom'
+                                 : 'showing ' + from.toFixed(3) + ' s to ' + to.toFixed(3) + ' s of ' + (T / 1e6).toFixed(3) + ' s';
+  }
+  function zoomTo(from, to) {
+    var span = Math.max(to - from, Math.min(1000, T));  // at most 1 ms across the plot
+    var centre = (from + to) / 2;
+    from = Math.max(0, centre - span / 2);
+    to = Math.min(T, from + span);
+    view = [Math.max(0, to - span), to];
+    apply();
+  }
+  function at(e) {  // the pointer in the drawing's units
+    var p = svg.createSVGPoint();
+    p.x = e.clientX;
+    p.y = e.clientY;
+    return p.matrixTransform(svg.getScreenCTM().inverse());
+  }
+  var start = null, selection = null;
+  svg.addEventListener('mousedown', function (e) {
+    var p = at(e);
+    if (e.button !== 0 || p.x < L || p.x > L + W) return;
+    start = p.x;
+    e.preventDefault();  // no text selection while dragging
+  });
+  svg.addEventListener('mousemove', function (e) {
+    if (start === null) return;
+    var x = Math.min(Math.max(at(e).x, L), L + W);
+    if (!selection && Math.abs(x - start) < 4) return;
+    if (!selection) {
+      selection = document.createElementNS(NS, 'rect');
+      selection.setAttribute('y', 0);
+      selection.setAttribute('height', axisY);
+      selection.setAttribute('fill', '#1565c0');
+      selection.setAttribute('fill-opacity', '0.12');
+      svg.appendChild(selection);
+    }
+    selection.setAttribute('x', Math.min(start, x));
+    selection.setAttribute('width', Math.abs(x - start));
+  });
+  window.addEventListener('mouseup', function (e) {
+    if (start === null) return;
+    if (selection) {
+      var x = Math.min(Math.max(at(e).x, L), L + W);
+      selection.remove();
+      selection = null;
+      window.lastcallDragged = true;  // the click that ends a drag is not a click on a request
+      setTimeout(function () { window.lastcallDragged = false; }, 0);
+      zoomTo(tOf(Math.min(start, x)), tOf(Math.max(start, x)));
+    }
+    start = null;
+  });
+  function button(id, act) {
+    var b = document.getElementById(id);
+    if (b) b.addEventListener('click', act);
+  }
+  button('lc-zoom-in', function () { var q = (view[1] - view[0]) / 4; zoomTo(view[0] + q, view[1] - q); });
+  button('lc-zoom-out', function () { var h = (view[1] - view[0]); zoomTo(view[0] - h / 2, view[1] + h / 2); });
+  button('lc-zoom-reset', function () { view = [0, T]; apply(); });
+  window.lastcallZoom = { to: zoomTo, reset: function () { view = [0, T]; apply(); } };
+  apply();
 })();
 )js";
 }

@@ -62,6 +62,7 @@ std::string workload_lanes_svg(const harness::RunResult& run, const Scale& scale
                            w, left, y0, width - left - right, workload_lane_height, escape(name), describe_counts(totals[w]), peak, bucket_us / 1e3);
         svg += fmt::format(R"(<text class="lane-name" x="{}" y="{}" text-anchor="end" font-size="10" fill="#333">{}<title>{}</title></text>)", left - 4,
                            y0 + workload_lane_height / 2 + 4, escape(short_name(name)), escape(name));
+        std::string bars;
         for (int b = 0; b < buckets; ++b) {
             const auto& counts = ended[w][static_cast<std::size_t>(b)];
             double base = y0 + workload_lane_height;
@@ -73,13 +74,13 @@ std::string workload_lanes_svg(const harness::RunResult& run, const Scale& scale
                 h = std::min(h, base - y0);  // never above the lane
                 base -= h;
                 const double a = b * bucket_us, z = (b + 1) * bucket_us;
-                svg += fmt::format(R"(<rect class="wl" data-w="{}" data-a="{:.0f}" data-b="{:.0f}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">)"
+                bars += fmt::format(R"(<rect class="wl" data-w="{}" data-a="{:.0f}" data-b="{:.0f}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">)"
                                    R"(<title>{} {:.3f}-{:.3f}s: {}</title></rect>)",
                                    w, a, z, scale.x(a), base, std::max(0.5, scale.x(z) - scale.x(a)), h, colour, escape(name), a / 1e6, z / 1e6,
                                    describe_counts(counts));
             }
         }
-        svg += "</g>";
+        svg += zoomable(bars) + "</g>";
     }
     return svg;
 }

@@ -1,12 +1,14 @@
 // report.html's parts on hand-made runs, asserted on the HTML text: a lane per workload with its
 // name and its outcomes over time; the latency scatter on a log scale; the bound on the requests
-// the page carries one by one, and the JSON it carries them in for the drill-down.
+// the page carries one by one, and the JSON it carries them in for the drill-down; what the zoom
+// moves.
 #include "html_parts.hpp"
 #include "reports.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
 #include <regex>
 
 namespace lastcall::reports {
@@ -167,6 +169,36 @@ TEST(HtmlDrilldown, ANameCannotEndTheScriptElement) {
     ASSERT_TRUE(data.is_object()) << "the element ended early";
     EXPECT_EQ(data["workloads"][1], "</script><script>alert(1)</script>");
     EXPECT_EQ(html.find("<script>alert(1)"), std::string::npos);
+}
+
+// The zoom stretches every g.zoom along x: all the shapes placed by time are in one, and no text
+// (it would stretch); text placed by time carries its time for the script to move it.
+TEST(HtmlZoom, EveryShapePlacedByTimeMovesWithTheZoomAndNoTextStretches) {
+    TwoWorkloads f;
+    auto& run = f.verdict.run;
+    harness::SignalSent sigterm;
+    sigterm.t_us = 1'000'000;
+    sigterm.signal = SIGTERM;
+    run.signals = {sigterm};
+    run.exit = harness::TargetExit{true, 0, 0};
+    run.exit_us = 2'500'000;
+    run.samples = {harness::ProcSample{0, 30}, harness::ProcSample{500'000, 130}};
+    run.readiness = {harness::ReadinessChange{1'100'000, false, 503}};
+    const auto html = html_report(f.verdict);
+    EXPECT_NE(html.find(R"(data-left="50" data-plot-width="900" data-end-us="4000000")"), std::string::npos) << "what the script scales by";
+    EXPECT_NE(html.find(R"(<clipPath id="lc-plot">)"), std::string::npos);
+    std::string zoomed;  // everything inside the zoom groups
+    for (auto at = html.find(R"(<g class="zoom">)"); at != std::string::npos; at = html.find(R"(<g class="zoom">)", at + 1)) {
+        zoomed += html.substr(at, html.find("</g></g>", at) - at);
+    }
+    EXPECT_EQ(zoomed.find("<text"), std::string::npos) << "text inside a stretched group";
+    for (const std::string shape : {R"(<path class="pt")", R"(<rect class="wl")", "<polygon", "<polyline"}) {
+        EXPECT_GT(count(zoomed, shape), 0u) << shape;
+        EXPECT_EQ(count(zoomed, shape), count(html, shape)) << shape << " outside the zoom";
+    }
+    EXPECT_EQ(count(zoomed, "<line x1="), 2u) << "the SIGTERM and exit markers' lines";
+    EXPECT_TRUE(std::regex_search(html, std::regex(R"re(<text class="marker" data-t="1000000" data-dx="3"[^>]*>SIGTERM</text>)re"))) << html;
+    for (const auto* id : {"lc-zoom-in", "lc-zoom-out", "lc-zoom-reset"}) EXPECT_NE(html.find(std::string("id=\"") + id + "\""), std::string::npos) << id;
 }
 
 } // namespace

@@ -135,7 +135,7 @@ TEST(HtmlReport, IsSelfContained) {
 // The y of a marker's label in the timeline, or -1 when it is not drawn.
 int marker_label_y(const std::string& html, const std::string& label) {
     std::smatch m;
-    const std::regex re(R"re(<text class="marker" x="[0-9.]+" y="(\d+)"[^>]*>)re" + label + "</text>");
+    const std::regex re(R"re(<text class="marker"[^>]* x="[0-9.]+" y="(\d+)"[^>]*>)re" + label + "</text>");
     return std::regex_search(html, m, re) ? std::stoi(m[1]) : -1;
 }
 
