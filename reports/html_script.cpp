@@ -25,6 +25,7 @@ std::string drilldown_script() {
     unknown: 'lastcall cannot tell (the scenario SIGKILLed the target, or lastcall itself failed on it)'
   };
   var panel = document.getElementById('lc-detail');
+  function failure(r) { return r[F.failure] === 'none' ? '' : r[F.failure]; }  // '' when nothing went wrong on the wire
   function sec(us) { return us < 0 ? '-' : (us / 1e6).toFixed(3) + ' s'; }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -42,15 +43,16 @@ std::string drilldown_script() {
   function timeline(r) {
     var moments = [['intended', r[F.intended_us]], ['sent', r[F.sent_us]], ['first byte', r[F.first_byte_us]], ['end', r[F.done_us]]]
       .filter(function (m) { return m[1] >= 0; });
-    var svg = svgEl('svg', { viewBox: '0 0 640 58', width: '640', 'font-size': '10', 'font-family': 'sans-serif' });
+    var svg = svgEl('svg', { viewBox: '0 0 640 74', width: '640', 'font-size': '10', 'font-family': 'sans-serif' });
     if (moments.length === 0) return svg;
     var a = moments[0][1], z = moments[moments.length - 1][1], span = Math.max(1, z - a);
     var x = function (t) { return 20 + 600 * (t - a) / span; };
-    svg.appendChild(svgEl('rect', { x: 20, y: 22, width: Math.max(2, x(z) - 20), height: 8, fill: colours[r[F.outcome]] || '#999' }));
+    svg.appendChild(svgEl('rect', { x: 20, y: 32, width: Math.max(2, x(z) - 20), height: 8, fill: colours[r[F.outcome]] || '#999' }));
     moments.forEach(function (m, k) {
-      svg.appendChild(svgEl('line', { x1: x(m[1]), y1: 16, x2: x(m[1]), y2: 36, stroke: '#333' }));
+      svg.appendChild(svgEl('line', { x1: x(m[1]), y1: 26, x2: x(m[1]), y2: 46, stroke: '#333' }));
       var at = x(m[1]);  // labels near an end grow inwards, so none is cut at the edge
-      var label = svgEl('text', { x: at, y: k % 2 ? 50 : 12, 'text-anchor': at < 120 ? 'start' : at > 520 ? 'end' : 'middle', fill: '#333' },
+      // A row of its own each (two above the bar, two below): moments microseconds apart do not overlap.
+      var label = svgEl('text', { x: at, y: [10, 58, 22, 70][k], 'text-anchor': at < 120 ? 'start' : at > 520 ? 'end' : 'middle', fill: '#333' },
                         m[0] + ' ' + sec(m[1]));
       svg.appendChild(label);
     });
@@ -67,7 +69,7 @@ std::string drilldown_script() {
     panel.appendChild(head);
     panel.appendChild(timeline(r));
     var rows = [
-      ['failure on the wire', r[F.failure]],
+      ['failure on the wire', failure(r) || 'none'],
       ['status', r[F.status] || 'no status line'],
       ['latency (intended start to end)', r[F.done_us] >= 0 ? ((r[F.done_us] - r[F.intended_us]) / 1e3).toFixed(3) + ' ms' : '-'],
       ['connection', 'conn ' + r[F.connection] + (r[F.reuse] ? ', request ' + (r[F.reuse] + 1) + ' on it' : ', its first request')],
@@ -102,7 +104,7 @@ std::string drilldown_script() {
       var r = data.requests[i];
       var li = el('li', {});
       var link = el('a', { href: '#', style: 'color:' + (colours[r[F.outcome]] || '#333') }, '#' + r[F.id] + ' ' + r[F.outcome] +
-                    (r[F.failure] !== 'none' ? ' (' + r[F.failure] + ')' : '') + ', sent ' + sec(r[F.sent_us]) + ', ended ' + sec(r[F.done_us]));
+                    (failure(r) ? ' (' + failure(r) + ')' : '') + ', sent ' + sec(r[F.sent_us]) + ', ended ' + sec(r[F.done_us]));
       link.addEventListener('click', function (e) { e.preventDefault(); show(i); });
       li.appendChild(link);
       ul.appendChild(li);
@@ -117,8 +119,13 @@ std::string drilldown_script() {
     if (t.getAttribute('data-i') !== null) show(+t.getAttribute('data-i'));
     else if (t.classList.contains('wl')) list(+t.getAttribute('data-w'), +t.getAttribute('data-a'), +t.getAttribute('data-b'));
   });
-  // Open on the first request that was not ok, if any: what a reader of a failing run looks for.
-  if (data.requests.length && data.requests[0][F.outcome] !== 'ok') show(0);
+  // Open on the request a reader of a failing run looks for first: the first dropped, else the
+  // first of the next class down; none when every request was ok.
+  var worst = ['dropped', 'error', 'unknown', 'idle_close_race', 'rejected', 'ended_by_shutdown'];
+  for (var w = 0; w < worst.length; w++) {
+    var first = data.requests.findIndex(function (r) { return r[F.outcome] === worst[w]; });
+    if (first >= 0) { show(first); break; }
+  }
 })();
 )js";
 }
