@@ -14,7 +14,7 @@ namespace {
 // A bucket's count is scaled to the lane's own peak; an outcome other than ok that is there at all
 // is drawn at least this tall, so 3 dropped among 300 ok do not vanish under a pixel.
 constexpr double min_failure_height = 2.5;
-constexpr std::size_t max_name_chars = 9;  // what fits left of the plot at the lanes' font size
+constexpr std::size_t max_name_chars = 8;  // what fits left of the plot (46 units) at the lanes' font size
 
 using Counts = std::array<std::uint64_t, harness::outcome_count>;
 
@@ -60,7 +60,7 @@ std::string workload_lanes_svg(const harness::RunResult& run, const Scale& scale
         }
         svg += fmt::format(R"(<g class="lane" data-w="{}"><rect x="{}" y="{}" width="{}" height="{}" fill="#f7f7f7"><title>{}: {} (peak {} per {:.0f} ms)</title></rect>)",
                            w, left, y0, width - left - right, workload_lane_height, escape(name), describe_counts(totals[w]), peak, bucket_us / 1e3);
-        svg += fmt::format(R"(<text class="lane-name" x="{}" y="{}" text-anchor="end" font-size="10" fill="#333">{}<title>{}</title></text>)", left - 4,
+        svg += fmt::format(R"(<text class="lane-name" x="{}" y="{}" text-anchor="end" font-size="9" fill="#333">{}<title>{}</title></text>)", left - 3,
                            y0 + workload_lane_height / 2 + 4, escape(short_name(name)), escape(name));
         std::string bars;
         for (int b = 0; b < buckets; ++b) {

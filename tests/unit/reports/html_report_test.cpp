@@ -78,7 +78,7 @@ TEST(HtmlWorkloadLanes, ALongNameIsCutAndKeptWhole) {
     TwoWorkloads f;
     f.verdict.run.workload_names[1] = "server-sent-events";
     const auto html = html_report(f.verdict);
-    EXPECT_NE(html.find("server-s\u2026<title>server-sent-events</title>"), std::string::npos) << html;
+    EXPECT_NE(html.find("server-\u2026<title>server-sent-events</title>"), std::string::npos) << html;
 }
 
 std::size_t count(const std::string& text, const std::string& what) {
