@@ -41,7 +41,8 @@ std::pair<const char*, std::string> process_end(const harness::RunResult& run, c
 // One lane per process of the target (its generations' main processes aside): born to its end (the
 // kernel's time, else the /proc scan's), coloured by how it ended; reloads as markers.
 std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale, int top) {
-    std::string svg = fmt::format(R"(<text x="4" y="{}" fill="#555">processes</text>)", top + lane_height);
+    // Its caption above the lanes, as the other lanes': left of them it ran into the first lane.
+    std::string svg = fmt::format(R"(<text x="4" y="{}" fill="#555">processes of the target{}</text>)", top - 3, run.processes.empty() ? ": none seen" : "");
     std::string bars;
     std::size_t drawn = 0;
     for (const auto& p : run.processes) {

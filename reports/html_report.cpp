@@ -112,7 +112,7 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
     const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8;
     const int workloads_y = phases_y + band_height + 20;
     const int latency_y = workloads_y + workload_lane_count(run) * (workload_lane_height + workload_lane_gap) + 24;
-    const int lanes_y = latency_y + latency_lane_height + 8;
+    const int lanes_y = latency_y + latency_lane_height + 20;
     const int axis_y = lanes_y + process_lane_count(run) * (lane_height + lane_gap) + 16;
     // viewBox and width 100%: the drawing scales to the window instead of clipping past ~1000 px.
     std::string svg = fmt::format(

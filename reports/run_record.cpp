@@ -20,6 +20,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace lastcall::harness;
 
+constexpr int run_json_version = 2;  // harness/run_artifacts.cpp writes it
+
 json optional_number(const std::optional<double>& n) { return n ? json(*n) : json(nullptr); }
 
 json check_json(const CheckResult& c) {
@@ -189,6 +191,7 @@ SignalTarget target_named(const std::string& to) {
 void read_run_json(const fs::path& file, RecordedRun& out) {
     const auto j = read_json(file);
     const Source at{file};
+    if (field<int>(j, "version", at) != run_json_version) at.fail(fmt::format("version {} (this lastcall reads {})", j["version"].dump(), run_json_version));
     auto& run = out.verdict.run;
     run.seed = field<std::uint64_t>(j, "seed", at);
     run.port = field<std::uint16_t>(j, "port", at);

@@ -108,6 +108,12 @@ TEST_F(ReportCommand, RefusesWhatIsNotARunDirectoryNamingTheFile) {
     std::ofstream(dir / "run.json", std::ios::trunc) << j.dump();
     refused(dir, (dir / "run.json").string() + ": 'duration_us' is not a number");
 
+    dir = copy_of_run("other-version");
+    j = nlohmann::json::parse(run_json);
+    j["version"] = 3;
+    std::ofstream(dir / "run.json", std::ios::trunc) << j.dump();
+    refused(dir, (dir / "run.json").string() + ": version 3 (this lastcall reads 2)");
+
     dir = copy_of_run("bad-history");
     std::ofstream(dir / "history.jsonl", std::ios::app) << "{\"id\": 1, \"workload\": \"nosuch\"}\n";
     refused(dir, "history.jsonl:");
