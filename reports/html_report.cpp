@@ -1,3 +1,6 @@
+// report.html: the page, the main timeline (requests in flight, markers, readiness, phases, the time
+// axis) and the checks table; its other parts are html_*.cpp (html_parts.hpp).
+#include "html_parts.hpp"
 #include "reports.hpp"
 #include "signals.hpp"
 
@@ -18,11 +21,8 @@ namespace lastcall::reports {
 namespace {
 
 using harness::Outcome;
+using namespace html;
 
-// The drawing's own units; the SVG scales to the window (viewBox, width 100%), so these fix the
-// proportions and the text size relative to the chart, not pixels on screen.
-constexpr int width = 1000, chart_height = 260, band_height = 16, left = 50, right = 50;
-constexpr int buckets = 250;
 // Marker labels: one row per 13 units above the chart; a label takes about 6.2 units per character
 // at font-size 11 (sans-serif), enough to keep two labels on one row from touching.
 constexpr int title_y = 12, label_rows_top = 20, label_row_height = 13;
@@ -30,32 +30,9 @@ constexpr double char_width = 6.2, label_gap = 6;
 // A phase or readiness change under 1% of the run would be under a pixel: draw it at least this wide.
 constexpr double min_band_width = 3;
 
-// Drawing order, bottom to top; the colour a reader looks for first (dropped) goes on top.
-constexpr std::array<std::pair<Outcome, const char*>, 7> layers{{
-    {Outcome::ok, "#4caf50"},          {Outcome::ended_by_shutdown, "#2196f3"}, {Outcome::rejected, "#ffb300"},
-    {Outcome::idle_close_race, "#ab47bc"}, {Outcome::error, "#795548"},     {Outcome::unknown, "#9e9e9e"},
-    {Outcome::dropped, "#e53935"},
-}};
-
-std::string html_escape(std::string_view text) {
-    std::string out;
-    for (const char c : text) {
-        if (c == '<') out += "&lt;";
-        else if (c == '>') out += "&gt;";
-        else if (c == '&') out += "&amp;";
-        else if (c == '"') out += "&quot;";
-        else out += c;
-    }
-    return out;
-}
-
-struct Scale {
-    double end_us;
-    double x(double t_us) const { return left + (width - left - right) * std::clamp(t_us / end_us, 0.0, 1.0); }
-};
-
 // A vertical line at a moment of the run (a signal, the exit, a restart) with its label.
 struct Marker {
+    double t_us;  // when (the zoom moves its label)
     double x;
     std::string label;
     const char* colour;
@@ -82,91 +59,30 @@ int place_labels(std::vector<Marker>& markers) {
     return static_cast<int>(std::max<std::size_t>(1, row_end.size()));
 }
 
-// A round step (1, 2 or 5 times a power of ten) giving about `ticks` ticks over `span`.
-double nice_step(double span, int ticks) {
-    const double raw = span / ticks;
-    if (!(raw > 0)) return 1;
-    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-    for (const double f : {1.0, 2.0, 5.0}) {
-        if (f * magnitude >= raw) return f * magnitude;
-    }
-    return 10 * magnitude;
-}
-
-constexpr int lane_height = 9, lane_gap = 2;
-constexpr std::size_t max_lanes = 48;
-
-// How a process ended, for its lane's colour: from the target's report where it names the pid (a
-// master's workers[]), else what lastcall saw.
-std::pair<const char*, std::string> process_end(const harness::RunResult& run, const harness::ProcessLife& p) {
-    if (p.end_us() < 0) return {"#a5d6a7", "alive at the end"};
-    for (const auto& s : run.signals) {
-        if (s.delivered && s.signal == SIGKILL && std::find(s.pids.begin(), s.pids.end(), p.pid) != s.pids.end()) {
-            return {"#6d4c41", "killed by lastcall (SIGKILL)"};
-        }
-    }
-    if (run.report.report && run.report.report->workers) {
-        for (const auto& w : *run.report.report->workers) {
-            if (w.pid != p.pid || w.exit.empty()) continue;
-            const char* colour = w.fate == "drained" ? "#66bb6a" : w.fate == "killed" ? "#e53935" : "#fb8c00";
-            return {colour, fmt::format("worker {}: {} ({}, while {})", w.id, w.fate, w.exit, w.ended_while)};
-        }
-    }
-    if (p.exit) {  // the kernel's word, with no report to name the fate
-        const bool clean = p.exit->exited && p.exit->code == 0;
-        return {clean ? "#66bb6a" : p.exit->exited ? "#fb8c00" : "#e53935", p.exit->describe() + " (the kernel)"};
-    }
-    return {"#90a4ae", "ended (status unknown: not lastcall's child)"};
-}
-
-// One lane per process of the target (its generations' main processes aside): born to its end (the
-// kernel's time, else the /proc scan's), coloured by how it ended; reloads as markers.
-std::string process_lanes_svg(const harness::RunResult& run, const Scale& scale, int top) {
-    std::string svg = fmt::format(R"(<text x="4" y="{}" fill="#555">processes</text>)", top + lane_height);
-    std::size_t drawn = 0;
-    for (const auto& p : run.processes) {
-        if (drawn == max_lanes) {
-            svg += fmt::format(R"(<text x="{}" y="{}" fill="#555">... and {} more (run.json)</text>)", left, top + static_cast<int>(drawn) * (lane_height + lane_gap) + lane_height,
-                               run.processes.size() - drawn);
-            break;
-        }
-        const int y = top + static_cast<int>(drawn++) * (lane_height + lane_gap);
-        const auto end = p.end_us() >= 0 ? static_cast<double>(p.end_us()) : scale.end_us;
-        const auto a = scale.x(static_cast<double>(p.spawn_us)), b = scale.x(end);
-        const auto [colour, how] = process_end(run, p);
-        svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>pid {} (parent {}) {}: {}</title></rect>)", a, y,
-                           std::max(1.0, b - a), lane_height, colour, p.pid, p.parent, html_escape(p.command), html_escape(how));
-    }
-    return svg;
-}
-
-int lane_count(const harness::RunResult& run) {  // at least one: the "processes" label needs its row
-    return static_cast<int>(std::clamp<std::size_t>(run.processes.size(), 1, max_lanes + 1));
-}
-
 // Signals, the exit, restarts and "ready again" as vertical markers, with non-colliding labels.
 std::vector<Marker> run_markers(const RunVerdict& v, const Scale& scale) {
     const auto& run = v.run;
     std::vector<Marker> markers;
-    const auto at = [&](std::int64_t t_us) { return scale.x(static_cast<double>(t_us)); };
+    // A moment's time and where it is drawn.
+    const auto at = [&](std::int64_t t_us) { return std::pair<double, double>{static_cast<double>(t_us), scale.x(static_cast<double>(t_us))}; };
     for (const auto& s : run.signals) {
         const bool reload = s.purpose == harness::SignalPurpose::reload;
-        markers.push_back({at(s.t_us), harness::signal_name(s.signal) + (reload ? " (reload)" : ""), reload ? "#1565c0" : "#c62828"});
+        markers.push_back({at(s.t_us).first, at(s.t_us).second, harness::signal_name(s.signal) + (reload ? " (reload)" : ""), reload ? "#1565c0" : "#c62828"});
     }
-    if (run.exit) markers.push_back({at(run.exit_us), run.exit->describe(), "#000"});
+    if (run.exit) markers.push_back({at(run.exit_us).first, at(run.exit_us).second, run.exit->describe(), "#000"});
     for (const auto& g : run.generations) {
         if (g.number <= 1) continue;
-        markers.push_back({at(g.spawn_us), fmt::format("restart (gen {})", g.number), "#6a1b9a"});
-        if (g.ready_us >= 0) markers.push_back({at(g.ready_us), "ready again", "#2e7d32"});
+        markers.push_back({at(g.spawn_us).first, at(g.spawn_us).second, fmt::format("restart (gen {})", g.number), "#6a1b9a"});
+        if (g.ready_us >= 0) markers.push_back({at(g.ready_us).first, at(g.ready_us).second, "ready again", "#2e7d32"});
     }
     // A failed check where it has a moment (its first offending request, the exit, a deadline).
     for (const auto& c : v.checks) {
-        if (c.status == harness::CheckStatus::fail && c.at_us >= 0) markers.push_back({at(c.at_us), "\u2717 " + c.name, "#c62828", 0, false, true});
+        if (c.status == harness::CheckStatus::fail && c.at_us >= 0) markers.push_back({at(c.at_us).first, at(c.at_us).second, "\u2717 " + c.name, "#c62828", 0, false, true});
     }
     return markers;
 }
 
-std::string timeline_svg(const RunVerdict& v) {
+std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) {
     const auto& run = v.run;
     const Scale scale{std::max<double>({static_cast<double>(run.duration_us), static_cast<double>(run.exit_us) + 100'000, 1.0})};
     // In flight per bucket and outcome: a request counts in every bucket its [sent, done] overlaps.
@@ -193,18 +109,25 @@ std::string timeline_svg(const RunVerdict& v) {
     const auto y = [&](double value) { return chart_top + chart_height - chart_height * value / request_top; };
     const double bucket_us = scale.end_us / buckets;
 
-    const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8, lanes_y = phases_y + band_height + 8,
-              axis_y = lanes_y + lane_count(run) * (lane_height + lane_gap) + 16;
+    const int readiness_y = chart_top + chart_height + 24, phases_y = readiness_y + band_height + 8;
+    const int workloads_y = phases_y + band_height + 20;
+    const int latency_y = workloads_y + workload_lane_count(run) * (workload_lane_height + workload_lane_gap) + 24;
+    const int lanes_y = latency_y + latency_lane_height + 20;
+    const int axis_y = lanes_y + process_lane_count(run) * (lane_height + lane_gap) + 16;
     // viewBox and width 100%: the drawing scales to the window instead of clipping past ~1000 px.
     std::string svg = fmt::format(
-        R"(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="100%" preserveAspectRatio="xMinYMin meet" style="display:block;max-width:{2}px" font-family="sans-serif" font-size="11">)",
-        width, axis_y + 26, width * 2);
+        R"(<svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="100%" preserveAspectRatio="xMinYMin meet" style="display:block;max-width:{2}px" font-family="sans-serif" font-size="11")"
+        R"( data-left="{3}" data-plot-width="{4}" data-end-us="{5:.0f}" data-axis-y="{6}">)",
+        width, axis_y + 26, width * 2, left, width - left - right, scale.end_us, axis_y);
+    // The plot's area, a little wider than the plot so a line at t = 0 keeps its width.
+    svg += fmt::format(R"(<defs><clipPath id="lc-plot"><rect x="{}" y="0" width="{}" height="{}"/></clipPath></defs>)", left - 2, width - left - right + 4, axis_y);
     svg += fmt::format(R"(<text x="{}" y="{}" fill="#555">requests in flight by outcome (peak {})</text>)", left, title_y, peak);
     // Request axis on the left: gridlines and ticks at round counts.
     for (double tick = 0; tick <= request_top + 1e-9; tick += request_step) {
         svg += fmt::format(R"(<line class="ytick" x1="{0}" y1="{1:.1f}" x2="{2}" y2="{1:.1f}" stroke="#eee"/><text x="{3}" y="{4:.1f}" text-anchor="end" fill="#555">{5:g}</text>)",
                            left, y(tick), width - right, left - 4, y(tick) + 4, tick);
     }
+    std::string moving;  // the chart's shapes, which the zoom stretches
     std::array<int, buckets> base{};
     for (const auto& [outcome, colour] : layers) {
         const auto& layer = in_flight[static_cast<std::size_t>(outcome)];
@@ -220,7 +143,7 @@ std::string timeline_svg(const RunVerdict& v) {
             bottom += fmt::format("{:.1f},{:.1f} {:.1f},{:.1f} ", scale.x((b + 1) * bucket_us), y(base[i]), scale.x(b * bucket_us), y(base[i]));
             base[i] += layer[i];
         }
-        svg += fmt::format(R"(<polygon points="{}{}" fill="{}" fill-opacity="0.85"><title>{}</title></polygon>)", top, bottom, colour,
+        moving += fmt::format(R"(<polygon points="{}{}" fill="{}" fill-opacity="0.85"><title>{}</title></polygon>)", top, bottom, colour,
                            harness::to_string(outcome));
     }
     // Open file descriptors on their own axis at the right: a count of fds is not a count of requests.
@@ -231,7 +154,7 @@ std::string timeline_svg(const RunVerdict& v) {
         const auto fd_y = [&](double fds) { return chart_top + chart_height - chart_height * fds / fd_top; };
         std::string fds;
         for (const auto& s : run.samples) fds += fmt::format("{:.1f},{:.1f} ", scale.x(static_cast<double>(s.t_us)), fd_y(s.fds));
-        svg += fmt::format(R"(<polyline points="{}" fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="3,2"><title>open fds (peak {})</title></polyline>)", fds, fd_peak);
+        moving += fmt::format(R"(<polyline points="{}" fill="none" stroke="#333" stroke-width="1.2" stroke-dasharray="3,2"><title>open fds (peak {})</title></polyline>)", fds, fd_peak);
         for (double tick = 0; tick <= fd_top + 1e-9; tick += fd_step) {
             svg += fmt::format(R"(<text class="fdtick" x="{}" y="{:.1f}" fill="#333">{:g}</text>)", width - right + 4, fd_y(tick) + 4, tick);
         }
@@ -239,6 +162,8 @@ std::string timeline_svg(const RunVerdict& v) {
                            chart_top + chart_height);
         svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="end" fill="#333">open fds (right axis, peak {}) - - -</text>)", width - 4, title_y, fd_peak);
     }
+    svg += zoomable(moving);
+    moving.clear();
     svg += fmt::format(R"(<line x1="{0}" y1="{1}" x2="{0}" y2="{2}" stroke="#999"/><line x1="{0}" y1="{2}" x2="{3}" y2="{2}" stroke="#999"/>)", left,
                        chart_top, chart_top + chart_height, width - right);
     // Readiness as the prober saw it: green ready, red not.
@@ -247,7 +172,7 @@ std::string timeline_svg(const RunVerdict& v) {
     double from = 0;
     const auto band = [&](double a, double b, bool is_ready) {
         if (b <= a) return;  // no time in this state: nothing to widen
-        svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"/>)", scale.x(a), readiness_y,
+        moving += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"/>)", scale.x(a), readiness_y,
                            std::max(min_band_width, scale.x(b) - scale.x(a)), band_height, is_ready ? "#81c784" : "#e57373");
     };
     for (const auto& change : run.readiness) {
@@ -268,20 +193,27 @@ std::string timeline_svg(const RunVerdict& v) {
         for (const auto& p : run.report.report->phases) {
             const double a = static_cast<double>(signal_us) + p.start_ms * 1000;
             const double b = static_cast<double>(signal_us) + p.end_ms * 1000;
-            svg += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {:.1f}-{:.1f} ms {}</title></rect>)",
+            moving += fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{} {:.1f}-{:.1f} ms {}</title></rect>)",
                                scale.x(a), phases_y, std::max(min_band_width, scale.x(b) - scale.x(a)), band_height, phase_colours[i++ % 6],
-                               html_escape(p.name), p.start_ms, p.end_ms, html_escape(p.outcome));
-            if (scale.x(b) - scale.x(a) > 40) svg += fmt::format(R"(<text x="{:.1f}" y="{}">{}</text>)", scale.x(a) + 3, phases_y + 12, html_escape(p.name));
+                               escape(p.name), p.start_ms, p.end_ms, escape(p.outcome));
+            if (scale.x(b) - scale.x(a) > 40) {
+                svg += fmt::format(R"(<text data-t="{:.0f}" data-dx="3" x="{:.1f}" y="{}">{}</text>)", a, scale.x(a) + 3, phases_y + 12, escape(p.name));
+            }
         }
     }
+    svg += zoomable(moving);
+    svg += workload_lanes_svg(run, scale, workloads_y);
+    svg += latency_lane_svg(run, embedded, scale, latency_y);
     svg += process_lanes_svg(run, scale, lanes_y);
+    std::string lines;
     for (const auto& m : markers) {
         const int label_y = label_rows_top + m.row * label_row_height + 10;
-        svg += fmt::format(
-            R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5"{8}/><text class="marker" x="{4:.1f}" y="{5}" text-anchor="{6}" fill="{3}">{7}</text>)",
-            m.x, label_y + 2, axis_y - 16, m.colour, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", html_escape(m.label),
-            m.failed_check ? R"( stroke-dasharray="5,3")" : "");
+        lines += fmt::format(R"(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="{3}" stroke-width="1.5" stroke-opacity="0.7"{4}/>)", m.x, label_y + 2,
+                             axis_y - 16, m.colour, m.failed_check ? R"( stroke-dasharray="5,3")" : "");
+        svg += fmt::format(R"(<text class="marker" data-t="{:.0f}" data-dx="{}" x="{:.1f}" y="{}" text-anchor="{}" fill="{}">{}</text>)", m.t_us,
+                           m.left_of ? -3 : 3, m.left_of ? m.x - 3 : m.x + 3, label_y, m.left_of ? "end" : "start", m.colour, escape(m.label));
     }
+    svg += zoomable(lines);
     // Time axis.
     const double step_s = nice_step(scale.end_us / 1e6, 10);
     for (int i = 0; i * step_s * 1e6 <= scale.end_us * (1 + 1e-9); ++i) {  // by index: summed steps drift
@@ -291,15 +223,33 @@ std::string timeline_svg(const RunVerdict& v) {
     // Failed checks that judged the run as a whole (no moment to place them at) are listed under the time axis.
     std::string failed;
     for (const auto& c : v.checks) {
-        if (c.status == harness::CheckStatus::fail && c.at_us < 0) failed += (failed.empty() ? "" : ", ") + html_escape(c.name);
+        if (c.status == harness::CheckStatus::fail && c.at_us < 0) failed += (failed.empty() ? "" : ", ") + escape(c.name);
     }
     if (!failed.empty()) svg += fmt::format(R"(<text class="failed" x="4" y="{}" fill="#c62828">failed checks without a moment: {}</text>)", axis_y + 18, failed);
     return svg + "</svg>";
 }
 
+// Under the timeline: what the page carries one by one, the panel a click fills, the data and the script.
+std::string drilldown_html(const RunVerdict& v, const EmbeddedRequests& embedded) {
+    const auto total = v.run.history.size();
+    const auto carried = embedded.indices.size() == total
+                             ? fmt::format("The page carries all {} requests one by one.", total)
+                             : fmt::format("The page carries {} of the {} requests one by one: {} of the {} not ok{}, and {} of the {} ok ones, evenly spaced "
+                                           "over the run; history.jsonl in the run directory has every one.",
+                                           embedded.indices.size(), total, embedded.not_ok_kept, embedded.not_ok,
+                                           embedded.not_ok_kept == embedded.not_ok ? " (all)" : "", embedded.ok_kept, embedded.ok_total);
+    return fmt::format(R"(<div class="note">{}</div>
+<div id="lc-detail" class="detail">Click a request in the latency lane for its timeline, or a bucket of a workload lane for the requests that ended there.</div>
+<script type="application/json" id="lc-requests">{}</script>
+<script>{}{}</script>
+)",
+                       carried, requests_json(v.run, embedded), drilldown_script(), zoom_script());
+}
+
 } // namespace
 
 std::string html_report(const RunVerdict& v) {
+    const auto embedded = select_requests(v.run);
     std::string legend;
     for (const auto& [outcome, colour] : layers) {
         legend += fmt::format(R"(<span><i style="background:{}"></i>{} {}</span>)", colour, harness::to_string(outcome),
@@ -308,9 +258,9 @@ std::string html_report(const RunVerdict& v) {
     std::string rows;
     for (const auto& c : v.checks) {
         std::string evidence;
-        for (const auto& e : c.evidence) evidence += "<div class=ev>" + html_escape(e) + "</div>";
+        for (const auto& e : c.evidence) evidence += "<div class=ev>" + escape(e) + "</div>";
         rows += fmt::format("<tr class={0}><td>{0}</td><td>{1}</td><td>{2}</td><td>{3}</td><td>{4}{5}</td></tr>\n", harness::to_string(c.status),
-                            html_escape(c.name), html_escape(c.bound), html_escape(c.measured), html_escape(c.message), evidence);
+                            escape(c.name), escape(c.bound), escape(c.measured), escape(c.message), evidence);
     }
     return fmt::format(R"(<!doctype html>
 <html><head><meta charset="utf-8"><title>lastcall: {0}</title>
@@ -321,20 +271,27 @@ h1 {{ font-size: 20px; margin: 0 0 4px; }} .verdict {{ font-weight: bold; color:
 table {{ border-collapse: collapse; margin-top: 16px; font-size: 13px; }} td, th {{ border-bottom: 1px solid #ddd; padding: 4px 10px; text-align: left; vertical-align: top; }}
 tr.fail td:first-child {{ color: #c62828; font-weight: bold; }} tr.pass td:first-child {{ color: #2e7d32; }} tr.skip {{ color: #999; }}
 .ev {{ font-family: monospace; font-size: 11px; color: #555; }}
+.pt {{ stroke-width: 4; stroke-linecap: round; stroke-opacity: 0.75; cursor: pointer; }} .wl {{ cursor: pointer; }}
+.note {{ color: #666; font-size: 12px; margin-top: 6px; }}
+g.zoom * {{ vector-effect: non-scaling-stroke; }} svg.timeline {{ user-select: none; }}
+.zoombar {{ font-size: 12px; color: #666; margin: 6px 0 2px; }} .zoombar button {{ font-size: 12px; margin-right: 4px; }}
+.detail {{ border: 1px solid #ddd; background: #fcfcfc; padding: 8px 12px; margin-top: 6px; font-size: 13px; min-height: 40px; }}
+.detail table.req {{ margin-top: 4px; }} .detail table.req td {{ padding: 1px 10px 1px 0; border: none; }} .req-list {{ margin: 4px 0; }}
 </style></head><body>
 <h1>{0} <span class="verdict">{2}</span></h1>
 <div>{3}</div>
 <div style="color:#666;font-size:12px">{4} requests, target {5}, run {6}{10}</div>
 <div class="legend">{7}</div>
+<div class="zoombar"><button id="lc-zoom-in" title="zoom in">+</button><button id="lc-zoom-out" title="zoom out">&minus;</button><button id="lc-zoom-reset">reset zoom</button> <span id="lc-zoom-range">the whole run</span></div>
 {8}
 <table><tr><th></th><th>check</th><th>bound</th><th>measured</th><th>detail</th></tr>
 {9}</table>
 </body></html>
 )",
-                       html_escape(v.scenario->name), v.passed() ? "#2e7d32" : "#c62828", v.passed() ? "PASS" : "FAIL", html_escape(v.scenario->description),
-                       v.run.requests, v.run.exit ? html_escape(v.run.exit->describe()) : "did not exit", html_escape(v.run.run_dir.string()), legend,
-                       timeline_svg(v), rows,
-                       v.run.proxied ? "<br>" + html_escape(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : std::string());
+                       escape(v.scenario->name), v.passed() ? "#2e7d32" : "#c62828", v.passed() ? "PASS" : "FAIL", escape(v.scenario->description),
+                       v.run.requests, v.run.exit ? escape(v.run.exit->describe()) : "did not exit", escape(v.run.run_dir.string()), legend,
+                       timeline_svg(v, embedded) + drilldown_html(v, embedded), rows,
+                       v.run.proxied ? "<br>" + escape(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : std::string());
 }
 
 } // namespace lastcall::reports

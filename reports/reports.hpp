@@ -22,7 +22,8 @@ std::string json_suite_report(const std::vector<RunVerdict>& verdicts);
 // One testsuite per scenario run, one testcase per check, <failure> with message and evidence.
 std::string junit_report(const std::vector<RunVerdict>& verdicts);
 
-// One self-contained HTML file: SVG timeline and the checks table; no network, no scripts.
+// One self-contained HTML file: SVG timeline, lanes, the drill-down (inline script and JSON) and the
+// checks table; nothing fetched, it opens offline.
 std::string html_report(const RunVerdict& verdict);
 
 // Writes report.json and report.html into the run directory.

@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
     bool show_version = false;
     app.add_flag("--version", show_version, "print the version and exit");
     const std::vector<Command> commands{add_run_command(app), add_check_command(app), add_validate_command(app),
-                                        add_list_command(app), add_bench_command(app), add_diff_command(app), add_explore_command(app)};
+                                        add_list_command(app), add_bench_command(app), add_diff_command(app), add_explore_command(app),
+                                        add_report_command(app)};
     app.require_subcommand(0, 1);
     app.footer("Each command has its own --help (lastcall run --help).\n"
                "Exit codes: 0 fine, 1 a check failed, 2 a scenario or the command line is wrong, 3 a target not started or\n"
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
         return c.app->get_name() == words[0];
     });
     if (!known) {
-        fmt::print(stderr, "lastcall: unknown command '{}' (commands: run, check, validate, list, bench, diff, explore)\nRun 'lastcall --help' for the commands.\n",
+        fmt::print(stderr, "lastcall: unknown command '{}' (commands: run, check, validate, list, bench, diff, explore, report)\nRun 'lastcall --help' for the commands.\n",
                    words[0]);
         return 2;
     }

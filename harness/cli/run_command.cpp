@@ -9,6 +9,7 @@
 #include "command_line.hpp"
 #include "live_view.hpp"
 #include "reports.hpp"
+#include "run_record.hpp"
 #include "scenario_run.hpp"
 #include "signals.hpp"
 
@@ -146,6 +147,7 @@ int run_scenarios(const RunArguments& a) {
                 if (!verdict.passed()) exit_code = std::max(exit_code, 1);
             }
             lastcall::reports::write_run_reports(verdict);
+            lastcall::reports::keep_verdict(verdict);  // for `lastcall report RUN_DIR`
             if (!a.quiet) {
                 fmt::print(console, "{}", lastcall::reports::console_report(verdict, colour));
                 if (!verdict.run.run_dir.empty()) fmt::print(console, "   report {}\n", (verdict.run.run_dir / "report.html").string());

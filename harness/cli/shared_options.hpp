@@ -32,6 +32,7 @@ Command add_list_command(CLI::App& lastcall);
 Command add_bench_command(CLI::App& lastcall);
 Command add_diff_command(CLI::App& lastcall);
 Command add_explore_command(CLI::App& lastcall);
+Command add_report_command(CLI::App& lastcall);
 
 // `lastcall check WORDS...`, which reads its own words (check_command.cpp).
 int run_check(const std::vector<std::string>& words);

@@ -2,6 +2,7 @@
 #include "trial_judge.hpp"
 
 #include "reports.hpp"
+#include "run_record.hpp"
 #include "scenario_loader.hpp"
 #include "trial_yaml.hpp"
 
@@ -83,7 +84,10 @@ Judged TrialJudge::run_file(const fs::path& file, int repeat_index, int repeats)
     for (const auto& c : verdict.checks) {
         if (c.status == CheckStatus::fail) judged.failed.push_back(c);
     }
-    if (!judged.failed.empty()) lastcall::reports::write_run_reports(verdict);
+    if (!judged.failed.empty()) {
+        lastcall::reports::write_run_reports(verdict);
+        lastcall::reports::keep_verdict(verdict);  // for `lastcall report RUN_DIR`
+    }
     return judged;
 }
 
