@@ -6,9 +6,11 @@
 #include "response_reader.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstddef>
 #include <optional>
@@ -20,7 +22,9 @@ enum class IdleEnd : std::uint8_t { closed, unsolicited_data };
 
 class ClientConnection {
 public:
-    explicit ClientConnection(boost::asio::io_context& io) : stream(io) {}
+    using Clock = std::chrono::steady_clock;
+
+    explicit ClientConnection(boost::asio::io_context& io) : socket(io), deadline_timer_(io) {}
 
     void close();
     // What happened while the connection was idle, if anything, checked before reusing it: a close
@@ -39,7 +43,19 @@ public:
     // Before the connection is used again. A wake-up already queued is ignored.
     void stop_watching();
 
-    boost::beast::tcp_stream stream;
+    // The deadline of what the connection does now (a connect, an exchange, a stream's next read):
+    // when it passes, the socket's pending operations are cancelled and timed_out() holds until the
+    // next expires_after. One timer per connection, armed only when it is not already armed to
+    // fire earlier: a request costs a clock read and a store, not a timer queued and cancelled per
+    // read and write as beast::tcp_stream does (wrk keeps one timeout check per connection too).
+    void expires_after(Clock::duration d);
+    // Nothing to time until the next expires_after: an idle connection has no deadline.
+    void expires_never() { deadline_ = Clock::time_point::max(); }
+    // The deadline passed with an operation under way (it ended with operation_aborted), or before
+    // the next one could start (the caller must not start it).
+    bool timed_out() const { return timed_out_; }
+
+    boost::asio::ip::tcp::socket socket;
     boost::beast::flat_buffer buffer;
     ResponseReader reader;
     std::uint32_t id = 0;
@@ -51,23 +67,30 @@ public:
     std::optional<RequestRecord> held;
 
 private:
+    void arm_deadline_timer();
+
     bool watching_ = false;
     std::uint32_t watch_generation_ = 0;
+    boost::asio::steady_timer deadline_timer_;
+    Clock::time_point deadline_ = Clock::time_point::max();
+    Clock::time_point armed_for_ = Clock::time_point::max();  // when the pending timer wait fires; max: none pending
+    std::uint32_t timer_generation_ = 0;
+    bool timed_out_ = false;
 };
 
 template <class OnEnd>
 void ClientConnection::watch_idle(OnEnd on_end) {
     if (!open) return;
     watching_ = true;
-    stream.socket().async_wait(boost::asio::socket_base::wait_read,
-                               [this, generation = ++watch_generation_, on_end](const boost::system::error_code& ec) {
-                                   if (ec || generation != watch_generation_ || !watching_ || !open) return;
-                                   watching_ = false;
-                                   const auto how = idle_event();
-                                   if (!how) return watch_idle(on_end);  // a spurious wake-up
-                                   close();
-                                   on_end(*how);
-                               });
+    socket.async_wait(boost::asio::socket_base::wait_read,
+                      [this, generation = ++watch_generation_, on_end](const boost::system::error_code& ec) {
+                          if (ec || generation != watch_generation_ || !watching_ || !open) return;
+                          watching_ = false;
+                          const auto how = idle_event();
+                          if (!how) return watch_idle(on_end);  // a spurious wake-up
+                          close();
+                          on_end(*how);
+                      });
 }
 
 } // namespace lastcall::harness

@@ -211,15 +211,15 @@ net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c,
         if (const auto idle_end = c.idle_event()) note_connection_end(c, *idle_end);
     }
     if (!c.open) {
-        c.stream.expires_after(spec.timeout);
-        auto [ec] = co_await c.stream.async_connect(endpoint_, use_tuple);
-        if (ec) {
+        c.expires_after(spec.timeout);
+        auto [ec] = co_await c.socket.async_connect(endpoint_, use_tuple);
+        if (ec || c.timed_out()) {
             seen.failure = ec == net::error::connection_refused ? Failure::connect_refused : Failure::connect_error;
-            c.stream.close();
+            c.close();
             finish();
             co_return;
         }
-        c.stream.socket().set_option(tcp::no_delay(true));
+        c.socket.set_option(tcp::no_delay(true), ec);
         c.open = true;
         c.id = next_connection_++;
         c.uses = 0;

@@ -140,9 +140,9 @@ std::string wire_request(const Workload& w, const std::string& authority, std::s
 
 net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r,
                               Observation& seen, StreamTrail* trail) {
-    c.stream.expires_after(plan.timeout);  // for a request: the whole exchange
-    if (auto [ec, n] = co_await net::async_write(c.stream, net::buffer(plan.wire), use_tuple); ec) {
-        seen.failure = ec == beast::error::timeout ? Failure::timeout : Failure::write_error;
+    c.expires_after(plan.timeout);  // for a request: the whole exchange
+    if (auto [ec, n] = co_await net::async_write(c.socket, net::buffer(plan.wire), use_tuple); ec || c.timed_out()) {
+        seen.failure = c.timed_out() ? Failure::timeout : Failure::write_error;
         co_return;
     }
     BodyWatcher body(plan, trail);
@@ -161,11 +161,16 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
             if (read_ec == net::error::eof) reader.feed_eof();  // a body delimited by the close ends here
             break;
         }
-        if (body.sse) c.stream.expires_after(plan.timeout);  // a stream's timeout is an idle limit
-        auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(read_size), use_tuple);
+        if (body.sse) c.expires_after(plan.timeout);  // a stream's timeout is an idle limit
+        if (c.timed_out()) {  // passed between two reads
+            read_ec = beast::error::timeout;
+            continue;
+        }
+        auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(read_size), use_tuple);
         c.buffer.commit(n);
-        read_ec = ec;
+        read_ec = c.timed_out() ? beast::error_code(beast::error::timeout) : ec;
     }
+    c.expires_never();
 
     const auto& head = reader.head();
     r.status = static_cast<std::uint16_t>(head.status);
@@ -219,20 +224,22 @@ net::awaitable<void> drip_headers(const Workload& spec, ClientConnection& c, Obs
     const auto drip = std::max<std::chrono::nanoseconds>(spec.think, std::chrono::milliseconds(100));
     const std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: lastcall\r\n", spec.request.method, spec.request.path);
     const std::string line = "X-Slow: 1\r\n";
-    c.stream.expires_after(spec.timeout);
-    auto [ec, n] = co_await net::async_write(c.stream, net::buffer(head), use_tuple);
+    c.expires_after(spec.timeout);
+    auto [ec, n] = co_await net::async_write(c.socket, net::buffer(head), use_tuple);
     while (!ec && Clock::now() < deadline) {
         // Wait for the next drip, or for the server to close (a read completes on FIN or RST).
-        c.stream.expires_after(drip);
+        c.expires_after(drip);
         char byte;
-        auto [read_ec, read_n] = co_await c.stream.async_read_some(net::buffer(&byte, 1), use_tuple);
-        if (read_ec != beast::error::timeout) {
+        auto [read_ec, read_n] = co_await c.socket.async_read_some(net::buffer(&byte, 1), use_tuple);
+        if (!c.timed_out()) {
             ec = read_ec ? read_ec : beast::error_code(net::error::eof);
             break;
         }
-        c.stream.expires_after(spec.timeout);
-        std::tie(ec, n) = co_await net::async_write(c.stream, net::buffer(line), use_tuple);
+        c.expires_after(spec.timeout);
+        std::tie(ec, n) = co_await net::async_write(c.socket, net::buffer(line), use_tuple);
+        if (c.timed_out()) ec = beast::error::timeout;
     }
+    c.expires_never();
     seen.failure = !ec ? Failure::timeout : failure_of(ec, false);
 }
 
