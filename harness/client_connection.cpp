@@ -11,6 +11,7 @@ void ClientConnection::close() {
     socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
     open = false;
+    waited_ = false;
     // A pending timer wait would keep the worker's io_context running after the run's end.
     expires_never();
     if (armed_for_ != Clock::time_point::max()) {
@@ -26,6 +27,13 @@ std::optional<IdleEnd> ClientConnection::idle_event() {
     if (n > 0) return IdleEnd::unsolicited_data;  // even when a close follows it
     if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return IdleEnd::closed;
     return std::nullopt;
+}
+
+std::optional<IdleEnd> ClientConnection::idle_end_before_reuse() {
+    stop_watching();
+    if (!open || !waited_) return std::nullopt;
+    waited_ = false;
+    return idle_event();
 }
 
 void ClientConnection::stop_watching() {

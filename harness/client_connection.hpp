@@ -27,11 +27,17 @@ public:
     explicit ClientConnection(boost::asio::io_context& io) : socket(io), deadline_timer_(io) {}
 
     void close();
-    // What happened while the connection was idle, if anything, checked before reusing it: a close
-    // the server already sent (EOF or RST waiting: real clients reconnect instead of sending into
-    // it, so only requests that truly cross the close are idle_close_race), or bytes nobody asked
-    // for (which would otherwise be read as the next response). One non-blocking peek.
+    // What happened while the connection was idle, if anything: a close the server already sent
+    // (EOF or RST waiting), or bytes nobody asked for. One non-blocking peek.
     std::optional<IdleEnd> idle_event();
+    // Before reusing the connection: its idle end, if one came while it waited (a closed loop's
+    // think, an open loop's pool: a watch's wake-up may still be queued, unrun), so that a request
+    // is not sent into a close seen long before (real clients reconnect instead). A connection
+    // reused in the same handler run that read its last response did not wait: it is not peeked
+    // (a syscall per request, the one wrk does not make). What the server sent after that
+    // response then meets the next request, as it would a microsecond later: a close before any
+    // response byte is that request's idle_close_race (and the response before gets closed_after).
+    std::optional<IdleEnd> idle_end_before_reuse();
 
     // While the connection waits for its next request, notice at once when the server closes it
     // (or writes to it) and close our side: a connection left in CLOSE_WAIT until its next use
@@ -70,6 +76,7 @@ private:
     void arm_deadline_timer();
 
     bool watching_ = false;
+    bool waited_ = false;  // watched since its last use
     std::uint32_t watch_generation_ = 0;
     boost::asio::steady_timer deadline_timer_;
     Clock::time_point deadline_ = Clock::time_point::max();
@@ -82,6 +89,7 @@ template <class OnEnd>
 void ClientConnection::watch_idle(OnEnd on_end) {
     if (!open) return;
     watching_ = true;
+    waited_ = true;
     socket.async_wait(boost::asio::socket_base::wait_read,
                       [this, generation = ++watch_generation_, on_end](const boost::system::error_code& ec) {
                           if (ec || generation != watch_generation_ || !watching_ || !open) return;

@@ -206,10 +206,7 @@ net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c,
         if (c.open && (!seen.complete || r.connection_close || !spec.keep_alive || r.unsolicited_after)) c.close();
     };
 
-    c.stop_watching();
-    if (c.open) {
-        if (const auto idle_end = c.idle_event()) note_connection_end(c, *idle_end);
-    }
+    if (const auto idle_end = c.idle_end_before_reuse()) note_connection_end(c, *idle_end);
     if (!c.open) {
         c.expires_after(spec.timeout);
         auto [ec] = co_await c.socket.async_connect(endpoint_, use_tuple);
