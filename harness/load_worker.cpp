@@ -217,6 +217,7 @@ net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c,
             co_return;
         }
         c.socket.set_option(tcp::no_delay(true), ec);
+        c.socket.non_blocking(true, ec);  // exchange() sends the request without waiting
         c.open = true;
         c.id = next_connection_++;
         c.uses = 0;

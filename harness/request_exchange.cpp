@@ -141,7 +141,20 @@ std::string wire_request(const Workload& w, const std::string& authority, std::s
 net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r,
                               Observation& seen, StreamTrail* trail) {
     c.expires_after(plan.timeout);  // for a request: the whole exchange
-    if (auto [ec, n] = co_await net::async_write(c.socket, net::buffer(plan.wire), use_tuple); ec || c.timed_out()) {
+    // The request goes out in one send(2) right here (the socket is non-blocking; a request fits
+    // its send buffer): no suspension and no trip through the io_context's queue for a write that
+    // cannot wait. Only what the buffer did not take is written asynchronously.
+    beast::error_code write_ec;
+    auto sent = c.socket.write_some(net::buffer(plan.wire), write_ec);
+    if (write_ec == net::error::would_block || write_ec == net::error::try_again) {
+        write_ec = {};
+        sent = 0;
+    }
+    if (!write_ec && sent < plan.wire.size()) {
+        auto [ec, n] = co_await net::async_write(c.socket, net::buffer(plan.wire) + sent, use_tuple);
+        write_ec = ec;
+    }
+    if (write_ec || c.timed_out()) {
         seen.failure = c.timed_out() ? Failure::timeout : Failure::write_error;
         co_return;
     }
