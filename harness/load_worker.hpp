@@ -115,7 +115,9 @@ private:
 
     void begin_request(WorkloadState& ws);
     boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot = nullptr);
-    boost::asio::awaitable<void> perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r, LoopSlot* slot);
+    bool begin_attempt(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
+    boost::asio::awaitable<void> connect(const WorkloadState& ws, ClientConnection& c, Observation& seen);
+    void finish_request(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
     StreamTrail* start_trail(const WorkloadState& ws, const RequestRecord& r, const LoopSlot* slot, std::optional<ExchangePlan>& resumed);
     static void after_stream(const RequestRecord& r, const StreamTrail& trail, LoopSlot& slot);
     boost::asio::awaitable<void> closed_loop(WorkloadState& ws, LoopSlot& slot);

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 
 namespace lastcall::harness {
@@ -53,7 +54,7 @@ struct BodyWatcher final : BodySink {
 };
 
 // expect_body against a complete 2xx response.
-Failure body_failure(const BodyExpectation& want, const ResponseHead& head, std::uint64_t body_bytes, std::optional<Sha256>& digest) {
+Failure body_failure(const BodyExpectation& want, const ResponseHead& head, std::uint64_t body_bytes, Sha256* digest) {
     if (want.content_length_met && (head.chunked || !head.content_length)) return Failure::body_without_content_length;
     if (want.bytes && body_bytes != *want.bytes) return Failure::body_bytes_mismatch;
     if (want.sha256 && digest && digest->hex_digest() != *want.sha256) return Failure::body_sha256_mismatch;
@@ -158,10 +159,13 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         seen.failure = c.timed_out() ? Failure::timeout : Failure::write_error;
         co_return;
     }
-    BodyWatcher body(plan, trail);
-    const bool watched = body.sse || body.prefix || body.digest;
+    // Built only for a body something watches, and off the coroutine's frame: Asio recycles frames
+    // of up to about 1 KiB per thread, a larger one is a malloc and a free per request.
+    std::unique_ptr<BodyWatcher> watcher;
+    if (plan.stream || plan.reply_pointer || (plan.body && plan.body->sha256)) watcher = std::make_unique<BodyWatcher>(plan, trail);
+    const bool watched = watcher && (watcher->sse || watcher->prefix || watcher->digest);
     auto& reader = c.reader;
-    reader.begin(plan.head_request, watched ? &body : nullptr);
+    reader.begin(plan.head_request, watched ? watcher.get() : nullptr);
 
     beast::error_code read_ec;
     for (;;) {
@@ -174,7 +178,7 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
             if (read_ec == net::error::eof) reader.feed_eof();  // a body delimited by the close ends here
             break;
         }
-        if (body.sse) c.expires_after(plan.timeout);  // a stream's timeout is an idle limit
+        if (watcher && watcher->sse) c.expires_after(plan.timeout);  // a stream's timeout is an idle limit
         if (c.timed_out()) {  // passed between two reads
             read_ec = beast::error::timeout;
             continue;
@@ -208,9 +212,9 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         r.closed_after_us = micros_since(run_start);
     }
     const bool success = reader.head_done() && head.status / 100 == 2;
-    if (body.convention && success) {
-        r.events = body.convention->events();
-        r.stream_end = body.convention->end();
+    if (watcher && watcher->convention && success) {
+        r.events = watcher->convention->events();
+        r.stream_end = watcher->convention->end();
         // Without an end marker in the contract, the end of the HTTP message is the end of the stream.
         if (seen.complete && !plan.stream->end && r.stream_end == StreamEnd::none) r.stream_end = StreamEnd::complete;
         seen.stream_end = r.stream_end;
@@ -219,10 +223,10 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
     }
     if (!seen.complete || !success || seen.failure != Failure::none) co_return;  // a cut stream stays a cut stream
     if (plan.body) {
-        if (const auto failed = body_failure(*plan.body, head, r.body_bytes, body.digest); failed != Failure::none) seen.failure = failed;
+        if (const auto failed = body_failure(*plan.body, head, r.body_bytes, watcher && watcher->digest ? &*watcher->digest : nullptr); failed != Failure::none) seen.failure = failed;
     }
-    if (body.prefix && seen.failure == Failure::none) {
-        auto value = json_value_at(body.prefix->text(), *plan.reply_pointer);
+    if (watcher && watcher->prefix && seen.failure == Failure::none) {
+        auto value = json_value_at(watcher->prefix->text(), *plan.reply_pointer);
         // A job's id goes into a path: a string or a number; null, true or an object is no id.
         const auto is_id = [](const std::string& v) { return v.front() == '"' || v.front() == '-' || (v.front() >= '0' && v.front() <= '9'); };
         if (value && plan.kind == WorkloadKind::job && !is_id(*value)) value.reset();
