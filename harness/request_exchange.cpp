@@ -8,6 +8,7 @@
 #include "stream_trail.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
@@ -23,6 +24,9 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+// Awaited without a coroutine frame of its own (use_awaitable initiates through one): the
+// response's reads are the per-request path.
+constexpr auto deferred_tuple = net::as_tuple(net::deferred);
 
 namespace {
 
@@ -183,7 +187,7 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
             read_ec = beast::error::timeout;
             continue;
         }
-        auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(read_size), use_tuple);
+        auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(read_size), deferred_tuple);
         c.buffer.commit(n);
         read_ec = c.timed_out() ? beast::error_code(beast::error::timeout) : ec;
     }
