@@ -247,13 +247,19 @@ void ResponseReader::begin(bool head_request, BodySink* sink, bool keep_headers)
     m.wire = m.pending = 0;
     m.interim = 0;
     m.head_done = false;
-    m.fresh_parser();
+    // The parser is made at the first bytes that need it: a repeated head does not.
+    m.parser.reset();
+    m.parse.head = ResponseHead{};
+    m.parse.status_seen = false;
+    m.parse.headers.clear();
+    m.message_start = 0;
 }
 
 std::size_t ResponseReader::feed(std::string_view bytes) {
     auto& m = *impl_;
     if (m.state != Impl::State::reading || bytes.empty()) return 0;
     if (m.replay_repeated_head(bytes)) return static_cast<std::size_t>(m.wire);
+    if (!m.parser) m.fresh_parser();
     const auto fed_from = m.wire;
     // A status line is known bad from its first byte that cannot be "HTTP/": say so now rather than
     // wait for the eight bytes Beast needs to judge the version (or for a timeout).
@@ -311,7 +317,7 @@ void ResponseReader::feed_eof() {
     auto& m = *impl_;
     if (m.state != Impl::State::reading) return;
     if (m.wire + m.pending == 0) return m.fail(ReadError::eof_before_response, {});
-    if (!m.parser->got_some()) return m.fail(ReadError::eof_in_head, {});  // after an interim response
+    if (!m.parser || !m.parser->got_some()) return m.fail(ReadError::eof_in_head, {});  // after an interim response
     beast::error_code ec;
     m.parser->put_eof(ec);
     if (ec) return m.fail(m.head_done ? ReadError::eof_in_body : ReadError::eof_in_head, {});
