@@ -141,7 +141,9 @@ private:
     }
 
     // Declared first, destroyed last: sockets and timers below must go before their io_context.
-    boost::asio::io_context io_{1};
+    // Every socket of a worker is opened, used and closed on its own thread (other threads only
+    // post to it): the reactor's per-socket locking is off (UNSAFE_IO), the queue's stays on.
+    boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     int index_;
     const WorkerContext& context_;
