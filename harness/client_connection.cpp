@@ -8,17 +8,32 @@ namespace lastcall::harness {
 void ClientConnection::close() {
     stop_watching();
     boost::system::error_code ignored;
-    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    stream.close();
+    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
     open = false;
+    waited_ = false;
+    // A pending timer wait would keep the worker's io_context running after the run's end.
+    expires_never();
+    if (armed_for_ != Clock::time_point::max()) {
+        ++timer_generation_;
+        armed_for_ = Clock::time_point::max();
+        deadline_timer_.cancel();
+    }
 }
 
 std::optional<IdleEnd> ClientConnection::idle_event() {
     char byte;
-    const auto n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n > 0) return IdleEnd::unsolicited_data;  // even when a close follows it
     if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return IdleEnd::closed;
     return std::nullopt;
+}
+
+std::optional<IdleEnd> ClientConnection::idle_end_before_reuse() {
+    stop_watching();
+    if (!open || !waited_) return std::nullopt;
+    waited_ = false;
+    return idle_event();
 }
 
 void ClientConnection::stop_watching() {
@@ -26,7 +41,29 @@ void ClientConnection::stop_watching() {
     watching_ = false;
     ++watch_generation_;
     boost::system::error_code ignored;
-    stream.socket().cancel(ignored);
+    socket.cancel(ignored);
+}
+
+void ClientConnection::expires_after(Clock::duration d) {
+    deadline_ = Clock::now() + d;
+    timed_out_ = false;
+    // A later deadline is taken up when the pending wait fires; only an earlier one re-arms now.
+    if (deadline_ < armed_for_) arm_deadline_timer();
+}
+
+void ClientConnection::arm_deadline_timer() {
+    armed_for_ = deadline_;
+    deadline_timer_.expires_at(deadline_);  // a wait still pending ends aborted, and is stale below
+    deadline_timer_.async_wait([this, generation = ++timer_generation_](const boost::system::error_code& ec) {
+        if (ec || generation != timer_generation_) return;
+        armed_for_ = Clock::time_point::max();
+        if (deadline_ == Clock::time_point::max()) return;  // nothing under way: the next request arms it
+        if (Clock::now() < deadline_) return arm_deadline_timer();  // moved on since it was armed
+        deadline_ = Clock::time_point::max();
+        timed_out_ = true;
+        boost::system::error_code ignored;
+        socket.cancel(ignored);
+    });
 }
 
 } // namespace lastcall::harness

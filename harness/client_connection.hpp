@@ -6,9 +6,11 @@
 #include "response_reader.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstddef>
 #include <optional>
@@ -20,14 +22,22 @@ enum class IdleEnd : std::uint8_t { closed, unsolicited_data };
 
 class ClientConnection {
 public:
-    explicit ClientConnection(boost::asio::io_context& io) : stream(io) {}
+    using Clock = std::chrono::steady_clock;
+
+    explicit ClientConnection(boost::asio::io_context& io) : socket(io), deadline_timer_(io) {}
 
     void close();
-    // What happened while the connection was idle, if anything, checked before reusing it: a close
-    // the server already sent (EOF or RST waiting: real clients reconnect instead of sending into
-    // it, so only requests that truly cross the close are idle_close_race), or bytes nobody asked
-    // for (which would otherwise be read as the next response). One non-blocking peek.
+    // What happened while the connection was idle, if anything: a close the server already sent
+    // (EOF or RST waiting), or bytes nobody asked for. One non-blocking peek.
     std::optional<IdleEnd> idle_event();
+    // Before reusing the connection: its idle end, if one came while it waited (a closed loop's
+    // think, an open loop's pool: a watch's wake-up may still be queued, unrun), so that a request
+    // is not sent into a close seen long before (real clients reconnect instead). A connection
+    // reused in the same handler run that read its last response did not wait: it is not peeked
+    // (a syscall per request, the one wrk does not make). What the server sent after that
+    // response then meets the next request, as it would a microsecond later: a close before any
+    // response byte is that request's idle_close_race (and the response before gets closed_after).
+    std::optional<IdleEnd> idle_end_before_reuse();
 
     // While the connection waits for its next request, notice at once when the server closes it
     // (or writes to it) and close our side: a connection left in CLOSE_WAIT until its next use
@@ -39,7 +49,19 @@ public:
     // Before the connection is used again. A wake-up already queued is ignored.
     void stop_watching();
 
-    boost::beast::tcp_stream stream;
+    // The deadline of what the connection does now (a connect, an exchange, a stream's next read):
+    // when it passes, the socket's pending operations are cancelled and timed_out() holds until the
+    // next expires_after. One timer per connection, armed only when it is not already armed to
+    // fire earlier: a request costs a clock read and a store, not a timer queued and cancelled per
+    // read and write as beast::tcp_stream does (wrk keeps one timeout check per connection too).
+    void expires_after(Clock::duration d);
+    // Nothing to time until the next expires_after: an idle connection has no deadline.
+    void expires_never() { deadline_ = Clock::time_point::max(); }
+    // The deadline passed with an operation under way (it ended with operation_aborted), or before
+    // the next one could start (the caller must not start it).
+    bool timed_out() const { return timed_out_; }
+
+    boost::asio::ip::tcp::socket socket;
     boost::beast::flat_buffer buffer;
     ResponseReader reader;
     std::uint32_t id = 0;
@@ -51,23 +73,32 @@ public:
     std::optional<RequestRecord> held;
 
 private:
+    void arm_deadline_timer();
+
     bool watching_ = false;
+    bool waited_ = false;  // watched since its last use
     std::uint32_t watch_generation_ = 0;
+    boost::asio::steady_timer deadline_timer_;
+    Clock::time_point deadline_ = Clock::time_point::max();
+    Clock::time_point armed_for_ = Clock::time_point::max();  // when the pending timer wait fires; max: none pending
+    std::uint32_t timer_generation_ = 0;
+    bool timed_out_ = false;
 };
 
 template <class OnEnd>
 void ClientConnection::watch_idle(OnEnd on_end) {
     if (!open) return;
     watching_ = true;
-    stream.socket().async_wait(boost::asio::socket_base::wait_read,
-                               [this, generation = ++watch_generation_, on_end](const boost::system::error_code& ec) {
-                                   if (ec || generation != watch_generation_ || !watching_ || !open) return;
-                                   watching_ = false;
-                                   const auto how = idle_event();
-                                   if (!how) return watch_idle(on_end);  // a spurious wake-up
-                                   close();
-                                   on_end(*how);
-                               });
+    waited_ = true;
+    socket.async_wait(boost::asio::socket_base::wait_read,
+                      [this, generation = ++watch_generation_, on_end](const boost::system::error_code& ec) {
+                          if (ec || generation != watch_generation_ || !watching_ || !open) return;
+                          watching_ = false;
+                          const auto how = idle_event();
+                          if (!how) return watch_idle(on_end);  // a spurious wake-up
+                          close();
+                          on_end(*how);
+                      });
 }
 
 } // namespace lastcall::harness

@@ -105,6 +105,9 @@ void LoadWorker::begin_request(WorkloadState& ws) {
     live_.in_flight.fetch_add(1, std::memory_order_relaxed);
 }
 
+// A request's attempts. Each attempt is one coroutine frame here besides exchange()'s (a connect
+// adds one): Asio recycles two frames per thread, and a third one nested per request was a malloc
+// and a free per request.
 net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot) {
     std::uint64_t retry_of = 0;
     for (int attempt = 0;; ++attempt) {
@@ -113,8 +116,23 @@ net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c,
         r.workload = ws.index;
         r.intended_us = since_start_us(intended);
         r.retry_of = retry_of;
+        Observation seen;
+        seen.is_stream = ws.spec->kind == WorkloadKind::stream;
         try {
-            co_await perform(ws, c, r, slot);
+            if (const auto idle_end = c.idle_end_before_reuse()) note_connection_end(c, *idle_end);
+            if (!c.open) co_await connect(ws, c, seen);
+            if (c.open && begin_attempt(ws, c, r, seen)) {
+                std::optional<ExchangePlan> resumed;  // only a resumed stream's request differs from the workload's
+                StreamTrail* trail = start_trail(ws, r, slot, resumed);
+                co_await exchange(c, resumed ? *resumed : ws.plan, context_.run_start, r, seen, trail);
+                if (trail && slot) {
+                    finish_request(ws, c, r, seen);  // after_stream() needs the outcome
+                    after_stream(r, *trail, *slot);
+                }
+            } else if (c.open) {
+                co_await drip_headers(*ws.spec, c, seen);  // finish_request() closes it: it never completes
+            }
+            finish_request(ws, c, r, seen);
         } catch (const std::exception& e) {
             note_harness_error(c, r, e.what());
         } catch (...) {
@@ -187,61 +205,48 @@ void LoadWorker::after_stream(const RequestRecord& r, const StreamTrail& trail, 
     slot.resume_id = sendable ? trail.last_id : std::string{};
 }
 
-net::awaitable<void> LoadWorker::perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r, LoopSlot* slot) {
-    const auto& spec = *ws.spec;
-    Observation seen;
-    seen.is_stream = spec.kind == WorkloadKind::stream;
-    const auto finish = [&] {
-        r.done_us = since_start_us(Clock::now());
-        const auto killed_at = context_.killed_at_us->load(std::memory_order_relaxed);
-        // Whatever failed after the scenario ordered the kill was cut by it, whenever it was sent: a
-        // request can cross the kill on the wire (sent in the same millisecond) and must not be
-        // blamed on the server. Which of the two caused a failure seen after the kill cannot be told.
-        const auto restarted_at = context_.restarted_at_us->load(std::memory_order_relaxed);
-        const bool sent_to_killed = r.sent_us >= 0 && (restarted_at < 0 || r.sent_us < restarted_at);
-        seen.target_killed_meanwhile = cut_ || (killed_at >= 0 && sent_to_killed && r.done_us >= killed_at);
-        seen.closed_after_send_us = r.sent_us >= 0 ? r.done_us - r.sent_us : 0;
-        r.outcome = classify(seen);
-        r.failure = seen.failure;
-        if (c.open && (!seen.complete || r.connection_close || !spec.keep_alive || r.unsolicited_after)) c.close();
-    };
+net::awaitable<void> LoadWorker::connect(const WorkloadState& ws, ClientConnection& c, Observation& seen) {
+    c.expires_after(ws.spec->timeout);
+    auto [ec] = co_await c.socket.async_connect(endpoint_, use_tuple);
+    if (ec || c.timed_out()) {
+        seen.failure = ec == net::error::connection_refused ? Failure::connect_refused : Failure::connect_error;
+        c.close();
+        co_return;
+    }
+    c.expires_never();
+    c.socket.set_option(tcp::no_delay(true), ec);
+    c.socket.non_blocking(true, ec);  // exchange() sends the request without waiting
+    c.open = true;
+    c.id = next_connection_++;
+    c.uses = 0;
+    release_held(c);  // the response before was on the connection that ended
+    c.buffer.clear();
+}
 
-    c.stop_watching();
-    if (c.open) {
-        if (const auto idle_end = c.idle_event()) note_connection_end(c, *idle_end);
-    }
-    if (!c.open) {
-        c.stream.expires_after(spec.timeout);
-        auto [ec] = co_await c.stream.async_connect(endpoint_, use_tuple);
-        if (ec) {
-            seen.failure = ec == net::error::connection_refused ? Failure::connect_refused : Failure::connect_error;
-            c.stream.close();
-            finish();
-            co_return;
-        }
-        c.stream.socket().set_option(tcp::no_delay(true));
-        c.open = true;
-        c.id = next_connection_++;
-        c.uses = 0;
-        release_held(c);  // the response before was on the connection that ended
-        c.buffer.clear();
-    }
+// An attempt on an open connection begins; false for a slowloris request (its drip is not an exchange).
+bool LoadWorker::begin_attempt(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen) {
     r.connection_id = c.id;
     r.reuse_index = c.uses++;
     seen.reused_connection = r.reuse_index > 0;
     r.sent_us = since_start_us(Clock::now());
     if (context_.fault_hook) context_.fault_hook(r.id);
-    if (spec.kind == WorkloadKind::slowloris) {
-        co_await drip_headers(spec, c, seen);
-        finish();
-        if (c.open) c.close();
-        co_return;
-    }
-    std::optional<ExchangePlan> resumed;  // only a resumed stream's request differs from the workload's
-    StreamTrail* trail = start_trail(ws, r, slot, resumed);
-    co_await exchange(c, resumed ? *resumed : ws.plan, context_.run_start, r, seen, trail);
-    finish();
-    if (trail && slot) after_stream(r, *trail, *slot);
+    return ws.spec->kind != WorkloadKind::slowloris;
+}
+
+void LoadWorker::finish_request(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen) {
+    if (r.done_us >= 0) return;  // finished already (a resumable stream's, for after_stream())
+    r.done_us = since_start_us(Clock::now());
+    const auto killed_at = context_.killed_at_us->load(std::memory_order_relaxed);
+    // Whatever failed after the scenario ordered the kill was cut by it, whenever it was sent: a
+    // request can cross the kill on the wire (sent in the same millisecond) and must not be
+    // blamed on the server. Which of the two caused a failure seen after the kill cannot be told.
+    const auto restarted_at = context_.restarted_at_us->load(std::memory_order_relaxed);
+    const bool sent_to_killed = r.sent_us >= 0 && (restarted_at < 0 || r.sent_us < restarted_at);
+    seen.target_killed_meanwhile = cut_ || (killed_at >= 0 && sent_to_killed && r.done_us >= killed_at);
+    seen.closed_after_send_us = r.sent_us >= 0 ? r.done_us - r.sent_us : 0;
+    r.outcome = classify(seen);
+    r.failure = seen.failure;
+    if (c.open && (!seen.complete || r.connection_close || !ws.spec->keep_alive || r.unsolicited_after)) c.close();
 }
 
 // The server closed an idle connection (or wrote to it): the response before says so.

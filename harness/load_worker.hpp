@@ -115,7 +115,9 @@ private:
 
     void begin_request(WorkloadState& ws);
     boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot = nullptr);
-    boost::asio::awaitable<void> perform(WorkloadState& ws, ClientConnection& c, RequestRecord& r, LoopSlot* slot);
+    bool begin_attempt(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
+    boost::asio::awaitable<void> connect(const WorkloadState& ws, ClientConnection& c, Observation& seen);
+    void finish_request(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
     StreamTrail* start_trail(const WorkloadState& ws, const RequestRecord& r, const LoopSlot* slot, std::optional<ExchangePlan>& resumed);
     static void after_stream(const RequestRecord& r, const StreamTrail& trail, LoopSlot& slot);
     boost::asio::awaitable<void> closed_loop(WorkloadState& ws, LoopSlot& slot);
@@ -139,7 +141,9 @@ private:
     }
 
     // Declared first, destroyed last: sockets and timers below must go before their io_context.
-    boost::asio::io_context io_{1};
+    // Every socket of a worker is opened, used and closed on its own thread (other threads only
+    // post to it): the reactor's per-socket locking is off (UNSAFE_IO), the queue's stays on.
+    boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     int index_;
     const WorkerContext& context_;

@@ -108,8 +108,7 @@ void LoadWorker::cut_and_release() {
     net::post(io_, [this] {
         cut_ = true;
         each_connection([](ClientConnection& c) {
-            if (c.open) c.close();
-            else c.stream.close();  // a connect under way
+            c.close();  // also a connect under way
         });
         work_.reset();
     });

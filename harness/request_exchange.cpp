@@ -8,12 +8,14 @@
 #include "stream_trail.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 
 namespace lastcall::harness {
@@ -22,6 +24,9 @@ namespace beast = boost::beast;
 namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+// Awaited without a coroutine frame of its own (use_awaitable initiates through one): the
+// response's reads are the per-request path.
+constexpr auto deferred_tuple = net::as_tuple(net::deferred);
 
 namespace {
 
@@ -53,7 +58,7 @@ struct BodyWatcher final : BodySink {
 };
 
 // expect_body against a complete 2xx response.
-Failure body_failure(const BodyExpectation& want, const ResponseHead& head, std::uint64_t body_bytes, std::optional<Sha256>& digest) {
+Failure body_failure(const BodyExpectation& want, const ResponseHead& head, std::uint64_t body_bytes, Sha256* digest) {
     if (want.content_length_met && (head.chunked || !head.content_length)) return Failure::body_without_content_length;
     if (want.bytes && body_bytes != *want.bytes) return Failure::body_bytes_mismatch;
     if (want.sha256 && digest && digest->hex_digest() != *want.sha256) return Failure::body_sha256_mismatch;
@@ -140,15 +145,31 @@ std::string wire_request(const Workload& w, const std::string& authority, std::s
 
 net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r,
                               Observation& seen, StreamTrail* trail) {
-    c.stream.expires_after(plan.timeout);  // for a request: the whole exchange
-    if (auto [ec, n] = co_await net::async_write(c.stream, net::buffer(plan.wire), use_tuple); ec) {
-        seen.failure = ec == beast::error::timeout ? Failure::timeout : Failure::write_error;
+    c.expires_after(plan.timeout);  // for a request: the whole exchange
+    // The request goes out in one send(2) right here (the socket is non-blocking; a request fits
+    // its send buffer): no suspension and no trip through the io_context's queue for a write that
+    // cannot wait. Only what the buffer did not take is written asynchronously.
+    beast::error_code write_ec;
+    auto sent = c.socket.write_some(net::buffer(plan.wire), write_ec);
+    if (write_ec == net::error::would_block || write_ec == net::error::try_again) {
+        write_ec = {};
+        sent = 0;
+    }
+    if (!write_ec && sent < plan.wire.size()) {
+        auto [ec, n] = co_await net::async_write(c.socket, net::buffer(plan.wire) + sent, use_tuple);
+        write_ec = ec;
+    }
+    if (write_ec || c.timed_out()) {
+        seen.failure = c.timed_out() ? Failure::timeout : Failure::write_error;
         co_return;
     }
-    BodyWatcher body(plan, trail);
-    const bool watched = body.sse || body.prefix || body.digest;
+    // Built only for a body something watches, and off the coroutine's frame: Asio recycles frames
+    // of up to about 1 KiB per thread, a larger one is a malloc and a free per request.
+    std::unique_ptr<BodyWatcher> watcher;
+    if (plan.stream || plan.reply_pointer || (plan.body && plan.body->sha256)) watcher = std::make_unique<BodyWatcher>(plan, trail);
+    const bool watched = watcher && (watcher->sse || watcher->prefix || watcher->digest);
     auto& reader = c.reader;
-    reader.begin(plan.head_request, watched ? &body : nullptr);
+    reader.begin(plan.head_request, watched ? watcher.get() : nullptr);
 
     beast::error_code read_ec;
     for (;;) {
@@ -161,11 +182,16 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
             if (read_ec == net::error::eof) reader.feed_eof();  // a body delimited by the close ends here
             break;
         }
-        if (body.sse) c.stream.expires_after(plan.timeout);  // a stream's timeout is an idle limit
-        auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(read_size), use_tuple);
+        if (watcher && watcher->sse) c.expires_after(plan.timeout);  // a stream's timeout is an idle limit
+        if (c.timed_out()) {  // passed between two reads
+            read_ec = beast::error::timeout;
+            continue;
+        }
+        auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(read_size), deferred_tuple);
         c.buffer.commit(n);
-        read_ec = ec;
+        read_ec = c.timed_out() ? beast::error_code(beast::error::timeout) : ec;
     }
+    c.expires_never();
 
     const auto& head = reader.head();
     r.status = static_cast<std::uint16_t>(head.status);
@@ -190,9 +216,9 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         r.closed_after_us = micros_since(run_start);
     }
     const bool success = reader.head_done() && head.status / 100 == 2;
-    if (body.convention && success) {
-        r.events = body.convention->events();
-        r.stream_end = body.convention->end();
+    if (watcher && watcher->convention && success) {
+        r.events = watcher->convention->events();
+        r.stream_end = watcher->convention->end();
         // Without an end marker in the contract, the end of the HTTP message is the end of the stream.
         if (seen.complete && !plan.stream->end && r.stream_end == StreamEnd::none) r.stream_end = StreamEnd::complete;
         seen.stream_end = r.stream_end;
@@ -201,10 +227,10 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
     }
     if (!seen.complete || !success || seen.failure != Failure::none) co_return;  // a cut stream stays a cut stream
     if (plan.body) {
-        if (const auto failed = body_failure(*plan.body, head, r.body_bytes, body.digest); failed != Failure::none) seen.failure = failed;
+        if (const auto failed = body_failure(*plan.body, head, r.body_bytes, watcher && watcher->digest ? &*watcher->digest : nullptr); failed != Failure::none) seen.failure = failed;
     }
-    if (body.prefix && seen.failure == Failure::none) {
-        auto value = json_value_at(body.prefix->text(), *plan.reply_pointer);
+    if (watcher && watcher->prefix && seen.failure == Failure::none) {
+        auto value = json_value_at(watcher->prefix->text(), *plan.reply_pointer);
         // A job's id goes into a path: a string or a number; null, true or an object is no id.
         const auto is_id = [](const std::string& v) { return v.front() == '"' || v.front() == '-' || (v.front() >= '0' && v.front() <= '9'); };
         if (value && plan.kind == WorkloadKind::job && !is_id(*value)) value.reset();
@@ -219,20 +245,22 @@ net::awaitable<void> drip_headers(const Workload& spec, ClientConnection& c, Obs
     const auto drip = std::max<std::chrono::nanoseconds>(spec.think, std::chrono::milliseconds(100));
     const std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: lastcall\r\n", spec.request.method, spec.request.path);
     const std::string line = "X-Slow: 1\r\n";
-    c.stream.expires_after(spec.timeout);
-    auto [ec, n] = co_await net::async_write(c.stream, net::buffer(head), use_tuple);
+    c.expires_after(spec.timeout);
+    auto [ec, n] = co_await net::async_write(c.socket, net::buffer(head), use_tuple);
     while (!ec && Clock::now() < deadline) {
         // Wait for the next drip, or for the server to close (a read completes on FIN or RST).
-        c.stream.expires_after(drip);
+        c.expires_after(drip);
         char byte;
-        auto [read_ec, read_n] = co_await c.stream.async_read_some(net::buffer(&byte, 1), use_tuple);
-        if (read_ec != beast::error::timeout) {
+        auto [read_ec, read_n] = co_await c.socket.async_read_some(net::buffer(&byte, 1), use_tuple);
+        if (!c.timed_out()) {
             ec = read_ec ? read_ec : beast::error_code(net::error::eof);
             break;
         }
-        c.stream.expires_after(spec.timeout);
-        std::tie(ec, n) = co_await net::async_write(c.stream, net::buffer(line), use_tuple);
+        c.expires_after(spec.timeout);
+        std::tie(ec, n) = co_await net::async_write(c.socket, net::buffer(line), use_tuple);
+        if (c.timed_out()) ec = beast::error::timeout;
     }
+    c.expires_never();
     seen.failure = !ec ? Failure::timeout : failure_of(ec, false);
 }
 

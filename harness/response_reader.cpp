@@ -138,6 +138,8 @@ struct ResponseReader::Impl {
 
     explicit Impl(std::uint32_t limit) : header_limit(limit) {}
     void fresh_parser();
+    bool replay_repeated_head(std::string_view bytes);
+    void remember_head(std::string_view bytes, std::uint64_t fed_from);
     void fail(ReadError why, std::string_view rest);
     ReadError error_of(const beast::error_code& ec) const;
 
@@ -153,7 +155,18 @@ struct ResponseReader::Impl {
     std::uint64_t pending = 0;
     int interim = 0;
     bool head_done = false;
+    // The head of the last response that came whole (head and Content-Length body) in one feed,
+    // byte for byte, and what Beast made of it. A server answers a load test with the same head
+    // again and again (nginx's Date changes once a second): parsing it is most of a request's
+    // user time. Beast's parse is a function of the bytes (and of this reader's settings, the
+    // same for every response but a HEAD request's), so a next response whose head is the same
+    // bytes, with its whole body at hand, reads as this one did without parsing it again.
+    std::string repeat_head_bytes;
+    ResponseHead repeat_head;
 };
+
+// Larger heads are parsed every time: the memory a reader keeps stays small.
+constexpr std::size_t repeat_head_limit = 1024;
 
 void ResponseReader::Impl::fresh_parser() {
     // A Beast parser cannot be reset: a new one per message, in the same storage.
@@ -168,6 +181,35 @@ void ResponseReader::Impl::fresh_parser() {
     parse.status_seen = false;
     parse.headers.clear();
     message_start = wire;
+}
+
+bool ResponseReader::Impl::replay_repeated_head(std::string_view bytes) {
+    if (repeat_head_bytes.empty() || wire != 0 || head_request || parse.keep_headers) return false;
+    const auto head_size = repeat_head_bytes.size();
+    const auto body = *repeat_head.content_length;
+    if (bytes.size() < head_size || bytes.size() - head_size < body) return false;  // parsed as it comes
+    if (bytes.compare(0, head_size, repeat_head_bytes) != 0) return false;
+    parse.head = repeat_head;
+    parse.status_seen = true;
+    head_done = true;
+    parse.body(bytes.substr(head_size, body));
+    wire = head_size + body;
+    pending = bytes.size() - wire;
+    state = State::done;
+    return true;
+}
+
+// After a final response completed in the feed that began at wire `fed_from`.
+void ResponseReader::Impl::remember_head(std::string_view bytes, std::uint64_t fed_from) {
+    const auto& head = parse.head;
+    if (fed_from != 0 || interim != 0 || head_request || parse.keep_headers || head.chunked || !head.content_length ||
+        parse.body_bytes != *head.content_length || wire < parse.body_bytes) {
+        return;
+    }
+    const auto head_size = wire - parse.body_bytes;
+    if (head_size > repeat_head_limit) return;
+    repeat_head_bytes.assign(bytes.substr(0, head_size));
+    repeat_head = head;
 }
 
 void ResponseReader::Impl::fail(ReadError why, std::string_view rest) {
@@ -205,12 +247,20 @@ void ResponseReader::begin(bool head_request, BodySink* sink, bool keep_headers)
     m.wire = m.pending = 0;
     m.interim = 0;
     m.head_done = false;
-    m.fresh_parser();
+    // The parser is made at the first bytes that need it: a repeated head does not.
+    m.parser.reset();
+    m.parse.head = ResponseHead{};
+    m.parse.status_seen = false;
+    m.parse.headers.clear();
+    m.message_start = 0;
 }
 
 std::size_t ResponseReader::feed(std::string_view bytes) {
     auto& m = *impl_;
     if (m.state != Impl::State::reading || bytes.empty()) return 0;
+    if (m.replay_repeated_head(bytes)) return static_cast<std::size_t>(m.wire);
+    if (!m.parser) m.fresh_parser();
+    const auto fed_from = m.wire;
     // A status line is known bad from its first byte that cannot be "HTTP/": say so now rather than
     // wait for the eight bytes Beast needs to judge the version (or for a timeout).
     if (!m.parse.status_seen && m.wire == m.message_start) {
@@ -248,6 +298,7 @@ std::size_t ResponseReader::feed(std::string_view bytes) {
         }
         if (!interim) {
             m.state = Impl::State::done;
+            m.remember_head(bytes, fed_from);
             break;
         }
         // 1xx: no body; the real response follows. A 101 switches protocols, which nobody asked for.
@@ -266,7 +317,7 @@ void ResponseReader::feed_eof() {
     auto& m = *impl_;
     if (m.state != Impl::State::reading) return;
     if (m.wire + m.pending == 0) return m.fail(ReadError::eof_before_response, {});
-    if (!m.parser->got_some()) return m.fail(ReadError::eof_in_head, {});  // after an interim response
+    if (!m.parser || !m.parser->got_some()) return m.fail(ReadError::eof_in_head, {});  // after an interim response
     beast::error_code ec;
     m.parser->put_eof(ec);
     if (ec) return m.fail(m.head_done ? ReadError::eof_in_body : ReadError::eof_in_head, {});

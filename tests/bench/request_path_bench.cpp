@@ -1,7 +1,8 @@
 // The load generator's per-request path, piece by piece, so a regression shows before an
 // end-to-end run: recording a request (its bench totals, its latency bucket, its history record
-// encoded into the spool's buffer), classifying it, the histogram, reading a typical response,
-// and the SSE tokenizer on a typical stream chunk. scripts/bench-micro runs them.
+// encoded into the spool's buffer), classifying it, the histogram, reading a typical response (a
+// head seen before, and heads that change), and the SSE tokenizer on a typical stream chunk.
+// scripts/bench-micro runs them.
 #include "bench_summary.hpp"
 #include "histogram.hpp"
 #include "history.hpp"
@@ -135,6 +136,23 @@ void BM_ResponseReaderTypical(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * response.size()));
 }
 BENCHMARK(BM_ResponseReaderTypical);
+
+// The same response under two heads in turn (a Date that changed): each one is parsed, never
+// replayed as the head the reader kept (BM_ResponseReaderTypical reads a head it has seen).
+void BM_ResponseReaderChangingHead(benchmark::State& state) {
+    const std::string responses[2] = {
+        "HTTP/1.1 200 OK\r\nDate: Sat, 05 Dec 2026 06:00:00 GMT\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n",
+        "HTTP/1.1 200 OK\r\nDate: Sat, 05 Dec 2026 06:00:01 GMT\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n"};
+    ResponseReader reader;
+    std::size_t n = 0;
+    for (auto _ : state) {
+        reader.begin(false, nullptr);
+        benchmark::DoNotOptimize(reader.feed(responses[++n % 2]));
+        if (!reader.done()) state.SkipWithError("the response did not complete");
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * responses[0].size()));
+}
+BENCHMARK(BM_ResponseReaderChangingHead);
 
 struct CountingSink final : SseEventSink {
     void on_event(const SseEvent& event) override { bytes += event.data.size(); }

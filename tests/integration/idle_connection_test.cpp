@@ -104,5 +104,48 @@ TEST(IdleConnection, TheNextRequestAfterAnIdleCloseGoesOutOnAFreshConnection) {
     EXPECT_NE(h[1].connection_id, h[0].connection_id);
 }
 
+// A server that closes right after a response without Connection: close (the first connection;
+// later ones are served normally).
+void close_after_first_response(ServerConnection& c, int index) {
+    if (index > 0) {
+        while (c.read_request(5s)) c.send(ok_response);
+        return;
+    }
+    if (c.read_request()) c.send(ok_response);
+}
+
+// Waiting (think) between requests, the close is seen while idle: the next request goes out on a
+// fresh connection and nothing failed.
+TEST(IdleConnection, ACloseRightAfterTheResponseSeenDuringTheThinkIsNoFailure) {
+    ScriptedServer server(close_after_first_response);
+    auto w = single_workload("/", 2);
+    w.think = 200ms;
+    const auto h = drive(w, loopback(server.port()));
+    ASSERT_EQ(h.size(), 2u);
+    EXPECT_TRUE(h[0].closed_after);
+    EXPECT_EQ(h[1].outcome, Outcome::ok);
+    EXPECT_EQ(h[1].reuse_index, 0u);
+}
+
+// Without a think the connection is reused in the same handler run that read the response, with
+// no peek before it (wrk makes none either): the close meets the next request, which is the
+// idle-close race (zero response bytes on a reused connection, at once), retried when the
+// workload says so; the response before still records the close.
+TEST(IdleConnection, ACloseRightAfterTheResponseWithoutThinkIsTheNextRequestsIdleCloseRace) {
+    ScriptedServer server(close_after_first_response);
+    auto w = single_workload("/", 2);
+    w.client_retry = ClientRetry::idempotent;
+    const auto h = drive(w, loopback(server.port()));
+    ASSERT_EQ(h.size(), 3u);
+    EXPECT_EQ(h[0].outcome, Outcome::ok);
+    EXPECT_TRUE(h[0].closed_after);
+    EXPECT_EQ(h[1].outcome, Outcome::idle_close_race);
+    EXPECT_EQ(h[1].reuse_index, 1u);
+    EXPECT_TRUE(h[1].retried);
+    EXPECT_EQ(h[2].retry_of, h[1].id);
+    EXPECT_EQ(h[2].outcome, Outcome::ok);
+    EXPECT_EQ(h[2].reuse_index, 0u);
+}
+
 } // namespace
 } // namespace lastcall::harness

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <tuple>
+
 namespace lastcall::harness {
 namespace {
 
@@ -155,6 +158,58 @@ TEST(ResponseReader, MalformedAnswersAreErrorsWithTheOffendingLine) {
         EXPECT_EQ(reader.error(), c.error) << c.text;
         EXPECT_EQ(reader.describe_error(), c.description) << c.text;
     }
+}
+
+// A reader keeps the head of its last whole response and reads a next one with the same head
+// bytes without parsing it again: what it reads must be what a parse reads, in every case.
+TEST(ResponseReader, ARepeatedHeadReadsAsItsFirstParse) {
+    const std::string head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 7\r\nContent-Length: 3\r\n\r\n";
+    const std::string response = head + "ok\n";
+    ResponseReader reader;
+    BodyPrefix body(16);
+    const auto read_one = [&](std::string_view text, bool head_request = false) {
+        body = BodyPrefix(16);
+        reader.begin(head_request, &body);
+        const auto unread = feed_in_pieces(reader, text, text.size() + 1).size();
+        return std::tuple{reader.done(), reader.head().status, reader.head().retry_after_s, reader.head().keep_alive,
+                          reader.head().content_length, reader.wire_bytes(), reader.body_bytes(), body.text(), text.size() - unread};
+    };
+    const auto first = read_one(response);
+    EXPECT_EQ(first, std::tuple(true, 503, std::int16_t{7}, true, std::optional<std::uint64_t>{3}, std::uint64_t{response.size()},
+                                std::uint64_t{3}, std::string("ok\n"), response.size()));
+    EXPECT_EQ(read_one(response), first);  // replayed
+    // Bytes after the response stay unconsumed (they are the next response's, or unsolicited).
+    const auto then_more = read_one(response + "HTTP/1.1 200 OK\r\n");
+    EXPECT_EQ(std::get<5>(then_more), response.size());
+    EXPECT_EQ(std::get<8>(then_more), response.size());
+    // The same head with its body still to come is parsed as it arrives.
+    body = BodyPrefix(16);
+    reader.begin(false, &body);
+    EXPECT_EQ(feed_in_pieces(reader, response, head.size() + 1), "");
+    EXPECT_TRUE(reader.done());
+    EXPECT_EQ(reader.body_bytes(), 3u);
+    EXPECT_EQ(body.text(), "ok\n");
+    // A head that differs in one byte near its end is parsed: its own length.
+    const auto longer = read_one(head.substr(0, head.size() - 5) + "4\r\n\r\nok\n!");
+    EXPECT_EQ(std::get<6>(longer), 4u);
+    EXPECT_EQ(read_one(response), first);
+    // The same head answering a HEAD request has no body, whatever it says: what follows is not its.
+    const auto to_head = read_one(response, true);
+    EXPECT_TRUE(std::get<0>(to_head));
+    EXPECT_EQ(std::get<6>(to_head), 0u);
+    EXPECT_EQ(std::get<5>(to_head), head.size());
+    EXPECT_EQ(std::get<8>(to_head), head.size());
+    // Another head is parsed (and then kept).
+    const std::string other = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    const auto parsed = read_one(other);
+    EXPECT_EQ(std::get<1>(parsed), 200);
+    EXPECT_FALSE(std::get<3>(parsed));
+    EXPECT_EQ(std::get<6>(parsed), 2u);
+    EXPECT_EQ(read_one(other), parsed);
+    // A truncated repeat is an end inside the body, as parsed.
+    reader.begin(false, nullptr);
+    feed_in_pieces(reader, other.substr(0, other.size() - 1), other.size(), true);
+    EXPECT_EQ(reader.error(), ReadError::eof_in_body);
 }
 
 TEST(BodyPrefix, KeepsTheStartAndSaysItCut) {
