@@ -71,6 +71,21 @@ int status_for_read_error(const beast::error_code& ec, const Parser& parser, con
     return 0;
 }
 
+// The head from bytes already read, as async_read_header parses them before it reads (the same
+// parser calls, so the same errors), without its round trip through the scheduler: a whole head in
+// the buffer is the common case on a busy connection. need_more: the rest must be read.
+beast::error_code parse_buffered_head(Parser& parser, beast::flat_buffer& buffer) {
+    parser.eager(false);
+    beast::error_code ec;
+    while (buffer.size() > 0 && !parser.is_header_done()) {
+        const auto used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec || used == 0) break;  // need_more: a part of the head, the rest is for the read
+    }
+    if (parser.is_header_done()) return {};
+    return ec ? ec : beast::error_code(http::error::need_more);
+}
+
 RequestHead head_of(const http::request<http::string_body>& req) {
     RequestHead head{req.method_string(), req.target(), req.version(), {}};
     for (const auto& field : req) head.fields.emplace_back(field.name_string(), field.value());
@@ -120,8 +135,12 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
     parser.header_limit(header_limit);
     parser.body_limit(body_limit);
     c->request_started = true;  // its first bytes are here (or the peer's end): not idle for the linger
-    c->stream.expires_after(app.config.header_timeout);  // slowloris: the whole request, not each byte
-    if (auto [ec, n] = co_await http::async_read_header(c->stream, c->buffer, parser, use_tuple); ec) {
+    auto ec = parse_buffered_head(parser, c->buffer);
+    if (ec == http::error::need_more) {
+        c->stream.expires_after(app.config.header_timeout);  // slowloris: the whole request, not each byte
+        std::tie(ec, std::ignore) = co_await http::async_read_header(c->stream, c->buffer, parser, use_tuple);
+    }
+    if (ec) {
         if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
             co_await write_reply(*c, error_reply(status, ec.message()), {11, true, false});
         }
@@ -185,15 +204,15 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
     const bool announce_close = !keep_alive && !(app.faulty(Fault::no_close_header) && coordinator.draining());
     // Counted before the write: once the client has its response, /metrics already shows it.
     app.metrics.record(RequestMetrics::route_of(method, path_of(verdict.target)), reply.status, std::chrono::steady_clock::now() - head_in);
-    const auto ec = co_await write_reply(*c, reply, {req.version(), announce_close, head_only});
-    if (ec) app.metrics.note_dropped();
+    const auto written = co_await write_reply(*c, reply, {req.version(), announce_close, head_only});
+    if (written) app.metrics.note_dropped();
     // Promised keep-alive, but draining began meanwhile: the next request may already be on its
     // way. Held before the request's own guard goes, so draining cannot end in between.
-    if (!ec && keep_alive && coordinator.draining() && !app.faulty(Fault::keep_idle)) {
+    if (!written && keep_alive && coordinator.draining() && !app.faulty(Fault::keep_idle)) {
         c->linger(coordinator.drain().hold());
     }
     guard.release();
-    co_return !ec && keep_alive;
+    co_return !written && keep_alive;
 }
 
 void log_failure(std::exception_ptr error) {
@@ -254,8 +273,8 @@ void wait_for_next_request(const ConnectionPtr& c) {
 }
 
 // Requests on a connection for as long as the next one is already there; then the idle wait.
-// Woken by the wait, the request (or the peer's end, which take_arrived_bytes cannot tell from
-// nothing) is read at once.
+// Woken by the wait, the request is taken at once (the peer's end, which take_arrived_bytes cannot
+// tell from nothing, is then seen by the read of serve_request).
 net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
     bool read_now = woken_by_bytes;
     bool keep_alive = true;
@@ -263,7 +282,9 @@ net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
         c->idle = true;
         c->head_read = false;
         c->request_started = false;
-        if (!read_now && c->buffer.size() == 0 && !take_arrived_bytes(*c)) {
+        if (read_now) {
+            take_arrived_bytes(*c);  // woken by them: taken here, the head is parsed without a read op
+        } else if (c->buffer.size() == 0 && !take_arrived_bytes(*c)) {
             if (!c->closed) wait_for_next_request(c);
             co_return;
         }
