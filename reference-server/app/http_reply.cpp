@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <iterator>
+#include <charconv>
 #include <sys/socket.h>
 
 namespace lastcall::server {
@@ -22,18 +22,36 @@ constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 std::string reply_bytes(const Reply& reply, ReplyOptions options) {
     const auto reason = http::obsolete_reason(static_cast<http::status>(reply.status));
     std::string out;
-    out.reserve(96 + reply.content_type.size() + reply.body.size());
-    auto to = std::back_inserter(out);
-    fmt::format_to(to, "HTTP/{}.{} {:03} ", options.version / 10, options.version % 10, reply.status);
+    out.reserve(112 + reply.content_type.size() + reply.body.size());
+    // By hand rather than fmt: the whole of it is a few appends, on every request.
+    const auto number = [&out](std::size_t value) {
+        char digits[20];
+        const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+        out.append(digits, end);
+    };
+    out += "HTTP/";
+    number(options.version / 10);
+    out += '.';
+    number(options.version % 10);
+    out += ' ';
+    number(static_cast<std::size_t>(reply.status));
+    out += ' ';
     out.append(reason.data(), reason.size());
     out += "\r\nServer: lastcall-server\r\nContent-Type: ";
     out += reply.content_type;
     out += "\r\n";
-    for (const auto& [name, value] : reply.headers) fmt::format_to(to, "{}: {}\r\n", name, value);
+    for (const auto& [name, value] : reply.headers) {
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
     // Beast's keep_alive(): HTTP/1.1 says only close, HTTP/1.0 says only keep-alive.
     if (options.version >= 11 && options.announce_close) out += "Connection: close\r\n";
     if (options.version < 11 && !options.announce_close) out += "Connection: keep-alive\r\n";
-    fmt::format_to(to, "Content-Length: {}\r\n\r\n", reply.body.size());
+    out += "Content-Length: ";
+    number(reply.body.size());
+    out += "\r\n\r\n";
     if (!options.head_only) out += reply.body;
     return out;
 }
