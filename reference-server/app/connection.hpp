@@ -55,6 +55,9 @@ struct Connection : std::enable_shared_from_this<Connection> {
     // SIGCONT looked idle to the linger timer firing in the same turn, and was closed unanswered
     // (found by lastcall explore: SIGTERM, SIGSTOP 8 ms later, SIGCONT 194 ms later).
     bool request_started = false;
+    // The last recv of take_arrived_bytes left nothing in the kernel (a hint, never trusted for
+    // correctness: the idle wait re-arms the descriptor, so bytes that came since are seen anyway).
+    bool kernel_drained = false;
     bool closed = false;
     bool served = false;  // a response (or a stream's head) went out on it
     bool end_stream_requested = false;

@@ -43,6 +43,7 @@ using Parser = http::request_parser<http::string_body>;
 bool take_arrived_bytes(Connection& c) {
     char bytes[4096];
     const auto n = ::recv(c.stream.socket().native_handle(), bytes, sizeof bytes, MSG_DONTWAIT);
+    c.kernel_drained = n < static_cast<ssize_t>(sizeof bytes);
     if (n <= 0) return false;
     const auto size = static_cast<std::size_t>(n);
     net::buffer_copy(c.buffer.prepare(size), net::buffer(bytes, size));
@@ -305,7 +306,9 @@ net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
         c->request_started = false;
         if (read_now) {
             take_arrived_bytes(*c);  // woken by them: taken here, the head is parsed without a read op
-        } else if (c->buffer.size() == 0 && !take_arrived_bytes(*c)) {
+        } else if (c->buffer.size() == 0 && (c->kernel_drained || !take_arrived_bytes(*c))) {
+            // Drained by the last recv: a client that waits for each response (most) has sent
+            // nothing since, and a recv would only say so. The wait sees whatever did come.
             if (!c->closed) wait_for_next_request(c);
             co_return;
         }
