@@ -20,6 +20,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include <chrono>
 #include <memory>
 
 namespace lastcall::server {
@@ -41,7 +42,10 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
     boost::beast::tcp_stream stream;
     boost::beast::flat_buffer buffer;  // empty, and given back, while the connection is idle
-    boost::asio::steady_timer idle_timer;
+    boost::asio::steady_timer idle_timer;  // the idle timeout; pending across requests (http_session.cpp)
+    bool idle_timer_armed = false;
+    bool waiting_for_request = false;  // the idle wait is pending: the timeout applies
+    std::chrono::steady_clock::time_point idle_since;  // when that wait began
     AppState& app;
     bool idle = true;        // no head of a next request read yet (bytes of one may be arriving)
     bool head_read = false;  // the current request's head is in: its answer is being made or written
@@ -51,6 +55,9 @@ struct Connection : std::enable_shared_from_this<Connection> {
     // SIGCONT looked idle to the linger timer firing in the same turn, and was closed unanswered
     // (found by lastcall explore: SIGTERM, SIGSTOP 8 ms later, SIGCONT 194 ms later).
     bool request_started = false;
+    // The last recv of take_arrived_bytes left nothing in the kernel (a hint, never trusted for
+    // correctness: the idle wait re-arms the descriptor, so bytes that came since are seen anyway).
+    bool kernel_drained = false;
     bool closed = false;
     bool served = false;  // a response (or a stream's head) went out on it
     bool end_stream_requested = false;

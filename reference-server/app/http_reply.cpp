@@ -8,6 +8,10 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <charconv>
+#include <sys/socket.h>
+
 namespace lastcall::server {
 
 namespace beast = boost::beast;
@@ -15,21 +19,57 @@ namespace http = beast::http;
 namespace net = boost::asio;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
+std::string reply_bytes(const Reply& reply, ReplyOptions options) {
+    const auto reason = http::obsolete_reason(static_cast<http::status>(reply.status));
+    std::string out;
+    out.reserve(112 + reply.content_type.size() + reply.body.size());
+    // By hand rather than fmt: the whole of it is a few appends, on every request.
+    const auto number = [&out](std::size_t value) {
+        char digits[20];
+        const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+        out.append(digits, end);
+    };
+    out += "HTTP/";
+    number(options.version / 10);
+    out += '.';
+    number(options.version % 10);
+    out += ' ';
+    number(static_cast<std::size_t>(reply.status));
+    out += ' ';
+    out.append(reason.data(), reason.size());
+    out += "\r\nServer: lastcall-server\r\nContent-Type: ";
+    out += reply.content_type;
+    out += "\r\n";
+    for (const auto& [name, value] : reply.headers) {
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
+    // Beast's keep_alive(): HTTP/1.1 says only close, HTTP/1.0 says only keep-alive.
+    if (options.version >= 11 && options.announce_close) out += "Connection: close\r\n";
+    if (options.version < 11 && !options.announce_close) out += "Connection: keep-alive\r\n";
+    out += "Content-Length: ";
+    number(reply.body.size());
+    out += "\r\n\r\n";
+    if (!options.head_only) out += reply.body;
+    return out;
+}
+
 net::awaitable<beast::error_code> write_reply(Connection& c, const Reply& reply, ReplyOptions options) {
-    http::response<http::string_body> res{static_cast<http::status>(reply.status), options.version};
-    res.set(http::field::server, "lastcall-server");
-    res.set(http::field::content_type, reply.content_type);
-    for (const auto& [name, value] : reply.headers) res.set(name, value);
-    res.keep_alive(!options.announce_close);
-    res.body() = reply.body;
-    res.prepare_payload();
-    c.stream.expires_after(c.app.config.header_timeout);
+    const auto bytes = reply_bytes(reply, options);
+    auto& socket = c.stream.socket();
+    if (!socket.is_open()) co_return net::error::bad_descriptor;
+    std::size_t sent = 0;
+    if (const auto n = ::send(socket.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL); n >= 0) {
+        sent = static_cast<std::size_t>(n);
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        co_return beast::error_code(errno, boost::system::system_category());
+    }
     beast::error_code ec;
-    if (options.head_only) {
-        http::response_serializer<http::string_body> serializer{res};
-        std::tie(ec, std::ignore) = co_await http::async_write_header(c.stream, serializer, use_tuple);
-    } else {
-        std::tie(ec, std::ignore) = co_await http::async_write(c.stream, res, use_tuple);
+    if (sent < bytes.size()) {
+        c.stream.expires_after(c.app.config.header_timeout);
+        std::tie(ec, std::ignore) = co_await net::async_write(c.stream, net::buffer(bytes.data() + sent, bytes.size() - sent), use_tuple);
     }
     if (!ec) c.served = true;
     co_return ec;

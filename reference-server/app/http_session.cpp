@@ -43,6 +43,7 @@ using Parser = http::request_parser<http::string_body>;
 bool take_arrived_bytes(Connection& c) {
     char bytes[4096];
     const auto n = ::recv(c.stream.socket().native_handle(), bytes, sizeof bytes, MSG_DONTWAIT);
+    c.kernel_drained = n < static_cast<ssize_t>(sizeof bytes);
     if (n <= 0) return false;
     const auto size = static_cast<std::size_t>(n);
     net::buffer_copy(c.buffer.prepare(size), net::buffer(bytes, size));
@@ -69,6 +70,21 @@ int status_for_read_error(const beast::error_code& ec, const Parser& parser, con
     if (ec == http::error::partial_message || ec == http::error::end_of_stream) return 0;
     if (ec.category() == http::make_error_code(http::error::bad_target).category()) return 400;
     return 0;
+}
+
+// The head from bytes already read, as async_read_header parses them before it reads (the same
+// parser calls, so the same errors), without its round trip through the scheduler: a whole head in
+// the buffer is the common case on a busy connection. need_more: the rest must be read.
+beast::error_code parse_buffered_head(Parser& parser, beast::flat_buffer& buffer) {
+    parser.eager(false);
+    beast::error_code ec;
+    while (buffer.size() > 0 && !parser.is_header_done()) {
+        const auto used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec || used == 0) break;  // need_more: a part of the head, the rest is for the read
+    }
+    if (parser.is_header_done()) return {};
+    return ec ? ec : beast::error_code(http::error::need_more);
 }
 
 RequestHead head_of(const http::request<http::string_body>& req) {
@@ -120,8 +136,12 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
     parser.header_limit(header_limit);
     parser.body_limit(body_limit);
     c->request_started = true;  // its first bytes are here (or the peer's end): not idle for the linger
-    c->stream.expires_after(app.config.header_timeout);  // slowloris: the whole request, not each byte
-    if (auto [ec, n] = co_await http::async_read_header(c->stream, c->buffer, parser, use_tuple); ec) {
+    auto ec = parse_buffered_head(parser, c->buffer);
+    if (ec == http::error::need_more) {
+        c->stream.expires_after(app.config.header_timeout);  // slowloris: the whole request, not each byte
+        std::tie(ec, std::ignore) = co_await http::async_read_header(c->stream, c->buffer, parser, use_tuple);
+    }
+    if (ec) {
         if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
             co_await write_reply(*c, error_reply(status, ec.message()), {11, true, false});
         }
@@ -185,15 +205,15 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
     const bool announce_close = !keep_alive && !(app.faulty(Fault::no_close_header) && coordinator.draining());
     // Counted before the write: once the client has its response, /metrics already shows it.
     app.metrics.record(RequestMetrics::route_of(method, path_of(verdict.target)), reply.status, std::chrono::steady_clock::now() - head_in);
-    const auto ec = co_await write_reply(*c, reply, {req.version(), announce_close, head_only});
-    if (ec) app.metrics.note_dropped();
+    const auto written = co_await write_reply(*c, reply, {req.version(), announce_close, head_only});
+    if (written) app.metrics.note_dropped();
     // Promised keep-alive, but draining began meanwhile: the next request may already be on its
     // way. Held before the request's own guard goes, so draining cannot end in between.
-    if (!ec && keep_alive && coordinator.draining() && !app.faulty(Fault::keep_idle)) {
+    if (!written && keep_alive && coordinator.draining() && !app.faulty(Fault::keep_idle)) {
         c->linger(coordinator.drain().hold());
     }
     guard.release();
-    co_return !ec && keep_alive;
+    co_return !written && keep_alive;
 }
 
 void log_failure(std::exception_ptr error) {
@@ -224,6 +244,29 @@ struct ExactAllocator {
     bool operator==(const ExactAllocator<U>&) const noexcept { return true; }
 };
 
+// The idle timeout's timer, armed lazily: it stays pending across requests and, when it fires,
+// looks at the idle period in progress (if any) and either ends it or waits again for its end.
+// Arming and cancelling it around every idle period, as before, cost a timer-queue insert and
+// removal, an allocation and one more handler run per request on a busy keep-alive connection.
+// It does not own the connection: a connection that ends takes its timer with it.
+void arm_idle_timer(const ConnectionPtr& c, std::chrono::steady_clock::time_point deadline) {
+    c->idle_timer_armed = true;
+    c->idle_timer.expires_at(deadline);
+    c->idle_timer.async_wait(net::bind_allocator(ExactAllocator<void>(), [weak = std::weak_ptr<Connection>(c)](const beast::error_code& ec) {
+        const auto c = weak.lock();
+        if (!c) return;
+        c->idle_timer_armed = false;
+        if (ec || c->closed || !c->waiting_for_request) return;  // busy: its next idle period arms it
+        const auto idle_end = c->idle_since + c->app.config.idle_timeout;
+        if (std::chrono::steady_clock::now() < idle_end) {
+            arm_idle_timer(c, idle_end);  // busy meanwhile, and idle again since
+            return;
+        }
+        beast::error_code ignored;
+        c->stream.socket().cancel(ignored);  // the wait ends with operation_aborted
+    }));
+}
+
 // The idle end of a connection's burst of requests: no coroutine waits here. serve_burst has
 // returned, so its frames (and the request's, and the last write's) are gone, and 10,000 idle
 // keep-alive connections hold a socket, a Connection and two small pending waits each, as nginx
@@ -232,15 +275,13 @@ struct ExactAllocator {
 // stayed idle for `idle_timeout` or was closed meanwhile.
 void wait_for_next_request(const ConnectionPtr& c) {
     c->buffer.shrink_to_fit();  // what the last request grew goes back before the wait
-    c->idle_timer.expires_after(c->app.config.idle_timeout);
-    c->idle_timer.async_wait(net::bind_allocator(ExactAllocator<void>(), [&socket = c->stream.socket()](const beast::error_code& ec) {
-        beast::error_code ignored;
-        if (!ec) socket.cancel(ignored);  // the wait below ends with operation_aborted
-    }));
+    c->idle_since = std::chrono::steady_clock::now();
+    c->waiting_for_request = true;
+    if (!c->idle_timer_armed) arm_idle_timer(c, c->idle_since + c->app.config.idle_timeout);
     // A wait, not a read: Asio re-arms the descriptor for it (EPOLL_CTL_MOD), so bytes that came
     // before it are seen at once.
     c->stream.socket().async_wait(tcp::socket::wait_read, net::bind_allocator(ExactAllocator<void>(), [c](const beast::error_code& ec) {
-        c->idle_timer.cancel();
+        c->waiting_for_request = false;
         beast::error_code ignored;
         // The timeout and the request's first bytes at once: serve it, do not reset it.
         const bool arrived = !ec || (ec == net::error::operation_aborted && !c->closed && c->stream.socket().available(ignored) > 0);
@@ -254,8 +295,8 @@ void wait_for_next_request(const ConnectionPtr& c) {
 }
 
 // Requests on a connection for as long as the next one is already there; then the idle wait.
-// Woken by the wait, the request (or the peer's end, which take_arrived_bytes cannot tell from
-// nothing) is read at once.
+// Woken by the wait, the request is taken at once (the peer's end, which take_arrived_bytes cannot
+// tell from nothing, is then seen by the read of serve_request).
 net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
     bool read_now = woken_by_bytes;
     bool keep_alive = true;
@@ -263,7 +304,11 @@ net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
         c->idle = true;
         c->head_read = false;
         c->request_started = false;
-        if (!read_now && c->buffer.size() == 0 && !take_arrived_bytes(*c)) {
+        if (read_now) {
+            take_arrived_bytes(*c);  // woken by them: taken here, the head is parsed without a read op
+        } else if (c->buffer.size() == 0 && (c->kernel_drained || !take_arrived_bytes(*c))) {
+            // Drained by the last recv: a client that waits for each response (most) has sent
+            // nothing since, and a recv would only say so. The wait sees whatever did come.
             if (!c->closed) wait_for_next_request(c);
             co_return;
         }

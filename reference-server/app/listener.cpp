@@ -1,5 +1,6 @@
 #include "listener.hpp"
 
+#include "handshakes.hpp"
 #include "http_session.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -7,10 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <fstream>
 #include <stdexcept>
-#include <sstream>
 #include <string>
 #include <cstring>
 #include <fcntl.h>
@@ -41,29 +39,6 @@ bool out_of_resources(const boost::system::error_code& ec) {
 }
 
 double ms(std::chrono::steady_clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-// Handshakes under way to `port`: the kernel's request sockets, shown as SYN_RECV (state 03) in
-// /proc/net/tcp and tcp6. Their ACK passes the SYN filter, and each then joins the accept queue.
-std::size_t handshakes_under_way(unsigned short port) {
-    std::size_t count = 0;
-    for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
-        std::ifstream in(table);
-        std::string line;
-        std::getline(in, line);  // header
-        while (std::getline(in, line)) {
-            std::istringstream fields(line);
-            std::string slot, local, remote, state;
-            fields >> slot >> local >> remote >> state;
-            const auto colon = local.rfind(':');
-            if (state != "03" || colon == std::string::npos) continue;
-            unsigned value = 0;
-            const auto port_text = std::string_view(local).substr(colon + 1);
-            std::from_chars(port_text.data(), port_text.data() + port_text.size(), value, 16);
-            if (value == port) ++count;
-        }
-    }
-    return count;
-}
 
 } // namespace
 
@@ -239,7 +214,8 @@ void Listener::close_if_done() {
     // A handshake under way completes within a round trip; each completion wakes the pending
     // accept, and a short timer looks again, until the close linger is over.
     const auto now = Clock::now();
-    if (now < linger_until_ && handshakes_under_way(port_) > 0) {
+    // Unknown (no sock_diag): lingered for, as for one under way.
+    if (now < linger_until_ && handshakes_under_way(port_).value_or(1) > 0) {
         linger_timer_.expires_after(std::min<Clock::duration>(handshake_recheck, linger_until_ - now));
         linger_timer_.async_wait([this](const boost::system::error_code& ec) {
             if (!ec) close_if_done();

@@ -21,7 +21,7 @@ struct Request {
 
 struct Reply {
     int status = 200;
-    std::string content_type = "application/json";
+    std::string_view content_type = "application/json";  // always a literal: no allocation per reply
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
 };

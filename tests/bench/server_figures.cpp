@@ -2,7 +2,9 @@
 //   drain_tail   last in-flight response received -> process exit (median of N runs)
 //   ready_flip   SIGTERM sent -> first /ready answered 503 (median of N runs)
 //   idle_exit    C idle keep-alive connections open, SIGTERM -> exit; RSS idle and with C connections
-// Usage: server_figures [--runs N] [--connections C]. Prints one "name value unit" line per figure.
+// Usage: server_figures [--runs N] [--connections C] [--close-linger D]. Prints one "name value unit"
+// line per figure. --close-linger is passed to the server of idle_exit (the default there: the
+// server's own, 200ms), which holds every connection that promised keep-alive for that long.
 #include "raw_http.hpp"
 #include "reference_server.hpp"
 
@@ -83,8 +85,10 @@ double ready_flip_once(int run) {
     return -1;
 }
 
-void idle_connections(int count) {
-    ReferenceServer server(scratch("idle"), {"--threads", "2"});
+void idle_connections(int count, const std::string& close_linger) {
+    std::vector<std::string> args{"--threads", "2"};
+    if (!close_linger.empty()) args.insert(args.end(), {"--close-linger", close_linger});
+    ReferenceServer server(scratch("idle"), args);
     const auto idle_rss = rss_kib(server.process().pid());
     std::vector<RawConnection> connections;
     connections.reserve(static_cast<std::size_t>(count));
@@ -104,7 +108,8 @@ void idle_connections(int count) {
     const auto status = server.process().wait(30s);
     const auto exited = Clock::now();
     std::printf("idle_connections %zu count\n", connections.size());
-    std::printf("idle_exit_ms %.2f ms %s\n", ms_between(signalled, exited), status && status->clean() ? "" : "(not clean)");
+    std::printf("idle_exit_ms %.2f ms (close linger %s) %s\n", ms_between(signalled, exited), close_linger.empty() ? "default" : close_linger.c_str(),
+                status && status->clean() ? "" : "(not clean)");
     std::printf("rss_idle_kib %ld KiB\n", idle_rss);
     std::printf("rss_with_connections_kib %ld KiB\n", loaded_rss);
 }
@@ -114,10 +119,12 @@ void idle_connections(int count) {
 int main(int argc, char** argv) {
     int runs = 20;
     int connections = 10000;
+    std::string close_linger;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
         if (flag == "--runs") runs = std::stoi(argv[i + 1]);
         if (flag == "--connections") connections = std::stoi(argv[i + 1]);
+        if (flag == "--close-linger") close_linger = argv[i + 1];
     }
     rlimit limit{};
     getrlimit(RLIMIT_NOFILE, &limit);
@@ -137,6 +144,6 @@ int main(int argc, char** argv) {
         std::printf("ready_flip_median_ms %.3f ms (of %zu runs; max %.3f)\n", median(flips), flips.size(),
                     *std::max_element(flips.begin(), flips.end()));
     }
-    idle_connections(connections);
+    idle_connections(connections, close_linger);
     return 0;
 }

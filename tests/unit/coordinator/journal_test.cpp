@@ -12,6 +12,7 @@
 #include <future>
 #include <iterator>
 #include <mutex>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace lastcall::coordinator {
@@ -222,6 +223,25 @@ TEST_F(JournalTest, CompactionKeepsTheRecordsAfterAPointAndAppendsFollow) {
     const auto recovery = reopened.open();
     ASSERT_EQ(recovery.records.size(), 2u);
     EXPECT_EQ(recovery.records.front().seq, 3u);
+}
+
+TEST_F(JournalTest, ACompactionThatDropsNothingLeavesTheFileAsItIs) {
+    const auto inode = [this] {
+        struct stat info {};
+        EXPECT_EQ(::stat(file().c_str(), &info), 0);
+        return info.st_ino;
+    };
+    Journal journal(file());
+    journal.open();
+    journal.start(0);
+    append_all(journal, {"1", "2"});
+    journal.close();
+    const auto before = inode();
+    journal.compact(0);  // keeps both records: already what the file holds
+    EXPECT_EQ(inode(), before);
+    journal.compact(1);  // drops one: a new file, renamed over the old one
+    EXPECT_NE(inode(), before);
+    EXPECT_EQ(read(), std::string(Journal::header) + Journal::encode(2, "2"));
 }
 
 TEST_F(JournalTest, GrowthHookRunsOnTheWriterBetweenCommits) {
