@@ -31,16 +31,16 @@ std::int64_t request_latency_us(const harness::RequestRecord& r) {
 
 std::string latency_lane_svg(const harness::RunResult& run, const EmbeddedRequests& embedded, const Scale& scale, int top) {
     std::int64_t low = INT64_MAX, high = 0;
-    for (const auto i : embedded.indices) {
-        const auto us = request_latency_us(run.history[i]);
+    for (const auto& r : embedded.records) {
+        const auto us = request_latency_us(r);
         if (us < 0) continue;
         low = std::min(low, us);
         high = std::max(high, us);
     }
     std::string svg = fmt::format(R"(<text x="4" y="{}" fill="#555">latency of each request (intended start to end, log scale), by its start{}</text>)", top - 8,
-                                  embedded.indices.size() < run.history.size()
-                                      ? fmt::format(": {} of {} requests, all {} not ok and {} of {} ok evenly spaced", embedded.indices.size(),
-                                                    run.history.size(), embedded.not_ok_kept, embedded.ok_kept, embedded.ok_total)
+                                  embedded.records.size() < embedded.total
+                                      ? fmt::format(": {} of {} requests, {} of {} not ok and {} of {} ok evenly spaced", embedded.records.size(),
+                                                    embedded.total, embedded.not_ok_kept, embedded.not_ok, embedded.ok_kept, embedded.ok_total)
                                       : "");
     svg += fmt::format(R"(<rect x="{}" y="{}" width="{}" height="{}" fill="#fafafa"/>)", left, top, width - left - right, latency_lane_height);
     if (high == 0) return svg + fmt::format(R"(<text x="{}" y="{}" fill="#999">no request ended</text>)", left + 6, top + latency_lane_height / 2);
@@ -55,8 +55,8 @@ std::string latency_lane_svg(const harness::RunResult& run, const EmbeddedReques
     }
     // ok first, the others over them.
     std::string ok, others;
-    for (std::size_t k = 0; k < embedded.indices.size(); ++k) {
-        const auto& r = run.history[embedded.indices[k]];
+    for (std::size_t k = 0; k < embedded.records.size(); ++k) {
+        const auto& r = embedded.records[k];
         const auto us = request_latency_us(r);
         if (us < 0) continue;
         auto& into = r.outcome == Outcome::ok ? ok : others;

@@ -77,8 +77,9 @@ inline constexpr int workload_lane_height = 22, workload_lane_gap = 4;
 // html_requests.cpp: the requests the page carries one by one (the scatter, the drill-down): at
 // most `limit`, every one not ok first, then ok ones evenly spaced. Indices into run.history.
 struct EmbeddedRequests {
-    std::vector<std::size_t> indices;
-    std::size_t not_ok = 0, not_ok_kept = 0, ok_total = 0, ok_kept = 0;
+    std::vector<std::size_t> indices;              // their places in the run's order (for_each_request)
+    std::vector<harness::RequestRecord> records;   // the same requests, copied: the history is on disk
+    std::size_t total = 0, not_ok = 0, not_ok_kept = 0, ok_total = 0, ok_kept = 0;
 };
 inline constexpr std::size_t max_embedded_requests = 20'000;
 EmbeddedRequests select_requests(const harness::RunResult& run, std::size_t limit = max_embedded_requests);

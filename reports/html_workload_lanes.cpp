@@ -41,12 +41,12 @@ std::string workload_lanes_svg(const harness::RunResult& run, const Scale& scale
     // Requests by workload, bucket (when they ended) and outcome.
     std::vector<std::array<Counts, buckets>> ended(workloads);
     std::vector<Counts> totals(workloads);
-    for (const auto& r : run.history) {
-        if (r.workload >= workloads || r.done_us < 0) continue;
+    harness::for_each_request(run, [&](const harness::RequestRecord& r) {
+        if (r.workload >= workloads || r.done_us < 0) return;
         const auto b = std::clamp(static_cast<int>(static_cast<double>(r.done_us) / scale.end_us * buckets), 0, buckets - 1);
         ++ended[r.workload][static_cast<std::size_t>(b)][static_cast<std::size_t>(r.outcome)];
         ++totals[r.workload][static_cast<std::size_t>(r.outcome)];
-    }
+    });
     const double bucket_us = scale.end_us / buckets;
     std::string svg = fmt::format(R"(<text x="4" y="{}" fill="#555">requests ended, by workload</text>)", top - 3);
     for (std::size_t w = 0; w < workloads; ++w) {
