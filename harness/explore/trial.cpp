@@ -20,6 +20,7 @@ std::string_view to_string(SignalSequence sequence) {
 
 std::string describe(const Trial& trial) {
     std::string out;
+    const std::string shape = trial.shape_name.empty() ? "" : "[" + trial.shape_name + "] ";
     for (const auto& w : trial.workloads) {
         out += fmt::format("{}{} {}", out.empty() ? "" : ", ", w.name,
                            w.rate > 0 ? fmt::format("at {:g}/s", w.rate) : fmt::format("x{}", w.connections));
@@ -43,7 +44,7 @@ std::string describe(const Trial& trial) {
     default: break;
     }
     if (!trial.kept_entries.empty()) out += fmt::format("; {} of the scenario's own timeline entries", trial.kept_entries.size());
-    return out;
+    return shape + out;
 }
 
 } // namespace lastcall::harness::explore

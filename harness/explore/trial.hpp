@@ -56,10 +56,13 @@ struct Trial {
     // Reloads (the target's reload signal to its main process, `reload: true`) at these moments
     // from the load's start, each well before the first signal: a master with workers only.
     std::vector<Duration> reloads;
+    // The target shape (target_shapes.hpp) by index, 0 the scenario as written, and its name.
+    std::size_t shape = 0;
+    std::string shape_name;
     bool operator==(const Trial&) const = default;
 };
 
-// One line: "fast x4, sse x2; SIGTERM at 1.2s, then SIGKILL after 300ms".
+// One line: "fast x4, sse x2; SIGTERM at 1.2s, then SIGKILL after 300ms", "[prefork] ..." for a shape.
 std::string describe(const Trial& trial);
 
 } // namespace lastcall::harness::explore

@@ -51,8 +51,9 @@ private:
     std::mt19937_64 random_;
 };
 
-std::vector<TrialWorkload> draw_workloads(const Scenario& s, const ExploreBounds& bounds, Draw& draw) {
-    const auto pinned = pinned_workloads(s);
+std::vector<TrialWorkload> draw_workloads(const Scenario& s, const ExploreBounds& bounds, Draw& draw, const std::vector<std::string>& always) {
+    auto pinned = pinned_workloads(s);
+    pinned.insert(pinned.end(), always.begin(), always.end());
     std::vector<TrialWorkload> out;
     for (const auto& w : s.workloads) {
         const bool keep = std::find(pinned.begin(), pinned.end(), w.name) != pinned.end() || draw.coin(0.6);
@@ -121,6 +122,9 @@ bool reloads_target(const Scenario& s) { return s.expect.workers_drained.has_val
 
 bool consistent(const Trial& trial, const Scenario& s) {
     if (trial.workloads.empty()) return false;
+    for (const auto& w : trial.workloads) {
+        if (!find_workload(s, w.name)) return false;
+    }
     if (!trial.reloads.empty()) {
         if (trial.moment.in_flight_at_least || !std::is_sorted(trial.reloads.begin(), trial.reloads.end())) return false;
         if (trial.reloads.front() < Duration::zero() || trial.reloads.back() + reload_settle > trial.moment.at) return false;
@@ -131,13 +135,15 @@ bool consistent(const Trial& trial, const Scenario& s) {
     return !any_open && *trial.moment.in_flight_at_least >= 1 && *trial.moment.in_flight_at_least <= most;
 }
 
-Trial generate_trial(const Scenario& s, const ExploreBounds& bounds, std::uint64_t seed) {
+namespace {
+
+Trial generate(const Scenario& s, const ExploreBounds& bounds, std::uint64_t seed, const std::vector<std::string>& always) {
     Draw draw(seed);
     Trial trial;
     trial.seed = draw.next() >> 1;  // the scenario's seed range is 0 to 2^63-1
     trial.graceful_signal = bounds.graceful_signal.value_or(scenario_graceful_signal(s));
     trial.kept_entries = own_entries(s);
-    trial.workloads = draw_workloads(s, bounds, draw);
+    trial.workloads = draw_workloads(s, bounds, draw, always);
 
     // The first signal: uniform over the window, or on an in-flight level (when only closed loops
     // run, so the level is one they reach).
@@ -175,6 +181,18 @@ Trial generate_trial(const Scenario& s, const ExploreBounds& bounds, std::uint64
         // The signal goes at a time, after the reloads have settled.
         trial.moment = SignalMoment{std::max(trial.moment.at, trial.reloads.back() + reload_settle), std::nullopt, Duration::zero()};
     }
+    return trial;
+}
+
+} // namespace
+
+Trial generate_trial(const Scenario& s, const ExploreBounds& bounds, std::uint64_t seed) { return generate(s, bounds, seed, {}); }
+
+Trial generate_trial(const std::vector<TargetShape>& shapes, std::size_t shape, const ExploreBounds& bounds, std::uint64_t seed) {
+    const auto& chosen = shapes.at(shape);
+    auto trial = generate(chosen.scenario, bounds, seed, chosen.own_workloads);
+    trial.shape = shape;
+    trial.shape_name = chosen.name;
     return trial;
 }
 

@@ -152,7 +152,8 @@ std::string trial_scenario_yaml(const std::string& scenario_text, const Scenario
     const auto written = [&](const char* key) { return read[key] ? YAML::Clone(read[key]) : YAML::Node(); };
     doc["workloads"] = workloads_node(written("workloads"), scenario, trial);
     doc["timeline"] = timeline_node(written("timeline"), trial);
-    doc.remove("jitter");  // the trial's moments are exact
+    doc.remove("explore");  // the trial is one shape: the file stands as an ordinary scenario
+    doc.remove("jitter");   // the trial's moments are exact
     doc.remove("repeat");
     doc["seed"] = trial.seed;
     adapt_expect(doc, trial);

@@ -146,5 +146,42 @@ TEST(TrialGenerator, AReloadTooCloseToTheSignalOrOutOfOrderIsNotConsistent) {
     EXPECT_FALSE(consistent(t, s));
 }
 
+TEST(TrialGenerator, ATrialOfAShapeIsConsistentWithItAndRunsItsOwnWorkloads) {
+    const auto shapes = generic_shapes();
+    const ExploreBounds bounds;
+    for (std::size_t shape = 0; shape < shapes.size(); ++shape) {
+        const auto& s = shapes[shape];
+        bool reloaded = false;
+        for (std::uint64_t seed = 0; seed < 100; ++seed) {
+            const auto t = generate_trial(shapes, shape, bounds, seed);
+            ASSERT_TRUE(consistent(t, s.scenario)) << describe(t);
+            EXPECT_EQ(t.shape, shape);
+            EXPECT_EQ(t.shape_name, s.name);
+            EXPECT_EQ(describe(t).starts_with("[" + s.name + "] "), !s.name.empty()) << describe(t);
+            for (const auto& own : s.own_workloads) {
+                EXPECT_TRUE(std::any_of(t.workloads.begin(), t.workloads.end(), [&](const TrialWorkload& w) { return w.name == own; }))
+                    << s.name << ": " << describe(t);
+            }
+            EXPECT_EQ(t.kept_entries, own_entries(s.scenario));
+            reloaded |= !t.reloads.empty();
+        }
+        EXPECT_EQ(reloaded, s.name == "prefork") << "only the shape with workers and workers_drained reloads: " << s.name;
+    }
+    // Shape 0 is the scenario as written: the same trials as before shapes existed.
+    for (std::uint64_t seed = 0; seed < 20; ++seed) {
+        auto t = generate_trial(shapes, 0, bounds, seed);
+        EXPECT_EQ(t, generate_trial(generic_scenario(), bounds, seed));
+    }
+}
+
+TEST(TrialGenerator, AWorkloadTheShapeDoesNotHaveIsNotConsistent) {
+    const auto shapes = generic_shapes();
+    const auto resume = shape_index(shapes, "resume");
+    auto t = generate_trial(shapes, resume, ExploreBounds{}, 1);
+    EXPECT_TRUE(consistent(t, shapes[resume].scenario));
+    t.workloads.push_back(TrialWorkload{"fast", 1, 0});  // left out by the resume shape
+    EXPECT_FALSE(consistent(t, shapes[resume].scenario));
+}
+
 } // namespace
 } // namespace lastcall::harness::explore

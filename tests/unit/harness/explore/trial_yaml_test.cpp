@@ -165,5 +165,34 @@ TEST(TrialYaml, ReloadsLoadBackAsReloadsBeforeTheSignalWithZeroDowntimeExpected)
     EXPECT_GT(with_reloads, 20);
 }
 
+TEST(TrialYaml, EveryShapesTrialsLoadBackAsThatShape) {
+    const auto shapes = generic_shapes();
+    ExploreBounds bounds;
+    bounds.fast_signal = SIGQUIT;
+    for (std::size_t shape = 0; shape < shapes.size(); ++shape) {
+        const auto& s = shapes[shape];
+        for (std::uint64_t seed = 0; seed < 40; ++seed) {
+            const auto t = generate_trial(shapes, shape, bounds, seed);
+            const auto yaml = trial_scenario_yaml(s.text, s.scenario, t, file_for("explore-generic-t1"));
+            EXPECT_EQ(yaml.find("explore:"), std::string::npos) << "a trial is one shape, an ordinary scenario";
+            const auto back = load_scenario_text(yaml, "trial.yaml");
+            ASSERT_EQ(back.workloads.size(), t.workloads.size()) << describe(t);
+            for (std::size_t i = 0; i < t.workloads.size(); ++i) EXPECT_EQ(back.workloads[i].name, t.workloads[i].name);
+            // The shape's command, then the --target-args.
+            auto expected = s.scenario.target.command;
+            expected.insert(expected.end(), {"--fault", "no-drain"});
+            EXPECT_EQ(back.target.command, expected) << s.name;
+            EXPECT_EQ(back.expect.acked_writes.has_value(), s.scenario.expect.acked_writes.has_value());
+            EXPECT_EQ(back.expect.workers_drained.has_value() || t.sequence == SignalSequence::fast || t.sequence == SignalSequence::graceful_twice,
+                      s.scenario.expect.workers_drained.has_value() || t.sequence == SignalSequence::fast ||
+                          t.sequence == SignalSequence::graceful_twice)
+                << describe(t);
+            EXPECT_EQ(back.timeline.size(), t.reloads.size() + (t.sequence == SignalSequence::graceful || t.sequence == SignalSequence::fast ? 1 : 2) +
+                                                t.kept_entries.size())
+                << describe(t);
+        }
+    }
+}
+
 } // namespace
 } // namespace lastcall::harness::explore
