@@ -115,6 +115,19 @@ private:
     }
 
     bool simplify_sequence() {
+        // For a reload's failure the simplest trial has no shutdown at all.
+        if (result_.trial.sequence == SignalSequence::reload_only) return false;
+        if (!result_.trial.reloads.empty()) {
+            auto candidate = result_.trial;
+            candidate.sequence = SignalSequence::reload_only;
+            candidate.fast_signal = 0;
+            candidate.follow_up = candidate.pause = Duration::zero();
+            std::erase_if(candidate.kept_entries, [&](std::size_t index) {
+                const auto& e = current_scenario().timeline[index];
+                return e.when && (e.when->kind == Condition::Kind::after_signal || e.when->kind == Condition::Kind::exited);
+            });
+            if (try_candidate(candidate)) return true;
+        }
         if (result_.trial.sequence == SignalSequence::graceful) return false;
         auto candidate = result_.trial;
         candidate.sequence = SignalSequence::graceful;
@@ -252,7 +265,8 @@ Trial reshaped(const Trial& trial, const std::vector<TargetShape>& shapes, std::
 int trial_size(const Trial& trial) {
     int size = static_cast<int>(trial.workloads.size() + trial.kept_entries.size() + trial.reloads.size()) + 1 + (trial.shape > 0 ? 1 : 0);
     for (const auto& w : trial.workloads) size += w.rate > 0 ? 1 : w.connections;
-    if (trial.sequence != SignalSequence::graceful && trial.sequence != SignalSequence::fast) ++size;
+    const auto plain = {SignalSequence::graceful, SignalSequence::fast, SignalSequence::reload_only};
+    if (std::find(plain.begin(), plain.end(), trial.sequence) == plain.end()) ++size;
     return size;
 }
 

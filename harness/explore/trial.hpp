@@ -21,6 +21,8 @@ enum class SignalSequence {
     graceful_then_kill,   // graceful, then SIGKILL `follow_up` later if still alive (an orchestrator's grace ending)
     graceful_twice,       // graceful, then graceful again `follow_up` later (many servers: "now")
     pause_while_draining, // graceful, then SIGSTOP `follow_up` later and SIGCONT `pause` after that
+    reload_only,          // no shutdown signal: the trial's reloads, then the load stops at `moment.at` and
+                          // lastcall ends the target as it ends any run (zero_downtime judges the reloads alone)
 };
 std::string_view to_string(SignalSequence sequence);
 

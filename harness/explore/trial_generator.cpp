@@ -19,6 +19,11 @@ const Workload* find_workload(const Scenario& s, const std::string& name) {
     return it == s.workloads.end() ? nullptr : &*it;
 }
 
+// An entry that waits for a shutdown signal or an exit never fires in a trial without a shutdown.
+bool needs_a_shutdown(const TimelineEntry& entry) {
+    return entry.when && (entry.when->kind == Condition::Kind::after_signal || entry.when->kind == Condition::Kind::exited);
+}
+
 bool is_shutdown_entry(const TimelineEntry& entry) {
     const auto* signal = std::get_if<SignalAction>(&entry.action);
     return signal && is_shutdown_signal(signal->purpose, signal->to);
@@ -129,6 +134,12 @@ bool consistent(const Trial& trial, const Scenario& s) {
         if (trial.moment.in_flight_at_least || !std::is_sorted(trial.reloads.begin(), trial.reloads.end())) return false;
         if (trial.reloads.front() < Duration::zero() || trial.reloads.back() + reload_settle > trial.moment.at) return false;
     }
+    if (trial.sequence == SignalSequence::reload_only) {
+        if (trial.reloads.empty()) return false;
+        for (const auto index : trial.kept_entries) {
+            if (index >= s.timeline.size() || needs_a_shutdown(s.timeline[index])) return false;
+        }
+    }
     if (!trial.moment.in_flight_at_least) return true;
     bool any_open = false;
     const auto most = closed_connections(trial, s, any_open);
@@ -180,6 +191,13 @@ Trial generate(const Scenario& s, const ExploreBounds& bounds, std::uint64_t see
         }
         // The signal goes at a time, after the reloads have settled.
         trial.moment = SignalMoment{std::max(trial.moment.at, trial.reloads.back() + reload_settle), std::nullopt, Duration::zero()};
+        // One reload trial in three sends no shutdown signal at all: a reload's failure shows alone.
+        if (draw.coin(1.0 / 3)) {
+            trial.sequence = SignalSequence::reload_only;
+            trial.fast_signal = 0;
+            trial.follow_up = trial.pause = Duration::zero();
+            std::erase_if(trial.kept_entries, [&](std::size_t index) { return needs_a_shutdown(s.timeline[index]); });
+        }
     }
     return trial;
 }

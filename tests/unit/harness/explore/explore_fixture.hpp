@@ -26,12 +26,13 @@ inline std::size_t shape_index(const std::vector<TargetShape>& shapes, const std
     return shapes.size();
 }
 
-// scenarios/explore/prefork.yaml: a master with workers, the one kind of target trials reload.
+// generic.yaml's prefork shape: a master with workers, the one kind of target trials reload.
 inline std::string prefork_text() {
-    std::ifstream in(std::string(LASTCALL_SCENARIOS_DIR) + "/explore/prefork.yaml");
-    return {std::istreambuf_iterator<char>(in), {}};
+    const auto shapes = generic_shapes();
+    return shapes[shape_index(shapes, "prefork")].text;
 }
 
 inline Scenario prefork_scenario() { return load_scenario_text(prefork_text(), "prefork.yaml"); }
+
 
 } // namespace lastcall::harness::explore

@@ -187,5 +187,20 @@ TEST(Shrinker, KeepsTheShapeTheFailureNeedsAndWhatThatShapeNeeds) {
     EXPECT_EQ(durable.kept_entries, (std::vector<std::size_t>{0, 1}));
 }
 
+TEST(Shrinker, AReloadsFailureShrinksToAReloadWithNoShutdownAtAll) {
+    const auto s = prefork_scenario();
+    const Trial start{5, {{"fast", 2, 0}, {"slow", 3, 0}}, {milliseconds(6200), {}, {}}, SignalSequence::graceful_then_kill, SIGTERM, 0, milliseconds(300),
+                      {}, own_entries(s), {milliseconds(900), milliseconds(1800)}};
+    ASSERT_TRUE(consistent(start, s));
+    // Fails whenever the target is reloaded (a gap in the reload itself).
+    const auto fails = [](const Trial& t) { return !t.reloads.empty(); };
+    const auto result = shrink(start, s, ShrinkLimits{}, fails);
+    EXPECT_EQ(result.trial.sequence, SignalSequence::reload_only) << describe(result.trial);
+    EXPECT_EQ(result.trial.reloads, std::vector<Duration>{milliseconds(100)});
+    EXPECT_TRUE(result.trial.kept_entries.empty());
+    EXPECT_EQ(result.trial.workloads.size(), 1u);
+    EXPECT_EQ(result.trial.moment.at, milliseconds(100) + reload_settle);
+}
+
 } // namespace
 } // namespace lastcall::harness::explore

@@ -162,7 +162,7 @@ TEST(TrialGenerator, ATrialOfAShapeIsConsistentWithItAndRunsItsOwnWorkloads) {
                 EXPECT_TRUE(std::any_of(t.workloads.begin(), t.workloads.end(), [&](const TrialWorkload& w) { return w.name == own; }))
                     << s.name << ": " << describe(t);
             }
-            EXPECT_EQ(t.kept_entries, own_entries(s.scenario));
+            if (t.sequence != SignalSequence::reload_only) EXPECT_EQ(t.kept_entries, own_entries(s.scenario));
             reloaded |= !t.reloads.empty();
         }
         EXPECT_EQ(reloaded, s.name == "prefork") << "only the shape with workers and workers_drained reloads: " << s.name;
@@ -181,6 +181,35 @@ TEST(TrialGenerator, AWorkloadTheShapeDoesNotHaveIsNotConsistent) {
     EXPECT_TRUE(consistent(t, shapes[resume].scenario));
     t.workloads.push_back(TrialWorkload{"fast", 1, 0});  // left out by the resume shape
     EXPECT_FALSE(consistent(t, shapes[resume].scenario));
+}
+
+TEST(TrialGenerator, SomeReloadTrialsSendNoShutdownSignalAtAll) {
+    const auto s = prefork_scenario();
+    int reload_only = 0, reloads = 0;
+    for (std::uint64_t seed = 0; seed < 300; ++seed) {
+        const auto t = generate_trial(s, ExploreBounds{}, seed);
+        reloads += !t.reloads.empty();
+        if (t.sequence != SignalSequence::reload_only) continue;
+        ++reload_only;
+        ASSERT_TRUE(consistent(t, s)) << describe(t);
+        EXPECT_FALSE(t.reloads.empty());
+        EXPECT_TRUE(t.kept_entries.empty()) << "the shape's kill_if_alive waits for a shutdown signal: " << describe(t);
+        EXPECT_GE(t.moment.at, t.reloads.back() + reload_settle);
+        EXPECT_NE(describe(t).find("no shutdown signal"), std::string::npos) << describe(t);
+    }
+    EXPECT_GT(reload_only, 10);
+    EXPECT_LT(reload_only, reloads);
+}
+
+TEST(TrialGenerator, AReloadOnlyTrialNeedsAReloadAndNoEntryWaitingForASignal) {
+    const auto s = prefork_scenario();
+    Trial t{7, {{"fast", 1, 0}}, {milliseconds(5000), {}, {}}, SignalSequence::reload_only, SIGTERM, 0, {}, {}, {}, {milliseconds(500)}};
+    EXPECT_TRUE(consistent(t, s));
+    t.kept_entries = own_entries(s);  // when: signal_sent, kill_if_alive
+    EXPECT_FALSE(consistent(t, s));
+    t.kept_entries.clear();
+    t.reloads.clear();
+    EXPECT_FALSE(consistent(t, s));
 }
 
 } // namespace
