@@ -29,16 +29,19 @@ YAML::Node overlay(const YAML::Node& base, const YAML::Node& over) {
     return out;
 }
 
-YAML::Node concatenated(const YAML::Node& first, const YAML::Node& second, const std::vector<std::string>& without = {}) {
+// The scenario's items but those named in `without`, then the shape's (which may so replace one).
+YAML::Node concatenated(const YAML::Node& scenario, const YAML::Node& shape, const std::vector<std::string>& without = {}) {
     YAML::Node out(YAML::NodeType::Sequence);
-    for (const auto* part : {&first, &second}) {
-        if (!*part || !part->IsSequence()) continue;
-        for (const auto& item : *part) {
+    if (scenario && scenario.IsSequence()) {
+        for (const auto& item : scenario) {
             const YAML::Node& read = item;
             const bool left_out = read.IsMap() && read["name"] && read["name"].IsScalar() &&
                                   std::find(without.begin(), without.end(), read["name"].Scalar()) != without.end();
             if (!left_out) out.push_back(item);
         }
+    }
+    if (shape && shape.IsSequence()) {
+        for (const auto& item : shape) out.push_back(item);
     }
     return out;
 }

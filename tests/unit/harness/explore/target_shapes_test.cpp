@@ -63,6 +63,18 @@ TEST(TargetShapes, AScenarioWithoutAnExploreSectionIsItsOnlyShape) {
     EXPECT_EQ(shapes[0].name, "");
 }
 
+TEST(TargetShapes, AShapeReplacesAWorkloadItLeavesOut) {
+    const std::string text = "name: one\ntarget: {command: [srv]}\nworkloads: [{name: w, request: {path: /a}}, {name: v, request: {path: /v}}]\n"
+                             "explore:\n  shapes:\n    - name: b\n      without: [w]\n      workloads: [{name: w, request: {path: /b}}]\n";
+    const auto shapes = read_target_shapes(text, "one.yaml");
+    ASSERT_EQ(shapes.size(), 2u);
+    ASSERT_EQ(shapes[1].scenario.workloads.size(), 2u);
+    EXPECT_EQ(shapes[1].scenario.workloads[0].name, "v");
+    EXPECT_EQ(shapes[1].scenario.workloads[1].name, "w");
+    EXPECT_EQ(shapes[1].scenario.workloads[1].request.path, "/b");
+    EXPECT_EQ(shapes[0].scenario.workloads[0].request.path, "/a") << "the file's own document is not changed";
+}
+
 // Where read_target_shapes fails: "file:line:column: message".
 std::string error_of(const std::string& shapes_section) {
     const std::string text = "name: one\ntarget: {command: [srv]}\nworkloads: [{name: w, request: {path: /}}]\nexplore:\n" + shapes_section;
