@@ -134,10 +134,15 @@ private:
         say(fmt::format("trial {} ({:.1f}s): FAIL {}  {}", n, judged.seconds, join(judged.failed_names()), describe(trial)));
         auto& group = summary_.groups[add_to_group(summary_.groups, judged.failed, n, judged.run_dir)];
         if (group.finding < 0 && group.trials.size() == 1) {
-            group.finding = static_cast<int>(summary_.findings.size());
-            summary_.findings.push_back(shrink_and_measure(n, trial, judged));
+            auto finding = shrink_and_measure(n, trial, judged);
+            // Two kinds whose trials shrink to the same minimal scenario are one finding.
+            const auto same = std::find_if(summary_.findings.begin(), summary_.findings.end(),
+                                           [&](const Finding& f) { return same_scenario(f.minimal, finding.minimal); });
+            group.finding = static_cast<int>(same - summary_.findings.begin());
+            if (same == summary_.findings.end()) summary_.findings.push_back(std::move(finding));
+            else ++same->seen;
         } else if (group.finding >= 0) {
-            summary_.findings[static_cast<std::size_t>(group.finding)].seen = static_cast<int>(group.trials.size());
+            ++summary_.findings[static_cast<std::size_t>(group.finding)].seen;
         }
         return !stopped();
     }
@@ -166,6 +171,12 @@ private:
         f.minimal = shrunk.trial;
         f.shrink_runs = shrunk.candidates;
         f.shrink_stopped = shrunk.stopped;
+        for (const auto& earlier : summary_.findings) {
+            if (same_scenario(earlier.minimal, f.minimal)) {
+                say(fmt::format("  shrunk to finding {}'s minimal scenario: counted there", earlier.name));
+                return f;  // not written, not re-run: the caller counts it in the earlier finding
+            }
+        }
 
         f.file = options_.out / "findings" / (f.name + ".yaml");
         std::error_code ec;
@@ -206,6 +217,11 @@ private:
 };
 
 } // namespace
+
+bool same_scenario(const Trial& a, Trial b) {
+    b.seed = a.seed;
+    return a == b;
+}
 
 std::size_t add_to_group(std::vector<FailureGroup>& groups, const std::vector<CheckResult>& failed, int trial, const fs::path& run_dir) {
     std::string shape;

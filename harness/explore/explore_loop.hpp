@@ -28,7 +28,7 @@ struct Finding {
     int shrink_runs = 0;
     bool shrink_stopped = false;          // the budget ran out before nothing more could be removed
     int reproduced = 0, reruns = 0;       // failed `reproduced` of `reruns` re-runs
-    int seen = 1;                         // trials that failed the same way (its group's)
+    int seen = 1;                         // trials that failed the same way (its groups')
     bool flaky() const { return reproduced < reruns; }
     // What the minimal scenario fails (its first failing re-run), else what the trial failed.
     std::set<std::string> minimal_checks() const;
@@ -42,6 +42,9 @@ struct FailureGroup {
     std::vector<std::filesystem::path> run_dirs;  // kept: the trials' failing runs
     int finding = -1;                     // index into findings, when one was shrunk
 };
+
+// Two minimal trials are one finding when they differ in their seed at most.
+bool same_scenario(const Trial& a, Trial b);
 
 // Adds a failing trial to its group (the same failing checks, and for each the same evidence
 // shape), a new group when none is; the group's index.

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 namespace lastcall::harness::explore {
 namespace {
 
@@ -47,6 +49,18 @@ TEST(FailureGroups, AFindingsHeaderNamesWhatTheMinimalScenarioFailsAndHowOftenIt
     const auto json = json_report(s);
     EXPECT_NE(json.find("\"minimal_failing_checks\": [\n        \"exit\"\n      ]"), std::string::npos) << json;
     EXPECT_NE(json.find("\"trials_failed\": 3"), std::string::npos) << json;
+}
+
+TEST(FailureGroups, KindsWhoseTrialsShrinkToTheSameScenarioAreOneFinding) {
+    Trial a;
+    a.seed = 11;
+    a.workloads = {{"sse", 1, 0}};
+    a.reloads = {std::chrono::milliseconds(100)};
+    Trial b = a;
+    b.seed = 99;  // another trial's seed: the same scenario
+    EXPECT_TRUE(same_scenario(a, b));
+    b.workloads[0].connections = 2;
+    EXPECT_FALSE(same_scenario(a, b));
 }
 
 } // namespace
