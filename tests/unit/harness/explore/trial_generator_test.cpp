@@ -212,5 +212,18 @@ TEST(TrialGenerator, AReloadOnlyTrialNeedsAReloadAndNoEntryWaitingForASignal) {
     EXPECT_FALSE(consistent(t, s));
 }
 
+TEST(TrialGenerator, AReloadingTrialOfStreamsAloneIsNotConsistent) {
+    // zero_downtime needs a completed request after the reload; an endless stream never completes.
+    const auto s = prefork_scenario();
+    Trial t{7, {{"sse", 1, 0}}, {milliseconds(5000), {}, {}}, SignalSequence::graceful, SIGTERM, 0, {}, {}, {}, {milliseconds(500)}};
+    EXPECT_FALSE(consistent(t, s));
+    t.workloads.push_back(TrialWorkload{"fast", 1, 0});
+    EXPECT_TRUE(consistent(t, s));
+    for (std::uint64_t seed = 0; seed < 300; ++seed) {
+        const auto g = generate_trial(s, ExploreBounds{}, seed);
+        EXPECT_TRUE(consistent(g, s)) << describe(g);
+    }
+}
+
 } // namespace
 } // namespace lastcall::harness::explore
