@@ -87,6 +87,16 @@ bool has_requests(const Trial& trial, const Scenario& s) {
     });
 }
 
+// stop_load ends no open stream: a reload-only trial with an endless one would run until
+// max_duration and be killed there (explore's 10-minute run against the correct server failed exit,
+// streams_clean and workers_drained on '[prefork] sse x1, idle x1; reload; no shutdown signal').
+bool has_streams(const Trial& trial, const Scenario& s) {
+    return std::any_of(trial.workloads.begin(), trial.workloads.end(), [&](const TrialWorkload& t) {
+        const auto* w = find_workload(s, t.name);
+        return w && w->kind == WorkloadKind::stream;
+    });
+}
+
 std::int64_t closed_connections(const Trial& trial, const Scenario& s, bool& any_open) {
     std::int64_t sum = 0;
     any_open = false;
@@ -146,7 +156,7 @@ bool consistent(const Trial& trial, const Scenario& s) {
         if (trial.reloads.front() < Duration::zero() || trial.reloads.back() + reload_settle > trial.moment.at) return false;
     }
     if (trial.sequence == SignalSequence::reload_only) {
-        if (trial.reloads.empty()) return false;
+        if (trial.reloads.empty() || has_streams(trial, s)) return false;
         for (const auto index : trial.kept_entries) {
             if (index >= s.timeline.size() || needs_a_shutdown(s.timeline[index])) return false;
         }
@@ -203,7 +213,7 @@ Trial generate(const Scenario& s, const ExploreBounds& bounds, std::uint64_t see
         // The signal goes at a time, after the reloads have settled.
         trial.moment = SignalMoment{std::max(trial.moment.at, trial.reloads.back() + reload_settle), std::nullopt, Duration::zero()};
         // One reload trial in three sends no shutdown signal at all: a reload's failure shows alone.
-        if (draw.coin(1.0 / 3)) {
+        if (draw.coin(1.0 / 3) && !has_streams(trial, s)) {
             trial.sequence = SignalSequence::reload_only;
             trial.fast_signal = 0;
             trial.follow_up = trial.pause = Duration::zero();

@@ -201,13 +201,16 @@ TEST(TrialGenerator, SomeReloadTrialsSendNoShutdownSignalAtAll) {
     EXPECT_LT(reload_only, reloads);
 }
 
-TEST(TrialGenerator, AReloadOnlyTrialNeedsAReloadAndNoEntryWaitingForASignal) {
+TEST(TrialGenerator, AReloadOnlyTrialNeedsAReloadNoStreamAndNoEntryWaitingForASignal) {
     const auto s = prefork_scenario();
     Trial t{7, {{"fast", 1, 0}}, {milliseconds(5000), {}, {}}, SignalSequence::reload_only, SIGTERM, 0, {}, {}, {}, {milliseconds(500)}};
     EXPECT_TRUE(consistent(t, s));
     t.kept_entries = own_entries(s);  // when: signal_sent, kill_if_alive
     EXPECT_FALSE(consistent(t, s));
     t.kept_entries.clear();
+    t.workloads.push_back(TrialWorkload{"sse", 1, 0});  // an open stream outlives stop_load: the run would end killed at max_duration
+    EXPECT_FALSE(consistent(t, s));
+    t.workloads.pop_back();
     t.reloads.clear();
     EXPECT_FALSE(consistent(t, s));
 }
