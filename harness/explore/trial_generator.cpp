@@ -77,13 +77,14 @@ std::vector<TrialWorkload> draw_workloads(const Scenario& s, const ExploreBounds
     return out;
 }
 
-// zero_downtime judges a reload by a request sent after the old workers ended that completed: an
-// endless stream never completes, so a trial of streams alone cannot show the new workers serve
-// (explore's 10-minute run against the correct server failed it on '[prefork] sse x1; reload').
+// zero_downtime judges a reload by a request sent after the old workers ended that completed
+// before the signal: an endless stream never completes, and a request every 5 s (generic.yaml's
+// idle) may not come in time (explore's 10-minute runs against the correct server failed it on
+// '[prefork] sse x1; reload at 100ms' and '[prefork] sse x1, idle x1; reload at 100ms').
 bool has_requests(const Trial& trial, const Scenario& s) {
     return std::any_of(trial.workloads.begin(), trial.workloads.end(), [&](const TrialWorkload& t) {
         const auto* w = find_workload(s, t.name);
-        return w && w->kind != WorkloadKind::stream;
+        return w && w->kind != WorkloadKind::stream && (w->mode == LoadMode::open || w->think < std::chrono::seconds(1));
     });
 }
 

@@ -220,6 +220,8 @@ TEST(TrialGenerator, AReloadingTrialOfStreamsAloneIsNotConsistent) {
     const auto s = prefork_scenario();
     Trial t{7, {{"sse", 1, 0}}, {milliseconds(5000), {}, {}}, SignalSequence::graceful, SIGTERM, 0, {}, {}, {}, {milliseconds(500)}};
     EXPECT_FALSE(consistent(t, s));
+    t.workloads.push_back(TrialWorkload{"idle", 1, 0});  // a request every 5 s: maybe none between the reload and the signal
+    EXPECT_FALSE(consistent(t, s));
     t.workloads.push_back(TrialWorkload{"fast", 1, 0});
     EXPECT_TRUE(consistent(t, s));
     for (std::uint64_t seed = 0; seed < 300; ++seed) {
