@@ -34,7 +34,7 @@ std::vector<Workload> read_workloads(const YamlReader& r, const YAML::Node& node
 Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::string& file) {
     if (!root.IsMap()) r.fail(root, "a scenario must be a mapping with name, target and workloads");
     r.check_keys(root, "the scenario", {"name", "description", "target", "workloads", "timeline", "limits", "threads",
-                                        "repeat", "jitter", "seed", "expect", "proxy"});
+                                        "repeat", "jitter", "seed", "expect", "proxy", "explore"});
     Scenario s;
     s.file = file;
     if (!root["name"]) r.fail(root, "a scenario needs a name");
@@ -106,6 +106,16 @@ std::string read_text(const fs::path& file) {
 }
 
 } // namespace
+
+Scenario read_scenario_document(const YAML::Node& root, const std::string& file_name) {
+    try {
+        return read_scenario(YamlReader(file_name), root, file_name);
+    } catch (const ScenarioError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw ScenarioError(file_name, 1, 1, fmt::format("internal error reading the scenario: {}", e.what()));
+    }
+}
 
 Scenario load_scenario_text(const std::string& text, const std::string& file_name, const ScenarioVariables& variables) {
     try {

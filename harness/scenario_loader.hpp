@@ -11,11 +11,18 @@
 #include <string>
 #include <vector>
 
+namespace YAML {
+class Node;
+}
+
 namespace lastcall::harness {
 
 // `variables`: what ${VAR} in the file's values stands for (scenario_variables.hpp).
 Scenario load_scenario_file(const std::filesystem::path& file, const ScenarioVariables& variables = {});
 Scenario load_scenario_text(const std::string& text, const std::string& file_name, const ScenarioVariables& variables = {});
+// A document already parsed and with its variables substituted (explore's target shapes are
+// assembled from the file's own nodes, so an error still names the file's line and column).
+Scenario read_scenario_document(const YAML::Node& root, const std::string& file_name);
 
 // Expands files and directories (every *.yaml / *.yml inside, sorted) into scenario files. A
 // directory with no scenario, or that cannot be listed, stays in the list as itself so that

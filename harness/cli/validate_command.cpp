@@ -1,8 +1,12 @@
 // `lastcall validate FILE_OR_DIR...`: every scenario read as a run would read it; exit 0 or 2.
+#include "explore/target_shapes.hpp"
+#include "scenario_error.hpp"
 #include "shared_options.hpp"
 
 #include <fmt/format.h>
 
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 
@@ -20,7 +24,18 @@ int validate(const ValidateArguments& a) {
     if (a.paths.empty()) throw std::invalid_argument("validate needs at least one file or directory");
     bool ok = true;
     const auto scenarios = load_all(a.paths, ok, variables);
-    for (const auto& s : scenarios) fmt::print("ok  {} ({})\n", s.file, s.name);
+    for (const auto& s : scenarios) {
+        // The target shapes of an explore: section are read as `lastcall explore` reads them.
+        std::ifstream in(s.file, std::ios::binary);
+        try {
+            const auto shapes = harness::explore::read_target_shapes({std::istreambuf_iterator<char>(in), {}}, s.file, variables);
+            if (shapes.size() > 1) fmt::print("ok  {} ({}, {} target shapes for explore)\n", s.file, s.name, shapes.size() - 1);
+            else fmt::print("ok  {} ({})\n", s.file, s.name);
+        } catch (const harness::ScenarioError& e) {
+            fmt::print(stderr, "{}\n", e.what());
+            ok = false;
+        }
+    }
     return ok ? 0 : 2;
 }
 

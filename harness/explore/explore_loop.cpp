@@ -43,6 +43,12 @@ std::string join(const std::set<std::string>& names) {
     return out;
 }
 
+std::vector<TargetShape> read_shapes(const ExploreOptions& options) {
+    load_scenario_file(options.scenario_file, options.variables);  // an unreadable file or a directory: its own error
+    const auto text = read_text(options.scenario_file);
+    return read_target_shapes(text, options.scenario_file.string(), options.variables);
+}
+
 // OUT holds what an earlier explore wrote (its explore.json says so): that is replaced. Anything
 // else in a non-empty OUT is left alone and refused.
 void prepare_out(const fs::path& out) {
@@ -62,8 +68,7 @@ class Explorer {
 public:
     Explorer(const ExploreOptions& options, const std::atomic<bool>* interrupted, const ExploreHooks& hooks)
         : options_(options), interrupted_(interrupted), hooks_(hooks),
-          scenario_(load_scenario_file(options.scenario_file, options.variables)),
-          judge_(options, scenario_, read_text(options.scenario_file), interrupted) {
+          shapes_(read_shapes(options)), judge_(options, shapes_, interrupted) {
         summary_.scenario = options.scenario_file.string();
         summary_.seed = options.seed;
         summary_.budget_s = std::chrono::duration<double>(options.budget).count();
@@ -100,8 +105,10 @@ private:
 
     // False: stop exploring (interrupted, or the target never starts).
     bool one_trial(int n) {
-        const auto trial = generate_trial(scenario_, options_.bounds, trial_seed(options_.seed, n));
-        const auto name = trial_name(scenario_.name, fmt::format("t{}", n));
+        // The shapes in turn: k trials have tried each of k shapes once, whatever the seed.
+        const auto shape = static_cast<std::size_t>(n - 1) % shapes_.size();
+        const auto trial = generate_trial(shapes_, shape, options_.bounds, trial_seed(options_.seed, n));
+        const auto name = trial_name(scenario_name(), fmt::format("t{}", n));
         auto judged = judge_.judge(trial, name, "trials", fmt::format("explore trial {}: {}", n, describe(trial)), header(fmt::format("Trial {}", n), options_.out / "trials" / (name + ".yaml")));
         if (judged.interrupted || stopped()) {
             summary_.interrupted = true;
@@ -125,25 +132,19 @@ private:
         ++summary_.failures;
         if (!summary_.first_failure_s) summary_.first_failure_s = elapsed();
         say(fmt::format("trial {} ({:.1f}s): FAIL {}  {}", n, judged.seconds, join(judged.failed_names()), describe(trial)));
-        auto& group = group_of(judged);
-        group.trials.push_back(n);
-        group.run_dirs.push_back(judged.run_dir);
+        auto& group = summary_.groups[add_to_group(summary_.groups, judged.failed, n, judged.run_dir)];
         if (group.finding < 0 && group.trials.size() == 1) {
-            group.finding = static_cast<int>(summary_.findings.size());
-            summary_.findings.push_back(shrink_and_measure(n, trial, judged));
+            auto finding = shrink_and_measure(n, trial, judged);
+            // Two kinds whose trials shrink to the same minimal scenario are one finding.
+            const auto same = std::find_if(summary_.findings.begin(), summary_.findings.end(),
+                                           [&](const Finding& f) { return same_scenario(f.minimal, finding.minimal); });
+            group.finding = static_cast<int>(same - summary_.findings.begin());
+            if (same == summary_.findings.end()) summary_.findings.push_back(std::move(finding));
+            else ++same->seen;
+        } else if (group.finding >= 0) {
+            ++summary_.findings[static_cast<std::size_t>(group.finding)].seen;
         }
         return !stopped();
-    }
-
-    FailureGroup& group_of(const Judged& judged) {
-        std::string shape;
-        for (const auto& c : judged.failed) shape += (shape.empty() ? "" : "\n") + evidence_shape(c);
-        const auto checks = judged.failed_names();
-        for (auto& g : summary_.groups) {
-            if (g.checks == checks && g.shape == shape) return g;
-        }
-        summary_.groups.push_back(FailureGroup{checks, shape, {}, {}, -1});
-        return summary_.groups.back();
     }
 
     Finding shrink_and_measure(int n, const Trial& trial, const Judged& judged) {
@@ -151,25 +152,36 @@ private:
         f.trial_number = n;
         f.original = trial;
         f.checks = judged.failed_names();
-        f.name = trial_name(scenario_.name, fmt::format("f{}", summary_.findings.size() + 1));
+        f.name = trial_name(scenario_name(), fmt::format("f{}", summary_.findings.size() + 1));
         // Shrinking ends with the budget; the re-runs of what it reached come after it, so a slow
         // failure (a target that ignores its signal runs until max_duration) is still shrunk.
         const auto shrink_deadline = deadline_;
         int candidate = 0;
         const auto fails = [&](const Trial& c) {
-            const auto name = trial_name(scenario_.name, fmt::format("t{}-s{}", n, ++candidate));
+            const auto name = trial_name(scenario_name(), fmt::format("t{}-s{}", n, ++candidate));
             auto r = judge_.judge(c, name, "shrink", describe(c), header("Shrink candidate", options_.out / "shrink" / (name + ".yaml")));
             ++summary_.shrink_runs;
-            const bool still = !r.interrupted && r.error.empty() && r.fails_any(f.checks);
+            // Still failing the way the trial did: one of its failing checks, and no other (a
+            // candidate that fails a check the trial passed shows another failure, often one the
+            // smaller load cannot give evidence for: zero_downtime with no request after a reload).
+            const auto failed = r.failed_names();
+            const bool same_way = std::all_of(failed.begin(), failed.end(), [&](const std::string& c) { return f.checks.count(c) != 0; });
+            const bool still = !r.interrupted && r.error.empty() && r.fails_any(f.checks) && same_way;
             say(fmt::format("  shrink {} ({:.1f}s): {}  {}", candidate, r.seconds, still ? "still fails" : "passes", describe(c)));
             TrialJudge::prune(r);
             return still;
         };
         const auto stop = [&] { return stopped() || Clock::now() >= shrink_deadline; };
-        const auto shrunk = shrink(trial, scenario_, limits_, fails, stop);
+        const auto shrunk = shrink(trial, shapes_, limits_, fails, stop);
         f.minimal = shrunk.trial;
         f.shrink_runs = shrunk.candidates;
         f.shrink_stopped = shrunk.stopped;
+        for (const auto& earlier : summary_.findings) {
+            if (same_scenario(earlier.minimal, f.minimal)) {
+                say(fmt::format("  shrunk to finding {}'s minimal scenario: counted there", earlier.name));
+                return f;  // not written, not re-run: the caller counts it in the earlier finding
+            }
+        }
 
         f.file = options_.out / "findings" / (f.name + ".yaml");
         std::error_code ec;
@@ -200,7 +212,9 @@ private:
     const ExploreOptions& options_;
     const std::atomic<bool>* interrupted_;
     const ExploreHooks& hooks_;
-    Scenario scenario_;
+    const std::string& scenario_name() const { return shapes_.front().scenario.name; }
+
+    std::vector<TargetShape> shapes_;
     TrialJudge judge_;
     ShrinkLimits limits_;
     ExploreSummary summary_;
@@ -208,6 +222,32 @@ private:
 };
 
 } // namespace
+
+bool same_scenario(const Trial& a, Trial b) {
+    b.seed = a.seed;
+    return a == b;
+}
+
+std::size_t add_to_group(std::vector<FailureGroup>& groups, const std::vector<CheckResult>& failed, int trial, const fs::path& run_dir) {
+    std::string shape;
+    std::set<std::string> checks;
+    for (const auto& c : failed) {
+        shape += (shape.empty() ? "" : "\n") + evidence_shape(c);
+        checks.insert(c.name);
+    }
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const FailureGroup& g) { return g.checks == checks && g.shape == shape; });
+    if (it == groups.end()) it = groups.insert(groups.end(), FailureGroup{checks, shape, {}, {}, -1});
+    it->trials.push_back(trial);
+    it->run_dirs.push_back(run_dir);
+    return static_cast<std::size_t>(it - groups.begin());
+}
+
+std::set<std::string> Finding::minimal_checks() const {
+    if (failed.empty()) return checks;
+    std::set<std::string> out;
+    for (const auto& c : failed) out.insert(c.name);
+    return out;
+}
 
 ExploreSummary explore(const ExploreOptions& options, const std::atomic<bool>* interrupted, const ExploreHooks& hooks) {
     return Explorer(options, interrupted, hooks).run();

@@ -23,12 +23,15 @@ struct Finding {
     std::filesystem::path run_dir;        // the minimal scenario's failing run (the original's is in its group)
     int trial_number = 0;                 // the trial that found it
     Trial original, minimal;
-    std::set<std::string> checks;         // the failing checks the shrinker held on to
+    std::set<std::string> checks;         // the failing checks the shrinker held on to (the trial's)
     std::vector<CheckResult> failed;      // the minimal run's failed checks, with evidence
     int shrink_runs = 0;
     bool shrink_stopped = false;          // the budget ran out before nothing more could be removed
     int reproduced = 0, reruns = 0;       // failed `reproduced` of `reruns` re-runs
+    int seen = 1;                         // trials that failed the same way (its groups')
     bool flaky() const { return reproduced < reruns; }
+    // What the minimal scenario fails (its first failing re-run), else what the trial failed.
+    std::set<std::string> minimal_checks() const;
 };
 
 // Failures with the same failing checks and evidence shape (trial_judge.hpp).
@@ -39,6 +42,14 @@ struct FailureGroup {
     std::vector<std::filesystem::path> run_dirs;  // kept: the trials' failing runs
     int finding = -1;                     // index into findings, when one was shrunk
 };
+
+// Two minimal trials are one finding when they differ in their seed at most.
+bool same_scenario(const Trial& a, Trial b);
+
+// Adds a failing trial to its group (the same failing checks, and for each the same evidence
+// shape), a new group when none is; the group's index.
+std::size_t add_to_group(std::vector<FailureGroup>& groups, const std::vector<CheckResult>& failed, int trial,
+                         const std::filesystem::path& run_dir);
 
 struct ExploreSummary {
     std::string scenario;

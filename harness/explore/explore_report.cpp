@@ -26,7 +26,7 @@ nlohmann::json trial_json(const Trial& t) {
     for (const auto& w : t.workloads) {
         workloads.push_back(w.rate > 0 ? nlohmann::json{{"name", w.name}, {"rate", w.rate}} : nlohmann::json{{"name", w.name}, {"connections", w.connections}});
     }
-    return {{"description", describe(t)}, {"size", trial_size(t)}, {"sequence", std::string(to_string(t.sequence))}, {"workloads", workloads},
+    return {{"description", describe(t)}, {"shape", t.shape_name}, {"size", trial_size(t)}, {"sequence", std::string(to_string(t.sequence))}, {"workloads", workloads},
             {"seed", t.seed}};
 }
 
@@ -40,7 +40,7 @@ std::string text_report(const ExploreSummary& s) {
     out += fmt::format(", {} shrink runs{}\n", s.shrink_runs, s.interrupted ? "; interrupted" : "");
     for (const auto& e : s.error_messages) out += fmt::format("  not run: {}\n", e);
     for (const auto& f : s.findings) {
-        out += fmt::format("\nFINDING {}: {}; {}\n", f.name, join(f.checks), reproduction(f));
+        out += fmt::format("\nFINDING {}: {}; {}; {} trial(s) failed this way\n", f.name, join(f.minimal_checks()), reproduction(f), f.seen);
         out += fmt::format("  minimal:  {} (size {})\n", describe(f.minimal), trial_size(f.minimal));
         out += fmt::format("  from:     trial {}: {} (size {}), {} shrink runs{}\n", f.trial_number, describe(f.original), trial_size(f.original),
                            f.shrink_runs, f.shrink_stopped ? ", stopped by the budget" : "");
@@ -70,7 +70,7 @@ std::string json_report(const ExploreSummary& s) {
             failed.push_back({{"name", c.name}, {"bound", c.bound}, {"measured", c.measured}, {"message", c.message}, {"evidence", c.evidence}});
         }
         findings.push_back({{"name", f.name}, {"file", f.file.string()}, {"run_dir", f.run_dir.string()}, {"trial", f.trial_number},
-                            {"failing_checks", f.checks}, {"checks", failed}, {"original", trial_json(f.original)}, {"minimal", trial_json(f.minimal)},
+                            {"failing_checks", f.checks}, {"minimal_failing_checks", f.minimal_checks()}, {"trials_failed", f.seen}, {"checks", failed}, {"original", trial_json(f.original)}, {"minimal", trial_json(f.minimal)},
                             {"shrink_runs", f.shrink_runs}, {"shrink_stopped", f.shrink_stopped}, {"reproduced", f.reproduced},
                             {"reruns", f.reruns}, {"flaky", f.flaky()}});
     }

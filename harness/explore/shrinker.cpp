@@ -13,9 +13,9 @@ using std::chrono::milliseconds;
 
 class Shrinking {
 public:
-    Shrinking(const Trial& trial, const Scenario& s, const ShrinkLimits& limits, const std::function<bool(const Trial&)>& fails,
+    Shrinking(const Trial& trial, const std::vector<TargetShape>& shapes, const ShrinkLimits& limits, const std::function<bool(const Trial&)>& fails,
               const std::function<bool()>& stop)
-        : scenario_(s), limits_(limits), fails_(fails), stop_(stop) {
+        : shapes_(shapes), limits_(limits), fails_(fails), stop_(stop) {
         result_.trial = trial;
     }
 
@@ -23,6 +23,7 @@ public:
         bool changed = true;
         while (changed && !stopped()) {
             changed = false;
+            changed |= simpler_shape();
             changed |= drop_workloads();
             changed |= drop_entries();
             changed |= drop_reloads();
@@ -42,7 +43,9 @@ private:
 
     // Judges `candidate`; keeps it when it fails.
     bool try_candidate(const Trial& candidate) {
-        if (candidate == result_.trial || !consistent(candidate, scenario_) || stopped()) return false;
+        if (candidate == result_.trial || candidate.shape >= shapes_.size() || !consistent(candidate, shapes_[candidate.shape].scenario) || stopped()) {
+            return false;
+        }
         ++result_.candidates;
         if (!fails_(candidate)) return false;
         ++result_.accepted;
@@ -50,8 +53,18 @@ private:
         return true;
     }
 
+    const Scenario& current_scenario() const { return shapes_[result_.trial.shape].scenario; }
+
+    // The simplest shape first: the failure may need none of what the trial's shape adds.
+    bool simpler_shape() {
+        for (std::size_t shape = 0; shape < result_.trial.shape; ++shape) {
+            if (try_candidate(reshaped(result_.trial, shapes_, shape))) return true;
+        }
+        return false;
+    }
+
     bool drop_workloads() {
-        const auto pinned = pinned_workloads(scenario_);
+        const auto pinned = pinned_workloads(current_scenario());
         bool changed = false;
         for (std::size_t i = 0; i < result_.trial.workloads.size();) {
             const auto& name = result_.trial.workloads[i].name;
@@ -71,7 +84,7 @@ private:
     // scenario's own entries are how the read-back happens (the restart, the stop_load before it):
     // without one those checks fail for want of a read-back, which is not the failure being shrunk.
     bool needed(std::size_t) const {
-        const auto& e = scenario_.expect;
+        const auto& e = current_scenario().expect;
         return e.acked_writes || e.jobs_accounted || e.streams_resumed;
     }
 
@@ -102,6 +115,19 @@ private:
     }
 
     bool simplify_sequence() {
+        // For a reload's failure the simplest trial has no shutdown at all.
+        if (result_.trial.sequence == SignalSequence::reload_only) return false;
+        if (!result_.trial.reloads.empty()) {
+            auto candidate = result_.trial;
+            candidate.sequence = SignalSequence::reload_only;
+            candidate.fast_signal = 0;
+            candidate.follow_up = candidate.pause = Duration::zero();
+            std::erase_if(candidate.kept_entries, [&](std::size_t index) {
+                const auto& e = current_scenario().timeline[index];
+                return e.when && (e.when->kind == Condition::Kind::after_signal || e.when->kind == Condition::Kind::exited);
+            });
+            if (try_candidate(candidate)) return true;
+        }
         if (result_.trial.sequence == SignalSequence::graceful) return false;
         auto candidate = result_.trial;
         candidate.sequence = SignalSequence::graceful;
@@ -190,7 +216,7 @@ private:
         return changed;
     }
 
-    const Scenario& scenario_;
+    const std::vector<TargetShape>& shapes_;
     const ShrinkLimits& limits_;
     const std::function<bool(const Trial&)>& fails_;
     const std::function<bool()>& stop_;
@@ -201,13 +227,46 @@ private:
 
 ShrinkResult shrink(const Trial& trial, const Scenario& scenario, const ShrinkLimits& limits, const std::function<bool(const Trial&)>& fails,
                     const std::function<bool()>& stop) {
-    return Shrinking(trial, scenario, limits, fails, stop).run();
+    return shrink(trial, plain_shape(scenario), limits, fails, stop);
+}
+
+ShrinkResult shrink(const Trial& trial, const std::vector<TargetShape>& shapes, const ShrinkLimits& limits,
+                    const std::function<bool(const Trial&)>& fails, const std::function<bool()>& stop) {
+    return Shrinking(trial, shapes, limits, fails, stop).run();
+}
+
+Trial reshaped(const Trial& trial, const std::vector<TargetShape>& shapes, std::size_t shape) {
+    const auto& to = shapes.at(shape);
+    const auto& s = to.scenario;
+    Trial out = trial;
+    out.shape = shape;
+    out.shape_name = to.name;
+    out.workloads.clear();
+    const auto defined = [&](const std::string& name) {
+        return std::find_if(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) { return w.name == name; });
+    };
+    const auto add = [&](const std::string& name) {
+        const auto kept = [&](const TrialWorkload& w) { return w.name == name; };
+        const auto it = defined(name);
+        if (it == s.workloads.end() || std::any_of(out.workloads.begin(), out.workloads.end(), kept)) return;
+        out.workloads.push_back(TrialWorkload{name, 1, it->mode == LoadMode::open ? 1.0 : 0.0});
+    };
+    for (const auto& w : trial.workloads) {
+        if (defined(w.name) != s.workloads.end()) out.workloads.push_back(w);
+    }
+    for (const auto& name : pinned_workloads(s)) add(name);
+    for (const auto& name : to.own_workloads) add(name);
+    if (out.workloads.empty() && !s.workloads.empty()) add(s.workloads.front().name);
+    out.kept_entries = own_entries(s);
+    if (!reloads_target(s)) out.reloads.clear();
+    return out;
 }
 
 int trial_size(const Trial& trial) {
-    int size = static_cast<int>(trial.workloads.size() + trial.kept_entries.size() + trial.reloads.size()) + 1;
+    int size = static_cast<int>(trial.workloads.size() + trial.kept_entries.size() + trial.reloads.size()) + 1 + (trial.shape > 0 ? 1 : 0);
     for (const auto& w : trial.workloads) size += w.rate > 0 ? 1 : w.connections;
-    if (trial.sequence != SignalSequence::graceful && trial.sequence != SignalSequence::fast) ++size;
+    const auto plain = {SignalSequence::graceful, SignalSequence::fast, SignalSequence::reload_only};
+    if (std::find(plain.begin(), plain.end(), trial.sequence) == plain.end()) ++size;
     return size;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Shrinks a failing trial to a smaller one that still fails: fewer workloads, fewer connections,
+// Shrinks a failing trial to a smaller one that still fails: a simpler target shape (an earlier
+// one of the scenario's, tried first: a failure of the plain target needs no --workers), fewer workloads, fewer connections,
 // lower rates, fewer timeline entries, a simpler signal sequence, moments moved earlier by
 // bisection. Greedy, QuickCheck-style: each step keeps a candidate only if it still fails, and
 // the passes repeat until none changes anything. Pure: the judge is a callback (in `lastcall
@@ -29,8 +30,16 @@ struct ShrinkResult {
 // `fails` judges a candidate; `stop` is asked before each call. `trial` is assumed to fail.
 ShrinkResult shrink(const Trial& trial, const Scenario& scenario, const ShrinkLimits& limits, const std::function<bool(const Trial&)>& fails,
                     const std::function<bool()>& stop = [] { return false; });
+// The same over a scenario's target shapes: trial.shape indexes `shapes`.
+ShrinkResult shrink(const Trial& trial, const std::vector<TargetShape>& shapes, const ShrinkLimits& limits,
+                    const std::function<bool(const Trial&)>& fails, const std::function<bool()>& stop = [] { return false; });
 
-// How big a trial is, for reports: workloads + connections + timeline entries.
+// `trial` moved to shapes[shape]: the workloads that shape has kept, the ones it needs added (one
+// connection each), its own timeline entries, no reloads unless it has workers.
+Trial reshaped(const Trial& trial, const std::vector<TargetShape>& shapes, std::size_t shape);
+
+// How big a trial is, for reports: workloads + connections + timeline entries, + 1 for a shape
+// other than the scenario as written.
 int trial_size(const Trial& trial);
 
 } // namespace lastcall::harness::explore

@@ -21,6 +21,8 @@ enum class SignalSequence {
     graceful_then_kill,   // graceful, then SIGKILL `follow_up` later if still alive (an orchestrator's grace ending)
     graceful_twice,       // graceful, then graceful again `follow_up` later (many servers: "now")
     pause_while_draining, // graceful, then SIGSTOP `follow_up` later and SIGCONT `pause` after that
+    reload_only,          // no shutdown signal: the trial's reloads, then the load stops at `moment.at` and
+                          // lastcall ends the target as it ends any run (zero_downtime judges the reloads alone)
 };
 std::string_view to_string(SignalSequence sequence);
 
@@ -56,10 +58,13 @@ struct Trial {
     // Reloads (the target's reload signal to its main process, `reload: true`) at these moments
     // from the load's start, each well before the first signal: a master with workers only.
     std::vector<Duration> reloads;
+    // The target shape (target_shapes.hpp) by index, 0 the scenario as written, and its name.
+    std::size_t shape = 0;
+    std::string shape_name;
     bool operator==(const Trial&) const = default;
 };
 
-// One line: "fast x4, sse x2; SIGTERM at 1.2s, then SIGKILL after 300ms".
+// One line: "fast x4, sse x2; SIGTERM at 1.2s, then SIGKILL after 300ms", "[prefork] ..." for a shape.
 std::string describe(const Trial& trial);
 
 } // namespace lastcall::harness::explore

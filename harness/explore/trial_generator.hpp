@@ -3,6 +3,7 @@
 // Varies what the scenario leaves open, within bounds the scenario gives (its connections and
 // rates are the most a trial uses) or explore's flags override.
 #include "scenario.hpp"
+#include "target_shapes.hpp"
 #include "trial.hpp"
 
 #include <chrono>
@@ -32,6 +33,9 @@ inline constexpr Duration reload_settle = std::chrono::seconds(4);
 bool reloads_target(const Scenario& scenario);
 
 Trial generate_trial(const Scenario& scenario, const ExploreBounds& bounds, std::uint64_t seed);
+// A trial of shapes[shape] (explore takes the shapes in turn): its scenario's open choices drawn
+// as above, the shape's own workloads always run.
+Trial generate_trial(const std::vector<TargetShape>& shapes, std::size_t shape, const ExploreBounds& bounds, std::uint64_t seed);
 
 // The moment window actually used: [earliest, latest] with latest defaulted and clamped.
 Duration latest_moment(const Scenario& scenario, const ExploreBounds& bounds);
@@ -44,7 +48,8 @@ std::vector<std::string> pinned_workloads(const Scenario& scenario);
 // own sequence replaces.
 std::vector<std::size_t> own_entries(const Scenario& scenario);
 
-// The trial can be written as a scenario that loads: at least one workload, a condition that can
+// The trial can be written as a scenario that loads: at least one workload, all of them the
+// scenario's, a condition that can
 // hold (`in_flight >= N` within the closed loops' connections, no open loop), reloads in order and
 // each `reload_settle` before a first signal at a time.
 bool consistent(const Trial& trial, const Scenario& scenario);

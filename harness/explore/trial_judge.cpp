@@ -29,8 +29,8 @@ std::set<std::string> Judged::failed_names() const {
     return out;
 }
 
-TrialJudge::TrialJudge(const ExploreOptions& options, const Scenario& scenario, std::string scenario_text, const std::atomic<bool>* interrupted)
-    : options_(options), scenario_(scenario), scenario_text_(std::move(scenario_text)), run_options_(options.run) {
+TrialJudge::TrialJudge(const ExploreOptions& options, const std::vector<TargetShape>& shapes, const std::atomic<bool>* interrupted)
+    : options_(options), shapes_(shapes), run_options_(options.run) {
     run_options_.run_dir = options.out / "runs";
     run_options_.interrupted = interrupted;
     run_options_.adopt_orphans = true;  // as `lastcall run`: lastcall is the child subreaper
@@ -40,7 +40,8 @@ TrialJudge::TrialJudge(const ExploreOptions& options, const Scenario& scenario, 
 
 std::string TrialJudge::write(const Trial& trial, const std::string& name, const std::string& description,
                               const std::vector<std::string>& header) const {
-    return trial_scenario_yaml(scenario_text_, scenario_, trial, TrialFile{name, description, header, options_.run.extra_target_args});
+    const auto& shape = shapes_.at(trial.shape);
+    return trial_scenario_yaml(shape.text, shape.scenario, trial, TrialFile{name, description, header, options_.run.extra_target_args});
 }
 
 Judged TrialJudge::judge(const Trial& trial, const std::string& name, const std::string& folder, const std::string& description,

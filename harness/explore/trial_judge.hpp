@@ -5,6 +5,7 @@
 #include "checks.hpp"
 #include "explore_options.hpp"
 #include "scenario.hpp"
+#include "target_shapes.hpp"
 #include "trial.hpp"
 
 #include <atomic>
@@ -28,7 +29,8 @@ struct Judged {
 
 class TrialJudge {
 public:
-    TrialJudge(const ExploreOptions& options, const Scenario& scenario, std::string scenario_text, const std::atomic<bool>* interrupted);
+    // A trial is written from its shape's text (`shapes` outlives the judge).
+    TrialJudge(const ExploreOptions& options, const std::vector<TargetShape>& shapes, const std::atomic<bool>* interrupted);
 
     // Writes the trial to OUT/<folder>/<name>.yaml, then runs that file.
     Judged judge(const Trial& trial, const std::string& name, const std::string& folder, const std::string& description,
@@ -42,8 +44,7 @@ public:
 
 private:
     const ExploreOptions& options_;
-    const Scenario& scenario_;
-    std::string scenario_text_;
+    const std::vector<TargetShape>& shapes_;
     RunOptions run_options_;
 };
 

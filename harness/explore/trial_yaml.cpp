@@ -49,13 +49,18 @@ YAML::Node timeline_node(const YAML::Node& written, const Trial& trial) {
         out.push_back(reload);
     }
     YAML::Node first(YAML::NodeType::Map);
-    if (trial.moment.in_flight_at_least) {
+    if (trial.sequence == SignalSequence::reload_only) {
+        first["at"] = ms(trial.moment.at);
+        first["stop_load"] = "all";  // then lastcall ends the target as at any run's end
+    } else if (trial.moment.in_flight_at_least) {
         first["when"] = fmt::format("in_flight >= {}", *trial.moment.in_flight_at_least);
         first["delay"] = ms(trial.moment.delay);
     } else {
         first["at"] = ms(trial.moment.at);
     }
-    first["signal"] = signal_name(trial.sequence == SignalSequence::fast ? trial.fast_signal : trial.graceful_signal);
+    if (trial.sequence != SignalSequence::reload_only) {
+        first["signal"] = signal_name(trial.sequence == SignalSequence::fast ? trial.fast_signal : trial.graceful_signal);
+    }
     out.push_back(first);
     YAML::Node next = after_first_signal(trial);
     switch (trial.sequence) {
@@ -121,7 +126,8 @@ void adapt_expect(YAML::Node& doc, const Trial& trial) {
             if (const auto d = parse_duration(bound.Scalar())) expect[key] = format_duration(*d + trial.pause);
         }
         break;
-    case SignalSequence::graceful: break;
+    case SignalSequence::graceful:
+    case SignalSequence::reload_only: break;
     }
     if (!trial.reloads.empty()) {
         // What a reload run needs (scenarios/prefork-reload.yaml): nothing dropped or refused across
@@ -152,7 +158,8 @@ std::string trial_scenario_yaml(const std::string& scenario_text, const Scenario
     const auto written = [&](const char* key) { return read[key] ? YAML::Clone(read[key]) : YAML::Node(); };
     doc["workloads"] = workloads_node(written("workloads"), scenario, trial);
     doc["timeline"] = timeline_node(written("timeline"), trial);
-    doc.remove("jitter");  // the trial's moments are exact
+    doc.remove("explore");  // the trial is one shape: the file stands as an ordinary scenario
+    doc.remove("jitter");   // the trial's moments are exact
     doc.remove("repeat");
     doc["seed"] = trial.seed;
     adapt_expect(doc, trial);

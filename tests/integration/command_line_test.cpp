@@ -113,6 +113,19 @@ TEST(CommandLine, OptionEqualsValueIsTheSameAsTwoWords) {
     EXPECT_NE(bad.err.find("--var takes NAME=VALUE, not 'oops'"), std::string::npos) << bad.err;
 }
 
+TEST(CommandLine, ValidateReadsTheTargetShapesAsExploreDoes) {
+    const auto dir = fresh_test_dir();
+    const std::string head = "name: one\ntarget: {command: [srv]}\nworkloads: [{name: w, request: {path: /}}]\nexplore:\n  shapes:\n    - name: a\n";
+    std::ofstream(dir / "good.yaml") << head << "      args: [--workers, '2']\n";
+    std::ofstream(dir / "bad.yaml") << head << "      without: [v]\n";
+    const auto good = lastcall({"validate", (dir / "good.yaml").string()}, dir);
+    EXPECT_EQ(good.status.code, 0) << good.err;
+    EXPECT_EQ(good.out, "ok  " + (dir / "good.yaml").string() + " (one, 1 target shapes for explore)\n");
+    const auto bad = lastcall({"validate", (dir / "bad.yaml").string()}, dir);
+    EXPECT_EQ(bad.status.code, 2);
+    EXPECT_EQ(bad.err, (dir / "bad.yaml").string() + ":7:17: without: 'v' is not one of the scenario's workloads\n");
+}
+
 TEST(CommandLine, MissingScenarioFileSaysWhy) {
     const auto dir = fresh_test_dir();
     const auto r = lastcall({"run", (dir / "nosuch.yaml").string(), "--run-dir", (dir / "runs").string()}, dir);

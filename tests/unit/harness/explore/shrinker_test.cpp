@@ -143,5 +143,64 @@ TEST(Shrinker, DropsTheSecondReloadAndMovesTheOneTheFailureNeedsEarlier) {
     EXPECT_LT(trial_size(result.trial), trial_size(big));
 }
 
+TEST(Shrinker, TriesTheSimplerShapeFirst) {
+    const auto shapes = generic_shapes();
+    const auto prefork = shape_index(shapes, "prefork");
+    auto start = generate_trial(shapes, prefork, ExploreBounds{}, 3);
+    start.workloads = {{"fast", 2, 0}, {"slow", 2, 0}};
+    start.reloads.clear();
+    start.moment = SignalMoment{milliseconds(900), {}, {}};
+    ASSERT_TRUE(consistent(start, shapes[prefork].scenario));
+    // Fails whenever "slow" runs: --workers is not needed, and the first candidate says so.
+    std::vector<Trial> judged;
+    const auto fails = [&](const Trial& t) {
+        judged.push_back(t);
+        return std::any_of(t.workloads.begin(), t.workloads.end(), [](const TrialWorkload& w) { return w.name == "slow"; });
+    };
+    const auto result = shrink(start, shapes, ShrinkLimits{}, fails);
+    ASSERT_FALSE(judged.empty());
+    EXPECT_EQ(judged.front().shape, 0u) << describe(judged.front());
+    EXPECT_EQ(result.trial.shape, 0u);
+    EXPECT_EQ(result.trial.shape_name, "");
+    EXPECT_TRUE(result.trial.kept_entries.empty()) << "the prefork shape's kill_if_alive went with it";
+    EXPECT_LT(trial_size(result.trial), trial_size(start));
+}
+
+TEST(Shrinker, KeepsTheShapeTheFailureNeedsAndWhatThatShapeNeeds) {
+    const auto shapes = generic_shapes();
+    const auto short_grace = shape_index(shapes, "prefork-short-grace");
+    auto start = generate_trial(shapes, short_grace, ExploreBounds{}, 5);
+    start.workloads = {{"fast", 3, 0}, {"outlasting", 2, 0}};
+    start.moment = SignalMoment{milliseconds(700), {}, {}};
+    // Fails only in this shape with an outlasting request (what a master that never kills shows).
+    const auto fails = [&](const Trial& t) {
+        return t.shape == short_grace &&
+               std::any_of(t.workloads.begin(), t.workloads.end(), [](const TrialWorkload& w) { return w.name == "outlasting"; });
+    };
+    const auto result = shrink(start, shapes, ShrinkLimits{}, fails);
+    EXPECT_EQ(result.trial.shape, short_grace);
+    ASSERT_EQ(result.trial.workloads.size(), 1u) << describe(result.trial);
+    EXPECT_EQ(result.trial.workloads[0], (TrialWorkload{"outlasting", 1, 0}));
+    // Moved to the durable shape, a trial gets its increments (acked_writes needs them) and its restart.
+    const auto durable = reshaped(result.trial, shapes, shape_index(shapes, "durable"));
+    EXPECT_EQ(durable.workloads, (std::vector<TrialWorkload>{{"increments", 1, 0}}));
+    EXPECT_EQ(durable.kept_entries, (std::vector<std::size_t>{0, 1}));
+}
+
+TEST(Shrinker, AReloadsFailureShrinksToAReloadWithNoShutdownAtAll) {
+    const auto s = prefork_scenario();
+    const Trial start{5, {{"fast", 2, 0}, {"slow", 3, 0}}, {milliseconds(6200), {}, {}}, SignalSequence::graceful_then_kill, SIGTERM, 0, milliseconds(300),
+                      {}, own_entries(s), {milliseconds(900), milliseconds(1800)}};
+    ASSERT_TRUE(consistent(start, s));
+    // Fails whenever the target is reloaded (a gap in the reload itself).
+    const auto fails = [](const Trial& t) { return !t.reloads.empty(); };
+    const auto result = shrink(start, s, ShrinkLimits{}, fails);
+    EXPECT_EQ(result.trial.sequence, SignalSequence::reload_only) << describe(result.trial);
+    EXPECT_EQ(result.trial.reloads, std::vector<Duration>{milliseconds(100)});
+    EXPECT_TRUE(result.trial.kept_entries.empty());
+    EXPECT_EQ(result.trial.workloads.size(), 1u);
+    EXPECT_EQ(result.trial.moment.at, milliseconds(100) + reload_settle);
+}
+
 } // namespace
 } // namespace lastcall::harness::explore

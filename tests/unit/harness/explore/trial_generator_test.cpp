@@ -146,5 +146,89 @@ TEST(TrialGenerator, AReloadTooCloseToTheSignalOrOutOfOrderIsNotConsistent) {
     EXPECT_FALSE(consistent(t, s));
 }
 
+TEST(TrialGenerator, ATrialOfAShapeIsConsistentWithItAndRunsItsOwnWorkloads) {
+    const auto shapes = generic_shapes();
+    const ExploreBounds bounds;
+    for (std::size_t shape = 0; shape < shapes.size(); ++shape) {
+        const auto& s = shapes[shape];
+        bool reloaded = false;
+        for (std::uint64_t seed = 0; seed < 100; ++seed) {
+            const auto t = generate_trial(shapes, shape, bounds, seed);
+            ASSERT_TRUE(consistent(t, s.scenario)) << describe(t);
+            EXPECT_EQ(t.shape, shape);
+            EXPECT_EQ(t.shape_name, s.name);
+            EXPECT_EQ(describe(t).starts_with("[" + s.name + "] "), !s.name.empty()) << describe(t);
+            for (const auto& own : s.own_workloads) {
+                EXPECT_TRUE(std::any_of(t.workloads.begin(), t.workloads.end(), [&](const TrialWorkload& w) { return w.name == own; }))
+                    << s.name << ": " << describe(t);
+            }
+            if (t.sequence != SignalSequence::reload_only) EXPECT_EQ(t.kept_entries, own_entries(s.scenario));
+            reloaded |= !t.reloads.empty();
+        }
+        EXPECT_EQ(reloaded, s.name == "prefork") << "only the shape with workers and workers_drained reloads: " << s.name;
+    }
+    // Shape 0 is the scenario as written: the same trials as before shapes existed.
+    for (std::uint64_t seed = 0; seed < 20; ++seed) {
+        auto t = generate_trial(shapes, 0, bounds, seed);
+        EXPECT_EQ(t, generate_trial(generic_scenario(), bounds, seed));
+    }
+}
+
+TEST(TrialGenerator, AWorkloadTheShapeDoesNotHaveIsNotConsistent) {
+    const auto shapes = generic_shapes();
+    const auto resume = shape_index(shapes, "resume");
+    auto t = generate_trial(shapes, resume, ExploreBounds{}, 1);
+    EXPECT_TRUE(consistent(t, shapes[resume].scenario));
+    t.workloads.push_back(TrialWorkload{"fast", 1, 0});  // left out by the resume shape
+    EXPECT_FALSE(consistent(t, shapes[resume].scenario));
+}
+
+TEST(TrialGenerator, SomeReloadTrialsSendNoShutdownSignalAtAll) {
+    const auto s = prefork_scenario();
+    int reload_only = 0, reloads = 0;
+    for (std::uint64_t seed = 0; seed < 300; ++seed) {
+        const auto t = generate_trial(s, ExploreBounds{}, seed);
+        reloads += !t.reloads.empty();
+        if (t.sequence != SignalSequence::reload_only) continue;
+        ++reload_only;
+        ASSERT_TRUE(consistent(t, s)) << describe(t);
+        EXPECT_FALSE(t.reloads.empty());
+        EXPECT_TRUE(t.kept_entries.empty()) << "the shape's kill_if_alive waits for a shutdown signal: " << describe(t);
+        EXPECT_GE(t.moment.at, t.reloads.back() + reload_settle);
+        EXPECT_NE(describe(t).find("no shutdown signal"), std::string::npos) << describe(t);
+    }
+    EXPECT_GT(reload_only, 10);
+    EXPECT_LT(reload_only, reloads);
+}
+
+TEST(TrialGenerator, AReloadOnlyTrialNeedsAReloadNoStreamAndNoEntryWaitingForASignal) {
+    const auto s = prefork_scenario();
+    Trial t{7, {{"fast", 1, 0}}, {milliseconds(5000), {}, {}}, SignalSequence::reload_only, SIGTERM, 0, {}, {}, {}, {milliseconds(500)}};
+    EXPECT_TRUE(consistent(t, s));
+    t.kept_entries = own_entries(s);  // when: signal_sent, kill_if_alive
+    EXPECT_FALSE(consistent(t, s));
+    t.kept_entries.clear();
+    t.workloads.push_back(TrialWorkload{"sse", 1, 0});  // an open stream outlives stop_load: the run would end killed at max_duration
+    EXPECT_FALSE(consistent(t, s));
+    t.workloads.pop_back();
+    t.reloads.clear();
+    EXPECT_FALSE(consistent(t, s));
+}
+
+TEST(TrialGenerator, AReloadingTrialOfStreamsAloneIsNotConsistent) {
+    // zero_downtime needs a completed request after the reload; an endless stream never completes.
+    const auto s = prefork_scenario();
+    Trial t{7, {{"sse", 1, 0}}, {milliseconds(5000), {}, {}}, SignalSequence::graceful, SIGTERM, 0, {}, {}, {}, {milliseconds(500)}};
+    EXPECT_FALSE(consistent(t, s));
+    t.workloads.push_back(TrialWorkload{"idle", 1, 0});  // a request every 5 s: maybe none between the reload and the signal
+    EXPECT_FALSE(consistent(t, s));
+    t.workloads.push_back(TrialWorkload{"fast", 1, 0});
+    EXPECT_TRUE(consistent(t, s));
+    for (std::uint64_t seed = 0; seed < 300; ++seed) {
+        const auto g = generate_trial(s, ExploreBounds{}, seed);
+        EXPECT_TRUE(consistent(g, s)) << describe(g);
+    }
+}
+
 } // namespace
 } // namespace lastcall::harness::explore

@@ -153,7 +153,13 @@ TEST(TrialYaml, ReloadsLoadBackAsReloadsBeforeTheSignalWithZeroDowntimeExpected)
             EXPECT_EQ(back.timeline[i].at, t.reloads[i]);
         }
         const auto& first = back.timeline[t.reloads.size()];
-        EXPECT_EQ(signal_of(first).purpose, SignalPurpose::shutdown);
+        if (t.sequence == SignalSequence::reload_only) {
+            // No shutdown signal: the load stops, and lastcall ends the target as at any run's end.
+            EXPECT_TRUE(std::holds_alternative<StopLoadAction>(first.action)) << describe(t);
+            EXPECT_EQ(back.timeline.size(), t.reloads.size() + 1) << "the prefork shape's kill_if_alive waits for a signal that never comes";
+        } else {
+            EXPECT_EQ(signal_of(first).purpose, SignalPurpose::shutdown);
+        }
         if (!t.reloads.empty()) {
             ++with_reloads;
             EXPECT_EQ(first.at, t.moment.at);
@@ -163,6 +169,36 @@ TEST(TrialYaml, ReloadsLoadBackAsReloadsBeforeTheSignalWithZeroDowntimeExpected)
         }
     }
     EXPECT_GT(with_reloads, 20);
+}
+
+TEST(TrialYaml, EveryShapesTrialsLoadBackAsThatShape) {
+    const auto shapes = generic_shapes();
+    ExploreBounds bounds;
+    bounds.fast_signal = SIGQUIT;
+    for (std::size_t shape = 0; shape < shapes.size(); ++shape) {
+        const auto& s = shapes[shape];
+        for (std::uint64_t seed = 0; seed < 40; ++seed) {
+            const auto t = generate_trial(shapes, shape, bounds, seed);
+            const auto yaml = trial_scenario_yaml(s.text, s.scenario, t, file_for("explore-generic-t1"));
+            EXPECT_EQ(yaml.find("explore:"), std::string::npos) << "a trial is one shape, an ordinary scenario";
+            const auto back = load_scenario_text(yaml, "trial.yaml");
+            ASSERT_EQ(back.workloads.size(), t.workloads.size()) << describe(t);
+            for (std::size_t i = 0; i < t.workloads.size(); ++i) EXPECT_EQ(back.workloads[i].name, t.workloads[i].name);
+            // The shape's command, then the --target-args.
+            auto expected = s.scenario.target.command;
+            expected.insert(expected.end(), {"--fault", "no-drain"});
+            EXPECT_EQ(back.target.command, expected) << s.name;
+            EXPECT_EQ(back.expect.acked_writes.has_value(), s.scenario.expect.acked_writes.has_value());
+            EXPECT_EQ(back.expect.workers_drained.has_value() || t.sequence == SignalSequence::fast || t.sequence == SignalSequence::graceful_twice,
+                      s.scenario.expect.workers_drained.has_value() || t.sequence == SignalSequence::fast ||
+                          t.sequence == SignalSequence::graceful_twice)
+                << describe(t);
+            const bool one_step = t.sequence == SignalSequence::graceful || t.sequence == SignalSequence::fast || t.sequence == SignalSequence::reload_only;
+            EXPECT_EQ(back.timeline.size(), t.reloads.size() + (one_step ? 1 : 2) +
+                                                t.kept_entries.size())
+                << describe(t);
+        }
+    }
 }
 
 } // namespace

@@ -1,0 +1,67 @@
+// Distinct failures: grouped by failing checks and evidence shape; one finding per group, with how
+// many trials failed that way, its header naming what the minimal scenario fails.
+#include "explore/explore_loop.hpp"
+#include "explore/explore_report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+namespace lastcall::harness::explore {
+namespace {
+
+CheckResult check(const std::string& name, const std::string& message, std::vector<std::string> evidence = {}) {
+    return CheckResult{name, "bound", "measured", CheckStatus::fail, message, std::move(evidence)};
+}
+
+TEST(FailureGroups, SameChecksAndEvidenceShapeAreOneGroupWithACount) {
+    std::vector<FailureGroup> groups;
+    const auto a = check("dropped", "2 requests were dropped", {"#3 slow conn 1: done 0.1s -> dropped (eof_before_response)"});
+    const auto b = check("dropped", "5 requests were dropped", {"#9 fast conn 2: done 1.3s -> dropped (eof_before_response)"});
+    const auto reset = check("dropped", "1 requests were dropped", {"#4 slow conn 1: done 0.2s -> dropped (reset)"});
+    const auto exit = check("exit", "expected exit 0, saw killed by SIGTERM");
+    EXPECT_EQ(add_to_group(groups, {a}, 1, "r1"), 0u);
+    EXPECT_EQ(add_to_group(groups, {b}, 2, "r2"), 0u) << "other numbers, the same shape";
+    EXPECT_EQ(add_to_group(groups, {reset}, 3, "r3"), 1u) << "another outcome is another kind";
+    EXPECT_EQ(add_to_group(groups, {a, exit}, 4, "r4"), 2u) << "another set of failing checks is another kind";
+    EXPECT_EQ(add_to_group(groups, {b, exit}, 5, "r5"), 2u);
+    ASSERT_EQ(groups.size(), 3u);
+    EXPECT_EQ(groups[0].trials, (std::vector<int>{1, 2}));
+    EXPECT_EQ(groups[2].checks, (std::set<std::string>{"dropped", "exit"}));
+    EXPECT_EQ(groups[2].run_dirs.size(), 2u);
+}
+
+TEST(FailureGroups, AFindingsHeaderNamesWhatTheMinimalScenarioFailsAndHowOftenItWasSeen) {
+    ExploreSummary s;
+    s.scenario = "generic.yaml";
+    s.trials = 9;
+    s.failures = 3;
+    Finding f;
+    f.name = "explore-generic-f1";
+    f.checks = {"dropped", "exit"};                                   // what the trial failed
+    f.failed = {check("exit", "expected exit 0, saw killed by SIGTERM")};  // what the minimal scenario fails
+    f.reproduced = 5;
+    f.reruns = 5;
+    f.seen = 3;
+    s.findings.push_back(f);
+    const auto text = text_report(s);
+    EXPECT_NE(text.find("FINDING explore-generic-f1: exit; fails 5 of 5 re-runs; 3 trial(s) failed this way"), std::string::npos) << text;
+    const auto json = json_report(s);
+    EXPECT_NE(json.find("\"minimal_failing_checks\": [\n        \"exit\"\n      ]"), std::string::npos) << json;
+    EXPECT_NE(json.find("\"trials_failed\": 3"), std::string::npos) << json;
+}
+
+TEST(FailureGroups, KindsWhoseTrialsShrinkToTheSameScenarioAreOneFinding) {
+    Trial a;
+    a.seed = 11;
+    a.workloads = {{"sse", 1, 0}};
+    a.reloads = {std::chrono::milliseconds(100)};
+    Trial b = a;
+    b.seed = 99;  // another trial's seed: the same scenario
+    EXPECT_TRUE(same_scenario(a, b));
+    b.workloads[0].connections = 2;
+    EXPECT_FALSE(same_scenario(a, b));
+}
+
+} // namespace
+} // namespace lastcall::harness::explore
