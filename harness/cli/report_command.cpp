@@ -26,18 +26,6 @@ struct ReportArguments {
     std::string html, json, junit;
 };
 
-// Throws std::runtime_error naming the file when it cannot be written.
-void write_file(const std::string& file, const std::string& text) {
-    if (file == "-") {
-        fmt::print(stdout, "{}", text);
-        std::fflush(stdout);
-        return;
-    }
-    std::ofstream out(file, std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error(fmt::format("{}: cannot be written", file));
-}
-
 int report(ReportArguments a) {
     const int to_stdout = (a.html == "-") + (a.json == "-") + (a.junit == "-");
     if (to_stdout > 1) throw std::invalid_argument("only one report can go to stdout (-)");
@@ -48,9 +36,9 @@ int report(ReportArguments a) {
     try {
         const auto recorded = reports::read_run_directory(a.run_dir);
         for (const auto& note : recorded.notes) fmt::print(stderr, "lastcall report: note: {}\n", note);
-        if (!a.html.empty()) write_file(a.html, reports::html_report(recorded.verdict));
-        if (!a.json.empty()) write_file(a.json, reports::json_report(recorded.verdict));
-        if (!a.junit.empty()) write_file(a.junit, reports::junit_report({recorded.verdict}));
+        if (!a.html.empty()) write_output(a.html, reports::html_report(recorded.verdict));
+        if (!a.json.empty()) write_output(a.json, reports::json_report(recorded.verdict));
+        if (!a.junit.empty()) write_output(a.junit, reports::junit_report({recorded.verdict}));
     } catch (const reports::RunRecordError& e) {
         fmt::print(stderr, "lastcall report: {}\n", e.what());
         return 2;

@@ -82,14 +82,11 @@ std::string outcome_summary(const RunResult& r) {
 // A report to a file, or to stdout for "-".
 void write_report(const std::string& file, const std::string& text) {
     if (file.empty()) return;
-    if (file == "-") {
-        fmt::print(stdout, "{}", text);
-        std::fflush(stdout);
-        return;
+    try {
+        write_output(file, text);
+    } catch (const std::runtime_error&) {
+        fmt::print(stderr, "lastcall: cannot write {}\n", file);
     }
-    std::ofstream out(file, std::ios::trunc);
-    out << text;
-    if (!out.flush()) fmt::print(stderr, "lastcall: cannot write {}\n", file);
 }
 
 int run_scenarios(const RunArguments& a) {

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 namespace lastcall::cli {
@@ -84,6 +86,17 @@ std::string default_server() {
         if (!ec && fs::exists(candidate)) return candidate.string();
     }
     return "lastcall-server";
+}
+
+void write_output(const std::string& file, const std::string& text) {
+    if (file == "-") {
+        fmt::print(stdout, "{}", text);
+        std::fflush(stdout);
+        return;
+    }
+    std::ofstream out(file, std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error(fmt::format("{}: cannot be written", file));
 }
 
 } // namespace lastcall::cli

@@ -59,4 +59,7 @@ std::vector<harness::Scenario> load_all(const std::vector<std::string>& paths, b
 // lastcall-server beside this binary (installed) or in the build tree; else found on PATH.
 std::string default_server();
 
+// Writes `text` to `file`, or to stdout for "-". Throws std::runtime_error naming the file.
+void write_output(const std::string& file, const std::string& text);
+
 } // namespace lastcall::cli
