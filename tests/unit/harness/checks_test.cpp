@@ -349,6 +349,45 @@ TEST_F(ChecksTest, ShutdownReportIsCheckedForOrderBudgetsAndConsistency) {
     EXPECT_EQ(check("stuck_abandoned_within").status, CheckStatus::pass);
 }
 
+// Found by explore against the correct server: `[prefork] slow x1, sse x1; reload at 100ms;
+// SIGTERM at 4100ms` failed "the harness saw 3 streams ended by shutdown, the report counts 1". The
+// reload's retiring workers ended two streams before the shutdown; a master's report counts the
+// workers that stopped with it. Only the streams this shutdown ended are compared.
+TEST_F(ChecksTest, ShutdownReportComparesOnlyTheStreamsThisShutdownEnded) {
+    const auto stream_ended_by_shutdown = [](std::int64_t done) {
+        auto r = ok(100'000, done);
+        r.outcome = Outcome::ended_by_shutdown;
+        return r;
+    };
+    add(stream_ended_by_shutdown(400'000));  // a reload's retiring worker, before the signal
+    add(stream_ended_by_shutdown(450'000));
+    add(stream_ended_by_shutdown(1'004'000));
+    const std::string report = R"({"exit_code":0,"counts":{"streams_ended_by_shutdown":1},
+        "phases":[{"phase":"draining","start_ms":0,"end_ms":5,"outcome":"completed"}]})";
+    set_report(report);
+    EXPECT_EQ(check("shutdown_report").status, CheckStatus::pass) << check("shutdown_report").message;
+    add(stream_ended_by_shutdown(1'006'000));  // one more ended by this shutdown than the report counts
+    const auto c = check("shutdown_report");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.message, "the harness saw 2 streams ended by this shutdown, the report counts 1");
+}
+
+// `[prefork-short-grace] sse x1, outlasting x1; SIGTERM at 100ms` (explore, 4 of 5): a worker
+// killed at the graceful timeout writes no report, so its master cannot count what it ended.
+TEST_F(ChecksTest, AMastersStreamCountIsNotComparedWhenAStoppingWorkerWasKilled) {
+    auto stream = ok(100'000, 1'004'000);
+    stream.outcome = Outcome::ended_by_shutdown;
+    add(stream);
+    set_report(R"({"exit_code":0,"counts":{"streams_ended_by_shutdown":0},"stragglers":["1.1"],
+        "workers":[{"id":"1.1","pid":42,"fate":"killed","ended_while":"stopping","exit":"killed by SIGKILL"}],
+        "phases":[{"phase":"draining","start_ms":0,"end_ms":5,"outcome":"completed"}]})");
+    EXPECT_EQ(check("shutdown_report").status, CheckStatus::pass) << check("shutdown_report").message;
+    set_report(R"({"exit_code":0,"counts":{"streams_ended_by_shutdown":0},
+        "workers":[{"id":"1.1","pid":42,"fate":"drained","ended_while":"stopping","exit":"exit 0"}],
+        "phases":[{"phase":"draining","start_ms":0,"end_ms":5,"outcome":"completed"}]})");
+    EXPECT_EQ(check("shutdown_report").status, CheckStatus::fail) << "every worker reported: the count must hold";
+}
+
 // Item 1 of issue 7: a probe that was already failing (a busy server does not answer it) is no
 // evidence of readiness after the signal; only a probe sent after the bound and answered 2xx is.
 TEST_F(ChecksTest, ReadinessAlreadyFailingBeforeTheSignalIsNoFalseAlarm) {
