@@ -120,13 +120,16 @@ bool sigkill_pending(pid_t pid) {
 }
 
 std::string read_cmdline(pid_t pid, std::size_t limit) {
-    auto text = read_small_file(fmt::format("/proc/{}/cmdline", pid), limit);
+    auto text = read_small_file(fmt::format("/proc/{}/cmdline", pid), limit + 1);
+    const bool cut = text.size() > limit;
+    if (cut) text.resize(limit);
     while (!text.empty() && text.back() == '\0') text.pop_back();
     for (auto& c : text) {
         if (c == '\0') c = ' ';
         else if (static_cast<unsigned char>(c) < 0x20) c = '?';
     }
-    return text;
+    // A cut says so: "--drain-delay 300m" read as 300 minutes where the command said 300ms.
+    return cut ? text + "..." : text;
 }
 
 } // namespace lastcall::harness

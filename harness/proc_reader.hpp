@@ -29,7 +29,8 @@ int count_threads_waiting_on_disk(pid_t pid);
 // A SIGKILL is pending: the process is already dead, only waiting to leave an uninterruptible
 // wait (an fsync on a stalled disk). False if unreadable.
 bool sigkill_pending(pid_t pid);
-// The command line, arguments joined by spaces and cut at `limit` bytes; empty for a zombie.
-std::string read_cmdline(pid_t pid, std::size_t limit = 200);
+// The command line, arguments joined by spaces; past `limit` bytes cut and ended with "..." (a
+// prefork worker's own arguments come last: 500 keeps them); empty for a zombie.
+std::string read_cmdline(pid_t pid, std::size_t limit = 500);
 
 } // namespace lastcall::harness

@@ -41,7 +41,9 @@ Command add_explore_command(CLI::App& lastcall) {
     auto& w = a->words;
     harness::take_last_by_default(*command);
     command->add_option("SCENARIO", w.scenario, "the scenario to start from: its target, workloads and expectations")->required();
-    command->add_option("--budget", w.budget, "how long to explore, shrinking included (default 5m)")->type_name("D");
+    command->add_option("--budget", w.budget,
+                        "how long to explore, shrinking included (default 5m); each finding's --reruns come after it")
+        ->type_name("D");
     command->add_option("--seed", w.seed, "the seed of every trial's choices (default 1)")->type_name("N");
     command->add_option("--out", w.out, "where trials, findings, runs and explore.json go (default explore/; empty or an earlier explore's)")
         ->type_name("DIR");
@@ -64,7 +66,7 @@ Command add_explore_command(CLI::App& lastcall) {
     command->footer("Trials vary the workload mix, connections and rates, the first signal's moment and the signal sequence\n"
                     "(graceful; then SIGKILL; twice; STOP/CONT while draining; the fast signal). A failure of a new kind is\n"
                     "shrunk (each step a real run, within the budget), written to DIR/findings/NAME.yaml for `lastcall run`,\n"
-                    "and re-run --reruns times. Report: stdout and DIR/explore.json (harness/README.md).\n"
+                    "and re-run --reruns times (past the budget: a 1m budget with two findings took 2 min). Report: stdout and DIR/explore.json (harness/README.md).\n"
                     "Exit codes: 0 nothing failed, 1 a failure was found, 2 a scenario or the command line is wrong, 3 the target\n"
                     "never started, 130 interrupted (what was found so far is reported).");
     return {command, [a] { return explore(*a); }};

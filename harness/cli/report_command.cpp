@@ -39,6 +39,10 @@ int report(ReportArguments a) {
         if (!a.html.empty()) write_output(a.html, reports::html_report(recorded.verdict));
         if (!a.json.empty()) write_output(a.json, reports::json_report(recorded.verdict));
         if (!a.junit.empty()) write_output(a.junit, reports::junit_report({recorded.verdict}));
+        // What was written, on stderr (stdout may carry a report): a silent success reads as nothing done.
+        for (const auto* file : {&a.html, &a.json, &a.junit}) {
+            if (!file->empty() && *file != "-") fmt::print(stderr, "lastcall report: wrote {}\n", *file);
+        }
     } catch (const reports::RunRecordError& e) {
         fmt::print(stderr, "lastcall report: {}\n", e.what());
         return 2;
