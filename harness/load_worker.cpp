@@ -127,6 +127,7 @@ net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c,
             // one): it is never sent, and not recorded, as it never was a request.
             if (c.open && !still_wanted(ws, slot)) {
                 if (connected_now) c.close();
+                if (attempt == 0) --ws.started;  // max_requests counts requests sent: a start_load may send it later
                 co_return;
             }
             if (c.open && begin_attempt(ws, c, r, seen)) {
