@@ -120,7 +120,16 @@ net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c,
         seen.is_stream = ws.spec->kind == WorkloadKind::stream;
         try {
             if (const auto idle_end = c.idle_end_before_reuse()) note_connection_end(c, *idle_end);
-            if (!c.open) co_await connect(ws, c, seen);
+            const bool connected_now = !c.open;
+            if (connected_now) co_await connect(ws, c, seen);
+            // The load stopped before this request went out (while its connection was being made:
+            // a SYN lost to a dying target is sent again a second later, maybe to the restarted
+            // one): it is never sent, and not recorded, as it never was a request.
+            if (c.open && !still_wanted(ws, slot)) {
+                if (connected_now) c.close();
+                if (attempt == 0) --ws.started;  // max_requests counts requests sent: a start_load may send it later
+                co_return;
+            }
             if (c.open && begin_attempt(ws, c, r, seen)) {
                 std::optional<ExchangePlan> resumed;  // only a resumed stream's request differs from the workload's
                 StreamTrail* trail = start_trail(ws, r, slot, resumed);

@@ -128,6 +128,11 @@ private:
     bool may_start(const WorkloadState& ws) const {
         return ws.active && !stopping_ && (!ws.max_requests || ws.started < *ws.max_requests);
     }
+    // A request not yet sent may still be: its workload runs, or it resumes a stream (which only
+    // finish() ends, as closed_loop() does).
+    bool still_wanted(const WorkloadState& ws, const LoopSlot* slot) const {
+        return !stopping_ && (ws.active || (slot && slot->resume_of != 0));
+    }
     void spawn(boost::asio::awaitable<void> task);
     void keep_idle(ClientConnection& c);
     void note_connection_end(ClientConnection& c, IdleEnd how);

@@ -193,6 +193,13 @@ Trial generate(const Scenario& s, const ExploreBounds& bounds, std::uint64_t see
     std::vector<SignalSequence> kinds{SignalSequence::graceful, SignalSequence::graceful_then_kill, SignalSequence::graceful_twice,
                                       SignalSequence::pause_while_draining};
     if (bounds.fast_signal) kinds.push_back(SignalSequence::fast);
+    if (s.expect.acked_writes) {
+        // Durable state is only tested by a kill: a fixed share of its trials end in SIGKILL, the
+        // rest draw among the other sequences (at one in five, explore with seed 1 did not find
+        // ack-before-durable in 300 s).
+        std::erase(kinds, SignalSequence::graceful_then_kill);
+        if (draw.coin(durable_kill_share)) kinds = {SignalSequence::graceful_then_kill};
+    }
     trial.sequence = kinds[static_cast<std::size_t>(draw.between(0, static_cast<int>(kinds.size()) - 1))];
     if (trial.sequence == SignalSequence::fast) trial.fast_signal = *bounds.fast_signal;
     if (trial.sequence != SignalSequence::graceful && trial.sequence != SignalSequence::fast) {

@@ -29,6 +29,10 @@ struct ExploreBounds {
 // took 2.7 s on a busy machine): the first signal comes at least this long after the last reload.
 inline constexpr Duration reload_settle = std::chrono::seconds(4);
 
+// The share of a scenario's trials that end in SIGKILL (graceful_then_kill) when it expects
+// acked_writes: durability is tested only by a kill, which one sequence in five is too rarely.
+inline constexpr double durable_kill_share = 0.5;
+
 // Whether trials may reload the target: a master with workers (`workers_drained` expected).
 bool reloads_target(const Scenario& scenario);
 

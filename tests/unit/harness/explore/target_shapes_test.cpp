@@ -28,7 +28,7 @@ TEST(TargetShapes, GenericDeclaresItsShapesSimplestFirst) {
     EXPECT_FALSE(command_has(plain, "--workers"));
 
     const auto& durable = shapes[1];
-    EXPECT_EQ(durable.scenario.workloads.size(), 4u);  // the scenario's but the SSE, and the increments
+    EXPECT_EQ(durable.scenario.workloads.size(), 5u);  // the scenario's (the SSE too: stop_load sends no stream to the restart), and the increments
     EXPECT_TRUE(has_workload(durable.scenario, "increments"));
     EXPECT_EQ(durable.own_workloads, std::vector<std::string>{"increments"});
     ASSERT_TRUE(durable.scenario.expect.acked_writes);

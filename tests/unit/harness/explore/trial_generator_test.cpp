@@ -230,5 +230,30 @@ TEST(TrialGenerator, AReloadingTrialOfStreamsAloneIsNotConsistent) {
     }
 }
 
+TEST(TrialGenerator, HalfTheTrialsOfADurableShapeEndInAKill) {
+    // Only a SIGKILL tests durability (ack-before-durable loses acknowledged increments to nothing
+    // else); a shape without acked_writes keeps one sequence in five.
+    const auto shapes = generic_shapes();
+    ExploreBounds bounds;
+    bounds.fast_signal = SIGQUIT;
+    const auto kill_share = [&](std::size_t shape, std::set<SignalSequence>& seen) {
+        int kills = 0;
+        for (std::uint64_t seed = 0; seed < 1000; ++seed) {
+            const auto t = generate_trial(shapes, shape, bounds, seed);
+            seen.insert(t.sequence);
+            kills += t.sequence == SignalSequence::graceful_then_kill;
+        }
+        return kills / 1000.0;
+    };
+    std::set<SignalSequence> durable_seen, written_seen;
+    const auto durable = kill_share(shape_index(shapes, "durable"), durable_seen);
+    EXPECT_GT(durable, durable_kill_share - 0.05);
+    EXPECT_LT(durable, durable_kill_share + 0.05);
+    EXPECT_EQ(durable_seen.size(), 5U) << "the other sequences are still drawn";
+    const auto written = kill_share(0, written_seen);
+    EXPECT_GT(written, 0.15);
+    EXPECT_LT(written, 0.25);
+}
+
 } // namespace
 } // namespace lastcall::harness::explore
