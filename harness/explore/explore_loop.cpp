@@ -197,6 +197,7 @@ private:
             ++f.reruns;
             const bool failed = rerun.error.empty() && rerun.fails_any(f.checks);
             f.reproduced += failed;
+            for (const auto& check : f.checks) f.reproduced_by_check[check] += rerun.error.empty() && rerun.fails_any({check}) ? 1 : 0;
             if (failed && f.run_dir.empty()) {
                 f.run_dir = rerun.run_dir;
                 f.failed = rerun.failed;

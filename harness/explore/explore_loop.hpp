@@ -9,6 +9,7 @@
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,7 +28,10 @@ struct Finding {
     std::vector<CheckResult> failed;      // the minimal run's failed checks, with evidence
     int shrink_runs = 0;
     bool shrink_stopped = false;          // the budget ran out before nothing more could be removed
-    int reproduced = 0, reruns = 0;       // failed `reproduced` of `reruns` re-runs
+    int reproduced = 0, reruns = 0;       // failed `reproduced` of `reruns` re-runs (any of `checks`)
+    // Of those re-runs, how many failed each of `checks`: a finding of "dropped, exit" whose re-runs
+    // fail exit every time and dropped once in five says so, not "5 of 5" alone.
+    std::map<std::string, int> reproduced_by_check;
     int seen = 1;                         // trials that failed the same way (its groups')
     bool flaky() const { return reproduced < reruns; }
     // What the minimal scenario fails (its first failing re-run), else what the trial failed.

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace lastcall::harness::explore {
 
 namespace {
@@ -18,7 +20,12 @@ std::string join(const std::set<std::string>& names) {
 
 std::string reproduction(const Finding& f) {
     if (f.reruns == 0) return "reproduction not measured (interrupted)";
-    return fmt::format("fails {} of {} re-runs{}", f.reproduced, f.reruns, f.flaky() ? " (flaky)" : "");
+    std::string each;  // only when the checks did not all come back together
+    for (const auto& [check, times] : f.reproduced_by_check) each += fmt::format("{}{} {}/{}", each.empty() ? "" : ", ", check, times, f.reruns);
+    const bool all_alike = std::all_of(f.reproduced_by_check.begin(), f.reproduced_by_check.end(),
+                                       [&](const auto& entry) { return entry.second == f.reproduced; });
+    return fmt::format("fails {} of {} re-runs{}{}", f.reproduced, f.reruns, f.flaky() ? " (flaky)" : "",
+                       all_alike || f.reproduced_by_check.size() < 2 ? "" : fmt::format(" ({})", each));
 }
 
 nlohmann::json trial_json(const Trial& t) {
@@ -72,7 +79,8 @@ std::string json_report(const ExploreSummary& s) {
         findings.push_back({{"name", f.name}, {"file", f.file.string()}, {"run_dir", f.run_dir.string()}, {"trial", f.trial_number},
                             {"failing_checks", f.checks}, {"minimal_failing_checks", f.minimal_checks()}, {"trials_failed", f.seen}, {"checks", failed}, {"original", trial_json(f.original)}, {"minimal", trial_json(f.minimal)},
                             {"shrink_runs", f.shrink_runs}, {"shrink_stopped", f.shrink_stopped}, {"reproduced", f.reproduced},
-                            {"reruns", f.reruns}, {"flaky", f.flaky()}});
+                            {"reruns", f.reruns}, {"flaky", f.flaky()},
+                            {"reproduced_by_check", f.reproduced_by_check}});
     }
     nlohmann::json groups = nlohmann::json::array();
     for (const auto& g : s.groups) {
