@@ -40,11 +40,11 @@ CheckResult make(std::string name, std::string bound, std::string measured, bool
 }
 
 CheckResult alive_until_signal(const RunResult& run) {
-    // "the target exited with status 3 at 0.24 s, before the first signal; its last stderr lines: ..."
-    const auto& said = run.died_before_signal;
-    const auto from = std::string_view("the target ").size();
-    auto c = make("alive_until_signal", "alive until the first signal", said.substr(from, said.find(", before") - from), false, said);
-    c.at_us = run.died_before_signal_us;
+    // The first generation's end: it died before any signal, so no other generation was started.
+    const auto* first = run.generations.empty() ? nullptr : &run.generations.front();
+    const auto how = first && first->exit ? fmt::format("{} at {:.2f} s", first->exit->ended(), static_cast<double>(first->exit_us) / 1e6) : "died";
+    auto c = make("alive_until_signal", "alive until the first signal", how, false, run.died_before_signal);
+    c.at_us = first ? first->exit_us : -1;
     return c;
 }
 

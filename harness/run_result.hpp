@@ -66,7 +66,6 @@ struct RunResult {
     // The target was ready, then died on its own before the scenario's first signal: how, when, the
     // last of its stderr. Its shutdown was never tried; one failed check says so (checks.cpp).
     std::string died_before_signal;
-    std::int64_t died_before_signal_us = -1;
     std::string skipped;         // the run was not made, and why (target.pid1 without a PID namespace)
     std::string containment;     // how the target's processes were kept track of
     std::vector<GenerationSummary> generations;
