@@ -28,7 +28,9 @@ CommandResult lastcall(std::vector<std::string> args, const fs::path& dir) {
     return run_to_end(args, dir / "stderr", 60s);
 }
 
-// One failing run shared by the tests (a run takes seconds), made by the first test that needs it.
+// One failing run shared by the tests of one process (a run takes seconds), made by the first test
+// that needs it, in that test's own directory: ctest runs each test in a process of its own, two at
+// a time, and a shared directory was removed under the other test's run.
 struct SharedRun {
     fs::path root, run_dir;
     std::string failure;  // why it could not be made
@@ -36,9 +38,7 @@ struct SharedRun {
 const SharedRun& failing_run() {
     static const SharedRun run = [] {
         SharedRun r;
-        r.root = fs::path(::testing::TempDir()) / "lastcall-tests" / "ReportCommand-shared";
-        fs::remove_all(r.root);
-        fs::create_directories(r.root);
+        r.root = lastcall::testing::fresh_test_dir("-shared-run");
         const auto made = lastcall({"run", std::string(LASTCALL_SCENARIOS_DIR) + "/slow-requests.yaml", "--run-dir", (r.root / "runs").string(), "-q",
                                     "--target-arg", "--fault", "--target-arg", "no-drain"},
                                    r.root);

@@ -2,6 +2,7 @@
 // and the whole file runs in milliseconds because nothing sleeps.
 #include "lastcall/coordinator/coordinator.hpp"
 #include "lastcall/coordinator/manual_clock.hpp"
+#include "test_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -17,7 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 
 std::filesystem::path empty_directory(const std::string& name) {
-    const auto dir = std::filesystem::path(::testing::TempDir()) / name;
+    const auto dir = lastcall::testing::test_root() / name;
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     return dir;
