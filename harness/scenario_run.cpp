@@ -180,7 +180,7 @@ bool Conductor::step(Clock::time_point now) {
 
 // A target that was ready and then died on its own before the scenario's first signal (gunicorn
 // whose workers cannot import the app: the master listens, then exits 3; a server that crashes
-// under the load) never had its shutdown tried. It started, so it is not DESIGN.md's exit 3 (could
+// under the load) never had its shutdown tried. It started, so it is not docs/design.md's exit 3 (could
 // not be started): the service failed, and one failed check says how, when and the last of its
 // stderr, instead of a row of checks that read as a bad shutdown.
 bool Conductor::died_before_the_first_signal() {
