@@ -126,6 +126,7 @@ BenchCommandLine::BenchCommandLine(CLI::App& app) : words_(std::make_unique<Word
     auto& w = *words_;
     if (app.get_description().empty()) app.description("load a URL as wrk does, on lastcall's engine: what was answered, failed or cut, and the latency");
     take_last_by_default(app);
+    usage_needs(app, "URL");
     app.add_option("URL", w.urls, "http://HOST[:PORT]/PATH (localhost is 127.0.0.1; [::1] for IPv6)")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     w.connections_given = app.add_option("-c,--connections", w.connections,

@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
+#include <optional>
 
 namespace lastcall::harness {
 
@@ -61,6 +64,13 @@ std::string failure_list(const BenchFailures& f) {
     return out;
 }
 
+// Open loop: how many connections the schedule needs (Little's law: arrivals a second times the
+// mean time each holds a connection), to set beside what -c allowed. None without a response.
+std::optional<std::uint64_t> connections_needed(const BenchOptions& o, const BenchSummary& s) {
+    if (o.rate <= 0 || s.completed == 0) return std::nullopt;
+    return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(o.rate * s.latency.mean / 1e6)));
+}
+
 } // namespace
 
 int bench_exit_code(const BenchSummary& s, std::uint64_t skipped_arrivals, int interrupted_by) {
@@ -86,6 +96,9 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
     }
     if (s.completed == 0) {
         out += "  No response completed: no latency figures\n";
+        if (s.failed.total() > 0 && s.failed.total() == s.failed.connect_refused) {
+            out += fmt::format("  Nothing listens at {}: every connect was refused\n", o.url());
+        }
     } else {
         out += fmt::format("  Thread Stats   Avg      Stdev     Max   +/- Stdev\n");
         out += fmt::format("    Latency   {:>8}  {:>8}  {:>8}  {:>8.2f}%\n", human_us(s.latency.mean), human_us(s.latency.stdev),
@@ -104,8 +117,15 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
         }
     }
     if (o.rate > 0) {
-        out += fmt::format("  Connections: {} needed at once{}\n", run.connections_used,
-                           run.connection_limit > 0 ? fmt::format(" (limit -c {})", run.connection_limit) : std::string{});
+        const auto needed = connections_needed(o, s);
+        std::string need;
+        if (needed) {
+            need = fmt::format("; {:g}/s at {} each needs about {}", o.rate, human_us(s.latency.mean), *needed);
+            if (run.connection_limit > 0 && *needed > static_cast<std::uint64_t>(run.connection_limit)) need += ": raise -c to keep the schedule";
+        }
+        out += fmt::format("  Connections: {} used at once{}{}\n", run.connections_used,
+                           run.connection_limit > 0 ? fmt::format(" (limit -c {})", run.connection_limit) : std::string(" (as many as needed)"),
+                           need);
         if (run.skipped_arrivals > 0) {
             out += fmt::format("  Skipped arrivals: {} (not sent: {})\n", run.skipped_arrivals,
                                run.connection_limit > 0 ? fmt::format("all -c {} connections were busy", run.connection_limit)
@@ -153,6 +173,7 @@ std::string bench_json(const BenchOptions& o, const BenchRun& run) {
         {"threads", o.threads},
         {"connections", o.rate > 0 && !o.connections_given ? nlohmann::json(nullptr) : nlohmann::json(o.connections)},
         {"connections_used", o.rate > 0 ? run.connections_used : static_cast<std::size_t>(o.connections)},
+        {"connections_needed", connections_needed(o, s) ? nlohmann::json(*connections_needed(o, s)) : nlohmann::json(nullptr)},
         {"duration_s", std::chrono::duration<double>(o.duration).count()},
         {"elapsed_s", run.elapsed_s},
         {"interrupted_by", run.interrupted_by != 0 ? nlohmann::json(signal_name(run.interrupted_by)) : nlohmann::json(nullptr)},

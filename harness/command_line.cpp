@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 
 namespace lastcall::harness {
@@ -53,5 +54,23 @@ bool parse_arguments(CLI::App& app, const std::vector<std::string>& arguments) {
 }
 
 void take_last_by_default(CLI::App& app) { app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast); }
+
+namespace {
+
+class NeededUsage : public CLI::Formatter {
+public:
+    explicit NeededUsage(std::string needed) : needed_(std::move(needed)) {}
+    std::string make_usage(const CLI::App* app, std::string name) const override {
+        const bool options = !app->get_options([](const CLI::Option* o) { return o->nonpositional(); }).empty();
+        return "Usage: " + name + (options ? " [OPTIONS]" : "") + " " + needed_ + "\n";
+    }
+
+private:
+    std::string needed_;
+};
+
+} // namespace
+
+void usage_needs(CLI::App& app, std::string needed) { app.formatter(std::make_shared<NeededUsage>(std::move(needed))); }
 
 } // namespace lastcall::harness

@@ -23,4 +23,9 @@ bool parse_arguments(CLI::App& app, const std::vector<std::string>& arguments);
 // parsers did (wrk, curl): CLI11's default for a repeated option is an error.
 void take_last_by_default(CLI::App& app);
 
+// The help's usage line says what the command needs after its options ("SCENARIO_OR_DIR...",
+// "-- COMMAND ARGS..."): CLI11 shows a positional it does not itself require in brackets, as
+// optional, where lastcall checks it and says what is missing in its own words.
+void usage_needs(CLI::App& app, std::string needed);
+
 } // namespace lastcall::harness

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace lastcall::harness {
 
@@ -44,6 +45,7 @@ private:
     void restart();
     void wait_for_port_released();
     void read_back();
+    RunPhase live_phase() const;  // the phase alone: cheap enough for every step
     LiveStatus live_status(Clock::time_point now) const;
     void show_status(Clock::time_point now);
     void show_phase(RunPhase phase, std::string detail);  // a phase that blocks the loop
@@ -67,6 +69,7 @@ private:
     std::unique_ptr<ProcConnector> kernel_;  // null where the kernel will not tell (no CAP_NET_ADMIN)
     Clock::time_point run_start_ = Clock::now();
     Clock::time_point next_status_ = Clock::now();
+    std::optional<std::pair<RunPhase, int>> shown_phase_;  // and generation: the last the live view was told
     bool restart_pending_ = false;
     bool exit_seen_ = false;  // of the current generation
     bool over_ = false;       // an undelivered signal or a failed restart ended the run early

@@ -70,6 +70,7 @@ void option(CLI::App& app, const std::string& names, const std::string& type, co
 
 // The options of `lastcall check`, writing into `o`.
 void add_quick_options(CLI::App& app, QuickOptions& o) {
+    usage_needs(app, "-- COMMAND ARGS...");
     app.description(
         "lastcall check [OPTIONS] -- COMMAND ARGS...: a test of COMMAND's shutdown without a scenario file.\n"
         "Starts COMMAND ({port} in it, and $PORT in its environment, is the port lastcall chose), waits until it is ready,\n"

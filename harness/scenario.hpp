@@ -214,6 +214,7 @@ struct ProxyConfig {
 
 struct Scenario {
     std::string file;
+    std::string sha256;  // of the file's text as read (before ${VAR}): `lastcall diff` tells two scenarios apart by it
     std::string name;
     std::string description;
     Target target;

@@ -1,6 +1,7 @@
 #include "scenario_loader.hpp"
 
 #include "scenario_sections.hpp"
+#include "sha256.hpp"
 #include "yaml_document.hpp"
 
 #include <fmt/format.h>
@@ -121,7 +122,11 @@ Scenario load_scenario_text(const std::string& text, const std::string& file_nam
     try {
         auto root = parse_yaml_document(text, file_name);
         substitute_variables(root, file_name, variables);
-        return read_scenario(YamlReader(file_name), root, file_name);
+        auto scenario = read_scenario(YamlReader(file_name), root, file_name);
+        Sha256 digest;
+        digest.update(text);
+        scenario.sha256 = digest.hex_digest();
+        return scenario;
     } catch (const ScenarioError&) {
         throw;
     } catch (const std::exception& e) {

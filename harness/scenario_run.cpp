@@ -129,49 +129,6 @@ bool Conductor::start_observers() {
     return true;
 }
 
-// The phase from what the conductor knows: a shutdown signal to the current generation, its exit,
-// and (with HTTP readiness) whether it still says ready: not ready after the signal is draining.
-LiveStatus Conductor::live_status(Clock::time_point now) const {
-    LiveStatus s;
-    s.elapsed_us = since_start(now);
-    s.max_duration_us = micros(scenario_.max_duration);
-    s.counts = load_->live();
-    const auto& g = supervisor_->current();
-    s.generation = g.number;
-    const auto told = std::find_if(result_.signals.begin(), result_.signals.end(),
-                                   [&g](const SignalSent& sent) { return sent.generation == g.number && sent.marks_shutdown(); });
-    if (exit_seen_) {
-        s.phase = RunPhase::exited;
-        s.event_us = since_start(g.exited);
-        s.detail = fmt::format("{} at {:.2f}s", g.exit ? g.exit->describe() : "exited", static_cast<double>(s.event_us) / 1e6);
-    } else if (told != result_.signals.end()) {
-        const bool says_not_ready = !scenario_.target.ready.http_path.empty() && !prober_->ready();
-        s.phase = says_not_ready ? RunPhase::draining : RunPhase::signal_sent;
-        s.event_us = told->t_us;
-        s.detail = fmt::format("{} at {:.2f}s{}", signal_name(told->signal), static_cast<double>(told->t_us) / 1e6,
-                               says_not_ready ? ", not ready" : "");
-    } else {
-        s.phase = RunPhase::ready;
-    }
-    return s;
-}
-
-void Conductor::show_status(Clock::time_point now) {
-    if (!options_.progress || now < next_status_) return;
-    next_status_ = now + std::chrono::milliseconds(250);
-    options_.progress(live_status(now));
-}
-
-void Conductor::show_phase(RunPhase phase, std::string detail) {
-    if (!options_.progress) return;
-    LiveStatus s;
-    if (load_) s = live_status(Clock::now());  // before the load: the run's clock has not started
-    s.max_duration_us = micros(scenario_.max_duration);
-    s.phase = phase;
-    s.detail = std::move(detail);
-    options_.progress(s);
-}
-
 bool Conductor::step(Clock::time_point now) {
     if (interrupted()) {
         result_.interrupted = true;
@@ -223,7 +180,7 @@ bool Conductor::step(Clock::time_point now) {
 
 // A target that was ready and then died on its own before the scenario's first signal (gunicorn
 // whose workers cannot import the app: the master listens, then exits 3; a server that crashes
-// under the load) never had its shutdown tried. It started, so it is not DESIGN.md's exit 3 (could
+// under the load) never had its shutdown tried. It started, so it is not docs/design.md's exit 3 (could
 // not be started): the service failed, and one failed check says how, when and the last of its
 // stderr, instead of a row of checks that read as a bad shutdown.
 bool Conductor::died_before_the_first_signal() {

@@ -1,5 +1,5 @@
 #pragma once
-// One run of one scenario (DESIGN.md's run sequence): spawn the target, wait until ready, start
+// One run of one scenario (docs/design.md's run sequence): spawn the target, wait until ready, start
 // load, play the timeline, watch the exit, post-check the port and orphans, write the run dir.
 // A short conductor over the parts: Supervisor (generations, processes), Timeline (what is due),
 // LoadGenerator, samplers, RunDirectory (artifacts).

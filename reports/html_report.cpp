@@ -82,6 +82,22 @@ std::vector<Marker> run_markers(const RunVerdict& v, const Scale& scale) {
     return markers;
 }
 
+// Why the phases lane is empty, in its place (a new user saw an empty lane and could not tell
+// whether lastcall had failed to draw it); empty when there are phases to draw.
+std::string phases_missing(const harness::TargetReportReading& reading, std::int64_t signal_us) {
+    using State = harness::TargetReportReading::State;
+    if (signal_us < 0) return "no phases: no shutdown signal was sent";
+    if (reading.report && !reading.report->phases.empty()) return "";
+    switch (reading.state) {
+    case State::not_configured: return "no phases reported: the target publishes none (the scenario names no target.shutdown_report)";
+    case State::absent: return "no phases reported: the target wrote no shutdown report" + (reading.detail.empty() ? "" : " (" + reading.detail + ")");
+    case State::stale: return "no phases: the shutdown report was left from before this run (" + reading.detail + ")";
+    case State::corrupt: return "no phases: the shutdown report could not be read (" + reading.detail + ")";
+    case State::ok: break;
+    }
+    return "no phases reported: the target's shutdown report lists none";
+}
+
 std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) {
     const auto& run = v.run;
     const Scale scale{std::max<double>({static_cast<double>(run.duration_us), static_cast<double>(run.exit_us) + 100'000, 1.0})};
@@ -187,7 +203,9 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
     for (const auto& s : run.signals) {
         if (s.marks_shutdown() && signal_us < 0) signal_us = s.t_us;
     }
-    if (run.report.report && signal_us >= 0) {
+    if (const auto why = phases_missing(run.report, signal_us); !why.empty()) {
+        svg += fmt::format(R"(<text x="{}" y="{}" fill="#888">{}</text>)", left, phases_y + 12, escape(why));
+    } else {
         static const char* phase_colours[] = {"#ffe082", "#90caf9", "#ce93d8", "#a5d6a7", "#80cbc4", "#bcaaa4"};
         int i = 0;
         for (const auto& p : run.report.report->phases) {

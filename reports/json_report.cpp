@@ -70,6 +70,7 @@ json run_json(const RunVerdict& v) {
     return {
         {"scenario", v.scenario->name},
         {"file", v.scenario->file},
+        {"scenario_sha256", v.scenario->sha256},
         {"description", v.scenario->description},
         {"repeat_index", v.repeat_index},
         {"seed", v.run.seed},

@@ -69,6 +69,27 @@ CheckSide side_of(const json& check) {
 
 std::string title_of(const json& run) { return fmt::format("{} ({})", text_of(run, "scenario"), text_of(run, "run_dir")); }
 
+// Two runs of one scenario compare a service with itself; of two scenarios, the load, the signals
+// and the bounds differ too. Reports written before the file's SHA-256 was kept are compared by
+// name alone.
+std::string scenario_warning(const json& a, const json& b) {
+    const auto name_a = text_of(a, "scenario"), name_b = text_of(b, "scenario");
+    const auto sha_a = text_of(a, "scenario_sha256"), sha_b = text_of(b, "scenario_sha256");
+    const bool other_file = !sha_a.empty() && !sha_b.empty() && sha_a != sha_b;
+    const auto files = fmt::format("{} sha256 {}, {} sha256 {}", text_of(a, "file"), sha_a.substr(0, 12), text_of(b, "file"), sha_b.substr(0, 12));
+    if (name_a != name_b) {
+        return fmt::format("warning: A and B are runs of different scenarios ('{}' and '{}'{}): a check can differ because the "
+                           "scenarios do, not the service",
+                           name_a, name_b, other_file ? "; " + files : "");
+    }
+    if (other_file) {
+        return fmt::format("warning: the scenario '{}' was not the same file in A and B ({}): its load, signals or bounds may "
+                           "have changed, not only the service",
+                           name_a, files);
+    }
+    return "";
+}
+
 std::string shown(const CheckSide& s) {
     if (s.status == "-") return "-";
     const auto word = s.info ? std::string("info") : s.status == "fail" ? std::string("FAIL") : s.status;
@@ -116,7 +137,7 @@ bool RunDiff::verdict_changed() const {
 
 RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const std::string& b_json, const std::string& b_name) {
     const auto a = the_run(a_json, a_name), b = the_run(b_json, b_name);
-    RunDiff diff{title_of(a), title_of(b), {}, {}};
+    RunDiff diff{title_of(a), title_of(b), scenario_warning(a, b), {}, {}};
     const CheckSide absent{"-", "", std::nullopt, "", false};
     const auto find = [](const json& run, const std::string& name) -> const json* {
         for (const auto& c : run["checks"]) {
@@ -146,7 +167,9 @@ RunDiff diff_runs(const fs::path& a, const fs::path& b) {
 }
 
 std::string diff_table(const RunDiff& diff) {
-    std::string out = fmt::format("A: {}\nB: {}\n\n", diff.a_title, diff.b_title) + row("check", "A", "B", "");
+    std::string out = fmt::format("A: {}\nB: {}\n", diff.a_title, diff.b_title);
+    if (!diff.scenario_warning.empty()) out += diff.scenario_warning + "\n";
+    out += "\n" + row("check", "A", "B", "");
     std::vector<const CheckDiff*> changed, one_run;
     for (const auto& c : diff.checks) {
         if (c.verdict_changed()) changed.push_back(&c);

@@ -36,6 +36,9 @@ struct LatencyDiff {
 
 struct RunDiff {
     std::string a_title, b_title;  // scenario and run directory of each
+    // Not empty when A and B ran different scenarios (another name, or the file's SHA-256 differs):
+    // a difference in their checks is then not the service's alone. Said above the table.
+    std::string scenario_warning;
     std::vector<CheckDiff> checks;   // A's order, then checks only B has
     std::vector<LatencyDiff> latency;
     bool verdict_changed() const;

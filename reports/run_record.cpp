@@ -161,6 +161,7 @@ void read_verdict(const fs::path& file, RecordedRun& out) {
     const auto s = field<json>(v, "scenario", at);
     out.scenario->name = field<std::string>(s, "name", at);
     out.scenario->file = field<std::string>(s, "file", at);
+    if (s.contains("sha256")) out.scenario->sha256 = field<std::string>(s, "sha256", at);  // absent from runs recorded before it was kept
     out.scenario->description = field<std::string>(s, "description", at);
     out.scenario->target.command = strings(s, "command", at);
     out.scenario->repeat = field<int>(s, "repeat", at);
@@ -371,7 +372,7 @@ void keep_verdict(const RunVerdict& v) {
     const auto& run = v.run;
     const json verdict{
         {"version", verdict_file_version},
-        {"scenario", {{"name", v.scenario->name}, {"file", v.scenario->file}, {"description", v.scenario->description},
+        {"scenario", {{"name", v.scenario->name}, {"file", v.scenario->file}, {"sha256", v.scenario->sha256}, {"description", v.scenario->description},
                       {"command", v.scenario->target.command}, {"repeat", v.scenario->repeat}}},
         {"repeat_index", v.repeat_index},
         {"run_dir", run.run_dir.string()},

@@ -1,6 +1,6 @@
 // lastcall: run scenarios against a target, check a server without a scenario, validate and list
 // scenarios, benchmark a URL, or explore a scenario for failures nobody scripted. One file per
-// subcommand (cli/*_command.cpp); what they share is in shared_options.hpp. Exit codes (DESIGN.md):
+// subcommand (cli/*_command.cpp); what they share is in shared_options.hpp. Exit codes (docs/design.md):
 // 0 fine, 1 a check failed, 2 the scenario or command line is wrong, 3 the target could not be
 // started or never became ready (or, with --strict, a run was skipped), 130 interrupted; bench has
 // its own (bench_options.cpp).

@@ -48,6 +48,7 @@ struct RunArguments {
 void add_run_options(CLI::App& run, RunArguments& a) {
     if (run.get_description().empty()) run.description("run scenarios against their targets and judge the shutdown");
     take_last_by_default(run);
+    usage_needs(run, "SCENARIO_OR_DIR...");
     run.add_option("SCENARIO_OR_DIR", a.paths, "scenario files, or directories of them (*.yaml, *.yml)")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     run.add_option("--server", a.server, "what {server} in a target's command stands for (default: the lastcall-server beside lastcall)")

@@ -1,4 +1,5 @@
 // `lastcall validate FILE_OR_DIR...`: every scenario read as a run would read it; exit 0 or 2.
+#include "command_line.hpp"
 #include "explore/target_shapes.hpp"
 #include "scenario_error.hpp"
 #include "shared_options.hpp"
@@ -47,6 +48,7 @@ Command add_validate_command(CLI::App& lastcall) {
     command->add_option("FILE_OR_DIR", arguments->paths, "scenario files, or directories of them")
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     add_variable_option(*command, arguments->variables);
+    harness::usage_needs(*command, "FILE_OR_DIR...");
     command->footer("Each file that does not load is one line on stderr: file:line:column: what is wrong.\n"
                     "Exit codes: 0 every file loads, 2 one does not or the command line is wrong.");
     return {command, [arguments] { return validate(*arguments); }};

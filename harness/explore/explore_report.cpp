@@ -28,6 +28,54 @@ std::string reproduction(const Finding& f) {
                        all_alike || f.reproduced_by_check.size() < 2 ? "" : fmt::format(" ({})", each));
 }
 
+// A group's evidence shape in its parts: per failing check its message, then each kind of evidence
+// (numbers blanked, as add_to_group compared them).
+std::set<std::string> shape_parts(const std::string& shape) {
+    std::set<std::string> parts;
+    std::size_t from = 0;
+    while (from <= shape.size()) {
+        auto to = std::min(shape.find('\n', from), shape.find(" | ", from));
+        if (to == std::string::npos) to = shape.size();
+        if (to > from) parts.insert(shape.substr(from, to - from));
+        from = to + (to < shape.size() && shape[to] == '\n' ? 1 : 3);
+    }
+    return parts;
+}
+
+std::string only_in(const std::set<std::string>& these, const std::set<std::string>& those) {
+    std::string out;
+    for (const auto& p : these) {
+        if (those.count(p) == 0) out += (out.empty() ? "'" : "', '") + p;
+    }
+    return out.empty() ? "nothing of its own" : out + "'";
+}
+
+}  // namespace
+
+std::vector<FindingDifference> finding_differences(const ExploreSummary& s) {
+    std::vector<FindingDifference> out(s.findings.size());
+    const auto group_of = [&](std::size_t finding) -> const FailureGroup* {
+        for (const auto& g : s.groups) {
+            if (g.finding == static_cast<int>(finding)) return &g;
+        }
+        return nullptr;
+    };
+    for (std::size_t i = 0; i < s.findings.size(); ++i) {
+        const auto* mine = group_of(i);
+        if (mine == nullptr) continue;
+        for (std::size_t j = 0; j < s.findings.size(); ++j) {
+            const auto* theirs = j == i ? nullptr : group_of(j);
+            if (theirs == nullptr || theirs->checks != mine->checks) continue;
+            const auto here = shape_parts(mine->shape), there = shape_parts(theirs->shape);
+            out[i] = {s.findings[j].name, only_in(here, there), only_in(there, here)};
+            break;
+        }
+    }
+    return out;
+}
+
+namespace {
+
 nlohmann::json trial_json(const Trial& t) {
     nlohmann::json workloads = nlohmann::json::array();
     for (const auto& w : t.workloads) {
@@ -46,8 +94,13 @@ std::string text_report(const ExploreSummary& s) {
     if (s.errors > 0) out += fmt::format(", {} not run", s.errors);
     out += fmt::format(", {} shrink runs{}\n", s.shrink_runs, s.interrupted ? "; interrupted" : "");
     for (const auto& e : s.error_messages) out += fmt::format("  not run: {}\n", e);
-    for (const auto& f : s.findings) {
+    const auto differences = finding_differences(s);
+    for (std::size_t i = 0; i < s.findings.size(); ++i) {
+        const auto& f = s.findings[i];
         out += fmt::format("\nFINDING {}: {}; {}; {} trial(s) failed this way\n", f.name, join(f.minimal_checks()), reproduction(f), f.seen);
+        if (const auto& d = differences[i]; !d.other.empty()) {
+            out += fmt::format("  apart from {}: the same failing checks, other evidence: here {}; there {}\n", d.other, d.here, d.there);
+        }
         out += fmt::format("  minimal:  {} (size {})\n", describe(f.minimal), trial_size(f.minimal));
         out += fmt::format("  from:     trial {}: {} (size {}), {} shrink runs{}\n", f.trial_number, describe(f.original), trial_size(f.original),
                            f.shrink_runs, f.shrink_stopped ? ", stopped by the budget" : "");
@@ -71,7 +124,10 @@ std::string text_report(const ExploreSummary& s) {
 
 std::string json_report(const ExploreSummary& s) {
     nlohmann::json findings = nlohmann::json::array();
-    for (const auto& f : s.findings) {
+    const auto differences = finding_differences(s);
+    for (std::size_t i = 0; i < s.findings.size(); ++i) {
+        const auto& f = s.findings[i];
+        const auto& d = differences[i];
         nlohmann::json failed = nlohmann::json::array();
         for (const auto& c : f.failed) {
             failed.push_back({{"name", c.name}, {"bound", c.bound}, {"measured", c.measured}, {"message", c.message}, {"evidence", c.evidence}});
@@ -80,7 +136,8 @@ std::string json_report(const ExploreSummary& s) {
                             {"failing_checks", f.checks}, {"minimal_failing_checks", f.minimal_checks()}, {"trials_failed", f.seen}, {"checks", failed}, {"original", trial_json(f.original)}, {"minimal", trial_json(f.minimal)},
                             {"shrink_runs", f.shrink_runs}, {"shrink_stopped", f.shrink_stopped}, {"reproduced", f.reproduced},
                             {"reruns", f.reruns}, {"flaky", f.flaky()},
-                            {"reproduced_by_check", f.reproduced_by_check}});
+                            {"reproduced_by_check", f.reproduced_by_check},
+                            {"apart_from", d.other.empty() ? nlohmann::json() : nlohmann::json{{"finding", d.other}, {"here", d.here}, {"there", d.there}}}});
     }
     nlohmann::json groups = nlohmann::json::array();
     for (const auto& g : s.groups) {

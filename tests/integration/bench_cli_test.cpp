@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iterator>
 #include <netinet/in.h>
+#include <regex>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
@@ -131,6 +132,7 @@ TEST(BenchCli, DeadPortIsNotThroughput) {
     EXPECT_NE(r.out.find("Failed: "), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("connect refused"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Requests/sec:       0.00"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Nothing listens at " + url(port, "/fast") + ": every connect was refused"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("0ns"), std::string::npos) << r.out;
 
     const auto j = bench({url(port, "/fast"), "-d", "1", "-c", "2", "-t", "1", "--json"}, dir);
@@ -237,11 +239,15 @@ TEST(BenchCli, OpenLoopHeldToConnectionsCountsSkippedArrivals) {
     EXPECT_EQ(r.json["latency_us"]["measured_from"], "intended_start") << r.out;
     EXPECT_EQ(r.json["connections"], 1) << r.out;
     EXPECT_EQ(r.json["connections_used"], 1) << r.out;
+    // 50 a second, each holding its connection 200 ms or more: about 10 needed, and said (the -c
+    // configured was silently the limit once, at a fifth of the rate asked).
+    EXPECT_GE(r.json["connections_needed"].get<std::uint64_t>(), 10u) << r.out;
     EXPECT_GT(r.json["skipped_arrivals"].get<std::uint64_t>(), 0u) << r.out;
 
     const auto text = bench(args, dir);
     EXPECT_NE(text.out.find("Skipped arrivals: "), std::string::npos) << text.out;
-    EXPECT_NE(text.out.find("Connections: 1 needed at once (limit -c 1)"), std::string::npos) << text.out;
+    EXPECT_TRUE(std::regex_search(text.out, std::regex(R"(Connections: 1 used at once \(limit -c 1\); 50/s at 2\d\d\.\d\dms each needs about \d+: raise -c to keep the schedule\n)")))
+        << text.out;
     EXPECT_NE(text.out.find("intended start"), std::string::npos) << text.out;
 }
 
@@ -253,6 +259,7 @@ TEST(BenchCli, OpenLoopWithoutLimitSkipsNothingAndSaysConnectionsNeeded) {
     EXPECT_EQ(r.json["skipped_arrivals"], 0) << r.out;
     EXPECT_EQ(r.json["connections"], nullptr) << r.out;  // not given: as many as needed
     EXPECT_GE(r.json["connections_used"].get<std::uint64_t>(), 2u) << r.out;  // 100 ms each, one every 25 ms
+    EXPECT_GE(r.json["connections_needed"].get<std::uint64_t>(), 4u) << r.out;
 }
 
 TEST(BenchCli, HeadersMethodAndBodyReachTheServer) {

@@ -69,6 +69,25 @@ TEST(CommandLine, EverySubcommandHasItsHelpOnStdout) {
     EXPECT_EQ(lastcall({"help", "run"}, dir).out, lastcall({"run", "--help"}, dir).out);
 }
 
+// What a command cannot run without is in its usage line, not in brackets as if optional; check's
+// target command after -- above all (a new user read `lastcall check [OPTIONS]` and gave none).
+TEST(CommandLine, UsageLineSaysWhatEachCommandNeeds) {
+    const auto dir = fresh_test_dir();
+    const std::vector<std::pair<std::string, std::string>> cases{{"check", "Usage: lastcall check [OPTIONS] -- COMMAND ARGS...\n"},
+                                                                 {"run", "Usage: lastcall run [OPTIONS] SCENARIO_OR_DIR...\n"},
+                                                                 {"validate", "Usage: lastcall validate [OPTIONS] FILE_OR_DIR...\n"},
+                                                                 {"bench", "Usage: lastcall bench [OPTIONS] URL\n"},
+                                                                 {"explore", "Usage: lastcall explore [OPTIONS] SCENARIO\n"},
+                                                                 {"diff", "Usage: lastcall diff [OPTIONS] A B\n"}};
+    for (const auto& [command, usage] : cases) {
+        const auto r = lastcall({command, "--help"}, dir);
+        EXPECT_NE(r.out.find(usage), std::string::npos) << r.out;
+    }
+    const auto none = lastcall({"run"}, dir);
+    EXPECT_EQ(none.status.code, 2);
+    EXPECT_NE(none.err.find("run needs at least one scenario file or directory"), std::string::npos) << none.err;
+}
+
 TEST(CommandLine, BareLastcallIsUsageOnStderrExit2) {
     const auto dir = fresh_test_dir();
     const auto r = lastcall({}, dir);

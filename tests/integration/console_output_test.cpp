@@ -50,6 +50,24 @@ TEST(ConsoleOutput, InALogTheLiveViewIsPlainLinesAtEveryPhase) {
     EXPECT_EQ(r.out.find('\033'), std::string::npos) << r.out;
 }
 
+// A target that drains for 150 ms (its drain delay: /ready answers 503 at the signal, it exits
+// 150 ms later), shorter than the view's 250 ms between reports: a new user's run went from "signal
+// sent" to "exited" and never showed that the target drained. Every change of phase is reported
+// when the conductor sees it, so the log has a line for each.
+TEST(ConsoleOutput, APhaseShorterThanTheReportIntervalStillHasItsLine) {
+    const auto dir = fresh_test_dir();
+    std::vector<std::string> argv{LASTCALL_BINARY, "check", "--run-dir", (dir / "runs").string(), "--path", "/fast", "--ready", "/ready",
+                                  "--warmup", "500ms", "--grace", "3s", "--", server_binary(), "--port", "{port}", "--state-dir",
+                                  "{workdir}/state", "--drain-delay", "150ms"};
+    const auto r = run_to_end(argv, dir / "stderr", 40s);
+    EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+    const auto draining = r.err.find("  draining: SIGTERM at ");
+    const auto exited = r.err.find("  exited: exit 0 at ");
+    ASSERT_NE(draining, std::string::npos) << r.err;
+    ASSERT_NE(exited, std::string::npos) << r.err;
+    EXPECT_LT(draining, exited) << r.err;
+}
+
 TEST(ConsoleOutput, QuietIsTheSummaryAlone) {
     const auto dir = fresh_test_dir();
     const auto r = check(dir, {"--quiet", "--"});

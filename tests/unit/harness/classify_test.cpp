@@ -1,4 +1,4 @@
-// The outcome classes as a table (DESIGN.md). The wire-level counterpart is
+// The outcome classes as a table (docs/design.md). The wire-level counterpart is
 // integration/outcome_classification_test.cpp.
 #include "history.hpp"
 

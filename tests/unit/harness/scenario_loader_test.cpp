@@ -180,6 +180,12 @@ TEST(ScenarioLoader, DirectoriesExpandToTheirScenariosOrSayTheyHaveNone) {
     EXPECT_EQ(load_error(dir / "a.yml"), "no error");
 }
 
+// The file's SHA-256 as read (sha256sum's), before ${VAR}: `lastcall diff` tells two scenarios apart by it.
+TEST(ScenarioLoader, KeepsTheSha256OfTheTextAsRead) {
+    const std::string text = "name: x\ntarget: {command: [srv]}\n";
+    EXPECT_EQ(load_scenario_text(text, "x.yaml").sha256, "bf94f5217cc011997acde051f24936e06e84adca668533597c54043a2c06ba73");
+    EXPECT_NE(load_scenario_text(text + "# edited\n", "x.yaml").sha256, load_scenario_text(text, "x.yaml").sha256);
+}
 
 } // namespace
 } // namespace lastcall::harness

@@ -57,6 +57,32 @@ TEST(HtmlWorkloadLanes, ALaneForEachWorkloadWithItsName) {
     EXPECT_EQ(html.find(R"(<g class="lane" data-w="2">)"), std::string::npos) << "two workloads, two lanes";
 }
 
+// An empty phases lane says why (a new user could not tell a target without a shutdown report from
+// a report lastcall failed to draw); a lane with phases draws them and says nothing of the kind.
+TEST(HtmlPhasesLane, SaysWhyItIsEmpty) {
+    TwoWorkloads f;
+    EXPECT_NE(html_report(f.verdict).find(">no phases: no shutdown signal was sent<"), std::string::npos);
+    harness::SignalSent term;
+    term.t_us = 2'000'000;
+    term.signal = SIGTERM;
+    term.to = "target";
+    term.generation = 1;
+    f.verdict.run.signals.push_back(term);
+    EXPECT_NE(html_report(f.verdict).find(">no phases reported: the target publishes none (the scenario names no target.shutdown_report)<"),
+              std::string::npos);
+    auto& reading = f.verdict.run.report;
+    reading.state = harness::TargetReportReading::State::absent;
+    reading.detail = "no file at /tmp/x/report.json";
+    EXPECT_NE(html_report(f.verdict).find(">no phases reported: the target wrote no shutdown report (no file at /tmp/x/report.json)<"),
+              std::string::npos);
+    reading.state = harness::TargetReportReading::State::ok;
+    reading.report = harness::TargetReport{};
+    reading.report->phases.push_back({"draining", 1, 500, "completed", ""});
+    const auto drawn = html_report(f.verdict);
+    EXPECT_EQ(drawn.find("no phases"), std::string::npos);
+    EXPECT_NE(drawn.find("<title>draining 1.0-500.0 ms completed</title>"), std::string::npos) << drawn;
+}
+
 // The 3 lost streams show in the sse lane, in the dropped colour, in the bucket holding 2.1 s.
 TEST(HtmlWorkloadLanes, ShowWhenAWorkloadLostRequests) {
     TwoWorkloads f;

@@ -101,6 +101,31 @@ TEST(RunDiff, ACheckSkippedInOneRunIsShownApartNotAsAChangedVerdict) {
     EXPECT_NE(table.find("1 check judged in one run only"), std::string::npos) << table;
 }
 
+// Runs of unrelated scenarios compare their services under different loads, signals and bounds:
+// said above the table (a new user diffed two such runs and got a table as if comparable). Runs of
+// one scenario name whose file changed are said too; the same file twice says nothing.
+TEST(RunDiff, RunsOfDifferentScenariosAreSaidSo) {
+    TwoRuns r;
+    r.scenario.file = "scenarios/demo.yaml";
+    r.scenario.sha256 = std::string(64, 'a');
+    EXPECT_EQ(diff_reports(json_report(r.a), "a", json_report(r.b), "b").scenario_warning, "");
+    harness::Scenario other = r.scenario;
+    other.name = "sse-streams";
+    other.file = "scenarios/sse-streams.yaml";
+    other.sha256 = std::string(64, 'b');
+    r.b.scenario = &other;
+    const auto table = diff_table(diff_reports(json_report(r.a), "a", json_report(r.b), "b"));
+    EXPECT_NE(table.find("warning: A and B are runs of different scenarios ('demo' and 'sse-streams'; scenarios/demo.yaml sha256 "
+                         "aaaaaaaaaaaa, scenarios/sse-streams.yaml sha256 bbbbbbbbbbbb)"),
+              std::string::npos)
+        << table;
+    EXPECT_LT(table.find("warning:"), table.find("check ")) << "above the table: " << table;
+    other.name = "demo";
+    other.file = "scenarios/demo.yaml";
+    const auto edited = diff_reports(json_report(r.a), "a", json_report(r.b), "b").scenario_warning;
+    EXPECT_NE(edited.find("warning: the scenario 'demo' was not the same file in A and B"), std::string::npos) << edited;
+}
+
 // A check without a bound only measures: `info`, as on the console, not `pass`.
 TEST(RunDiff, AMeasuredOnlyCheckIsInfoNotPass) {
     TwoRuns r;

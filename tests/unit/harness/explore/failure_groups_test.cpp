@@ -3,6 +3,7 @@
 #include "explore/explore_loop.hpp"
 #include "explore/explore_report.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -90,6 +91,47 @@ TEST(FindingReproduction, EachChecksRateIsSaidWhenTheyDiffer) {
     summary.findings[0].reproduced_by_check = {{"dropped", 5}, {"exit", 5}};
     const auto alike = text_report(summary);
     EXPECT_NE(alike.find("fails 5 of 5 re-runs;"), std::string::npos) << "no rates when they all came back: " << alike;
+}
+
+} // namespace
+} // namespace lastcall::harness::explore
+
+namespace lastcall::harness::explore {
+namespace {
+
+// A new user saw two findings of "dropped" and could not tell why they were two: their evidence
+// differs in kind (eof_before_response in one, reset in the other), and each header says so.
+TEST(FindingDifference, FindingsOfTheSameChecksSayWhatTheirEvidenceDiffersIn) {
+    ExploreSummary s;
+    s.scenario = "generic.yaml";
+    const auto eof = check("dropped", "2 requests were dropped", {"#3 slow conn 1: done 0.1s -> dropped (eof_before_response)"});
+    const auto reset = check("dropped", "1 requests were dropped", {"#4 slow conn 1: done 0.2s -> dropped (reset)"});
+    const auto exit = check("exit", "expected exit 0, saw killed by SIGTERM");
+    add_to_group(s.groups, {eof}, 1, "r1");
+    add_to_group(s.groups, {reset}, 2, "r2");
+    add_to_group(s.groups, {eof, exit}, 3, "r3");
+    for (int i = 0; i < 3; ++i) {
+        Finding f;
+        f.name = fmt::format("explore-generic-f{}", i + 1);
+        f.checks = i == 2 ? std::set<std::string>{"dropped", "exit"} : std::set<std::string>{"dropped"};
+        f.reproduced = f.reruns = 5;
+        s.findings.push_back(f);
+        s.groups[static_cast<std::size_t>(i)].finding = i;
+    }
+    const auto text = text_report(s);
+    EXPECT_NE(text.find("FINDING explore-generic-f1: dropped; fails 5 of 5 re-runs; 1 trial(s) failed this way\n"
+                        "  apart from explore-generic-f2: the same failing checks, other evidence: here 'dropped (eof_before_response)'; "
+                        "there 'dropped (reset)'\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("  apart from explore-generic-f1: the same failing checks, other evidence: here 'dropped (reset)'; there "
+                        "'dropped (eof_before_response)'\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("apart from explore-generic-f3"), std::string::npos) << "other checks: apart for that reason alone: " << text;
+    const auto json = nlohmann::json::parse(json_report(s));
+    EXPECT_EQ(json["findings"][1]["apart_from"]["finding"], "explore-generic-f1");
+    EXPECT_TRUE(json["findings"][2]["apart_from"].is_null());
 }
 
 } // namespace
