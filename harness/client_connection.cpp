@@ -7,6 +7,7 @@ namespace lastcall::harness {
 
 void ClientConnection::close() {
     stop_watching();
+    readable.forget();
     boost::system::error_code ignored;
     socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
@@ -63,6 +64,7 @@ void ClientConnection::arm_deadline_timer() {
         timed_out_ = true;
         boost::system::error_code ignored;
         socket.cancel(ignored);
+        readable.cancel();
     });
 }
 

@@ -3,6 +3,7 @@
 // in stable storage for the whole run (a closed loop's slot, an open loop's pool), so a handler
 // still queued for a connection can never outlive it.
 #include "history.hpp"
+#include "readiness_poller.hpp"
 #include "response_reader.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -62,6 +63,8 @@ public:
     bool timed_out() const { return timed_out_; }
 
     boost::asio::ip::tcp::socket socket;
+    // The response's reads wait here, in the load thread's epoll set (when the socket joined it).
+    ReadWaiter readable;
     boost::beast::flat_buffer buffer;
     ResponseReader reader;
     std::uint32_t id = 0;

@@ -8,6 +8,7 @@
 #include "history.hpp"
 #include "history_spool.hpp"
 #include "load_generator.hpp"
+#include "readiness_poller.hpp"
 #include "request_exchange.hpp"
 #include "stream_trail.hpp"
 
@@ -150,6 +151,7 @@ private:
     // post to it): the reactor's per-socket locking is off (UNSAFE_IO), the queue's stays on.
     boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+    ReadinessPoller poller_{io_};  // before the connections whose waits it holds
     int index_;
     const WorkerContext& context_;
     boost::asio::ip::tcp::endpoint endpoint_;

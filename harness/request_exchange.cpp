@@ -15,8 +15,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <memory>
 #include <optional>
+
+#include <sys/socket.h>
 
 namespace lastcall::harness {
 
@@ -99,6 +102,25 @@ std::int64_t micros_since(Clock::time_point start) {
 std::string_view readable(const beast::flat_buffer& buffer) {
     const auto data = buffer.data();
     return {static_cast<const char*>(data.data()), data.size()};
+}
+
+// One recv(2) into the connection's buffer. No error and nothing read: the receive queue was empty.
+beast::error_code receive(ClientConnection& c) {
+    const auto space = c.buffer.prepare(read_size);
+    const auto n = ::recv(c.socket.native_handle(), space.data(), space.size(), 0);
+    if (n > 0) {
+        c.buffer.commit(static_cast<std::size_t>(n));
+        // TCP returns less than asked only with its receive queue emptied: what arrives next is an edge.
+        if (static_cast<std::size_t>(n) < space.size()) c.readable.drained();
+        return {};
+    }
+    if (n == 0) return net::error::eof;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        c.readable.drained();
+        return {};
+    }
+    if (errno == EINTR) return {};
+    return {errno, boost::system::system_category()};
 }
 
 } // namespace
@@ -187,9 +209,28 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
             read_ec = beast::error::timeout;
             continue;
         }
-        auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(read_size), deferred_tuple);
-        c.buffer.commit(n);
-        read_ec = c.timed_out() ? beast::error_code(beast::error::timeout) : ec;
+        if (c.readable.registered()) {
+            // Reads at once when an edge came since the receive queue was last seen empty, else
+            // waits for one in the load thread's epoll set: no speculative recv(2) that finds
+            // nothing. Ends with bytes, or with why none will come (eof, reset, the wait
+            // cancelled by the deadline or a close).
+            const auto before = c.buffer.size();
+            while (!read_ec && c.buffer.size() == before) {
+                if (!c.readable.may_have_data()) {
+                    auto [ec] = co_await c.readable.async_wait(deferred_tuple);
+                    if (ec) {
+                        read_ec = ec;
+                        break;
+                    }
+                }
+                read_ec = receive(c);
+            }
+        } else {
+            auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(read_size), deferred_tuple);
+            c.buffer.commit(n);
+            read_ec = ec;
+        }
+        if (c.timed_out()) read_ec = beast::error::timeout;
     }
     c.expires_never();
 

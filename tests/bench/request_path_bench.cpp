@@ -1,10 +1,12 @@
 // The load generator's per-request path, piece by piece, so a regression shows before an
 // end-to-end run: recording a request (its bench totals, its latency bucket, its history record
 // encoded into the spool's buffer), classifying it, the histogram, reading a typical response (a
-// head seen before, and heads that change), and the SSE tokenizer on a typical stream chunk.
+// head seen before, and heads that change), the SSE tokenizer on a typical stream chunk, and the
+// wait for a response on a real loopback connection (Asio's read against the readiness poller's).
 // scripts/bench-micro runs them.
 #include "bench_summary.hpp"
 #include "histogram.hpp"
+#include "readiness_poller.hpp"
 #include "history.hpp"
 #include "history_codec.hpp"
 #include "history_spool.hpp"
@@ -12,9 +14,15 @@
 #include "sse_parser.hpp"
 
 #include <benchmark/benchmark.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
+#include <array>
+#include <deque>
 #include <filesystem>
 #include <string>
+
+#include <sys/socket.h>
 
 namespace {
 
@@ -171,5 +179,77 @@ void BM_SseParserChunk(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * chunk.size()));
 }
 BENCHMARK(BM_SseParserChunk);
+
+// `count` connections on 127.0.0.1, one io_context: `clients` as the load generator holds them
+// (non-blocking, no delay), `servers` to answer on.
+struct LoopbackConnections {
+    boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    std::deque<boost::asio::ip::tcp::socket> clients, servers;
+    explicit LoopbackConnections(std::int64_t count) {
+        using boost::asio::ip::tcp;
+        tcp::acceptor acceptor(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+        for (std::int64_t i = 0; i < count; ++i) {
+            auto& client = clients.emplace_back(io);
+            client.connect(acceptor.local_endpoint());
+            acceptor.accept(servers.emplace_back(io));
+            client.set_option(tcp::no_delay(true));
+            servers.back().set_option(tcp::no_delay(true));
+            client.non_blocking(true);
+        }
+    }
+    void answer_all() {  // a typical small response on each, after every client began to wait
+        static constexpr std::string_view response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        for (auto& server : servers) ::send(server.native_handle(), response.data(), response.size(), 0);
+    }
+};
+
+// What the load generator's response wait was: Asio's async_read_some on each connection (a
+// speculative recv that finds nothing yet, then the reactor's wait), the answers, the reads
+// completing. Argument: the connections answered together (one batch of the reactor).
+void BM_ResponseWaitAsioRead(benchmark::State& state) {
+    LoopbackConnections pairs(state.range(0));
+    std::array<char, 16 * 1024> buffer;
+    for (auto _ : state) {
+        std::int64_t read = 0;
+        for (auto& client : pairs.clients) {
+            client.async_read_some(boost::asio::buffer(buffer), [&](const boost::system::error_code& ec, std::size_t) { read += ec ? 0 : 1; });
+        }
+        pairs.answer_all();
+        pairs.io.restart();
+        pairs.io.run();
+        if (read != state.range(0)) state.SkipWithError("a response was not read");
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ResponseWaitAsioRead)->Arg(1)->Arg(16);
+
+// What it is: each connection's wait in the thread's epoll set (no syscall), the answers, one
+// epoll_wait reporting them, one recv each.
+void BM_ResponseWaitReadinessPoller(benchmark::State& state) {
+    LoopbackConnections pairs(state.range(0));
+    ReadinessPoller poller(pairs.io);
+    std::deque<ReadWaiter> waiters(pairs.clients.size());
+    for (std::size_t i = 0; i < waiters.size(); ++i) {
+        if (!poller.add(pairs.clients[i].native_handle(), waiters[i])) state.SkipWithError("no epoll set");
+    }
+    std::array<char, 16 * 1024> buffer;
+    for (auto _ : state) {
+        std::int64_t read = 0;
+        for (std::size_t i = 0; i < waiters.size(); ++i) {
+            waiters[i].async_wait([&, i](const boost::system::error_code& ec) {
+                if (ec) return;
+                const auto n = ::recv(pairs.clients[i].native_handle(), buffer.data(), buffer.size(), 0);
+                if (n > 0) ++read;
+                if (n <= 0 || static_cast<std::size_t>(n) < buffer.size()) waiters[i].drained();
+            });
+        }
+        pairs.answer_all();
+        pairs.io.restart();
+        pairs.io.run();
+        if (read != state.range(0)) state.SkipWithError("a response was not read");
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ResponseWaitReadinessPoller)->Arg(1)->Arg(16);
 
 } // namespace

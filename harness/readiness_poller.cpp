@@ -1,0 +1,117 @@
+#include "readiness_poller.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <array>
+#include <utility>
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+namespace lastcall::harness {
+
+namespace net = boost::asio;
+
+void ReadWaiter::begin_wait(net::any_completion_handler<void(boost::system::error_code)> handler) {
+    handler_.emplace(std::move(handler));
+    if (!poller_ || may_have_data_) {
+        // Nothing to wait for (or no set to wait in): completed as any Asio operation that
+        // finishes at once, through the queue, never inside the caller's co_await.
+        const auto ec = poller_ ? boost::system::error_code{} : boost::system::error_code(net::error::operation_aborted);
+        net::post(*io_, [this, ec] { complete(ec); });
+        return;
+    }
+    poller_->started_waiting();
+}
+
+net::any_completion_handler<void(boost::system::error_code)> ReadWaiter::take_handler() {
+    auto handler = std::move(*handler_);
+    handler_.reset();
+    return handler;
+}
+
+void ReadWaiter::complete(boost::system::error_code ec) {
+    if (handler_) take_handler()(ec);
+}
+
+void ReadWaiter::cancel() {
+    if (!handler_) return;
+    if (poller_ && !may_have_data_) poller_->stopped_waiting();
+    net::post(*io_, [handler = take_handler()]() mutable { std::move(handler)(boost::system::error_code(net::error::operation_aborted)); });
+}
+
+void ReadWaiter::forget() {
+    cancel();
+    poller_ = nullptr;
+    may_have_data_ = false;
+    ended_ = false;
+}
+
+ReadinessPoller::ReadinessPoller(net::io_context& io) : io_(io), set_(io) {
+    // Without a set of its own (out of descriptors) every connection reads through Asio: add() says so.
+    const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+    boost::system::error_code ignored;
+    if (fd >= 0) set_.assign(fd, ignored);
+    ready_.reserve(256);
+}
+
+bool ReadinessPoller::add(int fd, ReadWaiter& waiter) {
+    if (!set_.is_open()) return false;
+    waiter.poller_ = this;
+    waiter.io_ = &io_;
+    waiter.may_have_data_ = false;  // EPOLL_CTL_ADD reports bytes (or an end) already there as an edge
+    waiter.ended_ = false;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;  // EPOLLERR and EPOLLHUP always
+    ev.data.ptr = &waiter;
+    if (::epoll_ctl(set_.native_handle(), EPOLL_CTL_ADD, fd, &ev) == 0) return true;
+    waiter.poller_ = nullptr;
+    return false;
+}
+
+void ReadinessPoller::started_waiting() {
+    ++waiting_;
+    arm();
+}
+
+void ReadinessPoller::stopped_waiting() {
+    if (--waiting_ > 0 || !armed_) return;
+    // Nobody waits: the set's wait must not keep the io_context running (a finished thread ends).
+    armed_ = false;
+    ++arm_generation_;
+    boost::system::error_code ignored;
+    set_.cancel(ignored);
+}
+
+void ReadinessPoller::arm() {
+    if (armed_) return;
+    armed_ = true;
+    // Asio re-arms the set with an epoll_ctl(MOD), which reports at once edges the set already holds.
+    set_.async_wait(net::posix::stream_descriptor::wait_read, [this, generation = ++arm_generation_](const boost::system::error_code& ec) {
+        if (generation == arm_generation_) armed_ = false;
+        if (!ec) on_ready();
+    });
+}
+
+void ReadinessPoller::on_ready() {
+    std::array<epoll_event, 256> events;
+    const int n = ::epoll_wait(set_.native_handle(), events.data(), static_cast<int>(events.size()), 0);
+    ready_.clear();
+    for (int i = 0; i < n; ++i) {
+        auto* waiter = static_cast<ReadWaiter*>(events[i].data.ptr);
+        // An edge of a socket closed since (in this same batch) is a spurious readiness: the next
+        // read finds EAGAIN and waits again.
+        if (!waiter->may_have_data_ && waiter->handler_) {
+            --waiting_;
+            ready_.push_back(waiter);
+        }
+        waiter->may_have_data_ = true;
+        if (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) waiter->ended_ = true;
+    }
+    // Each resumes its request up to its next wait, which may arm the set again. A waiter handled
+    // earlier in this batch cannot touch another's (each request owns its connection).
+    for (auto* waiter : ready_) waiter->complete({});
+    if (waiting_ > 0) arm();  // a full batch leaves edges in the set: the re-arm reports them
+}
+
+} // namespace lastcall::harness
