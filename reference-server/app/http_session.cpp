@@ -2,13 +2,13 @@
 
 #include "connection.hpp"
 #include "http_reply.hpp"
+#include "idle_wait.hpp"
 #include "log.hpp"
 #include "request_rules.hpp"
 #include "routes.hpp"
 #include "sse_stream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
@@ -229,70 +229,8 @@ net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes);
 
 net::awaitable<void> finish_owned(ConnectionPtr c) { co_await finish(*c); }
 
-// Asio gives a handler memory from a per-thread cache that hands any large enough block (a
-// finished read's, 730 bytes) to a small wait: idle connections then kept 730 bytes each for a
-// 100-byte wait. The two idle waits, which last, take exactly their size from malloc instead.
-template <class T>
-struct ExactAllocator {
-    using value_type = T;
-    ExactAllocator() = default;
-    template <class U>
-    ExactAllocator(const ExactAllocator<U>&) noexcept {}
-    T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
-    void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
-    template <class U>
-    bool operator==(const ExactAllocator<U>&) const noexcept { return true; }
-};
-
-// The idle timeout's timer, armed lazily: it stays pending across requests and, when it fires,
-// looks at the idle period in progress (if any) and either ends it or waits again for its end.
-// Arming and cancelling it around every idle period, as before, cost a timer-queue insert and
-// removal, an allocation and one more handler run per request on a busy keep-alive connection.
-// It does not own the connection: a connection that ends takes its timer with it.
-void arm_idle_timer(const ConnectionPtr& c, std::chrono::steady_clock::time_point deadline) {
-    c->idle_timer_armed = true;
-    c->idle_timer.expires_at(deadline);
-    c->idle_timer.async_wait(net::bind_allocator(ExactAllocator<void>(), [weak = std::weak_ptr<Connection>(c)](const beast::error_code& ec) {
-        const auto c = weak.lock();
-        if (!c) return;
-        c->idle_timer_armed = false;
-        if (ec || c->closed || !c->waiting_for_request) return;  // busy: its next idle period arms it
-        const auto idle_end = c->idle_since + c->app.config.idle_timeout;
-        if (std::chrono::steady_clock::now() < idle_end) {
-            arm_idle_timer(c, idle_end);  // busy meanwhile, and idle again since
-            return;
-        }
-        beast::error_code ignored;
-        c->stream.socket().cancel(ignored);  // the wait ends with operation_aborted
-    }));
-}
-
-// The idle end of a connection's burst of requests: no coroutine waits here. serve_burst has
-// returned, so its frames (and the request's, and the last write's) are gone, and 10,000 idle
-// keep-alive connections hold a socket, a Connection and two small pending waits each, as nginx
-// holds an idle connection: no read buffer and no stack. The wait's handler owns the connection
-// and starts the next burst when a request's first bytes come, or ends the connection when it
-// stayed idle for `idle_timeout` or was closed meanwhile.
-void wait_for_next_request(const ConnectionPtr& c) {
-    c->buffer.shrink_to_fit();  // what the last request grew goes back before the wait
-    c->idle_since = std::chrono::steady_clock::now();
-    c->waiting_for_request = true;
-    if (!c->idle_timer_armed) arm_idle_timer(c, c->idle_since + c->app.config.idle_timeout);
-    // A wait, not a read: Asio re-arms the descriptor for it (EPOLL_CTL_MOD), so bytes that came
-    // before it are seen at once.
-    c->stream.socket().async_wait(tcp::socket::wait_read, net::bind_allocator(ExactAllocator<void>(), [c](const beast::error_code& ec) {
-        c->waiting_for_request = false;
-        beast::error_code ignored;
-        // The timeout and the request's first bytes at once: serve it, do not reset it.
-        const bool arrived = !ec || (ec == net::error::operation_aborted && !c->closed && c->stream.socket().available(ignored) > 0);
-        auto executor = c->stream.get_executor();
-        if (arrived) {
-            net::co_spawn(executor, serve_burst(c, true), log_failure);
-        } else if (!c->closed) {  // closed by the server (linger over, drain end): nothing left to do
-            net::co_spawn(executor, finish_owned(c), log_failure);
-        }
-    }));
-}
+void start_burst(const ConnectionPtr& c) { net::co_spawn(c->stream.get_executor(), serve_burst(c, true), log_failure); }
+void start_finish(const ConnectionPtr& c) { net::co_spawn(c->stream.get_executor(), finish_owned(c), log_failure); }
 
 // Requests on a connection for as long as the next one is already there; then the idle wait.
 // Woken by the wait, the request is taken at once (the peer's end, which take_arrived_bytes cannot
@@ -309,7 +247,7 @@ net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
         } else if (c->buffer.size() == 0 && (c->kernel_drained || !take_arrived_bytes(*c))) {
             // Drained by the last recv: a client that waits for each response (most) has sent
             // nothing since, and a recv would only say so. The wait sees whatever did come.
-            if (!c->closed) wait_for_next_request(c);
+            if (!c->closed) wait_for_next_request(c, start_burst, start_finish);
             co_return;
         }
         read_now = false;
