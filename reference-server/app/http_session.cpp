@@ -93,6 +93,15 @@ RequestHead head_of(const http::request<http::string_body>& req) {
     return head;
 }
 
+Reply answer_safely(AppState& app, const Request& request) {
+    try {
+        return answer_at_once(app, request);
+    } catch (const std::exception& e) {
+        log::error("request failed").field("target", request.target).field("error", e.what());
+        return error_reply(500, "internal error");
+    }
+}
+
 net::awaitable<Reply> handle_safely(AppState& app, Request request) {
     try {
         co_return co_await handle_request(app, request);
@@ -121,6 +130,40 @@ net::awaitable<void> finish(Connection& c) {
         std::tie(ec, std::ignore) = co_await c.stream.async_read_some(net::buffer(sink), use_tuple);
     }
     c.close();
+}
+
+void log_failure(std::exception_ptr error) {
+    if (!error) return;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        log::error("connection failed").field("error", e.what());
+    }
+}
+
+// Once the reply is made: whether the connection stays open, and whether the reply says it closes.
+struct Closing {
+    bool keep_alive;
+    bool announce_close;
+};
+Closing closing_after(AppState& app, bool client_keeps_alive) {
+    const bool keep_alive = client_keeps_alive && !app.coordinator.draining();
+    // The no-close-header bug: the response promises keep-alive, then the connection is closed anyway.
+    return {keep_alive, !keep_alive && !(app.faulty(Fault::no_close_header) && app.coordinator.draining())};
+}
+
+// Once the reply is written (or not: `written` is the error): true when the connection stays open
+// for the next request. The request's guard goes here.
+bool after_reply(Connection& c, const beast::error_code& written, bool keep_alive, DrainTracker::Guard& guard) {
+    auto& app = c.app;
+    if (written) app.metrics.note_dropped();
+    // Promised keep-alive, but draining began meanwhile: the next request may already be on its
+    // way. Held before the request's own guard goes, so draining cannot end in between.
+    if (!written && keep_alive && app.coordinator.draining() && !app.faulty(Fault::keep_idle)) {
+        c.linger(app.coordinator.drain().hold());
+    }
+    guard.release();
+    return !written && keep_alive;
 }
 
 // One request on a connection whose first bytes are in its buffer: read, judged, answered. True
@@ -200,60 +243,114 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
         co_return open;
     }
     const Reply reply = co_await handle_safely(app, request);
-    const bool keep_alive = req.keep_alive() && !coordinator.draining();
-    // The no-close-header bug: the response promises keep-alive, then the connection is closed anyway.
-    const bool announce_close = !keep_alive && !(app.faulty(Fault::no_close_header) && coordinator.draining());
+    const auto closing = closing_after(app, req.keep_alive());
     // Counted before the write: once the client has its response, /metrics already shows it.
     app.metrics.record(RequestMetrics::route_of(method, path_of(verdict.target)), reply.status, std::chrono::steady_clock::now() - head_in);
-    const auto written = co_await write_reply(*c, reply, {req.version(), announce_close, head_only});
-    if (written) app.metrics.note_dropped();
-    // Promised keep-alive, but draining began meanwhile: the next request may already be on its
-    // way. Held before the request's own guard goes, so draining cannot end in between.
-    if (!written && keep_alive && coordinator.draining() && !app.faulty(Fault::keep_idle)) {
-        c->linger(coordinator.drain().hold());
-    }
-    guard.release();
-    co_return !written && keep_alive;
+    const auto written = co_await write_reply(*c, reply, {req.version(), closing.announce_close, head_only});
+    co_return after_reply(*c, written, closing.keep_alive, guard);
 }
 
-void log_failure(std::exception_ptr error) {
-    if (!error) return;
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        log::error("connection failed").field("error", e.what());
-    }
-}
+enum class AtOnce {
+    not_at_once,  // nothing taken or changed: serve_request serves it
+    kept_alive,   // served; the connection stays open
+    ended,        // served (or its write failed); the connection ends
+    writing,      // the socket did not take the whole reply: a coroutine writes the rest and goes on
+};
 
-net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes);
+void serve_in_hand(const ConnectionPtr& c, bool arrived);
+net::awaitable<void> write_rest_then_go_on(ConnectionPtr c, std::string bytes, std::size_t sent, bool keep_alive, DrainTracker::Guard guard);
+
+// The common request served with no coroutine, no frame and no trip through the scheduler: its
+// head is whole in the buffer, it has no body, the rules accept it, it is not a stream, its route
+// answers at once (routes.hpp: waits) and the server accepts requests. Then the same steps as
+// serve_request, in the same order. Any other request is left untouched (its bytes still in the
+// buffer, no flag or guard changed) for serve_request: 400s, bodies, 503s, delays, streams.
+AtOnce serve_at_once(const ConnectionPtr& c) {
+    auto& app = c->app;
+    auto& coordinator = app.coordinator;
+    Parser parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(body_limit);
+    parser.eager(false);
+    beast::error_code ec;
+    const auto used = parser.put(c->buffer.data(), ec);  // a whole head is parsed in one call
+    if (ec || !parser.is_done()) return AtOnce::not_at_once;
+    const auto head_in = std::chrono::steady_clock::now();
+    const auto& req = parser.get();
+    const auto verdict = judge_request(head_of(req));
+    if (verdict.status != 0) return AtOnce::not_at_once;
+    const bool head_only = req.method() == http::verb::head;
+    const Request request{head_only ? std::string_view("GET") : std::string_view(req.method_string()), verdict.target, req.body()};
+    if ((!head_only && is_stream_request(request)) || waits(request)) return AtOnce::not_at_once;
+    DrainTracker::Guard boundary_hold;  // as in serve_request: across the check and the guard
+    if (app.config.tracking) boundary_hold = coordinator.drain().hold();
+    if (!coordinator.accepts_new_requests()) return AtOnce::not_at_once;  // the 503 is serve_request's
+    c->buffer.consume(used);
+    c->request_started = true;
+    c->head_read = true;
+    c->idle = false;
+    DrainTracker::Guard guard;
+    if (app.config.tracking) guard = coordinator.drain().track_request();
+    boundary_hold.release();
+    const Reply reply = answer_safely(app, request);
+    const auto closing = closing_after(app, req.keep_alive());
+    app.metrics.record(RequestMetrics::route_of(request.method, path_of(verdict.target)), reply.status, std::chrono::steady_clock::now() - head_in);
+    auto bytes = reply_bytes(reply, {req.version(), closing.announce_close, head_only});
+    const auto sent = send_at_once(*c, bytes);
+    if (!sent.ec && sent.bytes < bytes.size()) {
+        net::co_spawn(c->stream.get_executor(), write_rest_then_go_on(c, std::move(bytes), sent.bytes, closing.keep_alive, std::move(guard)), log_failure);
+        return AtOnce::writing;
+    }
+    if (!sent.ec) c->served = true;
+    return after_reply(*c, sent.ec, closing.keep_alive, guard) ? AtOnce::kept_alive : AtOnce::ended;
+}
 
 net::awaitable<void> finish_owned(ConnectionPtr c) { co_await finish(*c); }
-
-void start_burst(const ConnectionPtr& c) { net::co_spawn(c->stream.get_executor(), serve_burst(c, true), log_failure); }
 void start_finish(const ConnectionPtr& c) { net::co_spawn(c->stream.get_executor(), finish_owned(c), log_failure); }
+void request_came(const ConnectionPtr& c) { serve_in_hand(c, true); }
 
-// Requests on a connection for as long as the next one is already there; then the idle wait.
-// Woken by the wait, the request is taken at once (the peer's end, which take_arrived_bytes cannot
-// tell from nothing, is then seen by the read of serve_request).
-net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
-    bool read_now = woken_by_bytes;
-    bool keep_alive = true;
-    while (keep_alive) {
+// A request serve_at_once left: served by a coroutine, after which the connection goes on as
+// before (the next request at once, or the idle wait).
+net::awaitable<void> serve_with_coroutine(ConnectionPtr c) {
+    const bool open = co_await serve_request(c);
+    if (open) serve_in_hand(c, false);
+    else co_await finish(*c);
+    co_return;
+}
+
+net::awaitable<void> write_rest_then_go_on(ConnectionPtr c, std::string bytes, std::size_t sent, bool keep_alive, DrainTracker::Guard guard) {
+    const auto written = co_await write_rest(*c, std::string_view(bytes).substr(sent));
+    if (!written) c->served = true;
+    if (after_reply(*c, written, keep_alive, guard)) serve_in_hand(c, false);
+    else co_await finish(*c);
+    co_return;
+}
+
+// Requests on a connection for as long as the next one is already there, each at once when it can
+// be; then the idle wait. `arrived`: woken by the idle wait, the request is taken at once (the
+// peer's end, which take_arrived_bytes cannot tell from nothing, is then seen by the read of
+// serve_request).
+void serve_in_hand(const ConnectionPtr& c, bool arrived) {
+    for (;;) {
         c->idle = true;
         c->head_read = false;
         c->request_started = false;
-        if (read_now) {
+        if (arrived) {
             take_arrived_bytes(*c);  // woken by them: taken here, the head is parsed without a read op
         } else if (c->buffer.size() == 0 && (c->kernel_drained || !take_arrived_bytes(*c))) {
             // Drained by the last recv: a client that waits for each response (most) has sent
             // nothing since, and a recv would only say so. The wait sees whatever did come.
-            if (!c->closed) wait_for_next_request(c, start_burst, start_finish);
-            co_return;
+            if (!c->closed) wait_for_next_request(c, request_came, start_finish);
+            return;
         }
-        read_now = false;
-        keep_alive = co_await serve_request(c);
+        arrived = false;
+        switch (serve_at_once(c)) {
+        case AtOnce::kept_alive: continue;
+        case AtOnce::ended: start_finish(c); return;
+        case AtOnce::writing: return;
+        case AtOnce::not_at_once: net::co_spawn(c->stream.get_executor(), serve_with_coroutine(c), log_failure); return;
+        }
     }
-    co_await finish(*c);
 }
 
 net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
@@ -269,7 +366,8 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
     }
     // The keep-idle bug, like Node's server.close(): draining waits for every connection to go away.
     if (app.faulty(Fault::keep_idle)) c->keep_idle_hold = coordinator.drain().hold();
-    co_await serve_burst(std::move(c), false);
+    serve_in_hand(c, false);
+    co_return;  // a coroutine still, so that co_spawn's handler logs what this throws
 }
 
 } // namespace
