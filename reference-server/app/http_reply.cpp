@@ -20,9 +20,14 @@ namespace net = boost::asio;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 std::string reply_bytes(const Reply& reply, ReplyOptions options) {
-    const auto reason = http::obsolete_reason(static_cast<http::status>(reply.status));
     std::string out;
-    out.reserve(112 + reply.content_type.size() + reply.body.size());
+    append_reply_bytes(out, reply, options);
+    return out;
+}
+
+void append_reply_bytes(std::string& out, const Reply& reply, ReplyOptions options) {
+    const auto reason = http::obsolete_reason(static_cast<http::status>(reply.status));
+    out.reserve(out.size() + 112 + reply.content_type.size() + reply.body.size());
     // By hand rather than fmt: the whole of it is a few appends, on every request.
     const auto number = [&out](std::size_t value) {
         char digits[20];
@@ -53,7 +58,6 @@ std::string reply_bytes(const Reply& reply, ReplyOptions options) {
     number(reply.body.size());
     out += "\r\n\r\n";
     if (!options.head_only) out += reply.body;
-    return out;
 }
 
 SentAtOnce send_at_once(Connection& c, std::string_view bytes) {

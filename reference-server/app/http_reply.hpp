@@ -25,6 +25,8 @@ struct ReplyOptions {
 // a sixth of the server's user time per request. tests/unit/server/reply_bytes_test.cpp holds it
 // to Beast's output. The reply's own headers must not be Connection or Content-Length.
 std::string reply_bytes(const Reply& reply, ReplyOptions options);
+// The same, appended to `out` (a string kept between replies: no allocation each).
+void append_reply_bytes(std::string& out, const Reply& reply, ReplyOptions options);
 
 // What one send(2) took without waiting (all of it on a healthy connection with a small
 // response), or why it failed.

@@ -34,7 +34,8 @@ constexpr std::uint64_t body_limit = 1024 * 1024;
 // After the last response, how long unread input is drained before the socket closes.
 constexpr auto lingering_close_limit = std::chrono::seconds(2);
 
-using Parser = http::request_parser<http::string_body>;
+// The fields' memory from the thread's BlockCache: a parser's fields go with every request.
+using Parser = http::request_parser<http::string_body, CachedAllocator<char>>;
 
 // Takes the next request's bytes if they have already arrived (a busy keep-alive connection):
 // one recv, as a read would, and no round trip through the reactor that a wait costs. A plain
@@ -52,7 +53,7 @@ bool take_arrived_bytes(Connection& c) {
 }
 
 // "HTTP/2.0" and the like: a well-formed version this server does not speak (RFC 9110 15.6.6).
-bool other_major_version(const beast::flat_buffer& buffer) {
+bool other_major_version(const ReadBuffer& buffer) {
     const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
     const auto line = bytes.substr(0, bytes.find("\r\n"));
     const auto version = line.substr(line.rfind(' ') + 1);
@@ -61,7 +62,7 @@ bool other_major_version(const beast::flat_buffer& buffer) {
 }
 
 // The status for a request the parser refused, or 0 when the client simply went away.
-int status_for_read_error(const beast::error_code& ec, const Parser& parser, const beast::flat_buffer& buffer) {
+int status_for_read_error(const beast::error_code& ec, const Parser& parser, const ReadBuffer& buffer) {
     // Beast parses the request line as soon as it is whole: no target yet means the line itself
     // ran past the limit (RFC 9112 3: 414), otherwise the fields did (RFC 6585: 431).
     if (ec == http::error::header_limit) return parser.get().target().empty() ? 414 : 431;
@@ -75,7 +76,7 @@ int status_for_read_error(const beast::error_code& ec, const Parser& parser, con
 // The head from bytes already read, as async_read_header parses them before it reads (the same
 // parser calls, so the same errors), without its round trip through the scheduler: a whole head in
 // the buffer is the common case on a busy connection. need_more: the rest must be read.
-beast::error_code parse_buffered_head(Parser& parser, beast::flat_buffer& buffer) {
+beast::error_code parse_buffered_head(Parser& parser, ReadBuffer& buffer) {
     parser.eager(false);
     beast::error_code ec;
     while (buffer.size() > 0 && !parser.is_header_done()) {
@@ -87,8 +88,14 @@ beast::error_code parse_buffered_head(Parser& parser, beast::flat_buffer& buffer
     return ec ? ec : beast::error_code(http::error::need_more);
 }
 
-RequestHead head_of(const http::request<http::string_body>& req) {
-    RequestHead head{req.method_string(), req.target(), req.version(), {}};
+// The head as request_rules sees it, for the judgement at once (it points into `req`). Its field
+// list is one per thread, kept from request to request: no allocation each.
+const RequestHead& head_of(const Parser::value_type& req) {
+    thread_local RequestHead head;
+    head.method = req.method_string();
+    head.target = req.target();
+    head.version = req.version();
+    head.fields.clear();
     for (const auto& field : req) head.fields.emplace_back(field.name_string(), field.value());
     return head;
 }
@@ -258,7 +265,7 @@ enum class AtOnce {
 };
 
 void serve_in_hand(const ConnectionPtr& c, bool arrived);
-net::awaitable<void> write_rest_then_go_on(ConnectionPtr c, std::string bytes, std::size_t sent, bool keep_alive, DrainTracker::Guard guard);
+net::awaitable<void> write_rest_then_go_on(ConnectionPtr c, std::string rest, bool keep_alive, DrainTracker::Guard guard);
 
 // The common request served with no coroutine, no frame and no trip through the scheduler: its
 // head is whole in the buffer, it has no body, the rules accept it, it is not a stream, its route
@@ -295,10 +302,16 @@ AtOnce serve_at_once(const ConnectionPtr& c) {
     const Reply reply = answer_safely(app, request);
     const auto closing = closing_after(app, req.keep_alive());
     app.metrics.record(RequestMetrics::route_of(request.method, path_of(verdict.target)), reply.status, std::chrono::steady_clock::now() - head_in);
-    auto bytes = reply_bytes(reply, {req.version(), closing.announce_close, head_only});
+    // Built in a string kept by the thread (given back when a big reply, /metrics or /set, grew it).
+    thread_local std::string bytes;
+    bytes.clear();
+    append_reply_bytes(bytes, reply, {req.version(), closing.announce_close, head_only});
     const auto sent = send_at_once(*c, bytes);
-    if (!sent.ec && sent.bytes < bytes.size()) {
-        net::co_spawn(c->stream.get_executor(), write_rest_then_go_on(c, std::move(bytes), sent.bytes, closing.keep_alive, std::move(guard)), log_failure);
+    const bool whole = sent.ec || sent.bytes == bytes.size();
+    std::string rest = whole ? std::string() : bytes.substr(sent.bytes);
+    if (bytes.capacity() > 64 * 1024) bytes = std::string();
+    if (!whole) {
+        net::co_spawn(c->stream.get_executor(), write_rest_then_go_on(c, std::move(rest), closing.keep_alive, std::move(guard)), log_failure);
         return AtOnce::writing;
     }
     if (!sent.ec) c->served = true;
@@ -318,8 +331,8 @@ net::awaitable<void> serve_with_coroutine(ConnectionPtr c) {
     co_return;
 }
 
-net::awaitable<void> write_rest_then_go_on(ConnectionPtr c, std::string bytes, std::size_t sent, bool keep_alive, DrainTracker::Guard guard) {
-    const auto written = co_await write_rest(*c, std::string_view(bytes).substr(sent));
+net::awaitable<void> write_rest_then_go_on(ConnectionPtr c, std::string rest, bool keep_alive, DrainTracker::Guard guard) {
+    const auto written = co_await write_rest(*c, rest);
     if (!written) c->served = true;
     if (after_reply(*c, written, keep_alive, guard)) serve_in_hand(c, false);
     else co_await finish(*c);

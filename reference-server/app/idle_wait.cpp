@@ -1,5 +1,7 @@
 #include "idle_wait.hpp"
 
+#include "block_cache.hpp"
+
 #include <boost/asio/bind_allocator.hpp>
 
 #include <memory>
@@ -14,18 +16,9 @@ namespace {
 
 // Asio gives a handler memory from a per-thread cache that hands any large enough block (a
 // finished read's, 730 bytes) to a small wait: idle connections then kept 730 bytes each for a
-// 100-byte wait. The two idle waits, which last, take exactly their size from malloc instead.
+// 100-byte wait. The two idle waits, which last, take blocks of their own size instead.
 template <class T>
-struct ExactAllocator {
-    using value_type = T;
-    ExactAllocator() = default;
-    template <class U>
-    ExactAllocator(const ExactAllocator<U>&) noexcept {}
-    T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
-    void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
-    template <class U>
-    bool operator==(const ExactAllocator<U>&) const noexcept { return true; }
-};
+using ExactAllocator = CachedAllocator<T>;
 
 // The idle timeout's timer, armed lazily: it stays pending across requests and, when it fires,
 // looks at the idle period in progress (if any) and either ends it or waits again for its end.
