@@ -271,7 +271,8 @@ net::awaitable<void> write_rest_then_go_on(ConnectionPtr c, std::string rest, bo
 // head is whole in the buffer, it has no body, the rules accept it, it is not a stream, its route
 // answers at once (routes.hpp: waits) and the server accepts requests. Then the same steps as
 // serve_request, in the same order. Any other request is left untouched (its bytes still in the
-// buffer, no flag or guard changed) for serve_request: 400s, bodies, 503s, delays, streams.
+// buffer, no flag or guard changed) for serve_request: 400s, bodies, 503s, delays, streams (their
+// head is parsed again there, a small cost beside what they wait for).
 AtOnce serve_at_once(const ConnectionPtr& c) {
     auto& app = c->app;
     auto& coordinator = app.coordinator;
@@ -357,7 +358,17 @@ void serve_in_hand(const ConnectionPtr& c, bool arrived) {
             return;
         }
         arrived = false;
-        switch (serve_at_once(c)) {
+        AtOnce outcome;
+        try {
+            outcome = serve_at_once(c);
+        } catch (const std::exception& e) {
+            // As a coroutine's failure is (log_failure): out of memory costs this connection, not
+            // the server. Nothing else here throws: this runs in a reactor handler, not a coroutine.
+            log::error("connection failed").field("error", e.what());
+            c->close_by_server();
+            return;
+        }
+        switch (outcome) {
         case AtOnce::kept_alive: continue;
         case AtOnce::ended: start_finish(c); return;
         case AtOnce::writing: return;
