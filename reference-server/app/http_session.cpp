@@ -363,7 +363,7 @@ void serve_in_hand(const ConnectionPtr& c, bool arrived) {
             outcome = serve_at_once(c);
         } catch (const std::exception& e) {
             // As a coroutine's failure is (log_failure): out of memory costs this connection, not
-            // the server. Nothing else here throws: this runs in a reactor handler, not a coroutine.
+            // the server. Called from the idle wait's handler, nothing else would catch it.
             log::error("connection failed").field("error", e.what());
             c->close_by_server();
             return;
