@@ -11,6 +11,7 @@
 // A request whose head is still incomplete after a second linger is a slow client, not one on its
 // way: draining stops waiting for it (it is cut, and counted, if draining ends first).
 #include "app_state.hpp"
+#include "block_cache.hpp"
 
 #include "lastcall/coordinator/connection_registry.hpp"
 #include "lastcall/coordinator/drain_tracker.hpp"
@@ -24,6 +25,10 @@
 #include <memory>
 
 namespace lastcall::server {
+
+// Its memory from the thread's BlockCache: given back before every idle wait, taken again with the
+// next request.
+using ReadBuffer = boost::beast::basic_flat_buffer<CachedAllocator<char>>;
 
 struct Connection : std::enable_shared_from_this<Connection> {
     Connection(boost::asio::ip::tcp::socket socket, AppState& app);
@@ -41,7 +46,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
     void close();
 
     boost::beast::tcp_stream stream;
-    boost::beast::flat_buffer buffer;  // empty, and given back, while the connection is idle
+    ReadBuffer buffer;  // empty, and given back, while the connection is idle
     boost::asio::steady_timer idle_timer;  // the idle timeout; pending across requests (http_session.cpp)
     bool idle_timer_armed = false;
     bool waiting_for_request = false;  // the idle wait is pending: the timeout applies

@@ -20,9 +20,14 @@ namespace net = boost::asio;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 std::string reply_bytes(const Reply& reply, ReplyOptions options) {
-    const auto reason = http::obsolete_reason(static_cast<http::status>(reply.status));
     std::string out;
-    out.reserve(112 + reply.content_type.size() + reply.body.size());
+    append_reply_bytes(out, reply, options);
+    return out;
+}
+
+void append_reply_bytes(std::string& out, const Reply& reply, ReplyOptions options) {
+    const auto reason = http::obsolete_reason(static_cast<http::status>(reply.status));
+    out.reserve(out.size() + 112 + reply.content_type.size() + reply.body.size());
     // By hand rather than fmt: the whole of it is a few appends, on every request.
     const auto number = [&out](std::size_t value) {
         char digits[20];
@@ -53,24 +58,29 @@ std::string reply_bytes(const Reply& reply, ReplyOptions options) {
     number(reply.body.size());
     out += "\r\n\r\n";
     if (!options.head_only) out += reply.body;
-    return out;
+}
+
+SentAtOnce send_at_once(Connection& c, std::string_view bytes) {
+    auto& socket = c.stream.socket();
+    if (!socket.is_open()) return {0, net::error::bad_descriptor};
+    if (const auto n = ::send(socket.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL); n >= 0) {
+        return {static_cast<std::size_t>(n), {}};
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return {0, beast::error_code(errno, boost::system::system_category())};
+    return {};
+}
+
+net::awaitable<beast::error_code> write_rest(Connection& c, std::string_view rest) {
+    c.stream.expires_after(c.app.config.header_timeout);
+    auto [ec, n] = co_await net::async_write(c.stream, net::buffer(rest.data(), rest.size()), use_tuple);
+    co_return ec;
 }
 
 net::awaitable<beast::error_code> write_reply(Connection& c, const Reply& reply, ReplyOptions options) {
     const auto bytes = reply_bytes(reply, options);
-    auto& socket = c.stream.socket();
-    if (!socket.is_open()) co_return net::error::bad_descriptor;
-    std::size_t sent = 0;
-    if (const auto n = ::send(socket.native_handle(), bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL); n >= 0) {
-        sent = static_cast<std::size_t>(n);
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        co_return beast::error_code(errno, boost::system::system_category());
-    }
-    beast::error_code ec;
-    if (sent < bytes.size()) {
-        c.stream.expires_after(c.app.config.header_timeout);
-        std::tie(ec, std::ignore) = co_await net::async_write(c.stream, net::buffer(bytes.data() + sent, bytes.size() - sent), use_tuple);
-    }
+    const auto sent = send_at_once(c, bytes);
+    auto ec = sent.ec;
+    if (!ec && sent.bytes < bytes.size()) ec = co_await write_rest(c, std::string_view(bytes).substr(sent.bytes));
     if (!ec) c.served = true;
     co_return ec;
 }

@@ -2,13 +2,13 @@
 
 #include "connection.hpp"
 #include "http_reply.hpp"
+#include "idle_wait.hpp"
 #include "log.hpp"
 #include "request_rules.hpp"
 #include "routes.hpp"
 #include "sse_stream.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
@@ -34,7 +34,8 @@ constexpr std::uint64_t body_limit = 1024 * 1024;
 // After the last response, how long unread input is drained before the socket closes.
 constexpr auto lingering_close_limit = std::chrono::seconds(2);
 
-using Parser = http::request_parser<http::string_body>;
+// The fields' memory from the thread's BlockCache: a parser's fields go with every request.
+using Parser = http::request_parser<http::string_body, CachedAllocator<char>>;
 
 // Takes the next request's bytes if they have already arrived (a busy keep-alive connection):
 // one recv, as a read would, and no round trip through the reactor that a wait costs. A plain
@@ -52,7 +53,7 @@ bool take_arrived_bytes(Connection& c) {
 }
 
 // "HTTP/2.0" and the like: a well-formed version this server does not speak (RFC 9110 15.6.6).
-bool other_major_version(const beast::flat_buffer& buffer) {
+bool other_major_version(const ReadBuffer& buffer) {
     const std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size());
     const auto line = bytes.substr(0, bytes.find("\r\n"));
     const auto version = line.substr(line.rfind(' ') + 1);
@@ -61,7 +62,7 @@ bool other_major_version(const beast::flat_buffer& buffer) {
 }
 
 // The status for a request the parser refused, or 0 when the client simply went away.
-int status_for_read_error(const beast::error_code& ec, const Parser& parser, const beast::flat_buffer& buffer) {
+int status_for_read_error(const beast::error_code& ec, const Parser& parser, const ReadBuffer& buffer) {
     // Beast parses the request line as soon as it is whole: no target yet means the line itself
     // ran past the limit (RFC 9112 3: 414), otherwise the fields did (RFC 6585: 431).
     if (ec == http::error::header_limit) return parser.get().target().empty() ? 414 : 431;
@@ -75,7 +76,7 @@ int status_for_read_error(const beast::error_code& ec, const Parser& parser, con
 // The head from bytes already read, as async_read_header parses them before it reads (the same
 // parser calls, so the same errors), without its round trip through the scheduler: a whole head in
 // the buffer is the common case on a busy connection. need_more: the rest must be read.
-beast::error_code parse_buffered_head(Parser& parser, beast::flat_buffer& buffer) {
+beast::error_code parse_buffered_head(Parser& parser, ReadBuffer& buffer) {
     parser.eager(false);
     beast::error_code ec;
     while (buffer.size() > 0 && !parser.is_header_done()) {
@@ -87,10 +88,25 @@ beast::error_code parse_buffered_head(Parser& parser, beast::flat_buffer& buffer
     return ec ? ec : beast::error_code(http::error::need_more);
 }
 
-RequestHead head_of(const http::request<http::string_body>& req) {
-    RequestHead head{req.method_string(), req.target(), req.version(), {}};
+// The head as request_rules sees it, for the judgement at once (it points into `req`). Its field
+// list is one per thread, kept from request to request: no allocation each.
+const RequestHead& head_of(const Parser::value_type& req) {
+    thread_local RequestHead head;
+    head.method = req.method_string();
+    head.target = req.target();
+    head.version = req.version();
+    head.fields.clear();
     for (const auto& field : req) head.fields.emplace_back(field.name_string(), field.value());
     return head;
+}
+
+Reply answer_safely(AppState& app, const Request& request) {
+    try {
+        return answer_at_once(app, request);
+    } catch (const std::exception& e) {
+        log::error("request failed").field("target", request.target).field("error", e.what());
+        return error_reply(500, "internal error");
+    }
 }
 
 net::awaitable<Reply> handle_safely(AppState& app, Request request) {
@@ -121,6 +137,40 @@ net::awaitable<void> finish(Connection& c) {
         std::tie(ec, std::ignore) = co_await c.stream.async_read_some(net::buffer(sink), use_tuple);
     }
     c.close();
+}
+
+void log_failure(std::exception_ptr error) {
+    if (!error) return;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        log::error("connection failed").field("error", e.what());
+    }
+}
+
+// Once the reply is made: whether the connection stays open, and whether the reply says it closes.
+struct Closing {
+    bool keep_alive;
+    bool announce_close;
+};
+Closing closing_after(AppState& app, bool client_keeps_alive) {
+    const bool keep_alive = client_keeps_alive && !app.coordinator.draining();
+    // The no-close-header bug: the response promises keep-alive, then the connection is closed anyway.
+    return {keep_alive, !keep_alive && !(app.faulty(Fault::no_close_header) && app.coordinator.draining())};
+}
+
+// Once the reply is written (or not: `written` is the error): true when the connection stays open
+// for the next request. The request's guard goes here.
+bool after_reply(Connection& c, const beast::error_code& written, bool keep_alive, DrainTracker::Guard& guard) {
+    auto& app = c.app;
+    if (written) app.metrics.note_dropped();
+    // Promised keep-alive, but draining began meanwhile: the next request may already be on its
+    // way. Held before the request's own guard goes, so draining cannot end in between.
+    if (!written && keep_alive && app.coordinator.draining() && !app.faulty(Fault::keep_idle)) {
+        c.linger(app.coordinator.drain().hold());
+    }
+    guard.release();
+    return !written && keep_alive;
 }
 
 // One request on a connection whose first bytes are in its buffer: read, judged, answered. True
@@ -200,122 +250,131 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
         co_return open;
     }
     const Reply reply = co_await handle_safely(app, request);
-    const bool keep_alive = req.keep_alive() && !coordinator.draining();
-    // The no-close-header bug: the response promises keep-alive, then the connection is closed anyway.
-    const bool announce_close = !keep_alive && !(app.faulty(Fault::no_close_header) && coordinator.draining());
+    const auto closing = closing_after(app, req.keep_alive());
     // Counted before the write: once the client has its response, /metrics already shows it.
     app.metrics.record(RequestMetrics::route_of(method, path_of(verdict.target)), reply.status, std::chrono::steady_clock::now() - head_in);
-    const auto written = co_await write_reply(*c, reply, {req.version(), announce_close, head_only});
-    if (written) app.metrics.note_dropped();
-    // Promised keep-alive, but draining began meanwhile: the next request may already be on its
-    // way. Held before the request's own guard goes, so draining cannot end in between.
-    if (!written && keep_alive && coordinator.draining() && !app.faulty(Fault::keep_idle)) {
-        c->linger(coordinator.drain().hold());
-    }
-    guard.release();
-    co_return !written && keep_alive;
+    const auto written = co_await write_reply(*c, reply, {req.version(), closing.announce_close, head_only});
+    co_return after_reply(*c, written, closing.keep_alive, guard);
 }
 
-void log_failure(std::exception_ptr error) {
-    if (!error) return;
-    try {
-        std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-        log::error("connection failed").field("error", e.what());
-    }
-}
-
-net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes);
-
-net::awaitable<void> finish_owned(ConnectionPtr c) { co_await finish(*c); }
-
-// Asio gives a handler memory from a per-thread cache that hands any large enough block (a
-// finished read's, 730 bytes) to a small wait: idle connections then kept 730 bytes each for a
-// 100-byte wait. The two idle waits, which last, take exactly their size from malloc instead.
-template <class T>
-struct ExactAllocator {
-    using value_type = T;
-    ExactAllocator() = default;
-    template <class U>
-    ExactAllocator(const ExactAllocator<U>&) noexcept {}
-    T* allocate(std::size_t n) { return std::allocator<T>().allocate(n); }
-    void deallocate(T* p, std::size_t n) { std::allocator<T>().deallocate(p, n); }
-    template <class U>
-    bool operator==(const ExactAllocator<U>&) const noexcept { return true; }
+enum class AtOnce {
+    not_at_once,  // nothing taken or changed: serve_request serves it
+    kept_alive,   // served; the connection stays open
+    ended,        // served (or its write failed); the connection ends
+    writing,      // the socket did not take the whole reply: a coroutine writes the rest and goes on
 };
 
-// The idle timeout's timer, armed lazily: it stays pending across requests and, when it fires,
-// looks at the idle period in progress (if any) and either ends it or waits again for its end.
-// Arming and cancelling it around every idle period, as before, cost a timer-queue insert and
-// removal, an allocation and one more handler run per request on a busy keep-alive connection.
-// It does not own the connection: a connection that ends takes its timer with it.
-void arm_idle_timer(const ConnectionPtr& c, std::chrono::steady_clock::time_point deadline) {
-    c->idle_timer_armed = true;
-    c->idle_timer.expires_at(deadline);
-    c->idle_timer.async_wait(net::bind_allocator(ExactAllocator<void>(), [weak = std::weak_ptr<Connection>(c)](const beast::error_code& ec) {
-        const auto c = weak.lock();
-        if (!c) return;
-        c->idle_timer_armed = false;
-        if (ec || c->closed || !c->waiting_for_request) return;  // busy: its next idle period arms it
-        const auto idle_end = c->idle_since + c->app.config.idle_timeout;
-        if (std::chrono::steady_clock::now() < idle_end) {
-            arm_idle_timer(c, idle_end);  // busy meanwhile, and idle again since
-            return;
-        }
-        beast::error_code ignored;
-        c->stream.socket().cancel(ignored);  // the wait ends with operation_aborted
-    }));
+void serve_in_hand(const ConnectionPtr& c, bool arrived);
+net::awaitable<void> write_rest_then_go_on(ConnectionPtr c, std::string rest, bool keep_alive, DrainTracker::Guard guard);
+
+// The common request served with no coroutine, no frame and no trip through the scheduler: its
+// head is whole in the buffer, it has no body, the rules accept it, it is not a stream, its route
+// answers at once (routes.hpp: waits) and the server accepts requests. Then the same steps as
+// serve_request, in the same order. Any other request is left untouched (its bytes still in the
+// buffer, no flag or guard changed) for serve_request: 400s, bodies, 503s, delays, streams (their
+// head is parsed again there, a small cost beside what they wait for).
+AtOnce serve_at_once(const ConnectionPtr& c) {
+    auto& app = c->app;
+    auto& coordinator = app.coordinator;
+    Parser parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(body_limit);
+    parser.eager(false);
+    beast::error_code ec;
+    const auto used = parser.put(c->buffer.data(), ec);  // a whole head is parsed in one call
+    if (ec || !parser.is_done()) return AtOnce::not_at_once;
+    const auto head_in = std::chrono::steady_clock::now();
+    const auto& req = parser.get();
+    const auto verdict = judge_request(head_of(req));
+    if (verdict.status != 0) return AtOnce::not_at_once;
+    const bool head_only = req.method() == http::verb::head;
+    const Request request{head_only ? std::string_view("GET") : std::string_view(req.method_string()), verdict.target, req.body()};
+    if ((!head_only && is_stream_request(request)) || waits(request)) return AtOnce::not_at_once;
+    DrainTracker::Guard boundary_hold;  // as in serve_request: across the check and the guard
+    if (app.config.tracking) boundary_hold = coordinator.drain().hold();
+    if (!coordinator.accepts_new_requests()) return AtOnce::not_at_once;  // the 503 is serve_request's
+    c->buffer.consume(used);
+    c->request_started = true;
+    c->head_read = true;
+    c->idle = false;
+    DrainTracker::Guard guard;
+    if (app.config.tracking) guard = coordinator.drain().track_request();
+    boundary_hold.release();
+    const Reply reply = answer_safely(app, request);
+    const auto closing = closing_after(app, req.keep_alive());
+    app.metrics.record(RequestMetrics::route_of(request.method, path_of(verdict.target)), reply.status, std::chrono::steady_clock::now() - head_in);
+    // Built in a string kept by the thread (given back when a big reply, /metrics or /set, grew it).
+    thread_local std::string bytes;
+    bytes.clear();
+    append_reply_bytes(bytes, reply, {req.version(), closing.announce_close, head_only});
+    const auto sent = send_at_once(*c, bytes);
+    const bool whole = sent.ec || sent.bytes == bytes.size();
+    std::string rest = whole ? std::string() : bytes.substr(sent.bytes);
+    if (bytes.capacity() > 64 * 1024) bytes = std::string();
+    if (!whole) {
+        net::co_spawn(c->stream.get_executor(), write_rest_then_go_on(c, std::move(rest), closing.keep_alive, std::move(guard)), log_failure);
+        return AtOnce::writing;
+    }
+    if (!sent.ec) c->served = true;
+    return after_reply(*c, sent.ec, closing.keep_alive, guard) ? AtOnce::kept_alive : AtOnce::ended;
 }
 
-// The idle end of a connection's burst of requests: no coroutine waits here. serve_burst has
-// returned, so its frames (and the request's, and the last write's) are gone, and 10,000 idle
-// keep-alive connections hold a socket, a Connection and two small pending waits each, as nginx
-// holds an idle connection: no read buffer and no stack. The wait's handler owns the connection
-// and starts the next burst when a request's first bytes come, or ends the connection when it
-// stayed idle for `idle_timeout` or was closed meanwhile.
-void wait_for_next_request(const ConnectionPtr& c) {
-    c->buffer.shrink_to_fit();  // what the last request grew goes back before the wait
-    c->idle_since = std::chrono::steady_clock::now();
-    c->waiting_for_request = true;
-    if (!c->idle_timer_armed) arm_idle_timer(c, c->idle_since + c->app.config.idle_timeout);
-    // A wait, not a read: Asio re-arms the descriptor for it (EPOLL_CTL_MOD), so bytes that came
-    // before it are seen at once.
-    c->stream.socket().async_wait(tcp::socket::wait_read, net::bind_allocator(ExactAllocator<void>(), [c](const beast::error_code& ec) {
-        c->waiting_for_request = false;
-        beast::error_code ignored;
-        // The timeout and the request's first bytes at once: serve it, do not reset it.
-        const bool arrived = !ec || (ec == net::error::operation_aborted && !c->closed && c->stream.socket().available(ignored) > 0);
-        auto executor = c->stream.get_executor();
-        if (arrived) {
-            net::co_spawn(executor, serve_burst(c, true), log_failure);
-        } else if (!c->closed) {  // closed by the server (linger over, drain end): nothing left to do
-            net::co_spawn(executor, finish_owned(c), log_failure);
-        }
-    }));
+net::awaitable<void> finish_owned(ConnectionPtr c) { co_await finish(*c); }
+void start_finish(const ConnectionPtr& c) { net::co_spawn(c->stream.get_executor(), finish_owned(c), log_failure); }
+void request_came(const ConnectionPtr& c) { serve_in_hand(c, true); }
+
+// A request serve_at_once left: served by a coroutine, after which the connection goes on as
+// before (the next request at once, or the idle wait).
+net::awaitable<void> serve_with_coroutine(ConnectionPtr c) {
+    const bool open = co_await serve_request(c);
+    if (open) serve_in_hand(c, false);
+    else co_await finish(*c);
+    co_return;
 }
 
-// Requests on a connection for as long as the next one is already there; then the idle wait.
-// Woken by the wait, the request is taken at once (the peer's end, which take_arrived_bytes cannot
-// tell from nothing, is then seen by the read of serve_request).
-net::awaitable<void> serve_burst(ConnectionPtr c, bool woken_by_bytes) {
-    bool read_now = woken_by_bytes;
-    bool keep_alive = true;
-    while (keep_alive) {
+net::awaitable<void> write_rest_then_go_on(ConnectionPtr c, std::string rest, bool keep_alive, DrainTracker::Guard guard) {
+    const auto written = co_await write_rest(*c, rest);
+    if (!written) c->served = true;
+    if (after_reply(*c, written, keep_alive, guard)) serve_in_hand(c, false);
+    else co_await finish(*c);
+    co_return;
+}
+
+// Requests on a connection for as long as the next one is already there, each at once when it can
+// be; then the idle wait. `arrived`: woken by the idle wait, the request is taken at once (the
+// peer's end, which take_arrived_bytes cannot tell from nothing, is then seen by the read of
+// serve_request).
+void serve_in_hand(const ConnectionPtr& c, bool arrived) {
+    for (;;) {
         c->idle = true;
         c->head_read = false;
         c->request_started = false;
-        if (read_now) {
+        if (arrived) {
             take_arrived_bytes(*c);  // woken by them: taken here, the head is parsed without a read op
         } else if (c->buffer.size() == 0 && (c->kernel_drained || !take_arrived_bytes(*c))) {
             // Drained by the last recv: a client that waits for each response (most) has sent
             // nothing since, and a recv would only say so. The wait sees whatever did come.
-            if (!c->closed) wait_for_next_request(c);
-            co_return;
+            if (!c->closed) wait_for_next_request(c, request_came, start_finish);
+            return;
         }
-        read_now = false;
-        keep_alive = co_await serve_request(c);
+        arrived = false;
+        AtOnce outcome;
+        try {
+            outcome = serve_at_once(c);
+        } catch (const std::exception& e) {
+            // As a coroutine's failure is (log_failure): out of memory costs this connection, not
+            // the server. Called from the idle wait's handler, nothing else would catch it.
+            log::error("connection failed").field("error", e.what());
+            c->close_by_server();
+            return;
+        }
+        switch (outcome) {
+        case AtOnce::kept_alive: continue;
+        case AtOnce::ended: start_finish(c); return;
+        case AtOnce::writing: return;
+        case AtOnce::not_at_once: net::co_spawn(c->stream.get_executor(), serve_with_coroutine(c), log_failure); return;
+        }
     }
-    co_await finish(*c);
 }
 
 net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
@@ -331,7 +390,8 @@ net::awaitable<void> serve(ConnectionPtr c, DrainTracker::Guard starting) {
     }
     // The keep-idle bug, like Node's server.close(): draining waits for every connection to go away.
     if (app.faulty(Fault::keep_idle)) c->keep_idle_hold = coordinator.drain().hold();
-    co_await serve_burst(std::move(c), false);
+    serve_in_hand(c, false);
+    co_return;  // a coroutine still, so that co_spawn's handler logs what this throws
 }
 
 } // namespace

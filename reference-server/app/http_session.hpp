@@ -9,7 +9,8 @@
 
 namespace lastcall::server {
 
-// The socket's executor must be a strand: the session's state lives on it.
+// The socket's executor must be a strand, or the io_context's own with one io thread: the session's state
+// lives on it.
 void start_session(boost::asio::ip::tcp::socket socket, AppState& app);
 
 } // namespace lastcall::server

@@ -78,7 +78,10 @@ void Listener::start() {
 void Listener::accept_next() {
     if (state_ == State::closed || accept_pending_ || paused_) return;
     accept_pending_ = true;
-    acceptor_.async_accept(net::make_strand(io_), [this](const boost::system::error_code& ec, tcp::socket socket) {
+    // With one io thread every handler already runs in turn: a strand per connection would only add
+    // a queue and a trip through the scheduler to each completion (the idle wait's, every request).
+    const auto executor = app_.config.threads == 1 ? net::any_io_executor(io_.get_executor()) : net::any_io_executor(net::make_strand(io_));
+    acceptor_.async_accept(executor, [this](const boost::system::error_code& ec, tcp::socket socket) {
         accept_pending_ = false;
         on_accepted(ec, std::move(socket));
     });

@@ -1,17 +1,30 @@
 #include "request_rules.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
 namespace lastcall::server {
 
 namespace {
 
+// ASCII only, as field names and codings are (std::tolower asks the locale: a call per character,
+// on every request).
+constexpr char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
 }
+
+// reg-name and IPv4 characters (RFC 3986 3.2.2: unreserved, pct-encoded's '%', sub-delims).
+constexpr auto reg_name_chars = [] {
+    std::array<bool, 256> table{};
+    for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = true;
+    for (const char c : std::string_view("-._~%!$&'()*+,;=")) table[static_cast<unsigned char>(c)] = true;
+    return table;
+}();
 
 std::string_view trim(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -60,9 +73,7 @@ bool valid_host(std::string_view host) {
     }
     const auto colon = host.find(':');
     const auto name = host.substr(0, colon);
-    const bool name_ok = std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~%!$&'()*+,;=").find(c) != std::string_view::npos;
-    });
+    const bool name_ok = std::all_of(name.begin(), name.end(), [](char c) { return reg_name_chars[static_cast<unsigned char>(c)]; });
     if (!name_ok) return false;
     if (colon == std::string_view::npos) return true;
     const auto port = host.substr(colon + 1);

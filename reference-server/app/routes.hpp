@@ -33,6 +33,12 @@ std::optional<long> int_param(std::string_view target, std::string_view name, lo
 
 bool is_stream_request(const Request& request);
 boost::asio::awaitable<Reply> handle_request(AppState& app, Request request);
+// Whether handle_request waits for this request's reply (a delay, the journal's fsync, the jobs
+// database). The others are answered by answer_at_once, and the session serves them without a
+// coroutine. Looks at the method and target only: no side effect.
+bool waits(const Request& request);
+// The reply of a request that does not wait (only for those), as handle_request gives it.
+Reply answer_at_once(AppState& app, const Request& request);
 
 // Starts the tracked task that runs (or resumes) a job.
 void start_job_task(AppState& app, const Job& job);

@@ -56,6 +56,14 @@ TEST(ReplyBytes, SameAsBeastForEveryReplyVersionAndConnection) {
     }
 }
 
+// The session builds a reply into a string it keeps between replies: appended, never cut.
+TEST(ReplyBytes, AppendedAfterWhatTheStringHolds) {
+    const Reply ok{200, "text/plain", "ok\n", {}};
+    std::string out = "kept";
+    append_reply_bytes(out, ok, {11, false, false});
+    EXPECT_EQ(out, "kept" + reply_bytes(ok, {11, false, false}));
+}
+
 TEST(ReplyBytes, ClosesOnlyWhereAnnounced) {
     const Reply ok{200, "text/plain", "ok\n", {}};
     EXPECT_EQ(reply_bytes(ok, {11, false, false}),
