@@ -37,8 +37,10 @@ struct Connection : std::enable_shared_from_this<Connection> {
     // Idle: between requests, with no byte of the next one read or waiting in the kernel.
     bool really_idle();
     // Draining began, or a response promised keep-alive while draining: hold draining open for the
-    // close linger; close then if nothing arrived. At most one linger per connection.
-    void linger(coordinator::DrainTracker::Guard hold);
+    // close linger; close then if nothing arrived. At most one linger per connection. `own_handler`:
+    // called from a handler of its own on the strand, not from inside the session, so a zero linger
+    // can be judged at once.
+    void linger(coordinator::DrainTracker::Guard hold, bool own_handler = false);
     // The server ends the connection on its own initiative (linger over, drain deadline, fast
     // shutdown) and counts what the client loses: never served, a request left unread.
     void close_by_server();
@@ -73,6 +75,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
 private:
     void arm_linger(int round);
+    // The linger (round 1, or the second one for a head under way) is over: close if nothing came.
+    void linger_over(int round);
 
     coordinator::DrainTracker::Guard linger_hold_;
     std::unique_ptr<boost::asio::steady_timer> linger_timer_;

@@ -49,6 +49,7 @@ Listener::Listener(net::io_context& io, AppState& app, const tcp::endpoint& endp
     acceptor_.bind(endpoint);
     acceptor_.listen(net::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
+    family_ = acceptor_.local_endpoint().protocol().family();
 }
 
 Listener::Listener(net::io_context& io, AppState& app, int listening_fd)
@@ -69,6 +70,7 @@ Listener::Listener(net::io_context& io, AppState& app, int listening_fd)
     ::fcntl(listening_fd, F_SETFD, FD_CLOEXEC);  // ours now: not for the processes we start
     acceptor_.assign(address.ss_family == AF_INET ? tcp::v4() : tcp::v6(), listening_fd);
     port_ = acceptor_.local_endpoint().port();
+    family_ = acceptor_.local_endpoint().protocol().family();
 }
 
 void Listener::start() {
@@ -218,7 +220,7 @@ void Listener::close_if_done() {
     // accept, and a short timer looks again, until the close linger is over.
     const auto now = Clock::now();
     // Unknown (no sock_diag): lingered for, as for one under way.
-    if (now < linger_until_ && handshakes_under_way(port_).value_or(1) > 0) {
+    if (now < linger_until_ && handshakes_under_way(port_, family_).value_or(1) > 0) {
         linger_timer_.expires_after(std::min<Clock::duration>(handshake_recheck, linger_until_ - now));
         linger_timer_.async_wait([this](const boost::system::error_code& ec) {
             if (!ec) close_if_done();

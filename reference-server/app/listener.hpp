@@ -64,6 +64,7 @@ private:
     boost::asio::steady_timer backoff_timer_;
     boost::asio::steady_timer linger_timer_;
     unsigned short port_ = 0;
+    int family_ = 0;  // AF_INET or AF_INET6: the one family its handshakes are asked in
 
     // On the strand.
     State state_ = State::running;

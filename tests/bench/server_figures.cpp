@@ -1,12 +1,18 @@
 // Measures lastcall-server's shutdown figures against a real process on 127.0.0.1:
 //   drain_tail   last in-flight response received -> process exit (median of N runs)
 //   ready_flip   SIGTERM sent -> first /ready answered 503 (median of N runs)
-//   idle_exit    C idle keep-alive connections open, SIGTERM -> exit; RSS idle and with C connections
+//   idle_exit    C idle keep-alive connections open, SIGTERM -> exit; RSS idle and with C connections;
+//                the server's CPU over the stop (its threads' run time from the signal to the reaped
+//                exit: what the stop costs whatever the machine's load, which stretches the wall time)
+//                and where the wall time went by its own report (draining, the rest up to the report,
+//                and the exit after it).
 // Usage: server_figures [--runs N] [--connections C] [--close-linger D]. Prints one "name value unit"
 // line per figure. --close-linger is passed to the server of idle_exit (the default there: the
 // server's own, 200ms), which holds every connection that promised keep-alive for that long.
 #include "raw_http.hpp"
 #include "reference_server.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <csignal>
@@ -14,6 +20,7 @@
 #include <fstream>
 #include <string>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <thread>
 #include <vector>
 
@@ -55,6 +62,26 @@ long rss_kib(pid_t pid) {
     return -1;
 }
 
+// Run time of every thread of `pid` so far (schedstat: nanoseconds, not /proc/PID/stat's ticks).
+double thread_cpu_ms(pid_t pid) {
+    double ns = 0;
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream schedstat(task.path() / "schedstat");
+        double run_ns = 0;
+        if (schedstat >> run_ns) ns += run_ns;
+    }
+    return ns / 1e6;
+}
+
+// User + system time of the children reaped so far (a reaped server's whole life is added).
+double reaped_children_cpu_ms() {
+    rusage usage{};
+    getrusage(RUSAGE_CHILDREN, &usage);
+    const auto ms = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3; };
+    return ms(usage.ru_utime) + ms(usage.ru_stime);
+}
+
 double drain_tail_once(int run) {
     ReferenceServer server(scratch("drain-tail-" + std::to_string(run)), {});
     auto slow = RawConnection::open(server.port());
@@ -88,7 +115,8 @@ double ready_flip_once(int run) {
 void idle_connections(int count, const std::string& close_linger) {
     std::vector<std::string> args{"--threads", "2"};
     if (!close_linger.empty()) args.insert(args.end(), {"--close-linger", close_linger});
-    ReferenceServer server(scratch("idle"), args);
+    const auto state = scratch("idle");
+    ReferenceServer server(state, args);
     const auto idle_rss = rss_kib(server.process().pid());
     std::vector<RawConnection> connections;
     connections.reserve(static_cast<std::size_t>(count));
@@ -103,13 +131,31 @@ void idle_connections(int count, const std::string& close_linger) {
         connections.push_back(std::move(*c));
     }
     const auto loaded_rss = rss_kib(server.process().pid());
+    // The client is idle from here: its 10,000 sockets take the server's FINs in the kernel, on
+    // loopback within the server's close(2) (half of that close's work is the receiving side's).
+    const auto cpu_before_signal = thread_cpu_ms(server.process().pid());
+    const auto children_before = reaped_children_cpu_ms();
     const auto signalled = Clock::now();
     server.process().signal(SIGTERM);
     const auto status = server.process().wait(30s);
     const auto exited = Clock::now();
+    const auto stop_cpu = reaped_children_cpu_ms() - children_before - cpu_before_signal;
     std::printf("idle_connections %zu count\n", connections.size());
     std::printf("idle_exit_ms %.2f ms (close linger %s) %s\n", ms_between(signalled, exited), close_linger.empty() ? "default" : close_linger.c_str(),
                 status && status->clean() ? "" : "(not clean)");
+    if (status) std::printf("idle_exit_cpu_ms %.1f ms (the server's threads, signal to exit)\n", stop_cpu);
+    try {
+        const auto report = nlohmann::json::parse(std::ifstream(state / "shutdown-report.json"));
+        double draining = 0;
+        for (const auto& phase : report.at("phases")) {
+            if (phase.at("phase") == "draining") draining = phase.at("end_ms").get<double>() - phase.at("start_ms").get<double>();
+        }
+        const auto total = report.at("total_ms").get<double>();
+        std::printf("idle_exit_split_ms draining %.1f, after it to the report %.1f, report to reaped exit %.1f\n", draining,
+                    total - draining, ms_between(signalled, exited) - total);
+    } catch (const std::exception& e) {
+        std::printf("idle_exit_split_ms (no report: %s)\n", e.what());
+    }
     std::printf("rss_idle_kib %ld KiB\n", idle_rss);
     std::printf("rss_with_connections_kib %ld KiB\n", loaded_rss);
 }

@@ -129,6 +129,44 @@ TEST(DrainBoundary, ReportCountsRequestsAndConnectionsApart) {
     EXPECT_EQ(connections.at("reset_in_backlog"), 0);
 }
 
+// --close-linger 0 (speed over the keep-alive close race): idle and fresh connections close at
+// once, and a stream whose head promised keep-alive closes right after its end event. The zero
+// linger is judged without a timer; from inside the stream's session it must wait until the
+// session is between requests, or its hold kept draining open until the drain budget (exit 4,
+// the stream's connection closed at the drain's end, not after its end event).
+TEST(DrainBoundary, ZeroLingerClosesIdleConnectionsAtOnceAndAStreamsAfterItsEnd) {
+    const auto state = fresh_test_dir() / "state";
+    ReferenceServer server(state, {"--close-linger", "0", "--stream-grace", "100ms", "--drain-budget", "5s"});
+    auto idle = RawConnection::open(server.port());
+    idle->send_get("/fast");
+    ASSERT_EQ(idle->read_response(2s).status, 200);
+    auto fresh = RawConnection::open(server.port());
+    auto status = RawConnection::open(server.port());
+    auto stream = RawConnection::open(server.port());
+    stream->send_get("/stream?chunks=100000&interval_ms=20");
+    wait_in_flight(*status, 2);
+    server.process().signal(SIGTERM);
+    EXPECT_TRUE(idle->closed_without_bytes(1s));
+    EXPECT_TRUE(fresh->closed_without_bytes(1s));
+    const auto events = stream->read_response(3s);
+    ASSERT_TRUE(events.complete) << events.error;
+    ASSERT_NE(events.body.find(R"("reason":"shutdown")"), std::string::npos);
+    ASSERT_NE(events.header("connection"), "close") << "the stream's head promised keep-alive";
+    EXPECT_TRUE(stream->closed_without_bytes(1s)) << "not closed after its end event";
+    const auto exit_status = server.process().wait(5s);
+    ASSERT_TRUE(exit_status);
+    EXPECT_TRUE(exit_status->clean()) << describe(*exit_status);
+    const auto report = nlohmann::json::parse(std::ifstream(state / "shutdown-report.json"));
+    const auto& connections = report.at("connections");
+    // idle, fresh, the stream's, and the status poller's unless its last response was still being
+    // written at the signal (then it said Connection: close).
+    const auto lingered = connections.at("closed_after_linger").get<long>();
+    EXPECT_TRUE(lingered == 3 || lingered == 4) << report.dump(2);
+    EXPECT_EQ(connections.at("never_served"), 1) << "the fresh connection";
+    EXPECT_EQ(connections.at("closed_at_drain_end"), 0);
+    EXPECT_EQ(connections.at("reset_request_unread"), 0);
+}
+
 // Closed-loop clients that honour Connection: close, as real ones do, while SIGTERM lands at a
 // random moment: every request gets a whole response (200 or a clean 503) or its connect is
 // refused. A status-less end (reset, EOF) is the server closing under a request on its way.

@@ -34,13 +34,16 @@ std::uint64_t ConnectionRegistry::noted(ConnectionEvent event) const {
 }
 
 std::size_t ConnectionRegistry::call(Which which) {
-    // Copied out so that a callback may deregister its connection without deadlocking.
+    // Taken out so that a callback may deregister its connection without deadlocking. Draining
+    // begins once, so its callbacks are moved out rather than copied: a copy allocated for each
+    // of 10,000 idle connections when the drain began.
     std::vector<std::function<void()>> calls;
     {
         std::lock_guard lock(mutex_);
         calls.reserve(connections_.size());
-        for (const auto& [id, callbacks] : connections_) {
-            calls.push_back(which == Which::draining ? callbacks.on_draining : callbacks.close_now);
+        for (auto& [id, callbacks] : connections_) {
+            if (which == Which::draining) calls.push_back(std::exchange(callbacks.on_draining, nullptr));
+            else calls.push_back(callbacks.close_now);
         }
     }
     for (auto& c : calls) {

@@ -87,6 +87,13 @@ void replace_durably(const std::filesystem::path& path, const std::filesystem::p
     sync_directory(directory_of(path));
 }
 
+void replace_atomically(const std::filesystem::path& path, const std::filesystem::path& temp, std::string_view bytes) {
+    auto fd = open_or_fail(temp, O_WRONLY | O_CREAT | O_TRUNC, "cannot create");
+    write_all(fd.get(), bytes, temp);
+    fd.close(temp);
+    if (::rename(temp.c_str(), path.c_str()) != 0) fail_errno("cannot rename into", path);
+}
+
 void require_regular_or_absent(const std::filesystem::path& path, std::string_view role) {
     struct stat info {};
     if (::stat(path.c_str(), &info) != 0) {

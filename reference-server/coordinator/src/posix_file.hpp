@@ -50,6 +50,10 @@ std::optional<std::string> read_if_exists(const std::filesystem::path& path);
 // Durable replace: write `temp`, fsync it, rename over `path`, fsync the directory (a bare rename
 // is not durable on ext4/xfs; cf. PostgreSQL's durable_rename).
 void replace_durably(const std::filesystem::path& path, const std::filesystem::path& temp, std::string_view bytes);
+// Atomic replace, not durable: write `temp`, close it, rename over `path`. A reader sees the old
+// file or the whole new one, never a part (rename(2) is atomic for readers); after a power loss
+// the new file may be missing or empty. For files nothing acknowledged depends on.
+void replace_atomically(const std::filesystem::path& path, const std::filesystem::path& temp, std::string_view bytes);
 
 // Throws FileError unless `path` is absent or a regular file: something in its place (a directory)
 // would make a later write or rename there fail, when acknowledged state is at stake.

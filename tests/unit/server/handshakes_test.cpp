@@ -67,6 +67,10 @@ TEST(Handshakes, CountsTheHandshakesHeldInSynRecvOnThatPortOnly) {
     connect_to(elsewhere, other_port);  // completed: in the other listener's accept queue
     EXPECT_EQ(handshakes_under_way(held_port), 2u);
     EXPECT_EQ(handshakes_under_way(other_port), 0u);
+    // The listener's own family is asked alone (one walk of the kernel's table instead of two),
+    // and finds them there, not in the other family.
+    EXPECT_EQ(handshakes_under_way(held_port, AF_INET), 2u);
+    EXPECT_EQ(handshakes_under_way(held_port, AF_INET6), 0u);
 }
 
 TEST(Handshakes, ACompletedHandshakeIsNotUnderWay) {

@@ -50,6 +50,7 @@ public:
     using Registration = Ticket<ConnectionRegistry>;
 
     Registration add(Callbacks callbacks);
+    // Calls every on_draining once (a later begin_draining calls none of them again).
     void begin_draining();
     // Closes everything still registered; returns how many that was.
     std::size_t close_all();

@@ -76,8 +76,9 @@ struct ShutdownReport {
 };
 
 std::string to_json(const ShutdownReport& report);
-// Written to a temp file, fsynced, renamed and the directory fsynced: a reader never sees half a
-// report. Throws std::runtime_error naming the file.
+// Written to a temp file and renamed: a reader never sees half a report. Not fsynced: it is read
+// after the exit, and nothing acknowledged depends on it (shutdown_report.cpp says why). Throws
+// std::runtime_error naming the file.
 void write_report_file(const std::filesystem::path& path, const ShutdownReport& report);
 // The same for a report already made into text (a prefork master folds its workers' reports).
 void write_report_file(const std::filesystem::path& path, std::string_view json_text);
