@@ -90,6 +90,7 @@ void add_evidence(CheckResult& c, const Matches& offending, const Facts& f) {
     const auto& records = offending.first();
     for (std::size_t i = 0; i < records.size() && i < evidence_limit; ++i) {
         c.evidence.push_back(describe_request(records[i], f.run.workload_names));
+        c.evidence_requests.push_back(records[i].id);
         // A response lastcall's proxy made itself says what happened upstream (proxy.jsonl).
         const auto id = records[i].proxy_record;
         if (id > 0 && id <= f.run.proxy_records.size()) c.evidence.back() += "; " + proxy_record_text(f.run.proxy_records, id);

@@ -2,6 +2,7 @@
 // axis) and the checks table; its other parts are html_*.cpp (html_parts.hpp).
 #include "html_parts.hpp"
 #include "reports.hpp"
+#include "run_artifacts.hpp"
 #include "signals.hpp"
 
 #include "scenario_loader.hpp"
@@ -232,12 +233,16 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
 // Under the timeline: what the page carries one by one, the panel a click fills, the data and the script.
 std::string drilldown_html(const RunVerdict& v, const EmbeddedRequests& embedded) {
     const auto total = embedded.total;
-    const auto carried = embedded.records.size() == total
-                             ? fmt::format("The page carries all {} requests one by one.", total)
-                             : fmt::format("The page carries {} of the {} requests one by one: {} of the {} not ok{}, and {} of the {} ok ones, evenly spaced "
-                                           "over the run; history.jsonl in the run directory has every one.",
-                                           embedded.records.size(), total, embedded.not_ok_kept, embedded.not_ok,
-                                           embedded.not_ok_kept == embedded.not_ok ? " (all)" : "", embedded.ok_kept, embedded.ok_total);
+    const auto shortened = harness::history_jsonl_shortened(v.run);
+    auto carried = embedded.records.size() == total
+                       ? fmt::format("The page carries all {} requests one by one.", total)
+                       : fmt::format("The page carries {} of the {} requests one by one: {} of the {} not ok{}, and {} of the {} ok ones, evenly spaced "
+                                     "over the run{}",
+                                     embedded.records.size(), total, embedded.not_ok_kept, embedded.not_ok,
+                                     embedded.not_ok_kept == embedded.not_ok ? " (all)" : "", embedded.ok_kept, embedded.ok_total,
+                                     shortened.empty() ? "; history.jsonl in the run directory has every one." : ".");
+    // Never silently: a history.jsonl that left ok requests out says so here.
+    if (!shortened.empty()) carried += " " + shortened + ".";
     return fmt::format(R"(<div class="note">{}</div>
 <div id="lc-detail" class="detail">Click a request in the latency lane for its timeline, or a bucket of a workload lane for the requests that ended there.</div>
 <script type="application/json" id="lc-requests">{}</script>

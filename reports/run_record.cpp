@@ -139,6 +139,11 @@ void read_run_json(const fs::path& file, RecordedRun& out) {
     run.history_limit_lowered = field<std::string>(history, "limit_lowered", at);
     run.history_dropped = field<std::uint64_t>(history, "dropped", at);
     run.history_error = field<std::string>(history, "error", at);
+    const auto jsonl = field_or<json>(history, "jsonl", json::object(), at);  // absent from an older run.json
+    run.history_jsonl_bytes = field_or<std::uint64_t>(jsonl, "bytes", 0, at);
+    run.history_jsonl_records = field_or<std::uint64_t>(jsonl, "records", 0, at);
+    run.history_jsonl_budget = field_or<std::uint64_t>(jsonl, "budget", 0, at);
+    run.history_jsonl_ok_left_out = field_or<std::uint64_t>(jsonl, "ok_left_out", 0, at);
     const auto outcomes = field<json>(j, "outcomes", at);
     for (int i = 0; i < outcome_count; ++i) {
         run.outcomes[static_cast<std::size_t>(i)] = field<std::uint64_t>(outcomes, std::string(to_string(static_cast<Outcome>(i))).c_str(), at);
@@ -201,6 +206,11 @@ void read_request_files(const fs::path& dir, RecordedRun& out) {
     if (run.history_dropped > 0) {
         out.notes.push_back(fmt::format("latency_ms covers the {} requests history.jsonl kept, not the {} dropped past limits.history_bytes",
                                         run.history.size(), run.history_dropped));
+    }
+    if (run.history_jsonl_ok_left_out > 0) {
+        out.notes.push_back(fmt::format("latency_ms and the page's requests cover the {} requests history.jsonl kept, not the {} ok ones it left out "
+                                        "past its budget (the checks, as the run judged them, covered every request)",
+                                        run.history_jsonl_records, run.history_jsonl_ok_left_out));
     }
     read_lines(dir / "samples.jsonl", [&](const json& line, const Source& at) {
         run.samples.push_back({field<std::int64_t>(line, "t_us", at), field<int>(line, "fds", at), field<long>(line, "threads", at),

@@ -58,6 +58,12 @@ template <class T> T field(const json& object, const char* name, const Source& a
     }
 }
 
+// A field a file may leave out (history.jsonl at its defaults: harness/history.hpp; one a later
+// lastcall added): `absent` when it is not there.
+template <class T> T field_or(const json& object, const char* name, T absent, const Source& at) {
+    return object.is_object() && object.contains(name) ? field<T>(object, name, at) : absent;
+}
+
 inline std::optional<double> optional_field(const json& object, const char* name, const Source& at) {
     const auto it = object.find(name);
     if (it == object.end() || it->is_null()) return std::nullopt;
