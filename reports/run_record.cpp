@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <stdexcept>
 
 namespace lastcall::reports {
 
@@ -194,23 +196,45 @@ void read_run_json(const fs::path& file, RecordedRun& out) {
     }
 }
 
-// The per-request files: the history (and the latency of its ok requests, as the load generator
-// recorded it: from the intended start, in ns), the /proc samples, readiness, the proxy's records.
+// history.jsonl read once, a line at a time, into a sorted history on disk like the run's own
+// (harness/run_history.hpp: the lines are in intended-start order already and the sort is stable,
+// so the order stays), which the reports then read by streaming passes, as the run's own report
+// did: memory stays bounded whatever the run's length. Also the latency of its ok requests, as the
+// load generator recorded it (from the intended start, in ns). The file goes in the run directory
+// (unlinked: it takes space only while lastcall report runs), else where the system keeps
+// temporary files (a run directory that cannot be written).
+std::shared_ptr<const RunHistory> read_history(const fs::path& dir, RunResult& run) {
+    const auto source = [&](const RecordVisitor& visit) {
+        read_lines(dir / "history.jsonl", [&](const json& line, const Source& at) {
+            const auto r = read_request(line, at, run.workload_names);
+            if (r.outcome == Outcome::ok) run.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
+            visit(r);
+        });
+        return true;
+    };
+    const auto as_read = [](RequestRecord&) {};
+    try {
+        return RunHistory::sort(dir, source, as_read);
+    } catch (const RunRecordError&) {
+        throw;
+    } catch (const std::runtime_error&) {
+        run.latency = Histogram{};  // read again from the start
+        return RunHistory::sort(fs::temp_directory_path(), source, as_read);
+    }
+}
+
+// The per-request files: the history, the /proc samples, readiness, the proxy's records.
 void read_request_files(const fs::path& dir, RecordedRun& out) {
     auto& run = out.verdict.run;
-    read_lines(dir / "history.jsonl", [&](const json& line, const Source& at) {
-        run.history.push_back(read_request(line, at, run.workload_names));
-        const auto& r = run.history.back();
-        if (r.outcome == Outcome::ok) run.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
-    });
+    run.recorded = read_history(dir, run);
     if (run.history_dropped > 0) {
         out.notes.push_back(fmt::format("latency_ms covers the {} requests history.jsonl kept, not the {} dropped past limits.history_bytes",
-                                        run.history.size(), run.history_dropped));
+                                        run.recorded->size(), run.history_dropped));
     }
     if (run.history_jsonl_ok_left_out > 0) {
         out.notes.push_back(fmt::format("latency_ms and the page's requests cover the {} requests history.jsonl kept, not the {} ok ones it left out "
                                         "past its budget (the checks, as the run judged them, covered every request)",
-                                        run.history_jsonl_records, run.history_jsonl_ok_left_out));
+                                        run.recorded->size(), run.history_jsonl_ok_left_out));
     }
     read_lines(dir / "samples.jsonl", [&](const json& line, const Source& at) {
         run.samples.push_back({field<std::int64_t>(line, "t_us", at), field<int>(line, "fds", at), field<long>(line, "threads", at),
