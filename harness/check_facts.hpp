@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,19 +54,38 @@ struct Facts {
 
     Facts(const Scenario& s, const RunResult& r);
     // Every request of the run, in the history's order (intended start), streamed: a record lives
-    // only for the call, so a check copies what it keeps.
+    // only for the call, so a check copies what it keeps. A pass of its own: only for the joins
+    // between requests the one pass of evaluate_checks cannot make (CheckPass).
     void for_each(const RecordVisitor& visit) const { for_each_request(run, visit); }
-    template <typename Predicate>
-    Matches where(Predicate&& predicate, std::size_t keep = evidence_limit) const {
-        Matches out(keep);
-        for_each([&](const RequestRecord& r) {
-            if (predicate(r)) out.add(r);
-        });
-        return out;
-    }
     std::uint64_t outcome(Outcome o) const { return run.outcomes[static_cast<std::size_t>(o)]; }
     bool is_stream(const RequestRecord& r) const;
 };
+
+// A check as evaluate_checks runs it: `visit` sees every request once, in the history's order, in
+// the one pass made for all the checks (empty: the check reads no request); `judge` then gives
+// its verdict. A join between requests that one pass cannot make (an idle-close race and its
+// retry, close_announced without the target's report) makes its own passes in `judge`, said there.
+struct CheckPass {
+    RecordVisitor visit;
+    std::function<CheckResult()> judge;
+};
+
+// A check that reads no request: its verdict is known already.
+inline CheckPass decided(CheckResult c) {
+    return {{}, [c = std::move(c)] { return c; }};
+}
+
+// A check over its own state: `visit(state, request)` for each request, then `judge(state)`.
+template <class State, class Visit, class Judge> CheckPass with_state(State initial, Visit visit, Judge judge) {
+    auto state = std::make_shared<State>(std::move(initial));
+    return {[state, visit](const RequestRecord& r) { visit(*state, r); }, [state, judge] { return judge(*state); }};
+}
+
+// A check over the requests `predicate` matches: how many, the first `keep`, the earliest moment.
+template <class Predicate, class Judge> CheckPass over_matches(Predicate predicate, Judge judge, std::size_t keep = evidence_limit) {
+    return with_state(
+        Matches(keep), [predicate](Matches& m, const RequestRecord& r) { if (predicate(r)) m.add(r); }, judge);
+}
 
 CheckResult make(std::string name, std::string bound, std::string measured, bool ok, std::string message = {});
 CheckResult skipped(std::string name, std::string why);
@@ -78,11 +99,11 @@ CheckNumbers offending_count(std::size_t count, std::string unit, std::size_t bo
 // moment: the earliest of them all.
 void add_evidence(CheckResult& c, const Matches& offending, const Facts& f);
 
-// By concern, each in its own file.
-std::vector<CheckResult> request_checks(const Facts& f);  // checks_requests.cpp
-std::vector<CheckResult> process_checks(const Facts& f);  // checks_process.cpp
-std::vector<CheckResult> state_checks(const Facts& f);    // checks_state.cpp
-std::vector<CheckResult> stream_checks(const Facts& f);   // checks_streams.cpp
-std::vector<CheckResult> worker_checks(const Facts& f);   // checks_workers.cpp
+// By concern, each in its own file; `f` outlives what they return.
+std::vector<CheckPass> request_checks(const Facts& f);  // checks_requests.cpp
+std::vector<CheckPass> process_checks(const Facts& f);  // checks_process.cpp
+std::vector<CheckPass> state_checks(const Facts& f);    // checks_state.cpp
+std::vector<CheckPass> stream_checks(const Facts& f);   // checks_streams.cpp
+std::vector<CheckPass> worker_checks(const Facts& f);   // checks_workers.cpp
 
 } // namespace lastcall::harness::checks

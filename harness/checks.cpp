@@ -90,6 +90,7 @@ void add_evidence(CheckResult& c, const Matches& offending, const Facts& f) {
     const auto& records = offending.first();
     for (std::size_t i = 0; i < records.size() && i < evidence_limit; ++i) {
         c.evidence.push_back(describe_request(records[i], f.run.workload_names));
+        c.evidence_requests.push_back(records[i].id);
         // A response lastcall's proxy made itself says what happened upstream (proxy.jsonl).
         const auto id = records[i].proxy_record;
         if (id > 0 && id <= f.run.proxy_records.size()) c.evidence.back() += "; " + proxy_record_text(f.run.proxy_records, id);
@@ -127,11 +128,25 @@ std::vector<CheckResult> evaluate_checks(const Scenario& scenario, const RunResu
     if (!run.skipped.empty()) return {checks::skipped("target.pid1", run.skipped)};
     if (!run.died_before_signal.empty()) return {checks::alive_until_signal(run)};
     const checks::Facts f(scenario, run);
-    std::vector<CheckResult> all;
+    std::vector<checks::CheckPass> passes;
     for (auto part : {checks::request_checks(f), checks::process_checks(f), checks::state_checks(f), checks::stream_checks(f),
                       checks::worker_checks(f)}) {
-        all.insert(all.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+        passes.insert(passes.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
     }
+    // One pass over the history (on disk: each pass reads and decodes all of it) feeds every check
+    // that reads requests; then each judges, in order.
+    std::vector<const RecordVisitor*> visitors;
+    for (const auto& p : passes) {
+        if (p.visit) visitors.push_back(&p.visit);
+    }
+    if (!visitors.empty()) {
+        f.for_each([&visitors](const RequestRecord& r) {
+            for (const auto* visit : visitors) (*visit)(r);
+        });
+    }
+    std::vector<CheckResult> all;
+    all.reserve(passes.size());
+    for (const auto& p : passes) all.push_back(p.judge());
     // Judged like the others, then set aside: the report still lists the check, saying who turned it off.
     const auto& off = scenario.expect.off;
     for (auto& c : all) {

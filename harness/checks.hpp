@@ -41,6 +41,8 @@ struct CheckResult {
     // run started: the first offending request's end, the exit, a deadline that ran out. -1: the
     // check judged the run as a whole and has no single moment.
     std::int64_t at_us = -1;
+    // The ids of the requests `evidence` quotes: history.jsonl keeps them past its budget.
+    std::vector<std::uint64_t> evidence_requests = {};
 };
 
 struct RunVerdict {

@@ -118,13 +118,20 @@ std::int64_t disk_wait_us(const std::vector<ProcSample>& samples, std::int64_t f
 // What the target did after its last response is its own time, except where it waited on a disk
 // that stalled: two noise-soak runs of a correct server spent 4.6 and 6.5 s in a checkpoint's
 // fsync of 84 bytes. That wait is the machine's, and the kernel (not the target's report) says so.
-CheckResult check_drain_tail(const Facts& f) {
+CheckResult drain_tail(const Facts& f, std::int64_t last);
+
+CheckPass check_drain_tail(const Facts& f) {
     const auto* g = judged_generation(f);
-    if (f.exit_us < 0 || f.run.killed_by_scenario || (g && g->killed_by_lastcall)) return skipped("drain_tail", "no exit of its own");
-    std::int64_t last = -1;
-    f.for_each([&](const RequestRecord& r) {
-        if (r.status != 0 && r.done_us <= f.exit_us) last = std::max(last, r.done_us);
-    });
+    if (f.exit_us < 0 || f.run.killed_by_scenario || (g && g->killed_by_lastcall)) return decided(skipped("drain_tail", "no exit of its own"));
+    return with_state(
+        std::int64_t{-1},  // the last response before the exit
+        [&f](std::int64_t& last, const RequestRecord& r) {
+            if (r.status != 0 && r.done_us <= f.exit_us) last = std::max(last, r.done_us);
+        },
+        [&f](std::int64_t last) { return drain_tail(f, last); });
+}
+
+CheckResult drain_tail(const Facts& f, std::int64_t last) {
     if (last < 0) return skipped("drain_tail", "no response before exit");
     // With nothing in flight at the signal, the tail starts at the signal.
     const auto tail_start = std::max(last, f.signal_us);
@@ -188,11 +195,29 @@ CheckResult check_orphans(const Facts& f) {
     return c;
 }
 
-// Our own connections open at `t`: the target holds one descriptor for each, and they are no leak.
-// A connection is open from its first request until its last response, or until the run's end when
-// that response left it alive (an idle keep-alive connection).
-std::int64_t client_connections_open_at(const Facts& f, std::int64_t t) {
-    // Per connection (not per request): its first send and what its last response left.
+// Our own connections, each from its first send until its last response, or until the run's end
+// when that response left it alive (an idle keep-alive connection): the target holds one
+// descriptor for each, and they are no leak. Per connection, not per request.
+class ClientConnections {
+public:
+    void add(const RequestRecord& r) {
+        if (r.connection_id == 0 || r.sent_us < 0) return;
+        // (thread, connection id): connection ids are per thread
+        auto [it, fresh] = spans_.try_emplace(((r.id & 0xff) << 32) | r.connection_id, Span{r.sent_us});
+        if (fresh) it->second.last_is(r);
+        else {
+            it->second.from = std::min(it->second.from, r.sent_us);
+            if (r.done_us >= it->second.last_done_us) it->second.last_is(r);
+        }
+    }
+    std::int64_t open_at(std::int64_t t) const {
+        return std::count_if(spans_.begin(), spans_.end(), [t](const auto& entry) {
+            const auto& s = entry.second;
+            return s.from <= t && (s.last_kept_alive || s.last_done_us >= t || s.last_closed_after_us >= t);  // open until lastcall saw it close
+        });
+    }
+
+private:
     struct Span {
         std::int64_t from = 0;
         std::int64_t last_done_us = 0, last_closed_after_us = -1;
@@ -203,32 +228,27 @@ std::int64_t client_connections_open_at(const Facts& f, std::int64_t t) {
             last_kept_alive = (r.outcome == Outcome::ok || r.outcome == Outcome::ended_by_shutdown) && !r.connection_close && !r.closed_after;
         }
     };
-    std::unordered_map<std::uint64_t, Span> spans;  // (thread, connection id): connection ids are per thread
-    f.for_each([&spans](const RequestRecord& r) {
-        if (r.connection_id == 0 || r.sent_us < 0) return;
-        auto [it, fresh] = spans.try_emplace(((r.id & 0xff) << 32) | r.connection_id, Span{r.sent_us});
-        if (fresh) it->second.last_is(r);
-        else {
-            it->second.from = std::min(it->second.from, r.sent_us);
-            if (r.done_us >= it->second.last_done_us) it->second.last_is(r);
-        }
-    });
-    return std::count_if(spans.begin(), spans.end(), [t](const auto& entry) {
-        const auto& s = entry.second;
-        return s.from <= t && (s.last_kept_alive || s.last_done_us >= t || s.last_closed_after_us >= t);  // open until lastcall saw it close
-    });
+    std::unordered_map<std::uint64_t, Span> spans_;
+};
+
+CheckResult fd_leak(const Facts& f, const ClientConnections& ours);
+
+CheckPass check_fd_leak(const Facts& f) {
+    if (f.run.samples.size() < 2 || f.exit_us < 0) return decided(skipped("fd_leak", "too few /proc samples"));
+    return with_state(
+        ClientConnections{}, [](ClientConnections& ours, const RequestRecord& r) { ours.add(r); },
+        [&f](const ClientConnections& ours) { return fd_leak(f, ours); });
 }
 
-CheckResult check_fd_leak(const Facts& f) {
+CheckResult fd_leak(const Facts& f, const ClientConnections& ours) {
     const auto& samples = f.run.samples;
-    if (samples.size() < 2 || f.exit_us < 0) return skipped("fd_leak", "too few /proc samples");
     const auto& baseline = samples.front();
     const ProcSample* before_exit = &samples.front();
     for (const auto& s : samples) {
         if (s.t_us < f.exit_us) before_exit = &s;
     }
-    const auto ours_then = client_connections_open_at(f, baseline.t_us);
-    const auto ours_now = client_connections_open_at(f, before_exit->t_us);
+    const auto ours_then = ours.open_at(baseline.t_us);
+    const auto ours_now = ours.open_at(before_exit->t_us);
     const auto allowance = f.scenario.expect.fd_leak.value_or(16);  // sockets mid-close, log files rotating...
     const auto grew = (static_cast<std::int64_t>(before_exit->fds) - ours_now) - (baseline.fds - ours_then);
     // Fewer than at the start is common and no leak: a draining server closes its listener (and
@@ -245,16 +265,16 @@ CheckResult check_fd_leak(const Facts& f) {
 
 } // namespace
 
-std::vector<CheckResult> process_checks(const Facts& f) {
+std::vector<CheckPass> process_checks(const Facts& f) {
     return {
-        check_signals_delivered(f),
-        check_readiness_flip(f),
-        check_shutdown_time(f),
+        decided(check_signals_delivered(f)),
+        decided(check_readiness_flip(f)),
+        decided(check_shutdown_time(f)),
         check_drain_tail(f),
-        check_exit(f),
-        check_orphans(f),
-        make("port_released", "released", f.run.port_released ? "released" : "still bound", f.run.port_released || !f.scenario.expect.port_released,
-             fmt::format("port {} could not be bound after the target exited", f.run.port)),
+        decided(check_exit(f)),
+        decided(check_orphans(f)),
+        decided(make("port_released", "released", f.run.port_released ? "released" : "still bound", f.run.port_released || !f.scenario.expect.port_released,
+                     fmt::format("port {} could not be bound after the target exited", f.run.port))),
         check_fd_leak(f),
     };
 }

@@ -12,11 +12,19 @@ namespace lastcall::harness::checks {
 
 namespace {
 
-CheckResult check_workloads_ran(const Facts& f) {
-    std::vector<std::uint64_t> made(f.scenario.workloads.size(), 0);
-    f.for_each([&made](const RequestRecord& r) {
-        if (r.workload < made.size()) ++made[r.workload];
-    });
+CheckResult workloads_ran(const Facts& f, const std::vector<std::uint64_t>& made);
+
+CheckPass check_workloads_ran(const Facts& f) {
+    using Made = std::vector<std::uint64_t>;  // requests by workload
+    return with_state(
+        Made(f.scenario.workloads.size(), 0),
+        [](Made& made, const RequestRecord& r) {
+            if (r.workload < made.size()) ++made[r.workload];
+        },
+        [&f](const Made& made) { return workloads_ran(f, made); });
+}
+
+CheckResult workloads_ran(const Facts& f, const std::vector<std::uint64_t>& made) {
     std::vector<std::string> idle;
     for (std::size_t i = 0; i < made.size(); ++i) {
         if (made[i] == 0) idle.push_back(f.scenario.workloads[i].name);
@@ -31,9 +39,15 @@ CheckResult check_workloads_ran(const Facts& f) {
     return c;
 }
 
+CheckResult harness_errors(const Facts& f, const Matches& offending);
+
 // lastcall failing on its own side makes every other verdict doubtful: never pass over it.
-CheckResult check_harness_errors(const Facts& f) {
-    const auto offending = f.where([](const RequestRecord& r) { return r.failure == Failure::harness_error; });
+CheckPass check_harness_errors(const Facts& f) {
+    return over_matches([](const RequestRecord& r) { return r.failure == Failure::harness_error; },
+                        [&f](const Matches& offending) { return harness_errors(f, offending); });
+}
+
+CheckResult harness_errors(const Facts& f, const Matches& offending) {
     const auto count = std::max<std::uint64_t>(offending.size(), f.run.harness_errors);
     // A history that lost records (limits.history_bytes reached, a disk full) judged only part of the run.
     const auto& run = f.run;
@@ -52,18 +66,21 @@ CheckResult check_harness_errors(const Facts& f) {
     return c;
 }
 
-CheckResult count_check(const Facts& f, const char* name, Outcome o, std::uint64_t bound) {
-    const auto offending = f.where([o](const RequestRecord& r) { return r.outcome == o; });
-    auto c = make(name, fmt::format("<= {}", bound), std::to_string(offending.size()), offending.size() <= bound,
-                  fmt::format("{} requests were {}", offending.size(), to_string(o)));
-    c.numbers = CheckNumbers{static_cast<double>(offending.size()), static_cast<double>(bound), std::nullopt, "requests", "<="};
-    if (c.status == CheckStatus::fail) add_evidence(c, offending, f);
-    return c;
+CheckPass count_check(const Facts& f, const char* name, Outcome o, std::uint64_t bound) {
+    return over_matches([o](const RequestRecord& r) { return r.outcome == o; },
+                        [&f, name, o, bound](const Matches& offending) {
+                            auto c = make(name, fmt::format("<= {}", bound), std::to_string(offending.size()), offending.size() <= bound,
+                                          fmt::format("{} requests were {}", offending.size(), to_string(o)));
+                            c.numbers = CheckNumbers{static_cast<double>(offending.size()), static_cast<double>(bound), std::nullopt, "requests", "<="};
+                            if (c.status == CheckStatus::fail) add_evidence(c, offending, f);
+                            return c;
+                        });
 }
 
 // Races whose retry is missing or was dropped (the first attempt naming the race as retry_of
-// decides, as in the history's order). Races are judged a batch at a time, each batch against one
-// pass over the history: what is held stays bounded however many races there were.
+// decides, as in the history's order). A join: races are judged a batch at a time, each batch
+// against passes of its own over the history (only with `idle_close_race: retried` and races in
+// the run): what is held stays bounded however many races there were.
 Matches races_not_retried(const Facts& f) {
     constexpr std::size_t batch = 8192;
     const auto is_race = [](const RequestRecord& r) { return r.outcome == Outcome::idle_close_race; };
@@ -91,14 +108,20 @@ Matches races_not_retried(const Facts& f) {
     }
 }
 
-CheckResult check_idle_close_race(const Facts& f) {
-    const auto races = f.where([](const RequestRecord& r) { return r.outcome == Outcome::idle_close_race; });
+CheckResult idle_close_race(const Facts& f, const Matches& races);
+
+CheckPass check_idle_close_race(const Facts& f) {
+    return over_matches([](const RequestRecord& r) { return r.outcome == Outcome::idle_close_race; },
+                        [&f](const Matches& races) { return idle_close_race(f, races); });
+}
+
+CheckResult idle_close_race(const Facts& f, const Matches& races) {
     switch (f.scenario.expect.idle_close_race) {
     case Expectations::RacePolicy::tolerate:
         return with_numbers(make("idle_close_race", "tolerated", std::to_string(races.size()), true),
                             CheckNumbers{static_cast<double>(races.size()), std::nullopt, std::nullopt, "requests", ""});
     case Expectations::RacePolicy::retried: {
-        const auto bad = races_not_retried(f);
+        const auto bad = races.empty() ? Matches() : races_not_retried(f);
         auto c = make("idle_close_race", "all retried", fmt::format("{} races, {} not retried cleanly", races.size(), bad.size()),
                       bad.empty(), "a request that crossed an idle close was not retried cleanly");
         c.numbers = offending_count(bad.size(), "requests");  // races not retried cleanly
@@ -121,23 +144,37 @@ std::string clean_end_of(const Workload& w) {
     return fmt::format("ended with marker {}", describe(*w.stream.end));
 }
 
-CheckResult check_streams(const Facts& f) {
-    if (!f.scenario.expect.streams_clean.value_or(false)) return skipped("streams_clean", "not expected");
+struct StreamEnds {
     Matches cut, never_ended;
     // Per stream workload: streams, clean ones, ended by the shutdown notice.
-    std::vector<std::array<std::uint64_t, 3>> counts(f.scenario.workloads.size());
-    f.for_each([&](const RequestRecord& r) {
-        if (!f.is_stream(r) || r.status / 100 != 2) return;
-        auto& n = counts[r.workload];
-        ++n[0];
-        if (r.outcome == Outcome::ended_by_shutdown) ++n[2];
-        if (r.outcome == Outcome::ok || r.outcome == Outcome::ended_by_shutdown) {
-            ++n[1];
-            return;
-        }
-        // A stream still open when the target was killed never ended at all: that is not clean either.
-        (r.outcome == Outcome::unknown ? never_ended : cut).add(r);
-    });
+    std::vector<std::array<std::uint64_t, 3>> counts;
+};
+
+CheckResult streams_clean(const Facts& f, const StreamEnds& ends);
+
+CheckPass check_streams(const Facts& f) {
+    if (!f.scenario.expect.streams_clean.value_or(false)) return decided(skipped("streams_clean", "not expected"));
+    StreamEnds ends;
+    ends.counts.resize(f.scenario.workloads.size());
+    return with_state(
+        std::move(ends),
+        [&f](StreamEnds& e, const RequestRecord& r) {
+            if (!f.is_stream(r) || r.status / 100 != 2) return;
+            auto& n = e.counts[r.workload];
+            ++n[0];
+            if (r.outcome == Outcome::ended_by_shutdown) ++n[2];
+            if (r.outcome == Outcome::ok || r.outcome == Outcome::ended_by_shutdown) {
+                ++n[1];
+                return;
+            }
+            // A stream still open when the target was killed never ended at all: that is not clean either.
+            (r.outcome == Outcome::unknown ? e.never_ended : e.cut).add(r);
+        },
+        [&f](const StreamEnds& e) { return streams_clean(f, e); });
+}
+
+CheckResult streams_clean(const Facts& f, const StreamEnds& ends) {
+    const auto& [cut, never_ended, counts] = ends;
     // What counted as clean, said per workload: "events: 4 of 4 ended with marker data: [DONE]".
     std::string measured;
     for (std::size_t i = 0; i < f.scenario.workloads.size(); ++i) {
@@ -159,108 +196,141 @@ CheckResult check_streams(const Facts& f) {
     return c;
 }
 
-CheckResult check_rejections(const Facts& f) {
-    if (!f.scenario.expect.rejections_clean) return skipped("rejections_clean", "not expected");
-    const auto bad = f.where([&](const RequestRecord& r) {
-        const bool bare_503 = r.status == 503 && r.retry_after_s == -1;  // -2: an HTTP-date, which is fine
-        const bool refused_early = r.failure == Failure::connect_refused && (f.signal_us < 0 || r.done_us < f.signal_us);
-        return bare_503 || refused_early;
-    });
-    auto c = make("rejections_clean", "Retry-After; none before signal", fmt::format("{} unclean", bad.size()), bad.empty(),
-                  "rejections without Retry-After, or connections refused before any signal");
-    c.numbers = offending_count(bad.size(), "requests");
-    add_evidence(c, bad, f);
-    return c;
+CheckPass check_rejections(const Facts& f) {
+    if (!f.scenario.expect.rejections_clean) return decided(skipped("rejections_clean", "not expected"));
+    return over_matches(
+        [&f](const RequestRecord& r) {
+            const bool bare_503 = r.status == 503 && r.retry_after_s == -1;  // -2: an HTTP-date, which is fine
+            const bool refused_early = r.failure == Failure::connect_refused && (f.signal_us < 0 || r.done_us < f.signal_us);
+            return bare_503 || refused_early;
+        },
+        [&f](const Matches& bad) {
+            auto c = make("rejections_clean", "Retry-After; none before signal", fmt::format("{} unclean", bad.size()), bad.empty(),
+                          "rejections without Retry-After, or connections refused before any signal");
+            c.numbers = offending_count(bad.size(), "requests");
+            add_evidence(c, bad, f);
+            return c;
+        });
 }
 
-// A moment by which the target had certainly begun draining, and what says so. Upper bounds only:
-// the target's own report, a refused connection (the listener was closed), its exit.
+// A moment by which the target had certainly begun draining, and what says so.
 struct DrainEvidence {
     std::int64_t by_us = -1;
     std::string source;
 };
 
-DrainEvidence drain_certainly_started(const Facts& f) {
+// From the target's own report, known before any request is read; by_us -1 without one.
+DrainEvidence drain_from_report(const Facts& f) {
     if (f.report && f.report->signal_at_unix_us > 0) {
         if (const auto* draining = f.report->phase("draining")) {
             const auto at = f.report->signal_at_unix_us - f.run.run_start_unix_us + static_cast<std::int64_t>(draining->start_ms * 1000);
             return {at + 1000, "the target's shutdown report"};  // a millisecond for the two clocks
         }
     }
-    std::int64_t refused_us = -1;  // the first such refusal in the history's order
-    f.for_each([&](const RequestRecord& r) {
-        if (refused_us < 0 && r.failure == Failure::connect_refused && r.done_us >= f.signal_us && (f.exit_us < 0 || r.done_us <= f.exit_us)) {
-            refused_us = r.done_us;
-        }
-    });
-    if (refused_us >= 0) return {refused_us, fmt::format("a connection refused at {}", seconds(refused_us))};
-    if (f.exit_us >= 0) return {f.exit_us, "the target's exit"};
     return {};
 }
 
-CheckResult check_close_announced(const Facts& f) {
-    if (!f.scenario.expect.close_announced || f.signal_us < 0) return skipped("close_announced", "no signal");
-    // A response to a request that left the client after draining had certainly begun was written
-    // after that too, whatever the client's scheduling: if its connection was then closed, it had to
-    // say Connection: close. Responses to earlier requests may have been written before draining
-    // (seen late by a busy client): they are not judged.
-    const auto drain = drain_certainly_started(f);
-    if (drain.by_us < 0) return skipped("close_announced", "no evidence of when draining began");
+// A refusal that shows the listener closed while draining.
+bool refused_while_draining(const Facts& f, const RequestRecord& r) {
+    return r.failure == Failure::connect_refused && r.done_us >= f.signal_us && (f.exit_us < 0 || r.done_us <= f.exit_us);
+}
+
+struct Announcements {
+    std::int64_t first_refused_us = -1;  // the first refusal while draining, in the history's order
     std::uint64_t judged = 0;
-    Matches bad;
-    f.for_each([&](const RequestRecord& r) {
-        const bool complete_response = r.status != 0 && r.outcome != Outcome::dropped && r.outcome != Outcome::unknown;
-        if (!complete_response || r.sent_us <= drain.by_us || (f.exit_us >= 0 && r.done_us > f.exit_us)) return;
-        ++judged;
-        if (!r.connection_close && r.closed_after) bad.add(r);
-    });
-    auto c = make("close_announced", "announced while draining", fmt::format("{} of {} unannounced", bad.size(), judged), bad.empty(),
+    Matches bad = Matches();
+};
+
+// A response to a request that left the client after draining had certainly begun was written
+// after that too, whatever the client's scheduling: if its connection was then closed, it had to
+// say Connection: close. Responses to earlier requests may have been written before draining
+// (seen late by a busy client): they are not judged.
+void judge_announcement(const Facts& f, std::int64_t drain_by_us, const RequestRecord& r, Announcements& a) {
+    const bool complete_response = r.status != 0 && r.outcome != Outcome::dropped && r.outcome != Outcome::unknown;
+    if (!complete_response || r.sent_us <= drain_by_us || (f.exit_us >= 0 && r.done_us > f.exit_us)) return;
+    ++a.judged;
+    if (!r.connection_close && r.closed_after) a.bad.add(r);
+}
+
+CheckResult close_announced(const Facts& f, const DrainEvidence& drain, const Announcements& a) {
+    auto c = make("close_announced", "announced while draining", fmt::format("{} of {} unannounced", a.bad.size(), a.judged), a.bad.empty(),
                   "the server closed keep-alive connections after responses that promised to keep them open");
-    c.numbers = offending_count(bad.size(), "responses");
-    if (!bad.empty()) {
+    c.numbers = offending_count(a.bad.size(), "responses");
+    if (!a.bad.empty()) {
         c.evidence.push_back(fmt::format("judged: responses to requests sent after {} (draining had begun by then, per {})",
                                          seconds(drain.by_us), drain.source));
     }
-    add_evidence(c, bad, f);
+    add_evidence(c, a.bad, f);
     return c;
 }
 
-CheckResult check_accepting_during_delay(const Facts& f) {
+// When draining had certainly begun, by upper bounds only: the target's own report, a refused
+// connection (the listener was closed), its exit. With the report, the responses are judged in the
+// one pass; without, that pass finds the first refusal and a pass of its own judges them.
+CheckPass check_close_announced(const Facts& f) {
+    if (!f.scenario.expect.close_announced || f.signal_us < 0) return decided(skipped("close_announced", "no signal"));
+    const auto reported = drain_from_report(f);
+    return with_state(
+        Announcements{},
+        [&f, reported](Announcements& a, const RequestRecord& r) {
+            if (reported.by_us >= 0) judge_announcement(f, reported.by_us, r, a);
+            else if (a.first_refused_us < 0 && refused_while_draining(f, r)) a.first_refused_us = r.done_us;
+        },
+        [&f, reported](Announcements& a) {
+            if (reported.by_us >= 0) return close_announced(f, reported, a);
+            const DrainEvidence drain = a.first_refused_us >= 0 ? DrainEvidence{a.first_refused_us, fmt::format("a connection refused at {}", seconds(a.first_refused_us))}
+                                        : f.exit_us >= 0        ? DrainEvidence{f.exit_us, "the target's exit"}
+                                                                : DrainEvidence{};
+            if (drain.by_us < 0) return skipped("close_announced", "no evidence of when draining began");
+            f.for_each([&](const RequestRecord& r) { judge_announcement(f, drain.by_us, r, a); });
+            return close_announced(f, drain, a);
+        });
+}
+
+CheckPass check_accepting_during_delay(const Facts& f) {
     const auto& delay = f.scenario.expect.accepting_during_drain_delay;
-    if (!delay) return skipped("accepting_during_drain_delay", "not expected");
-    if (f.signal_us < 0) return skipped("accepting_during_drain_delay", "no signal");
+    if (!delay) return decided(skipped("accepting_during_drain_delay", "not expected"));
+    if (f.signal_us < 0) return decided(skipped("accepting_during_drain_delay", "no signal"));
     const auto until = f.signal_us + micros(*delay) - 20'000;  // 20 ms margin for the delay's own end
-    const auto bad = f.where([&](const RequestRecord& r) {
-        return r.intended_us >= f.signal_us && r.intended_us < until && r.outcome == Outcome::rejected;
-    });
-    auto c = make("accepting_during_drain_delay", fmt::format("no rejection for {}", millis(micros(*delay))), fmt::format("{} rejected", bad.size()),
-                  bad.empty(), "requests were refused while the drain delay should still accept them");
-    c.numbers = offending_count(bad.size(), "requests");
-    add_evidence(c, bad, f);
-    return c;
+    return over_matches(
+        [&f, until](const RequestRecord& r) { return r.intended_us >= f.signal_us && r.intended_us < until && r.outcome == Outcome::rejected; },
+        [&f, delay](const Matches& bad) {
+            auto c = make("accepting_during_drain_delay", fmt::format("no rejection for {}", millis(micros(*delay))),
+                          fmt::format("{} rejected", bad.size()), bad.empty(), "requests were refused while the drain delay should still accept them");
+            c.numbers = offending_count(bad.size(), "requests");
+            add_evidence(c, bad, f);
+            return c;
+        });
 }
 
-CheckResult check_p99_during_drain(const Facts& f) {
-    if (f.signal_us < 0) return skipped("p99_during_drain", "no signal");
-    Histogram h;
-    f.for_each([&](const RequestRecord& r) {
-        if (r.outcome == Outcome::ok && r.done_us >= f.signal_us && (f.exit_us < 0 || r.done_us <= f.exit_us)) {
-            h.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
-        }
-    });
-    if (h.count() == 0) return skipped("p99_during_drain", "no request completed while draining");
-    const auto p99_us = static_cast<std::int64_t>(h.percentile(99) / 1000);
-    const auto measured =
-        fmt::format("{} (p50 {}, {} requests)", millis(p99_us), millis(static_cast<std::int64_t>(h.percentile(50) / 1000)), h.count());
-    const auto& bound = f.scenario.expect.p99_during_drain;
-    if (!bound) return with_numbers(make("p99_during_drain", std::string(measured_only_bound), measured, true), CheckNumbers{as_ms(p99_us), std::nullopt, std::nullopt, "ms", ""});
-    return with_numbers(make("p99_during_drain", fmt::format("< {}", millis(micros(*bound))), measured, p99_us < micros(*bound), "slow responses while draining"),
-                        CheckNumbers{as_ms(p99_us), as_ms(micros(*bound)), std::nullopt, "ms", "<"});
+CheckPass check_p99_during_drain(const Facts& f) {
+    if (f.signal_us < 0) return decided(skipped("p99_during_drain", "no signal"));
+    return with_state(
+        Histogram{},
+        [&f](Histogram& h, const RequestRecord& r) {
+            if (r.outcome == Outcome::ok && r.done_us >= f.signal_us && (f.exit_us < 0 || r.done_us <= f.exit_us)) {
+                h.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
+            }
+        },
+        [&f](const Histogram& h) {
+            if (h.count() == 0) return skipped("p99_during_drain", "no request completed while draining");
+            const auto p99_us = static_cast<std::int64_t>(h.percentile(99) / 1000);
+            const auto measured =
+                fmt::format("{} (p50 {}, {} requests)", millis(p99_us), millis(static_cast<std::int64_t>(h.percentile(50) / 1000)), h.count());
+            const auto& bound = f.scenario.expect.p99_during_drain;
+            if (!bound) {
+                return with_numbers(make("p99_during_drain", std::string(measured_only_bound), measured, true),
+                                    CheckNumbers{as_ms(p99_us), std::nullopt, std::nullopt, "ms", ""});
+            }
+            return with_numbers(make("p99_during_drain", fmt::format("< {}", millis(micros(*bound))), measured, p99_us < micros(*bound),
+                                     "slow responses while draining"),
+                                CheckNumbers{as_ms(p99_us), as_ms(micros(*bound)), std::nullopt, "ms", "<"});
+        });
 }
 
 } // namespace
 
-std::vector<CheckResult> request_checks(const Facts& f) {
+std::vector<CheckPass> request_checks(const Facts& f) {
     const auto& e = f.scenario.expect;
     return {
         check_workloads_ran(f),

@@ -25,18 +25,14 @@ struct Writes {
     std::uint64_t uncertain = 0;
 };
 
-Writes writes_of(const Facts& f, const std::string& workload) {
-    Writes w;
-    f.for_each([&](const RequestRecord& r) {
-        if (r.workload >= f.run.workload_names.size() || f.run.workload_names[r.workload] != workload) return;
-        if (r.outcome == Outcome::ok) {
-            ++w.acked;
-            if (!r.reply_value.empty()) ++w.acked_replies[r.reply_value];
-        } else if (r.sent_us >= 0 && r.outcome != Outcome::rejected) {
-            ++w.uncertain;  // a 500 may have applied too
-        }
-    });
-    return w;
+void count_write(const Facts& f, const std::string& workload, const RequestRecord& r, Writes& w) {
+    if (r.workload >= f.run.workload_names.size() || f.run.workload_names[r.workload] != workload) return;
+    if (r.outcome == Outcome::ok) {
+        ++w.acked;
+        if (!r.reply_value.empty()) ++w.acked_replies[r.reply_value];
+    } else if (r.sent_us >= 0 && r.outcome != Outcome::rejected) {
+        ++w.uncertain;  // a 500 may have applied too
+    }
 }
 
 // Why there is nothing read back to judge, or nullopt when there is.
@@ -47,8 +43,7 @@ std::optional<CheckResult> no_readback(const Facts& f, const std::string& bound)
                 f.run.restarted ? f.run.acked_readback_error : "the scenario never restarted the target (add restart_target)");
 }
 
-CheckResult check_counter(const Facts& f, const AckedWrites& a) {
-    const auto w = writes_of(f, a.workload);
+CheckResult check_counter(const Facts& f, const AckedWrites& a, const Writes& w) {
     const auto acked = static_cast<std::int64_t>(w.acked) * a.increment;
     const auto uncertain = static_cast<std::int64_t>(w.uncertain) * a.increment;
     const auto bound = fmt::format("{} <= {} {} <= {}", acked, a.read_path, a.read_pointer, acked + uncertain);
@@ -78,8 +73,7 @@ std::optional<std::string> request_element(const Facts& f, const AckedWrites& a)
     return std::nullopt;
 }
 
-CheckResult check_set(const Facts& f, const AckedWrites& a) {
-    const auto w = writes_of(f, a.workload);
+CheckResult check_set(const Facts& f, const AckedWrites& a, const Writes& w) {
     const auto bound = fmt::format("every acknowledged element in {} {}", a.read_path, a.read_pointer);
     if (auto c = no_readback(f, bound)) return *c;
     const auto& state = *f.run.acked_state_after_restart;
@@ -115,36 +109,44 @@ CheckResult check_set(const Facts& f, const AckedWrites& a) {
     return c;
 }
 
-CheckResult check_acked_writes(const Facts& f) {
+CheckPass check_acked_writes(const Facts& f) {
     const auto& a = f.scenario.expect.acked_writes;
-    if (!a) return skipped("acked_writes_durable", "not expected");
-    return a->model == AckedWrites::Model::counter ? check_counter(f, *a) : check_set(f, *a);
+    if (!a) return decided(skipped("acked_writes_durable", "not expected"));
+    return with_state(
+        Writes{}, [&f, &a](Writes& w, const RequestRecord& r) { count_write(f, a->workload, r, w); },
+        [&f, &a](const Writes& w) { return a->model == AckedWrites::Model::counter ? check_counter(f, *a, w) : check_set(f, *a, w); });
 }
 
-CheckResult check_jobs(const Facts& f) {
-    if (!f.scenario.expect.jobs_accounted) return skipped("jobs_accounted", "not expected");
-    const auto is_job = [&](const RequestRecord& r) {
-        return !r.reply_value.empty() && r.workload < f.scenario.workloads.size() && f.scenario.workloads[r.workload].job;
-    };
-    if (!f.run.restart_error.empty()) return make("jobs_accounted", "every accepted job done", "no restart", false, f.run.restart_error);
-    if (!f.run.restarted) return make("jobs_accounted", "every accepted job done", "no restart", false, "add restart_target to see resumed jobs");
+struct Jobs {
     std::uint64_t accepted = 0, missing = 0;
     std::vector<std::string> first_missing;  // the first few, in the history's order
-    f.for_each([&](const RequestRecord& r) {
-        if (!is_job(r)) return;
-        ++accepted;
-        const auto it = f.run.job_states_after_restart.find(JobRef{r.workload, r.reply_value});
-        if (it != f.run.job_states_after_restart.end() && it->second.done) return;
-        if (missing++ >= evidence_limit) return;
-        const auto& job = *f.scenario.workloads[r.workload].job;
-        first_missing.push_back(fmt::format("job {}: {} (done when {} is {})", printable(r.reply_value),
-                                            it == f.run.job_states_after_restart.end() ? "not read back" : it->second.seen, job.done_pointer, job.done_equals));
-    });
-    auto c = make("jobs_accounted", "every accepted job done", fmt::format("{} of {}", accepted - missing, accepted), missing == 0,
-                  "accepted jobs were lost");
-    c.numbers = offending_count(missing, "jobs");
-    c.evidence = std::move(first_missing);
-    return c;
+};
+
+CheckPass check_jobs(const Facts& f) {
+    if (!f.scenario.expect.jobs_accounted) return decided(skipped("jobs_accounted", "not expected"));
+    if (!f.run.restart_error.empty()) return decided(make("jobs_accounted", "every accepted job done", "no restart", false, f.run.restart_error));
+    if (!f.run.restarted) return decided(make("jobs_accounted", "every accepted job done", "no restart", false, "add restart_target to see resumed jobs"));
+    return with_state(
+        Jobs{},
+        [&f](Jobs& j, const RequestRecord& r) {
+            const bool is_job = !r.reply_value.empty() && r.workload < f.scenario.workloads.size() && f.scenario.workloads[r.workload].job;
+            if (!is_job) return;
+            ++j.accepted;
+            const auto it = f.run.job_states_after_restart.find(JobRef{r.workload, r.reply_value});
+            if (it != f.run.job_states_after_restart.end() && it->second.done) return;
+            if (j.missing++ >= evidence_limit) return;
+            const auto& job = *f.scenario.workloads[r.workload].job;
+            j.first_missing.push_back(fmt::format("job {}: {} (done when {} is {})", printable(r.reply_value),
+                                                  it == f.run.job_states_after_restart.end() ? "not read back" : it->second.seen, job.done_pointer,
+                                                  job.done_equals));
+        },
+        [](const Jobs& j) {
+            auto c = make("jobs_accounted", "every accepted job done", fmt::format("{} of {}", j.accepted - j.missing, j.accepted), j.missing == 0,
+                          "accepted jobs were lost");
+            c.numbers = offending_count(j.missing, "jobs");
+            c.evidence = j.first_missing;
+            return c;
+        });
 }
 
 // Why there is no report to judge, as a skip reason.
@@ -190,21 +192,31 @@ std::vector<std::string> workers_without_a_report(const TargetReport& report) {
 // Streams the judged generation ended by its shutdown: from the first shutdown signal until the
 // next generation started. Streams a reload's retiring workers ended came before that signal (a
 // master's report counts its stopping workers only), and a later generation's after.
-std::uint64_t streams_ended_by_this_shutdown(const Facts& f) {
-    if (f.signal_us < 0) return 0;
+bool ended_by_this_shutdown(const Facts& f, const RequestRecord& r) {
+    if (f.signal_us < 0) return false;
     const auto judged = static_cast<std::size_t>(f.run.judged_generation);  // the next one's index
     const auto until = judged < f.run.generations.size() ? f.run.generations[judged].spawn_us : INT64_MAX;
-    return f.where([&](const RequestRecord& r) { return r.outcome == Outcome::ended_by_shutdown && r.done_us >= f.signal_us && r.done_us < until; }, 0)
-        .size();
+    return r.outcome == Outcome::ended_by_shutdown && r.done_us >= f.signal_us && r.done_us < until;
 }
 
-CheckResult check_shutdown_report(const Facts& f) {
-    if (!f.scenario.expect.shutdown_report) return skipped("shutdown_report", "not expected");
+CheckResult shutdown_report(const Facts& f, std::uint64_t streams_ended_by_this_shutdown);
+
+CheckPass check_shutdown_report(const Facts& f) {
+    if (!f.scenario.expect.shutdown_report) return decided(skipped("shutdown_report", "not expected"));
     if (f.run.report.state == TargetReportReading::State::corrupt) {
         // A report the target meant to write and could not is a failure, not a missing report.
-        return make("shutdown_report", "ordered, in budget, consistent", "corrupt", false, f.run.report.detail);
+        return decided(make("shutdown_report", "ordered, in budget, consistent", "corrupt", false, f.run.report.detail));
     }
-    if (!f.report) return skipped("shutdown_report", no_report(f));
+    if (!f.report) return decided(skipped("shutdown_report", no_report(f)));
+    return with_state(
+        std::uint64_t{0},
+        [&f](std::uint64_t& streams, const RequestRecord& r) {
+            if (ended_by_this_shutdown(f, r)) ++streams;
+        },
+        [&f](std::uint64_t streams) { return shutdown_report(f, streams); });
+}
+
+CheckResult shutdown_report(const Facts& f, std::uint64_t streams_ended_by_this_shutdown) {
     std::vector<std::string> problems;
     static const std::vector<std::string> order{"preparing", "draining", "tasks", "cleaning", "persisting", "exiting"};
     std::size_t next = 0;
@@ -225,7 +237,7 @@ CheckResult check_shutdown_report(const Facts& f) {
     // A master cannot count what a killed worker never told it: the comparison holds only without one.
     if (workers_without_a_report(*f.report).empty()) {
         const auto told = f.report->count("streams_ended_by_shutdown");
-        const auto seen = static_cast<std::int64_t>(streams_ended_by_this_shutdown(f));
+        const auto seen = static_cast<std::int64_t>(streams_ended_by_this_shutdown);
         if (seen > told) problems.push_back(fmt::format("the harness saw {} streams ended by this shutdown, the report counts {}", seen, told));
     }
     auto c = make("shutdown_report", "ordered, in budget, consistent", problems.empty() ? "consistent" : fmt::format("{} problems", problems.size()),
@@ -237,8 +249,8 @@ CheckResult check_shutdown_report(const Facts& f) {
 
 } // namespace
 
-std::vector<CheckResult> state_checks(const Facts& f) {
-    return {check_acked_writes(f), check_jobs(f), check_stuck_abandoned(f), check_shutdown_report(f)};
+std::vector<CheckPass> state_checks(const Facts& f) {
+    return {check_acked_writes(f), check_jobs(f), decided(check_stuck_abandoned(f)), check_shutdown_report(f)};
 }
 
 } // namespace lastcall::harness::checks

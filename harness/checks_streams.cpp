@@ -62,8 +62,39 @@ std::string judge_one(const Facts& f, const RequestRecord& ended, const StreamTr
     return {};
 }
 
-CheckResult check_streams_resumed(const Facts& f) {
-    if (!f.scenario.expect.streams_resumed) return skipped("streams_resumed", "not expected");
+// Copies of the streams ended by shutdown and of the reconnects that resumed them (a trail names
+// each): no more than the stream trails already held.
+struct Resumptions {
+    std::vector<RequestRecord> ended;
+    std::map<std::uint64_t, RequestRecord> record_of;  // reconnects, by request id
+    std::set<std::uint64_t> found;
+};
+
+CheckResult streams_resumed(const Facts& f, Resumptions& seen);
+
+CheckPass check_streams_resumed(const Facts& f) {
+    if (!f.scenario.expect.streams_resumed) return decided(skipped("streams_resumed", "not expected"));
+    Resumptions seen;
+    for (const auto& t : f.run.stream_trails) {
+        if (t.resume_of != 0) seen.record_of.emplace(t.request_id, RequestRecord{});
+    }
+    const auto span = judged_span(f.run);
+    return with_state(
+        std::move(seen),
+        [&f, span](Resumptions& s, const RequestRecord& r) {
+            const bool resumable = r.workload < f.scenario.workloads.size() && f.scenario.workloads[r.workload].stream.resume &&
+                                   r.outcome == Outcome::ended_by_shutdown && r.sent_us >= span.start_us &&
+                                   (span.restart_us < 0 || r.sent_us < span.restart_us);
+            if (resumable) s.ended.push_back(r);
+            if (const auto it = s.record_of.find(r.id); it != s.record_of.end()) {
+                it->second = r;  // the last with this id, as a map of the whole history had it
+                s.found.insert(r.id);
+            }
+        },
+        [&f](Resumptions& s) { return streams_resumed(f, s); });
+}
+
+CheckResult streams_resumed(const Facts& f, Resumptions& seen) {
     std::map<std::uint64_t, const StreamTrail*> trail_of;
     std::map<std::uint64_t, std::vector<const StreamTrail*>> resumes_of;
     for (const auto& t : f.run.stream_trails) {
@@ -71,25 +102,7 @@ CheckResult check_streams_resumed(const Facts& f) {
         if (t.resume_of != 0) resumes_of[t.resume_of].push_back(&t);
     }
     const auto span = judged_span(f.run);
-    const auto resumable = [&](const RequestRecord& r) {
-        return r.workload < f.scenario.workloads.size() && f.scenario.workloads[r.workload].stream.resume &&
-               r.outcome == Outcome::ended_by_shutdown && r.sent_us >= span.start_us && (span.restart_us < 0 || r.sent_us < span.restart_us);
-    };
-    // Copies of the streams ended by shutdown and of the reconnects that resumed them (a trail names
-    // each): no more than the stream trails already held.
-    std::vector<RequestRecord> ended;
-    std::map<std::uint64_t, RequestRecord> record_of;  // reconnects, by request id
-    for (const auto& t : f.run.stream_trails) {
-        if (t.resume_of != 0) record_of.emplace(t.request_id, RequestRecord{});
-    }
-    std::set<std::uint64_t> found;
-    f.for_each([&](const RequestRecord& r) {
-        if (resumable(r)) ended.push_back(r);
-        if (const auto it = record_of.find(r.id); it != record_of.end()) {
-            it->second = r;  // the last with this id, as a map of the whole history had it
-            found.insert(r.id);
-        }
-    });
+    auto& [ended, record_of, found] = seen;
     for (auto it = record_of.begin(); it != record_of.end();) it = found.contains(it->first) ? std::next(it) : record_of.erase(it);
     if (ended.empty()) {
         return make("streams_resumed", resumed_bound, "0 ended by shutdown", false,
@@ -124,6 +137,6 @@ CheckResult check_streams_resumed(const Facts& f) {
 
 } // namespace
 
-std::vector<CheckResult> stream_checks(const Facts& f) { return {check_streams_resumed(f)}; }
+std::vector<CheckPass> stream_checks(const Facts& f) { return {check_streams_resumed(f)}; }
 
 } // namespace lastcall::harness::checks

@@ -41,7 +41,7 @@ std::string describe(const ProcessLife& p) { return fmt::format("pid {} ({})", p
 
 // ---- zero_downtime
 
-// One reload's judgement, from the processes alive when it was sent.
+// One reload's judgement, from the processes alive when it was sent, then the requests around it.
 struct ReloadJudgement {
     std::vector<std::string> problems;
     Matches offending;
@@ -49,12 +49,19 @@ struct ReloadJudgement {
     std::size_t old_count = 0, new_count = 0;
     std::int64_t took_us = 0;  // from the reload to the last old worker's end
     std::string first_not_ready;
+    // What the requests are judged against (judging_requests: none when the processes already failed it).
+    bool judging_requests = false;
+    std::int64_t t = 0, last_old_end = -1, window_end = -1, service_end_us = -1;
+    bool served_after = false;
 };
 
-ReloadJudgement judge_reload(const Facts& f, const SignalSent& reload, pid_t main, std::int64_t service_end_us) {
+// The processes' part, before any request is read.
+ReloadJudgement judge_reload_processes(const Facts& f, const SignalSent& reload, pid_t main, std::int64_t service_end_us) {
     const auto& bound = *f.scenario.expect.zero_downtime;
     ReloadJudgement j;
     const auto t = reload.t_us;
+    j.t = t;
+    j.service_end_us = service_end_us;
     const auto at = seconds(t);
     std::vector<const ProcessLife*> old, fresh;
     for (const auto* p : children_of(f, main)) {
@@ -88,55 +95,84 @@ ReloadJudgement judge_reload(const Facts& f, const SignalSent& reload, pid_t mai
     }
     if (fresh.empty()) j.problems.push_back(fmt::format("reload at {}: no new child of the target was spawned", at));
 
-    const auto window_end = std::min(last_old_end + settle_us, service_end_us);
+    j.last_old_end = last_old_end;
+    j.window_end = std::min(last_old_end + settle_us, service_end_us);
+    j.judging_requests = true;
+    return j;
+}
+
+// One request against one reload, in the history's order.
+void judge_reload_request(const Facts& f, const RequestRecord& r, ReloadJudgement& j) {
+    const auto& bound = *f.scenario.expect.zero_downtime;
     const bool races_fail = f.scenario.expect.idle_close_race == Expectations::RacePolicy::fail;
-    bool served_after = false;
-    f.for_each([&](const RequestRecord& r) {
-        if (r.outcome == Outcome::ok && r.sent_us > last_old_end) served_after = true;
-        if (r.sent_us < 0 || r.sent_us > window_end || r.done_us < t) return;
-        // Answered after the shutdown signal: a 503 or a cut then is the shutdown's (judged by its
-        // own checks), not the reload's, however late the reload ended (reloads queue on a busy machine).
-        if (r.done_us >= service_end_us) return;
-        bool bad = true;
-        if (r.outcome == Outcome::dropped) ++j.dropped;
-        else if (r.outcome == Outcome::rejected) ++j.refused;
-        else if (r.outcome == Outcome::idle_close_race && races_fail) ++j.races;
-        else if (bound.max_latency && r.done_us - r.sent_us > micros(*bound.max_latency)) ++j.slow;
-        else bad = false;
-        if (bad) j.offending.add(r);
-    });
+    if (r.outcome == Outcome::ok && r.sent_us > j.last_old_end) j.served_after = true;
+    if (r.sent_us < 0 || r.sent_us > j.window_end || r.done_us < j.t) return;
+    // Answered after the shutdown signal: a 503 or a cut then is the shutdown's (judged by its
+    // own checks), not the reload's, however late the reload ended (reloads queue on a busy machine).
+    if (r.done_us >= j.service_end_us) return;
+    bool bad = true;
+    if (r.outcome == Outcome::dropped) ++j.dropped;
+    else if (r.outcome == Outcome::rejected) ++j.refused;
+    else if (r.outcome == Outcome::idle_close_race && races_fail) ++j.races;
+    else if (bound.max_latency && r.done_us - r.sent_us > micros(*bound.max_latency)) ++j.slow;
+    else bad = false;
+    if (bad) j.offending.add(r);
+}
+
+// The probes around the reload, and whether the new workers were seen serving.
+void finish_reload(const Facts& f, ReloadJudgement& j) {
+    if (!j.judging_requests) return;
+    const auto t = j.t, window_end = j.window_end, service_end_us = j.service_end_us, last_old_end = j.last_old_end;
+    const auto at = seconds(t);
     for (const auto& p : f.run.probes) {
         if (p.sent_us < t || p.sent_us > window_end || p.done_us >= service_end_us || p.kind != ProbeResult::Kind::not_ready) continue;
         if (j.not_ready++ == 0) j.first_not_ready = fmt::format("reload at {}: readiness probe sent at {} answered {}", at, seconds(p.sent_us),
                                                                  p.status > 0 ? fmt::format("{}", p.status) : std::string("connection refused"));
     }
-    if (!served_after && last_old_end < service_end_us) {
+    if (!j.served_after && last_old_end < service_end_us) {
         j.problems.push_back(fmt::format("reload at {}: no request sent after the last old worker ended ({}) completed: nothing shows the new ones serve",
                                          at, seconds(last_old_end)));
     }
-    return j;
 }
 
-CheckResult check_zero_downtime(const Facts& f) {
+CheckResult zero_downtime(const Facts& f, std::vector<ReloadJudgement>& judgements);
+
+// Each reload judged from the processes first, then every reload against each request of the one pass.
+CheckPass check_zero_downtime(const Facts& f) {
     const auto& bound = f.scenario.expect.zero_downtime;
-    if (!bound) return skipped("zero_downtime", "not expected");
-    const auto bound_text = fmt::format("per reload: 0 dropped, 0 refused, readiness held, old workers gone < {}{}", millis(micros(bound->within)),
-                                        bound->max_latency ? fmt::format(", latency < {}", millis(micros(*bound->max_latency))) : "");
+    if (!bound) return decided(skipped("zero_downtime", "not expected"));
     const auto* g = judged(f);
-    std::vector<const SignalSent*> reloads;
-    for (const auto& s : f.run.signals) {
-        if (s.delivered && s.purpose == SignalPurpose::reload && g && s.generation == g->number) reloads.push_back(&s);
-    }
-    if (reloads.empty()) return make("zero_downtime", bound_text, "no reload", false, "no reload was delivered: nothing was shown");
+    std::vector<ReloadJudgement> judgements;
     // The service is judged up to the shutdown signal (after it, refusals are the shutdown's), else the exit.
     const auto service_end = f.signal_us >= 0 ? f.signal_us : f.exit_us >= 0 ? f.exit_us : f.run.duration_us;
+    for (const auto& s : f.run.signals) {
+        if (s.delivered && s.purpose == SignalPurpose::reload && g && s.generation == g->number) {
+            judgements.push_back(judge_reload_processes(f, s, g->pid, service_end));
+        }
+    }
+    return with_state(
+        std::move(judgements),
+        [&f](std::vector<ReloadJudgement>& all, const RequestRecord& r) {
+            for (auto& j : all) {
+                if (j.judging_requests) judge_reload_request(f, r, j);
+            }
+        },
+        [&f](std::vector<ReloadJudgement>& all) { return zero_downtime(f, all); });
+}
+
+CheckResult zero_downtime(const Facts& f, std::vector<ReloadJudgement>& judgements) {
+    const auto& bound = f.scenario.expect.zero_downtime;
+    const auto bound_text = fmt::format("per reload: 0 dropped, 0 refused, readiness held, old workers gone < {}{}", millis(micros(bound->within)),
+                                        bound->max_latency ? fmt::format(", latency < {}", millis(micros(*bound->max_latency))) : "");
+    const auto& reloads = judgements;
+    if (reloads.empty()) return make("zero_downtime", bound_text, "no reload", false, "no reload was delivered: nothing was shown");
     std::vector<std::string> problems;
     Matches offending;
     std::uint64_t dropped = 0, refused = 0, races = 0, slow = 0, not_ready = 0;
     std::int64_t slowest = 0;
     std::size_t old_count = 0, new_count = 0;
-    for (const auto* reload : reloads) {
-        auto j = judge_reload(f, *reload, g->pid, service_end);
+    for (auto& j : judgements) {
+        finish_reload(f, j);
         problems.insert(problems.end(), j.problems.begin(), j.problems.end());
         if (!j.first_not_ready.empty()) problems.push_back(j.first_not_ready);
         offending.append(j.offending);
@@ -325,6 +361,6 @@ CheckResult check_workers_drained(const Facts& f) {
 
 } // namespace
 
-std::vector<CheckResult> worker_checks(const Facts& f) { return {check_zero_downtime(f), check_workers_drained(f)}; }
+std::vector<CheckPass> worker_checks(const Facts& f) { return {check_zero_downtime(f), decided(check_workers_drained(f))}; }
 
 } // namespace lastcall::harness::checks

@@ -114,7 +114,10 @@ inline constexpr std::int64_t race_window_us = 10'000;
 // Jepsen's discipline: never guess. See DESIGN.md for the classes.
 Outcome classify(const Observation& seen);
 
-// One JSON object (no newline) for history.jsonl.
+// One JSON object (no newline) for history.jsonl. A field at its default is left out (about 190
+// bytes for a typical ok request instead of 420): times -1 (never happened), counts and ids 0,
+// retry_after_s -1, flags false, stream_end and failure "", reply_value null. id, workload,
+// intended_us and outcome are always there.
 std::string to_json_line(const RequestRecord& record, std::string_view workload_name);
 
 } // namespace lastcall::harness

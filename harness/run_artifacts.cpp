@@ -1,13 +1,52 @@
 #include "run_artifacts.hpp"
 
+#include "checks.hpp"
 #include "signals.hpp"
+
+#include <fmt/format.h>
 
 namespace lastcall::harness {
 
 using nlohmann::json;
 
-void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, const RunResult& run, const std::vector<json>& events) {
-    dir.write_history([&run](const RecordVisitor& visit) { return for_each_request(run, visit); }, run.workload_names);
+namespace {
+
+// Bytes per request of a file, to one decimal; 0 without requests.
+double per_request(std::uint64_t bytes, std::uint64_t requests) {
+    return requests == 0 ? 0.0 : static_cast<double>(bytes * 10 / requests) / 10;
+}
+
+} // namespace
+
+std::uint64_t history_jsonl_budget(const RunResult& run) {
+    const auto not_ok = run.requests - run.outcomes[static_cast<std::size_t>(Outcome::ok)];
+    const auto taken = run.history_bytes + not_ok * jsonl_room_per_request_not_ok;
+    return run.history_limit > taken ? run.history_limit - taken : 0;
+}
+
+std::string history_jsonl_shortened(const RunResult& run) {
+    if (run.history_jsonl_ok_left_out == 0) return {};
+    return fmt::format("history.jsonl holds {} of the {} requests ({} bytes): every one not ok and those the checks quote; {} ok ones left out past "
+                       "its budget of {} bytes (limits.history_bytes {} less the sorted history's {} and room for the requests not ok); "
+                       "the checks judged every request",
+                       run.history_jsonl_records, run.requests, run.history_jsonl_bytes, run.history_jsonl_ok_left_out, run.history_jsonl_budget, run.history_limit,
+                       run.history_bytes);
+}
+
+void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, RunResult& run, const std::vector<json>& events) {
+    // Past its budget history.jsonl still holds what the checks quote: they are judged here once
+    // for that (the same verdicts the caller gets: they read the sorted history, not this file).
+    const auto quoted = [&scenario, &run] {
+        std::unordered_set<std::uint64_t> ids;
+        for (const auto& c : evaluate_checks(scenario, run)) ids.insert(c.evidence_requests.begin(), c.evidence_requests.end());
+        return ids;
+    };
+    run.history_jsonl_budget = history_jsonl_budget(run);
+    const auto exported =
+        dir.write_history([&run](const RecordVisitor& visit) { return for_each_request(run, visit); }, run.workload_names, run.history_jsonl_budget, quoted);
+    run.history_jsonl_bytes = exported.bytes;
+    run.history_jsonl_records = exported.records;
+    run.history_jsonl_ok_left_out = exported.ok_left_out;
     dir.write_stream_trails(run.stream_trails);
     dir.write_events(events);
     dir.write_samples(run.samples);
@@ -49,7 +88,11 @@ void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, cons
                                      {"requests", run.requests},
                                      {"harness_errors", run.harness_errors},
                                      {"history", {{"bytes", run.history_bytes}, {"limit", run.history_limit}, {"limit_lowered", run.history_limit_lowered},
-                                                  {"dropped", run.history_dropped}, {"error", run.history_error}}},
+                                                  {"dropped", run.history_dropped}, {"error", run.history_error},
+                                                  {"bytes_per_request", per_request(run.history_bytes, run.requests)},
+                                                  {"jsonl", {{"bytes", run.history_jsonl_bytes}, {"records", run.history_jsonl_records},
+                                                             {"bytes_per_request", per_request(run.history_jsonl_bytes, run.history_jsonl_records)},
+                                                             {"budget", run.history_jsonl_budget}, {"ok_left_out", run.history_jsonl_ok_left_out}}}}},
                                      {"outcomes", outcomes},
                                      {"port_released", run.port_released},
                                      {"orphans", run.orphans.size()},

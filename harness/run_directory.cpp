@@ -6,6 +6,7 @@
 
 #include <ctime>
 #include <fstream>
+#include <optional>
 
 namespace lastcall::harness {
 
@@ -72,9 +73,28 @@ fs::path RunDirectory::target_stdout(int generation) const { return path_ / fmt:
 fs::path RunDirectory::target_stderr(int generation) const { return path_ / fmt::format("target-{}.stderr", generation); }
 fs::path RunDirectory::shutdown_report(int generation) const { return path_ / fmt::format("shutdown-report-{}.json", generation); }
 
-void RunDirectory::write_history(const RecordSource& records, const std::vector<std::string>& names) const {
+HistoryExport RunDirectory::write_history(const RecordSource& records, const std::vector<std::string>& names, std::uint64_t ok_budget,
+                                          const QuotedRequests& quoted) const {
     auto out = open_for_writing(path_ / "history.jsonl");
-    records([&](const RequestRecord& r) { out << to_json_line(r, r.workload < names.size() ? names[r.workload] : "?") << '\n'; });
+    HistoryExport written;
+    std::optional<std::unordered_set<std::uint64_t>> keep;  // asked for once the budget is reached
+    records([&](const RequestRecord& r) {
+        auto line = to_json_line(r, r.workload < names.size() ? names[r.workload] : "?");
+        line += '\n';
+        if (r.outcome == Outcome::ok) {
+            if (written.bytes + line.size() > ok_budget && !keep) keep = quoted ? quoted() : std::unordered_set<std::uint64_t>{};
+            if (keep && !keep->contains(r.id)) {
+                ++written.ok_left_out;
+                return;
+            }
+        }
+        out << line;
+        written.bytes += line.size();
+        ++written.records;
+    });
+    out.flush();
+    if (!out) throw RunDirectoryError(fmt::format("cannot write {}", (path_ / "history.jsonl").string()));
+    return written;
 }
 
 void RunDirectory::write_stream_trails(const std::vector<StreamTrail>& trails) const {

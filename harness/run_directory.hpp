@@ -10,8 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,17 @@ class RunDirectoryError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// What history.jsonl holds: its bytes and lines, and the ok requests left out past its budget.
+struct HistoryExport {
+    std::uint64_t bytes = 0;
+    std::uint64_t records = 0;
+    std::uint64_t ok_left_out = 0;
+};
+
+// The requests history.jsonl must keep whatever its budget: the ids the checks quote as evidence.
+// Asked once, when the budget is first reached.
+using QuotedRequests = std::function<std::unordered_set<std::uint64_t>()>;
 
 class RunDirectory {
 public:
@@ -35,8 +49,11 @@ public:
     std::filesystem::path target_stderr(int generation) const;
     std::filesystem::path shutdown_report(int generation) const;
 
-    // One JSON line per record, in the order `records` visits them (streamed: any length).
-    void write_history(const RecordSource& records, const std::vector<std::string>& workload_names) const;
+    // One JSON line per record, in the order `records` visits them (streamed: any length). Once
+    // the file would pass `ok_budget` bytes with an ok request, that one and every ok one after it
+    // are left out (counted), but for those `quoted` names; every request not ok is written.
+    HistoryExport write_history(const RecordSource& records, const std::vector<std::string>& workload_names, std::uint64_t ok_budget,
+                                const QuotedRequests& quoted) const;
     // streams.jsonl, only when a workload resumes streams: each stream's event ids by request.
     void write_stream_trails(const std::vector<StreamTrail>& trails) const;
     void write_events(const std::vector<nlohmann::json>& events) const;

@@ -86,6 +86,13 @@ struct RunResult {
     std::string history_limit_lowered;  // the limit is below limits.history_bytes: why (half the free space in DIR)
     std::uint64_t history_dropped = 0;
     std::string history_error;  // a history file that could not be written or read
+    // history.jsonl, the history exported for people and scripts (run_artifacts.cpp): its bytes,
+    // its lines, its budget (what limits.history_bytes leaves beside the sorted history, less room
+    // kept for the requests not ok), and the ok requests left out past it (0: it holds every request).
+    std::uint64_t history_jsonl_bytes = 0;
+    std::uint64_t history_jsonl_records = 0;
+    std::uint64_t history_jsonl_budget = 0;
+    std::uint64_t history_jsonl_ok_left_out = 0;
     Histogram latency;
     bool port_released = false;
     std::vector<FamilyMember> orphans;  // of every generation

@@ -57,6 +57,26 @@ inline double nice_step(double span, int ticks) {
     return 10 * magnitude;
 }
 
+// The scale of a run's drawing: the run, or its exit and a little after.
+inline Scale run_scale(const harness::RunResult& run) {
+    return Scale{std::max<double>({static_cast<double>(run.duration_us), static_cast<double>(run.exit_us) + 100'000, 1.0})};
+}
+
+// Requests counted by outcome.
+using Counts = std::array<std::uint64_t, harness::outcome_count>;
+
+// What report.html draws from every request, gathered in one pass over the history (it is on
+// disk: harness/run_history.hpp): the main chart's requests in flight, the workload lanes' ends,
+// and the counts select_requests needs. The page then makes one more pass, for the requests it
+// carries one by one.
+struct RequestTallies {
+    std::array<std::array<int, buckets>, harness::outcome_count> in_flight{};  // by outcome and bucket: [sent, done] overlaps it
+    std::vector<std::array<Counts, buckets>> ended;  // by workload, bucket (when they ended) and outcome
+    std::vector<Counts> totals;                      // by workload and outcome
+    std::size_t total = 0, ok_total = 0, not_ok = 0;
+};
+RequestTallies tally_requests(const harness::RunResult& run, const Scale& scale);  // html_report.cpp
+
 // What moves with the zoom (html_script.cpp's zoom_script): shapes placed by time, inside a group
 // the script stretches along x, clipped to the plot. Text is never inside (it would stretch): text
 // placed by time carries data-t (µs) and data-dx, and the script moves it.
@@ -70,19 +90,20 @@ int process_lane_count(const harness::RunResult& run);
 inline constexpr int lane_height = 9, lane_gap = 2;
 
 // html_workload_lanes.cpp: one lane per workload (its requests' outcomes over time), from `top`.
-std::string workload_lanes_svg(const harness::RunResult& run, const Scale& scale, int top);
+std::string workload_lanes_svg(const harness::RunResult& run, const RequestTallies& tallies, const Scale& scale, int top);
 int workload_lane_count(const harness::RunResult& run);
 inline constexpr int workload_lane_height = 22, workload_lane_gap = 4;
 
 // html_requests.cpp: the requests the page carries one by one (the scatter, the drill-down): at
-// most `limit`, every one not ok first, then ok ones evenly spaced. Indices into run.history.
+// most `limit`, every one not ok first, then ok ones evenly spaced (from `tallies`' counts: one
+// pass over the history). Indices into the run's order.
 struct EmbeddedRequests {
     std::vector<std::size_t> indices;              // their places in the run's order (for_each_request)
     std::vector<harness::RequestRecord> records;   // the same requests, copied: the history is on disk
     std::size_t total = 0, not_ok = 0, not_ok_kept = 0, ok_total = 0, ok_kept = 0;
 };
 inline constexpr std::size_t max_embedded_requests = 20'000;
-EmbeddedRequests select_requests(const harness::RunResult& run, std::size_t limit = max_embedded_requests);
+EmbeddedRequests select_requests(const harness::RunResult& run, const RequestTallies& tallies, std::size_t limit = max_embedded_requests);
 // The embedded requests as the JSON the page's script reads (`fields`, `workloads`, `colours`, the
 // counts, `requests`: a row each), safe inside a <script> element.
 std::string requests_json(const harness::RunResult& run, const EmbeddedRequests& embedded);

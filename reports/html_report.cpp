@@ -2,6 +2,7 @@
 // axis) and the checks table; its other parts are html_*.cpp (html_parts.hpp).
 #include "html_parts.hpp"
 #include "reports.hpp"
+#include "run_artifacts.hpp"
 #include "signals.hpp"
 
 #include "scenario_loader.hpp"
@@ -17,6 +18,32 @@
 #include <vector>
 
 namespace lastcall::reports {
+
+namespace html {
+
+RequestTallies tally_requests(const harness::RunResult& run, const Scale& scale) {
+    RequestTallies t;
+    const auto workloads = run.workload_names.size();
+    t.ended.resize(workloads);
+    t.totals.resize(workloads);
+    const auto bucket_of = [&scale](std::int64_t us) { return static_cast<int>(static_cast<double>(us) / scale.end_us * buckets); };
+    harness::for_each_request(run, [&](const harness::RequestRecord& r) {  // streamed: any length
+        ++t.total;
+        if (r.outcome == Outcome::ok) ++t.ok_total;
+        else ++t.not_ok;
+        const auto outcome = static_cast<std::size_t>(r.outcome);
+        const auto start = r.sent_us >= 0 ? r.sent_us : r.intended_us;
+        const auto last = bucket_of(std::max(r.done_us, start));
+        for (int b = std::max(0, bucket_of(start)); b <= std::min(buckets - 1, last); ++b) ++t.in_flight[outcome][static_cast<std::size_t>(b)];
+        if (r.workload >= workloads || r.done_us < 0) return;
+        const auto ended_in = static_cast<std::size_t>(std::clamp(bucket_of(r.done_us), 0, buckets - 1));
+        ++t.ended[r.workload][ended_in][outcome];
+        ++t.totals[r.workload][outcome];
+    });
+    return t;
+}
+
+} // namespace html
 
 namespace {
 
@@ -98,18 +125,10 @@ std::string phases_missing(const harness::TargetReportReading& reading, std::int
     return "no phases reported: the target's shutdown report lists none";
 }
 
-std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) {
+std::string timeline_svg(const RunVerdict& v, const RequestTallies& tallies, const EmbeddedRequests& embedded) {
     const auto& run = v.run;
-    const Scale scale{std::max<double>({static_cast<double>(run.duration_us), static_cast<double>(run.exit_us) + 100'000, 1.0})};
-    // In flight per bucket and outcome: a request counts in every bucket its [sent, done] overlaps.
-    std::array<std::array<int, buckets>, harness::outcome_count> in_flight{};
-    harness::for_each_request(run, [&](const harness::RequestRecord& r) {  // streamed: any length
-        const auto start = r.sent_us >= 0 ? r.sent_us : r.intended_us;
-        const auto end = std::max(r.done_us, start);
-        const auto first = static_cast<int>(static_cast<double>(start) / scale.end_us * buckets);
-        const auto last = static_cast<int>(static_cast<double>(end) / scale.end_us * buckets);
-        for (int b = std::max(0, first); b <= std::min(buckets - 1, last); ++b) ++in_flight[static_cast<std::size_t>(r.outcome)][static_cast<std::size_t>(b)];
-    });
+    const auto scale = run_scale(run);
+    const auto& in_flight = tallies.in_flight;
     int peak = 1;
     for (int b = 0; b < buckets; ++b) {
         int total = 0;
@@ -220,7 +239,7 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
         }
     }
     svg += zoomable(moving);
-    svg += workload_lanes_svg(run, scale, workloads_y);
+    svg += workload_lanes_svg(run, tallies, scale, workloads_y);
     svg += latency_lane_svg(run, embedded, scale, latency_y);
     svg += process_lanes_svg(run, scale, lanes_y);
     std::string lines;
@@ -250,12 +269,16 @@ std::string timeline_svg(const RunVerdict& v, const EmbeddedRequests& embedded) 
 // Under the timeline: what the page carries one by one, the panel a click fills, the data and the script.
 std::string drilldown_html(const RunVerdict& v, const EmbeddedRequests& embedded) {
     const auto total = embedded.total;
-    const auto carried = embedded.records.size() == total
-                             ? fmt::format("The page carries all {} requests one by one.", total)
-                             : fmt::format("The page carries {} of the {} requests one by one: {} of the {} not ok{}, and {} of the {} ok ones, evenly spaced "
-                                           "over the run; history.jsonl in the run directory has every one.",
-                                           embedded.records.size(), total, embedded.not_ok_kept, embedded.not_ok,
-                                           embedded.not_ok_kept == embedded.not_ok ? " (all)" : "", embedded.ok_kept, embedded.ok_total);
+    const auto shortened = harness::history_jsonl_shortened(v.run);
+    auto carried = embedded.records.size() == total
+                       ? fmt::format("The page carries all {} requests one by one.", total)
+                       : fmt::format("The page carries {} of the {} requests one by one: {} of the {} not ok{}, and {} of the {} ok ones, evenly spaced "
+                                     "over the run{}",
+                                     embedded.records.size(), total, embedded.not_ok_kept, embedded.not_ok,
+                                     embedded.not_ok_kept == embedded.not_ok ? " (all)" : "", embedded.ok_kept, embedded.ok_total,
+                                     shortened.empty() ? "; history.jsonl in the run directory has every one." : ".");
+    // Never silently: a history.jsonl that left ok requests out says so here.
+    if (!shortened.empty()) carried += " " + shortened + ".";
     return fmt::format(R"(<div class="note">{}</div>
 <div id="lc-detail" class="detail">Click a request in the latency lane for its timeline, or a bucket of a workload lane for the requests that ended there.</div>
 <script type="application/json" id="lc-requests">{}</script>
@@ -267,7 +290,8 @@ std::string drilldown_html(const RunVerdict& v, const EmbeddedRequests& embedded
 } // namespace
 
 std::string html_report(const RunVerdict& v) {
-    const auto embedded = select_requests(v.run);
+    const auto tallies = tally_requests(v.run, run_scale(v.run));
+    const auto embedded = select_requests(v.run, tallies);
     std::string legend;
     for (const auto& [outcome, colour] : layers) {
         legend += fmt::format(R"(<span><i style="background:{}"></i>{} {}</span>)", colour, harness::to_string(outcome),
@@ -308,7 +332,7 @@ g.zoom * {{ vector-effect: non-scaling-stroke; }} svg.timeline {{ user-select: n
 )",
                        escape(v.scenario->name), v.passed() ? "#2e7d32" : "#c62828", v.passed() ? "PASS" : "FAIL", escape(v.scenario->description),
                        v.run.requests, v.run.exit ? escape(v.run.exit->describe()) : "did not exit", escape(v.run.run_dir.string()), legend,
-                       timeline_svg(v, embedded) + drilldown_html(v, embedded), rows,
+                       timeline_svg(v, tallies, embedded) + drilldown_html(v, embedded), rows,
                        v.run.proxied ? "<br>" + escape(harness::proxy::describe(harness::proxy::summarize(v.run.proxy_records))) : std::string());
 }
 

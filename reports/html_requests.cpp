@@ -9,15 +9,13 @@
 
 namespace lastcall::reports::html {
 
-// Two passes over the history (it is on disk: harness/run_history.hpp): the counts, then the
-// requests kept, so memory holds only those.
-EmbeddedRequests select_requests(const harness::RunResult& run, std::size_t limit) {
+// One pass over the history (it is on disk: harness/run_history.hpp), the counts known from the
+// tallies' pass: memory holds only the requests kept.
+EmbeddedRequests select_requests(const harness::RunResult& run, const RequestTallies& tallies, std::size_t limit) {
     EmbeddedRequests out;
-    harness::for_each_request(run, [&](const harness::RequestRecord& r) {
-        ++out.total;
-        if (r.outcome == Outcome::ok) ++out.ok_total;
-        else ++out.not_ok;
-    });
+    out.total = tallies.total;
+    out.ok_total = tallies.ok_total;
+    out.not_ok = tallies.not_ok;
     out.not_ok_kept = std::min(out.not_ok, limit);
     const auto room = limit - out.not_ok_kept;
     out.ok_kept = std::min(out.ok_total, room);

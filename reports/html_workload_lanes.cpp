@@ -16,8 +16,6 @@ namespace {
 constexpr double min_failure_height = 2.5;
 constexpr std::size_t max_name_chars = 8;  // what fits left of the plot (46 units) at the lanes' font size
 
-using Counts = std::array<std::uint64_t, harness::outcome_count>;
-
 std::string short_name(const std::string& name) {
     return name.size() <= max_name_chars ? name : name.substr(0, max_name_chars - 1) + "\u2026";
 }
@@ -35,18 +33,11 @@ std::string describe_counts(const Counts& counts) {
 
 int workload_lane_count(const harness::RunResult& run) { return static_cast<int>(run.workload_names.size()); }
 
-std::string workload_lanes_svg(const harness::RunResult& run, const Scale& scale, int top) {
+std::string workload_lanes_svg(const harness::RunResult& run, const RequestTallies& tallies, const Scale& scale, int top) {
     const auto workloads = run.workload_names.size();
     if (workloads == 0) return {};
-    // Requests by workload, bucket (when they ended) and outcome.
-    std::vector<std::array<Counts, buckets>> ended(workloads);
-    std::vector<Counts> totals(workloads);
-    harness::for_each_request(run, [&](const harness::RequestRecord& r) {
-        if (r.workload >= workloads || r.done_us < 0) return;
-        const auto b = std::clamp(static_cast<int>(static_cast<double>(r.done_us) / scale.end_us * buckets), 0, buckets - 1);
-        ++ended[r.workload][static_cast<std::size_t>(b)][static_cast<std::size_t>(r.outcome)];
-        ++totals[r.workload][static_cast<std::size_t>(r.outcome)];
-    });
+    const auto& ended = tallies.ended;
+    const auto& totals = tallies.totals;
     const double bucket_us = scale.end_us / buckets;
     std::string svg = fmt::format(R"(<text x="4" y="{}" fill="#555">requests ended, by workload</text>)", top - 3);
     for (std::size_t w = 0; w < workloads; ++w) {

@@ -3,6 +3,8 @@
 // named with the file (and its line, for the .jsonl files), never an exception from the parser.
 #include "run_record.hpp"
 
+#include "run_record_fields.hpp"
+#include "run_record_requests.hpp"
 #include "signals.hpp"
 
 #include <fmt/format.h>
@@ -11,6 +13,8 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <stdexcept>
 
 namespace lastcall::reports {
 
@@ -19,6 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace lastcall::harness;
+using namespace record;
 
 constexpr int run_json_version = 2;  // harness/run_artifacts.cpp writes it
 
@@ -32,58 +37,6 @@ json check_json(const CheckResult& c) {
     }
     return {{"name", c.name},     {"status", std::string(to_string(c.status))}, {"bound", c.bound}, {"measured", c.measured},
             {"message", c.message}, {"evidence", c.evidence}, {"numbers", numbers}, {"at_us", c.at_us}};
-}
-
-[[noreturn]] void fail(const fs::path& file, const std::string& what) { throw RunRecordError(fmt::format("{}: {}", file.string(), what)); }
-
-// Where a file is read: the file, and its line in a .jsonl file, for the error.
-struct Source {
-    fs::path file;
-    std::size_t line = 0;
-    [[noreturn]] void fail(const std::string& what) const {
-        reports::fail(line ? fs::path(fmt::format("{}:{}", file.string(), line)) : file, what);
-    }
-};
-
-template <class T> const char* type_word() {
-    if constexpr (std::is_same_v<T, bool>) return "true or false";
-    else if constexpr (std::is_same_v<T, std::string>) return "string";
-    else if constexpr (std::is_arithmetic_v<T>) return "number";
-    else return "list";
-}
-
-// A field of an object, of the type asked for; else the file and the field are named.
-template <class T> T field(const json& object, const char* name, const Source& at) {
-    if (!object.is_object()) at.fail(fmt::format("expected an object where '{}' is", name));
-    const auto it = object.find(name);
-    if (it == object.end()) at.fail(fmt::format("no '{}'", name));
-    if constexpr (std::is_same_v<T, bool>) {
-        if (!it->is_boolean()) at.fail(fmt::format("'{}' is not {}", name, type_word<T>()));
-    } else if constexpr (std::is_arithmetic_v<T>) {
-        if (!it->is_number()) at.fail(fmt::format("'{}' is not a {}", name, type_word<T>()));
-    } else if constexpr (std::is_same_v<T, std::string>) {
-        if (!it->is_string()) at.fail(fmt::format("'{}' is not a {}", name, type_word<T>()));
-    }
-    try {
-        return it->get<T>();
-    } catch (const json::exception&) {
-        at.fail(fmt::format("'{}' is not a {}", name, type_word<T>()));
-    }
-}
-
-std::optional<double> optional_field(const json& object, const char* name, const Source& at) {
-    const auto it = object.find(name);
-    if (it == object.end() || it->is_null()) return std::nullopt;
-    if (!it->is_number()) at.fail(fmt::format("'{}' is not a number", name));
-    return it->get<double>();
-}
-
-// An enum from the name its to_string gives.
-template <class E> E named(std::string_view text, E last, const Source& at, const char* what) {
-    for (int i = 0; i <= static_cast<int>(last); ++i) {
-        if (to_string(static_cast<E>(i)) == text) return static_cast<E>(i);
-    }
-    at.fail(fmt::format("unknown {} '{}'", what, text));
 }
 
 // "exit 3", "killed by SIGKILL": TargetExit::describe() read back.
@@ -109,31 +62,6 @@ json read_json(const fs::path& file) {
     if (value.is_discarded()) fail(file, "not JSON (corrupt or cut short)");
     if (!value.is_object()) fail(file, "not a JSON object");
     return value;
-}
-
-// Each line of a .jsonl file as an object, with its Source for errors. An absent file is no lines.
-template <class Each> void read_lines(const fs::path& file, Each each) {
-    std::ifstream in(file);
-    if (!in) return;
-    Source at{file, 0};
-    for (std::string line; std::getline(in, line);) {
-        ++at.line;
-        if (line.empty()) continue;
-        const auto value = json::parse(line, nullptr, false);
-        if (value.is_discarded() || !value.is_object()) at.fail("not a JSON object");
-        each(value, at);
-    }
-}
-
-std::vector<std::string> strings(const json& object, const char* name, const Source& at) {
-    const auto list = field<json>(object, name, at);
-    if (!list.is_array()) at.fail(fmt::format("'{}' is not a list", name));
-    std::vector<std::string> out;
-    for (const auto& s : list) {
-        if (!s.is_string()) at.fail(fmt::format("'{}' holds a value that is not a string", name));
-        out.push_back(s.get<std::string>());
-    }
-    return out;
 }
 
 CheckResult read_check(const json& c, const Source& at) {
@@ -214,6 +142,11 @@ void read_run_json(const fs::path& file, RecordedRun& out) {
     run.history_limit_lowered = field<std::string>(history, "limit_lowered", at);
     run.history_dropped = field<std::uint64_t>(history, "dropped", at);
     run.history_error = field<std::string>(history, "error", at);
+    const auto jsonl = field_or<json>(history, "jsonl", json::object(), at);  // absent from an older run.json
+    run.history_jsonl_bytes = field_or<std::uint64_t>(jsonl, "bytes", 0, at);
+    run.history_jsonl_records = field_or<std::uint64_t>(jsonl, "records", 0, at);
+    run.history_jsonl_budget = field_or<std::uint64_t>(jsonl, "budget", 0, at);
+    run.history_jsonl_ok_left_out = field_or<std::uint64_t>(jsonl, "ok_left_out", 0, at);
     const auto outcomes = field<json>(j, "outcomes", at);
     for (int i = 0; i < outcome_count; ++i) {
         run.outcomes[static_cast<std::size_t>(i)] = field<std::uint64_t>(outcomes, std::string(to_string(static_cast<Outcome>(i))).c_str(), at);
@@ -264,73 +197,45 @@ void read_run_json(const fs::path& file, RecordedRun& out) {
     }
 }
 
-RequestRecord read_request(const json& r, const Source& at, const std::vector<std::string>& workloads) {
-    RequestRecord out;
-    out.id = field<std::uint64_t>(r, "id", at);
-    const auto workload = field<std::string>(r, "workload", at);
-    const auto it = std::find(workloads.begin(), workloads.end(), workload);
-    if (it == workloads.end()) at.fail(fmt::format("workload '{}' is not one of the run's", workload));
-    out.workload = static_cast<std::uint16_t>(it - workloads.begin());
-    out.intended_us = field<std::int64_t>(r, "intended_us", at);
-    out.sent_us = field<std::int64_t>(r, "sent_us", at);
-    out.first_byte_us = field<std::int64_t>(r, "first_byte_us", at);
-    out.done_us = field<std::int64_t>(r, "done_us", at);
-    out.connection_id = field<std::uint32_t>(r, "connection", at);
-    out.reuse_index = field<std::uint32_t>(r, "reuse", at);
-    out.status = field<std::uint16_t>(r, "status", at);
-    out.bytes = field<std::uint64_t>(r, "bytes", at);
-    out.body_bytes = field<std::uint64_t>(r, "body_bytes", at);
-    out.events = field<std::uint32_t>(r, "events", at);
-    out.stream_end = named(field<std::string>(r, "stream_end", at), StreamEnd::shutdown, at, "stream end");
-    out.connection_close = field<bool>(r, "connection_close", at);
-    out.retry_after_s = field<std::int16_t>(r, "retry_after_s", at);
-    out.outcome = named(field<std::string>(r, "outcome", at), Outcome::unknown, at, "outcome");
-    out.failure = named(field<std::string>(r, "failure", at), Failure::body_sha256_mismatch, at, "failure");
-    out.retry_of = field<std::uint64_t>(r, "retry_of", at);
-    out.retried = field<bool>(r, "retried", at);
-    const auto reply = field<json>(r, "reply_value", at);
-    if (!reply.is_null()) out.reply_value = reply.dump();
-    out.closed_after = field<bool>(r, "closed_after", at);
-    out.closed_after_us = field<std::int64_t>(r, "closed_after_us", at);
-    out.unsolicited_after = field<bool>(r, "unsolicited_after", at);
-    out.proxy_record = field<std::uint32_t>(r, "proxy_record", at);
-    return out;
+// history.jsonl read once, a line at a time, into a sorted history on disk like the run's own
+// (harness/run_history.hpp: the lines are in intended-start order already and the sort is stable,
+// so the order stays), which the reports then read by streaming passes, as the run's own report
+// did: memory stays bounded whatever the run's length. Also the latency of its ok requests, as the
+// load generator recorded it (from the intended start, in ns). The file goes in the run directory
+// (unlinked: it takes space only while lastcall report runs), else where the system keeps
+// temporary files (a run directory that cannot be written).
+std::shared_ptr<const RunHistory> read_history(const fs::path& dir, RunResult& run) {
+    const auto source = [&](const RecordVisitor& visit) {
+        read_lines(dir / "history.jsonl", [&](const json& line, const Source& at) {
+            const auto r = read_request(line, at, run.workload_names);
+            if (r.outcome == Outcome::ok) run.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
+            visit(r);
+        });
+        return true;
+    };
+    const auto as_read = [](RequestRecord&) {};
+    try {
+        return RunHistory::sort(dir, source, as_read);
+    } catch (const RunRecordError&) {
+        throw;
+    } catch (const std::runtime_error&) {
+        run.latency = Histogram{};  // read again from the start
+        return RunHistory::sort(fs::temp_directory_path(), source, as_read);
+    }
 }
 
-proxy::ProxyRecord read_proxy_record(const json& r, const Source& at) {
-    proxy::ProxyRecord out;
-    out.id = field<std::uint32_t>(r, "id", at);
-    out.client_connection = field<std::uint32_t>(r, "client_connection", at);
-    out.client_reuse = field<std::uint32_t>(r, "client_reuse", at);
-    out.method = field<std::string>(r, "method", at);
-    out.target = field<std::string>(r, "target", at);
-    out.received_us = field<std::int64_t>(r, "received_us", at);
-    out.upstream_connection = field<std::uint32_t>(r, "upstream_connection", at);
-    out.upstream_reuse = field<std::uint32_t>(r, "upstream_reuse", at);
-    out.retried = field<bool>(r, "retried", at);
-    out.forwarded_us = field<std::int64_t>(r, "forwarded_us", at);
-    out.first_byte_us = field<std::int64_t>(r, "first_byte_us", at);
-    out.done_us = field<std::int64_t>(r, "done_us", at);
-    out.upstream_status = field<int>(r, "upstream_status", at);
-    out.upstream_failure = field<std::string>(r, "upstream_failure", at);
-    out.bytes = field<std::uint64_t>(r, "bytes", at);
-    out.source = named(field<std::string>(r, "source", at), proxy::ResponseSource::none, at, "response source");
-    out.client_gone = field<bool>(r, "client_gone", at);
-    return out;
-}
-
-// The per-request files: the history (and the latency of its ok requests, as the load generator
-// recorded it: from the intended start, in ns), the /proc samples, readiness, the proxy's records.
+// The per-request files: the history, the /proc samples, readiness, the proxy's records.
 void read_request_files(const fs::path& dir, RecordedRun& out) {
     auto& run = out.verdict.run;
-    read_lines(dir / "history.jsonl", [&](const json& line, const Source& at) {
-        run.history.push_back(read_request(line, at, run.workload_names));
-        const auto& r = run.history.back();
-        if (r.outcome == Outcome::ok) run.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
-    });
+    run.recorded = read_history(dir, run);
     if (run.history_dropped > 0) {
         out.notes.push_back(fmt::format("latency_ms covers the {} requests history.jsonl kept, not the {} dropped past limits.history_bytes",
-                                        run.history.size(), run.history_dropped));
+                                        run.recorded->size(), run.history_dropped));
+    }
+    if (run.history_jsonl_ok_left_out > 0) {
+        out.notes.push_back(fmt::format("latency_ms and the page's requests cover the {} requests history.jsonl kept, not the {} ok ones it left out "
+                                        "past its budget (the checks, as the run judged them, covered every request)",
+                                        run.recorded->size(), run.history_jsonl_ok_left_out));
     }
     read_lines(dir / "samples.jsonl", [&](const json& line, const Source& at) {
         run.samples.push_back({field<std::int64_t>(line, "t_us", at), field<int>(line, "fds", at), field<long>(line, "threads", at),

@@ -4,7 +4,9 @@
 // verdicts are kept in verdict.json (written beside report.json, a few kB: the checks with their
 // numbers and moments, what the scenario and the spawn were); the rest comes from the files the
 // run already leaves: run.json, history.jsonl, samples.jsonl, events.jsonl (readiness),
-// proxy.jsonl and the judged generation's shutdown-report-N.json.
+// proxy.jsonl and the judged generation's shutdown-report-N.json. history.jsonl is streamed into a
+// sorted history on disk (harness/run_history.hpp), as the run's own was: memory stays bounded
+// whatever the run's length.
 #include "checks.hpp"
 
 #include <filesystem>

@@ -9,6 +9,7 @@
 #include "command_line.hpp"
 #include "live_view.hpp"
 #include "reports.hpp"
+#include "run_artifacts.hpp"
 #include "run_record.hpp"
 #include "scenario_run.hpp"
 #include "signals.hpp"
@@ -149,6 +150,7 @@ int run_scenarios(const RunArguments& a) {
             if (!a.quiet) {
                 fmt::print(console, "{}", lastcall::reports::console_report(verdict, colour));
                 if (!verdict.run.run_dir.empty()) fmt::print(console, "   report {}\n", (verdict.run.run_dir / "report.html").string());
+                if (const auto shortened = history_jsonl_shortened(verdict.run); !shortened.empty()) fmt::print(console, "   {}\n", shortened);
             }
             verdicts.push_back(std::move(verdict));
             std::fflush(console);

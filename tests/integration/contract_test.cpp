@@ -39,8 +39,8 @@ struct CliRun {
         for (std::string line; std::getline(in, line);) {
             const auto r = json::parse(line, nullptr, false);
             if (r.is_discarded()) continue;
-            ++out[fmt::format("{} {}{}", r["workload"].get<std::string>(), r["outcome"].get<std::string>(),
-                              r["failure"] == "" ? "" : " " + r["failure"].get<std::string>())];
+            const auto failure = r.value("failure", "");  // left out when none (harness/history.hpp)
+            ++out[fmt::format("{} {}{}", r["workload"].get<std::string>(), r["outcome"].get<std::string>(), failure.empty() ? "" : " " + failure)];
         }
         return out;
     }

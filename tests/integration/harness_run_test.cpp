@@ -5,13 +5,16 @@
 #include "reference_server.hpp"
 #include "scenario_loader.hpp"
 #include "proc_reader.hpp"
+#include "run_artifacts.hpp"
 #include "scenario_run.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 namespace lastcall::harness {
 namespace {
@@ -127,12 +130,94 @@ limits: {max_duration: 15s)" + limits + "}\n";
     EXPECT_GT(capped.history_dropped, 0u);
     EXPECT_LE(capped.history_bytes, 4096u);
     EXPECT_EQ(capped.requests + capped.history_dropped, 2000u);
-    EXPECT_EQ(history_lines(capped).size(), capped.requests);
+    // history.jsonl's own share of the limit is gone too: it keeps the requests not ok (none here)
+    // and says how many ok ones it left out (HistoryJsonlPastItsBudget... below).
+    EXPECT_EQ(history_lines(capped).size() + capped.history_jsonl_ok_left_out, capped.requests);
     std::ifstream run_json(capped.run_dir / "run.json");
     const std::string text{std::istreambuf_iterator<char>(run_json), {}};
     EXPECT_NE(text.find(R"("dropped": )" + std::to_string(capped.history_dropped)), std::string::npos) << text.substr(0, 2000);
     for (const auto& entry : std::filesystem::directory_iterator(capped.run_dir)) {
         EXPECT_EQ(entry.path().filename().string().find("lastcall-history-"), std::string::npos) << entry.path();
+    }
+}
+
+// history.jsonl past its budget (limits.history_bytes less the sorted history and room for the
+// requests not ok): every request not ok stays, and every one the checks quote; the ok ones after
+// it are left out, counted, and run.json says so. The checks judged the sorted history, so their
+// verdicts are the whole run's: the same as with the default limit, harness_errors passing.
+TEST(HarnessRun, HistoryJsonlPastItsBudgetKeepsEveryRequestNotOkAndSaysHowManyOkItLeftOut) {
+    const auto scenario = [](const std::string& limits) {
+        return R"(name: jsonl-budget
+target:
+  command: ["{server}", "--port", "{port}", "--state-dir", "{workdir}/state"]
+  ready: {http: /ready, timeout: 5s}
+threads: 1
+workloads:
+  - name: fast
+    request: {path: "/fast"}
+    connections: 2
+    max_requests: 3000
+  - name: missing
+    request: {path: "/no-such-page"}
+    connections: 1
+    max_requests: 50
+limits: {max_duration: 15s)" + limits + "}\n";
+    };
+    const auto run = [](const std::string& text, std::vector<CheckResult>& checks) {
+        const auto parsed = load_scenario_text(text, "test.yaml");
+        RunOptions options;
+        options.server_path = server_binary();
+        options.run_dir = fresh_test_dir(std::to_string(text.size()));
+        auto result = run_scenario(parsed, options);
+        checks = evaluate_checks(parsed, result);
+        return result;
+    };
+    std::vector<CheckResult> whole_checks, capped_checks;
+    const auto whole = run(scenario(""), whole_checks);
+    // 3,050 requests: about 100 kB of sorted history, 580 kB of history.jsonl.
+    const auto capped = run(scenario(", history_bytes: 200000"), capped_checks);
+
+    EXPECT_EQ(whole.history_jsonl_ok_left_out, 0u);
+    EXPECT_EQ(history_lines(whole).size(), whole.requests);
+    EXPECT_TRUE(history_jsonl_shortened(whole).empty());
+
+    ASSERT_EQ(capped.history_dropped, 0u) << "the sorted history itself fits";
+    EXPECT_EQ(capped.requests, 3050u);
+    const auto not_ok = capped.requests - count(capped, Outcome::ok);
+    EXPECT_EQ(not_ok, 50u) << "every /no-such-page request is a 404: an error";
+    EXPECT_GT(capped.history_jsonl_ok_left_out, 0u);
+    const auto lines = history_lines(capped);
+    EXPECT_EQ(lines.size(), capped.requests - capped.history_jsonl_ok_left_out);
+    EXPECT_EQ(lines.size(), capped.history_jsonl_records);
+    std::set<std::uint64_t> ids;
+    std::uint64_t not_ok_lines = 0, bytes = 0;
+    for (const auto& line : lines) {
+        const auto r = nlohmann::json::parse(line);
+        ids.insert(r["id"].get<std::uint64_t>());
+        if (r["outcome"] != "ok") ++not_ok_lines;
+        bytes += line.size() + 1;
+    }
+    EXPECT_EQ(not_ok_lines, not_ok) << "every request not ok is kept";
+    EXPECT_EQ(bytes, capped.history_jsonl_bytes);
+    EXPECT_LE(bytes + capped.history_bytes, 200000u) << "history.jsonl and the sorted history within limits.history_bytes";
+    for (const auto& c : capped_checks) {
+        for (const auto id : c.evidence_requests) EXPECT_TRUE(ids.contains(id)) << c.name << " quotes #" << id;
+    }
+
+    // Said where a user sees it: run.json (the console and report.html say history_jsonl_shortened).
+    std::ifstream run_json(capped.run_dir / "run.json");
+    const auto summary = nlohmann::json::parse(run_json);
+    EXPECT_EQ(summary["history"]["jsonl"]["ok_left_out"], capped.history_jsonl_ok_left_out);
+    EXPECT_EQ(summary["history"]["jsonl"]["records"], lines.size());
+    const auto said = history_jsonl_shortened(capped);
+    EXPECT_NE(said.find(std::to_string(capped.history_jsonl_ok_left_out) + " ok ones left out"), std::string::npos) << said;
+
+    // The verdicts are the whole history's, not the file's.
+    ASSERT_EQ(capped_checks.size(), whole_checks.size());
+    for (std::size_t i = 0; i < capped_checks.size(); ++i) {
+        EXPECT_EQ(capped_checks[i].name, whole_checks[i].name);
+        EXPECT_EQ(capped_checks[i].status, whole_checks[i].status) << capped_checks[i].name << ": " << capped_checks[i].message;
+        if (capped_checks[i].name == "harness_errors") EXPECT_EQ(capped_checks[i].status, CheckStatus::pass) << capped_checks[i].message;
     }
 }
 

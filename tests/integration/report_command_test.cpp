@@ -77,6 +77,11 @@ TEST_F(ReportCommand, ReRendersARealRunsReportsAsTheRunWroteThem) {
     ASSERT_TRUE(r.status.clean()) << r.err;
     EXPECT_EQ(read_file(dir / "report.json"), original_json) << "re-rendered report.json equals the run's own, byte for byte";
     EXPECT_EQ(read_file(dir / "report.html"), original_html);
+    // history.jsonl was streamed into an unlinked sorted file there, as the run's own history was:
+    // nothing of it is left behind.
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        EXPECT_EQ(entry.path().filename().string().find("lastcall-history-"), std::string::npos) << entry.path();
+    }
 
     // --junit: the run's testsuite, with its failed exit check; --json - on stdout alone.
     const auto junit = lastcall({"report", dir.string(), "--junit", (root_ / "junit.xml").string()}, root_);

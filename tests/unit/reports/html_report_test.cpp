@@ -133,12 +133,14 @@ TEST(HtmlLatencyLane, CarriesEveryFailureAndASpreadOfTheRest) {
     harness::RunResult run;
     for (std::uint64_t i = 0; i < 30; ++i) run.history.push_back(request(i + 1, 0, static_cast<std::int64_t>(i) * 1000, static_cast<std::int64_t>(i) * 1000 + 10, Outcome::ok));
     for (const auto i : {3, 17, 29}) run.history[static_cast<std::size_t>(i)].outcome = Outcome::dropped;
-    const auto e = html::select_requests(run, 8);
+    const auto tallies = html::tally_requests(run, html::run_scale(run));  // the counts, from the page's first pass
+    EXPECT_EQ(tallies.total, 30u);
+    const auto e = html::select_requests(run, tallies, 8);
     EXPECT_EQ(e.indices, (std::vector<std::size_t>{3, 17, 29, 0, 7, 14, 21, 28}));
     EXPECT_EQ(e.not_ok, 3u);
     EXPECT_EQ(e.ok_total, 27u);
     EXPECT_EQ(e.ok_kept, 5u);
-    EXPECT_EQ(html::select_requests(run, 2).indices, (std::vector<std::size_t>{3, 17})) << "failures first, even past the bound";
+    EXPECT_EQ(html::select_requests(run, tallies, 2).indices, (std::vector<std::size_t>{3, 17})) << "failures first, even past the bound";
 }
 
 // The requests the page carries, as its script reads them: the JSON element's text, parsed.
