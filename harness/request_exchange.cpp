@@ -136,7 +136,11 @@ std::optional<std::string> json_value_at(std::string_view body, const nlohmann::
 }
 
 ExchangePlan plan_exchange(const Workload& w, const std::string& authority) {
-    ExchangePlan plan{wire_request(w, authority), w.kind, w.request.method == "HEAD", w.timeout};
+    ExchangePlan plan;
+    plan.wire = wire_request(w, authority);
+    plan.kind = w.kind;
+    plan.head_request = w.request.method == "HEAD";
+    plan.timeout = w.timeout;
     if (w.kind == WorkloadKind::stream) plan.stream = &w.stream;
     if (w.expect_body) plan.body = &*w.expect_body;
     // The loader checked the pointers: constructing them cannot throw.

@@ -29,7 +29,7 @@ std::int64_t request_latency_us(const harness::RequestRecord& r) {
     return r.done_us < 0 || start < 0 ? -1 : std::max<std::int64_t>(1, r.done_us - start);
 }
 
-std::string latency_lane_svg(const harness::RunResult& run, const EmbeddedRequests& embedded, const Scale& scale, int top) {
+std::string latency_lane_svg(const EmbeddedRequests& embedded, const Scale& scale, int top) {
     std::int64_t low = INT64_MAX, high = 0;
     for (const auto& r : embedded.records) {
         const auto us = request_latency_us(r);

@@ -115,7 +115,7 @@ std::string zoom_script();
 
 // html_latency.cpp: the latency lane, a scatter of the embedded requests; -1 for one that never ended.
 std::int64_t request_latency_us(const harness::RequestRecord& r);
-std::string latency_lane_svg(const harness::RunResult& run, const EmbeddedRequests& embedded, const Scale& scale, int top);
+std::string latency_lane_svg(const EmbeddedRequests& embedded, const Scale& scale, int top);
 inline constexpr int latency_lane_height = 110;
 
 } // namespace lastcall::reports::html

@@ -240,7 +240,7 @@ std::string timeline_svg(const RunVerdict& v, const RequestTallies& tallies, con
     }
     svg += zoomable(moving);
     svg += workload_lanes_svg(run, tallies, scale, workloads_y);
-    svg += latency_lane_svg(run, embedded, scale, latency_y);
+    svg += latency_lane_svg(embedded, scale, latency_y);
     svg += process_lanes_svg(run, scale, lanes_y);
     std::string lines;
     for (const auto& m : markers) {

@@ -165,7 +165,7 @@ private:
             // candidate that fails a check the trial passed shows another failure, often one the
             // smaller load cannot give evidence for: zero_downtime with no request after a reload).
             const auto failed = r.failed_names();
-            const bool same_way = std::all_of(failed.begin(), failed.end(), [&](const std::string& c) { return f.checks.count(c) != 0; });
+            const bool same_way = std::all_of(failed.begin(), failed.end(), [&](const std::string& check) { return f.checks.count(check) != 0; });
             const bool still = !r.interrupted && r.error.empty() && r.fails_any(f.checks) && same_way;
             say(fmt::format("  shrink {} ({:.1f}s): {}  {}", candidate, r.seconds, still ? "still fails" : "passes", describe(c)));
             TrialJudge::prune(r);

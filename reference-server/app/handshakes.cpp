@@ -49,7 +49,7 @@ std::optional<std::size_t> count_in_family(unsigned char family, unsigned short 
             if (h->nlmsg_type == NLMSG_DONE) return count;
             if (h->nlmsg_type == NLMSG_ERROR) return std::nullopt;
             inet_diag_msg diag;
-            std::memcpy(&diag, NLMSG_DATA(h), sizeof diag);
+            std::memcpy(&diag, reinterpret_cast<const char*>(h) + NLMSG_HDRLEN, sizeof diag);  // NLMSG_DATA, without its C cast
             // Checked again here: an older kernel may not filter by port.
             if (diag.idiag_state == TCP_SYN_RECV && ntohs(diag.id.idiag_sport) == port) ++count;
         }
