@@ -235,9 +235,9 @@ net::awaitable<bool> serve_request(const ConnectionPtr& c) {
     if (!parser.is_done()) {
         if (verdict.expect_continue && co_await write_continue(*c)) co_return false;
         c->stream.expires_after(app.config.header_timeout);
-        if (auto [ec, n] = co_await http::async_read(c->stream, c->buffer, parser, use_tuple); ec) {
-            if (const int status = status_for_read_error(ec, parser, c->buffer); status != 0 && !c->closed) {
-                co_await write_reply(*c, error_reply(status, ec.message()), {req.version(), true, false});
+        if (auto [body_ec, n] = co_await http::async_read(c->stream, c->buffer, parser, use_tuple); body_ec) {
+            if (const int status = status_for_read_error(body_ec, parser, c->buffer); status != 0 && !c->closed) {
+                co_await write_reply(*c, error_reply(status, body_ec.message()), {req.version(), true, false});
             }
             co_return false;
         }

@@ -29,17 +29,17 @@ void arm_idle_timer(const ConnectionPtr& c, std::chrono::steady_clock::time_poin
     c->idle_timer_armed = true;
     c->idle_timer.expires_at(deadline);
     c->idle_timer.async_wait(net::bind_allocator(ExactAllocator<void>(), [weak = std::weak_ptr<Connection>(c)](const beast::error_code& ec) {
-        const auto c = weak.lock();
-        if (!c) return;
-        c->idle_timer_armed = false;
-        if (ec || c->closed || !c->waiting_for_request) return;  // busy: its next idle period arms it
-        const auto idle_end = c->idle_since + c->app.config.idle_timeout;
+        const auto connection = weak.lock();
+        if (!connection) return;
+        connection->idle_timer_armed = false;
+        if (ec || connection->closed || !connection->waiting_for_request) return;  // busy: its next idle period arms it
+        const auto idle_end = connection->idle_since + connection->app.config.idle_timeout;
         if (std::chrono::steady_clock::now() < idle_end) {
-            arm_idle_timer(c, idle_end);  // busy meanwhile, and idle again since
+            arm_idle_timer(connection, idle_end);  // busy meanwhile, and idle again since
             return;
         }
         beast::error_code ignored;
-        c->stream.socket().cancel(ignored);  // the wait ends with operation_aborted
+        connection->stream.socket().cancel(ignored);  // the wait ends with operation_aborted
     }));
 }
 
