@@ -27,10 +27,14 @@ std::uint64_t history_jsonl_budget(const RunResult& run) {
 std::string history_jsonl_shortened(const RunResult& run) {
     if (run.history_jsonl_ok_left_out == 0) return {};
     return fmt::format("history.jsonl holds {} of the {} requests ({} bytes): every one not ok and those the checks quote; {} ok ones left out past "
-                       "its budget of {} bytes (limits.history_bytes {} less the sorted history's {} and room for the requests not ok); "
-                       "the checks judged every request",
+                       "its budget of {} bytes (limits.history_bytes {} less the sorted history's {} and room for the requests not ok); {}",
                        run.history_jsonl_records, run.requests, run.history_jsonl_bytes, run.history_jsonl_ok_left_out, run.history_jsonl_budget, run.history_limit,
-                       run.history_bytes);
+                       run.history_bytes,
+                       // A new user read "every request" beside harness_errors' "part of it": past the
+                       // sorted history's own cap the checks judged only what was recorded.
+                       run.history_dropped == 0 ? std::string("the checks judged every request")
+                                                : fmt::format("the checks judged these {} recorded requests, not the {} dropped past the limit (harness_errors)",
+                                                              run.requests, run.history_dropped));
 }
 
 void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, RunResult& run, const std::vector<json>& events) {

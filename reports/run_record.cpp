@@ -234,8 +234,9 @@ void read_request_files(const fs::path& dir, RecordedRun& out) {
     }
     if (run.history_jsonl_ok_left_out > 0) {
         out.notes.push_back(fmt::format("latency_ms and the page's requests cover the {} requests history.jsonl kept, not the {} ok ones it left out "
-                                        "past its budget (the checks, as the run judged them, covered every request)",
-                                        run.recorded->size(), run.history_jsonl_ok_left_out));
+                                        "past its budget (the checks, as the run judged them, covered {})",
+                                        run.recorded->size(), run.history_jsonl_ok_left_out,
+                                        run.history_dropped == 0 ? std::string("every request") : "every recorded request, not those dropped"));
     }
     read_lines(dir / "samples.jsonl", [&](const json& line, const Source& at) {
         run.samples.push_back({field<std::int64_t>(line, "t_us", at), field<int>(line, "fds", at), field<long>(line, "threads", at),
