@@ -123,7 +123,8 @@ int run_bench(const BenchOptions& o) {
     run.skipped_arrivals = load.skipped_arrivals();
     run.connections_used = load.open_loop_connections_used();
     run.connection_limit = options.open_loop_connections;
-    run.exit_code = bench_exit_code(run.summary, run.skipped_arrivals, run.interrupted_by);
+    run.arrivals_behind = arrivals_behind(o.rate, run.elapsed_s, o.threads, run.summary, run.skipped_arrivals);
+    run.exit_code = bench_exit_code(run.summary, run.skipped_arrivals + run.arrivals_behind, run.interrupted_by);
     fmt::print("{}", o.json ? bench_json(o, run) : bench_text(o, run));
     return run.exit_code;
 }

@@ -73,10 +73,19 @@ std::optional<std::uint64_t> connections_needed(const BenchOptions& o, const Ben
 
 } // namespace
 
-int bench_exit_code(const BenchSummary& s, std::uint64_t skipped_arrivals, int interrupted_by) {
+std::uint64_t arrivals_behind(double rate, double elapsed_s, int threads, const BenchSummary& s, std::uint64_t skipped_arrivals) {
+    if (rate <= 0) return 0;
+    const auto due = static_cast<std::uint64_t>(rate * elapsed_s);
+    const auto started = s.completed + s.failed.total() + s.cut_at_end + skipped_arrivals;
+    if (started >= due) return 0;
+    const auto behind = due - started;
+    return behind <= std::max<std::uint64_t>(static_cast<std::uint64_t>(threads), due / 100) ? 0 : behind;
+}
+
+int bench_exit_code(const BenchSummary& s, std::uint64_t arrivals_not_made, int interrupted_by) {
     if (interrupted_by != 0) return 128 + interrupted_by;
     if (s.completed == 0) return 3;
-    if (s.failed.total() > 0 || s.non_2xx_3xx > 0 || skipped_arrivals > 0) return 1;
+    if (s.failed.total() > 0 || s.non_2xx_3xx > 0 || arrivals_not_made > 0) return 1;
     return 0;
 }
 
@@ -130,6 +139,11 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
             out += fmt::format("  Skipped arrivals: {} (not sent: {})\n", run.skipped_arrivals,
                                run.connection_limit > 0 ? fmt::format("all -c {} connections were busy", run.connection_limit)
                                                         : std::string("20000 requests per thread were outstanding already"));
+        }
+        if (run.arrivals_behind > 0) {
+            out += fmt::format("  Behind schedule: {} arrivals due by the end were never started: lastcall could not keep up with {:g}/s "
+                               "(about {:.0f}/s started; the latency above counts each late arrival's wait)\n",
+                               run.arrivals_behind, o.rate, o.rate - static_cast<double>(run.arrivals_behind) / std::max(run.elapsed_s, 1e-9));
         }
     }
     out += fmt::format("  {} requests in {:.2f}s, {} read\n", s.completed, run.elapsed_s, human_bytes(static_cast<double>(s.bytes)));
@@ -186,6 +200,7 @@ std::string bench_json(const BenchOptions& o, const BenchRun& run) {
                     {"reset", f.reset}, {"closed", f.closed}, {"write", f.write}, {"bad_response", f.bad_response}, {"lastcall_error", f.harness}}},
         {"cut_at_end", s.cut_at_end},
         {"skipped_arrivals", run.skipped_arrivals},
+        {"arrivals_behind", run.arrivals_behind},
         {"latency_us", latency},
         {"requests_per_thread_sec", {{"mean", s.requests_per_thread.mean}, {"stdev", s.requests_per_thread.stdev}, {"max", s.requests_per_thread.max},
                                      {"within_stdev_percent", s.requests_per_thread.within_stdev_percent}, {"samples", s.requests_per_thread.samples}}},

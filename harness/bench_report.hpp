@@ -19,15 +19,22 @@ struct BenchRun {
     double elapsed_s = 0;
     int interrupted_by = 0;               // the signal that stopped the run early; 0: it ran its duration
     std::uint64_t skipped_arrivals = 0;   // open loop
+    std::uint64_t arrivals_behind = 0;    // open loop: due by the end and never started (arrivals_behind())
     std::size_t connections_used = 0;     // open loop: the most it needed at once
     int connection_limit = 0;             // open loop: -c, or 0 for lastcall's own bound
     HistoryStats history;                 // what the disk kept of the per-request history
     int exit_code = 0;
 };
 
+// Open loop: the arrivals the schedule had due by the end that were never started, because the
+// generator fell behind (its CPU, not the server: a late arrival waits its turn, and a run far
+// behind delivered a fraction of the rate asked). Within one per thread or 1 % of those due, 0:
+// the schedule's edge at the stop.
+std::uint64_t arrivals_behind(double rate, double elapsed_s, int threads, const BenchSummary& summary, std::uint64_t skipped_arrivals);
+
 // 130 or 143 when interrupted; else 3 when nothing completed, 1 when anything failed or was
-// answered neither 2xx nor 3xx, or an arrival was skipped; else 0.
-int bench_exit_code(const BenchSummary& summary, std::uint64_t skipped_arrivals, int interrupted_by);
+// answered neither 2xx nor 3xx, or an arrival was skipped or never started; else 0.
+int bench_exit_code(const BenchSummary& summary, std::uint64_t arrivals_not_made, int interrupted_by);
 
 std::string bench_header(const BenchOptions& options);  // printed before the run
 std::string bench_text(const BenchOptions& options, const BenchRun& run);

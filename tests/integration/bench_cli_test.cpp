@@ -262,6 +262,18 @@ TEST(BenchCli, OpenLoopWithoutLimitSkipsNothingAndSaysConnectionsNeeded) {
     EXPECT_GE(r.json["connections_needed"].get<std::uint64_t>(), 4u) << r.out;
 }
 
+// A rate far beyond what one thread can start (a new user's -R 200000 delivered 13,486/s, exit 0,
+// nothing said): the arrivals never started are counted, said, and the run exits 1.
+TEST(BenchCli, OpenLoopThatFallsBehindItsScheduleSaysSoAndFails) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto r = bench({url(server.port(), "/fast"), "-d", "1", "-R", "5000000", "-t", "1", "--json"}, dir);
+    EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+    EXPECT_GT(r.json["arrivals_behind"].get<std::uint64_t>(), 1'000'000u) << r.out;
+    const auto text = bench({url(server.port(), "/fast"), "-d", "1", "-R", "5000000", "-t", "1"}, dir);
+    EXPECT_NE(text.out.find("Behind schedule: "), std::string::npos) << text.out;
+}
+
 TEST(BenchCli, HeadersMethodAndBodyReachTheServer) {
     const auto dir = fresh_test_dir();
     const auto log = dir / "requests.jsonl";
