@@ -115,6 +115,7 @@ int run_scenarios(const RunArguments& a) {
     options.progress = [&live](const LiveStatus& status) { live.report(status); };
     int exit_code = 0;
     std::vector<lastcall::reports::RunVerdict> verdicts;
+    std::string cut_short;  // the run an interrupt stopped: not judged, said after the summary
     options.adopt_orphans = true;  // main() made lastcall the child subreaper; it starts nothing but targets
     for (const auto& scenario : scenarios) {
         const int repeats = repeat_override > 0 ? repeat_override : scenario.repeat;
@@ -125,7 +126,13 @@ int run_scenarios(const RunArguments& a) {
             std::fflush(console);
             auto result = run_scenario(scenario, options);
             live.end_run();
-            if (result.interrupted) break;
+            if (result.interrupted) {
+                // A run cut short proves nothing either way: it is not judged, and the user is told
+                // so (a new user's Ctrl+C ended with '0 runs: 0 passed, 0 failed' alone).
+                cut_short = fmt::format("{} run {}/{} was cut short and not judged", scenario.name, r + 1, repeats);
+                if (!result.run_dir.empty()) cut_short += fmt::format(" (what it recorded: {})", result.run_dir.string());
+                break;
+            }
             lastcall::reports::RunVerdict verdict{&scenario, r, std::move(result), {}};
             if (!verdict.error().empty()) {
                 fmt::print(stderr, "lastcall: {}: {}\n", scenario.name, verdict.error());
@@ -158,6 +165,10 @@ int run_scenarios(const RunArguments& a) {
     }
     // With --quiet the summary is all there is: no blank line before it.
     fmt::print(console, "{}{}", a.quiet ? "" : "\n", lastcall::reports::console_summary(verdicts, colour));
+    if (interrupted) {
+        fmt::print(console, "Interrupted: {}{}\n", cut_short.empty() ? "no run was under way" : cut_short,
+                   verdicts.empty() ? "" : "; the runs above finished and are judged");
+    }
     std::fflush(console);
     if (!a.junit_file.empty()) write_report(a.junit_file, lastcall::reports::junit_report(verdicts));
     if (!a.json_file.empty()) write_report(a.json_file, lastcall::reports::json_suite_report(verdicts));

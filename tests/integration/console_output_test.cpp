@@ -13,6 +13,7 @@
 #include <csignal>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 namespace lastcall::testing {
 namespace {
@@ -66,6 +67,25 @@ TEST(ConsoleOutput, APhaseShorterThanTheReportIntervalStillHasItsLine) {
     ASSERT_NE(draining, std::string::npos) << r.err;
     ASSERT_NE(exited, std::string::npos) << r.err;
     EXPECT_LT(draining, exited) << r.err;
+}
+
+// Ctrl+C during a run: the run cut short is not judged, and the console says so after the summary
+// (a new user saw '0 runs: 0 passed, 0 failed' alone), and where its files are; exit 130.
+TEST(ConsoleOutput, AnInterruptedRunIsSaidToBeCutShortNotJudged) {
+    const auto dir = fresh_test_dir();
+    ChildProcess cli({LASTCALL_BINARY, "run", std::string(LASTCALL_SCENARIOS_DIR) + "/sse-resume.yaml", "--run-dir", (dir / "runs").string()},
+                     dir / "stderr");
+    const auto first = cli.read_line(20s);
+    ASSERT_TRUE(first && first->starts_with("== sse-resume")) << first.value_or("(nothing)");
+    std::this_thread::sleep_for(1500ms);  // the run (20 s) is under way
+    cli.signal(SIGINT);
+    const auto status = cli.wait(30s);
+    ASSERT_TRUE(status && status->exited) << "lastcall did not end after SIGINT";
+    EXPECT_EQ(status->code, 130);
+    std::string out;
+    while (const auto line = cli.read_line(1s)) out += *line + "\n";
+    EXPECT_NE(out.find("Interrupted: sse-resume run 1/1 was cut short and not judged (what it recorded: " + (dir / "runs").string()), std::string::npos)
+        << out;
 }
 
 TEST(ConsoleOutput, QuietIsTheSummaryAlone) {
