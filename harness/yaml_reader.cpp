@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <csignal>
 
 namespace lastcall::harness {
 
@@ -117,8 +118,8 @@ double YamlReader::rate(const YAML::Node& node, std::string_view what) const {
 int YamlReader::signal(const YAML::Node& node) const {
     const auto parsed = node.IsScalar() ? parse_signal(node.Scalar()) : std::nullopt;
     if (!parsed) {
-        fail(node, fmt::format("unknown signal '{}' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number)",
-                               node.IsScalar() ? printable(node.Scalar()) : "?"));
+        fail(node, fmt::format("unknown signal '{}' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number from 1 to {})",
+                               node.IsScalar() ? printable(node.Scalar()) : "?", SIGRTMAX));
     }
     return *parsed;
 }

@@ -39,7 +39,7 @@ TEST(ScenarioHostileYaml, ValuesOfTheWrongShape) {
     EXPECT_EQ(error_of("name: [x]\ntarget: {command: [srv]}\n"), "1:7: name must be a string");
     EXPECT_EQ(error_of(minimal_head + "workloads:\n  - name: a\n    request: [x]\n"), "5:14: request must be a mapping");
     EXPECT_EQ(error_of(minimal_head + "workloads: {a: 1}\n"), "3:12: workloads must be a list");
-    EXPECT_EQ(error_of(minimal_head + "timeline:\n  - at: 1s\n    signal: [TERM]\n"), "5:13: unknown signal '?' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number)");
+    EXPECT_EQ(error_of(minimal_head + "timeline:\n  - at: 1s\n    signal: [TERM]\n"), "5:13: unknown signal '?' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number from 1 to 64)");
     EXPECT_EQ(error_of(minimal_head + "timeline:\n  - at: 1s\n    stop_load: {a: 1}\n"), "5:16: workload name must be a string");
     EXPECT_EQ(error_of(minimal_head + "expect: {acked_writes: [x]}\n"), "3:24: acked_writes must be a mapping");
 }

@@ -112,7 +112,10 @@ TEST(ScenarioLoader, WrongTypesAndBadValues) {
 
 TEST(ScenarioLoader, UnknownSignal) {
     EXPECT_EQ(error_of(head + "timeline:\n  - at: 1s\n    signal: TERMINATE\n"),
-              "5:13: unknown signal 'TERMINATE' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number)");
+              "5:13: unknown signal 'TERMINATE' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number from 1 to 64)");
+    // A number out of range is named as one (a new user read 'signal: 99 ... or a number').
+    EXPECT_EQ(error_of(head + "timeline:\n  - at: 1s\n    signal: 99\n"),
+              "5:13: unknown signal '99' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number from 1 to 64)");
 }
 
 TEST(ScenarioLoader, WorkloadReferencedButNotDefined) {

@@ -28,7 +28,7 @@ TEST(ReloadAction, TheReloadSignalIsTheTargets) {
     const auto s = load_scenario_text("name: x\ntarget: {command: [srv], reload_signal: USR2}\ntimeline:\n  - at: 1s\n    reload: true\n", "s.yaml");
     EXPECT_EQ(std::get<SignalAction>(s.timeline.at(0).action).signal, SIGUSR2);
     EXPECT_EQ(error_of("name: x\ntarget: {command: [srv], reload_signal: RELOAD}\n"),
-              "2:41: unknown signal 'RELOAD' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number)");
+              "2:41: unknown signal 'RELOAD' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number from 1 to 64)");
 }
 
 TEST(ReloadAction, IsOneActionAndOnlyTrue) {
