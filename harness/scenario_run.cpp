@@ -188,8 +188,8 @@ bool Conductor::died_before_the_first_signal() {
     const bool signal_planned = std::any_of(scenario_.timeline.begin(), scenario_.timeline.end(),
                                             [](const TimelineEntry& e) { return std::holds_alternative<SignalAction>(e.action); });
     if (g.number != 1 || !g.exit || !signal_planned || !result_.signals.empty()) return false;
-    result_.died_before_signal = fmt::format("the target {} at {:.2f} s, before the first signal; its last stderr lines:\n{}", g.exit->ended(),
-                                             static_cast<double>(since_start(g.exited)) / 1e6, supervisor_->stderr_tail(g.number));
+    result_.died_before_signal = fmt::format("the target {} at {:.2f} s, before the first signal; {}", g.exit->ended(),
+                                             static_cast<double>(since_start(g.exited)) / 1e6, supervisor_->stderr_said(g.number));
     events_.record("died_before_signal", {{"generation", g.number}, {"status", g.exit->describe()}});
     show_phase(RunPhase::exited, fmt::format("{} at {:.2f}s, before the first signal", g.exit->describe(), static_cast<double>(since_start(g.exited)) / 1e6));
     return true;

@@ -30,8 +30,7 @@ std::string last_lines(const fs::path& file, std::size_t count) {
         lines.push_back(line.size() > 300 ? line.substr(0, 300) + "..." : line);
         if (lines.size() > count) lines.pop_front();
     }
-    if (lines.empty()) return "  | (nothing)\n";
-    std::string out;
+    std::string out;  // empty when the file is: stderr_said() says so
     for (const auto& line : lines) out += "  | " + line + "\n";
     return out;
 }
@@ -114,8 +113,8 @@ void Supervisor::wait_ready(Generation& g) {
         if (interrupted()) throw RunInterrupted();
         if (const auto exit = poll_exit()) {
             const auto lived_us = std::chrono::duration_cast<std::chrono::microseconds>(g.exited - g.spawned).count();
-            throw TargetStartError(fmt::format("the target {} {:.2f} s after it was started, before it was ready; its last stderr lines:\n{}",
-                                               exit->ended(), static_cast<double>(lived_us) / 1e6, stderr_tail(g.number)));
+            throw TargetStartError(fmt::format("the target {} {:.2f} s after it was started, before it was ready; {}", exit->ended(),
+                                               static_cast<double>(lived_us) / 1e6, stderr_said(g.number)));
         }
         bool up = false;
         if (ready.http_path.empty()) {
@@ -136,12 +135,18 @@ void Supervisor::wait_ready(Generation& g) {
         }
         nap(wait_fd(), std::chrono::milliseconds(10));
     }
-    throw TargetStartError(fmt::format("target was not ready within {} ms (last probe: {}); last lines of its stderr:\n{}",
+    throw TargetStartError(fmt::format("target was not ready within {} ms (last probe: {}); {}",
                                        std::chrono::duration_cast<std::chrono::milliseconds>(ready.timeout).count(), last_answer,
-                                       stderr_tail(g.number)));
+                                       stderr_said(g.number)));
 }
 
 std::string Supervisor::stderr_tail(int generation) const { return last_lines(dir_.target_stderr(generation), 20); }
+
+std::string Supervisor::stderr_said(int generation) const {
+    const auto tail = stderr_tail(generation);
+    // Said when empty: a message ending in 'its stderr:' and nothing read as if cut off.
+    return tail.empty() ? "its stderr is empty" : "its last stderr lines:\n" + tail;
+}
 
 int Supervisor::wait_fd() const { return process_ ? process_->pidfd() : -1; }
 

@@ -92,6 +92,8 @@ public:
     int wait_fd() const;  // readable when the current generation exits; -1 if unsupported
     // The last lines of a generation's stderr, each as `  | line` (what a start error quotes).
     std::string stderr_tail(int generation) const;
+    // The tail introduced ("its last stderr lines:\n..."), or "its stderr is empty".
+    std::string stderr_said(int generation) const;
 
     struct SignalOutcome {
         Delivery delivery;

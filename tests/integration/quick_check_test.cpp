@@ -196,6 +196,15 @@ TEST(QuickCheck, TargetThatExitsAtOnceIsExit3WithItsStatusAndStderr) {
     EXPECT_EQ(r.checks, 0u) << "nothing to judge: " << r.out;
 }
 
+// A command that exits without a word: the message says its stderr is empty instead of ending on
+// an introduction with nothing after it (a new user read that as cut off).
+TEST(QuickCheck, TargetThatExitsSilentlySaysItsStderrIsEmpty) {
+    const auto dir = fresh_test_dir();
+    const auto r = check(dir, {}, {"sh", "-c", "exit 3"});
+    EXPECT_EQ(r.status.code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find(" s after it was started, before it was ready; its stderr is empty"), std::string::npos) << r.out;
+}
+
 // The README's gunicorn example without an app module: the master listens (ready), its worker
 // cannot import the app, and the master exits 3 before the signal. Here a Python process that
 // listens on the port, says why on stderr and exits 3 a moment later. Its shutdown was never
