@@ -165,7 +165,7 @@ TEST(ScenarioLoader, AFileThatCannotBeReadSaysWhy) {
     EXPECT_EQ(load_error("nosuch.yaml"), "0:0 nosuch.yaml: cannot read the file: No such file or directory");
     const auto dir = fresh_dir("unreadable");
     std::ofstream(dir / "big.yaml") << head << "description: " << std::string(2 << 20, 'a') << "\n";
-    EXPECT_EQ(load_error(dir / "big.yaml"), "1:1 " + (dir / "big.yaml").string() + ":1:1: the file is 1048577 bytes; a scenario file is at most 1048576 bytes");
+    EXPECT_EQ(load_error(dir / "big.yaml"), "1:1 " + (dir / "big.yaml").string() + ":1:1: the file is over 1048576 bytes, the most a scenario file may be");
 }
 
 TEST(ScenarioLoader, DirectoriesExpandToTheirScenariosOrSayTheyHaveNone) {
