@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,6 +108,16 @@ void close_all(ChildPlan& plan) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Nothing of lastcall's past the exec: Asio opens its sockets without SOCK_CLOEXEC, so a target
+    // started mid-run (a restart) kept copies of the load's connections and the proxy's listener:
+    // a connection lastcall closed stayed open in the target (no FIN), the target's descriptor
+    // count included them, and the load's epoll set kept reporting sockets lastcall had freed.
+    // Marked close-on-exec rather than closed, so the status pipe still tells a failed exec.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        rlimit files{};
+        const int top = ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY ? static_cast<int>(files.rlim_cur) : 65536;
+        for (int fd = 3; fd < top; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
     if (!plan.cwd.empty() && ::chdir(plan.cwd.c_str()) != 0) fail(ChildFailure::exec, errno);
     ::execvpe(plan.argv[0], plan.argv.data(), plan.envp.data());
     fail(ChildFailure::exec, errno);

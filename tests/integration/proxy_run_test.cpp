@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace lastcall::harness {
 namespace {
@@ -61,6 +63,40 @@ limits: {max_duration: 15s}
     std::size_t n = 0;
     for (std::string line; std::getline(lines, line);) ++n;
     EXPECT_EQ(n, result.proxy_records.size());
+}
+
+// A generation started mid-run (the restart, while the load's connections and the proxy's listener
+// are open) inherits none of lastcall's descriptors: Asio opens sockets without SOCK_CLOEXEC, and
+// before the fix the second generation held copies of them. Each generation lists its descriptors
+// (ls's own, inherited through sh's exec) before it execs the server.
+TEST(ProxyRun, ATargetStartedMidRunInheritsNoneOfLastcallsSockets) {
+    const auto result = run_text(R"(name: proxy-restart-fds
+target:
+  command: ["sh", "-c", "echo listing >> {workdir}/fds.txt; ls -l /proc/self/fd >> {workdir}/fds.txt 2>&1; exec \"$@\"", "sh",
+            "{server}", "--port", "{port}", "--state-dir", "{workdir}/state", "--drain-delay", "600ms"]
+  ready: {http: /ready, timeout: 5s}
+proxy: {endpoint_lag: 300ms}
+workloads:
+  - name: fast
+    request: {path: /fast}
+    connections: 2
+    think: 10ms
+    stop: 3s
+timeline:
+  - at: 500ms
+    signal: TERM
+  - when: exited
+    restart_target: true
+limits: {max_duration: 15s}
+)");
+    ASSERT_EQ(result.start_error, "");
+    ASSERT_EQ(result.generations.size(), 2u);
+    std::ifstream in(result.run_dir / "work" / "fds.txt");
+    const std::string listing((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(listing.find("socket:"), std::string::npos) << listing;
+    int listings = 0;
+    for (auto at = listing.find("listing\n"); at != std::string::npos; at = listing.find("listing\n", at + 1)) ++listings;
+    EXPECT_EQ(listings, 2) << "one listing per generation";
 }
 
 TEST(ProxyRun, TheRunLastsUntilTheEndpointIsRemovedAndWhatFailedMeanwhileIsDropped) {
