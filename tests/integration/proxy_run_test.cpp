@@ -27,11 +27,10 @@ RunResult run_text(const std::string& text) {
 
 std::size_t count(const RunResult& r, Outcome o) { return r.outcomes[static_cast<std::size_t>(o)]; }
 
-TEST(ProxyRun, AfterARestartTheProxyRoutesToTheNewGeneration) {
-    const auto result = run_text(R"(name: proxy-restart
-target:
-  command: ["{server}", "--port", "{port}", "--state-dir", "{workdir}/state", "--drain-delay", "600ms"]
-  ready: {http: /ready, timeout: 5s}
+// Load through the proxy, SIGTERM at 0.5 s and a restart when the target exits; `command` is the
+// target's command as a YAML flow list.
+std::string restart_through_proxy(const std::string& name, const std::string& command) {
+    return "name: " + name + "\ntarget:\n  command: " + command + "\n  " + R"(ready: {http: /ready, timeout: 5s}
 proxy: {endpoint_lag: 300ms}
 workloads:
   - name: fast
@@ -45,7 +44,11 @@ timeline:
   - when: exited
     restart_target: true
 limits: {max_duration: 15s}
-)");
+)";
+}
+
+TEST(ProxyRun, AfterARestartTheProxyRoutesToTheNewGeneration) {
+    const auto result = run_text(restart_through_proxy("proxy-restart", R"(["{server}", "--port", "{port}", "--state-dir", "{workdir}/state", "--drain-delay", "600ms"])"));
     ASSERT_EQ(result.start_error, "");
     ASSERT_TRUE(result.proxied);
     ASSERT_EQ(result.generations.size(), 2u);
@@ -70,25 +73,9 @@ limits: {max_duration: 15s}
 // before the fix the second generation held copies of them. Each generation lists its descriptors
 // (ls's own, inherited through sh's exec) before it execs the server.
 TEST(ProxyRun, ATargetStartedMidRunInheritsNoneOfLastcallsSockets) {
-    const auto result = run_text(R"(name: proxy-restart-fds
-target:
-  command: ["sh", "-c", "echo listing >> {workdir}/fds.txt; ls -l /proc/self/fd >> {workdir}/fds.txt 2>&1; exec \"$@\"", "sh",
-            "{server}", "--port", "{port}", "--state-dir", "{workdir}/state", "--drain-delay", "600ms"]
-  ready: {http: /ready, timeout: 5s}
-proxy: {endpoint_lag: 300ms}
-workloads:
-  - name: fast
-    request: {path: /fast}
-    connections: 2
-    think: 10ms
-    stop: 3s
-timeline:
-  - at: 500ms
-    signal: TERM
-  - when: exited
-    restart_target: true
-limits: {max_duration: 15s}
-)");
+    const auto result = run_text(restart_through_proxy(
+        "proxy-restart-fds", R"(["sh", "-c", "echo listing >> {workdir}/fds.txt; ls -l /proc/self/fd >> {workdir}/fds.txt 2>&1; exec \"$@\"", "sh",
+            "{server}", "--port", "{port}", "--state-dir", "{workdir}/state", "--drain-delay", "600ms"])"));
     ASSERT_EQ(result.start_error, "");
     ASSERT_EQ(result.generations.size(), 2u);
     std::ifstream in(result.run_dir / "work" / "fds.txt");
