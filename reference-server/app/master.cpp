@@ -160,13 +160,14 @@ public:
     }
 
     void stop(pid_t pid, int signal) override {
-        say(pid, 'C');  // before the signal: the worker reads it when the signal arrives
+        say(pid, 'C', signal);  // the word says what the signal means; the signal only wakes the worker
         ::kill(pid, signal);
     }
 
     void retire(pid_t pid) override {
-        say(pid, 'T');
-        ::kill(pid, config_.signals.graceful.empty() ? SIGTERM : config_.signals.graceful.front());
+        const int signal = config_.signals.graceful.empty() ? SIGTERM : config_.signals.graceful.front();
+        say(pid, 'T', signal);
+        ::kill(pid, signal);
     }
 
     void kill(pid_t pid) override {
@@ -238,9 +239,10 @@ private:
         state_->on_exit(stand_in, WorkerExit{true, 127, 0});
     }
 
-    void say(pid_t pid, char word) {
+    void say(pid_t pid, char word, int signal) {
         const auto found = channels_.find(pid);
-        if (found != channels_.end()) ::send(found->second->native_handle(), &word, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        const char packet[2] = {word, static_cast<char>(signal)};  // one packet (SOCK_SEQPACKET)
+        if (found != channels_.end()) ::send(found->second->native_handle(), packet, sizeof packet, MSG_NOSIGNAL | MSG_DONTWAIT);
     }
 
     void watch(pid_t pid) {

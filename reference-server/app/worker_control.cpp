@@ -1,9 +1,11 @@
 #include "worker_control.hpp"
 
 #include "log.hpp"
+#include "signal_senders.hpp"
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,70 +18,90 @@ namespace lastcall::server {
 
 namespace net = boost::asio;
 
-MasterWord read_master_words(int fd, MasterWord previous, bool& closed, std::vector<std::string>* claims) {
-    auto word = previous;
+std::vector<MasterSays> read_master_words(int fd, bool& closed, std::vector<std::string>* claims) {
+    std::vector<MasterSays> words;
     char bytes[256];
     for (;;) {
         const auto n = ::recv(fd, bytes, sizeof bytes, MSG_DONTWAIT);
         if (n == 0) {
             closed = true;
-            return word;
+            return words;
         }
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK) closed = true;
-            return word;
+            return words;
         }
-        if (bytes[0] == 'J') {  // a packet of its own: the owner is text, never words
+        // One packet, one word (SOCK_SEQPACKET).
+        if (bytes[0] == 'J') {  // the owner is text: a 'C' or 'T' in it is not a word
             if (claims) claims->emplace_back(bytes + 1, static_cast<std::size_t>(n - 1));
-            continue;
-        }
-        for (ssize_t i = 0; i < n; ++i) {
-            if (bytes[i] == 'C') word = MasterWord::stop;
-            else if (bytes[i] == 'T') word = MasterWord::retire;
+        } else if (bytes[0] == 'C' || bytes[0] == 'T') {
+            const int signal = n >= 2 ? static_cast<unsigned char>(bytes[1]) : 0;
+            words.push_back(MasterSays{bytes[0] == 'C' ? MasterWord::stop : MasterWord::retire, signal});
         }
     }
 }
 
 // Signals, the channel's readiness and the words read so far, all on one strand.
 struct WorkerControl::State : std::enable_shared_from_this<State> {
-    State(net::io_context& io, int fd, coordinator::Coordinator& c)
-        : strand(net::make_strand(io)), signals(strand), channel(strand, fd), coordinator(c) {}
+    State(net::io_context& io, int fd, coordinator::Coordinator& c, pid_t master_pid)
+        : strand(net::make_strand(io)), signals(strand, policy_signals(c)), channel(strand, fd), coordinator(c),
+          master(master_pid) {}
 
-    void wait_signal() {
-        signals.async_wait([self = shared_from_this()](const boost::system::error_code& ec, int signal_number) {
-            if (ec) return;  // stopped
-            self->take_signal(signal_number);
-            self->wait_signal();
-        });
+    static std::vector<int> policy_signals(const coordinator::Coordinator& c) {
+        const auto& policy = c.config().signals;
+        std::vector<int> out(policy.graceful.begin(), policy.graceful.end());
+        out.insert(out.end(), policy.fast.begin(), policy.fast.end());
+        return out;
     }
 
     void wait_channel() {
         channel.async_wait(net::posix::descriptor_base::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
             if (ec) return;
-            bool closed = false;
-            self->word = read_master_words(self->channel.native_handle(), self->word, closed, &self->claims);
-            self->deliver_claims();
-            if (closed) {
-                log::warn("the master is gone: stopping fast");
-                self->coordinator.request_shutdown(coordinator::ShutdownMode::fast, 0);
-                return;
-            }
+            if (!self->read_channel()) return;
             self->wait_channel();
         });
     }
 
-    void take_signal(int signal_number) {
+    // Acts on every word read; false once the master is gone (the worker then stops fast).
+    bool read_channel() {
+        if (master_gone) return false;
         bool closed = false;
-        word = read_master_words(channel.native_handle(), word, closed, &claims);  // 'C' is written before the kill
+        for (const auto& said : read_master_words(channel.native_handle(), closed, &claims)) obey(said);
         deliver_claims();
-        const auto& policy = coordinator.config().signals;
-        const bool fast = std::find(policy.fast.begin(), policy.fast.end(), signal_number) != policy.fast.end();
-        if (word == MasterWord::stop || closed) {
-            coordinator.handle_signal(signal_number);
-        } else {
-            coordinator.request_retire(fast ? coordinator::ShutdownMode::fast : coordinator::ShutdownMode::graceful, signal_number);
+        if (closed) {
+            master_gone = true;
+            log::warn("the master is gone: stopping fast");
+            coordinator.request_shutdown(coordinator::ShutdownMode::fast, 0);
         }
+        return !closed;
+    }
+
+    void obey(const MasterSays& said) {
+        master_spoke = true;
+        const auto& policy = coordinator.config().signals;
+        const int signal = said.signal != 0 ? said.signal : policy.graceful.empty() ? SIGTERM : policy.graceful.front();
+        if (said.word == MasterWord::stop) {
+            service_stops = true;
+            coordinator.handle_signal(signal);
+        } else {
+            coordinator.request_retire(is_fast(signal) ? coordinator::ShutdownMode::fast : coordinator::ShutdownMode::graceful, signal);
+        }
+    }
+
+    void take_signal(const SignalFromSender& got) {
+        read_channel();  // the master writes its word before it signals
+        if (got.sender == master && master_spoke) return;  // woke us; its word said what it means
+        if (service_stops || master_gone) {
+            coordinator.handle_signal(got.signal);
+        } else {
+            coordinator.request_retire(is_fast(got.signal) ? coordinator::ShutdownMode::fast : coordinator::ShutdownMode::graceful, got.signal);
+        }
+    }
+
+    bool is_fast(int signal) const {
+        const auto& fast = coordinator.config().signals.fast;
+        return std::find(fast.begin(), fast.end(), signal) != fast.end();
     }
 
     void deliver_claims() {
@@ -89,26 +111,27 @@ struct WorkerControl::State : std::enable_shared_from_this<State> {
     }
 
     net::strand<net::io_context::executor_type> strand;
-    net::signal_set signals;
+    SignalSenders signals;
     net::posix::stream_descriptor channel;
     coordinator::Coordinator& coordinator;
-    MasterWord word = MasterWord::none;
+    const pid_t master;
+    bool master_spoke = false;   // a word came: from now on the master's signals only wake us
+    bool service_stops = false;  // the master said 'C'
+    bool master_gone = false;
     std::vector<std::string> claims;
     std::function<void(const std::string&)> on_claim;
 };
 
-WorkerControl::WorkerControl(net::io_context& io, int fd, coordinator::Coordinator& coordinator)
-    : state_(std::make_shared<State>(io, fd, coordinator)) {
+WorkerControl::WorkerControl(net::io_context& io, int fd, coordinator::Coordinator& coordinator, pid_t master)
+    : state_(std::make_shared<State>(io, fd, coordinator, master)) {
     ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    const auto& policy = coordinator.config().signals;
     sigset_t taken;
     sigemptyset(&taken);
-    for (int s : policy.graceful) state_->signals.add(s), sigaddset(&taken, s);
-    for (int s : policy.fast) state_->signals.add(s), sigaddset(&taken, s);
+    for (int s : State::policy_signals(coordinator)) sigaddset(&taken, s);
+    state_->signals.start([state = state_.get()](const SignalFromSender& got) { state->take_signal(got); });
     // The master starts a worker with these blocked, so that one sent while the worker boots waits
     // here instead of killing it by default. Now that they are handled, a pending one arrives.
     ::pthread_sigmask(SIG_UNBLOCK, &taken, nullptr);
-    state_->wait_signal();
     state_->wait_channel();
 }
 
@@ -128,7 +151,7 @@ void WorkerControl::on_claim(std::function<void(const std::string& owner)> handl
 
 void WorkerControl::stop() {
     boost::system::error_code ignored;
-    state_->signals.cancel(ignored);
+    state_->signals.cancel();
     state_->channel.cancel(ignored);
 }
 

@@ -30,16 +30,6 @@ public:
     ~LongLinger() { ::unsetenv("LASTCALL_SERVER_CLOSE_LINGER"); }
 };
 
-// Waits (bounded) until the server has logged `needle`: the state the test means, not a sleep.
-bool wait_for_log(ReferenceServer& server, const std::string& needle, std::chrono::milliseconds limit = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (server.stderr_text().find(needle) == std::string::npos) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
 // Polls /status on one kept connection until `in_flight` requests (itself included) are there.
 void wait_in_flight(RawConnection& status, long in_flight) {
     for (int attempt = 0; attempt < 500; ++attempt) {
@@ -66,7 +56,7 @@ TEST(DrainBoundary, KeepAliveConnectionAnswersARequestArrivingAfterTheSignalWith
     ASSERT_EQ(first.status, 200);
     ASSERT_NE(first.header("connection"), "close") << "the response promised keep-alive";
     server.process().signal(SIGTERM);
-    ASSERT_TRUE(wait_for_log(server, "listener closed")) << server.stderr_text();
+    ASSERT_TRUE(server.wait_for_log("listener closed")) << server.stderr_text();
     // The client's next request, sent as if it had not yet seen anything of the shutdown.
     connection->send_get("/fast");
     expect_clean_rejection(connection->read_response(2s));

@@ -155,7 +155,7 @@ TEST(Prefork, TermDuringAReloadStopsTheBootingWorkersCleanly) {
     p.server->process().signal(SIGHUP);
     std::this_thread::sleep_for(2ms);
     p.server->process().signal(SIGTERM);
-    EXPECT_EQ(p.exit_code(10s), 0);
+    EXPECT_EQ(p.exit_code(10s), 0) << master_report(p.state).dump(1);
     EXPECT_EQ(fates(master_report(p.state)), (std::vector<std::string>{"1.1 drained", "1.2 drained", "2.1 drained", "2.2 drained"}));
 }
 
@@ -186,7 +186,7 @@ TEST(Prefork, WorkersBootWithoutWaitingForAStalledDiskTheMasterAlreadyProbed) {
         StalledProbeFsync stalled(1500ms);
         p = std::make_unique<Prefork>(std::vector<std::string>{"--worker-boot-timeout", "1s"});
     }
-    EXPECT_NE(p->server->stderr_text().find("\"master serving\""), std::string::npos) << p->server->stderr_text();
+    EXPECT_TRUE(p->server->wait_for_log("\"master serving\"")) << p->server->stderr_text();
     p->server->process().signal(SIGHUP);  // a reload: the new generation boots on the same disk
     std::this_thread::sleep_for(800ms);
     p->server->process().signal(SIGTERM);

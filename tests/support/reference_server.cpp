@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <thread>
 
 namespace lastcall::testing {
 
@@ -26,6 +27,15 @@ ReferenceServer::ReferenceServer(const fs::path& state_dir, std::vector<std::str
 std::string ReferenceServer::stderr_text() const {
     std::ifstream in(stderr_file_);
     return {std::istreambuf_iterator<char>(in), {}};
+}
+
+bool ReferenceServer::wait_for_log(const std::string& needle, std::chrono::milliseconds limit) const {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (stderr_text().find(needle) == std::string::npos) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
 }
 
 } // namespace lastcall::testing

@@ -3,6 +3,7 @@
 #include "child_process.hpp"
 #include "test_dir.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -17,6 +18,10 @@ public:
     unsigned short port() const { return port_; }
     ChildProcess& process() { return *process_; }
     std::string stderr_text() const;
+    // Waits (bounded) until the server has logged `needle`: the state a test means, not a sleep.
+    // Its stdout and its log are two pipes, so "listening" can be read before the log line written
+    // just after it.
+    bool wait_for_log(const std::string& needle, std::chrono::milliseconds limit = std::chrono::seconds(5)) const;
 
 private:
     std::filesystem::path stderr_file_;

@@ -6,6 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <optional>
+
 #include <string>
 #include <vector>
 
@@ -26,21 +29,22 @@ struct Channel {
     int fds[2] = {-1, -1};  // [0] the master's end, [1] the worker's
 };
 
-TEST(WorkerControl, TheLastWordBeforeTheSignalDecidesStopOrRetire) {
+TEST(WorkerControl, EachWordIsReadOnceInOrderWithItsSignal) {
     Channel channel;
     bool closed = false;
-    EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::none, closed), MasterWord::none);
-    channel.master_says("C");
-    EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::none, closed), MasterWord::stop);
-    channel.master_says("T");
-    channel.master_says("C");
-    EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::retire, closed), MasterWord::stop);
-    channel.master_says("T");
-    EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::stop, closed), MasterWord::retire);
+    EXPECT_TRUE(read_master_words(channel.fds[1], closed).empty());
+    channel.master_says("C\x0f");
+    EXPECT_EQ(read_master_words(channel.fds[1], closed), (std::vector<MasterSays>{{MasterWord::stop, SIGTERM}}));
+    EXPECT_TRUE(read_master_words(channel.fds[1], closed).empty());
+    channel.master_says("T\x0f");
+    channel.master_says("C\x03");
+    channel.master_says("T");  // an older master: no signal named
+    EXPECT_EQ(read_master_words(channel.fds[1], closed),
+              (std::vector<MasterSays>{{MasterWord::retire, SIGTERM}, {MasterWord::stop, SIGQUIT}, {MasterWord::retire, 0}}));
     EXPECT_FALSE(closed);
     ::close(channel.fds[0]);
     channel.fds[0] = -1;
-    EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::retire, closed), MasterWord::retire);
+    EXPECT_TRUE(read_master_words(channel.fds[1], closed).empty());
     EXPECT_TRUE(closed);
 }
 
@@ -51,12 +55,75 @@ TEST(WorkerControl, AJobHandOverIsAnOwnerNotWords) {
     bool closed = false;
     std::vector<std::string> claims;
     channel.master_says("JCT.9/1.2#3");
-    channel.master_says("T");
+    channel.master_says("T\x0f");
     channel.master_says("J*");
-    EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::none, closed, &claims), MasterWord::retire);
+    EXPECT_EQ(read_master_words(channel.fds[1], closed, &claims), (std::vector<MasterSays>{{MasterWord::retire, SIGTERM}}));
     EXPECT_EQ(claims, (std::vector<std::string>{"CT.9/1.2#3", "*"}));
     channel.master_says("JC");
-    EXPECT_EQ(read_master_words(channel.fds[1], MasterWord::none, closed, &claims), MasterWord::none);
+    EXPECT_TRUE(read_master_words(channel.fds[1], closed, &claims).empty());
+}
+
+// A worker with its coordinator, in this process; `master` is who counts as the master.
+struct Worker {
+    explicit Worker(const Channel& channel, pid_t master) : coordinator(clock, config()), control(io, ::dup(channel.fds[1]), coordinator, master) {
+        coordinator::CoordinatorHooks hooks;
+        hooks.exited = [this](const auto& r, const std::string&) { report = r; };
+        coordinator.set_hooks(hooks);
+    }
+    static coordinator::ShutdownConfig config() {
+        coordinator::ShutdownConfig c;
+        c.signals.graceful = {SIGUSR1};  // not SIGTERM: a stray one would end the test binary
+        c.signals.fast = {SIGUSR2};
+        return c;
+    }
+    void settle() {
+        for (int i = 0; i < 20; ++i) io.run_for(std::chrono::milliseconds(5));
+        io.restart();
+        clock.settle();
+    }
+    boost::asio::io_context io;
+    coordinator::ManualClock clock;
+    coordinator::Coordinator coordinator;
+    WorkerControl control;
+    std::optional<coordinator::ShutdownReport> report;
+};
+
+// A reload retires the worker and the service stops at once: the master's two words and two
+// signals can come in any grouping (both words read at the first signal here, the CI failure of
+// Prefork.TermDuringAReloadStopsTheBootingWorkersCleanly); the stop is graceful, never escalated.
+TEST(WorkerControl, TheMastersRetireThenStopIsOneGracefulStopWhateverTheSignalsGrouping) {
+    Channel channel;
+    Worker worker(channel, ::getpid());
+    channel.master_says("T\x0a");  // SIGUSR1
+    channel.master_says("C\x0a");
+    ::kill(::getpid(), SIGUSR1);
+    ::kill(::getpid(), SIGUSR1);
+    worker.settle();
+    ASSERT_TRUE(worker.report);
+    EXPECT_EQ(worker.report->mode, coordinator::ShutdownMode::graceful);
+    EXPECT_FALSE(worker.report->escalated);
+    EXPECT_EQ(worker.report->intent, coordinator::ShutdownIntent::stop);
+}
+
+// Signals from anyone but the master are the worker's own: before the master said 'C' one retires
+// it; after, one escalates (as a second signal to a single process does).
+TEST(WorkerControl, ASignalFromAnyoneElseRetiresAndAfterTheMastersStopEscalates) {
+    {
+        Channel channel;
+        Worker worker(channel, ::getppid());
+        ::kill(::getpid(), SIGUSR1);
+        worker.settle();
+        ASSERT_TRUE(worker.report);
+        EXPECT_EQ(worker.report->intent, coordinator::ShutdownIntent::retire);
+    }
+    Channel channel;
+    Worker worker(channel, ::getppid());
+    channel.master_says("C\x0a");  // its own signal is not sent: the word alone stops the worker
+    ::kill(::getpid(), SIGUSR1);
+    worker.settle();
+    ASSERT_TRUE(worker.report);
+    EXPECT_EQ(worker.report->intent, coordinator::ShutdownIntent::stop);
+    EXPECT_TRUE(worker.report->escalated);
 }
 
 TEST(WorkerControl, ReadySendsOneByteAndAGoneMasterStopsTheWorkerFast) {
