@@ -36,6 +36,27 @@ void Histogram::merge(const Histogram& other) {
     min_ = std::min(min_, other.min_);
 }
 
+Histogram::Saved Histogram::save() const {
+    Saved saved{{}, sum_, min(), max_};
+    for (std::size_t i = 0; i < bucket_count; ++i) {
+        if (counts_[i] > 0) saved.buckets.emplace_back(i, counts_[i]);
+    }
+    return saved;
+}
+
+std::optional<Histogram> Histogram::restore(const Saved& saved) {
+    Histogram h;
+    for (const auto& [index, count] : saved.buckets) {
+        if (index >= bucket_count || count == 0) return std::nullopt;
+        h.counts_[index] += count;
+        h.total_ += count;
+    }
+    h.sum_ = saved.sum;
+    h.max_ = saved.max;
+    h.min_ = h.total_ > 0 ? saved.min : UINT64_MAX;
+    return h;
+}
+
 std::uint64_t Histogram::percentile(double p) const {
     if (total_ == 0) return 0;
     const auto wanted = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(p / 100.0 * static_cast<double>(total_))));

@@ -4,6 +4,9 @@
 // Recording is an index computation and an increment; per-thread histograms are merged at the end.
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace lastcall::harness {
 
@@ -20,6 +23,16 @@ public:
     // Values recorded in [low, high], each bucket judged by its highest equivalent value (exact
     // below 128, else within 1/64).
     std::uint64_t count_between(std::uint64_t low, std::uint64_t high) const;
+
+    // Kept and read back whole (verdict.json: a re-rendered report shows the run's own figures):
+    // the buckets that hold values, as (index, count), and the exact sum, min and max.
+    struct Saved {
+        std::vector<std::pair<std::size_t, std::uint64_t>> buckets;
+        std::uint64_t sum = 0, min = 0, max = 0;
+    };
+    Saved save() const;
+    // None when a bucket's index is out of range or a count is 0.
+    static std::optional<Histogram> restore(const Saved& saved);
 
     static std::size_t index_of(std::uint64_t value);
     static std::uint64_t highest_equivalent(std::size_t index);

@@ -39,6 +39,34 @@ json check_json(const CheckResult& c) {
             {"message", c.message}, {"evidence", c.evidence}, {"numbers", numbers}, {"at_us", c.at_us}};
 }
 
+// The run's own latency histogram (ok requests, from the intended start, in ns): a re-rendered
+// report.json shows the run's figures, not figures recomputed from a history.jsonl that past its
+// budget (or past limits.history_bytes) holds only part of the requests.
+json latency_json(const Histogram& h) {
+    const auto saved = h.save();
+    json buckets = json::array();
+    for (const auto& [index, count] : saved.buckets) buckets.push_back({index, count});
+    return {{"buckets", buckets}, {"sum_ns", saved.sum}, {"min_ns", saved.min}, {"max_ns", saved.max}};
+}
+
+Histogram read_latency(const json& j, const Source& at) {
+    Histogram::Saved saved;
+    saved.sum = field<std::uint64_t>(j, "sum_ns", at);
+    saved.min = field<std::uint64_t>(j, "min_ns", at);
+    saved.max = field<std::uint64_t>(j, "max_ns", at);
+    const auto buckets = field<json>(j, "buckets", at);
+    if (!buckets.is_array()) at.fail("'latency.buckets' is not a list");
+    for (const auto& b : buckets) {
+        if (!b.is_array() || b.size() != 2 || !b[0].is_number_unsigned() || !b[1].is_number_unsigned()) {
+            at.fail("a 'latency.buckets' entry is not [index, count]");
+        }
+        saved.buckets.emplace_back(b[0].get<std::size_t>(), b[1].get<std::uint64_t>());
+    }
+    auto h = Histogram::restore(saved);
+    if (!h) at.fail("'latency.buckets' holds an index out of range or a count of 0");
+    return *h;
+}
+
 // "exit 3", "killed by SIGKILL": TargetExit::describe() read back.
 std::optional<TargetExit> exit_described(const json& value, const Source& at) {
     if (value.is_null()) return std::nullopt;
@@ -104,6 +132,11 @@ void read_verdict(const fs::path& file, RecordedRun& out) {
     const auto exit = field<json>(v, "exit", at);
     if (!exit.is_null()) run.exit = TargetExit{field<bool>(exit, "exited", at), field<int>(exit, "code", at), field<int>(exit, "signal", at)};
     run.exit_us = field<std::int64_t>(v, "exit_us", at);
+    // Absent from verdicts kept before it was: then recomputed from history.jsonl (read_history).
+    if (v.contains("latency")) {
+        run.latency = read_latency(field<json>(v, "latency", at), at);
+        out.latency_kept = true;
+    }
     const auto checks = field<json>(v, "checks", at);
     if (!checks.is_array()) at.fail("'checks' is not a list");
     for (const auto& c : checks) verdict.checks.push_back(read_check(c, at));
@@ -204,11 +237,11 @@ void read_run_json(const fs::path& file, RecordedRun& out) {
 // load generator recorded it (from the intended start, in ns). The file goes in the run directory
 // (unlinked: it takes space only while lastcall report runs), else where the system keeps
 // temporary files (a run directory that cannot be written).
-std::shared_ptr<const RunHistory> read_history(const fs::path& dir, RunResult& run) {
+std::shared_ptr<const RunHistory> read_history(const fs::path& dir, RunResult& run, bool latency_kept) {
     const auto source = [&](const RecordVisitor& visit) {
         read_lines(dir / "history.jsonl", [&](const json& line, const Source& at) {
             const auto r = read_request(line, at, run.workload_names);
-            if (r.outcome == Outcome::ok) run.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
+            if (!latency_kept && r.outcome == Outcome::ok) run.latency.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
             visit(r);
         });
         return true;
@@ -219,7 +252,7 @@ std::shared_ptr<const RunHistory> read_history(const fs::path& dir, RunResult& r
     } catch (const RunRecordError&) {
         throw;
     } catch (const std::runtime_error&) {
-        run.latency = Histogram{};  // read again from the start
+        if (!latency_kept) run.latency = Histogram{};  // read again from the start
         return RunHistory::sort(fs::temp_directory_path(), source, as_read);
     }
 }
@@ -227,15 +260,17 @@ std::shared_ptr<const RunHistory> read_history(const fs::path& dir, RunResult& r
 // The per-request files: the history, the /proc samples, readiness, the proxy's records.
 void read_request_files(const fs::path& dir, RecordedRun& out) {
     auto& run = out.verdict.run;
-    run.recorded = read_history(dir, run);
-    if (run.history_dropped > 0) {
+    run.recorded = read_history(dir, run, out.latency_kept);
+    // latency_ms is the run's own (verdict.json) unless an older lastcall kept no latency.
+    const auto latency = out.latency_kept ? std::string{} : std::string("latency_ms (recomputed: verdict.json keeps none) and ");
+    if (run.history_dropped > 0 && !out.latency_kept) {
         out.notes.push_back(fmt::format("latency_ms covers the {} requests history.jsonl kept, not the {} dropped past limits.history_bytes",
                                         run.recorded->size(), run.history_dropped));
     }
     if (run.history_jsonl_ok_left_out > 0) {
-        out.notes.push_back(fmt::format("latency_ms and the page's requests cover the {} requests history.jsonl kept, not the {} ok ones it left out "
+        out.notes.push_back(fmt::format("{}the page's requests cover the {} requests history.jsonl kept, not the {} ok ones it left out "
                                         "past its budget (the checks, as the run judged them, covered {})",
-                                        run.recorded->size(), run.history_jsonl_ok_left_out,
+                                        latency, run.recorded->size(), run.history_jsonl_ok_left_out,
                                         run.history_dropped == 0 ? std::string("every request") : "every recorded request, not those dropped"));
     }
     read_lines(dir / "samples.jsonl", [&](const json& line, const Source& at) {
@@ -288,6 +323,7 @@ void keep_verdict(const RunVerdict& v) {
         {"workload_names", run.workload_names},
         {"exit", run.exit ? json{{"exited", run.exit->exited}, {"code", run.exit->code}, {"signal", run.exit->signal}} : json(nullptr)},
         {"exit_us", run.exit_us},
+        {"latency", latency_json(run.latency)},
         {"checks", checks},
     };
     std::ofstream(run.run_dir / "verdict.json") << verdict.dump(2, ' ', false, json::error_handler_t::replace) << '\n';

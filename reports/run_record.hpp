@@ -33,6 +33,7 @@ struct RecordedRun {
     std::unique_ptr<harness::Scenario> scenario;  // what the reports name: name, file, description, command, repeat
     harness::RunVerdict verdict;                   // points at `scenario`
     std::vector<std::string> notes;                // where the re-rendered report can differ from the original, and why
+    bool latency_kept = false;                     // verdict.json kept the run's latency histogram (else recomputed)
 };
 
 // Throws RunRecordError.

@@ -130,5 +130,36 @@ TEST_F(ReportCommand, RefusesWhatIsNotARunDirectoryNamingTheFile) {
     EXPECT_TRUE(fs::exists(dir / "report.json")) << "a refused directory is left as it was";
 }
 
+// history.jsonl past its budget holds part of the ok requests: the re-rendered report.json shows
+// the run's own latency (verdict.json keeps its histogram), not figures recomputed from the part.
+TEST(ReportCommandShortenedHistory, KeepsTheRunsOwnLatencyFigures) {
+    const auto root = lastcall::testing::fresh_test_dir("-shortened");
+    const auto scenario = root / "jsonl-budget.yaml";
+    std::ofstream(scenario) << R"(name: jsonl-budget
+target:
+  command: ["{server}", "--port", "{port}", "--state-dir", "{workdir}/state"]
+  ready: {http: /ready, timeout: 5s}
+workloads:
+  - name: fast
+    request: {path: "/fast"}
+    connections: 2
+    max_requests: 3000
+limits: {max_duration: 15s, history_bytes: 200000}
+)";
+    const auto made = lastcall({"run", scenario.string(), "--run-dir", (root / "runs").string(), "-q"}, root);
+    ASSERT_TRUE(made.status.exited && made.status.code == 0) << describe(made.status) << made.out << made.err;
+    fs::path dir;
+    for (const auto& entry : fs::directory_iterator(root / "runs")) dir = entry.path();
+    const auto run_json = nlohmann::json::parse(read_file(dir / "run.json"));
+    ASSERT_GT(run_json["history"]["jsonl"]["ok_left_out"].get<std::uint64_t>(), 0u) << "history.jsonl holds part of the ok requests";
+    const auto original = read_file(dir / "report.json");
+    EXPECT_EQ(nlohmann::json::parse(original)["latency_ms"]["count"], 3000) << "every ok request, as the run measured them";
+    fs::remove(dir / "report.json");
+    const auto r = lastcall({"report", dir.string()}, root);
+    ASSERT_TRUE(r.status.clean()) << r.err;
+    EXPECT_EQ(read_file(dir / "report.json"), original) << "latency_ms as the run wrote it";
+    EXPECT_EQ(r.err.find("latency_ms (recomputed"), std::string::npos) << r.err;
+}
+
 } // namespace
 } // namespace lastcall::testing

@@ -53,5 +53,21 @@ TEST(Histogram, BucketsCoverTheWholeRange) {
     }
 }
 
+// verdict.json keeps a run's histogram: read back, every figure report.json shows is the same.
+TEST(Histogram, SavedAndRestoredGivesTheSameFigures) {
+    Histogram h;
+    for (std::uint64_t v = 1; v < 200000; v = v * 3 + 7) h.record(v * 1000);
+    const auto back = Histogram::restore(h.save());
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->count(), h.count());
+    EXPECT_EQ(back->max(), h.max());
+    EXPECT_EQ(back->min(), h.min());
+    EXPECT_EQ(back->mean(), h.mean());
+    for (const double p : {50.0, 90.0, 99.0, 99.9}) EXPECT_EQ(back->percentile(p), h.percentile(p)) << p;
+    EXPECT_EQ(Histogram::restore(Histogram{}.save())->count(), 0u);
+    EXPECT_FALSE(Histogram::restore({{{1u << 20, 1}}, 0, 0, 0})) << "an index past the last bucket";
+    EXPECT_FALSE(Histogram::restore({{{5, 0}}, 0, 0, 0})) << "a bucket kept with no value";
+}
+
 } // namespace
 } // namespace lastcall::harness
