@@ -59,6 +59,10 @@ struct Facts {
     void for_each(const RecordVisitor& visit) const { for_each_request(run, visit); }
     std::uint64_t outcome(Outcome o) const { return run.outcomes[static_cast<std::size_t>(o)]; }
     bool is_stream(const RequestRecord& r) const;
+    // Why a check that found no record to judge is skipped: `none_found` ("no request completed
+    // while draining") when the history is whole; past limits.history_bytes the records it needed
+    // may be among those not kept, so it says that instead of claiming there were none.
+    std::string nothing_recorded(std::string_view none_found) const;
 };
 
 // A check as evaluate_checks runs it: `visit` sees every request once, in the history's order, in

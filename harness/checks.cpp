@@ -34,6 +34,12 @@ bool Facts::is_stream(const RequestRecord& r) const {
     return r.workload < scenario.workloads.size() && scenario.workloads[r.workload].kind == WorkloadKind::stream;
 }
 
+std::string Facts::nothing_recorded(std::string_view none_found) const {
+    if (run.history_dropped == 0 && run.history_error.empty()) return std::string(none_found);
+    return fmt::format("not recorded: history cap ({} of the {} requests were not kept past limits.history_bytes; among those kept, {})",
+                       run.history_dropped, run.requests, none_found);
+}
+
 CheckResult make(std::string name, std::string bound, std::string measured, bool ok, std::string message) {
     return CheckResult{std::move(name), std::move(bound), std::move(measured), ok ? CheckStatus::pass : CheckStatus::fail,
                        ok ? std::string{} : std::move(message), {}};

@@ -132,7 +132,7 @@ CheckPass check_drain_tail(const Facts& f) {
 }
 
 CheckResult drain_tail(const Facts& f, std::int64_t last) {
-    if (last < 0) return skipped("drain_tail", "no response before exit");
+    if (last < 0) return skipped("drain_tail", f.nothing_recorded("no response before exit"));
     // With nothing in flight at the signal, the tail starts at the signal.
     const auto tail_start = std::max(last, f.signal_us);
     const auto tail = f.exit_us - tail_start;

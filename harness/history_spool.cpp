@@ -33,6 +33,11 @@ HistorySpool::~HistorySpool() {
 }
 
 void HistorySpool::append(const RequestRecord& record) {
+    ++appended_by_outcome_[static_cast<std::size_t>(record.outcome)];
+    if (record.retry_of == 0) {
+        if (record.workload >= appended_by_workload_.size()) appended_by_workload_.resize(record.workload + std::size_t{1});
+        ++appended_by_workload_[record.workload];
+    }
     const auto size = encode_record(record, buffer_.get() + used_);
     if (!error_.empty() || bytes_ + used_ + size > cap_) {
         ++dropped_;

@@ -11,11 +11,13 @@
 // is said by whoever reads it (the bench summary, run.json).
 #include "history.hpp"
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace lastcall::harness {
 
@@ -33,6 +35,10 @@ public:
     void flush();  // what is buffered, to the file
 
     std::uint64_t records() const { return records_; }  // kept
+    // Every record appended, kept or dropped: what happened, whatever the cap let the file keep.
+    const std::array<std::uint64_t, outcome_count>& appended_by_outcome() const { return appended_by_outcome_; }
+    // First attempts (retry_of 0) appended, by workload index.
+    const std::vector<std::uint64_t>& appended_by_workload() const { return appended_by_workload_; }
     std::uint64_t dropped() const { return dropped_; }  // past the cap, or after a write failed
     std::uint64_t bytes() const { return bytes_ + used_; }
     const std::string& error() const { return error_; }  // a write or read that failed, in words
@@ -52,6 +58,8 @@ private:
     std::uint64_t records_ = 0;
     std::uint64_t buffered_records_ = 0;  // of records_, still in buffer_
     std::uint64_t dropped_ = 0;
+    std::array<std::uint64_t, outcome_count> appended_by_outcome_{};
+    std::vector<std::uint64_t> appended_by_workload_;
     mutable std::string error_;
 };
 

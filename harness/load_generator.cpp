@@ -133,6 +133,10 @@ HistoryStats LoadGenerator::history_stats() const {
         stats.records += h.records();
         stats.dropped += h.dropped();
         stats.bytes += h.bytes();
+        for (std::size_t i = 0; i < stats.outcomes.size(); ++i) stats.outcomes[i] += h.appended_by_outcome()[i];
+        const auto& by_workload = h.appended_by_workload();
+        if (stats.by_workload.size() < by_workload.size()) stats.by_workload.resize(by_workload.size());
+        for (std::size_t i = 0; i < by_workload.size(); ++i) stats.by_workload[i] += by_workload[i];
         if (stats.error.empty()) stats.error = h.error();
     }
     return stats;
@@ -164,6 +168,27 @@ std::uint64_t LoadGenerator::skipped_arrivals() const {
     std::uint64_t total = 0;
     for (const auto& w : workers_) total += w->skipped_arrivals();
     return total;
+}
+
+AnswersSeen LoadGenerator::answers() const {
+    AnswersSeen all;
+    for (const auto& w : workers_) all.merge(w->answers());
+    return all;
+}
+
+std::vector<OpenLoopTally> LoadGenerator::open_loop_tallies() const {
+    std::vector<OpenLoopTally> all(workloads_.size());
+    for (std::size_t i = 0; i < workloads_.size(); ++i) {
+        if (workloads_[i].mode != LoadMode::open) continue;
+        for (const auto& w : workers_) {
+            const auto t = w->open_loop_tally(i);
+            all[i].started += t.started;
+            all[i].skipped += t.skipped;
+            all[i].behind += t.behind;
+            all[i].scheduled = std::max(all[i].scheduled, t.scheduled);
+        }
+    }
+    return all;
 }
 
 std::size_t LoadGenerator::open_loop_connections_used() const {

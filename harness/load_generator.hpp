@@ -9,6 +9,8 @@
 #include "histogram.hpp"
 #include "history.hpp"
 #include "history_spool.hpp"
+#include "not_http.hpp"
+#include "open_loop_tally.hpp"
 #include "scenario.hpp"
 #include "stream_trail.hpp"
 
@@ -70,6 +72,10 @@ struct KeptReplyValue {
 struct HistoryStats {
     std::uint64_t records = 0;  // kept
     std::uint64_t dropped = 0;  // past the cap (or after a write failed): in the live counts, not in the history
+    // Every request that ended, recorded or dropped (counters beside the capped history): by
+    // outcome as classified when it ended, and first attempts by workload index.
+    std::array<std::uint64_t, outcome_count> outcomes{};
+    std::vector<std::uint64_t> by_workload;
     std::uint64_t bytes = 0;    // on disk
     std::uint64_t limit = 0;    // the cap in force (LoadOptions::history_bytes, or half the free space)
     std::string limit_lowered;  // why the cap is below history_bytes ("half the free space in DIR"), or empty
@@ -124,6 +130,10 @@ public:
     Histogram latency() const;
     // After finish(): open-loop arrivals never sent because the outstanding limit was reached.
     std::uint64_t skipped_arrivals() const;
+    // After finish(): whether the target answered with HTTP, and the first answer that was not.
+    AnswersSeen answers() const;
+    // After finish(): each workload's open-loop schedule, by workload index (closed ones all zero).
+    std::vector<OpenLoopTally> open_loop_tallies() const;
     // After finish(): connections the open loops needed at once (their pools' peak size).
     std::size_t open_loop_connections_used() const;
     // After finish(): every exception lastcall met (its requests are `unknown`, `harness_error`).

@@ -167,6 +167,8 @@ void LoadWorker::note_harness_error(ClientConnection& c, RequestRecord& r, std::
 void LoadWorker::record(WorkloadState&, ClientConnection& c, const RequestRecord& r) {
     if (r.outcome == Outcome::ok) latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
     live_.by_outcome[static_cast<int>(r.outcome)].fetch_add(1, std::memory_order_relaxed);
+    if (r.status != 0) answers_.note_http(r.done_us);
+    else if (r.failure == Failure::bad_response && c.reader.error() == ReadError::bad_status_line) answers_.note_not_http(r, c.reader.bytes_at_failure());
     tally_.add(r, stopping_);
     if (!r.reply_value.empty()) reply_values_.push_back({r.workload, r.reply_value});
     if (r.outcome == Outcome::idle_close_race && c.held) {
@@ -320,6 +322,7 @@ net::awaitable<void> LoadWorker::open_loop(WorkloadState& ws) {
     const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / ws.rate));
     // Threads interleave their schedules so the merged arrivals are evenly spaced.
     auto next = Clock::now() + interval * index_ / static_cast<int>(std::max<std::size_t>(1, context_.threads));
+    const auto began = next;
     while (may_start(ws)) {
         ws.schedule.expires_at(next);
         if (auto [ec] = co_await ws.schedule.async_wait(use_tuple); ec) continue;  // cancelled: may_start() decides
@@ -331,6 +334,13 @@ net::awaitable<void> LoadWorker::open_loop(WorkloadState& ws) {
             ++ws.skipped;  // never silently: the bench reports it
         }
         next += interval;  // the schedule never slips: a late request keeps its intended time
+    }
+    // Stopped (not ended by max_requests): the arrivals due by the stop that this thread never got
+    // to start are counted, never silently (a scenario run judges them: workloads_ran).
+    if (!ws.active || stopping_) {
+        const auto end = std::max(ws.stop_asked, began);
+        if (next <= end) ws.behind += static_cast<std::uint64_t>((end - next) / interval) + 1;
+        ws.scheduled += end - began;
     }
     for (auto* c : ws.free) {
         if (c->open) c->close();

@@ -8,6 +8,7 @@
 #include "history.hpp"
 #include "history_spool.hpp"
 #include "load_generator.hpp"
+#include "not_http.hpp"
 #include "readiness_poller.hpp"
 #include "request_exchange.hpp"
 #include "stream_trail.hpp"
@@ -71,10 +72,15 @@ public:
     const Histogram& latency() const { return latency_; }
     const BenchTally& tally() const { return tally_; }  // after join()
     const std::vector<HarnessError>& harness_errors() const { return harness_errors_; }
+    const AnswersSeen& answers() const { return answers_; }  // after join()
     std::uint64_t skipped_arrivals() const {  // after join()
         std::uint64_t total = 0;
         for (const auto& ws : workloads_) total += ws.skipped;
         return total;
+    }
+    OpenLoopTally open_loop_tally(std::size_t workload) const {  // after join()
+        const auto& ws = workloads_[workload];
+        return {ws.started, ws.skipped, ws.behind, ws.scheduled};
     }
     std::size_t open_loop_connections_used() const {  // after join(): each pool grows only when all its connections are busy
         std::size_t total = 0;
@@ -103,6 +109,11 @@ private:
         double rate = 0;      // this thread's share, per second
         std::int64_t max_outstanding = 0;  // open loop: this thread's share of the limit
         std::uint64_t skipped = 0;         // open loop: arrivals past max_outstanding, never sent
+        // Open loop: the arrivals its schedule had due by the moment it was told to stop and never
+        // started (this thread could not keep up), and how long the schedule ran in all.
+        std::uint64_t behind = 0;
+        std::chrono::nanoseconds scheduled{0};
+        SteadyTime stop_asked{};  // the moment the latest stop was asked (deactivate())
         std::optional<std::uint64_t> max_requests;
         std::uint64_t started = 0;
         bool active = false;
@@ -125,7 +136,7 @@ private:
     boost::asio::awaitable<void> open_loop(WorkloadState& ws);
     boost::asio::awaitable<void> open_request(WorkloadState& ws, SteadyTime intended);
     void activate(WorkloadState& ws);
-    void deactivate(WorkloadState& ws);
+    void deactivate(WorkloadState& ws, SteadyTime asked);
     bool may_start(const WorkloadState& ws) const {
         return ws.active && !stopping_ && (!ws.max_requests || ws.started < *ws.max_requests);
     }
@@ -159,6 +170,7 @@ private:
     HistorySpool spool_;
     std::vector<KeptReplyValue> reply_values_;  // for the read-back after a restart (jobs, set writes)
     std::vector<HarnessError> harness_errors_;
+    AnswersSeen answers_;  // whether the target answered with HTTP at all (not_http.hpp)
     std::deque<StreamTrail> trails_;  // stable: a request's trail is written across its co_awaits
     std::string authority_;           // the Host header, for a resumed stream's request
     Histogram latency_;

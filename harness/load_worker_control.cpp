@@ -10,6 +10,7 @@
 namespace lastcall::harness {
 
 namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
 
 void LoadWorker::activate(WorkloadState& ws) {
     if (ws.active || stopping_) return;
@@ -31,7 +32,10 @@ void LoadWorker::activate(WorkloadState& ws) {
     }
 }
 
-void LoadWorker::deactivate(WorkloadState& ws) {
+// `asked`: when the stop was asked (its timer's time, or when stop() was called), not when this
+// thread got to it: an open loop's arrivals due by then were owed, later ones were not.
+void LoadWorker::deactivate(WorkloadState& ws, SteadyTime asked) {
+    if (ws.active) ws.stop_asked = asked;
     ws.active = false;
     ws.done = true;
     // Every wait of the workload ends now, not when its timer would have fired (think: 30s).
@@ -59,7 +63,7 @@ void LoadWorker::start() {
             if (ws.spec->stop) {
                 ws.stop_timer.expires_at(context_.run_start + *ws.spec->stop);
                 ws.stop_timer.async_wait([this, &ws](const boost::system::error_code& ec) {
-                    if (!ec) deactivate(ws);
+                    if (!ec) deactivate(ws, context_.run_start + *ws.spec->stop);
                 });
             }
         }
@@ -73,9 +77,9 @@ void LoadWorker::start() {
 }
 
 void LoadWorker::stop(const std::vector<std::string>& names) {
-    net::post(io_, [this, names] {
+    net::post(io_, [this, names, asked = Clock::now()] {
         for (auto& ws : workloads_) {
-            if (names.empty() || std::find(names.begin(), names.end(), ws.spec->name) != names.end()) deactivate(ws);
+            if (names.empty() || std::find(names.begin(), names.end(), ws.spec->name) != names.end()) deactivate(ws, asked);
         }
     });
 }
@@ -89,10 +93,10 @@ void LoadWorker::start_workload(const std::string& name) {
 }
 
 void LoadWorker::stop_everything() {
-    net::post(io_, [this] {
+    net::post(io_, [this, asked = Clock::now()] {
         stopping_ = true;
         for (auto& ws : workloads_) {
-            deactivate(ws);
+            deactivate(ws, asked);
             ws.stop_timer.cancel();
         }
         // Idle connections have nothing left to carry.

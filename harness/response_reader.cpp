@@ -150,6 +150,7 @@ struct ResponseReader::Impl {
     State state = State::idle;
     ReadError error = ReadError::none;
     std::string error_context;
+    std::string failed_at;  // bytes_at_failure()
     std::uint64_t wire = 0;
     std::uint64_t message_start = 0;  // `wire` when the current message (interim or final) began
     std::uint64_t pending = 0;
@@ -216,6 +217,7 @@ void ResponseReader::Impl::fail(ReadError why, std::string_view rest) {
     state = State::failed;
     error = why;
     error_context = offending_line(rest);
+    failed_at.assign(rest.substr(0, 32));
 }
 
 ReadError ResponseReader::Impl::error_of(const beast::error_code& ec) const {
@@ -244,6 +246,7 @@ void ResponseReader::begin(bool head_request, BodySink* sink, bool keep_headers)
     m.state = Impl::State::reading;
     m.error = ReadError::none;
     m.error_context.clear();
+    m.failed_at.clear();
     m.wire = m.pending = 0;
     m.interim = 0;
     m.head_done = false;
@@ -341,6 +344,8 @@ std::optional<std::string_view> ResponseReader::header(std::string_view name) co
     }
     return std::nullopt;
 }
+
+std::string_view ResponseReader::bytes_at_failure() const { return impl_->failed_at; }
 
 std::string ResponseReader::describe_error() const {
     const auto& m = *impl_;

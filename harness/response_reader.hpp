@@ -97,6 +97,9 @@ public:
     ReadError error() const;
     // For evidence: "malformed status line 'XYZ'", "response head larger than 65536 bytes"...
     std::string describe_error() const;
+    // After a malformation: the bytes it was found at, as they came (at most 32): for a status line,
+    // the response's first bytes (a target that does not speak HTTP is named by what it sent).
+    std::string_view bytes_at_failure() const;
 
     const ResponseHead& head() const;
     // Headers as received (names as sent), when begin() asked to keep them.

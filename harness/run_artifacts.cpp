@@ -33,8 +33,8 @@ std::string history_jsonl_shortened(const RunResult& run) {
                        // A new user read "every request" beside harness_errors' "part of it": past the
                        // sorted history's own cap the checks judged only what was recorded.
                        run.history_dropped == 0 ? std::string("the checks judged every request")
-                                                : fmt::format("the checks judged these {} recorded requests, not the {} dropped past the limit (harness_errors)",
-                                                              run.requests, run.history_dropped));
+                                                : fmt::format("the checks judged the {} recorded requests, not the {} dropped past the limit (harness_errors)",
+                                                              run.requests - run.history_dropped, run.history_dropped));
 }
 
 void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, RunResult& run, const std::vector<json>& events) {
@@ -61,6 +61,15 @@ void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, RunR
     for (const auto& s : run.signals) {
         signals.push_back({{"t_us", s.t_us}, {"signal", signal_name(s.signal)}, {"to", s.to}, {"generation", s.generation},
                            {"purpose", std::string(to_string(s.purpose))}, {"pids", s.pids}, {"delivered", s.delivered}, {"why", s.why}});
+    }
+    // What each open loop's schedule came to (workloads_ran judges it): never silently short of its rate.
+    json open_loops = json::array();
+    for (std::size_t i = 0; i < run.open_loops.size() && i < scenario.workloads.size(); ++i) {
+        const auto& w = scenario.workloads[i];
+        if (w.mode != LoadMode::open) continue;
+        const auto& t = run.open_loops[i];
+        open_loops.push_back({{"workload", w.name}, {"rate", w.rate}, {"scheduled_s", std::chrono::duration<double>(t.scheduled).count()},
+                              {"due", t.due()}, {"started", t.started}, {"skipped", t.skipped}, {"never_started", t.behind}});
     }
     json processes = json::array();
     for (const auto& p : run.processes) processes.push_back(to_json(p));
@@ -91,6 +100,7 @@ void write_run_artifacts(const RunDirectory& dir, const Scenario& scenario, RunR
                                      {"signals", signals},
                                      {"requests", run.requests},
                                      {"harness_errors", run.harness_errors},
+                                     {"open_loops", open_loops},
                                      {"history", {{"bytes", run.history_bytes}, {"limit", run.history_limit}, {"limit_lowered", run.history_limit_lowered},
                                                   {"dropped", run.history_dropped}, {"error", run.history_error},
                                                   {"bytes_per_request", per_request(run.history_bytes, run.requests)},

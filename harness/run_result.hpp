@@ -4,6 +4,8 @@
 // before (spawn, readiness) has negative times.
 #include "exit_status.hpp"
 #include "histogram.hpp"
+#include "not_http.hpp"
+#include "open_loop_tally.hpp"
 #include "history.hpp"
 #include "process_family.hpp"
 #include "process_life.hpp"
@@ -61,7 +63,9 @@ struct RunResult {
     std::filesystem::path run_dir;
     std::uint16_t port = 0;
     std::uint64_t seed = 0;
-    std::string start_error;     // the target could not be started or never became ready (exit 3)
+    // The target could not be started, never became ready, or does not speak HTTP (not_http.hpp):
+    // nothing about its shutdown can be judged (exit 3).
+    std::string start_error;
     std::string restart_error;   // a restart_target generation could not be started
     // The target was ready, then died on its own before the scenario's first signal: how, when, the
     // last of its stderr. Its shutdown was never tried; one failed check says so (checks.cpp).
@@ -114,6 +118,10 @@ struct RunResult {
     std::vector<StreamTrail> stream_trails;  // stream.resume workloads: event ids by request
     std::vector<std::string> workload_names;
     std::vector<std::uint64_t> requests_by_workload;
+    // By workload index: an open loop's arrivals as scheduled, started, skipped and never started
+    // (all zero for a closed loop). Judged by workloads_ran; run.json `open_loops`.
+    std::vector<OpenLoopTally> open_loops;
+    AnswersSeen answers;  // whether the target spoke HTTP (not_http.hpp)
     std::vector<ProbeResult> probes;
     std::vector<ReadinessChange> readiness;  // derived from probes, for drawing
     std::vector<ProcSample> samples;

@@ -243,6 +243,8 @@ void Conductor::collect() {
             events_.record("history_incomplete", {{"kept", stats.records}, {"dropped", stats.dropped}, {"bytes", stats.bytes},
                                                   {"limit", stats.limit}, {"limit_lowered", stats.limit_lowered}, {"error", result_.history_error}});
         }
+        result_.open_loops = load_->open_loop_tallies();
+        result_.answers = load_->answers();
         result_.stream_trails = load_->take_stream_trails();
         result_.latency = load_->latency();
         // lastcall's own failures are evidence too: never silent.
@@ -275,23 +277,41 @@ void Conductor::collect() {
         result_.exit_us = g.exit_us;
         result_.report = g.report;
     }
+    // A target that answered nothing with HTTP before the signal, and something else instead, was
+    // never an HTTP service to shut down: a setup error (exit 3, as a target never ready), not a
+    // row of checks blaming its shutdown for requests it could never have answered.
+    const auto signal = std::find_if(result_.signals.begin(), result_.signals.end(), [](const SignalSent& s) { return s.marks_shutdown(); });
+    if (result_.start_error.empty() && result_.died_before_signal.empty()) {
+        result_.start_error = not_http_verdict(result_.answers, signal == result_.signals.end() ? -1 : signal->t_us, result_.requests);
+        if (!result_.start_error.empty()) events_.record("not_http", {{"request", result_.answers.first_not_http_request},
+                                                                      {"began", escape_bytes(result_.answers.first_not_http_bytes)}});
+    }
 }
 
 // The threads' history files sorted into the run's one history (run_history.hpp), tallied on the
 // way: memory stays bounded whatever the run's length. What the scenario's own process kills cut is
 // marked `unknown` before anything counts it.
 void Conductor::record_history() {
+    // The counts are of what happened: the counters kept beside the history, which past
+    // limits.history_bytes dropped records (harness_errors says so) but never stopped counting.
+    const auto stats = load_->history_stats();
+    result_.outcomes = stats.outcomes;
+    for (const auto n : stats.outcomes) result_.requests += n;
+    for (std::size_t i = 0; i < stats.by_workload.size() && i < result_.requests_by_workload.size(); ++i) result_.requests_by_workload[i] = stats.by_workload[i];
     std::size_t cut = 0;
     const auto cuts = kill_cuts(result_.signals, result_.processes);
+    // A recorded request a process kill cut moves to `unknown` (a dropped one is counted as it
+    // ended: its times went with it).
     const auto adjust = [&](RequestRecord& r) {
-        if (mark_cut_by_process_kills(r, cuts)) ++cut;
-        ++result_.requests;
-        ++result_.outcomes[static_cast<std::size_t>(r.outcome)];
-        if (r.workload < result_.requests_by_workload.size() && r.retry_of == 0) ++result_.requests_by_workload[r.workload];
+        const auto was = static_cast<std::size_t>(r.outcome);
+        if (!mark_cut_by_process_kills(r, cuts)) return;
+        ++cut;
+        --result_.outcomes[was];
+        ++result_.outcomes[static_cast<std::size_t>(Outcome::unknown)];
     };
     // Sorting writes the history twice more (sorted runs, then the file kept) before the threads'
     // files go: where that would not fit, the run says so rather than fill the disk unasked.
-    const auto bytes = load_->history_stats().bytes;
+    const auto bytes = stats.bytes;
     std::error_code ec;
     const auto space = std::filesystem::space(result_.run_dir, ec);
     if (!ec && space.available < 2 * bytes) {

@@ -279,6 +279,12 @@ std::string drilldown_html(const RunVerdict& v, const EmbeddedRequests& embedded
                                      shortened.empty() ? "; history.jsonl in the run directory has every one." : ".");
     // Never silently: a history.jsonl that left ok requests out says so here.
     if (!shortened.empty()) carried += " " + shortened + ".";
+    // Past the sorted history's own cap the records are fewer than the requests the counts above say.
+    if (v.run.history_dropped > 0) {
+        carried += fmt::format(" {} of the {} requests were not recorded past limits.history_bytes: the counts above are of every request, the "
+                               "timeline and its lanes draw the {} recorded.",
+                               v.run.history_dropped, v.run.requests, v.run.requests - v.run.history_dropped);
+    }
     return fmt::format(R"(<div class="note">{}</div>
 <div id="lc-detail" class="detail">Click a request in the latency lane for its timeline, or a bucket of a workload lane for the requests that ended there.</div>
 <script type="application/json" id="lc-requests">{}</script>

@@ -8,6 +8,7 @@
 #include "run_artifacts.hpp"
 #include "scenario_run.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -129,10 +130,11 @@ limits: {max_duration: 15s)" + limits + "}\n";
     EXPECT_NE(failed.evidence[0].find("not recorded: the history reached limits.history_bytes (4096 bytes)"), std::string::npos) << failed.evidence[0];
     EXPECT_GT(capped.history_dropped, 0u);
     EXPECT_LE(capped.history_bytes, 4096u);
-    EXPECT_EQ(capped.requests + capped.history_dropped, 2000u);
+    EXPECT_EQ(capped.requests, 2000u) << "the counts are of what happened, not of what was recorded";
+    EXPECT_EQ(capped.outcomes[static_cast<std::size_t>(Outcome::ok)], 2000u);
     // history.jsonl's own share of the limit is gone too: it keeps the requests not ok (none here)
     // and says how many ok ones it left out (HistoryJsonlPastItsBudget... below).
-    EXPECT_EQ(history_lines(capped).size() + capped.history_jsonl_ok_left_out, capped.requests);
+    EXPECT_EQ(history_lines(capped).size() + capped.history_jsonl_ok_left_out, capped.requests - capped.history_dropped);
     std::ifstream run_json(capped.run_dir / "run.json");
     const std::string text{std::istreambuf_iterator<char>(run_json), {}};
     EXPECT_NE(text.find(R"("dropped": )" + std::to_string(capped.history_dropped)), std::string::npos) << text.substr(0, 2000);
@@ -219,6 +221,142 @@ limits: {max_duration: 15s)" + limits + "}\n";
         EXPECT_EQ(capped_checks[i].status, whole_checks[i].status) << capped_checks[i].name << ": " << capped_checks[i].message;
         if (capped_checks[i].name == "harness_errors") EXPECT_EQ(capped_checks[i].status, CheckStatus::pass) << capped_checks[i].message;
     }
+}
+
+RunResult run_and_judge(const std::string& text, std::vector<CheckResult>& checks, const std::string& dir = "") {
+    const auto parsed = load_scenario_text(text, "test.yaml");
+    RunOptions options;
+    options.server_path = server_binary();
+    options.run_dir = fresh_test_dir(dir);
+    auto result = run_scenario(parsed, options);
+    checks = evaluate_checks(parsed, result);
+    return result;
+}
+
+const CheckResult* check_named(const std::vector<CheckResult>& checks, const std::string& name) {
+    for (const auto& c : checks) {
+        if (c.name == name) return &c;
+    }
+    return nullptr;
+}
+
+// An open workload at a rate lastcall cannot start (1 M/s, the most a scenario may ask) drove a fraction of the load the
+// scenario promised: workloads_ran fails naming the workload and its figures, and run.json says
+// what each open loop came to. A modest rate passes.
+TEST(HarnessRun, OpenWorkloadThatCannotKeepItsRateFailsWorkloadsRan) {
+    const auto scenario = [](const std::string& rate) {
+        return R"(name: open-rate
+target:
+  command: ["{server}", "--port", "{port}", "--state-dir", "{workdir}/state"]
+  ready: {http: /ready, timeout: 5s}
+workloads:
+  - name: flood
+    mode: open
+    rate: )" + rate + R"(
+    request: {path: "/fast"}
+    stop: 1s
+timeline:
+  - at: 1500ms
+    signal: TERM
+limits: {max_duration: 15s}
+)";
+    };
+    std::vector<CheckResult> checks;
+    const auto flood = run_and_judge(scenario("1000000/s"), checks, "-flood");
+    const auto* ran = check_named(checks, "workloads_ran");
+    ASSERT_NE(ran, nullptr);
+    EXPECT_EQ(ran->status, CheckStatus::fail) << ran->measured;
+    EXPECT_NE(ran->message.find("workload 'flood' started "), std::string::npos) << ran->message;
+    EXPECT_NE(ran->message.find("its 1000000/s schedule had due in"), std::string::npos) << ran->message;
+    ASSERT_EQ(flood.open_loops.size(), 1u);
+    const auto& t = flood.open_loops[0];
+    EXPECT_GT(t.behind + t.skipped, t.due() / 2) << "most of 1 M arrivals were never sent";
+    EXPECT_NE(ran->message.find(fmt::format("started {} of the {} arrivals", t.started, t.due())), std::string::npos) << ran->message;
+    std::ifstream run_json(flood.run_dir / "run.json");
+    const auto summary = nlohmann::json::parse(run_json);
+    ASSERT_EQ(summary["open_loops"].size(), 1u);
+    EXPECT_EQ(summary["open_loops"][0]["workload"], "flood");
+    EXPECT_EQ(summary["open_loops"][0]["never_started"], t.behind);
+    EXPECT_EQ(summary["open_loops"][0]["due"], t.due());
+
+    const auto modest = run_and_judge(scenario("100/s"), checks, "-modest");
+    ran = check_named(checks, "workloads_ran");
+    ASSERT_NE(ran, nullptr);
+    EXPECT_EQ(ran->status, CheckStatus::pass) << ran->message;
+    ASSERT_EQ(modest.open_loops.size(), 1u);
+    EXPECT_GT(modest.open_loops[0].started, 0u);
+    EXPECT_EQ(modest.open_loops[0].skipped, 0u);
+}
+
+// Past a tiny limits.history_bytes the counts are still of every request (the counters beside the
+// history), and a check with no record to judge says the records were not kept rather than that
+// nothing happened: p99_during_drain, here, where the drain's requests all went past the cap.
+TEST(HarnessRun, HistoryCapKeepsTheCountsAndChecksSayWhatWasNotRecorded) {
+    std::vector<CheckResult> checks;
+    const auto run = run_and_judge(R"(name: tiny-cap
+target:
+  command: ["{server}", "--port", "{port}", "--state-dir", "{workdir}/state"]
+  ready: {http: /ready, timeout: 5s}
+workloads:
+  - name: fast
+    request: {path: "/fast"}
+    connections: 2
+timeline:
+  - at: 1500ms
+    signal: TERM
+limits: {max_duration: 15s, history_bytes: 20000}
+)",
+                                   checks);
+    ASSERT_GT(run.history_dropped, 0u);
+    ASSERT_TRUE(run.recorded);
+    std::uint64_t by_outcome = 0;
+    for (const auto n : run.outcomes) by_outcome += n;
+    EXPECT_EQ(run.requests, by_outcome);
+    EXPECT_EQ(run.requests, run.recorded->size() + run.history_dropped) << "every request counted, recorded or not";
+    EXPECT_EQ(run.requests_by_workload.at(0), run.requests) << "no retries here: every request a first attempt";
+    std::ifstream run_json(run.run_dir / "run.json");
+    const auto summary = nlohmann::json::parse(run_json);
+    EXPECT_EQ(summary["requests"], run.requests);
+    const auto* p99 = check_named(checks, "p99_during_drain");
+    ASSERT_NE(p99, nullptr);
+    EXPECT_EQ(p99->status, CheckStatus::skip);
+    EXPECT_NE(p99->message.find("not recorded: history cap"), std::string::npos) << p99->message;
+    const auto* errors = check_named(checks, "harness_errors");
+    ASSERT_NE(errors, nullptr);
+    EXPECT_EQ(errors->status, CheckStatus::fail) << "the verdicts judged part of the run";
+    const auto* ran = check_named(checks, "workloads_ran");
+    ASSERT_NE(ran, nullptr);
+    EXPECT_EQ(ran->status, CheckStatus::pass) << ran->message;
+}
+
+// A target that never speaks HTTP (a TCP echo, an `nc -lk` answering garbage) is ready by TCP and
+// fails every request with a bad response: the verdict says it does not speak HTTP and what it sent
+// back, as a setup error, instead of judging its shutdown.
+TEST(HarnessRun, TargetThatDoesNotSpeakHttpIsASetupErrorNamingWhatItSent) {
+    const auto scenario = [](const std::string& mode) {
+        return R"(name: not-http
+target:
+  command: ["python3", ")" + std::string(MISBEHAVING_TARGET) + R"(", "{port}", ")" + mode + R"("]
+workloads:
+  - name: get
+    request: {path: "/fast"}
+    connections: 2
+timeline:
+  - at: 500ms
+    signal: TERM
+limits: {max_duration: 10s}
+)";
+    };
+    std::vector<CheckResult> checks;
+    const auto echo = run_and_judge(scenario("echo"), checks, "-echo");
+    EXPECT_TRUE(checks.empty()) << "nothing judged";
+    EXPECT_NE(echo.start_error.find("the target does not speak HTTP"), std::string::npos) << echo.start_error;
+    EXPECT_NE(echo.start_error.find("began \"GET /fast HTTP/1.1\\r\\n"), std::string::npos) << echo.start_error;
+    EXPECT_GT(echo.answers.not_http, 0u);
+
+    const auto garbage = run_and_judge(scenario("garbage"), checks, "-garbage");
+    EXPECT_NE(garbage.start_error.find("began \"\\x00hello from nc\\r\\n\""), std::string::npos) << garbage.start_error;
+    EXPECT_NE(garbage.start_error.find("before the signal at 0.5"), std::string::npos) << garbage.start_error;
 }
 
 TEST(HarnessRun, OrphanChildIsFoundAndCleanedUp) {

@@ -7,12 +7,16 @@
                                       has exited (kill(pid, 0) fails) before exiting 0: a zombie
                                       left unreaped by lastcall would hold it forever
   misbehaving_target.py PORT plain    listens, exits 0 on SIGTERM
-Each listens on 127.0.0.1:PORT and accepts connections without answering (TCP readiness).
+  misbehaving_target.py PORT echo     a TCP echo: sends back whatever each connection sends
+  misbehaving_target.py PORT garbage  answers whatever a connection sends with a line that is not
+                                      HTTP (an `nc -lk` someone types into), keeping it open
+Each listens on 127.0.0.1:PORT (TCP readiness); the first three close each connection unanswered.
 """
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 
 port, mode = int(sys.argv[1]), sys.argv[2]
@@ -77,7 +81,19 @@ def on_term(signum, frame):
     sys.exit(0)
 
 
+def talk(connection):
+    with connection:
+        while True:
+            data = connection.recv(65536)
+            if not data:
+                return
+            connection.sendall(data if mode == "echo" else b"\x00hello from nc\r\n")
+
+
 signal.signal(signal.SIGTERM, on_term)
 while True:
     connection, _ = listener.accept()
-    connection.close()
+    if mode in ("echo", "garbage"):
+        threading.Thread(target=talk, args=(connection,), daemon=True).start()
+    else:
+        connection.close()

@@ -113,6 +113,23 @@ TEST_F(ChecksTest, AnIncompleteHistoryFailsHarnessErrors) {
     EXPECT_EQ(c.evidence[0], "the history: writing the history file: No space left on device");
 }
 
+// An open loop judged by what its schedule had due: past the edge (250 ms of arrivals, 2 % of those
+// due) never started is a workload short of its rate; within it, a stall at the stop.
+TEST_F(ChecksTest, AnOpenLoopShortOfItsRateFailsWorkloadsRan) {
+    scenario.workloads[0].mode = LoadMode::open;
+    scenario.workloads[0].rate = 1000;
+    run.open_loops = {OpenLoopTally{9'800, 0, 200, 10s}};  // 200 behind: 250 ms is 250
+    EXPECT_EQ(check("workloads_ran").status, CheckStatus::pass);
+    run.open_loops = {OpenLoopTally{4'000, 100, 5'900, 10s}};
+    const auto c = check("workloads_ran");
+    EXPECT_EQ(c.status, CheckStatus::fail);
+    EXPECT_EQ(c.measured, "1 of 1 ran, 1 short of its rate");
+    EXPECT_EQ(c.message, "workload 'w' started 4000 of the 10000 arrivals its 1000/s schedule had due in 10.00 s (about 400/s): 5900 never "
+                         "started, lastcall could not keep up (its CPU, not the target); 100 skipped, 20000 requests per thread being outstanding already");
+    scenario.workloads[0].mode = LoadMode::closed;
+    EXPECT_EQ(check("workloads_ran").status, CheckStatus::pass) << "a closed loop has no schedule";
+}
+
 TEST_F(ChecksTest, ErrorsCountUnexpectedStatuses) {
     auto error = ok(950'000, 960'000);
     error.status = 500;

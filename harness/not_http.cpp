@@ -1,0 +1,58 @@
+#include "not_http.hpp"
+
+#include <fmt/format.h>
+
+namespace lastcall::harness {
+
+void AnswersSeen::note_http(std::int64_t done_us) {
+    if (done_us >= 0 && (first_http_us < 0 || done_us < first_http_us)) first_http_us = done_us;
+}
+
+void AnswersSeen::note_not_http(const RequestRecord& r, std::string_view first_bytes) {
+    ++not_http;
+    if (r.done_us < 0 || (first_not_http_us >= 0 && r.done_us >= first_not_http_us)) return;
+    first_not_http_us = r.done_us;
+    first_not_http_request = r.id;
+    first_not_http_bytes.assign(first_bytes.substr(0, 32));
+}
+
+void AnswersSeen::merge(const AnswersSeen& other) {
+    note_http(other.first_http_us);
+    const auto count = not_http + other.not_http;
+    if (other.first_not_http_us >= 0 && (first_not_http_us < 0 || other.first_not_http_us < first_not_http_us)) {
+        first_not_http_us = other.first_not_http_us;
+        first_not_http_request = other.first_not_http_request;
+        first_not_http_bytes = other.first_not_http_bytes;
+    }
+    not_http = count;
+}
+
+std::string escape_bytes(std::string_view bytes) {
+    std::string out;
+    for (const char ch : bytes) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+        case '\r': out += "\\r"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\\': out += "\\\\"; break;
+        case '"': out += "\\\""; break;
+        default:
+            if (c >= 0x20 && c < 0x7f) out += ch;
+            else out += fmt::format("\\x{:02x}", c);
+        }
+    }
+    return out;
+}
+
+std::string not_http_verdict(const AnswersSeen& seen, std::int64_t signal_us, std::uint64_t requests) {
+    const auto before_signal = [signal_us](std::int64_t t) { return t >= 0 && (signal_us < 0 || t < signal_us); };
+    if (!before_signal(seen.first_not_http_us) || before_signal(seen.first_http_us)) return {};
+    return fmt::format("the target does not speak HTTP: it answered none of the run's requests with an HTTP status line {}, and {} of the {} "
+                       "requests got answers that were not HTTP; the first (request #{} at {:.3f}s) began \"{}\". Its shutdown was not judged: check target.command "
+                       "and the port (ready: {{tcp: true}} only proves that something accepts connections)",
+                       signal_us < 0 ? "at all" : fmt::format("before the signal at {:.3f}s", static_cast<double>(signal_us) / 1e6), seen.not_http,
+                       requests, seen.first_not_http_request, static_cast<double>(seen.first_not_http_us) / 1e6, escape_bytes(seen.first_not_http_bytes));
+}
+
+} // namespace lastcall::harness
