@@ -101,6 +101,10 @@ struct RunResult {
     bool port_released = false;
     std::vector<FamilyMember> orphans;  // of every generation
     bool limit_reached = false;
+    // The target was still running when lastcall ended it, and why (limits.max_duration reached; a
+    // timeline with no shutdown signal, done): the console says it beside the verdict. Empty: it
+    // exited on its own or by the scenario's signals.
+    std::string ended_by_lastcall;
     bool interrupted = false;
     bool killed_by_scenario = false;
     bool ended_by_undelivered_signal = false;

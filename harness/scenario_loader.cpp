@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <variant>
 
 namespace lastcall::harness {
 
@@ -30,9 +31,35 @@ std::vector<Workload> read_workloads(const YamlReader& r, const YAML::Node& node
     return workloads;
 }
 
+// A signal to the target or any of its processes (a shutdown; a reload, as explore shrinks a
+// reload's failure to, after which lastcall ends the target itself once the load is done; a child
+// killed, after which the target may end on its own), or a SIGKILL when alive. Not a STOP/CONT
+// pause alone: it ends nothing.
+bool acts_on_the_target(const TimelineEntry& e) {
+    if (std::holds_alternative<KillIfAliveAction>(e.action)) return true;
+    const auto* signal = std::get_if<SignalAction>(&e.action);
+    return signal && signal->purpose != SignalPurpose::pause;
+}
+
+// A scenario run as written must test a shutdown: without a timeline step that ends the target it
+// runs until limits.max_duration and fails `exit` there (lastcall killed it), or, with no load,
+// passes having tested nothing.
+void check_tests_a_shutdown(const YamlReader& r, const YAML::Node& root, const Scenario& s, ScenarioUse use) {
+    if (use == ScenarioUse::model || use == ScenarioUse::explore) return;
+    if (use == ScenarioUse::validate && root["explore"]) return;  // explore's scenario: explore writes the signals
+    if (std::any_of(s.timeline.begin(), s.timeline.end(), acts_on_the_target)) return;
+    const auto why = fmt::format("nothing would end the target before limits.max_duration ({}), where lastcall kills it, and no shutdown "
+                                 "would be tested; add one, like `timeline: [{{at: 2s, signal: TERM}}]`",
+                                 format_duration(s.max_duration));
+    const auto for_explore = root["explore"] ? " (a scenario for lastcall explore, which writes the signals itself: lastcall explore FILE)" : "";
+    if (!root["timeline"]) r.fail(root, fmt::format("the scenario has no timeline: {}{}", why, for_explore));
+    r.fail(root["timeline"], fmt::format("the timeline sends the target no signal (but STOP/CONT), no kill_if_alive and no reload: {}{}",
+                                         why, for_explore));
+}
+
 // Read in dependency order, not file order: the workloads and the timeline are checked against
 // limits.max_duration, the timeline and expect: against the workloads.
-Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::string& file) {
+Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::string& file, ScenarioUse use) {
     if (!root.IsMap()) r.fail(root, "a scenario must be a mapping with name, target and workloads");
     r.check_keys(root, "the scenario", {"name", "description", "target", "workloads", "timeline", "limits", "threads",
                                         "repeat", "jitter", "seed", "expect", "proxy", "explore"});
@@ -56,6 +83,7 @@ Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::s
         if (!timeline.IsSequence()) r.fail(timeline, "timeline must be a list");
         for (const auto& node : timeline) s.timeline.push_back(read_timeline_entry(r, node, s));
     }
+    check_tests_a_shutdown(r, root, s, use);
     if (root["proxy"]) s.proxy = read_proxy(r, root["proxy"]);
     if (root["threads"]) s.threads = static_cast<int>(r.integer(root["threads"], "threads", ranges::threads));
     if (root["repeat"]) s.repeat = static_cast<int>(r.integer(root["repeat"], "repeat", ranges::repeat));
@@ -110,7 +138,7 @@ std::string read_text(const fs::path& file) {
 
 Scenario read_scenario_document(const YAML::Node& root, const std::string& file_name) {
     try {
-        return read_scenario(YamlReader(file_name), root, file_name);
+        return read_scenario(YamlReader(file_name), root, file_name, ScenarioUse::model);
     } catch (const ScenarioError&) {
         throw;
     } catch (const std::exception& e) {
@@ -118,11 +146,11 @@ Scenario read_scenario_document(const YAML::Node& root, const std::string& file_
     }
 }
 
-Scenario load_scenario_text(const std::string& text, const std::string& file_name, const ScenarioVariables& variables) {
+Scenario load_scenario_text(const std::string& text, const std::string& file_name, const ScenarioVariables& variables, ScenarioUse use) {
     try {
         auto root = parse_yaml_document(text, file_name);
         substitute_variables(root, file_name, variables);
-        auto scenario = read_scenario(YamlReader(file_name), root, file_name);
+        auto scenario = read_scenario(YamlReader(file_name), root, file_name, use);
         Sha256 digest;
         digest.update(text);
         scenario.sha256 = digest.hex_digest();
@@ -137,10 +165,10 @@ Scenario load_scenario_text(const std::string& text, const std::string& file_nam
     }
 }
 
-Scenario load_scenario_file(const fs::path& file, const ScenarioVariables& variables) {
+Scenario load_scenario_file(const fs::path& file, const ScenarioVariables& variables, ScenarioUse use) {
     std::error_code ec;
     if (fs::is_directory(file, ec)) fail_directory(file);
-    return load_scenario_text(read_text(file), file.string(), variables);
+    return load_scenario_text(read_text(file), file.string(), variables, use);
 }
 
 std::vector<fs::path> scenario_files(const std::vector<std::string>& arguments) {

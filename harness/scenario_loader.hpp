@@ -17,9 +17,24 @@ class Node;
 
 namespace lastcall::harness {
 
+// What a scenario is read for, which decides whether it must test a shutdown by itself.
+enum class ScenarioUse {
+    // `lastcall run`: its timeline must end the target or reload it (a shutdown signal to the target
+    // or its group, kill_if_alive, or reload). Without one the run only ends at limits.max_duration,
+    // where lastcall kills the target, or passes having tested nothing (`workloads: []`).
+    run,
+    // `lastcall explore`'s scenario: explore writes the signals, each trial is a `run` scenario.
+    explore,
+    // `lastcall validate` and `list`: as `run`, or as `explore` for a file with an explore: section.
+    validate,
+    // The model alone: the readers' own tests, and text made with its timeline (check, explore's shapes).
+    model,
+};
+
 // `variables`: what ${VAR} in the file's values stands for (scenario_variables.hpp).
-Scenario load_scenario_file(const std::filesystem::path& file, const ScenarioVariables& variables = {});
-Scenario load_scenario_text(const std::string& text, const std::string& file_name, const ScenarioVariables& variables = {});
+Scenario load_scenario_file(const std::filesystem::path& file, const ScenarioVariables& variables = {}, ScenarioUse use = ScenarioUse::run);
+Scenario load_scenario_text(const std::string& text, const std::string& file_name, const ScenarioVariables& variables = {},
+                            ScenarioUse use = ScenarioUse::model);
 // A document already parsed and with its variables substituted (explore's target shapes are
 // assembled from the file's own nodes, so an error still names the file's line and column).
 Scenario read_scenario_document(const YAML::Node& root, const std::string& file_name);

@@ -170,6 +170,10 @@ bool Conductor::step(Clock::time_point now) {
             show_status(now);
             return true;
         }
+        const bool any_told = std::any_of(result_.signals.begin(), result_.signals.end(), [](const SignalSent& s) { return s.marks_shutdown(); });
+        if (!any_told) result_.ended_by_lastcall = fmt::format("the timeline sent no shutdown signal; lastcall stopped the target itself (SIGTERM, "
+                                                "SIGKILL 5 s later) when the timeline and the load were done, at {:.2f} s",
+                                                static_cast<double>(since_start(now)) / 1e6);
         read_back();
         supervisor_->stop(std::chrono::seconds(5));
         return false;
@@ -210,6 +214,10 @@ void Conductor::wrap_up() {
     if (proxy_) proxy_->stop();
     if (supervisor_ && supervisor_->has_generation() && !supervisor_->poll_exit()) {
         // Out of time, interrupted, or a run that cannot go on: end the target at once.
+        if (result_.limit_reached && !result_.interrupted) {
+            result_.ended_by_lastcall = fmt::format("limits.max_duration ({}) was reached with the target still running: lastcall killed it (SIGKILL)",
+                                                    format_duration(scenario_.max_duration));
+        }
         if (result_.limit_reached || result_.interrupted) supervisor_->kill_now();
         else supervisor_->stop(std::chrono::seconds(5));
     }

@@ -67,7 +67,18 @@ CheckSide side_of(const json& check) {
     return side;
 }
 
-std::string title_of(const json& run) { return fmt::format("{} ({})", text_of(run, "scenario"), text_of(run, "run_dir")); }
+// Named by the path the user gave (what they typed, and can type again); the run directory saved in
+// the report is added where it says more: the run was moved or copied, or comes from another
+// machine or another working directory. A suite's report.json is the run's directory too.
+std::string title_of(const json& run, const std::string& given) {
+    const auto saved = text_of(run, "run_dir");
+    std::error_code ec;
+    const fs::path path(given);
+    const auto directory = fs::is_directory(path, ec) ? path : path.parent_path();
+    const auto same = [&ec](const fs::path& x, const fs::path& y) { return fs::weakly_canonical(x, ec) == fs::weakly_canonical(y, ec); };
+    const bool says_more = !saved.empty() && !same(directory, saved);
+    return fmt::format("{} ({}{})", text_of(run, "scenario"), given, says_more ? "; saved as " + saved : std::string());
+}
 
 // Two runs of one scenario compare a service with itself; of two scenarios, the load, the signals
 // and the bounds differ too. Reports written before the file's SHA-256 was kept are compared by
@@ -137,7 +148,7 @@ bool RunDiff::verdict_changed() const {
 
 RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const std::string& b_json, const std::string& b_name) {
     const auto a = the_run(a_json, a_name), b = the_run(b_json, b_name);
-    RunDiff diff{title_of(a), title_of(b), scenario_warning(a, b), {}, {}};
+    RunDiff diff{title_of(a, a_name), title_of(b, b_name), scenario_warning(a, b), {}, {}};
     const CheckSide absent{"-", "", std::nullopt, "", false};
     const auto find = [](const json& run, const std::string& name) -> const json* {
         for (const auto& c : run["checks"]) {

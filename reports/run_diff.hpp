@@ -35,7 +35,7 @@ struct LatencyDiff {
 };
 
 struct RunDiff {
-    std::string a_title, b_title;  // scenario and run directory of each
+    std::string a_title, b_title;  // scenario and the path given for each (and the saved run directory where it differs)
     // Not empty when A and B ran different scenarios (another name, or the file's SHA-256 differs):
     // a difference in their checks is then not the service's alone. Said above the table.
     std::string scenario_warning;
@@ -50,7 +50,8 @@ struct ReportError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 RunDiff diff_runs(const std::filesystem::path& a, const std::filesystem::path& b);
-// The same from the two reports' text (`a_name` and `b_name` name them in errors).
+// The same from the two reports' text (`a_name` and `b_name`, the paths given, name them in the
+// titles and in errors).
 RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const std::string& b_json, const std::string& b_name);
 
 // A table: check, A, B, `changed` where the verdict did (pass <-> fail), `one run only` where the

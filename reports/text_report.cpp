@@ -39,6 +39,7 @@ std::string console_report(const RunVerdict& v, bool tty) {
     // Not made (target.pid1 without a PID namespace): nothing was judged, so it neither passed nor failed.
     if (!v.run.skipped.empty()) return fmt::format("   {} {}: {}\n", paint("SKIP", "1;33", tty), run_title(v), v.run.skipped);
     std::string out = fmt::format("   {} {}\n", v.passed() ? paint("PASS", "1;32", tty) : paint("FAIL", "1;31", tty), run_title(v));
+    if (!v.run.ended_by_lastcall.empty()) out += fmt::format("     ended: {}\n", v.run.ended_by_lastcall);
     out += paint(fmt::format("     {:<6} {:<{}} {:<{}} {}", "result", "check", check_width, "bound", bound_width, "measured"), "2", tty) + "\n";
     std::string skipped;  // one line for all of them: what did not apply to this run is not news
     for (const auto& c : v.checks) {
@@ -82,6 +83,8 @@ std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
             if (c.status == CheckStatus::fail) checks += (checks.empty() ? "" : ", ") + c.name;
         }
         names += fmt::format("   {} {}: {}\n", paint("FAIL", "1;31", tty), run_title(v), checks);
+        // What ended the run is part of why it failed: `exit` failing at max_duration is lastcall's kill.
+        if (!v.run.ended_by_lastcall.empty()) names += fmt::format("     ended: {}\n", v.run.ended_by_lastcall);
     }
     auto headline = fmt::format("{} {}: {} passed, {} failed", verdicts.size(), verdicts.size() == 1 ? "run" : "runs",
                                 verdicts.size() - failed - errors - skipped, failed);

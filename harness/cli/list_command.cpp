@@ -14,7 +14,7 @@ Command add_list_command(CLI::App& lastcall) {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     return {command, [paths] {
                 bool ok = true;
-                const auto scenarios = load_all(paths->empty() ? std::vector<std::string>{"scenarios"} : *paths, ok);
+                const auto scenarios = load_all(paths->empty() ? std::vector<std::string>{"scenarios"} : *paths, ok, {}, harness::ScenarioUse::validate);
                 for (const auto& s : scenarios) fmt::print("{:<28} {}\n", s.name, s.description);
                 return ok ? 0 : 2;
             }};

@@ -102,7 +102,7 @@ int run_scenarios(const RunArguments& a) {
     const auto variables = apply_variables(a.variables);
     if (a.paths.empty()) throw std::invalid_argument("run needs at least one scenario file or directory");
     bool ok = true;
-    const auto scenarios = load_all(a.paths, ok, variables);
+    const auto scenarios = load_all(a.paths, ok, variables, harness::ScenarioUse::run);
     if (!ok) return 2;
     // With a report on stdout, stdout holds it alone: what people read goes to stderr.
     std::FILE* const console = a.json_file == "-" || a.junit_file == "-" ? stderr : stdout;

@@ -66,11 +66,11 @@ ScenarioVariables apply_variables(const std::vector<std::string>& assignments) {
     return variables;
 }
 
-std::vector<Scenario> load_all(const std::vector<std::string>& paths, bool& ok, const ScenarioVariables& variables) {
+std::vector<Scenario> load_all(const std::vector<std::string>& paths, bool& ok, const ScenarioVariables& variables, ScenarioUse use) {
     std::vector<Scenario> scenarios;
     for (const auto& file : scenario_files(paths)) {
         try {
-            scenarios.push_back(load_scenario_file(file, variables));
+            scenarios.push_back(load_scenario_file(file, variables, use));
         } catch (const ScenarioError& e) {
             fmt::print(stderr, "{}\n", e.what());
             ok = false;

@@ -3,6 +3,7 @@
 // main.cpp), --var, numbers read with a clear error, the scenario files of a list of paths, and the
 // reference server next to this binary.
 #include "scenario.hpp"
+#include "scenario_loader.hpp"
 #include "scenario_variables.hpp"
 
 #include <CLI/CLI.hpp>
@@ -53,8 +54,10 @@ CLI::Option* add_variable_option(CLI::App& app, std::vector<std::string>& assign
 harness::ScenarioVariables apply_variables(const std::vector<std::string>& assignments);
 
 // Every scenario under `paths`; a file that does not load is printed on stderr (file:line:column:
-// why) and makes `ok` false, and the others are still read.
-std::vector<harness::Scenario> load_all(const std::vector<std::string>& paths, bool& ok, const harness::ScenarioVariables& variables = {});
+// why) and makes `ok` false, and the others are still read. `use`: what they are read for
+// (scenario_loader.hpp: `run` refuses a scenario that tests no shutdown).
+std::vector<harness::Scenario> load_all(const std::vector<std::string>& paths, bool& ok, const harness::ScenarioVariables& variables,
+                                        harness::ScenarioUse use);
 
 // lastcall-server beside this binary (installed) or in the build tree; else found on PATH.
 std::string default_server();

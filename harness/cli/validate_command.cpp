@@ -24,7 +24,7 @@ int validate(const ValidateArguments& a) {
     const auto variables = apply_variables(a.variables);
     if (a.paths.empty()) throw std::invalid_argument("validate needs at least one file or directory");
     bool ok = true;
-    const auto scenarios = load_all(a.paths, ok, variables);
+    const auto scenarios = load_all(a.paths, ok, variables, harness::ScenarioUse::validate);
     for (const auto& s : scenarios) {
         // The target shapes of an explore: section are read as `lastcall explore` reads them.
         std::ifstream in(s.file, std::ios::binary);

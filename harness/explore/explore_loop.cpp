@@ -44,7 +44,7 @@ std::string join(const std::set<std::string>& names) {
 }
 
 std::vector<TargetShape> read_shapes(const ExploreOptions& options) {
-    load_scenario_file(options.scenario_file, options.variables);  // an unreadable file or a directory: its own error
+    load_scenario_file(options.scenario_file, options.variables, ScenarioUse::explore);  // an unreadable file or a directory: its own error
     const auto text = read_text(options.scenario_file);
     return read_target_shapes(text, options.scenario_file.string(), options.variables);
 }

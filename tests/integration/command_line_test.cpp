@@ -101,7 +101,7 @@ TEST(CommandLine, BareLastcallIsUsageOnStderrExit2) {
 
 TEST(CommandLine, NumbersThatAreNotNumbersNameTheOptionAndTheWord) {
     const auto dir = fresh_test_dir();
-    std::ofstream(dir / "good.yaml") << "name: good\ntarget: {command: [srv]}\n";
+    std::ofstream(dir / "good.yaml") << "name: good\ntarget: {command: [srv]}\ntimeline: [{at: 1s, signal: TERM}]\n";
     const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
         {{"run", (dir / "good.yaml").string(), "--seed", "abc"}, "lastcall run: --seed: 'abc' is not a whole number\n"},
         {{"run", (dir / "good.yaml").string(), "--seed=12x"}, "lastcall run: --seed: '12x' is not a whole number\n"},
@@ -121,7 +121,7 @@ TEST(CommandLine, NumbersThatAreNotNumbersNameTheOptionAndTheWord) {
 
 TEST(CommandLine, OptionEqualsValueIsTheSameAsTwoWords) {
     const auto dir = fresh_test_dir();
-    std::ofstream(dir / "named.yaml") << "name: ${WHO}\ntarget: {command: [srv]}\n";
+    std::ofstream(dir / "named.yaml") << "name: ${WHO}\ntarget: {command: [srv]}\ntimeline: [{at: 1s, signal: TERM}]\n";
     const auto joined = lastcall({"validate", "--var=WHO=joined", (dir / "named.yaml").string()}, dir);
     EXPECT_EQ(joined.status.code, 0) << joined.err;
     EXPECT_EQ(joined.out, "ok  " + (dir / "named.yaml").string() + " (joined)\n");

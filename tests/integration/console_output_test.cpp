@@ -112,6 +112,50 @@ TEST(ConsoleOutput, QuietStillNamesWhatFailed) {
     EXPECT_EQ(out.find("result check"), std::string::npos) << "no table with --quiet:\n" << out;
 }
 
+// A run that lastcall itself ended says so beside its verdict and in the summary: a new user's run
+// failed `exit` at max_duration and only the evidence said that lastcall had killed the target.
+// Here the target ignores SIGTERM (a faulty mode) and is still running at max_duration.
+TEST(ConsoleOutput, ARunEndedByLastcallAtMaxDurationSaysSo) {
+    const auto dir = fresh_test_dir();
+    std::ofstream(dir / "deaf.yaml") << fmt::format(R"(name: deaf
+target:
+  command: ["{}", "--port", "{{port}}", "--state-dir", "{{workdir}}/state", "--fault", "ignore-sigterm"]
+  ready: {{http: /ready, timeout: 10s}}
+workloads: [{{name: fast, request: {{path: /fast}}, think: 50ms}}]
+timeline: [{{at: 300ms, signal: TERM}}]
+limits: {{max_duration: 1500ms}}
+)",
+                                                    server_binary());
+    const auto r = run_to_end({LASTCALL_BINARY, "run", (dir / "deaf.yaml").string(), "--run-dir", (dir / "runs").string()}, dir / "stderr", 40s);
+    EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+    const std::string ended = "     ended: limits.max_duration (1500ms) was reached with the target still running: lastcall killed it (SIGKILL)\n";
+    const auto verdict = r.out.find("   FAIL deaf\n" + ended);
+    EXPECT_NE(verdict, std::string::npos) << "beside the verdict:\n" << r.out;
+    const auto summary = r.out.find("1 run: 0 passed, 1 failed");
+    ASSERT_NE(summary, std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(ended, summary), std::string::npos) << "in the summary:\n" << r.out;
+}
+
+// A reload alone (what explore shrinks a reload's failure to): no shutdown signal, so lastcall
+// ends the target once the timeline and the load are done, and says so.
+TEST(ConsoleOutput, ARunWithoutAShutdownSignalSaysLastcallStoppedTheTarget) {
+    const auto dir = fresh_test_dir();
+    std::ofstream(dir / "reload.yaml") << fmt::format(R"(name: reload
+target:
+  command: ["{}", "--port", "{{port}}", "--state-dir", "{{workdir}}/state", "--workers", "2", "--threads", "1"]
+  ready: {{http: /ready, timeout: 10s}}
+workloads: [{{name: fast, request: {{path: /fast}}, think: 50ms, stop: 1s}}]
+timeline: [{{at: 300ms, reload: true}}]
+limits: {{max_duration: 20s}}
+)",
+                                                      server_binary());
+    const auto r = run_to_end({LASTCALL_BINARY, "run", (dir / "reload.yaml").string(), "--run-dir", (dir / "runs").string()}, dir / "stderr", 60s);
+    EXPECT_NE(r.out.find("\n     ended: the timeline sent no shutdown signal; lastcall stopped the target itself (SIGTERM, SIGKILL 5 s later) "
+                         "when the timeline and the load were done, at "),
+              std::string::npos)
+        << r.out << r.err;
+}
+
 // What a person at a terminal sees (stdout and stderr on one pty, as script records them).
 std::string on_a_terminal(const fs::path& dir, const std::string& environment, const std::string& option) {
     const auto command = fmt::format("env {} {} check {} --run-dir {} --path /fast --warmup 300ms --grace 3s -- {} --port {{port}} "

@@ -266,6 +266,7 @@ target:
   ready: {{http: /not-here, timeout: 1500ms}}
 workloads:
   - {{name: a, max_requests: 1}}
+timeline: [{{at: 1s, signal: TERM}}]
 )",
                                           CONTRACT_TARGET));
     ASSERT_TRUE(http.exit);
@@ -277,6 +278,7 @@ target:
   ready: {tcp: true, timeout: 300ms}
 workloads:
   - {name: a, max_requests: 1}
+timeline: [{at: 1s, signal: TERM}]
 )");
     ASSERT_TRUE(tcp.exit);
     EXPECT_EQ(tcp.exit->code, 3) << tcp.output;

@@ -171,6 +171,13 @@ TEST(ReportFormats, DiffOfTwoRealRunsNamesTheVerdictThatChanged) {
     EXPECT_TRUE(std::regex_search(changed.text, std::regex(R"(\nexit +pass exit 0 +FAIL killed by SIGTERM +changed\n)"))) << changed.text;
     EXPECT_TRUE(std::regex_search(changed.text, std::regex(R"(\nworkloads_ran +pass 2 of 2 ran +pass 2 of 2 ran\n)"))) << changed.text;
     EXPECT_NE(changed.text.find("latency (ok requests, ms)"), std::string::npos) << changed.text;
+    // Named by the path given; a copy also by where it was saved (a new user's diff of a run and its
+    // copy labelled both by the saved directory).
+    EXPECT_NE(changed.text.find("\nB: slow-requests (" + b + "/report.json)\n"), std::string::npos) << changed.text;
+    const auto copy = (good.dir / "copied").string();
+    std::filesystem::copy(a, copy, std::filesystem::copy_options::recursive);
+    const auto copied = lastcall({"diff", copy, a}, good.dir);
+    EXPECT_EQ(copied.text.rfind("A: slow-requests (" + copy + "; saved as " + a + ")\nB: slow-requests (" + a + ")\n", 0), 0u) << copied.text;
     const auto missing = lastcall({"diff", a, (good.dir / "nosuch").string()}, good.dir);
     EXPECT_TRUE(missing.exit && missing.exit->exited && missing.exit->code == 2) << missing.text;
     EXPECT_NE(missing.text.find("nosuch: cannot read the file: No such file or directory"), std::string::npos) << missing.text;

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <map>
 
 namespace lastcall::testing {
 namespace {
@@ -20,14 +21,16 @@ CommandResult run_cli(const std::vector<std::string>& args, const fs::path& dir)
     return run_to_end(argv, dir / "stderr", std::chrono::seconds(10));
 }
 
+const std::string a_signal = "timeline: [{at: 1s, signal: TERM}]\n";
+
 // good.yaml, and three files that used to abort or slip through.
 fs::path suite_with_bad_files() {
     const auto dir = fresh_test_dir();
     fs::create_directories(dir / "suite");
     std::ofstream(dir / "suite" / "a-list-key.yaml") << "name: x\ntarget: {command: [srv]}\n? [a, b]\n: 1\n";
-    std::ofstream(dir / "suite" / "b-escape.yaml") << "name: ../outside\ntarget: {command: [srv]}\n";
-    std::ofstream(dir / "suite" / "c-nan.yaml") << "name: x\ntarget: {command: [srv]}\nworkloads:\n  - {name: a, mode: open, rate: nan/s}\n";
-    std::ofstream(dir / "suite" / "good.yaml") << "name: good\ntarget: {command: [srv]}\n";
+    std::ofstream(dir / "suite" / "b-escape.yaml") << "name: ../outside\ntarget: {command: [srv]}\n" << a_signal;
+    std::ofstream(dir / "suite" / "c-nan.yaml") << "name: x\ntarget: {command: [srv]}\nworkloads:\n  - {name: a, mode: open, rate: nan/s}\n" << a_signal;
+    std::ofstream(dir / "suite" / "good.yaml") << "name: good\ntarget: {command: [srv]}\n" << a_signal;
     return dir;
 }
 
@@ -64,6 +67,55 @@ TEST(ScenarioFilesCli, FilesAndDirectoriesThatHoldNoScenarioSayWhy) {
     EXPECT_EQ(result.status.code, 2);
     EXPECT_EQ(result.err, (dir / "nosuch.yaml").string() + ": cannot read the file: No such file or directory\n" +
                               (dir / "empty").string() + ": no scenario files (*.yaml, *.yml) in this directory\n");
+}
+
+// A new user's scenario with no timeline validated ok; run, it went on until max_duration and
+// failed `exit` (lastcall's own kill), or with `workloads: []` passed having tested nothing. A
+// scenario that cannot test a shutdown is refused at load, before any target starts (`srv` does
+// not exist: a run would exit 3), saying what is missing. A reload alone (what explore shrinks a
+// reload's failure to), a child's signal (the target may end on its own) and a SIGKILL do test something; a file for `lastcall explore` validates,
+// as explore writes its signals, but is not run as it is.
+TEST(ScenarioFilesCli, AScenarioThatTestsNoShutdownIsRefusedSayingWhatIsMissing) {
+    const auto dir = fresh_test_dir();
+    const std::string head = "name: x\ntarget: {command: [srv]}\n";
+    const std::string load = "workloads: [{name: w, request: {path: /}}]\n";
+    const std::map<std::string, std::string> refused{
+        {"no-timeline.yaml", head + load},
+        {"no-load.yaml", head + "workloads: []\n"},
+        {"restart-only.yaml", head + load + "timeline:\n  - when: exited\n    restart_target: true\n"},
+        {"a-pause-only.yaml", head + load + "timeline:\n  - {at: 1s, pause: 100ms}\n"},
+    };
+    for (const auto& [name, text] : refused) std::ofstream(dir / name) << text;
+    const auto why = "nothing would end the target before limits.max_duration (1m), where lastcall kills it, and no shutdown would be "
+                     "tested; add one, like `timeline: [{at: 2s, signal: TERM}]`\n";
+    const auto no_timeline = ":1:1: the scenario has no timeline: " + std::string(why);
+    const auto no_signal = ":5:3: the timeline sends the target no signal (but STOP/CONT), no kill_if_alive and no reload: " + std::string(why);
+    const std::string expected = (dir / "a-pause-only.yaml").string() + no_signal + (dir / "no-load.yaml").string() + no_timeline +
+                                 (dir / "no-timeline.yaml").string() + no_timeline + (dir / "restart-only.yaml").string() + no_signal;
+    for (const auto& command : {std::vector<std::string>{"validate", dir.string()}, {"run", dir.string(), "--run-dir", (dir / "runs").string()}}) {
+        const auto result = run_cli(command, dir);
+        EXPECT_EQ(result.status.code, 2) << command[0] << ": " << result.out << result.err;
+        EXPECT_EQ(result.err, expected) << command[0];
+    }
+    EXPECT_FALSE(fs::exists(dir / "runs")) << "nothing was run";
+
+    const auto accepted = dir / "accepted";
+    fs::create_directories(accepted);
+    std::ofstream(accepted / "kill.yaml") << head << load << "timeline: [{at: 1s, kill_if_alive: true}]\n";
+    std::ofstream(accepted / "reload.yaml") << head << load << "timeline: [{at: 1s, reload: true}]\n";
+    std::ofstream(accepted / "to-the-group.yaml") << head << load << "timeline: [{at: 1s, signal: INT, to: group}]\n";
+    std::ofstream(accepted / "to-a-child.yaml") << head << load << "timeline: [{at: 1s, signal: KILL, to: child 1}]\n";
+    const auto ok = run_cli({"validate", accepted.string()}, dir);
+    EXPECT_EQ(ok.status.code, 0) << ok.err;
+
+    const auto for_explore = dir / "explore.yaml";
+    std::ofstream(for_explore) << head << load << "explore:\n  shapes:\n    - {name: two, args: [--workers, '2']}\n";
+    const auto validated = run_cli({"validate", for_explore.string()}, dir);
+    EXPECT_EQ(validated.status.code, 0) << validated.err;
+    const auto run = run_cli({"run", for_explore.string(), "--run-dir", (dir / "runs").string()}, dir);
+    EXPECT_EQ(run.status.code, 2) << run.out << run.err;
+    EXPECT_EQ(run.err, for_explore.string() + ":1:1: the scenario has no timeline: " + std::string(why).substr(0, std::string(why).size() - 1) +
+                           " (a scenario for lastcall explore, which writes the signals itself: lastcall explore FILE)\n");
 }
 
 } // namespace

@@ -172,7 +172,7 @@ TEST(ScenarioLoader, DirectoriesExpandToTheirScenariosOrSayTheyHaveNone) {
     const auto dir = fresh_dir("listing");
     fs::create_directories(dir / "empty");
     std::ofstream(dir / "b.yaml") << head;
-    std::ofstream(dir / "a.yml") << head;
+    std::ofstream(dir / "a.yml") << head << "timeline: [{at: 1s, signal: TERM}]\n";
     std::ofstream(dir / "notes.txt") << "not a scenario";
     // A subdirectory is not run with its parent: scenarios/demonstrations/ fail on purpose.
     fs::create_directories(dir / "demonstrations");
@@ -181,6 +181,28 @@ TEST(ScenarioLoader, DirectoriesExpandToTheirScenariosOrSayTheyHaveNone) {
     EXPECT_EQ(files, (std::vector<fs::path>{dir / "a.yml", dir / "b.yaml", dir / "empty", "nosuch.yaml"}));
     EXPECT_EQ(load_error(dir / "empty"), "0:0 " + (dir / "empty").string() + ": no scenario files (*.yaml, *.yml) in this directory");
     EXPECT_EQ(load_error(dir / "a.yml"), "no error");
+}
+
+// Run as written, a scenario must end (or reload) the target in its timeline; explore's scenario
+// need not (explore writes the signals), nor one read for its parts alone (the readers' tests).
+TEST(ScenarioLoader, AScenarioToRunMustTestAShutdownAndOneForExploreNeedNot) {
+    const auto text = head + "workloads: []\n";
+    const auto refused = [](const std::string& t, ScenarioUse use) {
+        try {
+            load_scenario_text(t, "s.yaml", {}, use);
+        } catch (const ScenarioError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    EXPECT_EQ(refused(text, ScenarioUse::model), "no error");
+    EXPECT_EQ(refused(text, ScenarioUse::explore), "no error");
+    EXPECT_EQ(refused(text, ScenarioUse::run).rfind("s.yaml:1:1: the scenario has no timeline: ", 0), 0u) << refused(text, ScenarioUse::run);
+    EXPECT_EQ(refused(text, ScenarioUse::validate), refused(text, ScenarioUse::run));
+    EXPECT_EQ(refused(text + "explore: {}\n", ScenarioUse::validate), "no error") << "explore's scenario validates";
+    EXPECT_NE(refused(text + "explore: {}\n", ScenarioUse::run).find("(a scenario for lastcall explore, which writes the signals itself"),
+              std::string::npos);
+    EXPECT_EQ(refused(text + "timeline: [{at: 1s, signal: QUIT}]\n", ScenarioUse::run), "no error");
 }
 
 // The file's SHA-256 as read (sha256sum's), before ${VAR}: `lastcall diff` tells two scenarios apart by it.

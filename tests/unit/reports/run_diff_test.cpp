@@ -13,6 +13,7 @@
 namespace lastcall::reports {
 namespace {
 
+namespace fs = std::filesystem;
 using harness::CheckNumbers;
 using harness::CheckResult;
 using harness::CheckStatus;
@@ -158,6 +159,22 @@ TEST(RunDiff, ALongValueWrapsInsideItsColumn) {
     EXPECT_GT(port_lines, 1u) << table;
     EXPECT_EQ(joined, "pass " + long_value) << "whole, nothing cut: " << table;
     EXPECT_EQ(table.find('~'), std::string::npos) << table;
+}
+
+// A new user compared a run with its copy and both were labelled by the directory saved inside
+// report.json, the same for both: each run is named by the path given, and the saved directory is
+// added only where it says more (the copy), not where it is the path given.
+TEST(RunDiff, RunsAreNamedByThePathGivenAndTheSavedDirectoryWhereItDiffers) {
+    TwoRuns r;
+    const auto dir = lastcall::testing::fresh_test_dir();
+    for (const char* name : {"original", "copied"}) fs::create_directories(dir / name);
+    r.a.run.run_dir = dir / "original";
+    std::ofstream(dir / "original" / "report.json") << json_report(r.a);
+    std::ofstream(dir / "copied" / "report.json") << json_report(r.a);
+    const auto diff = diff_runs(dir / "copied", dir / "original" / "report.json");
+    EXPECT_EQ(diff.a_title, "demo (" + (dir / "copied").string() + "; saved as " + (dir / "original").string() + ")");
+    EXPECT_EQ(diff.b_title, "demo (" + (dir / "original" / "report.json").string() + ")");
+    EXPECT_EQ(diff_table(diff).rfind("A: " + diff.a_title + "\nB: " + diff.b_title + "\n", 0), 0u) << diff_table(diff);
 }
 
 TEST(RunDiff, ReportsItCannotCompareAreRefusedSayingWhy) {
