@@ -165,6 +165,10 @@ int run_server(const ServerConfig& config) {
     boot.lap("jobs_ms");
 
     coordinator::IoContext io(static_cast<int>(config.threads));
+    // Run until the coordinator stops it: with its alarms on a context of their own, the io threads
+    // would otherwise return once the last connection had gone, before the coordinator's last posts
+    // to them (the listener's close at the drain's end, a resource's timer, a task's cancellation).
+    auto io_work = net::make_work_guard(io);
     // The coordinator's steps run on a context and a thread of their own, not on the io threads'
     // queue: there the drain's end waited behind every handler queued before it - with 10,000 idle
     // connections closed at the drain, the 10,000 aborted waits that free them (5-20 ms) - and
