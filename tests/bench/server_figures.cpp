@@ -6,9 +6,12 @@
 //                exit: what the stop costs whatever the machine's load, which stretches the wall time)
 //                and where the wall time went by its own report (draining, the rest up to the report,
 //                and the exit after it).
-// Usage: server_figures [--runs N] [--connections C] [--close-linger D]. Prints one "name value unit"
-// line per figure. --close-linger is passed to the server of idle_exit (the default there: the
-// server's own, 200ms), which holds every connection that promised keep-alive for that long.
+// Usage: server_figures [--runs N] [--connections C] [--close-linger D] [--idle-runs M] [--compare OLD].
+// Prints one "name value unit" line per figure. --close-linger is passed to the server of idle_exit
+// (the default there: the server's own, 200ms), which holds every connection that promised
+// keep-alive for that long. --idle-runs: idle_exit M times, with medians. --compare OLD: each of
+// those runs also with OLD (another lastcall-server binary), alternating, and this build's medians
+// over OLD's: on a shared machine single figures are noise, paired ones drift together.
 #include "raw_http.hpp"
 #include "reference_server.hpp"
 
@@ -17,6 +20,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <sys/resource.h>
@@ -112,12 +116,45 @@ double ready_flip_once(int run) {
     return -1;
 }
 
-void idle_connections(int count, const std::string& close_linger) {
+// One stop with `count` idle keep-alive connections open.
+struct IdleExit {
+    std::size_t connections = 0;
+    double wall_ms = 0;  // SIGTERM sent -> exit reaped
+    double cpu_ms = -1;  // the server's threads over that stop
+    bool clean = false;
+    std::string split;   // where the wall time went, by the server's own report
+    long idle_rss_kib = 0, loaded_rss_kib = 0;
+};
+
+// Where the wall time went: the report's phases, then the rest (the signal's delivery before the
+// coordinator's clock starts, and the exit after the report).
+std::string split_of(const fs::path& report_file, double wall_ms) {
+    try {
+        const auto report = nlohmann::json::parse(std::ifstream(report_file));
+        double draining = 0, cleaning = 0, persisting = 0;
+        for (const auto& phase : report.at("phases")) {
+            const auto took = phase.at("end_ms").get<double>() - phase.at("start_ms").get<double>();
+            if (phase.at("phase") == "draining") draining = took;
+            if (phase.at("phase") == "cleaning") cleaning = took;
+            if (phase.at("phase") == "persisting") persisting = took;
+        }
+        const auto total = report.at("total_ms").get<double>();
+        char text[200];
+        std::snprintf(text, sizeof text, "draining %.1f, after it to the report %.1f (cleaning %.1f, persisting %.1f), report to reaped exit %.1f",
+                      draining, total - draining, cleaning, persisting, wall_ms - total);
+        return text;
+    } catch (const std::exception& e) {
+        return std::string("(no report: ") + e.what() + ")";
+    }
+}
+
+IdleExit idle_exit_once(int count, const std::string& close_linger) {
     std::vector<std::string> args{"--threads", "2"};
     if (!close_linger.empty()) args.insert(args.end(), {"--close-linger", close_linger});
     const auto state = scratch("idle");
     ReferenceServer server(state, args);
-    const auto idle_rss = rss_kib(server.process().pid());
+    IdleExit result;
+    result.idle_rss_kib = rss_kib(server.process().pid());
     std::vector<RawConnection> connections;
     connections.reserve(static_cast<std::size_t>(count));
     for (int i = 0; i < count; ++i) {
@@ -130,7 +167,8 @@ void idle_connections(int count, const std::string& close_linger) {
         if (c->read_response(5s).status != 200) break;
         connections.push_back(std::move(*c));
     }
-    const auto loaded_rss = rss_kib(server.process().pid());
+    result.connections = connections.size();
+    result.loaded_rss_kib = rss_kib(server.process().pid());
     // The client is idle from here: its 10,000 sockets take the server's FINs in the kernel, on
     // loopback within the server's close(2) (half of that close's work is the receiving side's).
     const auto cpu_before_signal = thread_cpu_ms(server.process().pid());
@@ -138,26 +176,61 @@ void idle_connections(int count, const std::string& close_linger) {
     const auto signalled = Clock::now();
     server.process().signal(SIGTERM);
     const auto status = server.process().wait(30s);
-    const auto exited = Clock::now();
-    const auto stop_cpu = reaped_children_cpu_ms() - children_before - cpu_before_signal;
-    std::printf("idle_connections %zu count\n", connections.size());
-    std::printf("idle_exit_ms %.2f ms (close linger %s) %s\n", ms_between(signalled, exited), close_linger.empty() ? "default" : close_linger.c_str(),
-                status && status->clean() ? "" : "(not clean)");
-    if (status) std::printf("idle_exit_cpu_ms %.1f ms (the server's threads, signal to exit)\n", stop_cpu);
-    try {
-        const auto report = nlohmann::json::parse(std::ifstream(state / "shutdown-report.json"));
-        double draining = 0;
-        for (const auto& phase : report.at("phases")) {
-            if (phase.at("phase") == "draining") draining = phase.at("end_ms").get<double>() - phase.at("start_ms").get<double>();
-        }
-        const auto total = report.at("total_ms").get<double>();
-        std::printf("idle_exit_split_ms draining %.1f, after it to the report %.1f, report to reaped exit %.1f\n", draining,
-                    total - draining, ms_between(signalled, exited) - total);
-    } catch (const std::exception& e) {
-        std::printf("idle_exit_split_ms (no report: %s)\n", e.what());
+    result.wall_ms = ms_between(signalled, Clock::now());
+    if (status) result.cpu_ms = reaped_children_cpu_ms() - children_before - cpu_before_signal;
+    result.clean = status && status->clean();
+    result.split = split_of(state / "shutdown-report.json", result.wall_ms);
+    return result;
+}
+
+void print_idle_exit(const IdleExit& run, const std::string& close_linger) {
+    std::printf("idle_connections %zu count\n", run.connections);
+    std::printf("idle_exit_ms %.2f ms (close linger %s) %s\n", run.wall_ms, close_linger.empty() ? "default" : close_linger.c_str(),
+                run.clean ? "" : "(not clean)");
+    if (run.cpu_ms >= 0) std::printf("idle_exit_cpu_ms %.1f ms (the server's threads, signal to exit)\n", run.cpu_ms);
+    std::printf("idle_exit_split_ms %s\n", run.split.c_str());
+    std::printf("rss_idle_kib %ld KiB\n", run.idle_rss_kib);
+    std::printf("rss_with_connections_kib %ld KiB\n", run.loaded_rss_kib);
+}
+
+// `runs` idle exits of this build, or (with `other`, another lastcall-server binary) of both builds
+// in turn, other first: on a shared machine the load drifts, and alternating puts both under it
+// alike. Medians per build, and this build's over the other's.
+void idle_exits(int count, const std::string& close_linger, int runs, const std::string& other) {
+    if (runs <= 1 && other.empty()) {
+        print_idle_exit(idle_exit_once(count, close_linger), close_linger);
+        return;
     }
-    std::printf("rss_idle_kib %ld KiB\n", idle_rss);
-    std::printf("rss_with_connections_kib %ld KiB\n", loaded_rss);
+    const char* given = std::getenv("LASTCALL_TEST_SERVER");
+    const std::string this_build = given ? given : "";
+    const auto use = [](const std::string& binary) {
+        if (binary.empty()) ::unsetenv("LASTCALL_TEST_SERVER");
+        else ::setenv("LASTCALL_TEST_SERVER", binary.c_str(), 1);
+    };
+    std::vector<double> walls[2], cpus[2];
+    const char* names[2] = {"this", "other"};
+    for (int run = 0; run < runs; ++run) {
+        for (int which = other.empty() ? 0 : 1; which >= 0; --which) {
+            use(which == 0 ? this_build : other);
+            const auto r = idle_exit_once(count, close_linger);
+            if (r.cpu_ms >= 0 && r.clean) {
+                walls[which].push_back(r.wall_ms);
+                cpus[which].push_back(r.cpu_ms);
+            }
+            std::printf("idle_exit_run %s %d: %zu connections, %.2f ms, cpu %.1f ms%s; %s\n", names[which], run + 1, r.connections,
+                        r.wall_ms, r.cpu_ms, r.clean ? "" : " (not clean)", r.split.c_str());
+            std::fflush(stdout);
+        }
+    }
+    use(this_build);
+    for (int which = 0; which < (other.empty() ? 1 : 2); ++which) {
+        if (walls[which].empty()) continue;
+        std::printf("idle_exit_median_ms %s %.2f ms, cpu %.1f ms (of %zu runs, close linger %s)\n", names[which], median(walls[which]),
+                    median(cpus[which]), walls[which].size(), close_linger.empty() ? "default" : close_linger.c_str());
+    }
+    if (!other.empty() && !walls[0].empty() && !walls[1].empty()) {
+        std::printf("idle_exit_ratio this/other: wall %.3f, cpu %.3f\n", median(walls[0]) / median(walls[1]), median(cpus[0]) / median(cpus[1]));
+    }
 }
 
 } // namespace
@@ -165,12 +238,15 @@ void idle_connections(int count, const std::string& close_linger) {
 int main(int argc, char** argv) {
     int runs = 20;
     int connections = 10000;
-    std::string close_linger;
+    int idle_runs = 1;
+    std::string close_linger, compare;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string flag = argv[i];
         if (flag == "--runs") runs = std::stoi(argv[i + 1]);
         if (flag == "--connections") connections = std::stoi(argv[i + 1]);
         if (flag == "--close-linger") close_linger = argv[i + 1];
+        if (flag == "--idle-runs") idle_runs = std::stoi(argv[i + 1]);
+        if (flag == "--compare") compare = argv[i + 1];
     }
     rlimit limit{};
     getrlimit(RLIMIT_NOFILE, &limit);
@@ -190,6 +266,6 @@ int main(int argc, char** argv) {
         std::printf("ready_flip_median_ms %.3f ms (of %zu runs; max %.3f)\n", median(flips), flips.size(),
                     *std::max_element(flips.begin(), flips.end()));
     }
-    idle_connections(connections, close_linger);
+    idle_exits(connections, close_linger, idle_runs, compare);
     return 0;
 }
