@@ -5,6 +5,7 @@
 #include "html_parts.hpp"
 #include "reports.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -100,6 +101,24 @@ TEST(HtmlWorkloadLanes, ShowWhenAWorkloadLostRequests) {
 }
 
 // A long name is cut to fit left of the plot; the whole name stays in its title.
+// Past limits.history_bytes the run counted more requests than it recorded: the page's counts are
+// the run's (every request), and it says its timeline draws only the recorded ones.
+TEST(HtmlDrilldown, SaysWhatTheHistoryCapLeftUndrawn) {
+    TwoWorkloads f;
+    auto& run = f.verdict.run;
+    const auto recorded = run.history.size();
+    EXPECT_EQ(html_report(f.verdict).find("not recorded past limits.history_bytes"), std::string::npos);
+    run.history_dropped = 1000;
+    run.requests = recorded + 1000;
+    run.outcomes[static_cast<std::size_t>(Outcome::ok)] = recorded - 3 + 1000;
+    const auto html = html_report(f.verdict);
+    EXPECT_NE(html.find(fmt::format("{} requests, target", recorded + 1000)), std::string::npos);
+    EXPECT_NE(html.find(fmt::format("1000 of the {} requests were not recorded past limits.history_bytes: the counts above are of every request, "
+                                    "the timeline and its lanes draw the {} recorded.",
+                                    recorded + 1000, recorded)),
+              std::string::npos);
+}
+
 TEST(HtmlWorkloadLanes, ALongNameIsCutAndKeptWhole) {
     TwoWorkloads f;
     f.verdict.run.workload_names[1] = "server-sent-events";
