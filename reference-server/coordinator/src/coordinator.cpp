@@ -33,6 +33,10 @@ Coordinator::Coordinator(Clock& clock, ShutdownConfig config)
 Coordinator::~Coordinator() = default;
 
 void Coordinator::request_shutdown(ShutdownMode mode, int signal_number) {
+    // Every graceful stop ends readiness when the coordinator takes it (preparing, or a retire
+    // turned into a stop), so it may end here already. A fast one first asked of a retiring
+    // process does not (the service goes on elsewhere): it waits for the coordinator.
+    if (mode == ShutdownMode::graceful) stop_asked_.store(true, std::memory_order_release);
     post_([this, mode, signal_number] { on_request(mode, signal_number); });
 }
 

@@ -90,6 +90,29 @@ TEST_F(CoordinatorTest, RunsEveryPhaseInOrderAndExitsCleanWhenIdle) {
     EXPECT_EQ(events_, std::vector<std::string>{"stop_accepting"});
 }
 
+// Readiness fails the instant a graceful stop is asked for, on the asking thread, not once the
+// coordinator's context has taken the request: the server's runs on a thread of its own, which a
+// loaded machine schedules milliseconds later. Until then requests are still accepted.
+TEST_F(CoordinatorTest, ReadinessFailsWhenAGracefulStopIsAskedNotWhenTheCoordinatorTakesIt) {
+    coordinator().request_shutdown(ShutdownMode::graceful, SIGTERM);
+    EXPECT_FALSE(coordinator().ready());
+    EXPECT_EQ(coordinator().phase(), Phase::running);  // nothing of the coordinator's has run yet
+    EXPECT_TRUE(coordinator().accepts_new_requests());
+    clock_.settle();
+    EXPECT_FALSE(coordinator().ready());
+    ASSERT_TRUE(report_);
+}
+
+// A fast stop first asked of a retiring process leaves readiness to the coordinator, which holds it
+// while the retire drains (the service goes on elsewhere).
+TEST_F(CoordinatorTest, AFastStopAskedOfARetiringProcessDoesNotEndReadinessByItself) {
+    auto request = coordinator().drain().track_request();
+    coordinator().request_retire(ShutdownMode::graceful, SIGTERM);
+    clock_.settle();
+    coordinator().request_shutdown(ShutdownMode::fast, SIGQUIT);
+    EXPECT_TRUE(coordinator().ready());
+}
+
 TEST_F(CoordinatorTest, DrainCompletesTheMomentTheLastRequestEnds) {
     auto request = coordinator().drain().track_request();
     signal();

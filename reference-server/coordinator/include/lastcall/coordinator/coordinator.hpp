@@ -56,7 +56,12 @@ public:
 
     Phase phase() const { return phase_.load(std::memory_order_acquire); }
     bool retiring() const { return retiring_.load(std::memory_order_acquire); }
-    bool ready() const { return phase() == Phase::running || (retiring() && phase() < Phase::tasks); }
+    // False from the moment a graceful stop is asked for (request_shutdown, on the asking thread),
+    // not only once the coordinator's context has taken it: that context may be a thread a loaded
+    // machine schedules milliseconds later.
+    bool ready() const {
+        return !stop_asked_.load(std::memory_order_acquire) && (phase() == Phase::running || (retiring() && phase() < Phase::tasks));
+    }
     // New requests are still served (before the signal, while drain_delay lasts, while retiring).
     bool accepts_new_requests() const { return phase() <= Phase::preparing || (retiring() && phase() < Phase::tasks); }
     // Every response from now on must carry `Connection: close`.
@@ -105,6 +110,7 @@ private:
 
     std::atomic<Phase> phase_{Phase::running};
     std::atomic<bool> retiring_{false};
+    std::atomic<bool> stop_asked_{false};  // a graceful stop was asked for: readiness fails at once
     std::atomic<std::uint64_t> rejected_{0};
     DrainTracker drain_;
     ConnectionRegistry connections_;
