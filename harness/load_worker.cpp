@@ -225,7 +225,8 @@ net::awaitable<void> LoadWorker::connect(const WorkloadState& ws, ClientConnecti
     c.expires_never();
     c.socket.set_option(tcp::no_delay(true), ec);
     c.socket.non_blocking(true, ec);  // exchange() sends the request without waiting
-    poller_.add(c.socket.native_handle(), c.readable);  // refused: its reads go through Asio instead
+    // Refused by the set: its reads go through Asio instead. A slowloris drip is Asio's reads and writes.
+    if (poller_.add(c.socket.native_handle(), c.readable) && ws.spec->kind != WorkloadKind::slowloris) c.leave_asio(endpoint_.protocol());
     c.open = true;
     c.id = next_connection_++;
     c.uses = 0;
