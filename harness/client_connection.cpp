@@ -86,8 +86,8 @@ void ClientConnection::stop_watching() {
     readable.cancel();  // the watch of a socket out of Asio's reactor (nothing else waits now)
 }
 
-void ClientConnection::expires_after(Clock::duration d) {
-    deadline_ = Clock::now() + d;
+void ClientConnection::expires_at(Clock::time_point deadline) {
+    deadline_ = deadline;
     timed_out_ = false;
     // A later deadline is taken up when the pending wait fires; only an earlier one re-arms now.
     if (deadline_ < armed_for_) arm_deadline_timer();

@@ -73,7 +73,9 @@ public:
     // next expires_after. One timer per connection, armed only when it is not already armed to
     // fire earlier: a request costs a clock read and a store, not a timer queued and cancelled per
     // read and write as beast::tcp_stream does (wrk keeps one timeout check per connection too).
-    void expires_after(Clock::duration d);
+    void expires_after(Clock::duration d) { expires_at(Clock::now() + d); }
+    // The same from a time already read (a request's send time): no clock read of its own.
+    void expires_at(Clock::time_point deadline);
     // Nothing to time until the next expires_after: an idle connection has no deadline.
     void expires_never() { deadline_ = Clock::time_point::max(); }
     // The deadline passed with an operation under way (it ended with operation_aborted), or before
