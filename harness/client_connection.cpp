@@ -1,6 +1,8 @@
 #include "client_connection.hpp"
 
 #include <cerrno>
+
+#include <unistd.h>
 #include <sys/socket.h>
 
 namespace lastcall::harness {
@@ -9,8 +11,14 @@ void ClientConnection::close() {
     stop_watching();
     readable.forget();
     boost::system::error_code ignored;
-    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
+    if (own_fd_ >= 0) {
+        ::shutdown(own_fd_, SHUT_RDWR);
+        ::close(own_fd_);
+        own_fd_ = -1;
+    } else {
+        socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+    }
     open = false;
     waited_ = false;
     // A pending timer wait would keep the worker's io_context running after the run's end.
@@ -22,9 +30,41 @@ void ClientConnection::close() {
     }
 }
 
+bool ClientConnection::leave_asio(const boost::asio::ip::tcp& protocol) {
+    if (own_fd_ >= 0 || !readable.registered()) return own_fd_ >= 0;
+    boost::system::error_code ec;
+    const int fd = socket.release(ec);  // epoll_ctl(DEL) from Asio's set; the descriptor stays open
+    if (ec || fd < 0) return false;
+    own_fd_ = fd;
+    protocol_ = protocol;
+    return true;
+}
+
+boost::asio::ip::tcp::socket& ClientConnection::asio_socket() {
+    if (own_fd_ >= 0) {
+        boost::system::error_code ec;
+        socket.assign(protocol_, own_fd_, ec);  // epoll_ctl(ADD) to Asio's set
+        if (!ec) own_fd_ = -1;
+        // Refused (no memory for Asio's state): the socket stays ours and Asio's operation on the
+        // closed socket object ends with bad_descriptor, a write error.
+    }
+    return socket;
+}
+
+std::size_t ClientConnection::send_some(std::string_view bytes, boost::system::error_code& ec) {
+    ec = {};
+    for (;;) {
+        const auto n = ::send(fd(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) ec = {errno, boost::system::system_category()};
+        return 0;
+    }
+}
+
 std::optional<IdleEnd> ClientConnection::idle_event() {
     char byte;
-    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    const auto n = ::recv(fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n > 0) return IdleEnd::unsolicited_data;  // even when a close follows it
     if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return IdleEnd::closed;
     return std::nullopt;
@@ -43,10 +83,11 @@ void ClientConnection::stop_watching() {
     ++watch_generation_;
     boost::system::error_code ignored;
     socket.cancel(ignored);
+    readable.cancel();  // the watch of a socket out of Asio's reactor (nothing else waits now)
 }
 
-void ClientConnection::expires_after(Clock::duration d) {
-    deadline_ = Clock::now() + d;
+void ClientConnection::expires_at(Clock::time_point deadline) {
+    deadline_ = deadline;
     timed_out_ = false;
     // A later deadline is taken up when the pending wait fires; only an earlier one re-arms now.
     if (deadline_ < armed_for_) arm_deadline_timer();

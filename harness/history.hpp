@@ -105,6 +105,9 @@ struct Observation {
     StreamEnd stream_end = StreamEnd::none;
     bool target_killed_meanwhile = false;  // it ended after the scenario ordered a SIGKILL of the target
     std::int64_t closed_after_send_us = 0;  // from the request's last byte sent to the close seen
+    // When the read that completed the response was made, if the exchange read the clock then
+    // (a response whole in its first read: its first byte's time); -1: the request's end reads it.
+    std::int64_t completed_us = -1;
 };
 
 // A close that reaches the client this soon after its request crossed it on the wire; a later one

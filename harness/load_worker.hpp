@@ -127,7 +127,8 @@ private:
 
     void begin_request(WorkloadState& ws);
     boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot = nullptr);
-    bool begin_attempt(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
+    // `now`: the time, when the caller has just read it (else read here).
+    bool begin_attempt(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen, std::optional<SteadyTime> now);
     boost::asio::awaitable<void> connect(const WorkloadState& ws, ClientConnection& c, Observation& seen);
     void finish_request(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
     StreamTrail* start_trail(const WorkloadState& ws, const RequestRecord& r, const LoopSlot* slot, std::optional<ExchangePlan>& resumed);

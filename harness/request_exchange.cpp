@@ -107,7 +107,7 @@ std::string_view readable(const beast::flat_buffer& buffer) {
 // One recv(2) into the connection's buffer. No error and nothing read: the receive queue was empty.
 beast::error_code receive(ClientConnection& c) {
     const auto space = c.buffer.prepare(read_size);
-    const auto n = ::recv(c.socket.native_handle(), space.data(), space.size(), 0);
+    const auto n = ::recv(c.fd(), space.data(), space.size(), 0);
     if (n > 0) {
         c.buffer.commit(static_cast<std::size_t>(n));
         // TCP returns less than asked only with its receive queue emptied: what arrives next is an edge.
@@ -171,18 +171,16 @@ std::string wire_request(const Workload& w, const std::string& authority, std::s
 
 net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r,
                               Observation& seen, StreamTrail* trail) {
-    c.expires_after(plan.timeout);  // for a request: the whole exchange
+    // For a request: the whole exchange, from its send time (one clock read fewer).
+    if (r.sent_us >= 0) c.expires_at(run_start + std::chrono::microseconds(r.sent_us) + plan.timeout);
+    else c.expires_after(plan.timeout);
     // The request goes out in one send(2) right here (the socket is non-blocking; a request fits
     // its send buffer): no suspension and no trip through the io_context's queue for a write that
     // cannot wait. Only what the buffer did not take is written asynchronously.
     beast::error_code write_ec;
-    auto sent = c.socket.write_some(net::buffer(plan.wire), write_ec);
-    if (write_ec == net::error::would_block || write_ec == net::error::try_again) {
-        write_ec = {};
-        sent = 0;
-    }
+    const auto sent = c.send_some(plan.wire, write_ec);
     if (!write_ec && sent < plan.wire.size()) {
-        auto [ec, n] = co_await net::async_write(c.socket, net::buffer(plan.wire) + sent, use_tuple);
+        auto [ec, n] = co_await net::async_write(c.asio_socket(), net::buffer(plan.wire) + sent, use_tuple);
         write_ec = ec;
     }
     if (write_ec || c.timed_out()) {
@@ -200,8 +198,11 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
     beast::error_code read_ec;
     for (;;) {
         if (c.buffer.size() > 0) {
-            if (r.first_byte_us < 0) r.first_byte_us = micros_since(run_start);
+            const bool first = r.first_byte_us < 0;
+            if (first) r.first_byte_us = micros_since(run_start);
             c.buffer.consume(reader.feed(readable(c.buffer)));
+            // Whole in its first read (most responses of a load test): done when its first byte came.
+            if (first && reader.done()) seen.completed_us = r.first_byte_us;
             if (reader.done() || reader.failed()) break;
         }
         if (read_ec) {
@@ -291,7 +292,7 @@ net::awaitable<void> drip_headers(const Workload& spec, ClientConnection& c, Obs
     const std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: lastcall\r\n", spec.request.method, spec.request.path);
     const std::string line = "X-Slow: 1\r\n";
     c.expires_after(spec.timeout);
-    auto [ec, n] = co_await net::async_write(c.socket, net::buffer(head), use_tuple);
+    auto [ec, n] = co_await net::async_write(c.asio_socket(), net::buffer(head), use_tuple);
     while (!ec && Clock::now() < deadline) {
         // Wait for the next drip, or for the server to close (a read completes on FIN or RST).
         c.expires_after(drip);

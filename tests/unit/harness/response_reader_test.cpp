@@ -212,6 +212,26 @@ TEST(ResponseReader, ARepeatedHeadReadsAsItsFirstParse) {
     EXPECT_EQ(reader.error(), ReadError::eof_in_body);
 }
 
+// The repeated head is shared by the thread's readers (a load thread's connections all read the
+// same one), so what one reader parsed another replays, but only under the same header limit:
+// a head a larger limit let through is too large for a reader with a smaller one.
+TEST(ResponseReader, AnotherReaderReplaysTheHeadOnlyUnderTheSameHeaderLimit) {
+    const std::string head = "HTTP/1.1 200 OK\r\nX-Padding: " + std::string(200, 'p') + "\r\nContent-Length: 2\r\n\r\n";
+    const std::string response = head + "ok";
+    const auto read_with = [&](ResponseReader& reader) {
+        reader.begin(false, nullptr);
+        feed_in_pieces(reader, response, response.size() + 1);
+        return std::tuple{reader.done(), reader.error(), reader.head().status, reader.body_bytes(), reader.wire_bytes()};
+    };
+    ResponseReader first;
+    const auto parsed = read_with(first);
+    EXPECT_EQ(parsed, std::tuple(true, ReadError::none, 200, std::uint64_t{2}, std::uint64_t{response.size()}));
+    ResponseReader second;  // same limit: reads it as the first did
+    EXPECT_EQ(read_with(second), parsed);
+    ResponseReader small(128);
+    EXPECT_EQ(std::get<1>(read_with(small)), ReadError::header_too_large);
+}
+
 TEST(BodyPrefix, KeepsTheStartAndSaysItCut) {
     BodyPrefix body(4);
     body.on_body("ab");
