@@ -34,11 +34,6 @@ std::vector<Expectations::Exit> read_exit(const YamlReader& r, const YAML::Node&
     return out;
 }
 
-const Workload* find_workload(const Scenario& s, const std::string& name) {
-    const auto it = std::find_if(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) { return w.name == name; });
-    return it == s.workloads.end() ? nullptr : &*it;
-}
-
 // acked_writes: {workload, model, read: {path, pointer}, increment | element: {from, pointer}}
 Expectations::AckedWrites read_acked_writes(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
     using AckedWrites = Expectations::AckedWrites;
@@ -96,11 +91,14 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
         r.fail(node["acked_writes_durable"], "acked_writes_durable is now acked_writes: {workload: NAME, model: counter, "
                                              "read: {path: PATH, pointer: POINTER}} (see scenarios/README.md)");
     }
-    r.check_keys(node, "expect",
-                 {"workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "streams_resumed", "rejections_clean",
-                  "close_announced", "readiness_flip", "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans",
-                  "port_released", "fd_leak", "acked_writes", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain",
-                  "shutdown_report", "zero_downtime", "workers_drained"});
+    // Its keys are independent: one unknown does not stop the others being read.
+    r.attempt([&] {
+        r.check_keys(node, "expect",
+                     {"workloads_ran", "signals_delivered", "dropped", "idle_close_race", "errors", "streams_clean", "streams_resumed", "rejections_clean",
+                      "close_announced", "readiness_flip", "accepting_during_drain_delay", "shutdown_time", "drain_tail", "exit", "orphans",
+                      "port_released", "fd_leak", "acked_writes", "jobs_accounted", "stuck_abandoned_within", "p99_during_drain",
+                      "shutdown_report", "zero_downtime", "workers_drained"});
+    });
     Expectations e;
     // `off` turns any check off, the report says so. The rest of the key is then not read.
     for (const auto key : check_keys_list) {
@@ -110,27 +108,32 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
     const auto present = [&](const char* key) {
         return node[key] && !is_off(node[key]);
     };
+    // Each key apart: its error is kept and the next one read (yaml_reader.hpp attempt()).
     for (const char* key : {"workloads_ran", "signals_delivered"}) {
-        if (present(key) && !r.boolean(node[key], key)) e.off.emplace_back(key);  // on by default; `true` changes nothing
+        r.attempt([&] {
+            if (present(key) && !r.boolean(node[key], key)) e.off.emplace_back(key);  // on by default; `true` changes nothing
+        });
     }
     const auto count = [&](const char* key, auto& out) {
-        if (present(key)) out = static_cast<std::remove_reference_t<decltype(out)>>(r.integer(node[key], key, ranges::expected_count));
+        if (present(key)) r.attempt([&] { out = static_cast<std::remove_reference_t<decltype(out)>>(r.integer(node[key], key, ranges::expected_count)); });
     };
     const auto flag = [&](const char* key, auto& out) {
-        if (present(key)) out = r.boolean(node[key], key);
+        if (present(key)) r.attempt([&] { out = r.boolean(node[key], key); });
     };
     const auto bound = [&](const char* key, auto& out) {
-        if (present(key)) out = r.duration(node[key], key, ranges::expectation);
+        if (present(key)) r.attempt([&] { out = r.duration(node[key], key, ranges::expectation); });
     };
     count("dropped", e.dropped);
     count("errors", e.errors);
     count("orphans", e.orphans);
     count("fd_leak", e.fd_leak);
     if (present("idle_close_race")) {
-        e.idle_close_race = r.choice<Expectations::RacePolicy>(node["idle_close_race"], "idle_close_race",
-                                                               {{"fail", Expectations::RacePolicy::fail},
-                                                                {"tolerate", Expectations::RacePolicy::tolerate},
-                                                                {"retried", Expectations::RacePolicy::retried}});
+        r.attempt([&] {
+            e.idle_close_race = r.choice<Expectations::RacePolicy>(node["idle_close_race"], "idle_close_race",
+                                                                   {{"fail", Expectations::RacePolicy::fail},
+                                                                    {"tolerate", Expectations::RacePolicy::tolerate},
+                                                                    {"retried", Expectations::RacePolicy::retried}});
+        });
     }
     flag("streams_clean", e.streams_clean);
     flag("streams_resumed", e.streams_resumed);
@@ -146,10 +149,10 @@ Expectations read_expectations(const YamlReader& r, const YAML::Node& node, cons
     bound("drain_tail", e.drain_tail);
     bound("stuck_abandoned_within", e.stuck_abandoned_within);
     bound("p99_during_drain", e.p99_during_drain);
-    if (present("exit")) e.exit = read_exit(r, node["exit"]);
-    if (present("acked_writes")) e.acked_writes = read_acked_writes(r, node["acked_writes"], s);
-    if (present("zero_downtime")) e.zero_downtime = read_zero_downtime(r, node["zero_downtime"]);
-    if (present("workers_drained")) e.workers_drained = read_workers_drained(r, node["workers_drained"]);
+    if (present("exit")) r.attempt([&] { e.exit = read_exit(r, node["exit"]); });
+    if (present("acked_writes")) r.attempt([&] { e.acked_writes = read_acked_writes(r, node["acked_writes"], s); });
+    if (present("zero_downtime")) r.attempt([&] { e.zero_downtime = read_zero_downtime(r, node["zero_downtime"]); });
+    if (present("workers_drained")) r.attempt([&] { e.workers_drained = read_workers_drained(r, node["workers_drained"]); });
     if (e.jobs_accounted) {
         const bool any = std::any_of(s.workloads.begin(), s.workloads.end(), [](const Workload& w) { return w.job.has_value(); });
         if (!any) r.fail(node["jobs_accounted"], "jobs_accounted needs a job workload with job: {id, poll, done} (how to find and poll its jobs)");

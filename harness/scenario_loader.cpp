@@ -2,6 +2,7 @@
 
 #include "scenario_sections.hpp"
 #include "sha256.hpp"
+#include "text_rules.hpp"
 #include "yaml_document.hpp"
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <variant>
 
 namespace lastcall::harness {
@@ -19,14 +21,37 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A workload that did not read stands in for itself as the most permissive one (open loop, with
+// a job and resumed streams; any name when its own did not read), so that what refers to it (a
+// timeline's stop_load, in_flight >= N, acked_writes, jobs_accounted, streams_resumed) adds no
+// error of its own: the file's errors are said, not their echoes.
+Workload stand_in(const YAML::Node& node) {
+    Workload w;
+    const auto& name = node.IsMap() ? node["name"] : YAML::Node();
+    if (name && name.IsScalar() && is_safe_name(name.Scalar())) w.name = name.Scalar();
+    w.mode = LoadMode::open;
+    w.job = JobContract{};
+    w.stream.resume = true;
+    return w;
+}
+
 std::vector<Workload> read_workloads(const YamlReader& r, const YAML::Node& node, Duration max_duration) {
     if (!node.IsSequence()) r.fail(node, "workloads must be a list");
     std::vector<Workload> workloads;
     for (const auto& item : node) {
-        workloads.push_back(read_workload(r, item, max_duration));
+        const auto errors_before = r.errors().size();
+        std::optional<Workload> read;
+        r.attempt([&] { read = read_workload(r, item, max_duration); });
+        if (!read || r.errors().size() != errors_before) {
+            workloads.push_back(stand_in(item));
+            continue;
+        }
+        workloads.push_back(std::move(*read));
         const auto& name = workloads.back().name;
         const auto same = [&](const Workload& w) { return w.name == name; };
-        if (std::count_if(workloads.begin(), workloads.end(), same) > 1) r.fail(item["name"], fmt::format("workload '{}' is defined twice", name));
+        if (std::count_if(workloads.begin(), workloads.end(), same) > 1) {
+            r.attempt([&] { r.fail(item["name"], fmt::format("workload '{}' is defined twice", name)); });
+        }
     }
     return workloads;
 }
@@ -58,48 +83,75 @@ void check_tests_a_shutdown(const YamlReader& r, const YAML::Node& root, const S
 }
 
 // Read in dependency order, not file order: the workloads and the timeline are checked against
-// limits.max_duration, the timeline and expect: against the workloads.
-Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::string& file, ScenarioUse use) {
+// limits.max_duration, the timeline and expect: against the workloads. Each independent part is
+// read through attempt(): an error is kept and the next part read (what depends on a part that
+// failed is read so as to add no error of its own); the errors are thrown together at the end.
+Scenario read_parts(const YamlReader& r, const YAML::Node& root, const std::string& file, ScenarioUse use) {
     if (!root.IsMap()) r.fail(root, "a scenario must be a mapping with name, target and workloads");
-    r.check_keys(root, "the scenario", {"name", "description", "target", "workloads", "timeline", "limits", "threads",
-                                        "repeat", "jitter", "seed", "expect", "proxy", "explore"});
+    // Unknown keys at the top do not stop the reading; a missing name or target is then not said
+    // (`nmae:` is the name, misspelt).
+    const bool keys_known = r.attempt([&] {
+        r.check_keys(root, "the scenario", {"name", "description", "target", "workloads", "timeline", "limits", "threads", "repeat",
+                                            "jitter", "seed", "expect", "proxy", "explore"});
+    });
     Scenario s;
     s.file = file;
-    if (!root["name"]) r.fail(root, "a scenario needs a name");
-    s.name = read_name(r, root["name"], "name");
-    if (root["description"]) s.description = r.string(root["description"], "description");
+    r.attempt([&] {
+        if (!root["name"] && keys_known) r.fail(root, "a scenario needs a name");
+        if (root["name"]) s.name = read_name(r, root["name"], "name");
+    });
+    if (root["description"]) r.attempt([&] { s.description = r.string(root["description"], "description"); });
     if (const auto& limits = root["limits"]) {
-        r.expect_map(limits, "limits");
-        r.check_keys(limits, "limits", {"max_duration", "history_bytes"});
-        if (limits["max_duration"]) s.max_duration = r.duration(limits["max_duration"], "limits.max_duration", ranges::max_duration);
-        if (limits["history_bytes"]) {
-            s.history_bytes = static_cast<std::uint64_t>(r.integer(limits["history_bytes"], "limits.history_bytes", ranges::history_bytes));
-        }
+        r.attempt([&] {
+            r.expect_map(limits, "limits");
+            r.check_keys(limits, "limits", {"max_duration", "history_bytes"});
+            const bool read = !limits["max_duration"] || r.attempt([&] {
+                s.max_duration = r.duration(limits["max_duration"], "limits.max_duration", ranges::max_duration);
+            });
+            // Nothing is then too late for it: the entries and workloads checked against it add no error.
+            if (!read) s.max_duration = ranges::max_duration.max;
+            if (limits["history_bytes"]) {
+                r.attempt([&] {
+                    s.history_bytes = static_cast<std::uint64_t>(r.integer(limits["history_bytes"], "limits.history_bytes", ranges::history_bytes));
+                });
+            }
+        });
     }
-    if (!root["target"]) r.fail(root, "a scenario needs a target");
-    s.target = read_target(r, root["target"]);
-    if (root["workloads"]) s.workloads = read_workloads(r, root["workloads"], s.max_duration);
+    r.attempt([&] {
+        if (!root["target"] && keys_known) r.fail(root, "a scenario needs a target");
+        if (root["target"]) s.target = read_target(r, root["target"]);
+    });
+    if (root["workloads"]) r.attempt([&] { s.workloads = read_workloads(r, root["workloads"], s.max_duration); });
+    bool timeline_read = true;
     if (const auto& timeline = root["timeline"]) {
-        if (!timeline.IsSequence()) r.fail(timeline, "timeline must be a list");
-        for (const auto& node : timeline) s.timeline.push_back(read_timeline_entry(r, node, s));
+        timeline_read = r.attempt([&] {
+            if (!timeline.IsSequence()) r.fail(timeline, "timeline must be a list");
+            for (const auto& node : timeline) {
+                if (!r.attempt([&] { s.timeline.push_back(read_timeline_entry(r, node, s)); })) timeline_read = false;
+            }
+        }) && timeline_read;
     }
-    check_tests_a_shutdown(r, root, s, use);
-    if (root["proxy"]) s.proxy = read_proxy(r, root["proxy"]);
-    if (root["threads"]) s.threads = static_cast<int>(r.integer(root["threads"], "threads", ranges::threads));
-    if (root["repeat"]) s.repeat = static_cast<int>(r.integer(root["repeat"], "repeat", ranges::repeat));
+    if (timeline_read) r.attempt([&] { check_tests_a_shutdown(r, root, s, use); });  // an entry that did not read may have been it
+    if (root["proxy"]) r.attempt([&] { s.proxy = read_proxy(r, root["proxy"]); });
+    if (root["threads"]) r.attempt([&] { s.threads = static_cast<int>(r.integer(root["threads"], "threads", ranges::threads)); });
+    if (root["repeat"]) r.attempt([&] { s.repeat = static_cast<int>(r.integer(root["repeat"], "repeat", ranges::repeat)); });
     if (const auto& jitter = root["jitter"]) {
-        s.jitter = r.duration(jitter, "jitter", ranges::jitter);
-        if (s.jitter > s.max_duration) {
-            r.fail(jitter, fmt::format("jitter ({}) must not exceed limits.max_duration ({})", format_duration(s.jitter),
-                                       format_duration(s.max_duration)));
-        }
+        r.attempt([&] {
+            s.jitter = r.duration(jitter, "jitter", ranges::jitter);
+            if (s.jitter > s.max_duration) {
+                r.fail(jitter, fmt::format("jitter ({}) must not exceed limits.max_duration ({})", format_duration(s.jitter),
+                                           format_duration(s.max_duration)));
+            }
+        });
     }
-    if (root["seed"]) s.seed = static_cast<std::uint64_t>(r.integer(root["seed"], "seed", ranges::seed));
+    if (root["seed"]) r.attempt([&] { s.seed = static_cast<std::uint64_t>(r.integer(root["seed"], "seed", ranges::seed)); });
     if (const auto& expect = root["expect"]) {
-        s.expect = read_expectations(r, expect, s);
-        YAML::Emitter out;
-        out << expect;
-        s.expect_yaml = out.c_str();
+        r.attempt([&] {
+            s.expect = read_expectations(r, expect, s);
+            YAML::Emitter out;
+            out << expect;
+            s.expect_yaml = out.c_str();
+        });
     }
     // A set's elements come from the writes' replies: that workload keeps the value there.
     if (const auto& a = s.expect.acked_writes; a && a->model == Expectations::AckedWrites::Model::set &&
@@ -113,6 +165,25 @@ Scenario read_scenario(const YamlReader& r, const YAML::Node& root, const std::s
                                              [](const Workload& w) { return w.kind == WorkloadKind::stream; });
     }
     return s;
+}
+
+// The scenario, or every error of the file at once (at most YamlReader::max_errors), in file order.
+Scenario read_scenario(const YAML::Node& root, const std::string& file, ScenarioUse use) {
+    const YamlReader r(file);
+    std::optional<Scenario> s;
+    bool cut_short = false;
+    try {
+        s = read_parts(r, root, file, use);
+    } catch (const YamlReader::ErrorLimit&) {
+        cut_short = true;
+    } catch (const ScenarioError& e) {
+        if (r.errors().empty()) throw;  // the root itself: nothing else was read
+        auto errors = r.errors();
+        errors.push_back(e);
+        throw ScenarioError::several(std::move(errors), false);
+    }
+    if (!r.errors().empty()) throw ScenarioError::several(r.errors(), cut_short);
+    return *s;
 }
 
 // At most max_file_bytes + 1 bytes: enough to tell a file that is too large, and /dev/zero ends.
@@ -138,7 +209,7 @@ std::string read_text(const fs::path& file) {
 
 Scenario read_scenario_document(const YAML::Node& root, const std::string& file_name) {
     try {
-        return read_scenario(YamlReader(file_name), root, file_name, ScenarioUse::model);
+        return read_scenario(root, file_name, ScenarioUse::model);
     } catch (const ScenarioError&) {
         throw;
     } catch (const std::exception& e) {
@@ -150,7 +221,7 @@ Scenario load_scenario_text(const std::string& text, const std::string& file_nam
     try {
         auto root = parse_yaml_document(text, file_name);
         substitute_variables(root, file_name, variables);
-        auto scenario = read_scenario(YamlReader(file_name), root, file_name, use);
+        auto scenario = read_scenario(root, file_name, use);
         Sha256 digest;
         digest.update(text);
         scenario.sha256 = digest.hex_digest();

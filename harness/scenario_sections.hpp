@@ -11,6 +11,10 @@ namespace lastcall::harness {
 Target read_target(const YamlReader& r, const YAML::Node& node);
 // scenario_workload.cpp; `max_duration` is limits.max_duration, read before the workloads.
 Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max_duration);
+// The workload of that name, or null. While a scenario with errors is read, a workload that did not
+// read stands in under its name, or under any name when its own did not read either (the empty
+// name, which no workload that read has): scenario_loader.cpp.
+const Workload* find_workload(const Scenario& s, std::string_view name);
 // A scenario or workload name: one path component (text_rules.hpp is_safe_name).
 std::string read_name(const YamlReader& r, const YAML::Node& node, std::string_view what);
 // A JSON pointer (RFC 6901) as nlohmann::json parses it; "" is the whole document.

@@ -42,23 +42,26 @@ Target read_target(const YamlReader& r, const YAML::Node& node) {
     if (!node["command"]) r.fail(node, "target needs a command (an argv list)");
     target.command = r.string_list(node["command"], "target.command");
     if (target.command.empty()) r.fail(node["command"], "target.command must not be empty");
-    if (node["env"]) target.env = read_env(r, node["env"]);
-    if (node["cwd"]) target.cwd = r.string(node["cwd"], "target.cwd");
+    // Each field apart: its error is kept and the next one read (yaml_reader.hpp attempt()).
+    if (node["env"]) r.attempt([&] { target.env = read_env(r, node["env"]); });
+    if (node["cwd"]) r.attempt([&] { target.cwd = r.string(node["cwd"], "target.cwd"); });
     if (node["host"]) {
-        target.host = r.string(node["host"], "target.host");
-        const bool spaced = std::any_of(target.host.begin(), target.host.end(), [](char c) {
-            return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+        r.attempt([&] {
+            target.host = r.string(node["host"], "target.host");
+            const bool spaced = std::any_of(target.host.begin(), target.host.end(), [](char c) {
+                return static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+            });
+            if (target.host.empty() || spaced) r.fail(node["host"], "target.host must be a host name or address, without spaces or control characters");
         });
-        if (target.host.empty() || spaced) r.fail(node["host"], "target.host must be a host name or address, without spaces or control characters");
     }
-    if (node["allow_remote"]) target.allow_remote = r.boolean(node["allow_remote"], "target.allow_remote");
+    if (node["allow_remote"]) r.attempt([&] { target.allow_remote = r.boolean(node["allow_remote"], "target.allow_remote"); });
     if (node["port"] && !(node["port"].IsScalar() && node["port"].Scalar() == "auto")) {
-        target.port = static_cast<std::uint16_t>(r.integer(node["port"], "target.port", ranges::port));
+        r.attempt([&] { target.port = static_cast<std::uint16_t>(r.integer(node["port"], "target.port", ranges::port)); });
     }
-    if (node["ready"]) target.ready = read_ready(r, node["ready"]);
-    if (node["shutdown_report"]) target.shutdown_report = r.string(node["shutdown_report"], "target.shutdown_report");
-    if (node["pid1"]) target.pid1 = read_pid1(r, node["pid1"]);
-    if (node["reload_signal"]) target.reload_signal = r.signal(node["reload_signal"]);
+    if (node["ready"]) r.attempt([&] { target.ready = read_ready(r, node["ready"]); });
+    if (node["shutdown_report"]) r.attempt([&] { target.shutdown_report = r.string(node["shutdown_report"], "target.shutdown_report"); });
+    if (node["pid1"]) r.attempt([&] { target.pid1 = read_pid1(r, node["pid1"]); });
+    if (node["reload_signal"]) r.attempt([&] { target.reload_signal = r.signal(node["reload_signal"]); });
     return target;
 }
 

@@ -141,8 +141,7 @@ void check_fires_before_end(const YamlReader& r, const YAML::Node& node, const T
 void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s, TimelineEntry& entry) {
     const auto defined_workload = [&](const YAML::Node& name_node) {
         const auto name = r.string(name_node, "workload name");
-        const bool known = std::any_of(s.workloads.begin(), s.workloads.end(), [&](const Workload& w) { return w.name == name; });
-        if (!known) r.fail(name_node, fmt::format("workload '{}' is referenced but not defined", printable(name)));
+        if (!find_workload(s, name)) r.fail(name_node, fmt::format("workload '{}' is referenced but not defined", printable(name)));
         return name;
     };
     int actions = 0;

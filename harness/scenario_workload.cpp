@@ -141,6 +141,15 @@ std::string read_json_pointer(const YamlReader& r, const YAML::Node& node, std::
     return text;
 }
 
+const Workload* find_workload(const Scenario& s, std::string_view name) {
+    const Workload* any = nullptr;
+    for (const auto& w : s.workloads) {
+        if (w.name == name) return &w;
+        if (w.name.empty()) any = &w;
+    }
+    return any;
+}
+
 std::string read_name(const YamlReader& r, const YAML::Node& node, std::string_view what) {
     auto name = r.string(node, what);
     if (!is_safe_name(name)) {
@@ -172,35 +181,49 @@ Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max
     }
     const std::string default_method = w.kind == WorkloadKind::job ? "POST" : "GET";
     w.request.method = default_method;
-    if (node["request"]) w.request = read_request(r, node["request"], default_method);
-    if (node["mode"]) w.mode = r.choice<LoadMode>(node["mode"], "mode", {{"closed", LoadMode::closed}, {"open", LoadMode::open}});
-    if (node["connections"]) w.connections = static_cast<int>(r.integer(node["connections"], "connections", ranges::connections));
-    if (node["think"]) w.think = r.duration(node["think"], "think", ranges::think);
-    if (w.mode == LoadMode::closed && node["rate"]) r.fail(node["rate"], "rate is for mode: open (closed loops use connections)");
-    if (node["rate"]) w.rate = r.rate(node["rate"], "rate");
-    if (w.mode == LoadMode::open && !node["rate"]) r.fail(node, fmt::format("open-loop workload '{}' needs a rate", w.name));
-    read_window(r, node, w, max_duration);
-    if (node["keep_alive"]) w.keep_alive = r.boolean(node["keep_alive"], "keep_alive");
-    if (node["timeout"]) w.timeout = r.duration(node["timeout"], "timeout", ranges::request_timeout);
+    // From here each field is read apart (its error kept, the next one read): the name and the kind,
+    // which the rest depends on, were read first.
+    if (node["request"]) r.attempt([&] { w.request = read_request(r, node["request"], default_method); });
+    r.attempt([&] {
+        if (node["mode"]) w.mode = r.choice<LoadMode>(node["mode"], "mode", {{"closed", LoadMode::closed}, {"open", LoadMode::open}});
+        if (w.mode == LoadMode::closed && node["rate"]) r.fail(node["rate"], "rate is for mode: open (closed loops use connections)");
+        if (node["rate"]) w.rate = r.rate(node["rate"], "rate");
+        if (w.mode == LoadMode::open && !node["rate"]) r.fail(node, fmt::format("open-loop workload '{}' needs a rate", w.name));
+    });
+    if (node["connections"]) r.attempt([&] { w.connections = static_cast<int>(r.integer(node["connections"], "connections", ranges::connections)); });
+    if (node["think"]) r.attempt([&] { w.think = r.duration(node["think"], "think", ranges::think); });
+    r.attempt([&] { read_window(r, node, w, max_duration); });
+    if (node["keep_alive"]) r.attempt([&] { w.keep_alive = r.boolean(node["keep_alive"], "keep_alive"); });
+    if (node["timeout"]) r.attempt([&] { w.timeout = r.duration(node["timeout"], "timeout", ranges::request_timeout); });
     if (node["client_retry"]) {
-        w.client_retry = r.choice<ClientRetry>(node["client_retry"], "client_retry",
-                                               {{"none", ClientRetry::none}, {"idempotent", ClientRetry::idempotent}});
+        r.attempt([&] {
+            w.client_retry = r.choice<ClientRetry>(node["client_retry"], "client_retry",
+                                                   {{"none", ClientRetry::none}, {"idempotent", ClientRetry::idempotent}});
+        });
     }
-    if (node["max_requests"]) w.max_requests = static_cast<std::uint64_t>(r.integer(node["max_requests"], "max_requests", ranges::max_requests));
+    if (node["max_requests"]) {
+        r.attempt([&] { w.max_requests = static_cast<std::uint64_t>(r.integer(node["max_requests"], "max_requests", ranges::max_requests)); });
+    }
     if (node["stream"]) {
-        if (w.kind != WorkloadKind::stream) r.fail(node["stream"], "stream: is for kind: stream");
-        w.stream = read_stream_contract(r, node["stream"]);
-        if (w.stream.resume && w.mode != LoadMode::closed) {
-            r.fail(node["stream"]["resume"], "stream.resume needs mode: closed (each connection resumes the stream it had)");
-        }
+        r.attempt([&] {
+            if (w.kind != WorkloadKind::stream) r.fail(node["stream"], "stream: is for kind: stream");
+            w.stream = read_stream_contract(r, node["stream"]);
+            if (w.stream.resume && w.mode != LoadMode::closed) {
+                r.fail(node["stream"]["resume"], "stream.resume needs mode: closed (each connection resumes the stream it had)");
+            }
+        });
     }
     if (node["job"]) {
-        if (w.kind != WorkloadKind::job) r.fail(node["job"], "job: is for kind: job");
-        w.job = read_job_contract(r, node["job"]);
+        r.attempt([&] {
+            if (w.kind != WorkloadKind::job) r.fail(node["job"], "job: is for kind: job");
+            w.job = read_job_contract(r, node["job"]);
+        });
     }
     if (node["expect_body"]) {
-        if (w.kind == WorkloadKind::slowloris) r.fail(node["expect_body"], "expect_body: a slowloris workload gets no body");
-        w.expect_body = read_body_expectation(r, node["expect_body"]);
+        r.attempt([&] {
+            if (w.kind == WorkloadKind::slowloris) r.fail(node["expect_body"], "expect_body: a slowloris workload gets no body");
+            w.expect_body = read_body_expectation(r, node["expect_body"]);
+        });
     }
     return w;
 }

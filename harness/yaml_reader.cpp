@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <csignal>
 
 namespace lastcall::harness {
@@ -52,11 +53,18 @@ std::string one_of(const std::vector<std::string_view>& names) {
 
 } // namespace
 
-void YamlReader::fail(const YAML::Node& node, const std::string& message) const {
+ScenarioError YamlReader::error_at(const YAML::Node& node, const std::string& message) const {
     const auto mark = node.Mark();
     // Every node the readers see came from the parser and has a mark; 1:1 is only a fallback.
-    if (mark.line < 0 || mark.column < 0) throw ScenarioError(file_, 1, 1, message);
-    throw ScenarioError(file_, mark.line + 1, mark.column + 1, message);
+    if (mark.line < 0 || mark.column < 0) return ScenarioError(file_, 1, 1, message);
+    return ScenarioError(file_, mark.line + 1, mark.column + 1, message);
+}
+
+void YamlReader::fail(const YAML::Node& node, const std::string& message) const { throw error_at(node, message); }
+
+void YamlReader::keep(ScenarioError error) const {
+    errors_.push_back(std::move(error));
+    if (errors_.size() >= max_errors) throw ErrorLimit(errors_.back());
 }
 
 void YamlReader::expect_map(const YAML::Node& node, std::string_view what) const {
@@ -64,13 +72,16 @@ void YamlReader::expect_map(const YAML::Node& node, std::string_view what) const
 }
 
 void YamlReader::check_keys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> allowed) const {
+    std::optional<ScenarioError> first;
     for (auto it = map.begin(); it != map.end(); ++it) {
         const auto& key = it->first.Scalar();  // yaml_document made every key a scalar
         if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
         std::string message = fmt::format("unknown key '{}' in {}", printable(key), what);
         if (const auto near = nearest(key, allowed); !near.empty()) message += fmt::format(" (did you mean '{}'?)", near);
-        fail(it->first, message);
+        if (first) keep(error_at(it->first, message));
+        else first = error_at(it->first, message);
     }
+    if (first) throw *first;
 }
 
 std::string YamlReader::string(const YAML::Node& node, std::string_view what) const {

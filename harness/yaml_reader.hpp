@@ -24,8 +24,34 @@ public:
 
     [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const;
 
+    // Reads one independent part of a scenario (a section, a workload, a field): an error there is
+    // kept and reading goes on with the next part, so that one file's errors are all said at once
+    // (scenario_loader.cpp throws them together, in file order). False when `read` failed. Past
+    // max_errors, ErrorLimit ends the reading.
+    template <typename Read>
+    bool attempt(Read&& read) const {
+        try {
+            read();
+            return true;
+        } catch (ErrorLimit&) {
+            throw;
+        } catch (ScenarioError& e) {
+            keep(std::move(e));
+            return false;
+        }
+    }
+    static constexpr std::size_t max_errors = 20;
+    // The last error kept, at the bound: attempt() lets it through, and a reader that keeps nothing
+    // apart still sees an error at a position.
+    struct ErrorLimit : ScenarioError {
+        explicit ErrorLimit(const ScenarioError& last) : ScenarioError(last) {}
+    };
+    const std::vector<ScenarioError>& errors() const { return errors_; }
+
     void expect_map(const YAML::Node& node, std::string_view what) const;
-    // Unknown keys are errors, with the closest allowed key as a hint.
+    // Unknown keys are errors, with the closest allowed key as a hint: every one of the map is said,
+    // the first thrown, the rest kept (attempt()). The map is not read further: a misspelt key
+    // would read as a missing one, an echo of the same mistake.
     void check_keys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> allowed) const;
 
     // A scalar, without NUL (every string ends up in argv, a path, a header or a report).
@@ -53,9 +79,13 @@ public:
     }
 
 private:
+    ScenarioError error_at(const YAML::Node& node, const std::string& message) const;
+    void keep(ScenarioError error) const;
     static std::string unknown_choice_message(std::string_view what, const std::string& word, const std::vector<std::string_view>& names);
 
     std::string file_;
+    // Kept by attempt() and check_keys(); the readers are const, what they found is not their state.
+    mutable std::vector<ScenarioError> errors_;
 };
 
 } // namespace lastcall::harness

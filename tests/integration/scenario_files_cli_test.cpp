@@ -69,6 +69,22 @@ TEST(ScenarioFilesCli, FilesAndDirectoriesThatHoldNoScenarioSayWhy) {
                               (dir / "empty").string() + ": no scenario files (*.yaml, *.yml) in this directory\n");
 }
 
+// `lastcall validate` says every error of a file, each on its line with file:line:column, in file
+// order (a new user fixed one error per run), and exits 2.
+TEST(ScenarioFilesCli, ValidateSaysEveryErrorOfAFile) {
+    const auto dir = fresh_test_dir();
+    std::ofstream(dir / "s.yaml") << "name: x\ntarget: {command: [srv], port: 0}\nworkloads:\n  - {name: a, connections: 0}\n"
+                                     "  - {name: b, think: soon}\ntimeline: [{at: 1s, signal: TERMX}]\nthreads: 99\n";
+    const auto result = run_cli({"validate", (dir / "s.yaml").string()}, dir);
+    EXPECT_EQ(result.status.code, 2);
+    const auto file = (dir / "s.yaml").string();
+    EXPECT_EQ(result.err, file + ":2:32: target.port must be a whole number from 1 to 65535\n" +
+                              file + ":4:28: connections must be a whole number from 1 to 100000\n" +
+                              file + ":5:22: think must be a duration from 0s to 1h, like 250ms, 3s or 1m\n" +
+                              file + ":6:29: unknown signal 'TERMX' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number from 1 to 64)\n" +
+                              file + ":7:10: threads must be a whole number from 1 to 64\n");
+}
+
 // A new user's scenario with no timeline validated ok; run, it went on until max_duration and
 // failed `exit` (lastcall's own kill), or with `workloads: []` passed having tested nothing. A
 // scenario that cannot test a shutdown is refused at load, before any target starts (`srv` does

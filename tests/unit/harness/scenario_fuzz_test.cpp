@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -149,8 +150,16 @@ std::string check_error(const ScenarioError& e, const std::string& text) {
     if (!position_within(text, e.line(), e.column())) return fmt::format("position {}:{} is not in the input: {}", e.line(), e.column(), what);
     if (what.size() == prefix.size()) return "no message after the position";
     if (what.find("internal error") != std::string::npos) return "a reader touched a node it had not checked: " + what;
-    const bool one_line = std::none_of(what.begin(), what.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-    if (!one_line) return "the message holds control characters: " + what;
+    // Several errors are one a line, each at its own position in the input.
+    std::istringstream lines(what);
+    for (std::string line; std::getline(lines, line);) {
+        const bool clean = std::none_of(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+        if (!clean) return "a message holds control characters: " + what;
+        int at_line = 0, at_column = 0;
+        if (line.starts_with("fuzz.yaml: (reading stopped after these ")) continue;
+        if (std::sscanf(line.c_str(), "fuzz.yaml:%d:%d: ", &at_line, &at_column) != 2) return "a line does not start with fuzz.yaml:line:column: " + what;
+        if (!position_within(text, at_line, at_column)) return fmt::format("position {}:{} is not in the input: {}", at_line, at_column, what);
+    }
     return {};
 }
 

@@ -3,7 +3,10 @@
 #include "scenario_loader.hpp"
 #include "signals.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include <csignal>
 #include <filesystem>
@@ -203,6 +206,74 @@ TEST(ScenarioLoader, AScenarioToRunMustTestAShutdownAndOneForExploreNeedNot) {
     EXPECT_NE(refused(text + "explore: {}\n", ScenarioUse::run).find("(a scenario for lastcall explore, which writes the signals itself"),
               std::string::npos);
     EXPECT_EQ(refused(text + "timeline: [{at: 1s, signal: QUIT}]\n", ScenarioUse::run), "no error");
+}
+
+// A new user fixed a file one error at a time: every independent error is said at once, in file
+// order, each at its position. A misspelt key stops its own workload (what follows would echo it:
+// a key missing); a workload that did not read adds no error where it is referred to (stop_load,
+// acked_writes); a limits.max_duration that did not read adds none where it is compared.
+TEST(ScenarioLoader, EveryIndependentErrorIsSaidInFileOrder) {
+    const std::string text = R"(name: many
+target:
+  command: [srv]
+  port: 99999
+workloads:
+  - name: a
+    conections: 3
+    mode: open
+  - name: b
+    timeout: forever
+    think: 5 s
+limits: {max_duration: 100h}
+timeline:
+  - at: 30h
+    signal: TERMX
+  - at: 2s
+    stop_load: [a, zz]
+expect:
+  dropped: many
+  exit: 500
+  acked_writes: {workload: a, model: counter, read: {path: /c, pointer: /v}}
+threads: 0
+)";
+    std::string what;
+    int count = 0;
+    try {
+        load_scenario_text(text, "s.yaml");
+    } catch (const ScenarioError& e) {
+        what = e.what();
+        count = e.count();
+        EXPECT_EQ(e.line(), 4) << "the first error's position";
+        EXPECT_EQ(e.column(), 9);
+    }
+    EXPECT_EQ(what, "s.yaml:4:9: target.port must be a whole number from 1 to 65535\n"
+                    "s.yaml:7:5: unknown key 'conections' in a workload (did you mean 'connections'?)\n"
+                    "s.yaml:10:14: timeout must be a duration from 1ms to 1h, like 250ms, 3s or 1m\n"
+                    "s.yaml:11:12: think must be a duration from 0s to 1h, like 250ms, 3s or 1m\n"
+                    "s.yaml:12:24: limits.max_duration must be a duration from 100ms to 24h, like 250ms, 3s or 1m\n"
+                    "s.yaml:14:9: at must be a duration from 0s to 24h, like 250ms, 3s or 1m\n"
+                    "s.yaml:17:20: workload 'zz' is referenced but not defined\n"
+                    "s.yaml:19:12: dropped must be a whole number, 0 or more\n"
+                    "s.yaml:20:9: exit (a code from 0 to 255, or a signal name like TERM or SIGKILL) must be a whole number from 0 to 255\n"
+                    "s.yaml:22:10: threads must be a whole number from 1 to 64");
+    EXPECT_EQ(count, 10);
+}
+
+// Bounded: a file of a thousand bad workloads says the first 20 and that there may be more; a YAML
+// syntax error is one error (the parser stops there).
+TEST(ScenarioLoader, ErrorsAreBoundedAndASyntaxErrorIsOne) {
+    std::string text = head + "timeline: [{at: 1s, signal: TERM}]\nworkloads:\n";
+    for (int i = 0; i < 1000; ++i) text += fmt::format("  - {{name: w{}, connections: 0}}\n", i);
+    std::string what;
+    try {
+        load_scenario_text(text, "s.yaml");
+    } catch (const ScenarioError& e) {
+        what = e.what();
+        EXPECT_EQ(e.count(), 20);
+    }
+    EXPECT_EQ(std::count(what.begin(), what.end(), '\n'), 20) << what;
+    EXPECT_EQ(what.substr(what.rfind('\n') + 1), "s.yaml: (reading stopped after these 20 errors; there may be more)");
+    EXPECT_EQ(error_of("name: x\ntarget: {command: [srv]\nthreads: 0\n"), "3:1: YAML syntax: end of map flow not found");
 }
 
 // The file's SHA-256 as read (sha256sum's), before ${VAR}: `lastcall diff` tells two scenarios apart by it.
