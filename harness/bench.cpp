@@ -1,5 +1,6 @@
 #include "bench.hpp"
 
+#include "bench_guard.hpp"
 #include "bench_options.hpp"
 #include "bench_report.hpp"
 #include "bench_summary.hpp"
@@ -9,6 +10,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -99,6 +101,10 @@ int run_bench(const BenchOptions& o) {
         history_out.open(o.history_file, std::ios::binary | std::ios::trunc);  // before the run: a bad path is a command-line error
         if (!history_out) throw std::invalid_argument("--history " + o.history_file + ": cannot be written");
     }
+    if (const auto shortage = descriptor_shortage(o)) {
+        fmt::print(stderr, "lastcall bench: {}\n", *shortage);
+        return 2;
+    }
     const auto start = Clock::now();
     LoadOptions options{o.host, o.port, o.threads, start};
     options.open_loop_connections = o.rate > 0 && o.connections_given ? o.connections : 0;
@@ -111,7 +117,11 @@ int run_bench(const BenchOptions& o) {
     std::fflush(o.json ? stderr : stdout);
     load.start();
     BenchRun run;
-    run.interrupted_by = signals.wait_until(start + o.duration);
+    // Looked at every 50 ms: what must end the run before -d (bench_guard.hpp) is seen within that.
+    for (auto now = Clock::now(); now < start + o.duration && run.interrupted_by == 0 && run.stopped_early.empty(); now = Clock::now()) {
+        run.interrupted_by = signals.wait_until(std::min(start + o.duration, now + std::chrono::milliseconds(50)));
+        if (run.interrupted_by == 0) run.stopped_early = early_stop(load.live(), Clock::now() - start, o.url());
+    }
     load.stop({});
     const auto stopped = Clock::now();
     load.finish(std::chrono::milliseconds(0));  // what is in flight now is cut, and counted apart

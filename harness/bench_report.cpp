@@ -103,6 +103,7 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
     if (run.interrupted_by != 0) {
         out += fmt::format("  Interrupted by {} after {:.2f}s: the figures cover that time\n", signal_name(run.interrupted_by), run.elapsed_s);
     }
+    if (!run.stopped_early.empty()) out += fmt::format("  Stopped after {:.2f}s: {}\n", run.elapsed_s, run.stopped_early);
     if (s.completed == 0) {
         out += "  No response completed: no latency figures\n";
         if (s.failed.total() > 0 && s.failed.total() == s.failed.connect_refused) {
@@ -191,6 +192,7 @@ std::string bench_json(const BenchOptions& o, const BenchRun& run) {
         {"duration_s", std::chrono::duration<double>(o.duration).count()},
         {"elapsed_s", run.elapsed_s},
         {"interrupted_by", run.interrupted_by != 0 ? nlohmann::json(signal_name(run.interrupted_by)) : nlohmann::json(nullptr)},
+        {"stopped_early", run.stopped_early.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.stopped_early)},
         {"requests", s.completed},
         {"requests_per_sec", static_cast<double>(s.completed) / seconds},
         {"bytes", s.bytes},

@@ -18,6 +18,7 @@ struct BenchRun {
     BenchSummary summary;
     double elapsed_s = 0;
     int interrupted_by = 0;               // the signal that stopped the run early; 0: it ran its duration
+    std::string stopped_early;            // why lastcall stopped it before -d (bench_guard.hpp early_stop); empty: it did not
     std::uint64_t skipped_arrivals = 0;   // open loop
     std::uint64_t arrivals_behind = 0;    // open loop: due by the end and never started (arrivals_behind())
     std::size_t connections_used = 0;     // open loop: the most it needed at once

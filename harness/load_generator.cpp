@@ -91,6 +91,7 @@ LiveCounts LoadGenerator::live() const {
         total.in_flight += live.in_flight.load(std::memory_order_relaxed);
         total.completed += live.completed.load(std::memory_order_relaxed);
         for (std::size_t i = 0; i < outcome_count; ++i) total.by_outcome[i] += live.by_outcome[i].load(std::memory_order_relaxed);
+        if (const int e = live.connect_errno.load(std::memory_order_relaxed); e != 0) total.connect_errno = e;
     }
     return total;
 }

@@ -33,6 +33,7 @@ struct LiveCounts {
     std::int64_t in_flight = 0;
     std::uint64_t completed = 0;
     std::array<std::uint64_t, outcome_count> by_outcome{};
+    int connect_errno = 0;  // the errno of a connect that failed other than refused, if any (bench names "Too many open files")
 };
 
 struct LoadOptions {

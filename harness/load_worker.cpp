@@ -226,6 +226,10 @@ net::awaitable<void> LoadWorker::connect(const WorkloadState& ws, ClientConnecti
     auto [ec] = co_await c.socket.async_connect(endpoint_, use_tuple);
     if (ec || c.timed_out()) {
         seen.failure = ec == net::error::connection_refused ? Failure::connect_refused : Failure::connect_error;
+        // What the system said, for a report that names it ("Too many open files" is not the server's doing).
+        if (ec && ec != net::error::connection_refused && ec.category() == boost::system::system_category()) {
+            live_.connect_errno.store(ec.value(), std::memory_order_relaxed);
+        }
         c.close();
         co_return;
     }

@@ -49,6 +49,7 @@ public:
         std::atomic<std::int64_t> pending_starts{0};  // workloads whose start time has not come yet
         std::atomic<std::uint64_t> completed{0};
         std::array<std::atomic<std::uint64_t>, outcome_count> by_outcome{};
+        std::atomic<int> connect_errno{0};  // the last connect failure other than a refusal (EMFILE: out of descriptors)
     };
 
     LoadWorker(int index, const WorkerContext& context, const std::vector<Workload>& workloads, const HostAddress& address,

@@ -146,6 +146,52 @@ TEST(BenchCli, DeadPortIsNotThroughput) {
     EXPECT_EQ(j.json["latency_us"]["max"], nullptr);
 }
 
+// A dead port used to be waited on for the whole -d: after a second of refusals with nothing
+// served the run stops and says so (exit 3, no response at all), well before -d 20s.
+TEST(BenchCli, DeadPortStopsAfterASecondOfRefusals) {
+    const auto dir = fresh_test_dir();
+    const auto r = bench({url(dead_port(), "/fast"), "-d", "20", "-c", "2", "-t", "1", "--json"}, dir);
+    EXPECT_EQ(r.status.code, 3) << r.out << r.err;
+    ASSERT_FALSE(r.json.is_discarded()) << r.out;
+    ASSERT_TRUE(r.json["stopped_early"].is_string()) << r.out;
+    EXPECT_NE(r.json["stopped_early"].get<std::string>().find("was refused for "), std::string::npos) << r.out;
+    EXPECT_LT(r.json["elapsed_s"].get<double>(), 20.0) << "stopped before -d: " << r.out;
+}
+
+// lastcall bench in a shell whose `ulimit -n` is 64 (the soft limit: the hard one stays as it was).
+BenchResult bench_with_few_descriptors(const std::vector<std::string>& args, const fs::path& dir) {
+    std::string command = "ulimit -Sn 64 && exec";
+    for (const auto& word : bench_argv(args)) command += " '" + word + "'";
+    ChildProcess cli({"/bin/sh", "-c", command}, dir / "bench.stderr");
+    return finish(cli, dir);
+}
+
+// -c beyond `ulimit -n`: "Too many open files" was never named, nothing was served and the connects
+// spun. Said before the run, with the limit and how to raise it (exit 2, nothing sent).
+TEST(BenchCli, MoreConnectionsThanTheDescriptorLimitAreRefusedBeforeTheRun) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto r = bench_with_few_descriptors({url(server.port(), "/fast"), "-d", "2", "-c", "100", "-t", "1"}, dir);
+    EXPECT_EQ(r.status.code, 2) << r.out << r.err;
+    for (const char* text : {"lastcall bench: -c 100 needs about ", "this process may open 64 (`ulimit -n`, Too many open files past it)", "ulimit -n "}) {
+        EXPECT_NE(r.err.find(text), std::string::npos) << text << " in:\n" << r.err;
+    }
+    EXPECT_EQ(r.out, "") << "no run";
+}
+
+// An open loop without -c opens connections as it needs them: past the limit mid-run, the run
+// stops at once naming the system's error instead of retrying for the whole -d.
+TEST(BenchCli, RunningOutOfDescriptorsMidRunStopsAndSaysSo) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto r = bench_with_few_descriptors({url(server.port(), "/slow?ms=3000"), "-d", "20", "--rate", "500", "-t", "1", "--json"}, dir);
+    ASSERT_FALSE(r.json.is_discarded()) << r.out << r.err;
+    EXPECT_NE(r.status.code, 0) << r.out;
+    ASSERT_TRUE(r.json["stopped_early"].is_string()) << r.out;
+    EXPECT_NE(r.json["stopped_early"].get<std::string>().find("Too many open files (`ulimit -n` is 64)"), std::string::npos) << r.out;
+    EXPECT_LT(r.json["elapsed_s"].get<double>(), 20.0) << "stopped before -d: " << r.out;
+}
+
 TEST(BenchCli, Non2xxCountedApartExit1) {
     const auto dir = fresh_test_dir();
     ReferenceServer server(dir / "state", {});

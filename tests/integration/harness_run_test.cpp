@@ -394,7 +394,8 @@ TEST(HarnessRun, NonLoopbackTargetIsRefused) {
 
 TEST(HarnessCli, ValidateReportsFileLineColumnAndExits2) {
     const auto dir = fresh_test_dir();
-    std::ofstream(dir / "bad.yaml") << "name: x\ntarget: {command: [srv]}\nworkloads:\n  - name: a\n    conections: 3\n";
+    std::ofstream(dir / "bad.yaml") << "name: x\ntarget: {command: [srv]}\nworkloads:\n  - name: a\n    conections: 3\n"
+                                       "timeline: [{at: 1s, signal: TERM}]\n";
     lastcall::testing::ChildProcess cli({LASTCALL_BINARY, "validate", (dir / "bad.yaml").string()}, dir / "stderr");
     const auto status = cli.wait(std::chrono::seconds(10));
     ASSERT_TRUE(status);

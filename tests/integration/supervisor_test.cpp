@@ -209,7 +209,8 @@ TEST(Supervisor, OrphanedGrandchildrenAreReapedAtOnce) {
 // Item 16: Ctrl+C while the target is not ready yet ends the run at once (not after the ready timeout).
 TEST(Supervisor, InterruptWhileWaitingForReadinessEndsAtOnce) {
     const auto dir = fresh_test_dir();
-    std::ofstream(dir / "scenario.yaml") << "name: never-ready\ntarget:\n  command: [sleep, '300']\n  ready: {tcp: true, timeout: 60s}\n";
+    std::ofstream(dir / "scenario.yaml") << "name: never-ready\ntarget:\n  command: [sleep, '300']\n  ready: {tcp: true, timeout: 60s}\n"
+                                         "timeline: [{at: 1s, signal: TERM}]\n";
     ChildProcess cli({LASTCALL_BINARY, "run", (dir / "scenario.yaml").string(), "--run-dir", (dir / "runs").string()}, dir / "stderr");
     ASSERT_TRUE(cli.read_line(std::chrono::seconds(10))) << "lastcall did not start the run";
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the supervisor is inside its readiness wait
@@ -230,7 +231,8 @@ TEST(Supervisor, InterruptWhileWaitingForReadinessEndsAtOnce) {
 // Item 10: a target that never starts is an error in the JUnit file, the JSON and the summary.
 TEST(Supervisor, TargetThatNeverStartsIsAnErrorInEveryReport) {
     const auto dir = fresh_test_dir();
-    std::ofstream(dir / "scenario.yaml") << "name: broken\ntarget:\n  command: [sh, -c, 'echo bad config >&2; exit 7']\n  ready: {tcp: true}\n";
+    std::ofstream(dir / "scenario.yaml") << "name: broken\ntarget:\n  command: [sh, -c, 'echo bad config >&2; exit 7']\n  ready: {tcp: true}\n"
+                                         "timeline: [{at: 1s, signal: TERM}]\n";
     ChildProcess cli({LASTCALL_BINARY, "run", (dir / "scenario.yaml").string(), "--run-dir", (dir / "runs").string(), "--junit",
                       (dir / "junit.xml").string(), "--json", (dir / "out.json").string()},
                      dir / "stderr");
