@@ -151,11 +151,14 @@ TEST(DrainBoundary, ZeroLingerClosesIdleConnectionsAtOnceAndAStreamsAfterItsEnd)
     const auto report = nlohmann::json::parse(std::ifstream(state / "shutdown-report.json"));
     const auto& connections = report.at("connections");
     // idle, fresh, the stream's, and the status poller's unless its last response was still being
-    // written at the signal (then it said Connection: close).
+    // written at the signal (then it said Connection: close, and either it closed itself after the
+    // write or the drain's end, which that write was the last thing to wait for, closed it first:
+    // 1 in ~10 under load).
     const auto lingered = connections.at("closed_after_linger").get<long>();
+    const auto at_drain_end = connections.at("closed_at_drain_end").get<long>();
     EXPECT_TRUE(lingered == 3 || lingered == 4) << report.dump(2);
+    EXPECT_LE(lingered + at_drain_end, 4) << report.dump(2);
     EXPECT_EQ(connections.at("never_served"), 1) << "the fresh connection";
-    EXPECT_EQ(connections.at("closed_at_drain_end"), 0);
     EXPECT_EQ(connections.at("reset_request_unread"), 0);
 }
 

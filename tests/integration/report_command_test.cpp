@@ -144,6 +144,8 @@ workloads:
     request: {path: "/fast"}
     connections: 2
     max_requests: 3000
+timeline:
+  - {at: 1500ms, signal: TERM}
 limits: {max_duration: 15s, history_bytes: 200000}
 )";
     const auto made = lastcall({"run", scenario.string(), "--run-dir", (root / "runs").string(), "-q"}, root);
