@@ -14,7 +14,6 @@
 #include "lastcall/coordinator/io_context.hpp"
 #include "lastcall/coordinator/signal_intake.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -165,17 +164,7 @@ int run_server(const ServerConfig& config) {
     boot.lap("jobs_ms");
 
     coordinator::IoContext io(static_cast<int>(config.threads));
-    // Run until the coordinator stops it: with its alarms on a context of their own, the io threads
-    // would otherwise return once the last connection had gone, before the coordinator's last posts
-    // to them (the listener's close at the drain's end, a resource's timer, a task's cancellation).
-    auto io_work = net::make_work_guard(io);
-    // The coordinator's steps run on a context and a thread of their own, not on the io threads'
-    // queue: there the drain's end waited behind every handler queued before it - with 10,000 idle
-    // connections closed at the drain, the 10,000 aborted waits that free them (5-20 ms) - and
-    // cleaning and the checkpoint's fsyncs then ran while nothing else could free them meanwhile.
-    coordinator::IoContext coordinator_io(1);
-    auto coordinator_work = net::make_work_guard(coordinator_io);
-    coordinator::AsioClock clock(coordinator_io);
+    coordinator::AsioClock clock(io);
     coordinator::Coordinator coordinator(clock, shutdown_config(config));
     if (store) coordinator.set_checkpointer(&store->checkpointer());
     // Declared after the store: destroyed (joined) before it.
@@ -218,11 +207,7 @@ int run_server(const ServerConfig& config) {
                     .field("mode", coordinator::to_string(report.mode))
                     .field("total_ms", std::chrono::duration<double, std::milli>(report.total).count());
                 exit_code = report.exit_code;
-                // Behind what the io threads still have queued (the frees of connections closed
-                // at the drain), so that both threads run it rather than destroy_pending_work
-                // alone, after them.
-                net::post(io, [&io] { io.stop(); });
-                coordinator_io.stop();
+                io.stop();
             },
     });
     register_resources(coordinator, *jobs, counter, io, config);
@@ -234,9 +219,6 @@ int run_server(const ServerConfig& config) {
     // A prefork worker takes its signals with what its master said before them.
     std::optional<coordinator::SignalIntake> signals;
     std::optional<WorkerControl> control;
-    // Signals are taken on the io threads, which serve and so are awake when one comes: readiness
-    // fails in the handler that takes it (ready() reads what request_shutdown set), with no wait
-    // for the coordinator's thread to be scheduled (2.5-5.8 ms under load when they went there).
     if (config.control_fd >= 0) control.emplace(io, config.control_fd, coordinator);
     else signals.emplace(io, coordinator);
     if (config.faults.has(Fault::orphan_child)) start_orphan_child();
@@ -265,17 +247,14 @@ int run_server(const ServerConfig& config) {
         control->send_ready();
     }
 
-    std::thread coordinator_thread([&coordinator_io] { coordinator_io.run(); });
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
     io.run();
     for (auto& thread : threads) thread.join();
-    coordinator_thread.join();
     // Everything that had to be closed or made durable already was. What the io_context still
     // holds goes now, before the coordinator it releases into (a crash the double-signal scenario
     // caught when it went later); then every local ends normally, so sanitizers see a real exit.
     io.destroy_pending_work();
-    coordinator_io.destroy_pending_work();
     return exit_code;
 }
 
