@@ -21,8 +21,8 @@ struct SignalFromSender {
     pid_t sender = 0;  // 0 when the kernel sent it
 };
 
-// One per process: installs the handler for `signals` (restored when destroyed); a signal that
-// arrives before start() is kept in the pipe until then.
+// One per process: installs the handler for `signals`; a signal that arrives before start() is
+// kept in the pipe until then, and one after the destructor is ignored (see there).
 class SignalSenders {
 public:
     using Handler = std::function<void(const SignalFromSender&)>;
@@ -39,7 +39,6 @@ private:
     void wait_next();
 
     std::vector<int> signals_;
-    std::vector<struct ::sigaction> previous_;
     int write_end_ = -1;
     boost::asio::posix::stream_descriptor read_end_;
     Handler handler_;

@@ -191,7 +191,8 @@ TEST(Prefork, WorkersBootWithoutWaitingForAStalledDiskTheMasterAlreadyProbed) {
     std::this_thread::sleep_for(800ms);
     p->server->process().signal(SIGTERM);
     EXPECT_EQ(p->exit_code(10s), 0) << p->server->stderr_text();
-    EXPECT_EQ(fates(master_report(p->state)), (std::vector<std::string>{"1.1 drained", "1.2 drained", "2.1 drained", "2.2 drained"}));
+    EXPECT_EQ(fates(master_report(p->state)), (std::vector<std::string>{"1.1 drained", "1.2 drained", "2.1 drained", "2.2 drained"}))
+        << master_report(p->state).dump(1);
 }
 
 TEST(Prefork, StragglersAreKilledAtTheGracefulTimeoutAndNamed) {
