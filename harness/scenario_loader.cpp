@@ -78,8 +78,14 @@ void check_tests_a_shutdown(const YamlReader& r, const YAML::Node& root, const S
                                  format_duration(s.max_duration));
     const auto for_explore = root["explore"] ? " (a scenario for lastcall explore, which writes the signals itself: lastcall explore FILE)" : "";
     if (!root["timeline"]) r.fail(root, fmt::format("the scenario has no timeline: {}{}", why, for_explore));
-    r.fail(root["timeline"], fmt::format("the timeline sends the target no signal (but STOP/CONT), no kill_if_alive and no reload: {}{}",
-                                         why, for_explore));
+    // "(but STOP/CONT)" only where the timeline has such a step: `timeline: []` has none.
+    const bool pauses = std::any_of(s.timeline.begin(), s.timeline.end(), [](const TimelineEntry& e) {
+        if (std::holds_alternative<PauseAction>(e.action)) return true;
+        const auto* signal = std::get_if<SignalAction>(&e.action);
+        return signal && signal->purpose == SignalPurpose::pause;
+    });
+    r.fail(root["timeline"], fmt::format("the timeline sends the target no signal{}, no kill_if_alive and no reload: {}{}",
+                                         pauses ? " (but STOP/CONT)" : "", why, for_explore));
 }
 
 // Read in dependency order, not file order: the workloads and the timeline are checked against

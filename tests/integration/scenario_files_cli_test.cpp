@@ -100,14 +100,19 @@ TEST(ScenarioFilesCli, AScenarioThatTestsNoShutdownIsRefusedSayingWhatIsMissing)
         {"no-load.yaml", head + "workloads: []\n"},
         {"restart-only.yaml", head + load + "timeline:\n  - when: exited\n    restart_target: true\n"},
         {"a-pause-only.yaml", head + load + "timeline:\n  - {at: 1s, pause: 100ms}\n"},
+        {"empty-timeline.yaml", head + load + "timeline: []\n"},
     };
     for (const auto& [name, text] : refused) std::ofstream(dir / name) << text;
     const auto why = "nothing would end the target before limits.max_duration (1m), where lastcall kills it, and no shutdown would be "
                      "tested; add one, like `timeline: [{at: 2s, signal: TERM}]`\n";
     const auto no_timeline = ":1:1: the scenario has no timeline: " + std::string(why);
     const auto no_signal = ":5:3: the timeline sends the target no signal (but STOP/CONT), no kill_if_alive and no reload: " + std::string(why);
-    const std::string expected = (dir / "a-pause-only.yaml").string() + no_signal + (dir / "no-load.yaml").string() + no_timeline +
-                                 (dir / "no-timeline.yaml").string() + no_timeline + (dir / "restart-only.yaml").string() + no_signal;
+    // No STOP/CONT step: no "(but STOP/CONT)".
+    const auto plain = "the timeline sends the target no signal, no kill_if_alive and no reload: " + std::string(why);
+    const auto empty = ":4:11: " + plain;
+    const std::string expected = (dir / "a-pause-only.yaml").string() + no_signal + (dir / "empty-timeline.yaml").string() + empty +
+                                 (dir / "no-load.yaml").string() + no_timeline +
+                                 (dir / "no-timeline.yaml").string() + no_timeline + (dir / "restart-only.yaml").string() + ":5:3: " + plain;
     for (const auto& command : {std::vector<std::string>{"validate", dir.string()}, {"run", dir.string(), "--run-dir", (dir / "runs").string()}}) {
         const auto result = run_cli(command, dir);
         EXPECT_EQ(result.status.code, 2) << command[0] << ": " << result.out << result.err;
