@@ -13,6 +13,8 @@ void AnswersSeen::note_not_http(const RequestRecord& r, std::string_view first_b
     if (r.done_us < 0 || (first_not_http_us >= 0 && r.done_us >= first_not_http_us)) return;
     first_not_http_us = r.done_us;
     first_not_http_request = r.id;
+    first_not_http_workload = r.workload;
+    first_not_http_sent_us = r.sent_us;
     first_not_http_bytes.assign(first_bytes.substr(0, 32));
 }
 
@@ -22,6 +24,8 @@ void AnswersSeen::merge(const AnswersSeen& other) {
     if (other.first_not_http_us >= 0 && (first_not_http_us < 0 || other.first_not_http_us < first_not_http_us)) {
         first_not_http_us = other.first_not_http_us;
         first_not_http_request = other.first_not_http_request;
+        first_not_http_workload = other.first_not_http_workload;
+        first_not_http_sent_us = other.first_not_http_sent_us;
         first_not_http_bytes = other.first_not_http_bytes;
     }
     not_http = count;
@@ -45,14 +49,20 @@ std::string escape_bytes(std::string_view bytes) {
     return out;
 }
 
-std::string not_http_verdict(const AnswersSeen& seen, std::int64_t signal_us, std::uint64_t requests) {
+std::string not_http_verdict(const AnswersSeen& seen, std::int64_t signal_us, std::uint64_t requests,
+                             const std::vector<std::string>& workload_names) {
     const auto before_signal = [signal_us](std::int64_t t) { return t >= 0 && (signal_us < 0 || t < signal_us); };
     if (!before_signal(seen.first_not_http_us) || before_signal(seen.first_http_us)) return {};
+    const auto seconds = [](std::int64_t us) { return static_cast<double>(us) / 1e6; };
+    const auto workload = seen.first_not_http_workload < workload_names.size() ? workload_names[seen.first_not_http_workload]
+                                                                              : fmt::format("#{}", seen.first_not_http_workload + 1);
+    const auto sent = seen.first_not_http_sent_us >= 0 ? fmt::format("sent at {:.3f}s, ", seconds(seen.first_not_http_sent_us)) : std::string{};
     return fmt::format("the target does not speak HTTP: it answered none of the run's requests with an HTTP status line {}, and {} of the {} "
-                       "requests got answers that were not HTTP; the first (request #{} at {:.3f}s) began \"{}\". Its shutdown was not judged: check target.command "
-                       "and the port (ready: {{tcp: true}} only proves that something accepts connections)",
-                       signal_us < 0 ? "at all" : fmt::format("before the signal at {:.3f}s", static_cast<double>(signal_us) / 1e6), seen.not_http,
-                       requests, seen.first_not_http_request, static_cast<double>(seen.first_not_http_us) / 1e6, escape_bytes(seen.first_not_http_bytes));
+                       "requests got answers that were not HTTP; the first (a request of workload {}, {}answered at {:.3f}s) began \"{}\". "
+                       "Its shutdown was not judged: check target.command and the port (ready: {{tcp: true}} only proves that something "
+                       "accepts connections)",
+                       signal_us < 0 ? "at all" : fmt::format("before the signal at {:.3f}s", seconds(signal_us)), seen.not_http, requests, workload,
+                       sent, seconds(seen.first_not_http_us), escape_bytes(seen.first_not_http_bytes));
 }
 
 } // namespace lastcall::harness

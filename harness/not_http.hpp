@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lastcall::harness {
 
@@ -15,7 +16,9 @@ struct AnswersSeen {
     std::int64_t first_http_us = -1;       // the earliest end of a request answered with a status line
     std::uint64_t not_http = 0;            // answers whose first bytes were no HTTP status line
     std::int64_t first_not_http_us = -1;   // the earliest of those, its end
-    std::uint64_t first_not_http_request = 0;
+    std::uint64_t first_not_http_request = 0;  // its id in history.jsonl (events.jsonl names it; the message does not)
+    std::uint16_t first_not_http_workload = 0;
+    std::int64_t first_not_http_sent_us = -1;
     std::string first_not_http_bytes;      // what it began with, as sent (at most 32 bytes)
 
     void note_http(std::int64_t done_us);
@@ -27,7 +30,10 @@ struct AnswersSeen {
 std::string escape_bytes(std::string_view bytes);
 
 // Empty unless the target answered no request with HTTP before `signal_us` (-1: no signal, then
-// the whole run) and answered one before it with bytes that are not HTTP; else why, naming them.
-std::string not_http_verdict(const AnswersSeen& seen, std::int64_t signal_us, std::uint64_t requests);
+// the whole run) and answered one before it with bytes that are not HTTP; else why, naming them
+// and the first such request in the user's terms: its workload (`workload_names`, by index) and
+// its moments, not lastcall's internal id.
+std::string not_http_verdict(const AnswersSeen& seen, std::int64_t signal_us, std::uint64_t requests,
+                             const std::vector<std::string>& workload_names);
 
 } // namespace lastcall::harness

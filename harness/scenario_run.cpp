@@ -290,7 +290,9 @@ void Conductor::collect() {
     // row of checks blaming its shutdown for requests it could never have answered.
     const auto signal = std::find_if(result_.signals.begin(), result_.signals.end(), [](const SignalSent& s) { return s.marks_shutdown(); });
     if (result_.start_error.empty() && result_.died_before_signal.empty()) {
-        result_.start_error = not_http_verdict(result_.answers, signal == result_.signals.end() ? -1 : signal->t_us, result_.requests);
+        std::vector<std::string> workload_names;
+        for (const auto& w : scenario_.workloads) workload_names.push_back(w.name);
+        result_.start_error = not_http_verdict(result_.answers, signal == result_.signals.end() ? -1 : signal->t_us, result_.requests, workload_names);
         if (!result_.start_error.empty()) events_.record("not_http", {{"request", result_.answers.first_not_http_request},
                                                                       {"began", escape_bytes(result_.answers.first_not_http_bytes)}});
     }

@@ -13,7 +13,9 @@ using harness::RunVerdict;
 
 // A table of checks (measured vs bound, pass/fail) and the evidence of failures; colour when `tty`.
 std::string console_report(const RunVerdict& verdict, bool tty);
-std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty);
+// `errors_said_above`: each run's block (console_report) was printed and said why a run could not
+// run; the summary then names it without saying it again.
+std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty, bool errors_said_above = false);
 
 inline constexpr int report_json_version = 1;
 std::string json_report(const RunVerdict& verdict);                  // report.json of one run

@@ -62,7 +62,7 @@ std::string console_report(const RunVerdict& v, bool tty) {
     return out;
 }
 
-std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
+std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty, bool errors_said_above) {
     std::size_t failed = 0, errors = 0, skipped = 0;
     std::string names;
     for (const auto& v : verdicts) {
@@ -74,7 +74,8 @@ std::string console_summary(const std::vector<RunVerdict>& verdicts, bool tty) {
         if (v.passed()) continue;
         if (!v.error().empty()) {
             ++errors;
-            names += fmt::format("   {} {}: {}\n", paint("ERROR", "1;31", tty), run_title(v), v.error().substr(0, v.error().find('\n')));
+            // Said once: in the run's block above, else here in full (--quiet prints no block).
+            names += fmt::format("   {} {}: {}\n", paint("ERROR", "1;31", tty), run_title(v), errors_said_above ? "could not run (why is above)" : v.error());
             continue;
         }
         ++failed;

@@ -134,8 +134,7 @@ int run_scenarios(const RunArguments& a) {
                 break;
             }
             lastcall::reports::RunVerdict verdict{&scenario, r, std::move(result), {}};
-            if (!verdict.error().empty()) {
-                fmt::print(stderr, "lastcall: {}: {}\n", scenario.name, verdict.error());
+            if (!verdict.error().empty()) {  // said once: in the run's block below, or in the summary with --quiet
                 exit_code = std::max(exit_code, 3);
             } else if (!verdict.run.skipped.empty()) {  // the console report says SKIP and why
                 verdict.checks = evaluate_checks(scenario, verdict.run);
@@ -164,7 +163,7 @@ int run_scenarios(const RunArguments& a) {
         }
     }
     // With --quiet the summary is all there is: no blank line before it.
-    fmt::print(console, "{}{}", a.quiet ? "" : "\n", lastcall::reports::console_summary(verdicts, colour));
+    fmt::print(console, "{}{}", a.quiet ? "" : "\n", lastcall::reports::console_summary(verdicts, colour, !a.quiet));
     if (interrupted) {
         fmt::print(console, "Interrupted: {}{}\n", cut_short.empty() ? "no run was under way" : cut_short,
                    verdicts.empty() ? "" : "; the runs above finished and are judged");

@@ -112,6 +112,29 @@ TEST(ConsoleOutput, QuietStillNamesWhatFailed) {
     EXPECT_EQ(out.find("result check"), std::string::npos) << "no table with --quiet:\n" << out;
 }
 
+// A run that could not run said why three times: on stderr, in its block and in the summary. Once
+// now: in its block (the summary names the run), or with --quiet in the summary alone.
+TEST(ConsoleOutput, WhyARunCouldNotRunIsSaidOnce) {
+    const auto dir = fresh_test_dir();
+    std::ofstream(dir / "echo.yaml") << "name: echo\ntarget:\n  command: [python3, " << MISBEHAVING_TARGET
+                                      << ", '{port}', echo]\nworkloads: [{name: get, request: {path: /fast}, connections: 2}]\n"
+                                         "timeline: [{at: 500ms, signal: TERM}]\nlimits: {max_duration: 10s}\n";
+    const auto count = [](const std::string& text) {
+        std::size_t n = 0;
+        for (auto at = text.find("the target does not speak HTTP"); at != std::string::npos; at = text.find("the target does not speak HTTP", at + 1)) ++n;
+        return n;
+    };
+    for (const bool quiet : {false, true}) {
+        std::vector<std::string> argv{LASTCALL_BINARY, "run", (dir / "echo.yaml").string(), "--run-dir", (dir / "runs").string()};
+        if (quiet) argv.push_back("--quiet");
+        const auto r = run_to_end(argv, dir / "stderr", 40s);
+        EXPECT_EQ(r.status.code, 3) << r.out << r.err;
+        EXPECT_EQ(count(r.out) + count(r.err), 1u) << "quiet " << quiet << ":\n" << r.out << r.err;
+        EXPECT_NE(r.out.find("1 run: 0 passed, 0 failed, 1 could not run"), std::string::npos) << r.out;
+        if (!quiet) EXPECT_NE(r.out.find("ERROR echo: could not run (why is above)\n"), std::string::npos) << r.out;
+    }
+}
+
 // A run that lastcall itself ended says so beside its verdict and in the summary: a new user's run
 // failed `exit` at max_duration and only the evidence said that lastcall had killed the target.
 // Here the target ignores SIGTERM (a faulty mode) and is still running at max_duration.

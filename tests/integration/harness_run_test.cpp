@@ -352,6 +352,9 @@ limits: {max_duration: 10s}
     EXPECT_TRUE(checks.empty()) << "nothing judged";
     EXPECT_NE(echo.start_error.find("the target does not speak HTTP"), std::string::npos) << echo.start_error;
     EXPECT_NE(echo.start_error.find("began \"GET /fast HTTP/1.1\\r\\n"), std::string::npos) << echo.start_error;
+    // Named in the scenario's terms: its workload and moments, not lastcall's internal request id.
+    EXPECT_NE(echo.start_error.find("the first (a request of workload get, sent at "), std::string::npos) << echo.start_error;
+    EXPECT_EQ(echo.start_error.find("#"), std::string::npos) << echo.start_error;
     EXPECT_GT(echo.answers.not_http, 0u);
 
     const auto garbage = run_and_judge(scenario("garbage"), checks, "-garbage");
