@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace lastcall::reports {
 
 namespace {
@@ -49,6 +51,17 @@ json latency_json(const harness::Histogram& h) {
                 {"p999", ms(h.percentile(99.9))}, {"max", ms(h.max())}, {"mean", h.mean() / 1e6}};
 }
 
+// Where `latency_ms` is measured from: a closed loop's intended start is its send (decided when
+// the last response came back, read again after a connect); an open loop's is its schedule, so
+// the wait behind a slow response counts. "mixed" when the scenario has both; null without
+// workloads (or a run re-rendered from a verdict.json kept before their modes were).
+json latency_measured_from(const harness::Scenario& s) {
+    if (s.workloads.empty()) return nullptr;
+    const auto open = std::count_if(s.workloads.begin(), s.workloads.end(), [](const harness::Workload& w) { return w.mode == harness::LoadMode::open; });
+    if (open == 0) return "send";
+    return static_cast<std::size_t>(open) == s.workloads.size() ? "intended_start" : "mixed";
+}
+
 json run_json(const RunVerdict& v) {
     json checks = json::array();
     for (const auto& c : v.checks) {
@@ -89,7 +102,11 @@ json run_json(const RunVerdict& v) {
         {"began_at", time_or_null(v.run.began_unix_us)},
         {"load_started_at", time_or_null(v.run.run_start_unix_us)},
         {"target_command", target_command(v)},
-        {"latency_ms", latency_json(v.run.latency)},
+        {"latency_ms", [&] {
+             auto latency = latency_json(v.run.latency);
+             latency["measured_from"] = latency_measured_from(*v.scenario);
+             return latency;
+         }()},
     };
 }
 

@@ -125,6 +125,20 @@ std::string check_change(const CheckDiff& c) {
     return change(c.a.value, c.b.value);
 }
 
+// What a report's latency_ms.measured_from means, in words; a report without it says nothing.
+std::string measured_from_text(const std::string& from) {
+    if (from == "send") return "from each request's send (closed loops)";
+    if (from == "intended_start") return "from each request's intended start on an open loop's schedule (waits behind slow responses count)";
+    if (from == "mixed") return "from the send for closed loops and from the intended start for open loops (the scenario has both)";
+    return "from " + from;
+}
+
+std::string latency_warning(const std::string& a, const std::string& b) {
+    if (a.empty() || b.empty() || a == b) return {};
+    return fmt::format("latency measured differently: A's {}, B's {}; the change is not the service's alone", measured_from_text(a),
+                       measured_from_text(b));
+}
+
 std::string ms(std::optional<double> v) { return v ? fmt::format("{:.3f}", *v) : std::string("-"); }
 
 constexpr std::size_t name_width = 30, cell_width = 36;
@@ -168,6 +182,7 @@ RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const
     const auto latency = [](const json& run) { return run.contains("latency_ms") && run["latency_ms"].is_object() ? run["latency_ms"] : json::object(); };
     const auto la = latency(a), lb = latency(b);
     for (const char* p : {"p50", "p90", "p99", "p999", "max"}) diff.latency.push_back(LatencyDiff{p, number_of(la, p), number_of(lb, p)});
+    diff.latency_warning = latency_warning(text_of(la, "measured_from"), text_of(lb, "measured_from"));
     return diff;
 }
 
@@ -189,6 +204,7 @@ std::string diff_table(const RunDiff& diff) {
     }
     out += "\n" + row("latency (ok requests, ms)", "A", "B", "");
     for (const auto& l : diff.latency) out += row(l.name, ms(l.a_ms), ms(l.b_ms) + change(l.a_ms, l.b_ms), "");
+    if (!diff.latency_warning.empty()) out += diff.latency_warning + "\n";
     out += changed.empty() ? "\nno check changed verdict\n"
                            : fmt::format("\n{} check{} changed verdict (pass <-> fail): {}\n", changed.size(), changed.size() == 1 ? "" : "s", names_of(changed));
     if (!one_run.empty()) {

@@ -41,6 +41,10 @@ struct RunDiff {
     std::string scenario_warning;
     std::vector<CheckDiff> checks;   // A's order, then checks only B has
     std::vector<LatencyDiff> latency;
+    // Not empty when A's latency and B's are measured from different moments (a closed loop's from
+    // the send, an open loop's from the intended start, where the wait behind a slow response
+    // counts): their change is then not the service's alone. Said with the latency rows.
+    std::string latency_warning;
     bool verdict_changed() const;
 };
 

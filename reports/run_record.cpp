@@ -109,6 +109,12 @@ CheckResult read_check(const json& c, const Source& at) {
     return out;
 }
 
+json workload_modes(const Scenario& s) {
+    json modes = json::array();
+    for (const auto& w : s.workloads) modes.push_back(w.mode == harness::LoadMode::open ? "open" : "closed");
+    return modes;
+}
+
 // verdict.json: the scenario's names, the spawn, the exit and the checks.
 void read_verdict(const fs::path& file, RecordedRun& out) {
     const auto v = read_json(file);
@@ -121,6 +127,14 @@ void read_verdict(const fs::path& file, RecordedRun& out) {
     out.scenario->description = field<std::string>(s, "description", at);
     out.scenario->target.command = strings(s, "command", at);
     out.scenario->repeat = field<int>(s, "repeat", at);
+    // Each workload's mode, for where report.json's latency is measured from; absent from runs
+    // recorded before it was kept (their report then says null).
+    if (s.contains("workload_modes")) {
+        for (const auto& mode : strings(s, "workload_modes", at)) {
+            if (mode != "open" && mode != "closed") at.fail(fmt::format("scenario.workload_modes: \"{}\" is neither open nor closed", mode));
+            out.scenario->workloads.emplace_back().mode = mode == "open" ? harness::LoadMode::open : harness::LoadMode::closed;
+        }
+    }
     auto& verdict = out.verdict;
     auto& run = verdict.run;
     verdict.repeat_index = field<int>(v, "repeat_index", at);
@@ -314,7 +328,7 @@ void keep_verdict(const RunVerdict& v) {
     const json verdict{
         {"version", verdict_file_version},
         {"scenario", {{"name", v.scenario->name}, {"file", v.scenario->file}, {"sha256", v.scenario->sha256}, {"description", v.scenario->description},
-                      {"command", v.scenario->target.command}, {"repeat", v.scenario->repeat}}},
+                      {"command", v.scenario->target.command}, {"repeat", v.scenario->repeat}, {"workload_modes", workload_modes(*v.scenario)}}},
         {"repeat_index", v.repeat_index},
         {"run_dir", run.run_dir.string()},
         {"began_unix_us", run.began_unix_us},

@@ -51,6 +51,26 @@ TEST(RunDiff, SameVerdictsShowTheNumbersAndNoChange) {
     EXPECT_NE(table.find("no check changed verdict"), std::string::npos) << table;
 }
 
+// A closed loop's latency is from the send, an open loop's from the intended start: `p50 0.069 /
+// 490.734 (+715182.1%)` with nothing said compared a schedule's waits with a service time.
+TEST(RunDiff, LatencyMeasuredFromDifferentMomentsIsSaidSo) {
+    TwoRuns r;
+    r.scenario.workloads.resize(1);  // closed
+    harness::Scenario open_scenario;
+    open_scenario.name = "demo";
+    open_scenario.workloads.resize(1);
+    open_scenario.workloads[0].mode = harness::LoadMode::open;
+    r.b.scenario = &open_scenario;
+    const auto table = diff_table(diff_reports(json_report(r.a), "a", json_report(r.b), "b"));
+    EXPECT_NE(table.find("latency measured differently: A's from each request's send (closed loops), B's from each request's intended start "
+                         "on an open loop's schedule (waits behind slow responses count); the change is not the service's alone\n"),
+              std::string::npos)
+        << table;
+    r.b.scenario = &r.scenario;
+    const auto same = diff_table(diff_reports(json_report(r.a), "a", json_report(r.b), "b"));
+    EXPECT_EQ(same.find("measured differently"), std::string::npos) << "the same base: " << same;
+}
+
 TEST(RunDiff, AVerdictThatChangedIsNamed) {
     TwoRuns r;
     r.b.checks[0] = CheckResult{"dropped", "<= 0", "3", CheckStatus::fail, "3 requests were dropped", {}, CheckNumbers{3, 0, std::nullopt, "requests", "<="}};
