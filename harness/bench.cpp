@@ -122,6 +122,7 @@ int run_bench(const BenchOptions& o) {
         run.interrupted_by = signals.wait_until(std::min(start + o.duration, now + std::chrono::milliseconds(50)));
         if (run.interrupted_by == 0) run.stopped_early = early_stop(load.live(), Clock::now() - start, o.url());
     }
+    run.stopped_for_own_limit = !run.stopped_early.empty() && out_of_descriptors(load.live());
     load.stop({});
     const auto stopped = Clock::now();
     load.finish(std::chrono::milliseconds(0));  // what is in flight now is cut, and counted apart
@@ -134,7 +135,7 @@ int run_bench(const BenchOptions& o) {
     run.connections_used = load.open_loop_connections_used();
     run.connection_limit = options.open_loop_connections;
     run.arrivals_behind = arrivals_behind(o.rate, run.elapsed_s, o.threads, run.summary, run.skipped_arrivals);
-    run.exit_code = bench_exit_code(run.summary, run.skipped_arrivals + run.arrivals_behind, run.interrupted_by);
+    run.exit_code = bench_exit_code(run.summary, run.skipped_arrivals + run.arrivals_behind + run.summary.not_attempted, run.interrupted_by);
     fmt::print("{}", o.json ? bench_json(o, run) : bench_text(o, run));
     return run.exit_code;
 }

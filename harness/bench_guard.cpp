@@ -45,8 +45,10 @@ std::optional<std::string> descriptor_shortage(const BenchOptions& o) {
     return descriptor_shortage(static_cast<std::uint64_t>(o.connections), o.threads, open_descriptors(), limit.rlim_cur, limit.rlim_max);
 }
 
+bool out_of_descriptors(const LiveCounts& live) { return live.connect_errno == EMFILE || live.connect_errno == ENFILE; }
+
 std::string early_stop(const LiveCounts& live, std::chrono::steady_clock::duration elapsed, const std::string& url) {
-    if (live.connect_errno == EMFILE || live.connect_errno == ENFILE) {
+    if (out_of_descriptors(live)) {
         rlimit limit{};
         ::getrlimit(RLIMIT_NOFILE, &limit);
         return fmt::format("a connection could not be opened: {} (`ulimit -n` is {}{}); stopped at once rather than retry: use fewer "

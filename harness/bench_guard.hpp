@@ -31,6 +31,10 @@ std::optional<std::string> descriptor_shortage(const BenchOptions& options);
 // How long every connect may be refused, with nothing served, before the run stops.
 inline constexpr std::chrono::milliseconds refused_for_long_enough{1000};
 
+// The system refuses lastcall file descriptors (EMFILE, ENFILE): a stop for lastcall's own limit,
+// not the target's doing.
+bool out_of_descriptors(const LiveCounts& live);
+
 // Why the run must stop now, from what the load has counted since its start `elapsed` ago; empty
 // to go on. `url` names the target in the message.
 std::string early_stop(const LiveCounts& live, std::chrono::steady_clock::duration elapsed, const std::string& url);

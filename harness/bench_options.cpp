@@ -79,6 +79,7 @@ std::string file_text(const std::string& file) {
 void parse_url(BenchOptions& o, const std::string& url) {
     const std::string scheme = "http://";
     if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("expected a URL like http://127.0.0.1:8080/fast, not '" + printable(url) + "'");
+    o.given_url = url;
     const auto rest = url.substr(scheme.size());
     const auto slash = rest.find('/');
     o.path = slash == std::string::npos ? "/" : rest.substr(slash);
@@ -99,10 +100,12 @@ void parse_url(BenchOptions& o, const std::string& url) {
 
 } // namespace
 
-std::string BenchOptions::url() const {
+std::string BenchOptions::address() const {
     const bool v6 = host.find(':') != std::string::npos;
-    return fmt::format("http://{}{}{}:{}{}", v6 ? "[" : "", host, v6 ? "]" : "", port, path);
+    return fmt::format("{}{}{}:{}", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }
+
+std::string BenchOptions::url() const { return given_url.empty() ? fmt::format("http://{}{}", address(), path) : given_url; }
 
 struct BenchCommandLine::Words {
     std::vector<std::string> urls;

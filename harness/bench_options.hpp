@@ -39,7 +39,9 @@ struct BenchOptions {
     std::uint64_t max_history = std::uint64_t{1} << 30;
     std::string history_file;
     bool help = false;
-    std::string url() const;
+    std::string given_url;  // the URL as written: what the output names (localhost stays localhost)
+    std::string url() const;        // given_url, else the one the fields make
+    std::string address() const;    // where the connects go: 127.0.0.1:8080, [::1]:8080
 };
 
 // The bench's options on a CLI11 app: CLI11 reads the words, options() makes them BenchOptions.

@@ -76,7 +76,7 @@ std::optional<std::uint64_t> connections_needed(const BenchOptions& o, const Ben
 std::uint64_t arrivals_behind(double rate, double elapsed_s, int threads, const BenchSummary& s, std::uint64_t skipped_arrivals) {
     if (rate <= 0) return 0;
     const auto due = static_cast<std::uint64_t>(rate * elapsed_s);
-    const auto started = s.completed + s.failed.total() + s.cut_at_end + skipped_arrivals;
+    const auto started = s.completed + s.failed.total() + s.cut_at_end + s.not_attempted + skipped_arrivals;
     if (started >= due) return 0;
     const auto behind = due - started;
     return behind <= std::max<std::uint64_t>(static_cast<std::uint64_t>(threads), due / 100) ? 0 : behind;
@@ -94,7 +94,11 @@ std::string bench_header(const BenchOptions& o) {
     if (o.rate <= 0) load = fmt::format("{} connections", o.connections);
     else if (o.connections_given) load = fmt::format("at most {} connections, open loop at {:g} requests/s", o.connections, o.rate);
     else load = fmt::format("connections as needed, open loop at {:g} requests/s", o.rate);
-    return fmt::format("Running {} test @ {}\n  {} threads and {}\n", format_duration(o.duration), o.url(), o.threads, load);
+    // The URL as written; the address beside it when the name is not it (localhost: 127.0.0.1).
+    const auto url = o.url();
+    const auto authority = url.substr(0, url.find('/', std::string_view("http://").size()));
+    const auto address = authority == "http://" + o.address() ? std::string{} : fmt::format(" ({})", o.address());
+    return fmt::format("Running {} test @ {}{}\n  {} threads and {}\n", format_duration(o.duration), url, address, o.threads, load);
 }
 
 std::string bench_text(const BenchOptions& o, const BenchRun& run) {
@@ -141,7 +145,9 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
                                run.connection_limit > 0 ? fmt::format("all -c {} connections were busy", run.connection_limit)
                                                         : std::string("20000 requests per thread were outstanding already"));
         }
-        if (run.arrivals_behind > 0) {
+        // A run stopped for lastcall's own limit said why once (`Stopped after`): its arrivals
+        // never started are that stop's, not a rate lastcall's CPU could not keep.
+        if (run.arrivals_behind > 0 && !run.stopped_for_own_limit) {
             out += fmt::format("  Behind schedule: {} arrivals due by the end were never started: lastcall could not keep up with {:g}/s "
                                "(about {:.0f}/s started; the latency above counts each late arrival's wait)\n",
                                run.arrivals_behind, o.rate, o.rate - static_cast<double>(run.arrivals_behind) / std::max(run.elapsed_s, 1e-9));
@@ -149,6 +155,9 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
     }
     out += fmt::format("  {} requests in {:.2f}s, {} read\n", s.completed, run.elapsed_s, human_bytes(static_cast<double>(s.bytes)));
     if (s.failed.total() > 0) out += fmt::format("  Failed: {} ({})\n", s.failed.total(), failure_list(s.failed));
+    if (s.not_attempted > 0) {
+        out += fmt::format("  Not attempted: {} connects lastcall had no file descriptor for (not the target's failures)\n", s.not_attempted);
+    }
     if (s.non_2xx_3xx > 0) out += fmt::format("  Non-2xx or 3xx responses: {}\n", s.non_2xx_3xx);
     if (s.cut_at_end > 0) out += fmt::format("  In flight when the run stopped, not counted: {}\n", s.cut_at_end);
     const auto& h = run.history;
@@ -182,6 +191,7 @@ std::string bench_json(const BenchOptions& o, const BenchRun& run) {
     nlohmann::json out = {
         {"version", bench_json_version},
         {"url", o.url()},
+        {"address", o.address()},
         {"method", o.method},
         {"mode", o.rate > 0 ? "open" : "closed"},
         {"rate", o.rate > 0 ? nlohmann::json(o.rate) : nlohmann::json(nullptr)},
@@ -201,6 +211,8 @@ std::string bench_json(const BenchOptions& o, const BenchRun& run) {
         {"failed", {{"total", f.total()}, {"connect_refused", f.connect_refused}, {"connect_error", f.connect_error}, {"timeout", f.timeout},
                     {"reset", f.reset}, {"closed", f.closed}, {"write", f.write}, {"bad_response", f.bad_response}, {"lastcall_error", f.harness}}},
         {"cut_at_end", s.cut_at_end},
+        {"not_attempted", s.not_attempted},
+        {"stopped_for_own_limit", run.stopped_for_own_limit},
         {"skipped_arrivals", run.skipped_arrivals},
         {"arrivals_behind", run.arrivals_behind},
         {"latency_us", latency},

@@ -19,6 +19,7 @@ struct BenchRun {
     double elapsed_s = 0;
     int interrupted_by = 0;               // the signal that stopped the run early; 0: it ran its duration
     std::string stopped_early;            // why lastcall stopped it before -d (bench_guard.hpp early_stop); empty: it did not
+    bool stopped_for_own_limit = false;   // ... for lastcall's own reason (out of descriptors), not the target's doing
     std::uint64_t skipped_arrivals = 0;   // open loop
     std::uint64_t arrivals_behind = 0;    // open loop: due by the end and never started (arrivals_behind())
     std::size_t connections_used = 0;     // open loop: the most it needed at once

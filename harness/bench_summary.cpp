@@ -49,8 +49,12 @@ Spread spread_of(const std::vector<double>& samples) {
     return s;
 }
 
-void BenchTally::add(const RequestRecord& r, bool after_stop) {
+void BenchTally::add(const RequestRecord& r, bool after_stop, bool out_of_descriptors) {
     auto& out = totals_;
+    if (out_of_descriptors && r.failure == Failure::connect_error) {
+        ++out.not_attempted;
+        return;
+    }
     const bool whole = r.status != 0 && (r.failure == Failure::none || is_contract_failure(r.failure));
     if (!whole) {
         // Cut by the run's end (its connection closed under it): no verdict on the target.
@@ -81,6 +85,7 @@ void BenchTally::merge(const BenchTally& other) {
     out.non_2xx_3xx += in.non_2xx_3xx;
     out.bytes += in.bytes;
     out.cut_at_end += in.cut_at_end;
+    out.not_attempted += in.not_attempted;
     auto& f = out.failed;
     f.connect_refused += in.failed.connect_refused;
     f.connect_error += in.failed.connect_error;

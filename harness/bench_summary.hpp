@@ -45,6 +45,9 @@ struct BenchSummary {
     std::uint64_t bytes = 0;         // response bytes of completed responses
     BenchFailures failed;
     std::uint64_t cut_at_end = 0;    // in flight when the run stopped: neither completed nor failed
+    // Connects lastcall could not even attempt: the system gave it no descriptor (EMFILE, ENFILE).
+    // Lastcall's limit, not the target's failure: counted apart from `failed`.
+    std::uint64_t not_attempted = 0;
     LatencyOrigin origin = LatencyOrigin::send;
     Histogram latency_us;            // completed responses, microseconds
     Spread latency;                  // microseconds
@@ -64,8 +67,9 @@ class BenchTally {
 public:
     explicit BenchTally(LatencyOrigin origin = LatencyOrigin::send) : origin_(origin) {}
     // after_stop: the request ended after the run was told to stop (an `unknown` one then was cut
-    // by the run's end, not failed by the target).
-    void add(const RequestRecord& record, bool after_stop);
+    // by the run's end, not failed by the target). out_of_descriptors: its connect failed for want
+    // of a file descriptor in lastcall (EMFILE, ENFILE): never attempted, not the target's failure.
+    void add(const RequestRecord& record, bool after_stop, bool out_of_descriptors = false);
     void merge(const BenchTally& other);
     // Windows from the run's start to `input.stopped_us` (whole ones only) give the per-thread rates.
     BenchSummary summary(const SummaryInput& input) const;

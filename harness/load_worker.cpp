@@ -8,6 +8,7 @@
 #include "text_rules.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 namespace lastcall::harness {
 
@@ -118,10 +119,11 @@ net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c,
         r.retry_of = retry_of;
         Observation seen;
         seen.is_stream = ws.spec->kind == WorkloadKind::stream;
+        int connect_errno = 0;
         try {
             if (const auto idle_end = c.idle_end_before_reuse()) note_connection_end(c, *idle_end);
             const bool connected_now = !c.open;
-            if (connected_now) co_await connect(ws, c, seen);
+            if (connected_now) connect_errno = co_await connect(ws, c, seen);
             // The load stopped before this request went out (while its connection was being made:
             // a SYN lost to a dying target is sent again a second later, maybe to the restarted
             // one): it is never sent, and not recorded, as it never was a request.
@@ -155,7 +157,7 @@ net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c,
         const bool retry = attempt == 0 && !stopping_ && r.outcome == Outcome::idle_close_race &&
                            ws.spec->client_retry == ClientRetry::idempotent && idempotent(ws.spec->request.method);
         r.retried = retry;
-        record(ws, c, r);
+        record(ws, c, r, connect_errno);
         if (!retry) break;
         retry_of = r.id;  // retried at once on a fresh connection, as HTTP clients do
     }
@@ -169,12 +171,12 @@ void LoadWorker::note_harness_error(ClientConnection& c, RequestRecord& r, std::
     if (c.open) c.close();  // where the exchange stood is unknown: the connection cannot be reused
 }
 
-void LoadWorker::record(WorkloadState&, ClientConnection& c, const RequestRecord& r) {
+void LoadWorker::record(WorkloadState&, ClientConnection& c, const RequestRecord& r, int connect_errno) {
     if (r.outcome == Outcome::ok) latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
     live_.by_outcome[static_cast<int>(r.outcome)].fetch_add(1, std::memory_order_relaxed);
     if (r.status != 0) answers_.note_http(r.done_us);
     else if (r.failure == Failure::bad_response && c.reader.error() == ReadError::bad_status_line) answers_.note_not_http(r, c.reader.bytes_at_failure());
-    tally_.add(r, stopping_);
+    tally_.add(r, stopping_, connect_errno == EMFILE || connect_errno == ENFILE);
     if (!r.reply_value.empty()) reply_values_.push_back({r.workload, r.reply_value});
     if (r.outcome == Outcome::idle_close_race && c.held) {
         c.held->closed_after = true;
@@ -221,17 +223,16 @@ void LoadWorker::after_stream(const RequestRecord& r, const StreamTrail& trail, 
     slot.resume_id = sendable ? trail.last_id : std::string{};
 }
 
-net::awaitable<void> LoadWorker::connect(const WorkloadState& ws, ClientConnection& c, Observation& seen) {
+net::awaitable<int> LoadWorker::connect(const WorkloadState& ws, ClientConnection& c, Observation& seen) {
     c.expires_after(ws.spec->timeout);
     auto [ec] = co_await c.socket.async_connect(endpoint_, use_tuple);
     if (ec || c.timed_out()) {
         seen.failure = ec == net::error::connection_refused ? Failure::connect_refused : Failure::connect_error;
         // What the system said, for a report that names it ("Too many open files" is not the server's doing).
-        if (ec && ec != net::error::connection_refused && ec.category() == boost::system::system_category()) {
-            live_.connect_errno.store(ec.value(), std::memory_order_relaxed);
-        }
+        const bool system_said = ec && ec != net::error::connection_refused && ec.category() == boost::system::system_category();
+        if (system_said) live_.connect_errno.store(ec.value(), std::memory_order_relaxed);
         c.close();
-        co_return;
+        co_return system_said ? ec.value() : 0;
     }
     c.expires_never();
     c.socket.set_option(tcp::no_delay(true), ec);
@@ -243,6 +244,7 @@ net::awaitable<void> LoadWorker::connect(const WorkloadState& ws, ClientConnecti
     c.uses = 0;
     release_held(c);  // the response before was on the connection that ended
     c.buffer.clear();
+    co_return 0;
 }
 
 // An attempt on an open connection begins; false for a slowloris request (its drip is not an exchange).

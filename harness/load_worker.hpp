@@ -130,7 +130,8 @@ private:
     boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot = nullptr);
     // `now`: the time, when the caller has just read it (else read here).
     bool begin_attempt(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen, std::optional<SteadyTime> now);
-    boost::asio::awaitable<void> connect(const WorkloadState& ws, ClientConnection& c, Observation& seen);
+    // The errno of a connect that failed other than refused (EMFILE: lastcall out of descriptors); 0 otherwise.
+    boost::asio::awaitable<int> connect(const WorkloadState& ws, ClientConnection& c, Observation& seen);
     void finish_request(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
     StreamTrail* start_trail(const WorkloadState& ws, const RequestRecord& r, const LoopSlot* slot, std::optional<ExchangePlan>& resumed);
     static void after_stream(const RequestRecord& r, const StreamTrail& trail, LoopSlot& slot);
@@ -151,7 +152,7 @@ private:
     void keep_idle(ClientConnection& c);
     void note_connection_end(ClientConnection& c, IdleEnd how);
     void note_harness_error(ClientConnection& c, RequestRecord& r, std::string what);
-    void record(WorkloadState& ws, ClientConnection& c, const RequestRecord& r);
+    void record(WorkloadState& ws, ClientConnection& c, const RequestRecord& r, int connect_errno);
     void release_held(ClientConnection& c);
     template <class Visit>
     void each_connection(Visit visit);

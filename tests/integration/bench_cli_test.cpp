@@ -190,6 +190,41 @@ TEST(BenchCli, RunningOutOfDescriptorsMidRunStopsAndSaysSo) {
     ASSERT_TRUE(r.json["stopped_early"].is_string()) << r.out;
     EXPECT_NE(r.json["stopped_early"].get<std::string>().find("Too many open files (`ulimit -n` is 64)"), std::string::npos) << r.out;
     EXPECT_LT(r.json["elapsed_s"].get<double>(), 20.0) << "stopped before -d: " << r.out;
+    EXPECT_TRUE(r.json["stopped_for_own_limit"].get<bool>()) << r.out;
+    EXPECT_GT(r.json["not_attempted"].get<std::uint64_t>(), 0u) << "the connects that found no descriptor: " << r.out;
+    EXPECT_EQ(r.json["failed"]["connect_error"], 0) << "lastcall's EMFILE is not the target's failure: " << r.out;
+}
+
+// The new user's run: an open loop far beyond the descriptors. The stop said "Too many open files",
+// then "Behind schedule ... lastcall could not keep up with 100000/s" (its CPU, it read) and
+// "Failed: N (connect failed N)" (the target's, it read): lastcall's own EMFILE connects.
+TEST(BenchCli, OutOfDescriptorsIsSaidOnceNeitherAsCpuNorAsTheTargetsFailures) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto r = bench_with_few_descriptors({url(server.port(), "/slow?ms=2000"), "-R", "100000", "-d", "2", "-t", "1"}, dir);
+    EXPECT_NE(r.status.code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("Stopped after "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Too many open files"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("Behind schedule"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("could not keep up"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("connect failed"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  Not attempted: "), std::string::npos) << r.out;
+}
+
+// `bench http://localhost:P` printed `@ http://127.0.0.1:P/`: a URL the user never wrote. The
+// URL as given, the address it went to beside it.
+TEST(BenchCli, TheUrlIsNamedAsGivenWithTheAddressItResolvedTo) {
+    const auto dir = fresh_test_dir();
+    ReferenceServer server(dir / "state", {});
+    const auto given = "http://localhost:" + std::to_string(server.port());
+    const auto r = bench({given, "-d", "1", "-c", "1", "-t", "1"}, dir);
+    EXPECT_EQ(r.status.code, 1) << "the reference server has no / (404): " << r.out << r.err;
+    const auto header = "Running 1s test @ " + given + " (127.0.0.1:" + std::to_string(server.port()) + ")\n";
+    EXPECT_EQ(r.out.rfind(header, 0), 0u) << r.out;
+    const auto j = bench({given, "-d", "1", "-c", "1", "-t", "1", "--json"}, dir);
+    ASSERT_FALSE(j.json.is_discarded()) << j.out;
+    EXPECT_EQ(j.json["url"], given);
+    EXPECT_EQ(j.json["address"], "127.0.0.1:" + std::to_string(server.port()));
 }
 
 TEST(BenchCli, Non2xxCountedApartExit1) {

@@ -124,6 +124,51 @@ TEST(BenchSummary, FailuresAreNotCompletedAndCutRequestsAreNeither) {
     EXPECT_EQ(s.latency_us.count(), 2u);
 }
 
+// A connect the system gave lastcall no descriptor for (EMFILE) was never attempted: lastcall's
+// limit, counted apart, where "connect failed" is the target's side.
+TEST(BenchSummary, ConnectsWithoutADescriptorAreNotTheTargetsFailures) {
+    BenchTally tally;
+    tally.add(failed(Failure::connect_error, Outcome::unknown, 50), false, true);
+    tally.add(failed(Failure::connect_error, Outcome::unknown, 60), false, false);
+    tally.add(failed(Failure::connect_error, Outcome::unknown, 2000), true, true);  // after the stop too: never attempted, not cut
+    BenchTally other;
+    other.add(failed(Failure::connect_error, Outcome::unknown, 70), false, true);
+    tally.merge(other);
+    const auto s = tally.summary({LatencyOrigin::send, 1, 1000});
+    EXPECT_EQ(s.not_attempted, 3u);
+    EXPECT_EQ(s.failed.connect_error, 1u);
+    EXPECT_EQ(s.failed.total(), 1u);
+    EXPECT_EQ(s.cut_at_end, 0u);
+}
+
+// Stopped for lastcall's own limit: the stop says why once; the arrivals it left unstarted are not
+// a rate lastcall's CPU could not keep.
+TEST(BenchText, AStopForLastcallsOwnLimitBlamesNeitherTheCpuNorTheTarget) {
+    BenchOptions o;
+    o.host = "127.0.0.1";
+    o.port = 8080;
+    o.path = "/";
+    o.rate = 100000;
+    BenchRun run;
+    run.elapsed_s = 1.24;
+    run.stopped_early = "a connection could not be opened: Too many open files";
+    run.summary.completed = 2000;
+    run.summary.not_attempted = 406;
+    run.arrivals_behind = arrivals_behind(o.rate, run.elapsed_s, 1, run.summary, 0);
+    ASSERT_GT(run.arrivals_behind, 0u);
+    auto own = run;
+    own.stopped_for_own_limit = true;
+    const auto text = bench_text(o, own);
+    EXPECT_EQ(text.find("Behind schedule"), std::string::npos) << text;
+    EXPECT_EQ(text.find("Failed:"), std::string::npos) << text;
+    EXPECT_NE(text.find("  Not attempted: 406 connects lastcall had no file descriptor for (not the target's failures)\n"), std::string::npos) << text;
+    EXPECT_NE(bench_text(o, run).find("Behind schedule"), std::string::npos) << "any other stop still says it";
+    const auto json = nlohmann::json::parse(bench_json(o, own));
+    EXPECT_EQ(json["not_attempted"], 406);
+    EXPECT_EQ(json["stopped_for_own_limit"], true);
+    EXPECT_EQ(json["failed"]["total"], 0);
+}
+
 TEST(BenchSummary, LatencyFromSendClosedLoopFromIntendedStartOpenLoop) {
     // Sent 400 us late (behind a slow response), answered 100 us after the send.
     const std::vector<RequestRecord> history{answered(1, 0, 1000, 1400, 1500)};
