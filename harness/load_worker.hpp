@@ -130,7 +130,7 @@ private:
     boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot = nullptr);
     // `now`: the time, when the caller has just read it (else read here).
     bool begin_attempt(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen, std::optional<SteadyTime> now);
-    boost::asio::awaitable<void> connect(const WorkloadState& ws, ClientConnection& c, Observation& seen);
+    boost::asio::awaitable<void> connect(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
     void finish_request(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
     StreamTrail* start_trail(const WorkloadState& ws, const RequestRecord& r, const LoopSlot* slot, std::optional<ExchangePlan>& resumed);
     static void after_stream(const RequestRecord& r, const StreamTrail& trail, LoopSlot& slot);

@@ -10,6 +10,10 @@
   misbehaving_target.py PORT echo     a TCP echo: sends back whatever each connection sends
   misbehaving_target.py PORT garbage  answers whatever a connection sends with a line that is not
                                       HTTP (an `nc -lk` someone types into), keeping it open
+  misbehaving_target.py PORT full     never accepts, with a backlog of one: the first connect fills
+                                      it and every later SYN is left unanswered (as `nc -l`'s)
+  misbehaving_target.py PORT silent   accepts and keeps every connection open, never answering
+                                      nor closing, even after the peer closed its side
 Each listens on 127.0.0.1:PORT (TCP readiness); the first three close each connection unanswered.
 """
 import os
@@ -23,7 +27,7 @@ port, mode = int(sys.argv[1]), sys.argv[2]
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", port))
-listener.listen(64)
+listener.listen(0 if mode == "full" else 64)
 
 
 def orphan(then, new_session):
@@ -91,9 +95,14 @@ def talk(connection):
 
 
 signal.signal(signal.SIGTERM, on_term)
+if mode == "full":
+    sleep_forever()
+kept = []
 while True:
     connection, _ = listener.accept()
     if mode in ("echo", "garbage"):
         threading.Thread(target=talk, args=(connection,), daemon=True).start()
+    elif mode == "silent":
+        kept.append(connection)
     else:
         connection.close()
