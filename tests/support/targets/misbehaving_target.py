@@ -57,6 +57,7 @@ def sleep_forever():
         time.sleep(60)
 
 
+kept = []
 helpers = []
 if mode == "daemon":
     helpers.append(orphan(sleep_forever, new_session=True))
@@ -97,7 +98,6 @@ def talk(connection):
 signal.signal(signal.SIGTERM, on_term)
 if mode == "full":
     sleep_forever()
-kept = []
 while True:
     connection, _ = listener.accept()
     if mode in ("echo", "garbage"):
