@@ -90,5 +90,38 @@ TEST(HarnessRun, TargetKeepingConnectionsItsPeersClosedFailsFdLeak) {
     EXPECT_EQ(leak->status, CheckStatus::fail) << leak->message << " " << leak->measured;
 }
 
+// A target that answers with Connection: close and never closes: the load's and the HTTP probes'
+// connections pile up (thousands of fds) and fd_leak fails, naming the probes' connections. It
+// passed before ("0, 7 fewer than at the start"): the last sample before the reaped exit was of
+// the exiting process, with no descriptors left.
+TEST(HarnessRun, FdLeakFailsATargetKeepingClosedConnectionsAndCountsTheProbes) {
+    const auto parsed = load_scenario_text(R"(name: http-hold
+target:
+  command: ["python3", ")" + std::string(MISBEHAVING_TARGET) + R"(", "{port}", "http_hold"]
+  ready: {http: /ready, timeout: 5s}
+workloads:
+  - name: get
+    request: {path: "/fast"}
+    connections: 1
+    max_requests: 300
+timeline:
+  - at: 1500ms
+    signal: TERM
+limits: {max_duration: 10s}
+)",
+                                           "test.yaml");
+    RunOptions options;
+    options.server_path = server_binary();
+    options.run_dir = fresh_test_dir("-http-hold");
+    const auto result = run_scenario(parsed, options);
+    const auto checks = evaluate_checks(parsed, result);
+    const auto* leak = named(checks, "fd_leak");
+    ASSERT_NE(leak, nullptr) << result.start_error;
+    EXPECT_EQ(leak->status, CheckStatus::fail) << leak->measured;
+    bool said = false;
+    for (const auto& e : leak->evidence) said = said || e.find("lastcall's readiness probes made ") != std::string::npos;
+    EXPECT_TRUE(said) << "the evidence names the probes' connections";
+}
+
 } // namespace
 } // namespace lastcall::harness
