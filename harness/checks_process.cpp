@@ -244,8 +244,10 @@ CheckResult fd_leak(const Facts& f, const ClientConnections& ours) {
     const auto& samples = f.run.samples;
     const auto& baseline = samples.front();
     const ProcSample* before_exit = &samples.front();
+    // A sample of a process already exiting (no memory, no descriptors: a zombie not yet reaped,
+    // which lastcall's exit time comes after) says nothing of what it held: it hid a leak of thousands.
     for (const auto& s : samples) {
-        if (s.t_us < f.exit_us) before_exit = &s;
+        if (s.t_us < f.exit_us && !(s.fds == 0 && s.rss_kib == 0)) before_exit = &s;
     }
     const auto ours_then = ours.open_at(baseline.t_us);
     const auto ours_now = ours.open_at(before_exit->t_us);
@@ -259,6 +261,17 @@ CheckResult fd_leak(const Facts& f, const ClientConnections& ours) {
     c.numbers = CheckNumbers{static_cast<double>(grew), static_cast<double>(allowance), std::nullopt, "fds", "<="};
     c.evidence.push_back(fmt::format("{} fds with {} of our connections at {} (baseline); {} fds with {} at {} (last sample before exit)",
                                      baseline.fds, ours_then, seconds(baseline.t_us), before_exit->fds, ours_now, seconds(before_exit->t_us)));
+    // lastcall's own readiness probes are connections too when they are HTTP ones the target
+    // answered with a close (a TCP readiness watch makes none): said, so growth near their count
+    // reads as the target not closing connections its peers closed, a real leak.
+    const auto probes = std::count_if(f.run.probes.begin(), f.run.probes.end(), [&](const ProbeResult& p) {
+        return p.connected && p.sent_us >= baseline.t_us && p.sent_us < before_exit->t_us;
+    });
+    if (probes > 0) {
+        c.evidence.push_back(fmt::format("lastcall's readiness probes made {} connections between those samples, each closed by lastcall when "
+                                         "the target's answer said Connection: close or the target closed it",
+                                         probes));
+    }
     if (c.status == CheckStatus::pass) c.evidence.clear();
     return c;
 }

@@ -101,6 +101,14 @@ Outcome classify(const Observation& seen) {
     return Outcome::dropped;
 }
 
+bool refused_after_being_held(const RequestRecord& r, std::int64_t signal_us) {
+    // What it rests on: the connect's start read before the connect call (so a start after the
+    // signal is never taken for one before it) and the kernel's own retransmission count, not how
+    // long the client took to see the refusal, which a busy machine stretches.
+    return signal_us >= 0 && r.failure == Failure::connect_refused && r.outcome == Outcome::rejected && r.syn_retried &&
+           r.connect_us >= 0 && r.connect_us < signal_us && r.done_us >= signal_us;
+}
+
 // The fields in the order they always had; a field at its default (history.hpp, and
 // harness/README.md) is left out, which halves a typical line. id, workload, intended_us and
 // outcome are always written.
@@ -138,6 +146,8 @@ std::string to_json_line(const RequestRecord& r, std::string_view workload_name)
     number("closed_after_us", r.closed_after_us, std::int64_t{-1});
     flag("unsolicited_after", r.unsolicited_after);
     number("proxy_record", r.proxy_record, 0u);
+    number("connect_us", r.connect_us, std::int64_t{-1});
+    flag("syn_retried", r.syn_retried);
     line.push_back('}');
     return fmt::to_string(line);
 }

@@ -66,6 +66,9 @@ struct RequestRecord {
     // When lastcall saw the connection end while idle after this response (see closed_after and
     // unsolicited_after); -1: it did not, or it was still in use.
     std::int64_t closed_after_us = -1;
+    // A connect that failed: when it began (the clock read just before the connect call); -1 for
+    // every attempt whose connect succeeded or that reused a connection (its sent_us says when).
+    std::int64_t connect_us = -1;
     std::uint32_t connection_id = 0;
     std::uint32_t reuse_index = 0;     // 0: first request on its connection
     std::uint32_t events = 0;          // SSE events dispatched (data-only ones too)
@@ -83,6 +86,9 @@ struct RequestRecord {
     // responses, so lastcall closed it (as Go's transport does, "Unsolicited response received on
     // idle HTTP channel").
     bool unsolicited_after = false;
+    // A refused connect whose SYN the kernel had sent again (TCP_INFO's total_retrans): the first
+    // SYN went unanswered, so a listener was there and left it (a closed port refuses at once).
+    bool syn_retried = false;
     // The JSON value a 2xx reply held at the contract's pointer (a job's id, a set write's
     // element), as JSON text of at most reply_value_limit bytes; empty when none was kept.
     std::string reply_value;
@@ -116,6 +122,13 @@ inline constexpr std::int64_t race_window_us = 10'000;
 
 // Jepsen's discipline: never guess. See DESIGN.md for the classes.
 Outcome classify(const Observation& seen);
+
+// A refused connect that is no clean rejection, judged once the shutdown signal's time is known:
+// one begun before the signal (-1: none) whose SYN a listener left unanswered (`syn_retried`) and
+// that was refused only after it. The target's listener was open when the client came and never
+// took the connection; the refusal says the target went away, not that it turned a late request
+// away. DESIGN's `rejected` is a refusal after the listener closed: this one is `dropped`.
+bool refused_after_being_held(const RequestRecord& r, std::int64_t signal_us);
 
 // One JSON object (no newline) for history.jsonl. A field at its default is left out (about 190
 // bytes for a typical ok request instead of 420): times -1 (never happened), counts and ids 0,

@@ -13,6 +13,7 @@ constexpr std::uint8_t flag_connection_close = 1;
 constexpr std::uint8_t flag_retried = 2;
 constexpr std::uint8_t flag_closed_after = 4;
 constexpr std::uint8_t flag_unsolicited_after = 8;
+constexpr std::uint8_t flag_syn_retried = 16;
 
 char* put_varint(char* out, std::uint64_t v) {
     while (v >= 0x80) {
@@ -74,7 +75,7 @@ private:
 std::size_t encode_record(const RequestRecord& r, char* const out) {
     char* at = put_varint(out, r.id);
     *at++ = static_cast<char>((r.connection_close ? flag_connection_close : 0) | (r.retried ? flag_retried : 0) |
-                              (r.closed_after ? flag_closed_after : 0) | (r.unsolicited_after ? flag_unsolicited_after : 0));
+                              (r.closed_after ? flag_closed_after : 0) | (r.unsolicited_after ? flag_unsolicited_after : 0) | (r.syn_retried ? flag_syn_retried : 0));
     *at++ = static_cast<char>(r.outcome);
     *at++ = static_cast<char>(r.failure);
     *at++ = static_cast<char>(r.stream_end);
@@ -84,6 +85,7 @@ std::size_t encode_record(const RequestRecord& r, char* const out) {
     at = put_varint(at, time_delta(r.first_byte_us, r.intended_us));
     at = put_varint(at, time_delta(r.done_us, r.intended_us));
     at = put_varint(at, time_delta(r.closed_after_us, r.intended_us));
+    at = put_varint(at, time_delta(r.connect_us, r.intended_us));
     at = put_varint(at, r.bytes);
     at = put_varint(at, r.body_bytes);
     at = put_varint(at, r.connection_id);
@@ -109,15 +111,15 @@ void encode_record(const RequestRecord& record, std::string& out) {
 std::size_t decode_record(std::string_view in, RequestRecord& r) {
     Cursor c(in);
     std::uint8_t flags = 0, outcome = 0, failure = 0, stream_end = 0;
-    std::uint64_t intended = 0, sent = 0, first_byte = 0, done = 0, closed_after = 0, retry_after = 0;
+    std::uint64_t intended = 0, sent = 0, first_byte = 0, done = 0, closed_after = 0, connect = 0, retry_after = 0;
     std::size_t reply_size = 0;
     if (!c.varint(r.id) || !c.byte(flags) || !c.byte(outcome) || !c.byte(failure) || !c.byte(stream_end)) return 0;
     if (outcome >= outcome_count || failure > static_cast<std::uint8_t>(Failure::body_sha256_mismatch) ||
-        stream_end > static_cast<std::uint8_t>(StreamEnd::shutdown) || flags > 15) {
+        stream_end > static_cast<std::uint8_t>(StreamEnd::shutdown) || flags > 31) {
         return 0;
     }
     if (!c.varint(r.retry_of) || !c.varint(intended) || !c.varint(sent) || !c.varint(first_byte) || !c.varint(done) ||
-        !c.varint(closed_after) || !c.varint(r.bytes) || !c.varint(r.body_bytes) || !c.small(r.connection_id) ||
+        !c.varint(closed_after) || !c.varint(connect) || !c.varint(r.bytes) || !c.varint(r.body_bytes) || !c.small(r.connection_id) ||
         !c.small(r.reuse_index) || !c.small(r.events) || !c.small(r.proxy_record) || !c.small(r.workload) ||
         !c.small(r.status) || !c.varint(retry_after) || retry_after > 0xffff || !c.small(reply_size) || reply_size > reply_value_limit ||
         !c.bytes(reply_size, r.reply_value)) {
@@ -128,6 +130,7 @@ std::size_t decode_record(std::string_view in, RequestRecord& r) {
     r.first_byte_us = time_from(first_byte, r.intended_us);
     r.done_us = time_from(done, r.intended_us);
     r.closed_after_us = time_from(closed_after, r.intended_us);
+    r.connect_us = time_from(connect, r.intended_us);
     r.retry_after_s = static_cast<std::int16_t>(unzigzag(retry_after));
     r.outcome = static_cast<Outcome>(outcome);
     r.failure = static_cast<Failure>(failure);
@@ -136,6 +139,7 @@ std::size_t decode_record(std::string_view in, RequestRecord& r) {
     r.retried = (flags & flag_retried) != 0;
     r.closed_after = (flags & flag_closed_after) != 0;
     r.unsolicited_after = (flags & flag_unsolicited_after) != 0;
+    r.syn_retried = (flags & flag_syn_retried) != 0;
     return c.used();
 }
 

@@ -13,7 +13,7 @@
 namespace lastcall::harness {
 
 // The most bytes one record can take (its fixed fields at their widest plus the longest reply value).
-inline constexpr std::size_t max_encoded_record = 128 + reply_value_limit + 8;
+inline constexpr std::size_t max_encoded_record = 144 + reply_value_limit + 8;
 
 // Writes the record at `out`, which has room for max_encoded_record bytes; returns the bytes written.
 std::size_t encode_record(const RequestRecord& record, char* out);

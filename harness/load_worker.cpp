@@ -10,6 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 namespace lastcall::harness {
 
 namespace net = boost::asio;
@@ -123,7 +127,7 @@ net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c,
         try {
             if (const auto idle_end = c.idle_end_before_reuse()) note_connection_end(c, *idle_end);
             const bool connected_now = !c.open;
-            if (connected_now) connect_errno = co_await connect(ws, c, seen);
+            if (connected_now) connect_errno = co_await connect(ws, c, r, seen);
             // The load stopped before this request went out (while its connection was being made:
             // a SYN lost to a dying target is sent again a second later, maybe to the restarted
             // one): it is never sent, and not recorded, as it never was a request.
@@ -174,6 +178,7 @@ void LoadWorker::note_harness_error(ClientConnection& c, RequestRecord& r, std::
 void LoadWorker::record(WorkloadState&, ClientConnection& c, const RequestRecord& r, int connect_errno) {
     if (r.outcome == Outcome::ok) latency_.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, r.done_us - r.intended_us)) * 1000);
     live_.by_outcome[static_cast<int>(r.outcome)].fetch_add(1, std::memory_order_relaxed);
+    answers_.note_attempt(r);
     if (r.status != 0) answers_.note_http(r.done_us);
     else if (r.failure == Failure::bad_response && c.reader.error() == ReadError::bad_status_line) answers_.note_not_http(r, c.reader.bytes_at_failure());
     tally_.add(r, stopping_, connect_errno == EMFILE || connect_errno == ENFILE);
@@ -223,11 +228,19 @@ void LoadWorker::after_stream(const RequestRecord& r, const StreamTrail& trail, 
     slot.resume_id = sendable ? trail.last_id : std::string{};
 }
 
-net::awaitable<int> LoadWorker::connect(const WorkloadState& ws, ClientConnection& c, Observation& seen) {
+net::awaitable<int> LoadWorker::connect(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen) {
     c.expires_after(ws.spec->timeout);
+    const auto began_us = since_start_us(Clock::now());
     auto [ec] = co_await c.socket.async_connect(endpoint_, use_tuple);
     if (ec || c.timed_out()) {
         seen.failure = ec == net::error::connection_refused ? Failure::connect_refused : Failure::connect_error;
+        r.connect_us = began_us;
+        // The kernel's word on how the refusal came (a clock read here would depend on when this
+        // thread ran): a SYN sent again means the first one met a listener that left it unanswered.
+        tcp_info info{};
+        socklen_t size = sizeof info;
+        r.syn_retried = seen.failure == Failure::connect_refused && c.socket.is_open() &&
+                        ::getsockopt(c.socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &size) == 0 && info.tcpi_total_retrans > 0;
         // What the system said, for a report that names it ("Too many open files" is not the server's doing).
         const bool system_said = ec && ec != net::error::connection_refused && ec.category() == boost::system::system_category();
         if (system_said) live_.connect_errno.store(ec.value(), std::memory_order_relaxed);

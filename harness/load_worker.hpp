@@ -131,7 +131,7 @@ private:
     // `now`: the time, when the caller has just read it (else read here).
     bool begin_attempt(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen, std::optional<SteadyTime> now);
     // The errno of a connect that failed other than refused (EMFILE: lastcall out of descriptors); 0 otherwise.
-    boost::asio::awaitable<int> connect(const WorkloadState& ws, ClientConnection& c, Observation& seen);
+    boost::asio::awaitable<int> connect(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
     void finish_request(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen);
     StreamTrail* start_trail(const WorkloadState& ws, const RequestRecord& r, const LoopSlot* slot, std::optional<ExchangePlan>& resumed);
     static void after_stream(const RequestRecord& r, const StreamTrail& trail, LoopSlot& slot);

@@ -20,9 +20,19 @@ struct AnswersSeen {
     std::uint16_t first_not_http_workload = 0;
     std::int64_t first_not_http_sent_us = -1;
     std::string first_not_http_bytes;      // what it began with, as sent (at most 32 bytes)
+    // Whether a request got through at all: an `nc -lk` whose backlog is full answers no connect,
+    // and the refusals when it dies at the signal looked like clean rejections.
+    std::int64_t first_sent_us = -1;        // the earliest request that went out on a connection
+    std::int64_t first_byte_us = -1;        // the earliest response byte, of any request
+    std::uint64_t unconnected = 0;          // attempts whose connect failed
+    std::int64_t first_unconnected_us = -1; // the earliest of those, when its connect began
+    std::uint64_t first_unconnected_request = 0;
+    std::int64_t first_unconnected_done_us = -1;
+    Failure first_unconnected_failure = Failure::none;
 
     void note_http(std::int64_t done_us);
     void note_not_http(const RequestRecord& r, std::string_view first_bytes);
+    void note_attempt(const RequestRecord& r);  // every request, as it ends
     void merge(const AnswersSeen& other);
 };
 
@@ -35,5 +45,10 @@ std::string escape_bytes(std::string_view bytes);
 // its moments, not lastcall's internal id.
 std::string not_http_verdict(const AnswersSeen& seen, std::int64_t signal_us, std::uint64_t requests,
                              const std::vector<std::string>& workload_names);
+
+// Empty unless requests were attempted before `signal_us` (-1: the whole run) and none of the
+// run's requests went out on a connection or got a byte back before it: the target took nothing,
+// so its shutdown was never tested (a setup error, exit 3); else what was attempted, and how it ended.
+std::string answered_nothing_verdict(const AnswersSeen& seen, std::int64_t signal_us);
 
 } // namespace lastcall::harness

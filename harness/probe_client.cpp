@@ -86,7 +86,10 @@ ProbeError ProbeClient::connect(Deadline deadline, std::string& why) {
             if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
         }
     }
-    if (error == 0) return ProbeError::none;
+    if (error == 0) {
+        ++connections_made_;
+        return ProbeError::none;
+    }
     disconnect();
     why = fmt::format("connect to {}: {}", address_->authority(port_), std::strerror(error));
     return error == ECONNREFUSED ? ProbeError::refused : ProbeError::connect_failed;

@@ -66,6 +66,8 @@ public:
     int get(const std::string& path, std::chrono::milliseconds timeout, std::string* body = nullptr);
     // A TCP connect succeeds; `why` says what happened when it did not (refused, timed out...).
     bool connect_only(std::chrono::milliseconds timeout, std::string* why = nullptr);
+    // Connections this client made to the server so far (request() reuses a kept one).
+    std::uint64_t connections_made() const { return connections_made_; }
 
 private:
     using Deadline = std::chrono::steady_clock::time_point;
@@ -78,6 +80,7 @@ private:
     std::optional<HostAddress> address_;
     std::string resolve_error_;
     std::uint16_t port_;
+    std::uint64_t connections_made_ = 0;
     int fd_ = -1;
     ResponseReader reader_{header_limit};
     std::string unread_;  // bytes received and not yet consumed by the reader (a partial head)

@@ -1,5 +1,6 @@
 #include "samplers.hpp"
 
+#include "listener_watch.hpp"
 #include "proc_reader.hpp"
 
 #include <arpa/inet.h>
@@ -21,7 +22,7 @@ std::int64_t micros_since(SteadyTime start) {
 } // namespace
 
 ReadinessProber::ReadinessProber(HostAddress address, std::uint16_t port, std::string path, SteadyTime run_start)
-    : client_(std::move(address), port), path_(std::move(path)), run_start_(run_start), thread_([this] { run(); }) {}
+    : client_(std::move(address), port), port_(port), path_(std::move(path)), run_start_(run_start), thread_([this] { run(); }) {}
 
 void ReadinessProber::stop() {
     stopping_ = true;
@@ -52,15 +53,26 @@ void ReadinessProber::run() {
         probe.sent_us = micros_since(run_start_);
         // A refused connection is an answer (nothing listens any more); silence is not.
         ProbeError error = ProbeError::none;
+        const auto made_before = client_.connections_made();
         if (path_.empty()) {
-            probe.status = client_.connect_only(std::chrono::milliseconds(200)) ? 200 : -1;
-            if (probe.status < 0) error = ProbeError::connect_failed;
+            // TCP readiness: asked of the kernel (a listener on the port or none, a refusal's
+            // answer) rather than by a connection the target would have to accept and close; a
+            // connect only where the kernel cannot be asked.
+            const auto listening = tcp_listener_on(port_);
+            if (listening) {
+                probe.status = *listening ? 200 : -1;
+                if (!*listening) error = ProbeError::refused;
+            } else {
+                probe.status = client_.connect_only(std::chrono::milliseconds(200)) ? 200 : -1;
+                if (probe.status < 0) error = ProbeError::connect_failed;
+            }
         } else {
             const auto response = client_.request(path_, std::chrono::milliseconds(200), 0);
             probe.status = response.status;
             error = response.error;
         }
         probe.done_us = micros_since(run_start_);
+        probe.connected = client_.connections_made() != made_before;
         probe.kind = probe.status >= 200 && probe.status < 300           ? ProbeResult::Kind::ready
                      : probe.status > 0 || error == ProbeError::refused ? ProbeResult::Kind::not_ready
                                                                         : ProbeResult::Kind::no_answer;

@@ -1,6 +1,7 @@
 #pragma once
 // Background observers of the target, each on its own thread so a slow answer never stalls the
-// timeline: the readiness prober (its own connection, every 10 ms, every answer recorded) and the
+// timeline: the readiness prober (every 10 ms, every answer recorded: an HTTP probe on its own
+// connection; a TCP one asks the kernel whether the port has a listener, making no connection) and the
 // /proc sampler (every 50 ms: open fds, threads, descendants, RSS, threads waiting on the disk).
 #include "probe_client.hpp"
 
@@ -26,6 +27,7 @@ struct ProbeResult {
     std::int64_t done_us = 0;
     int status = 0;            // HTTP status; -1: none
     Kind kind = Kind::no_answer;
+    bool connected = false;    // it made a new connection to the target (an HTTP probe's is kept while the server keeps it; a TCP one asks the kernel)
 };
 
 struct ReadinessChange {
@@ -48,6 +50,7 @@ public:
 private:
     void run();
     ProbeClient client_;
+    std::uint16_t port_;
     std::string path_;
     SteadyTime run_start_;
     std::atomic<bool> ready_{true};

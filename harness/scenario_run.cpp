@@ -296,6 +296,13 @@ void Conductor::collect() {
         if (!result_.start_error.empty()) events_.record("not_http", {{"request", result_.answers.first_not_http_request},
                                                                       {"began", escape_bytes(result_.answers.first_not_http_bytes)}});
     }
+    // As above, a target that took no request before the signal though some were attempted: the
+    // checks would judge a shutdown with nothing in it (refusals after it look like clean ones).
+    if (result_.start_error.empty() && result_.died_before_signal.empty()) {
+        result_.start_error = answered_nothing_verdict(result_.answers, signal == result_.signals.end() ? -1 : signal->t_us);
+        if (!result_.start_error.empty()) events_.record("answered_nothing", {{"request", result_.answers.first_unconnected_request},
+                                                                              {"connects_failed", result_.answers.unconnected}});
+    }
 }
 
 // The threads' history files sorted into the run's one history (run_history.hpp), tallied on the
@@ -312,7 +319,16 @@ void Conductor::record_history() {
     const auto cuts = kill_cuts(result_.signals, result_.processes);
     // A recorded request a process kill cut moves to `unknown` (a dropped one is counted as it
     // ended: its times went with it).
+    const auto shutdown = std::find_if(result_.signals.begin(), result_.signals.end(), [](const SignalSent& s) { return s.marks_shutdown(); });
+    const auto signal_us = shutdown == result_.signals.end() ? std::int64_t{-1} : shutdown->t_us;
+    std::size_t held = 0;
     const auto adjust = [&](RequestRecord& r) {
+        if (refused_after_being_held(r, signal_us)) {  // history.hpp: no clean rejection
+            ++held;
+            --result_.outcomes[static_cast<std::size_t>(Outcome::rejected)];
+            ++result_.outcomes[static_cast<std::size_t>(Outcome::dropped)];
+            r.outcome = Outcome::dropped;
+        }
         const auto was = static_cast<std::size_t>(r.outcome);
         if (!mark_cut_by_process_kills(r, cuts)) return;
         ++cut;
@@ -340,6 +356,7 @@ void Conductor::record_history() {
         }
     }
     if (cut > 0) events_.record("cut_by_process_kill", {{"requests", cut}});
+    if (held > 0) events_.record("refused_after_being_held", {{"requests", held}});
 }
 
 void Conductor::write_artifacts() {

@@ -10,6 +10,12 @@
   misbehaving_target.py PORT echo     a TCP echo: sends back whatever each connection sends
   misbehaving_target.py PORT garbage  answers whatever a connection sends with a line that is not
                                       HTTP (an `nc -lk` someone types into), keeping it open
+  misbehaving_target.py PORT full     never accepts, with a backlog of one: the first connect fills
+                                      it and every later SYN is left unanswered (as `nc -l`'s)
+  misbehaving_target.py PORT http_hold  answers each request 200 with Connection: close, and never
+                                      closes a connection, even after the peer closed its side
+  misbehaving_target.py PORT silent   accepts and keeps every connection open, never answering
+                                      nor closing, even after the peer closed its side
 Each listens on 127.0.0.1:PORT (TCP readiness); the first three close each connection unanswered.
 """
 import os
@@ -23,7 +29,7 @@ port, mode = int(sys.argv[1]), sys.argv[2]
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", port))
-listener.listen(64)
+listener.listen(0 if mode == "full" else 64)
 
 
 def orphan(then, new_session):
@@ -53,6 +59,7 @@ def sleep_forever():
         time.sleep(60)
 
 
+kept = []
 helpers = []
 if mode == "daemon":
     helpers.append(orphan(sleep_forever, new_session=True))
@@ -90,10 +97,26 @@ def talk(connection):
             connection.sendall(data if mode == "echo" else b"\x00hello from nc\r\n")
 
 
+def hold(connection):
+    kept.append(connection)  # never closed: the leak this mode is for
+    while True:
+        data = connection.recv(65536)
+        if not data:
+            return
+        if b"\r\n\r\n" in data:
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+
 signal.signal(signal.SIGTERM, on_term)
+if mode == "full":
+    sleep_forever()
 while True:
     connection, _ = listener.accept()
     if mode in ("echo", "garbage"):
         threading.Thread(target=talk, args=(connection,), daemon=True).start()
+    elif mode == "silent":
+        kept.append(connection)
+    elif mode == "http_hold":
+        threading.Thread(target=hold, args=(connection,), daemon=True).start()
     else:
         connection.close()

@@ -38,6 +38,8 @@ RequestRecord every_field_set() {
     r.retried = true;
     r.closed_after = true;
     r.unsolicited_after = true;
+    r.connect_us = 5'000'000'100;
+    r.syn_retried = true;
     r.reply_value = R"({"id":"job-1"})";
     return r;
 }

@@ -51,5 +51,44 @@ TEST(NotHttp, AnHttpAnswerBeforeTheSignalOrGarbageOnlyAfterItIsNot) {
     EXPECT_EQ(not_http_verdict(AnswersSeen{}, -1, 0, names), "");
 }
 
+// A refused connect held across the signal (begun before it, its SYN sent again, refused after
+// it) is no clean rejection; one that lacks any of the three stays `rejected`.
+TEST(NotHttp, RefusalOfAConnectHeldAcrossTheSignalIsNoCleanRejection) {
+    RequestRecord r = ended(1, 1'010'000);
+    r.outcome = Outcome::rejected;
+    r.failure = Failure::connect_refused;
+    r.connect_us = 2'000;
+    r.syn_retried = true;
+    EXPECT_TRUE(refused_after_being_held(r, 1'000'000));
+    EXPECT_FALSE(refused_after_being_held(r, -1)) << "no signal: nothing to be held across";
+    EXPECT_FALSE(refused_after_being_held(r, 1'020'000)) << "refused before the signal";
+    auto late = r;
+    late.connect_us = 1'000'500;
+    EXPECT_FALSE(refused_after_being_held(late, 1'000'000)) << "begun after the signal: a clean rejection";
+    auto at_once = r;
+    at_once.syn_retried = false;
+    EXPECT_FALSE(refused_after_being_held(at_once, 1'000'000)) << "refused at its first SYN: the listener was gone";
+}
+
+// Requests attempted before the signal, none connected nor answered: the target took nothing.
+TEST(NotHttp, ATargetThatTookNoRequestBeforeTheSignalAnsweredNothing) {
+    RequestRecord refused = ended(256, 1'010'000);
+    refused.failure = Failure::connect_refused;
+    refused.connect_us = 2'000;
+    AnswersSeen seen;
+    seen.note_attempt(refused);
+    const auto said = answered_nothing_verdict(seen, 1'000'000);
+    EXPECT_NE(said.find("the target answered nothing before the signal at 1.000s"), std::string::npos) << said;
+    EXPECT_NE(said.find("the first (begun at 0.002s) ended connect_refused at 1.010s"), std::string::npos) << said;
+    EXPECT_TRUE(answered_nothing_verdict(seen, 1'000).empty()) << "attempted after the signal only";
+
+    RequestRecord sent = ended(512, 900'000);  // one request went out before the signal: judged
+    sent.sent_us = 3'000;
+    AnswersSeen other;
+    other.note_attempt(sent);
+    seen.merge(other);
+    EXPECT_TRUE(answered_nothing_verdict(seen, 1'000'000).empty());
+}
+
 } // namespace
 } // namespace lastcall::harness
