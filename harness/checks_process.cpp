@@ -244,10 +244,13 @@ CheckResult fd_leak(const Facts& f, const ClientConnections& ours) {
     const auto& samples = f.run.samples;
     const auto& baseline = samples.front();
     const ProcSample* before_exit = &samples.front();
-    // A sample of a process already exiting (no memory, no descriptors: a zombie not yet reaped,
-    // which lastcall's exit time comes after) says nothing of what it held: it hid a leak of thousands.
+    // A sample of a process already exiting says nothing of what it held: it hid a leak of
+    // thousands. The kernel releases a process's memory before its descriptors (do_exit: exit_mm,
+    // then exit_files), so no resident memory marks it, while what is left of its descriptors may
+    // still be closing (a sample read 0 fds with memory gone, and one a part of them).
     for (const auto& s : samples) {
-        if (s.t_us < f.exit_us && !(s.fds == 0 && s.rss_kib == 0)) before_exit = &s;
+        const bool exiting = s.rss_kib == 0 && baseline.rss_kib > 0;
+        if (s.t_us < f.exit_us && !exiting) before_exit = &s;
     }
     const auto ours_then = ours.open_at(baseline.t_us);
     const auto ours_now = ours.open_at(before_exit->t_us);
