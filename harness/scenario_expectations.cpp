@@ -38,24 +38,34 @@ std::vector<Expectations::Exit> read_exit(const YamlReader& r, const YAML::Node&
 Expectations::AckedWrites read_acked_writes(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
     using AckedWrites = Expectations::AckedWrites;
     r.expect_map(node, "acked_writes");
-    r.check_keys(node, "acked_writes", {"workload", "model", "read", "increment", "element"});
+    // A key missing beside an unknown one was said as unknown (misspelt): what is there is still read.
+    const bool keys_known = r.check_keys(node, "acked_writes", {"workload", "model", "read", "increment", "element"});
     for (const char* key : {"workload", "model", "read"}) {
-        if (!node[key]) {
+        if (!node[key] && keys_known) {
             r.fail(node, fmt::format("acked_writes needs {} (acked_writes: {{workload: increments, model: counter, "
                                      "read: {{path: /state, pointer: /total}}}})",
                                      key));
         }
     }
     AckedWrites a;
-    a.workload = r.string(node["workload"], "acked_writes.workload");
-    if (!find_workload(s, a.workload)) r.fail(node["workload"], fmt::format("acked_writes.workload: no workload named '{}'", printable(a.workload)));
-    a.model = r.choice<AckedWrites::Model>(node["model"], "acked_writes.model", {{"counter", AckedWrites::Model::counter}, {"set", AckedWrites::Model::set}});
-    const auto& read = node["read"];
-    r.expect_map(read, "acked_writes.read");
-    r.check_keys(read, "acked_writes.read", {"path", "pointer"});
-    if (!read["path"] || !read["pointer"]) r.fail(read, "acked_writes.read needs path and pointer (read: {path: /state, pointer: /total})");
-    a.read_path = read_request_path(r, read["path"], "acked_writes.read.path");
-    a.read_pointer = read_json_pointer(r, read["pointer"], "acked_writes.read.pointer");
+    if (node["workload"]) {
+        a.workload = r.string(node["workload"], "acked_writes.workload");
+        if (!find_workload(s, a.workload)) r.fail(node["workload"], fmt::format("acked_writes.workload: no workload named '{}'", printable(a.workload)));
+    }
+    if (node["model"]) {
+        a.model = r.choice<AckedWrites::Model>(node["model"], "acked_writes.model",
+                                               {{"counter", AckedWrites::Model::counter}, {"set", AckedWrites::Model::set}});
+    }
+    if (const auto& read = node["read"]) {
+        r.expect_map(read, "acked_writes.read");
+        const bool read_keys_known = r.check_keys(read, "acked_writes.read", {"path", "pointer"});
+        if ((!read["path"] || !read["pointer"]) && read_keys_known) {
+            r.fail(read, "acked_writes.read needs path and pointer (read: {path: /state, pointer: /total})");
+        }
+        if (read["path"]) a.read_path = read_request_path(r, read["path"], "acked_writes.read.path");
+        if (read["pointer"]) a.read_pointer = read_json_pointer(r, read["pointer"], "acked_writes.read.pointer");
+    }
+    if (!node["model"]) return a;  // said as unknown, misspelt: which of the model's keys go is not known
     if (a.model == AckedWrites::Model::counter) {
         if (node["element"]) r.fail(node["element"], "acked_writes.element is for model: set");
         if (node["increment"]) a.increment = r.integer(node["increment"], "acked_writes.increment", ranges::increment);
@@ -63,13 +73,20 @@ Expectations::AckedWrites read_acked_writes(const YamlReader& r, const YAML::Nod
     }
     if (node["increment"]) r.fail(node["increment"], "acked_writes.increment is for model: counter");
     const auto& element = node["element"];
-    if (!element) r.fail(node, "acked_writes with model: set needs element (element: {from: reply, pointer: /id})");
+    if (!element) {
+        if (keys_known) r.fail(node, "acked_writes with model: set needs element (element: {from: reply, pointer: /id})");
+        return a;
+    }
     r.expect_map(element, "acked_writes.element");
-    r.check_keys(element, "acked_writes.element", {"from", "pointer"});
-    if (!element["from"] || !element["pointer"]) r.fail(element, "acked_writes.element needs from (reply or request) and pointer");
-    a.element_from = r.choice<AckedWrites::ElementFrom>(element["from"], "acked_writes.element.from",
-                                                         {{"reply", AckedWrites::ElementFrom::reply}, {"request", AckedWrites::ElementFrom::request}});
-    a.element_pointer = read_json_pointer(r, element["pointer"], "acked_writes.element.pointer");
+    const bool element_keys_known = r.check_keys(element, "acked_writes.element", {"from", "pointer"});
+    if ((!element["from"] || !element["pointer"]) && element_keys_known) {
+        r.fail(element, "acked_writes.element needs from (reply or request) and pointer");
+    }
+    if (element["from"]) {
+        a.element_from = r.choice<AckedWrites::ElementFrom>(element["from"], "acked_writes.element.from",
+                                                             {{"reply", AckedWrites::ElementFrom::reply}, {"request", AckedWrites::ElementFrom::request}});
+    }
+    if (element["pointer"]) a.element_pointer = read_json_pointer(r, element["pointer"], "acked_writes.element.pointer");
     return a;
 }
 

@@ -96,10 +96,8 @@ Scenario read_parts(const YamlReader& r, const YAML::Node& root, const std::stri
     if (!root.IsMap()) r.fail(root, "a scenario must be a mapping with name, target and workloads");
     // Unknown keys at the top do not stop the reading; a missing name or target is then not said
     // (`nmae:` is the name, misspelt).
-    const bool keys_known = r.attempt([&] {
-        r.check_keys(root, "the scenario", {"name", "description", "target", "workloads", "timeline", "limits", "threads", "repeat",
-                                            "jitter", "seed", "expect", "proxy", "explore"});
-    });
+    const bool keys_known = r.check_keys(root, "the scenario", {"name", "description", "target", "workloads", "timeline", "limits", "threads",
+                                                                "repeat", "jitter", "seed", "expect", "proxy", "explore"});
     Scenario s;
     s.file = file;
     r.attempt([&] {
@@ -133,7 +131,11 @@ Scenario read_parts(const YamlReader& r, const YAML::Node& root, const std::stri
         timeline_read = r.attempt([&] {
             if (!timeline.IsSequence()) r.fail(timeline, "timeline must be a list");
             for (const auto& node : timeline) {
-                if (!r.attempt([&] { s.timeline.push_back(read_timeline_entry(r, node, s)); })) timeline_read = false;
+                // An entry with an unknown key reads without throwing, but did not read as meant.
+                const auto errors_before = r.errors().size();
+                if (!r.attempt([&] { s.timeline.push_back(read_timeline_entry(r, node, s)); }) || r.errors().size() != errors_before) {
+                    timeline_read = false;
+                }
             }
         }) && timeline_read;
     }

@@ -9,7 +9,7 @@ namespace {
 
 ReadyCheck read_ready(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "target.ready");
-    r.check_keys(node, "target.ready", {"http", "tcp", "timeout"});
+    r.check_keys(node, "target.ready", {"http", "tcp", "timeout"});  // no key is needed: the others are read
     ReadyCheck ready;
     if (node["http"]) ready.http_path = read_request_path(r, node["http"], "target.ready.http");
     if (node["http"] && node["tcp"]) r.fail(node, "target.ready takes either http or tcp, not both");
@@ -37,12 +37,18 @@ bool read_pid1(const YamlReader& r, const YAML::Node& node) { return r.boolean(n
 
 Target read_target(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "target");
-    r.check_keys(node, "target", {"command", "env", "cwd", "host", "port", "allow_remote", "ready", "shutdown_report", "pid1", "reload_signal"});
+    const bool keys_known =
+        r.check_keys(node, "target", {"command", "env", "cwd", "host", "port", "allow_remote", "ready", "shutdown_report", "pid1", "reload_signal"});
     Target target;
-    if (!node["command"]) r.fail(node, "target needs a command (an argv list)");
-    target.command = r.string_list(node["command"], "target.command");
-    if (target.command.empty()) r.fail(node["command"], "target.command must not be empty");
     // Each field apart: its error is kept and the next one read (yaml_reader.hpp attempt()).
+    r.attempt([&] {
+        if (!node["command"]) {
+            if (keys_known) r.fail(node, "target needs a command (an argv list)");
+            return;  // `comand:` was said as unknown: not missing too
+        }
+        target.command = r.string_list(node["command"], "target.command");
+        if (target.command.empty()) r.fail(node["command"], "target.command must not be empty");
+    });
     if (node["env"]) r.attempt([&] { target.env = read_env(r, node["env"]); });
     if (node["cwd"]) r.attempt([&] { target.cwd = r.string(node["cwd"], "target.cwd"); });
     if (node["host"]) {

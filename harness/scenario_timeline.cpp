@@ -114,8 +114,9 @@ SignalAction read_reload(const YamlReader& r, const YAML::Node& node, const Scen
 }
 
 // `every: D, count: N`: the entry fires N times, D apart (the timeline expands it).
-void read_repetition(const YamlReader& r, const YAML::Node& node, TimelineEntry& entry) {
+void read_repetition(const YamlReader& r, const YAML::Node& node, TimelineEntry& entry, bool keys_known) {
     if (node["every"].IsDefined() != node["count"].IsDefined()) {
+        if (!keys_known) return;  // the other was said as an unknown key, misspelt
         r.fail(node["every"] ? node["every"] : node["count"], "'every' and 'count' go together");
     }
     if (!node["every"]) return;
@@ -138,7 +139,7 @@ void check_fires_before_end(const YamlReader& r, const YAML::Node& node, const T
 }
 
 // Exactly one action; `entry.description` says what it was, as written, for events.jsonl.
-void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s, TimelineEntry& entry) {
+void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s, TimelineEntry& entry, bool keys_known) {
     const auto defined_workload = [&](const YAML::Node& name_node) {
         const auto name = r.string(name_node, "workload name");
         if (!find_workload(s, name)) r.fail(name_node, fmt::format("workload '{}' is referenced but not defined", printable(name)));
@@ -149,7 +150,7 @@ void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s,
         ++actions;
         entry.action = read_signal(r, node);
         entry.description = "signal " + node["signal"].Scalar();
-    } else if (node["to"] || node["purpose"]) {
+    } else if ((node["to"] || node["purpose"]) && keys_known) {
         r.fail(node["to"] ? node["to"] : node["purpose"], fmt::format("'{}' goes with 'signal'", node["to"] ? "to" : "purpose"));
     }
     if (node["reload"]) {
@@ -190,7 +191,7 @@ void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s,
         entry.action = RestartTargetAction{};
         entry.description = "restart_target";
     }
-    if (actions != 1) {
+    if (actions > 1 || (actions == 0 && keys_known)) {
         r.fail(node, "a timeline entry needs exactly one action: signal, reload, stop_load, start_load, pause, kill_if_alive or restart_target");
     }
 }
@@ -199,16 +200,19 @@ void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s,
 
 TimelineEntry read_timeline_entry(const YamlReader& r, const YAML::Node& node, const Scenario& s) {
     r.expect_map(node, "a timeline entry");
-    r.check_keys(node, "a timeline entry", {"at", "when", "delay", "every", "count", "signal", "to", "purpose", "reload",
-                                            "stop_load", "start_load", "pause", "kill_if_alive", "restart_target"});
+    // An unknown key is said and the entry still read; a key it then misses is not said missing
+    // (`sginal: TERM` was the action, misspelt).
+    const bool keys_known = r.check_keys(node, "a timeline entry", {"at", "when", "delay", "every", "count", "signal", "to", "purpose", "reload",
+                                                                    "stop_load", "start_load", "pause", "kill_if_alive", "restart_target"});
     TimelineEntry entry;
     if (node["at"]) entry.at = r.duration(node["at"], "at", ranges::at);
     if (node["when"]) entry.when = read_condition(r, node["when"], s);
-    if (entry.at.has_value() == entry.when.has_value()) r.fail(node, "a timeline entry needs exactly one of 'at' or 'when'");
+    if (entry.at && entry.when) r.fail(node, "a timeline entry needs exactly one of 'at' or 'when'");
+    if (!entry.at && !entry.when && keys_known) r.fail(node, "a timeline entry needs exactly one of 'at' or 'when'");
     if (node["delay"]) entry.delay = r.duration(node["delay"], "delay", ranges::delay);
-    read_repetition(r, node, entry);
-    check_fires_before_end(r, node, entry, s.max_duration);
-    read_action(r, node, s, entry);
+    read_repetition(r, node, entry, keys_known);
+    if (entry.at || entry.when) check_fires_before_end(r, node, entry, s.max_duration);
+    read_action(r, node, s, entry, keys_known);
     return entry;
 }
 

@@ -67,26 +67,26 @@ void read_window(const YamlReader& r, const YAML::Node& node, Workload& w, Durat
 
 EventMatcher read_event_matcher(const YamlReader& r, const YAML::Node& node, std::string_view what) {
     r.expect_map(node, what);
-    r.check_keys(node, what, {"event", "data", "data_contains"});
+    const bool keys_known = r.check_keys(node, what, {"event", "data", "data_contains"});
     EventMatcher m;
     if (node["event"]) m.event = r.string(node["event"], fmt::format("{}.event", what));
     if (node["data"]) m.data = r.string(node["data"], fmt::format("{}.data", what));
     if (node["data_contains"]) m.data_contains = r.string(node["data_contains"], fmt::format("{}.data_contains", what));
-    if (!m.event && !m.data && !m.data_contains) r.fail(node, fmt::format("{} needs event, data or data_contains", what));
+    if (!m.event && !m.data && !m.data_contains && keys_known) r.fail(node, fmt::format("{} needs event, data or data_contains", what));
     if (m.data && m.data_contains) r.fail(node["data_contains"], fmt::format("{} takes data (exact) or data_contains, not both", what));
     return m;
 }
 
 StreamContract read_stream_contract(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "stream");
-    r.check_keys(node, "stream", {"end", "shutdown_notice", "resume"});
+    const bool keys_known = r.check_keys(node, "stream", {"end", "shutdown_notice", "resume"});
     StreamContract c;
     if (node["end"]) c.end = read_event_matcher(r, node["end"], "stream.end");
     if (node["shutdown_notice"]) c.shutdown_notice = read_event_matcher(r, node["shutdown_notice"], "stream.shutdown_notice");
     if (node["resume"]) c.resume = r.boolean(node["resume"], "stream.resume");
     // Only a notice tells a stream the shutdown ended from one that was complete: resumption is
     // judged on the former.
-    if (c.resume && !c.shutdown_notice) {
+    if (c.resume && !c.shutdown_notice && keys_known) {
         r.fail(node["resume"], "stream.resume needs shutdown_notice (how the server says it ended a stream for shutdown)");
     }
     return c;
@@ -94,27 +94,35 @@ StreamContract read_stream_contract(const YamlReader& r, const YAML::Node& node)
 
 JobContract read_job_contract(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "job");
-    r.check_keys(node, "job", {"id", "poll", "done", "poll_interval"});
+    const bool keys_known = r.check_keys(node, "job", {"id", "poll", "done", "poll_interval"});
     for (const char* key : {"id", "poll", "done"}) {
-        if (!node[key]) r.fail(node, fmt::format("job needs {} (job: {{id: /id, poll: \"/tasks/{{id}}\", done: {{pointer: /status, equals: done}}}})", key));
+        if (!node[key] && keys_known) {
+            r.fail(node, fmt::format("job needs {} (job: {{id: /id, poll: \"/tasks/{{id}}\", done: {{pointer: /status, equals: done}}}})", key));
+        }
     }
+    // A key missing here was said as unknown (misspelt): what is there is still read.
     JobContract job;
-    job.id_pointer = read_json_pointer(r, node["id"], "job.id");
-    job.poll = read_request_path(r, node["poll"], "job.poll");
-    if (job.poll.find("{id}") == std::string::npos) r.fail(node["poll"], "job.poll must hold {id}, where the job's id goes");
-    const auto& done = node["done"];
-    r.expect_map(done, "job.done");
-    r.check_keys(done, "job.done", {"pointer", "equals"});
-    if (!done["pointer"] || !done["equals"]) r.fail(done, "job.done needs pointer and equals (done: {pointer: /status, equals: done})");
-    job.done_pointer = read_json_pointer(r, done["pointer"], "job.done.pointer");
-    job.done_equals = r.string(done["equals"], "job.done.equals");
+    if (node["id"]) job.id_pointer = read_json_pointer(r, node["id"], "job.id");
+    if (node["poll"]) {
+        job.poll = read_request_path(r, node["poll"], "job.poll");
+        if (job.poll.find("{id}") == std::string::npos) r.fail(node["poll"], "job.poll must hold {id}, where the job's id goes");
+    }
+    if (const auto& done = node["done"]) {
+        r.expect_map(done, "job.done");
+        const bool done_keys_known = r.check_keys(done, "job.done", {"pointer", "equals"});
+        if ((!done["pointer"] || !done["equals"]) && done_keys_known) {
+            r.fail(done, "job.done needs pointer and equals (done: {pointer: /status, equals: done})");
+        }
+        if (done["pointer"]) job.done_pointer = read_json_pointer(r, done["pointer"], "job.done.pointer");
+        if (done["equals"]) job.done_equals = r.string(done["equals"], "job.done.equals");
+    }
     if (node["poll_interval"]) job.poll_interval = r.duration(node["poll_interval"], "job.poll_interval", ranges::poll_interval);
     return job;
 }
 
 BodyExpectation read_body_expectation(const YamlReader& r, const YAML::Node& node) {
     r.expect_map(node, "expect_body");
-    r.check_keys(node, "expect_body", {"bytes", "content_length_met", "sha256"});
+    const bool keys_known = r.check_keys(node, "expect_body", {"bytes", "content_length_met", "sha256"});
     BodyExpectation b;
     if (node["bytes"]) b.bytes = static_cast<std::uint64_t>(r.integer(node["bytes"], "expect_body.bytes", ranges::body_bytes));
     if (node["content_length_met"]) b.content_length_met = r.boolean(node["content_length_met"], "expect_body.content_length_met");
@@ -125,7 +133,7 @@ BodyExpectation read_body_expectation(const YamlReader& r, const YAML::Node& nod
         if (!ok) r.fail(node["sha256"], "expect_body.sha256 must be 64 hex digits (sha256sum's output)");
         b.sha256 = hex;
     }
-    if (!b.bytes && !b.content_length_met && !b.sha256) r.fail(node, "expect_body needs bytes, content_length_met or sha256");
+    if (!b.bytes && !b.content_length_met && !b.sha256 && keys_known) r.fail(node, "expect_body needs bytes, content_length_met or sha256");
     return b;
 }
 
@@ -169,26 +177,33 @@ std::string read_request_path(const YamlReader& r, const YAML::Node& node, std::
 
 Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max_duration) {
     r.expect_map(node, "a workload");
-    r.check_keys(node, "a workload", {"name", "kind", "request", "mode", "connections", "think", "rate", "start", "stop",
-                                      "keep_alive", "timeout", "client_retry", "max_requests", "stream", "job", "expect_body"});
+    // An unknown key is said, and the rest of the workload still read; what a key left out would
+    // make an error is then not said (`nmae:`, `mdoe: open`, `knid: stream` were the key, misspelt).
+    const bool keys_known = r.check_keys(node, "a workload", {"name", "kind", "request", "mode", "connections", "think", "rate", "start", "stop",
+                                                              "keep_alive", "timeout", "client_retry", "max_requests", "stream", "job", "expect_body"});
+    // A key's value as read, or its default when it is certainly left out (no key was unknown).
+    const auto settled = [&](const char* key) { return node[key] || keys_known; };
     Workload w;
-    if (!node["name"]) r.fail(node, "a workload needs a name");
-    w.name = read_name(r, node["name"], "workload name");
-    if (w.name == "all") r.fail(node["name"], "workload name 'all' is taken (stop_load: all stops every workload)");
+    r.attempt([&] {
+        if (!node["name"] && keys_known) r.fail(node, "a workload needs a name");
+        if (!node["name"]) return;
+        w.name = read_name(r, node["name"], "workload name");
+        if (w.name == "all") r.fail(node["name"], "workload name 'all' is taken (stop_load: all stops every workload)");
+    });
     if (node["kind"]) {
         w.kind = r.choice<WorkloadKind>(node["kind"], "kind", {{"request", WorkloadKind::request}, {"stream", WorkloadKind::stream},
                                                                {"job", WorkloadKind::job}, {"slowloris", WorkloadKind::slowloris}});
     }
     const std::string default_method = w.kind == WorkloadKind::job ? "POST" : "GET";
     w.request.method = default_method;
-    // From here each field is read apart (its error kept, the next one read): the name and the kind,
-    // which the rest depends on, were read first.
+    // From here each field is read apart (its error kept, the next one read): the kind, which the
+    // rest depends on, was read first.
     if (node["request"]) r.attempt([&] { w.request = read_request(r, node["request"], default_method); });
     r.attempt([&] {
         if (node["mode"]) w.mode = r.choice<LoadMode>(node["mode"], "mode", {{"closed", LoadMode::closed}, {"open", LoadMode::open}});
-        if (w.mode == LoadMode::closed && node["rate"]) r.fail(node["rate"], "rate is for mode: open (closed loops use connections)");
+        if (w.mode == LoadMode::closed && node["rate"] && settled("mode")) r.fail(node["rate"], "rate is for mode: open (closed loops use connections)");
         if (node["rate"]) w.rate = r.rate(node["rate"], "rate");
-        if (w.mode == LoadMode::open && !node["rate"]) r.fail(node, fmt::format("open-loop workload '{}' needs a rate", w.name));
+        if (w.mode == LoadMode::open && !node["rate"] && keys_known) r.fail(node, fmt::format("open-loop workload '{}' needs a rate", w.name));
     });
     if (node["connections"]) r.attempt([&] { w.connections = static_cast<int>(r.integer(node["connections"], "connections", ranges::connections)); });
     if (node["think"]) r.attempt([&] { w.think = r.duration(node["think"], "think", ranges::think); });
@@ -206,7 +221,7 @@ Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max
     }
     if (node["stream"]) {
         r.attempt([&] {
-            if (w.kind != WorkloadKind::stream) r.fail(node["stream"], "stream: is for kind: stream");
+            if (w.kind != WorkloadKind::stream && settled("kind")) r.fail(node["stream"], "stream: is for kind: stream");
             w.stream = read_stream_contract(r, node["stream"]);
             if (w.stream.resume && w.mode != LoadMode::closed) {
                 r.fail(node["stream"]["resume"], "stream.resume needs mode: closed (each connection resumes the stream it had)");
@@ -215,7 +230,7 @@ Workload read_workload(const YamlReader& r, const YAML::Node& node, Duration max
     }
     if (node["job"]) {
         r.attempt([&] {
-            if (w.kind != WorkloadKind::job) r.fail(node["job"], "job: is for kind: job");
+            if (w.kind != WorkloadKind::job && settled("kind")) r.fail(node["job"], "job: is for kind: job");
             w.job = read_job_contract(r, node["job"]);
         });
     }

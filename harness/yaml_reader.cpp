@@ -71,17 +71,31 @@ void YamlReader::expect_map(const YAML::Node& node, std::string_view what) const
     if (!node.IsMap()) fail(node, fmt::format("{} must be a mapping", what));
 }
 
-void YamlReader::check_keys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> allowed) const {
-    std::optional<ScenarioError> first;
+bool YamlReader::check_keys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> allowed) const {
+    bool known = true;
     for (auto it = map.begin(); it != map.end(); ++it) {
         const auto& key = it->first.Scalar();  // yaml_document made every key a scalar
         if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
         std::string message = fmt::format("unknown key '{}' in {}", printable(key), what);
         if (const auto near = nearest(key, allowed); !near.empty()) message += fmt::format(" (did you mean '{}'?)", near);
-        if (first) keep(error_at(it->first, message));
-        else first = error_at(it->first, message);
+        keep(error_at(it->first, message));
+        known = false;
     }
-    if (first) throw *first;
+    return known;
+}
+
+void YamlReader::throw_kept() const {
+    if (errors_.empty()) return;
+    auto kept = std::move(errors_);
+    errors_.clear();
+    throw ScenarioError::several(std::move(kept), false);
+}
+
+void YamlReader::throw_with_kept(const ScenarioError& error) const {
+    if (errors_.empty()) throw error;
+    errors_.push_back(error);
+    throw_kept();
+    throw error;  // not reached: throw_kept() threw
 }
 
 std::string YamlReader::string(const YAML::Node& node, std::string_view what) const {

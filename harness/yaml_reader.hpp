@@ -49,10 +49,16 @@ public:
     const std::vector<ScenarioError>& errors() const { return errors_; }
 
     void expect_map(const YAML::Node& node, std::string_view what) const;
-    // Unknown keys are errors, with the closest allowed key as a hint: every one of the map is said,
-    // the first thrown, the rest kept (attempt()). The map is not read further: a misspelt key
-    // would read as a missing one, an echo of the same mistake.
-    void check_keys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> allowed) const;
+    // Unknown keys are errors, with the closest allowed key as a hint: every one of the map is kept
+    // (said with the others at the end), none thrown, so the rest of the map is still read. False
+    // when one was unknown: the reader then says nothing of a key it misses, nor of what depends on
+    // a key's default (`mdoe: open` beside `rate:`), since the unknown key may be that one misspelt.
+    bool check_keys(const YAML::Node& map, std::string_view what, std::initializer_list<std::string_view> allowed) const;
+    // For a reader that does not end in the scenario loader's (which throws what was kept): throws
+    // every error kept so far together, in file order, if there is one, and forgets them.
+    void throw_kept() const;
+    // Throws `error` with every error kept so far, in file order (`error` alone if none was kept).
+    [[noreturn]] void throw_with_kept(const ScenarioError& error) const;
 
     // A scalar, without NUL (every string ends up in argv, a path, a header or a report).
     std::string string(const YAML::Node& node, std::string_view what) const;

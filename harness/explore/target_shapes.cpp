@@ -54,11 +54,15 @@ struct ShapeOverlay {
 
 ShapeOverlay read_overlay(const YamlReader& r, const YAML::Node& node, const Scenario& base) {
     r.expect_map(node, "explore.shapes[]");
-    r.check_keys(node, "a target shape", {"name", "description", "args", "ready", "workloads", "without", "timeline", "expect", "limits"});
+    // An unknown key is said with what else the shape gets wrong (throw_kept() at the end), not alone.
+    const bool keys_known =
+        r.check_keys(node, "a target shape", {"name", "description", "args", "ready", "workloads", "without", "timeline", "expect", "limits"});
     ShapeOverlay o;
-    if (!node["name"]) r.fail(node, "a target shape needs a name");
-    o.name = r.string(node["name"], "a target shape's name");
-    if (!is_safe_name(o.name)) r.fail(node["name"], fmt::format("a target shape's name must be letters, digits, '-', '_' or '.' (got '{}')", o.name));
+    if (!node["name"] && keys_known) r.fail(node, "a target shape needs a name");
+    if (node["name"]) {
+        o.name = r.string(node["name"], "a target shape's name");
+        if (!is_safe_name(o.name)) r.fail(node["name"], fmt::format("a target shape's name must be letters, digits, '-', '_' or '.' (got '{}')", o.name));
+    }
     if (node["description"]) r.string(node["description"], "a target shape's description");
     if (node["args"]) r.string_list(node["args"], "a target shape's args");
     if (node["ready"]) r.expect_map(node["ready"], "a target shape's ready");
@@ -79,6 +83,7 @@ ShapeOverlay read_overlay(const YamlReader& r, const YAML::Node& node, const Sce
             ++i;
         }
     }
+    r.throw_kept();
     o.node = node;
     return o;
 }
@@ -123,11 +128,17 @@ std::vector<TargetShape> read_target_shapes(const std::string& text, const std::
     const YamlReader r(file);
     r.expect_map(section, "explore");
     r.check_keys(section, "explore", {"shapes"});
+    r.throw_kept();
     if (!section["shapes"]) return shapes;
     if (!section["shapes"].IsSequence()) r.fail(section["shapes"], "explore.shapes must be a list of target shapes");
     const auto base = shapes.front().scenario;  // a copy: shapes grows below
     for (const auto& node : section["shapes"]) {
-        const auto o = read_overlay(r, node, base);
+        ShapeOverlay o;
+        try {
+            o = read_overlay(r, node, base);
+        } catch (const ScenarioError& e) {
+            r.throw_with_kept(e);  // a shape's unknown keys, kept, with the error that ended its reading
+        }
         for (const auto& s : shapes) {
             if (s.name == o.name) r.fail(node["name"], fmt::format("target shape '{}' is defined twice", o.name));
         }

@@ -209,8 +209,8 @@ TEST(ScenarioLoader, AScenarioToRunMustTestAShutdownAndOneForExploreNeedNot) {
 }
 
 // A new user fixed a file one error at a time: every independent error is said at once, in file
-// order, each at its position. A misspelt key stops its own workload (what follows would echo it:
-// a key missing); a workload that did not read adds no error where it is referred to (stop_load,
+// order, each at its position. A misspelt key beside `mode: open` adds no "needs a rate" (the key
+// may be it, misspelt); a workload that did not read adds no error where it is referred to (stop_load,
 // acked_writes); a limits.max_duration that did not read adds none where it is compared.
 TEST(ScenarioLoader, EveryIndependentErrorIsSaidInFileOrder) {
     const std::string text = R"(name: many
@@ -257,6 +257,48 @@ threads: 0
                     "s.yaml:20:9: exit (a code from 0 to 255, or a signal name like TERM or SIGKILL) must be a whole number from 0 to 255\n"
                     "s.yaml:22:10: threads must be a whole number from 1 to 64");
     EXPECT_EQ(count, 10);
+}
+
+// A second new user's trial: a misspelt key stopped the reading of its own map, so a wrong value
+// beside it showed only once the key was fixed. Every unknown key is said, with its hint, and the
+// rest of its map is read; a key it then misses is not said missing (`comand:` is the command,
+// `sginal:` the action, misspelt), nor is the timeline said to send no signal.
+TEST(ScenarioLoader, AnUnknownKeyDoesNotStopTheRestOfItsMapBeingRead) {
+    const auto dir = fs::temp_directory_path() / fmt::format("lastcall-typos-{}", ::getpid());
+    fs::create_directories(dir);
+    const auto file = dir / "typos.yaml";
+    std::ofstream(file) << R"(name: typos
+target:
+  comand: [srv]
+  port: 99999
+workloads:
+  - name: a
+    conections: 3
+    mode: clsoed
+    request: {methd: GET, path: nope}
+    timeout: forever
+timeline:
+  - at: 1s
+    sginal: TERM
+    dealy: 2s
+)";
+    std::string what;
+    try {
+        load_scenario_file(file, {}, ScenarioUse::run);
+    } catch (const ScenarioError& e) {
+        what = e.what();
+    }
+    fs::remove_all(dir);
+    const auto f = file.string();
+    EXPECT_EQ(what, f + ":3:3: unknown key 'comand' in target (did you mean 'command'?)\n" +
+                    f + ":4:9: target.port must be a whole number from 1 to 65535\n" +
+                    f + ":7:5: unknown key 'conections' in a workload (did you mean 'connections'?)\n" +
+                    f + ":8:11: unknown mode 'clsoed' (expected closed or open)\n" +
+                    f + ":9:15: unknown key 'methd' in request (did you mean 'method'?)\n" +
+                    f + ":9:33: request.path must start with / and hold no spaces or control characters (percent-encode them, like %20)\n" +
+                    f + ":10:14: timeout must be a duration from 1ms to 1h, like 250ms, 3s or 1m\n" +
+                    f + ":13:5: unknown key 'sginal' in a timeline entry (did you mean 'signal'?)\n" +
+                    f + ":14:5: unknown key 'dealy' in a timeline entry (did you mean 'delay'?)");
 }
 
 // Bounded: a file of a thousand bad workloads says the first 20 and that there may be more; a YAML
