@@ -103,6 +103,10 @@ std::string bench_header(const BenchOptions& o) {
 
 std::string bench_text(const BenchOptions& o, const BenchRun& run) {
     const auto& s = run.summary;
+    // Nothing served and every attempt refused: the target's doing, said once (the stop's line, or
+    // the line below when the run was too short to stop early), and no schedule figure blames
+    // lastcall's CPU: the arrivals it did not start were to a target that refused them all.
+    const bool all_refused = s.completed == 0 && s.failed.total() > 0 && s.failed.total() == s.failed.connect_refused;
     std::string out;
     if (run.interrupted_by != 0) {
         out += fmt::format("  Interrupted by {} after {:.2f}s: the figures cover that time\n", signal_name(run.interrupted_by), run.elapsed_s);
@@ -110,9 +114,7 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
     if (!run.stopped_early.empty()) out += fmt::format("  Stopped after {:.2f}s: {}\n", run.elapsed_s, run.stopped_early);
     if (s.completed == 0) {
         out += "  No response completed: no latency figures\n";
-        if (s.failed.total() > 0 && s.failed.total() == s.failed.connect_refused) {
-            out += fmt::format("  Nothing listens at {}: every connect was refused\n", o.url());
-        }
+        if (all_refused && run.stopped_early.empty()) out += fmt::format("  Nothing listens at {}: every connect was refused\n", o.url());
     } else {
         out += fmt::format("  Thread Stats   Avg      Stdev     Max   +/- Stdev\n");
         out += fmt::format("    Latency   {:>8}  {:>8}  {:>8}  {:>8.2f}%\n", human_us(s.latency.mean), human_us(s.latency.stdev),
@@ -147,7 +149,7 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
         }
         // A run stopped for lastcall's own limit said why once (`Stopped after`): its arrivals
         // never started are that stop's, not a rate lastcall's CPU could not keep.
-        if (run.arrivals_behind > 0 && !run.stopped_for_own_limit) {
+        if (run.arrivals_behind > 0 && !run.stopped_for_own_limit && !all_refused) {
             out += fmt::format("  Behind schedule: {} arrivals due by the end were never started: lastcall could not keep up with {:g}/s "
                                "(about {:.0f}/s started; the latency above counts each late arrival's wait)\n",
                                run.arrivals_behind, o.rate, o.rate - static_cast<double>(run.arrivals_behind) / std::max(run.elapsed_s, 1e-9));

@@ -132,7 +132,12 @@ TEST(BenchCli, DeadPortIsNotThroughput) {
     EXPECT_NE(r.out.find("Failed: "), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("connect refused"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Requests/sec:       0.00"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("Nothing listens at " + url(port, "/fast") + ": every connect was refused"), std::string::npos) << r.out;
+    // Said once: by the early stop after a second of refusals, or, when -d ended the run first, alone.
+    const auto refusal = r.out.find(url(port, "/fast") + ": every connect was refused") != std::string::npos
+                             ? "Nothing listens at " + url(port, "/fast") + ": every connect was refused"
+                             : ": every connect to " + url(port, "/fast") + " was refused for ";
+    EXPECT_NE(r.out.find(refusal), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("was refused"), r.out.rfind("was refused")) << r.out;
     EXPECT_EQ(r.out.find("0ns"), std::string::npos) << r.out;
 
     const auto j = bench({url(port, "/fast"), "-d", "1", "-c", "2", "-t", "1", "--json"}, dir);
@@ -156,6 +161,25 @@ TEST(BenchCli, DeadPortStopsAfterASecondOfRefusals) {
     ASSERT_TRUE(r.json["stopped_early"].is_string()) << r.out;
     EXPECT_NE(r.json["stopped_early"].get<std::string>().find("was refused for "), std::string::npos) << r.out;
     EXPECT_LT(r.json["elapsed_s"].get<double>(), 20.0) << "stopped before -d: " << r.out;
+}
+
+// The new user's dead port under -R: "Stopped after 1.00s: every connect ... was refused", then
+// "Nothing listens at ...: every connect was refused" and "Behind schedule ... lastcall could not
+// keep up with 5000000/s". One cause, said once; the CPU not blamed (exit 3: nothing served).
+TEST(BenchCli, DeadPortUnderARateSaysTheRefusalOnceAndBlamesNoCpu) {
+    const auto dir = fresh_test_dir();
+    const auto r = bench({url(dead_port(), "/fast"), "-d", "20", "-R", "5000000", "-t", "1"}, dir);
+    EXPECT_EQ(r.status.code, 3) << r.out << r.err;
+    EXPECT_NE(r.out.find("  Stopped after "), std::string::npos) << r.out;
+    const auto said = [&](const std::string& text) {
+        std::size_t n = 0;
+        for (auto at = r.out.find(text); at != std::string::npos; at = r.out.find(text, at + 1)) ++n;
+        return n;
+    };
+    EXPECT_EQ(said("was refused"), 1u) << r.out;
+    EXPECT_EQ(said("Nothing listens"), 0u) << r.out;
+    EXPECT_EQ(said("Behind schedule"), 0u) << r.out;
+    EXPECT_EQ(said("could not keep up"), 0u) << r.out;
 }
 
 // lastcall bench in a shell whose `ulimit -n` is 64 (the soft limit: the hard one stays as it was).

@@ -169,6 +169,38 @@ TEST(BenchText, AStopForLastcallsOwnLimitBlamesNeitherTheCpuNorTheTarget) {
     EXPECT_EQ(json["failed"]["total"], 0);
 }
 
+// A dead port under -R: the run stopped after a second of refusals said so, then "Nothing listens
+// ... every connect was refused" (the cause twice) and "Behind schedule ... lastcall could not keep
+// up" (its CPU, it read). Every connect refused, nothing served: the target's refusal, said once.
+TEST(BenchText, ARunWhoseConnectsWereAllRefusedSaysSoOnceAndBlamesNoCpu) {
+    BenchOptions o;
+    o.host = "127.0.0.1";
+    o.port = 8080;
+    o.path = "/";
+    o.rate = 200000;
+    BenchRun run;
+    run.elapsed_s = 1.05;
+    run.stopped_early = "every connect to http://127.0.0.1:8080/ was refused for 1.0s and nothing was served: stopped rather than wait the whole -d";
+    run.summary.failed.connect_refused = 21750;
+    run.arrivals_behind = arrivals_behind(o.rate, run.elapsed_s, 1, run.summary, 0);
+    ASSERT_GT(run.arrivals_behind, 0u);
+    const auto text = bench_text(o, run);
+    EXPECT_EQ(text.find("Behind schedule"), std::string::npos) << text;
+    EXPECT_EQ(text.find("Nothing listens"), std::string::npos) << "the stop said it: " << text;
+    EXPECT_NE(text.find("  Stopped after 1.05s: every connect to http://127.0.0.1:8080/ was refused"), std::string::npos) << text;
+    EXPECT_NE(text.find("  Failed: 21750 (connect refused 21750)\n"), std::string::npos) << text;
+
+    auto short_run = run;  // -d shorter than the second of refusals that stops a run: said by itself
+    short_run.stopped_early.clear();
+    const auto short_text = bench_text(o, short_run);
+    EXPECT_NE(short_text.find("  Nothing listens at http://127.0.0.1:8080/: every connect was refused\n"), std::string::npos) << short_text;
+    EXPECT_EQ(short_text.find("Behind schedule"), std::string::npos) << short_text;
+
+    auto one_answered = run;  // a target that served something: a schedule not kept is lastcall's again
+    one_answered.summary.completed = 1;
+    EXPECT_NE(bench_text(o, one_answered).find("Behind schedule"), std::string::npos);
+}
+
 TEST(BenchSummary, LatencyFromSendClosedLoopFromIntendedStartOpenLoop) {
     // Sent 400 us late (behind a slow response), answered 100 us after the send.
     const std::vector<RequestRecord> history{answered(1, 0, 1000, 1400, 1500)};
