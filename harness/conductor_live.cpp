@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <csignal>
 
 namespace lastcall::harness {
 
@@ -28,6 +29,8 @@ LiveStatus Conductor::live_status(Clock::time_point now) const {
     s.elapsed_us = since_start(now);
     s.max_duration_us = micros(scenario_.max_duration);
     s.counts = load_->live();
+    s.provisional = std::any_of(result_.signals.begin(), result_.signals.end(),
+                                [](const SignalSent& sent) { return sent.marks_shutdown() || (sent.delivered && sent.signal == SIGKILL); });
     const auto& g = supervisor_->current();
     s.generation = g.number;
     const auto told = std::find_if(result_.signals.begin(), result_.signals.end(),

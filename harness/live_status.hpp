@@ -30,7 +30,12 @@ struct LiveStatus {
     int generation = 1;
     std::string detail;                // what the phase is about: "SIGTERM at 1.00s", "exit 0 at 2.31s"
     std::int64_t event_us = -1;        // when what `detail` names happened (the signal, the exit); -1: nothing
-    LiveCounts counts;
+    LiveCounts counts;                 // each request as the load thread classified it when it ended
+    // Once a shutdown signal or a SIGKILL went out, the verdict may reclassify what the counts hold:
+    // a refusal of a connect held across the signal is `dropped`, a failure a process kill cut is
+    // `unknown` (both judged when the history is sorted: scenario_run.cpp record_history()). The
+    // line then says its failure counts are provisional; run.json and the reports hold the verdict's.
+    bool provisional = false;
 };
 
 } // namespace lastcall::harness

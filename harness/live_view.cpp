@@ -23,14 +23,20 @@ std::string bar(std::int64_t elapsed_us, std::int64_t max_us) {
 
 // "ok 1200, ended by shutdown 30": the outcomes seen so far, in words (the names in the reports
 // with spaces: "ended_by_shutdown" was "ebs" here once, and nobody could say what it meant).
-std::string outcomes(const LiveCounts& counts) {
-    std::string out;
+// "provisional: ..." when the verdict may still move a failure to another class (live_status.hpp):
+// a new user read "rejected 27" live and then a verdict of 27 dropped.
+std::string outcomes(const LiveStatus& s) {
+    const auto& counts = s.counts;
+    const auto count = [&](Outcome o) { return counts.by_outcome[static_cast<std::size_t>(o)]; };
+    const bool may_move = count(Outcome::rejected) + count(Outcome::dropped) + count(Outcome::idle_close_race) > 0;
+    std::string out = s.provisional && may_move ? "provisional: " : "";
+    const auto first = out.size();
     for (int i = 0; i < outcome_count; ++i) {
         const auto n = counts.by_outcome[static_cast<std::size_t>(i)];
         if (n == 0) continue;
         std::string name(to_string(static_cast<Outcome>(i)));
         for (auto& ch : name) ch = ch == '_' ? ' ' : ch;
-        out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, n);
+        out += fmt::format("{}{} {}", out.size() == first ? "" : ", ", name, n);
     }
     return out;
 }
@@ -84,7 +90,7 @@ std::string live_line(const LiveStatus& s, std::int64_t since_report_us, std::in
     if (s.phase != RunPhase::starting || s.elapsed_us > 0) {
         line += per_second ? fmt::format(" | {:.0f} req/s", *per_second) : std::string(" | - req/s");
         line += fmt::format(", in flight {}, done {}", s.counts.in_flight, s.counts.completed);
-        const auto seen = outcomes(s.counts);
+        const auto seen = outcomes(s);
         if (!seen.empty()) line += " (" + seen + ")";
     }
     if (style.width > 1 && line.size() > style.width - 1) line.resize(style.width - 1);

@@ -2,6 +2,7 @@
 // nothing: a setup error, not a pass made of refusals that looked clean. Real processes throughout.
 #include "checks.hpp"
 #include "child_process.hpp"
+#include "live_view.hpp"
 #include "reference_server.hpp"
 #include "scenario_loader.hpp"
 #include "scenario_run.hpp"
@@ -54,6 +55,28 @@ TEST(HarnessRun, TargetThatTookNoRequestBeforeTheSignalIsASetupError) {
     int held = 0;
     while (std::getline(history, line)) held += line.find(R"("syn_retried":true)") != std::string::npos && line.find(R"("connect_us":)") != std::string::npos;
     EXPECT_GT(held, 0) << "history.jsonl says when the connects began and that their SYN was sent again";
+}
+
+// A target that leaves SYNs unanswered, closes its listener at the signal and lingers: the resent
+// SYNs are refused while the run goes on, and the live line counted them `rejected` where the
+// verdict said `dropped` (a new user read "rejected 27" live, then "27 dropped"). After the signal
+// the live line says its failure counts are provisional.
+TEST(HarnessRun, LiveOutcomesAfterTheSignalAreSaidProvisional) {
+    RunOptions options;
+    options.server_path = server_binary();
+    options.run_dir = fresh_test_dir("-full-drain");
+    std::vector<std::string> lines_with_refusals;
+    std::vector<std::string> lines_after_the_signal;
+    options.progress = [&](const LiveStatus& s) {
+        const auto line = live_line(s, 0, 0, std::nullopt, {0, false, false});
+        if (s.counts.by_outcome[static_cast<std::size_t>(Outcome::rejected)] > 0) lines_with_refusals.push_back(line);
+        if (s.provisional) lines_after_the_signal.push_back(line);
+    };
+    const auto result = run_scenario(load_scenario_text(target_scenario("full_drain", "300ms"), "test.yaml"), options);
+    EXPECT_GT(result.outcomes[static_cast<std::size_t>(Outcome::dropped)], 0u) << "the verdict: refusals held across the signal";
+    ASSERT_FALSE(lines_with_refusals.empty()) << "the live line saw refusals while the target lingered";
+    for (const auto& line : lines_with_refusals) EXPECT_NE(line.find("(provisional: "), std::string::npos) << line;
+    EXPECT_FALSE(lines_after_the_signal.empty());
 }
 
 // The same targets where the run legitimately judges something: one that accepts but never answers

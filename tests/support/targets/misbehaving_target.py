@@ -12,6 +12,9 @@
                                       HTTP (an `nc -lk` someone types into), keeping it open
   misbehaving_target.py PORT full     never accepts, with a backlog of one: the first connect fills
                                       it and every later SYN is left unanswered (as `nc -l`'s)
+  misbehaving_target.py PORT full_drain  as full, but on SIGTERM closes its listener and lingers 2 s
+                                      before exiting 0 (the SYNs it left are refused when resent,
+                                      while it still runs)
   misbehaving_target.py PORT http_hold  answers each request 200 with Connection: close, and never
                                       closes a connection, even after the peer closed its side
   misbehaving_target.py PORT silent   accepts and keeps every connection open, never answering
@@ -29,7 +32,7 @@ port, mode = int(sys.argv[1]), sys.argv[2]
 listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", port))
-listener.listen(0 if mode == "full" else 64)
+listener.listen(0 if mode in ("full", "full_drain") else 64)
 
 
 def orphan(then, new_session):
@@ -85,6 +88,9 @@ def on_term(signum, frame):
             time.sleep(0.01)
         print("cgi helpers never went away:", alive, file=sys.stderr, flush=True)
         sys.exit(9)
+    if mode == "full_drain":
+        listener.close()
+        time.sleep(2)
     sys.exit(0)
 
 
@@ -108,7 +114,7 @@ def hold(connection):
 
 
 signal.signal(signal.SIGTERM, on_term)
-if mode == "full":
+if mode in ("full", "full_drain"):
     sleep_forever()
 while True:
     connection, _ = listener.accept()

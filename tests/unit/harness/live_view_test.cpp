@@ -33,6 +33,20 @@ TEST(LiveLine, SaysThePhaseTheClockAgainstMaxDurationAndTheOutcomesInWords) {
     EXPECT_EQ(line.find("ebs"), std::string::npos);
 }
 
+// Once a shutdown signal (or a SIGKILL) went out, the verdict may move a failure to another class
+// (a refusal held across the signal is dropped): the line says its counts are provisional, and
+// only when it holds a failure that could move.
+TEST(LiveLine, AfterTheSignalItsFailureCountsAreProvisional) {
+    auto s = status(RunPhase::signal_sent, 2'500'000, "SIGTERM at 2.00s");
+    s.provisional = true;
+    EXPECT_NE(live_line(s, 0, 0, std::nullopt, plain).find("done 42 (ok 40, ended by shutdown 2)"), std::string::npos) << "no failure: final";
+    s.counts.by_outcome[static_cast<std::size_t>(Outcome::rejected)] = 27;
+    EXPECT_NE(live_line(s, 0, 0, std::nullopt, plain).find("done 42 (provisional: ok 40, ended by shutdown 2, rejected 27)"), std::string::npos)
+        << live_line(s, 0, 0, std::nullopt, plain);
+    s.provisional = false;  // before the signal a refusal is final
+    EXPECT_NE(live_line(s, 0, 0, std::nullopt, plain).find("done 42 (ok 40, ended by shutdown 2, rejected 27)"), std::string::npos);
+}
+
 TEST(LiveLine, StartingTargetIsNotBlankAndItsClockRuns) {
     LiveStatus s;
     s.detail = "waiting for GET /ready on port 8080 to answer 2xx";
