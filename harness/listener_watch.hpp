@@ -1,5 +1,5 @@
 #pragma once
-// Whether something listens on a TCP port, asked of the kernel (sock_diag netlink), without a
+// Whether something listens on a TCP port, asked of the kernel (net/sock_diag), without a
 // connection: the readiness watch of a target with `ready: {tcp: true}` after it was ready. A
 // connect every 10 ms for the whole run made connections the target had to accept and close
 // (a target that never closes them kept ~100 a second, and fd_leak blamed them on it).

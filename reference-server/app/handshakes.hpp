@@ -3,7 +3,7 @@
 // ACK makes each a connection in the listener's accept queue. The listener keeps accepting while
 // there are any when it stops (listener.hpp).
 //
-// Asked of the kernel through NETLINK_SOCK_DIAG, filtered there by state and port, though the
+// Asked of the kernel through NETLINK_SOCK_DIAG (net/sock_diag), filtered there by state and port, though the
 // kernel still walks its whole table of established connections to filter them (each family a
 // walk: ~15 ms of CPU with 10,000 idle connections open). Reading /proc/net/tcp instead formats
 // every TCP socket of the machine as text; with ~6,000 sockets on a busy host one read took 100-500 ms on the io thread, at
