@@ -63,12 +63,44 @@ TEST(RunDiff, LatencyMeasuredFromDifferentMomentsIsSaidSo) {
     r.b.scenario = &open_scenario;
     const auto table = diff_table(diff_reports(json_report(r.a), "a", json_report(r.b), "b"));
     EXPECT_NE(table.find("latency measured differently: A's from each request's send (closed loops), B's from each request's intended start "
-                         "on an open loop's schedule (waits behind slow responses count); the change is not the service's alone\n"),
+                         "on an open loop's schedule (waits behind slow responses count); no change in percent is given for latency (nor "
+                         "p99_during_drain): it would not be the service's\n"),
               std::string::npos)
         << table;
     r.b.scenario = &r.scenario;
     const auto same = diff_table(diff_reports(json_report(r.a), "a", json_report(r.b), "b"));
     EXPECT_EQ(same.find("measured differently"), std::string::npos) << "the same base: " << same;
+}
+
+// The figures, not a percentage: `p50 10.000 / 20.000 (+100.0%)` with a note under it still read as
+// a change of the service. Two real report.json files, read as `lastcall diff A B` reads them.
+TEST(RunDiff, LatencyOfDifferentMomentsHasItsFiguresButNoPercentage) {
+    TwoRuns r;
+    r.scenario.workloads.resize(1);  // closed: from the send
+    harness::Scenario open_scenario;
+    open_scenario.name = "demo";
+    open_scenario.workloads.resize(1);
+    open_scenario.workloads[0].mode = harness::LoadMode::open;  // from the intended start
+    r.b.scenario = &open_scenario;
+    for (auto* v : {&r.a, &r.b}) {
+        v->checks.push_back(CheckResult{"p99_during_drain", "measured", v == &r.a ? "10.0ms" : "20.0ms", CheckStatus::pass, "", {},
+                                        CheckNumbers{v == &r.a ? 10.0 : 20.0, 0, std::nullopt, "ms", ""}});
+    }
+    const auto dir = testing::fresh_test_dir("-diff-bases");
+    for (const auto& [name, v] : {std::pair{"a", &r.a}, std::pair{"b", &r.b}}) {
+        fs::create_directories(dir / name);
+        std::ofstream(dir / name / "report.json") << json_report(*v);
+    }
+    const auto table = diff_table(diff_runs(dir / "a", dir / "b"));
+    EXPECT_NE(table.find("10.000"), std::string::npos) << "A's figures: " << table;
+    EXPECT_NE(table.find("20.000"), std::string::npos) << "B's figures: " << table;
+    EXPECT_EQ(table.find("%)"), std::string::npos) << "no percentage on latency rows nor p99_during_drain: " << table;
+    EXPECT_NE(table.find("pass 200.0ms"), std::string::npos) << "other rows as ever: " << table;
+    EXPECT_EQ(table.find("measured differently"), table.rfind("measured differently")) << "said once: " << table;
+
+    r.b.scenario = &r.scenario;  // the same base: the change is given
+    std::ofstream(dir / "b" / "report.json") << json_report(r.b);
+    EXPECT_NE(diff_table(diff_runs(dir / "a", dir / "b")).find("(+100.0%)"), std::string::npos);
 }
 
 TEST(RunDiff, AVerdictThatChangedIsNamed) {
