@@ -100,5 +100,16 @@ TEST(TargetShapes, ErrorsNameTheFileLineAndColumn) {
     EXPECT_NE(error_of("  shape: []\n").find("explore"), std::string::npos);
 }
 
+// A misspelt key no longer hides the shape's other mistakes: every one is said in one pass, in file
+// order (before: only 'argz').
+TEST(TargetShapes, AnUnknownKeyIsSaidWithTheShapesOtherErrors) {
+    EXPECT_EQ(error_of("  shapes:\n    - name: \"bad name\"\n      argz: [--x]\n      withot: [w]\n"),
+              "one.yaml:6:13: a target shape's name must be letters, digits, '-', '_' or '.' (got 'bad name')\n"
+              "one.yaml:7:7: unknown key 'argz' in a target shape (did you mean 'args'?)\n"
+              "one.yaml:8:7: unknown key 'withot' in a target shape (did you mean 'without'?)");
+    EXPECT_EQ(error_of("  shapes:\n    - {nmae: a}\n"), "one.yaml:6:8: unknown key 'nmae' in a target shape (did you mean 'name'?)")
+        << "not said missing too";
+}
+
 } // namespace
 } // namespace lastcall::harness::explore
