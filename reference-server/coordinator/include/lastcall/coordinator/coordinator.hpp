@@ -79,6 +79,7 @@ public:
 
 private:
     enum class WaitResult { completed, timed_out, escalated };
+    class Subscribing;
     using Subscribe = std::function<void(std::function<void()> on_done)>;
 
     void on_request(ShutdownMode mode, int signal_number, ShutdownIntent intent = ShutdownIntent::stop);
