@@ -86,11 +86,13 @@ void Connection::close() {
     stream.socket().close(ignored);
     if (stream_timer) stream_timer->cancel();
     if (linger_timer_) linger_timer_->cancel();
-    linger_hold_.release();
     // Out of the registry once closed, not when the last handler lets go of the Connection: a
     // connection closed by its linger, whose aborted wait had not run yet when that close ended
-    // draining, was counted (and "closed" again) in closed_at_drain_end.
+    // draining, was counted (and "closed" again) in closed_at_drain_end. And out of it before its
+    // hold goes: that release can end draining, whose end (on another io thread) counted the
+    // connection still registered (closed_after_linger 4 + closed_at_drain_end 1 of 4 connections).
     registration.release();
+    linger_hold_.release();
     if (app.connection_closed) app.connection_closed();  // a descriptor is free: the listener may accept again
 }
 
