@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 namespace lastcall::server {
@@ -105,7 +106,10 @@ coordinator::ConnectionRegistry::Callbacks registry_callbacks(const ConnectionPt
         callbacks.on_draining = [weak, executor, &app] {
             // Held before the coordinator looks at the count again, and kept only if the connection
             // turns out to be between requests; a request in progress holds draining itself.
-            net::post(executor, [weak, hold = app.coordinator.drain().hold()]() mutable {
+            // Called by a batch on an io thread (server.cpp spreads them): dispatched, it runs at once
+            // when the connection's strand is free, as an idle connection's is, with no trip through
+            // the queue and no other thread woken for it; a busy strand queues it as a post did.
+            net::dispatch(executor, [weak, hold = app.coordinator.drain().hold()]() mutable {
                 if (auto c = weak.lock(); c && c->idle) c->linger(std::move(hold), true);
             });
         };

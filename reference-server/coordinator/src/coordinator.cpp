@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace lastcall::coordinator {
 
@@ -191,8 +192,15 @@ void Coordinator::start_draining() {
     if (hooks_.stop_accepting) hooks_.stop_accepting();
     if (fast()) {
         connections_.close_all();
+    } else if (spread_) {
+        // Each batch holds draining until it has run: its connections take their own holds then.
+        connections_.begin_draining([this](std::function<void()> batch) {
+            spread_([hold = std::make_shared<DrainTracker::Guard>(drain_.hold()), batch = std::move(batch)] { batch(); });
+        });
     } else {
         connections_.begin_draining();
+    }
+    if (!fast()) {
         stream_grace_alarm_->arm(deadline_after(config_.budgets.stream_grace), [this] { drain_.end_streams(); });
     }
     const auto budget = fast() ? Duration::zero() : config_.budgets.drain;

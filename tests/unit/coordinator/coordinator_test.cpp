@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -181,6 +183,30 @@ TEST_F(CoordinatorTest, EveryConnectionIsToldWhenDrainingStarts) {
     signal();
     EXPECT_EQ(told, 2);
     EXPECT_FALSE(report_);
+}
+
+// With a spread (the server's: its io threads), connections are told in batches where the spread
+// runs them, each connection once; draining stays open until every batch has run, though nothing
+// is in flight: a connection told late may still hold it for a request on its way.
+TEST_F(CoordinatorTest, ASpreadTellsConnectionsInBatchesAndDrainingWaitsForEveryBatch) {
+    std::vector<std::function<void()>> batches;
+    coordinator().set_connection_spread([&batches](std::function<void()> batch) { batches.push_back(std::move(batch)); });
+    constexpr int count = 3 * ConnectionRegistry::draining_batch + 1;
+    std::vector<int> told(count, 0);
+    std::vector<ConnectionRegistry::Registration> connections;
+    for (int i = 0; i < count; ++i) connections.push_back(coordinator().connections().add({[&told, i] { ++told[i]; }, nullptr}));
+    signal();
+    EXPECT_EQ(batches.size(), 4u);
+    EXPECT_EQ(std::count(told.begin(), told.end(), 0), count) << "told only where the spread runs the batches";
+    for (auto& batch : batches) {
+        EXPECT_FALSE(report_) << "a batch not yet run keeps draining open";
+        batch();
+        batch = nullptr;  // what a finished post does with it, and its hold
+        clock_.settle();
+    }
+    EXPECT_EQ(std::count(told.begin(), told.end(), 1), count);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->counts.completed_during_drain, 0u);
 }
 
 // A connection lingering for a request on its way keeps draining open, but it is not a request:
