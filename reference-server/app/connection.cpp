@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include "sole_descriptor.hpp"
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
@@ -11,7 +13,9 @@ using tcp = net::ip::tcp;
 using coordinator::ConnectionEvent;
 
 Connection::Connection(tcp::socket socket, AppState& app_state)
-    : stream(std::move(socket)), idle_timer(stream.get_executor()), app(app_state) {}
+    : stream(std::move(socket)), idle_timer(stream.get_executor()), app(app_state) {
+    mark_sole_descriptor(stream.socket());  // accepted here, never dup'ed: its close(2) leaves epoll by itself
+}
 
 Connection::~Connection() { close(); }
 
