@@ -21,7 +21,11 @@ struct SocketInternals : boost::asio::basic_socket<Protocol, Executor> {
 };
 } // namespace detail
 
-// `socket` must hold the only descriptor of its file: never dup'ed, never passed on.
+// `socket` must hold the only descriptor of its file: never dup'ed, never passed on, and no process
+// started while it is open (an accepted descriptor is not close-on-exec: a child would keep the file,
+// and with it the registration, alive after our close). lastcall-server starts processes only where
+// no connection is open: a --workers master, which accepts none, and the orphan-child fault, before
+// the listener starts.
 template <class Protocol, class Executor>
 void mark_sole_descriptor(boost::asio::basic_socket<Protocol, Executor>& socket) {
     auto& impl = socket.*detail::SocketInternals<Protocol, Executor>::implementation();
