@@ -1,5 +1,8 @@
 #include "connection.hpp"
 
+#include "sole_descriptor.hpp"
+
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
 namespace lastcall::server {
@@ -10,7 +13,9 @@ using tcp = net::ip::tcp;
 using coordinator::ConnectionEvent;
 
 Connection::Connection(tcp::socket socket, AppState& app_state)
-    : stream(std::move(socket)), idle_timer(stream.get_executor()), app(app_state) {}
+    : stream(std::move(socket)), idle_timer(stream.get_executor()), app(app_state) {
+    mark_sole_descriptor(stream.socket());  // accepted here, never dup'ed: its close(2) leaves epoll by itself
+}
 
 Connection::~Connection() { close(); }
 
@@ -86,11 +91,13 @@ void Connection::close() {
     stream.socket().close(ignored);
     if (stream_timer) stream_timer->cancel();
     if (linger_timer_) linger_timer_->cancel();
-    linger_hold_.release();
     // Out of the registry once closed, not when the last handler lets go of the Connection: a
     // connection closed by its linger, whose aborted wait had not run yet when that close ended
-    // draining, was counted (and "closed" again) in closed_at_drain_end.
+    // draining, was counted (and "closed" again) in closed_at_drain_end. And out of it before its
+    // hold goes: that release can end draining, whose end (on another io thread) counted the
+    // connection still registered (closed_after_linger 4 + closed_at_drain_end 1 of 4 connections).
     registration.release();
+    linger_hold_.release();
     if (app.connection_closed) app.connection_closed();  // a descriptor is free: the listener may accept again
 }
 
@@ -103,7 +110,10 @@ coordinator::ConnectionRegistry::Callbacks registry_callbacks(const ConnectionPt
         callbacks.on_draining = [weak, executor, &app] {
             // Held before the coordinator looks at the count again, and kept only if the connection
             // turns out to be between requests; a request in progress holds draining itself.
-            net::post(executor, [weak, hold = app.coordinator.drain().hold()]() mutable {
+            // Called by a batch on an io thread (server.cpp spreads them): dispatched, it runs at once
+            // when the connection's strand is free, as an idle connection's is, with no trip through
+            // the queue and no other thread woken for it; a busy strand queues it as a post did.
+            net::dispatch(executor, [weak, hold = app.coordinator.drain().hold()]() mutable {
                 if (auto c = weak.lock(); c && c->idle) c->linger(std::move(hold), true);
             });
         };

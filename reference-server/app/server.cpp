@@ -167,6 +167,10 @@ int run_server(const ServerConfig& config) {
     coordinator::AsioClock clock(io);
     coordinator::Coordinator coordinator(clock, shutdown_config(config));
     if (store) coordinator.set_checkpointer(&store->checkpointer());
+    // Draining tells the connections in batches that any io thread takes, so that all of them close
+    // idle connections from the start (told one by one from the coordinator's thread, that thread
+    // spent the first 5-25 ms of a 10,000-connection drain posting while the other closed).
+    coordinator.set_connection_spread([&io](std::function<void()> batch) { net::post(io, std::move(batch)); });
     // Declared after the store: destroyed (joined) before it.
     net::thread_pool database(1);
     AppState app{config, coordinator, *jobs, database, counter.counter(), io, {}, streams};

@@ -1,5 +1,7 @@
 #include "lastcall/coordinator/connection_registry.hpp"
 
+#include <algorithm>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -13,7 +15,7 @@ ConnectionRegistry::Registration ConnectionRegistry::add(Callbacks callbacks) {
     return Registration{this, id};
 }
 
-void ConnectionRegistry::begin_draining() { call(Which::draining); }
+void ConnectionRegistry::begin_draining(const Spread& spread) { call(Which::draining, spread); }
 std::size_t ConnectionRegistry::close_all() { return call(Which::all); }
 
 std::size_t ConnectionRegistry::size() const {
@@ -33,7 +35,7 @@ std::uint64_t ConnectionRegistry::noted(ConnectionEvent event) const {
     return events_[static_cast<std::size_t>(event)].load(std::memory_order_relaxed);
 }
 
-std::size_t ConnectionRegistry::call(Which which) {
+std::size_t ConnectionRegistry::call(Which which, const Spread& spread) {
     // Taken out so that a callback may deregister its connection without deadlocking. Draining
     // begins once, so its callbacks are moved out rather than copied: a copy allocated for each
     // of 10,000 idle connections when the drain began.
@@ -46,10 +48,24 @@ std::size_t ConnectionRegistry::call(Which which) {
             else calls.push_back(callbacks.close_now);
         }
     }
+    const auto count = calls.size();
+    if (spread) {
+        // Each batch calls its own slice of the one vector, which the last batch to end frees.
+        const auto all = std::make_shared<std::vector<std::function<void()>>>(std::move(calls));
+        for (std::size_t begin = 0; begin < count; begin += draining_batch) {
+            spread([all, begin] {
+                const auto end = std::min(begin + draining_batch, all->size());
+                for (auto i = begin; i < end; ++i) {
+                    if ((*all)[i]) (*all)[i]();
+                }
+            });
+        }
+        return count;
+    }
     for (auto& c : calls) {
         if (c) c();
     }
-    return calls.size();
+    return count;
 }
 
 void ConnectionRegistry::release_ticket(std::uint64_t id) {

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -181,6 +183,30 @@ TEST_F(CoordinatorTest, EveryConnectionIsToldWhenDrainingStarts) {
     signal();
     EXPECT_EQ(told, 2);
     EXPECT_FALSE(report_);
+}
+
+// With a spread (the server's: its io threads), connections are told in batches where the spread
+// runs them, each connection once; draining stays open until every batch has run, though nothing
+// is in flight: a connection told late may still hold it for a request on its way.
+TEST_F(CoordinatorTest, ASpreadTellsConnectionsInBatchesAndDrainingWaitsForEveryBatch) {
+    std::vector<std::function<void()>> batches;
+    coordinator().set_connection_spread([&batches](std::function<void()> batch) { batches.push_back(std::move(batch)); });
+    constexpr int count = 3 * ConnectionRegistry::draining_batch + 1;
+    std::vector<int> told(count, 0);
+    std::vector<ConnectionRegistry::Registration> connections;
+    for (int i = 0; i < count; ++i) connections.push_back(coordinator().connections().add({[&told, i] { ++told[i]; }, nullptr}));
+    signal();
+    EXPECT_EQ(batches.size(), 4u);
+    EXPECT_EQ(std::count(told.begin(), told.end(), 0), count) << "told only where the spread runs the batches";
+    for (auto& batch : batches) {
+        EXPECT_FALSE(report_) << "a batch not yet run keeps draining open";
+        batch();
+        batch = nullptr;  // what a finished post does with it, and its hold
+        clock_.settle();
+    }
+    EXPECT_EQ(std::count(told.begin(), told.end(), 1), count);
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(report_->counts.completed_during_drain, 0u);
 }
 
 // A connection lingering for a request on its way keeps draining open, but it is not a request:
@@ -463,6 +489,42 @@ TEST_F(CoordinatorTest, ResourcesCloseInReverseOrderOfRegistration) {
     ASSERT_EQ(report_->resources.size(), 3u);
     EXPECT_EQ(report_->resources[0].name, "log-buffer");
     EXPECT_EQ(report_->resources[0].outcome, "closed");
+}
+
+// A resource that closed before its close returned does not wait in the queue: on the server
+// that queue held the aborted waits of 10,000 just-closed connections, and each resource's close
+// took 10-20 ms. Each close queues work here, as the io threads' backlog; with a post between
+// two closes that work ran first.
+TEST_F(CoordinatorTest, ABlockingResourceThatClosedGoesOnWithoutWaitingBehindQueuedWork) {
+    std::vector<std::string> order;
+    for (std::string name : {"database", "files", "journal"}) {
+        coordinator().resources().add_blocking(name, 1s, [this, &order, name] {
+            order.push_back("close " + name);
+            clock_.poster()([&order, name] { order.push_back("queued after " + name); });
+        });
+    }
+    signal();
+    ASSERT_TRUE(report_);
+    EXPECT_EQ(order, (std::vector<std::string>{"close journal", "close files", "close database", "queued after journal",
+                                               "queued after files", "queued after database"}));
+    ASSERT_EQ(report_->resources.size(), 3u);
+    for (const auto& resource : report_->resources) EXPECT_EQ(resource.outcome, "closed") << resource.name;
+}
+
+// One that closes later (from elsewhere, after its close returned) is still waited for.
+TEST_F(CoordinatorTest, AResourceThatClosesLaterIsWaitedFor) {
+    ResourceRegistry::Done later;
+    coordinator().resources().add("flush", 2s, [&later](ResourceRegistry::Done done) { later = std::move(done); });
+    signal();
+    EXPECT_FALSE(report_);
+    ASSERT_TRUE(later);
+    clock_.advance(100ms);
+    later({});
+    clock_.settle();
+    ASSERT_TRUE(report_);
+    ASSERT_EQ(report_->resources.size(), 1u);
+    EXPECT_EQ(report_->resources[0].outcome, "closed");
+    EXPECT_EQ(report_->resources[0].took, 100ms);
 }
 
 TEST_F(CoordinatorTest, ResourceThatNeverClosesTimesOutAndTheNextOneStillCloses) {

@@ -1,6 +1,7 @@
 #pragma once
 // Every open connection, so that draining can tell each one that draining began and, at the end,
-// close whatever is left. The callbacks run on the coordinator's thread; a connection posts to its
+// close whatever is left. The callbacks run on the coordinator's thread, or those of on_draining
+// in batches where a `Spread` runs them (the server: on every io thread); a connection goes to its
 // own executor and decides there what draining means for it (close now, or linger for a request
 // that is already on its way). It also keeps the connection counts of the shutdown report, which the
 // server feeds with what only it can see (a reset, a failed accept).
@@ -48,10 +49,14 @@ public:
 
     // Held by an open connection; release() (or destruction) removes it.
     using Registration = Ticket<ConnectionRegistry>;
+    // Runs a batch of on_draining callbacks, on any thread, possibly beside other batches.
+    using Spread = std::function<void(std::function<void()> batch)>;
+    static constexpr std::size_t draining_batch = 64;
 
     Registration add(Callbacks callbacks);
-    // Calls every on_draining once (a later begin_draining calls none of them again).
-    void begin_draining();
+    // Calls every on_draining once (a later begin_draining calls none of them again): here, or
+    // handed to `spread` in batches of draining_batch.
+    void begin_draining(const Spread& spread = nullptr);
     // Closes everything still registered; returns how many that was.
     std::size_t close_all();
     std::size_t size() const;
@@ -65,7 +70,7 @@ public:
 
 private:
     enum class Which { draining, all };
-    std::size_t call(Which which);
+    std::size_t call(Which which, const Spread& spread = nullptr);
     friend Registration;
     void release_ticket(std::uint64_t id);
 

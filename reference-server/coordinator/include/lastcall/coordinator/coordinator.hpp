@@ -42,6 +42,11 @@ public:
 
     void set_hooks(CoordinatorHooks hooks) { hooks_ = std::move(hooks); }
     void set_checkpointer(Checkpointer* checkpointer) { checkpointer_ = checkpointer; }
+    // Where the connections hear that draining began: by default every on_draining runs on the
+    // coordinator's context, one after the other. With a spread, in batches it runs where it likes
+    // (the server posts them to its io threads, so that 10,000 idle connections are closed by all
+    // of them, not after one thread has told each); draining is held open until every batch ran.
+    void set_connection_spread(ConnectionRegistry::Spread spread) { spread_ = std::move(spread); }
 
     // Safe from any thread. A graceful request while graceful shutdown runs escalates to fast.
     void request_shutdown(ShutdownMode mode, int signal_number);
@@ -79,6 +84,7 @@ public:
 
 private:
     enum class WaitResult { completed, timed_out, escalated };
+    class Subscribing;
     using Subscribe = std::function<void(std::function<void()> on_done)>;
 
     void on_request(ShutdownMode mode, int signal_number, ShutdownIntent intent = ShutdownIntent::stop);
@@ -106,6 +112,7 @@ private:
     Post post_;
     ShutdownConfig config_;
     CoordinatorHooks hooks_;
+    ConnectionRegistry::Spread spread_;
     Checkpointer* checkpointer_ = nullptr;
 
     std::atomic<Phase> phase_{Phase::running};
