@@ -14,6 +14,15 @@ namespace net = boost::asio;
 
 void ReadWaiter::begin_wait(net::any_completion_handler<void(boost::system::error_code)> handler) {
     handler_.emplace(std::move(handler));
+    start_waiting();
+}
+
+void ReadWaiter::wait_calling(ReadyTarget& target) {
+    target_ = &target;
+    start_waiting();
+}
+
+void ReadWaiter::start_waiting() {
     if (!poller_ || may_have_data_) {
         // Nothing to wait for (or no set to wait in): completed as any Asio operation that
         // finishes at once, through the queue, never inside the caller's co_await.
@@ -31,13 +40,19 @@ net::any_completion_handler<void(boost::system::error_code)> ReadWaiter::take_ha
 }
 
 void ReadWaiter::complete(boost::system::error_code ec) {
-    if (handler_) take_handler()(ec);
+    if (handler_) return take_handler()(ec);
+    if (auto* target = std::exchange(target_, nullptr)) target->on_readable(ec);
 }
 
 void ReadWaiter::cancel() {
-    if (!handler_) return;
+    if (!waiting()) return;
     if (poller_ && !may_have_data_) poller_->stopped_waiting();
-    net::post(*io_, [handler = take_handler()]() mutable { std::move(handler)(boost::system::error_code(net::error::operation_aborted)); });
+    const boost::system::error_code aborted(net::error::operation_aborted);
+    if (auto* target = std::exchange(target_, nullptr)) {
+        net::post(*io_, [target, aborted] { target->on_readable(aborted); });
+        return;
+    }
+    net::post(*io_, [handler = take_handler(), aborted]() mutable { std::move(handler)(aborted); });
 }
 
 void ReadWaiter::forget() {
@@ -101,7 +116,7 @@ void ReadinessPoller::on_ready() {
         auto* waiter = static_cast<ReadWaiter*>(events[i].data.ptr);
         // An edge of a socket closed since (in this same batch) is a spurious readiness: the next
         // read finds EAGAIN and waits again.
-        if (!waiter->may_have_data_ && waiter->handler_) {
+        if (!waiter->may_have_data_ && waiter->waiting()) {
             --waiting_;
             ready_.push_back(waiter);
         }
