@@ -153,6 +153,35 @@ TEST(ReadinessPoller, ACancelledWaitCallingItsTargetGetsAbortedAndLeavesNothingT
     EXPECT_TRUE(l.io.stopped());
 }
 
+// A wait begun while the set's wake-up dispatches, whose edge a later round of the same wake-up
+// takes, leaves nothing armed: the thread's io_context runs out of work and ends. (An arm made by
+// that wait and left behind kept it running: finish() never returned.)
+TEST(ReadinessPoller, AWaitWhoseEdgeTheSameWakeUpTakesLeavesNothingArmed) {
+    Loopback l;
+    ReadinessPoller poller(l.io);
+    ReadWaiter waiter;
+    ASSERT_TRUE(poller.add(l.client.native_handle(), waiter));
+    struct ReadsTwice final : ReadyTarget {
+        ReadsTwice(Loopback& loopback, ReadWaiter& w) : l(loopback), waiter(w) {}
+        void on_readable(boost::system::error_code) override {
+            std::array<char, 64> buffer;
+            while (::recv(l.client.native_handle(), buffer.data(), buffer.size(), 0) > 0) {}
+            waiter.drained();
+            if (++calls > 1) return;
+            l.send("more");  // on loopback its edge is in the set before this returns
+            waiter.wait_calling(*this);
+        }
+        Loopback& l;
+        ReadWaiter& waiter;
+        int calls = 0;
+    } target(l, waiter);
+    waiter.wait_calling(target);
+    l.send("first");
+    l.io.run_for(std::chrono::seconds(5));  // returns at once when nothing is left
+    EXPECT_EQ(target.calls, 2);
+    EXPECT_TRUE(l.io.stopped());
+}
+
 TEST(ReadinessPoller, ASocketTheSetRefusesIsNotRegistered) {
     net::io_context io{1};
     ReadinessPoller poller(io);
