@@ -198,6 +198,12 @@ std::size_t LoadGenerator::open_loop_connections_used() const {
     return total;
 }
 
+std::uint64_t LoadGenerator::requests_back_to_back() const {
+    std::uint64_t total = 0;
+    for (const auto& w : workers_) total += w->requests_back_to_back();
+    return total;
+}
+
 std::vector<HarnessError> LoadGenerator::harness_errors() const {
     std::vector<HarnessError> all;
     for (const auto& w : workers_) all.insert(all.end(), w->harness_errors().begin(), w->harness_errors().end());

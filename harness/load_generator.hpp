@@ -137,6 +137,10 @@ public:
     std::vector<OpenLoopTally> open_loop_tallies() const;
     // After finish(): connections the open loops needed at once (their pools' peak size).
     std::size_t open_loop_connections_used() const;
+    // After finish(): requests sent back to back in a closed loop's keep-alive run, without a
+    // coroutine (harness/load_worker_keep_alive.cpp); the others (a connection's first, retries,
+    // streams, think, open loops) went through the loop's coroutine.
+    std::uint64_t requests_back_to_back() const;
     // After finish(): every exception lastcall met (its requests are `unknown`, `harness_error`).
     std::vector<HarnessError> harness_errors() const;
     const std::vector<Workload>& workloads() const { return workloads_; }

@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -34,10 +35,7 @@ bool idempotent(std::string_view method) {
 class InFlight {
 public:
     explicit InFlight(LoadWorker::Live& live) : live_(live) {}
-    ~InFlight() {
-        live_.completed.fetch_add(1, std::memory_order_relaxed);
-        live_.in_flight.fetch_sub(1, std::memory_order_release);  // publishes the record to peek_reply_values()
-    }
+    ~InFlight() { live_.request_ended(); }
     InFlight(const InFlight&) = delete;
     InFlight& operator=(const InFlight&) = delete;
 
@@ -78,6 +76,8 @@ LoadWorker::LoadWorker(int index, const WorkerContext& context, const std::vecto
         ws.spec = &spec;
         ws.index = static_cast<std::uint16_t>(i);
         ws.plan = plan_exchange(spec, address.authority(port));
+        ws.back_to_back = spec.mode == LoadMode::closed && spec.kind == WorkloadKind::request && spec.think == std::chrono::nanoseconds::zero() &&
+                          spec.keep_alive && !watches_body(ws.plan);
         ws.connections = spec.connections / threads + (index < spec.connections % threads ? 1 : 0);
         ws.rate = spec.rate / threads;
         const auto limit = context.open_loop_connections;
@@ -113,9 +113,9 @@ void LoadWorker::begin_request(WorkloadState& ws) {
 // A request's attempts. Each attempt is one coroutine frame here besides exchange()'s (a connect
 // adds one): Asio recycles two frames per thread, and a third one nested per request was a malloc
 // and a free per request.
-net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot) {
-    std::uint64_t retry_of = 0;
-    for (int attempt = 0;; ++attempt) {
+net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot,
+                                         std::uint64_t retry_of) {
+    for (int attempt = retry_of != 0 ? 1 : 0;; ++attempt) {
         RequestRecord r;
         r.id = (next_id_++ << 8) | static_cast<std::uint64_t>(index_);
         r.workload = ws.index;
@@ -158,13 +158,17 @@ net::awaitable<void> LoadWorker::run_one(WorkloadState& ws, ClientConnection& c,
         } catch (...) {
             note_harness_error(c, r, "an exception that is not a std::exception");
         }
-        const bool retry = attempt == 0 && !stopping_ && r.outcome == Outcome::idle_close_race &&
-                           ws.spec->client_retry == ClientRetry::idempotent && idempotent(ws.spec->request.method);
+        const bool retry = retries(ws, r, attempt);
         r.retried = retry;
         record(ws, c, r, connect_errno);
         if (!retry) break;
         retry_of = r.id;  // retried at once on a fresh connection, as HTTP clients do
     }
+}
+
+bool LoadWorker::retries(const WorkloadState& ws, const RequestRecord& r, int attempt) const {
+    return attempt == 0 && !stopping_ && r.outcome == Outcome::idle_close_race && ws.spec->client_retry == ClientRetry::idempotent &&
+           idempotent(ws.spec->request.method);
 }
 
 void LoadWorker::note_harness_error(ClientConnection& c, RequestRecord& r, std::string what) {
@@ -309,11 +313,25 @@ net::awaitable<void> LoadWorker::closed_loop(WorkloadState& ws, LoopSlot& slot) 
     // (or stop_load) does not end it, only finish() does (the run's end, whatever ends it).
     const auto goes_on = [&] { return may_start(ws) || (slot.resume_of != 0 && !stopping_); };
     while (goes_on()) {
+        SteadyTime intended{};
+        std::uint64_t retry_of = 0;
+        if (keeps_alive(ws, slot)) {
+            // Requests back to back without this frame, until one needs more than a plain exchange.
+            auto& run = slot.keep_alive;
+            co_await net::async_initiate<const net::deferred_t&, void()>(
+                [this, &ws, &slot](auto on_end) { begin_keep_alive_run(ws, slot, std::move(on_end)); }, net::deferred);
+            if (run.fault) std::rethrow_exception(std::exchange(run.fault, nullptr));
+            if (run.retry_of == 0) continue;
+            intended = run.intended;  // the request the run began is retried here, on a new connection
+            retry_of = std::exchange(run.retry_of, 0);
+        } else {
+            begin_request(ws);
+            intended = Clock::now();
+        }
         const auto refused_before = live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed);
-        begin_request(ws);
         {
             const InFlight in_flight(live_);
-            co_await run_one(ws, c, Clock::now(), &slot);
+            co_await run_one(ws, c, intended, &slot, retry_of);
         }
         // After a refused connect, wait at least 10 ms like a client with backoff: no connect storm.
         const bool refused = !c.open && live_.by_outcome[static_cast<int>(Outcome::rejected)].load(std::memory_order_relaxed) != refused_before;

@@ -13,6 +13,7 @@
 #include "request_exchange.hpp"
 #include "stream_trail.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -21,6 +22,7 @@
 
 #include <atomic>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -50,6 +52,11 @@ public:
         std::atomic<std::uint64_t> completed{0};
         std::array<std::atomic<std::uint64_t>, outcome_count> by_outcome{};
         std::atomic<int> connect_errno{0};  // the last connect failure other than a refusal (EMFILE: out of descriptors)
+        // A request begun by begin_request() ended, however it ended.
+        void request_ended() {
+            completed.fetch_add(1, std::memory_order_relaxed);
+            in_flight.fetch_sub(1, std::memory_order_release);  // publishes the record to peek_reply_values()
+        }
     };
 
     LoadWorker(int index, const WorkerContext& context, const std::vector<Workload>& workloads, const HostAddress& address,
@@ -89,11 +96,37 @@ public:
         return total;
     }
     std::deque<StreamTrail>& stream_trails() { return trails_; }
+    std::uint64_t requests_back_to_back() const { return back_to_back_; }  // after join()
 
 private:
+    struct WorkloadState;
+    struct LoopSlot;
+    // A closed loop's requests back to back on its open keep-alive connection, each sent in the
+    // handler run that read the response before it, without a coroutine frame per request
+    // (load_worker_keep_alive.cpp): the common case of a load test. The request in flight lives
+    // here, and the loop's coroutine waits for the run's end, when a request needs more than a
+    // plain exchange (a connect, a retry, a stop, a think).
+    struct KeepAliveRun final : ReadyTarget {
+        void on_readable(boost::system::error_code ec) override;
+        LoadWorker* worker = nullptr;
+        WorkloadState* ws = nullptr;
+        LoopSlot* slot = nullptr;
+        RequestRecord record;
+        Observation seen;
+        boost::system::error_code read_ec;
+        SteadyTime intended{};
+        bool in_flight = false;          // begun (begin_request) and not yet ended
+        std::uint64_t retry_of = 0;      // the run ended to retry this attempt on a new connection (the request stays in flight)
+        std::exception_ptr fault;        // thrown past a request (recording it): rethrown in the loop's coroutine
+        // The loop's coroutine, resumed (posted) when the run ends. In an optional: see ReadWaiter::handler_.
+        std::optional<boost::asio::any_completion_handler<void()>> on_end;
+    };
+    enum class KeepAliveStep : std::uint8_t { fresh, written, readable };
+
     struct LoopSlot {  // one closed-loop connection
         explicit LoopSlot(boost::asio::io_context& io) : connection(io), think(io) {}
         ClientConnection connection;
+        KeepAliveRun keep_alive;
         boost::asio::steady_timer think;
         bool running = false;
         // stream.resume: the stream this connection's next request resumes (its request id, 0 for
@@ -120,6 +153,9 @@ private:
         bool active = false;
         bool done = false;    // stopped (stop time or stop_load) before or after it started
         bool open_loop_running = false;
+        // Closed loop of plain requests (no stream, no body watched, no think, keep-alive): its
+        // requests on an open connection run as a KeepAliveRun.
+        bool back_to_back = false;
         boost::asio::steady_timer start_timer, stop_timer, schedule;
         std::deque<LoopSlot> slots;              // closed loop
         std::deque<ClientConnection> pool;       // open loop: every connection it used, stable
@@ -127,7 +163,18 @@ private:
     };
 
     void begin_request(WorkloadState& ws);
-    boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot = nullptr);
+    // `retry_of`: the attempt this request retries (a keep-alive run's, which recorded it), else 0.
+    boost::asio::awaitable<void> run_one(WorkloadState& ws, ClientConnection& c, SteadyTime intended, LoopSlot* slot = nullptr,
+                                         std::uint64_t retry_of = 0);
+    // An attempt ended idle_close_race is retried at once on a new connection, if the workload asks.
+    bool retries(const WorkloadState& ws, const RequestRecord& r, int attempt) const;
+    // load_worker_keep_alive.cpp
+    bool keeps_alive(const WorkloadState& ws, const LoopSlot& slot) const;
+    void begin_keep_alive_run(WorkloadState& ws, LoopSlot& slot, boost::asio::any_completion_handler<void()> on_end);
+    void keep_alive_continue(KeepAliveRun& run, KeepAliveStep step, boost::system::error_code ec);
+    bool keep_alive_exchange(KeepAliveRun& run, KeepAliveStep step, boost::system::error_code ec);
+    void keep_alive_recorded(KeepAliveRun& run);
+    void end_keep_alive_run(KeepAliveRun& run);
     // `now`: the time, when the caller has just read it (else read here).
     bool begin_attempt(const WorkloadState& ws, ClientConnection& c, RequestRecord& r, Observation& seen, std::optional<SteadyTime> now);
     // The errno of a connect that failed other than refused (EMFILE: lastcall out of descriptors); 0 otherwise.
@@ -180,6 +227,7 @@ private:
     BenchTally tally_;
     Live live_;
     std::uint64_t next_id_ = 1;
+    std::uint64_t back_to_back_ = 0;  // requests begun in a KeepAliveRun
     std::uint32_t next_connection_ = 1;
     bool stopping_ = false;
     bool cut_ = false;  // finish() ran out of grace: what fails now was cut by the harness

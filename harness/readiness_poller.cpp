@@ -12,8 +12,33 @@ namespace lastcall::harness {
 
 namespace net = boost::asio;
 
+namespace {
+
+// Set while a wake-up dispatches its waiters, however the dispatch ends.
+class Dispatching {
+public:
+    explicit Dispatching(bool& flag) : flag_(flag) { flag_ = true; }
+    ~Dispatching() { flag_ = false; }
+    Dispatching(const Dispatching&) = delete;
+    Dispatching& operator=(const Dispatching&) = delete;
+
+private:
+    bool& flag_;
+};
+
+} // namespace
+
 void ReadWaiter::begin_wait(net::any_completion_handler<void(boost::system::error_code)> handler) {
     handler_.emplace(std::move(handler));
+    start_waiting();
+}
+
+void ReadWaiter::wait_calling(ReadyTarget& target) {
+    target_ = &target;
+    start_waiting();
+}
+
+void ReadWaiter::start_waiting() {
     if (!poller_ || may_have_data_) {
         // Nothing to wait for (or no set to wait in): completed as any Asio operation that
         // finishes at once, through the queue, never inside the caller's co_await.
@@ -31,13 +56,19 @@ net::any_completion_handler<void(boost::system::error_code)> ReadWaiter::take_ha
 }
 
 void ReadWaiter::complete(boost::system::error_code ec) {
-    if (handler_) take_handler()(ec);
+    if (handler_) return take_handler()(ec);
+    if (auto* target = std::exchange(target_, nullptr)) target->on_readable(ec);
 }
 
 void ReadWaiter::cancel() {
-    if (!handler_) return;
+    if (!waiting()) return;
     if (poller_ && !may_have_data_) poller_->stopped_waiting();
-    net::post(*io_, [handler = take_handler()]() mutable { std::move(handler)(boost::system::error_code(net::error::operation_aborted)); });
+    const boost::system::error_code aborted(net::error::operation_aborted);
+    if (auto* target = std::exchange(target_, nullptr)) {
+        net::post(*io_, [target, aborted] { target->on_readable(aborted); });
+        return;
+    }
+    net::post(*io_, [handler = take_handler(), aborted]() mutable { std::move(handler)(aborted); });
 }
 
 void ReadWaiter::forget() {
@@ -71,7 +102,10 @@ bool ReadinessPoller::add(int fd, ReadWaiter& waiter) {
 
 void ReadinessPoller::started_waiting() {
     ++waiting_;
-    arm();
+    // While on_ready() dispatches, its end arms the set once: a wait begun in one round may have
+    // its edge taken in the next, and an arm left behind with nobody waiting would keep the
+    // thread's io_context running for good.
+    if (!dispatching_) arm();
 }
 
 void ReadinessPoller::stopped_waiting() {
@@ -94,24 +128,41 @@ void ReadinessPoller::arm() {
 }
 
 void ReadinessPoller::on_ready() {
+    // Edges that came while a batch was handled are taken here, in more rounds, rather than through
+    // Asio again (its epoll_wait, this set's and the epoll_ctl re-arming it: three syscalls a
+    // batch). Bounded, so that Asio's timers and posts wait no longer than one full batch would.
+    {
+        const Dispatching dispatching(dispatching_);
+        std::size_t handled = 0;
+        for (int round = 0; round < max_rounds && handled < ready_.capacity(); ++round) {
+            const auto n = dispatch_round();
+            handled += n;
+            if (n == 0 || waiting_ == 0) break;
+        }
+    }
+    if (waiting_ > 0) arm();  // a full batch leaves edges in the set: the re-arm reports them
+}
+
+std::size_t ReadinessPoller::dispatch_round() {
     std::array<epoll_event, 256> events;
     const int n = ::epoll_wait(set_.native_handle(), events.data(), static_cast<int>(events.size()), 0);
+    if (n <= 0) return 0;
     ready_.clear();
     for (int i = 0; i < n; ++i) {
         auto* waiter = static_cast<ReadWaiter*>(events[i].data.ptr);
         // An edge of a socket closed since (in this same batch) is a spurious readiness: the next
         // read finds EAGAIN and waits again.
-        if (!waiter->may_have_data_ && waiter->handler_) {
+        if (!waiter->may_have_data_ && waiter->waiting()) {
             --waiting_;
             ready_.push_back(waiter);
         }
         waiter->may_have_data_ = true;
         if (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) waiter->ended_ = true;
     }
-    // Each resumes its request up to its next wait, which may arm the set again. A waiter handled
-    // earlier in this batch cannot touch another's (each request owns its connection).
+    // Each resumes its request up to its next wait. A waiter handled earlier in this batch cannot
+    // touch another's (each request owns its connection).
     for (auto* waiter : ready_) waiter->complete({});
-    if (waiting_ > 0) arm();  // a full batch leaves edges in the set: the re-arm reports them
+    return static_cast<std::size_t>(n);
 }
 
 } // namespace lastcall::harness

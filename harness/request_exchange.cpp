@@ -169,33 +169,26 @@ std::string wire_request(const Workload& w, const std::string& authority, std::s
     return out;
 }
 
-net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r,
-                              Observation& seen, StreamTrail* trail) {
+std::size_t send_request(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, const RequestRecord& r,
+                         beast::error_code& ec) {
     // For a request: the whole exchange, from its send time (one clock read fewer).
     if (r.sent_us >= 0) c.expires_at(run_start + std::chrono::microseconds(r.sent_us) + plan.timeout);
     else c.expires_after(plan.timeout);
     // The request goes out in one send(2) right here (the socket is non-blocking; a request fits
     // its send buffer): no suspension and no trip through the io_context's queue for a write that
     // cannot wait. Only what the buffer did not take is written asynchronously.
-    beast::error_code write_ec;
-    const auto sent = c.send_some(plan.wire, write_ec);
-    if (!write_ec && sent < plan.wire.size()) {
-        auto [ec, n] = co_await net::async_write(c.asio_socket(), net::buffer(plan.wire) + sent, use_tuple);
-        write_ec = ec;
-    }
-    if (write_ec || c.timed_out()) {
-        seen.failure = c.timed_out() ? Failure::timeout : Failure::write_error;
-        co_return;
-    }
-    // Built only for a body something watches, and off the coroutine's frame: Asio recycles frames
-    // of up to about 1 KiB per thread, a larger one is a malloc and a free per request.
-    std::unique_ptr<BodyWatcher> watcher;
-    if (plan.stream || plan.reply_pointer || (plan.body && plan.body->sha256)) watcher = std::make_unique<BodyWatcher>(plan, trail);
-    const bool watched = watcher && (watcher->sse || watcher->prefix || watcher->digest);
-    auto& reader = c.reader;
-    reader.begin(plan.head_request, watched ? watcher.get() : nullptr);
+    return c.send_some(plan.wire, ec);
+}
 
-    beast::error_code read_ec;
+bool write_failed(const ClientConnection& c, const beast::error_code& ec, Observation& seen) {
+    if (!ec && !c.timed_out()) return false;
+    seen.failure = c.timed_out() ? Failure::timeout : Failure::write_error;
+    return true;
+}
+
+bool read_without_waiting(ClientConnection& c, Clock::time_point run_start, RequestRecord& r, Observation& seen,
+                          beast::error_code& read_ec) {
+    auto& reader = c.reader;
     for (;;) {
         if (c.buffer.size() > 0) {
             const bool first = r.first_byte_us < 0;
@@ -203,42 +196,36 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
             c.buffer.consume(reader.feed(readable(c.buffer)));
             // Whole in its first read (most responses of a load test): done when its first byte came.
             if (first && reader.done()) seen.completed_us = r.first_byte_us;
-            if (reader.done() || reader.failed()) break;
+            if (reader.done() || reader.failed()) return true;
         }
         if (read_ec) {
             if (read_ec == net::error::eof) reader.feed_eof();  // a body delimited by the close ends here
-            break;
+            return true;
         }
-        if (watcher && watcher->sse) c.expires_after(plan.timeout);  // a stream's timeout is an idle limit
         if (c.timed_out()) {  // passed between two reads
             read_ec = beast::error::timeout;
             continue;
         }
-        if (c.readable.registered()) {
-            // Reads at once when an edge came since the receive queue was last seen empty, else
-            // waits for one in the load thread's epoll set: no speculative recv(2) that finds
-            // nothing. Ends with bytes, or with why none will come (eof, reset, the wait
-            // cancelled by the deadline or a close).
-            const auto before = c.buffer.size();
-            while (!read_ec && c.buffer.size() == before) {
-                if (!c.readable.may_have_data()) {
-                    auto [ec] = co_await c.readable.async_wait(deferred_tuple);
-                    if (ec) {
-                        read_ec = ec;
-                        break;
-                    }
-                }
-                read_ec = receive(c);
-            }
-        } else {
-            auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(read_size), deferred_tuple);
-            c.buffer.commit(n);
-            read_ec = ec;
-        }
+        // Reads at once when an edge came since the receive queue was last seen empty, else the
+        // caller waits for one in the load thread's epoll set: no speculative recv(2) that finds nothing.
+        if (!c.readable.may_have_data()) return false;
+        read_ec = receive(c);
         if (c.timed_out()) read_ec = beast::error::timeout;
     }
-    c.expires_never();
+}
 
+void after_readiness_wait(ClientConnection& c, const beast::error_code& ec, beast::error_code& read_ec) {
+    if (!ec) read_ec = receive(c);  // the edge came: its bytes are read before the deadline is asked about
+    else read_ec = ec;              // cancelled: by the deadline, or by a close
+    if (c.timed_out()) read_ec = beast::error::timeout;
+}
+
+namespace {
+
+void conclude(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r, Observation& seen,
+              const beast::error_code& read_ec, BodyWatcher* watcher) {
+    c.expires_never();
+    const auto& reader = c.reader;
     const auto& head = reader.head();
     r.status = static_cast<std::uint16_t>(head.status);
     seen.status = head.status;
@@ -271,18 +258,94 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         if (seen.complete && r.stream_end == StreamEnd::none) seen.failure = Failure::truncated_stream;
         if (!seen.complete && cut(seen.failure)) seen.failure = Failure::truncated_stream;
     }
-    if (!seen.complete || !success || seen.failure != Failure::none) co_return;  // a cut stream stays a cut stream
+    if (!seen.complete || !success || seen.failure != Failure::none) return;  // a cut stream stays a cut stream
     if (plan.body) {
         if (const auto failed = body_failure(*plan.body, head, r.body_bytes, watcher && watcher->digest ? &*watcher->digest : nullptr); failed != Failure::none) seen.failure = failed;
     }
     if (watcher && watcher->prefix && seen.failure == Failure::none) {
-        auto value = json_value_at(watcher->prefix->text(), *plan.reply_pointer);
+        const auto value = json_value_at(watcher->prefix->text(), *plan.reply_pointer);
         // A job's id goes into a path: a string or a number; null, true or an object is no id.
         const auto is_id = [](const std::string& v) { return v.front() == '"' || v.front() == '-' || (v.front() >= '0' && v.front() <= '9'); };
-        if (value && plan.kind == WorkloadKind::job && !is_id(*value)) value.reset();
-        if (value) r.reply_value = std::move(*value);
+        if (value && (plan.kind != WorkloadKind::job || is_id(*value))) r.reply_value = *value;
         else seen.failure = Failure::reply_value_missing;
     }
+}
+
+} // namespace
+
+bool watches_body(const ExchangePlan& plan) { return plan.stream || plan.reply_pointer || (plan.body && plan.body->sha256); }
+
+void conclude_exchange(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r, Observation& seen,
+                       const beast::error_code& read_ec) {
+    conclude(c, plan, run_start, r, seen, read_ec, nullptr);
+}
+
+net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clock::time_point run_start, RequestRecord& r,
+                              Observation& seen, StreamTrail* trail) {
+    beast::error_code write_ec;
+    const auto sent = send_request(c, plan, run_start, r, write_ec);
+    if (!write_ec && sent < plan.wire.size()) {
+        auto [ec, n] = co_await net::async_write(c.asio_socket(), net::buffer(plan.wire) + sent, use_tuple);
+        write_ec = ec;
+    }
+    if (write_failed(c, write_ec, seen)) co_return;
+    // Built only for a body something watches, and off the coroutine's frame: Asio recycles frames
+    // of up to about 1 KiB per thread, a larger one is a malloc and a free per request.
+    std::unique_ptr<BodyWatcher> watcher;
+    if (watches_body(plan)) watcher = std::make_unique<BodyWatcher>(plan, trail);
+    const bool watched = watcher && (watcher->sse || watcher->prefix || watcher->digest);
+    auto& reader = c.reader;
+    reader.begin(plan.head_request, watched ? watcher.get() : nullptr);
+
+    beast::error_code read_ec;
+    if (c.readable.registered() && !(watcher && watcher->sse)) {
+        // The common case, as the closed loop's keep-alive run reads without a coroutine: what is
+        // there, then a wait in the thread's set for the socket's next edge.
+        while (!read_without_waiting(c, run_start, r, seen, read_ec)) {
+            auto [ec] = co_await c.readable.async_wait(deferred_tuple);
+            after_readiness_wait(c, ec, read_ec);
+        }
+        conclude(c, plan, run_start, r, seen, read_ec, watcher.get());
+        co_return;
+    }
+    for (;;) {
+        if (c.buffer.size() > 0) {
+            const bool first = r.first_byte_us < 0;
+            if (first) r.first_byte_us = micros_since(run_start);
+            c.buffer.consume(reader.feed(readable(c.buffer)));
+            if (first && reader.done()) seen.completed_us = r.first_byte_us;
+            if (reader.done() || reader.failed()) break;
+        }
+        if (read_ec) {
+            if (read_ec == net::error::eof) reader.feed_eof();
+            break;
+        }
+        if (watcher && watcher->sse) c.expires_after(plan.timeout);  // a stream's timeout is an idle limit
+        if (c.timed_out()) {  // passed between two reads
+            read_ec = beast::error::timeout;
+            continue;
+        }
+        if (c.readable.registered()) {
+            // A stream in the thread's set: its idle limit is re-armed once per bytes read.
+            const auto before = c.buffer.size();
+            while (!read_ec && c.buffer.size() == before) {
+                if (!c.readable.may_have_data()) {
+                    auto [ec] = co_await c.readable.async_wait(deferred_tuple);
+                    if (ec) {
+                        read_ec = ec;
+                        break;
+                    }
+                }
+                read_ec = receive(c);
+            }
+        } else {
+            auto [ec, n] = co_await c.socket.async_read_some(c.buffer.prepare(read_size), deferred_tuple);
+            c.buffer.commit(n);
+            read_ec = ec;
+        }
+        if (c.timed_out()) read_ec = beast::error::timeout;
+    }
+    conclude(c, plan, run_start, r, seen, read_ec, watcher.get());
 }
 
 net::awaitable<void> drip_headers(const Workload& spec, ClientConnection& c, Observation& seen) {

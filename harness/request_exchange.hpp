@@ -46,6 +46,27 @@ struct StreamTrail;
 boost::asio::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, std::chrono::steady_clock::time_point run_start,
                                       RequestRecord& r, Observation& seen, StreamTrail* trail = nullptr);
 
+// The pieces of exchange() for a caller without a coroutine (the closed loop's keep-alive run,
+// load_worker_keep_alive.cpp), shared with it so that both classify alike. Only for a plain
+// request (!watches_body) on a socket in the thread's set.
+bool watches_body(const ExchangePlan& plan);
+// The request's deadline and one send(2) of it: how many of its bytes went out (all of them but
+// for a full send buffer, whose remainder the caller writes through Asio); `ec`: a write error.
+std::size_t send_request(ClientConnection& c, const ExchangePlan& plan, std::chrono::steady_clock::time_point run_start,
+                         const RequestRecord& r, boost::system::error_code& ec);
+// The write failed (`ec`) or ran out of time: `seen` says which. False when it went out.
+bool write_failed(const ClientConnection& c, const boost::system::error_code& ec, Observation& seen);
+// The response read as far as the connection's bytes go, without waiting (the reader begun by the
+// caller). True when reading is over: a whole response, a malformed one, or `read_ec` says why no
+// more will come. False: the caller waits for the socket's next edge (ReadWaiter), then calls
+// after_readiness_wait() (which reads what the edge brought) and this again.
+bool read_without_waiting(ClientConnection& c, std::chrono::steady_clock::time_point run_start, RequestRecord& r, Observation& seen,
+                          boost::system::error_code& read_ec);
+void after_readiness_wait(ClientConnection& c, const boost::system::error_code& ec, boost::system::error_code& read_ec);
+// What was read, as the record and the classifier see it (the deadline ended).
+void conclude_exchange(ClientConnection& c, const ExchangePlan& plan, std::chrono::steady_clock::time_point run_start, RequestRecord& r,
+                       Observation& seen, const boost::system::error_code& read_ec);
+
 // Slowloris: the request line, then one header line per `think` (at least 100 ms), never the blank
 // line that ends the headers, until the server cuts the connection or `timeout` runs out.
 boost::asio::awaitable<void> drip_headers(const Workload& spec, ClientConnection& c, Observation& seen);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <sys/socket.h>
 
@@ -108,6 +109,77 @@ TEST(ReadinessPoller, ACancelledWaitEndsAbortedAndLeavesNothingToRun) {
     EXPECT_EQ(*result, net::error::operation_aborted);
     EXPECT_TRUE(l.io.stopped());
     EXPECT_GE(ran, 1u);
+}
+
+// The keep-alive run's form of the wait: a plain call of its target, no handler.
+struct CountingTarget final : ReadyTarget {
+    void on_readable(boost::system::error_code ec) override { results.push_back(ec); }
+    std::vector<boost::system::error_code> results;
+};
+
+TEST(ReadinessPoller, AWaitCallingItsTargetEndsWhenTheBytesComeOnce) {
+    Loopback l;
+    ReadinessPoller poller(l.io);
+    ReadWaiter waiter;
+    ASSERT_TRUE(poller.add(l.client.native_handle(), waiter));
+    CountingTarget target;
+    waiter.wait_calling(target);
+    l.io.poll();
+    EXPECT_TRUE(target.results.empty());  // nothing sent yet
+    l.send("HTTP/1.1 200 OK\r\n");
+    l.run_until([&] { return !target.results.empty(); });
+    ASSERT_EQ(target.results.size(), 1u);
+    EXPECT_FALSE(target.results[0]);
+    EXPECT_TRUE(waiter.may_have_data());
+    l.io.restart();
+    l.io.run_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(target.results.size(), 1u);  // one wait, one call
+}
+
+TEST(ReadinessPoller, ACancelledWaitCallingItsTargetGetsAbortedAndLeavesNothingToRun) {
+    Loopback l;
+    ReadinessPoller poller(l.io);
+    ReadWaiter waiter;
+    ASSERT_TRUE(poller.add(l.client.native_handle(), waiter));
+    CountingTarget target;
+    waiter.wait_calling(target);
+    l.io.poll();
+    waiter.cancel();
+    EXPECT_TRUE(target.results.empty());  // posted: never inside the canceller's call
+    l.io.restart();
+    l.io.run_for(std::chrono::seconds(5));  // returns at once when nothing is left
+    ASSERT_EQ(target.results.size(), 1u);
+    EXPECT_EQ(target.results[0], net::error::operation_aborted);
+    EXPECT_TRUE(l.io.stopped());
+}
+
+// A wait begun while the set's wake-up dispatches, whose edge a later round of the same wake-up
+// takes, leaves nothing armed: the thread's io_context runs out of work and ends. (An arm made by
+// that wait and left behind kept it running: finish() never returned.)
+TEST(ReadinessPoller, AWaitWhoseEdgeTheSameWakeUpTakesLeavesNothingArmed) {
+    Loopback l;
+    ReadinessPoller poller(l.io);
+    ReadWaiter waiter;
+    ASSERT_TRUE(poller.add(l.client.native_handle(), waiter));
+    struct ReadsTwice final : ReadyTarget {
+        ReadsTwice(Loopback& loopback, ReadWaiter& w) : l(loopback), waiter(w) {}
+        void on_readable(boost::system::error_code) override {
+            std::array<char, 64> buffer;
+            while (::recv(l.client.native_handle(), buffer.data(), buffer.size(), 0) > 0) {}
+            waiter.drained();
+            if (++calls > 1) return;
+            l.send("more");  // on loopback its edge is in the set before this returns
+            waiter.wait_calling(*this);
+        }
+        Loopback& l;
+        ReadWaiter& waiter;
+        int calls = 0;
+    } target(l, waiter);
+    waiter.wait_calling(target);
+    l.send("first");
+    l.io.run_for(std::chrono::seconds(5));  // returns at once when nothing is left
+    EXPECT_EQ(target.calls, 2);
+    EXPECT_TRUE(l.io.stopped());
 }
 
 TEST(ReadinessPoller, ASocketTheSetRefusesIsNotRegistered) {
