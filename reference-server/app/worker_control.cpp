@@ -67,7 +67,17 @@ struct WorkerControl::State : std::enable_shared_from_this<State> {
     bool read_channel() {
         if (master_gone) return false;
         bool closed = false;
-        for (const auto& said : read_master_words(channel.native_handle(), closed, &claims)) obey(said);
+        const auto words = read_master_words(channel.native_handle(), closed, &claims);
+        // A retire the master said before a stop read in the same batch is superseded by it (a
+        // reload, then the service stopping): acted on first, a retire with nothing to wait for ends
+        // the worker at once (the coordinator goes on without a post when nothing is left), and the
+        // worker would report a retire for a service that stopped.
+        const auto last_stop = std::find_if(words.rbegin(), words.rend(), [](const MasterSays& s) { return s.word == MasterWord::stop; });
+        for (auto it = words.begin(); it != words.end(); ++it) {
+            const bool superseded = it->word == MasterWord::retire && last_stop != words.rend() && it < last_stop.base();
+            if (superseded) master_spoke = true;
+            else obey(*it);
+        }
         deliver_claims();
         if (closed) {
             master_gone = true;

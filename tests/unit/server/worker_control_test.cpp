@@ -118,8 +118,14 @@ TEST(WorkerControl, ASignalFromAnyoneElseRetiresAndAfterTheMastersStopEscalates)
     }
     Channel channel;
     Worker worker(channel, ::getppid());
+    // A request in progress keeps the stop going (with nothing to wait for it would be over before
+    // the signal came, and there would be nothing left to escalate).
+    auto request = worker.coordinator.drain().hold();
     channel.master_says("C\x0a");  // its own signal is not sent: the word alone stops the worker
+    worker.settle();
     ::kill(::getpid(), SIGUSR1);
+    worker.settle();
+    request.release();
     worker.settle();
     ASSERT_TRUE(worker.report);
     EXPECT_EQ(worker.report->intent, coordinator::ShutdownIntent::stop);
