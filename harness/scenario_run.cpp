@@ -266,7 +266,7 @@ void Conductor::collect() {
         result_.latency = load_->latency();
         // lastcall's own failures are evidence too: never silent.
         for (const auto& e : load_->harness_errors()) events_.record("harness_error", {{"request", e.request_id}, {"what", e.what}});
-        result_.harness_errors = load_->harness_errors().size();
+        result_.harness_errors += load_->harness_errors().size();  // the proxy's, above, counted too
     }
     if (prober_) result_.probes = prober_->results();
     result_.readiness = readiness_changes(result_.probes);
