@@ -134,8 +134,8 @@ int run_bench(const BenchOptions& o) {
     run.skipped_arrivals = load.skipped_arrivals();
     run.connections_used = load.open_loop_connections_used();
     run.connection_limit = options.open_loop_connections;
-    run.arrivals_behind = arrivals_behind(o.rate, run.elapsed_s, o.threads, run.summary, run.skipped_arrivals);
-    run.exit_code = bench_exit_code(run.summary, run.skipped_arrivals + run.arrivals_behind + run.summary.not_attempted, run.interrupted_by);
+    run.arrivals_never_started = arrivals_never_started(o.rate, run.elapsed_s, o.threads, run.summary, run.skipped_arrivals);
+    run.exit_code = bench_exit_code(run.summary, run.skipped_arrivals + run.arrivals_never_started + run.summary.not_attempted, run.interrupted_by);
     fmt::print("{}", o.json ? bench_json(o, run) : bench_text(o, run));
     return run.exit_code;
 }

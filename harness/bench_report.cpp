@@ -73,13 +73,21 @@ std::optional<std::uint64_t> connections_needed(const BenchOptions& o, const Ben
 
 } // namespace
 
-std::uint64_t arrivals_behind(double rate, double elapsed_s, int threads, const BenchSummary& s, std::uint64_t skipped_arrivals) {
+std::uint64_t arrivals_never_started(double rate, double elapsed_s, int threads, const BenchSummary& s, std::uint64_t skipped_arrivals) {
     if (rate <= 0) return 0;
     const auto due = static_cast<std::uint64_t>(rate * elapsed_s);
     const auto started = s.completed + s.failed.total() + s.cut_at_end + s.not_attempted + skipped_arrivals;
     if (started >= due) return 0;
     const auto behind = due - started;
     return behind <= std::max<std::uint64_t>(static_cast<std::uint64_t>(threads), due / 100) ? 0 : behind;
+}
+
+bool every_connect_refused(const BenchSummary& s) {
+    return s.completed == 0 && s.failed.total() > 0 && s.failed.total() == s.failed.connect_refused;
+}
+
+std::uint64_t arrivals_behind(const BenchRun& run) {
+    return run.stopped_for_own_limit || every_connect_refused(run.summary) ? 0 : run.arrivals_never_started;
 }
 
 int bench_exit_code(const BenchSummary& s, std::uint64_t arrivals_not_made, int interrupted_by) {
@@ -106,7 +114,7 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
     // Nothing served and every attempt refused: the target's doing, said once (the stop's line, or
     // the line below when the run was too short to stop early), and no schedule figure blames
     // lastcall's CPU: the arrivals it did not start were to a target that refused them all.
-    const bool all_refused = s.completed == 0 && s.failed.total() > 0 && s.failed.total() == s.failed.connect_refused;
+    const bool all_refused = every_connect_refused(s);
     std::string out;
     if (run.interrupted_by != 0) {
         out += fmt::format("  Interrupted by {} after {:.2f}s: the figures cover that time\n", signal_name(run.interrupted_by), run.elapsed_s);
@@ -147,12 +155,12 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
                                run.connection_limit > 0 ? fmt::format("all -c {} connections were busy", run.connection_limit)
                                                         : std::string("20000 requests per thread were outstanding already"));
         }
-        // A run stopped for lastcall's own limit said why once (`Stopped after`): its arrivals
-        // never started are that stop's, not a rate lastcall's CPU could not keep.
-        if (run.arrivals_behind > 0 && !run.stopped_for_own_limit && !all_refused) {
+        // A run stopped for lastcall's own limit said why once (`Stopped after`), as did one whose
+        // every connect was refused: their arrivals never started are not a rate lastcall's CPU could not keep.
+        if (const auto behind = arrivals_behind(run); behind > 0) {
             out += fmt::format("  Behind schedule: {} arrivals due by the end were never started: lastcall could not keep up with {:g}/s "
                                "(about {:.0f}/s started; the latency above counts each late arrival's wait)\n",
-                               run.arrivals_behind, o.rate, o.rate - static_cast<double>(run.arrivals_behind) / std::max(run.elapsed_s, 1e-9));
+                               behind, o.rate, o.rate - static_cast<double>(behind) / std::max(run.elapsed_s, 1e-9));
         }
     }
     out += fmt::format("  {} requests in {:.2f}s, {} read\n", s.completed, run.elapsed_s, human_bytes(static_cast<double>(s.bytes)));
@@ -216,7 +224,8 @@ std::string bench_json(const BenchOptions& o, const BenchRun& run) {
         {"not_attempted", s.not_attempted},
         {"stopped_for_own_limit", run.stopped_for_own_limit},
         {"skipped_arrivals", run.skipped_arrivals},
-        {"arrivals_behind", run.arrivals_behind},
+        {"arrivals_behind", arrivals_behind(run)},
+        {"arrivals_never_started", run.arrivals_never_started},
         {"latency_us", latency},
         {"requests_per_thread_sec", {{"mean", s.requests_per_thread.mean}, {"stdev", s.requests_per_thread.stdev}, {"max", s.requests_per_thread.max},
                                      {"within_stdev_percent", s.requests_per_thread.within_stdev_percent}, {"samples", s.requests_per_thread.samples}}},

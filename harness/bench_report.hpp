@@ -21,18 +21,26 @@ struct BenchRun {
     std::string stopped_early;            // why lastcall stopped it before -d (bench_guard.hpp early_stop); empty: it did not
     bool stopped_for_own_limit = false;   // ... for lastcall's own reason (out of descriptors), not the target's doing
     std::uint64_t skipped_arrivals = 0;   // open loop
-    std::uint64_t arrivals_behind = 0;    // open loop: due by the end and never started (arrivals_behind())
+    std::uint64_t arrivals_never_started = 0;  // open loop: due by the end and never started, whatever the reason (arrivals_never_started())
     std::size_t connections_used = 0;     // open loop: the most it needed at once
     int connection_limit = 0;             // open loop: -c, or 0 for lastcall's own bound
     HistoryStats history;                 // what the disk kept of the per-request history
     int exit_code = 0;
 };
 
-// Open loop: the arrivals the schedule had due by the end that were never started, because the
-// generator fell behind (its CPU, not the server: a late arrival waits its turn, and a run far
-// behind delivered a fraction of the rate asked). Within one per thread or 1 % of those due, 0:
-// the schedule's edge at the stop.
-std::uint64_t arrivals_behind(double rate, double elapsed_s, int threads, const BenchSummary& summary, std::uint64_t skipped_arrivals);
+// Open loop: the arrivals the schedule had due by the end that were never started. Within one per
+// thread or 1 % of those due, 0: the schedule's edge at the stop.
+std::uint64_t arrivals_never_started(double rate, double elapsed_s, int threads, const BenchSummary& summary, std::uint64_t skipped_arrivals);
+
+// Nothing served and every failure a refused connect: a dead port, the target's doing.
+bool every_connect_refused(const BenchSummary& summary);
+
+// Of the arrivals never started, those lastcall is to blame for: it fell behind its schedule (its
+// CPU, not the server: a late arrival waits its turn, and a run far behind delivered a fraction of
+// the rate asked). None when the run had another reason, said once by itself: it stopped for
+// lastcall's own limit (out of descriptors), or every connect was refused (the text's `Behind
+// schedule` and the JSON's `arrivals_behind` are this one figure).
+std::uint64_t arrivals_behind(const BenchRun& run);
 
 // 130 or 143 when interrupted; else 3 when nothing completed, 1 when anything failed or was
 // answered neither 2xx nor 3xx, or an arrival was skipped or never started; else 0.

@@ -81,11 +81,13 @@ std::string not_http_verdict(const AnswersSeen& seen, std::int64_t signal_us, st
     const auto before_signal = [signal_us](std::int64_t t) { return t >= 0 && (signal_us < 0 || t < signal_us); };
     if (!before_signal(seen.first_not_http_us) || before_signal(seen.first_http_us)) return {};
     const auto seconds = [](std::int64_t us) { return static_cast<double>(us) / 1e6; };
-    const auto workload = seen.first_not_http_workload < workload_names.size() ? workload_names[seen.first_not_http_workload]
-                                                                              : fmt::format("#{}", seen.first_not_http_workload + 1);
+    const auto workload = seen.first_not_http_workload == AnswersSeen::unknown_workload ? std::string("a request")
+                          : seen.first_not_http_workload < workload_names.size()
+                              ? fmt::format("a request of workload {}", workload_names[seen.first_not_http_workload])
+                              : fmt::format("a request of workload #{}", seen.first_not_http_workload + 1);
     const auto sent = seen.first_not_http_sent_us >= 0 ? fmt::format("sent at {:.3f}s, ", seconds(seen.first_not_http_sent_us)) : std::string{};
     return fmt::format("the target does not speak HTTP: it answered none of the run's requests with an HTTP status line {}, and {} of the {} "
-                       "requests got answers that were not HTTP; the first (a request of workload {}, {}answered at {:.3f}s) began \"{}\". "
+                       "requests got answers that were not HTTP; the first ({}, {}answered at {:.3f}s) began \"{}\". "
                        "Its shutdown was not judged: check target.command and the port (ready: {{tcp: true}} only proves that something "
                        "accepts connections)",
                        signal_us < 0 ? "at all" : fmt::format("before the signal at {:.3f}s", seconds(signal_us)), seen.not_http, requests, workload,

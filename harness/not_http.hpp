@@ -13,6 +13,9 @@ namespace lastcall::harness {
 
 // Kept online by each load thread (one comparison per request), merged after the load.
 struct AnswersSeen {
+    // A request whose workload is not known (seen by the proxy, its load request not recorded).
+    static constexpr std::uint16_t unknown_workload = 0xffff;
+
     std::int64_t first_http_us = -1;       // the earliest end of a request answered with a status line
     std::uint64_t not_http = 0;            // answers whose first bytes were no HTTP status line
     std::int64_t first_not_http_us = -1;   // the earliest of those, its end

@@ -125,7 +125,7 @@ struct RunResult {
     // By workload index: an open loop's arrivals as scheduled, started, skipped and never started
     // (all zero for a closed loop). Judged by workloads_ran; run.json `open_loops`.
     std::vector<OpenLoopTally> open_loops;
-    AnswersSeen answers;  // whether the target spoke HTTP (not_http.hpp)
+    AnswersSeen answers;  // whether the target spoke HTTP (not_http.hpp): as the load saw it, or with proxy: as the proxy did (upstream_answers.hpp)
     std::vector<ProbeResult> probes;
     std::vector<ReadinessChange> readiness;  // derived from probes, for drawing
     std::vector<ProcSample> samples;

@@ -2,6 +2,7 @@
 
 #include "conductor.hpp"
 #include "process_kills.hpp"
+#include "proxy/upstream_answers.hpp"
 #include "run_artifacts.hpp"
 #include "signals.hpp"
 
@@ -238,6 +239,14 @@ void Conductor::collect() {
         result_.processes = process_lives(supervisor_->family().members(), run_start_, kernel_exits);
         for (const auto& p : result_.processes) record_process_events(events_, p);
     }
+    // Before the history: whether the target spoke HTTP is the proxy's to say (upstream_answers.hpp),
+    // and the history names the load's request that got the proxy's 502 for the first not-HTTP answer.
+    if (proxy_) {
+        result_.proxy_records = proxy_->take_records();
+        for (const auto& e : proxy_->errors()) events_.record("harness_error", {{"what", e}});
+        result_.harness_errors += proxy_->errors().size();
+        result_.answers = proxy::upstream_answers(result_.proxy_records);
+    }
     if (load_) {
         const auto stats = load_->history_stats();
         record_history();
@@ -252,17 +261,12 @@ void Conductor::collect() {
                                                   {"limit", stats.limit}, {"limit_lowered", stats.limit_lowered}, {"error", result_.history_error}});
         }
         result_.open_loops = load_->open_loop_tallies();
-        result_.answers = load_->answers();
+        if (!proxy_) result_.answers = load_->answers();
         result_.stream_trails = load_->take_stream_trails();
         result_.latency = load_->latency();
         // lastcall's own failures are evidence too: never silent.
         for (const auto& e : load_->harness_errors()) events_.record("harness_error", {{"request", e.request_id}, {"what", e.what}});
-        result_.harness_errors = load_->harness_errors().size();
-    }
-    if (proxy_) {
-        result_.proxy_records = proxy_->take_records();
-        for (const auto& e : proxy_->errors()) events_.record("harness_error", {{"what", e}});
-        result_.harness_errors += proxy_->errors().size();
+        result_.harness_errors += load_->harness_errors().size();  // the proxy's, above, counted too
     }
     if (prober_) result_.probes = prober_->results();
     result_.readiness = readiness_changes(result_.probes);
@@ -293,15 +297,17 @@ void Conductor::collect() {
         std::vector<std::string> workload_names;
         for (const auto& w : scenario_.workloads) workload_names.push_back(w.name);
         result_.start_error = not_http_verdict(result_.answers, signal == result_.signals.end() ? -1 : signal->t_us, result_.requests, workload_names);
-        if (!result_.start_error.empty()) events_.record("not_http", {{"request", result_.answers.first_not_http_request},
+        if (!result_.start_error.empty()) events_.record("not_http", {{proxy_ ? "proxy_record" : "request", result_.answers.first_not_http_request},
                                                                       {"began", escape_bytes(result_.answers.first_not_http_bytes)}});
+        if (proxy_) result_.start_error = proxy::seen_through_proxy(result_.start_error);
     }
     // As above, a target that took no request before the signal though some were attempted: the
     // checks would judge a shutdown with nothing in it (refusals after it look like clean ones).
     if (result_.start_error.empty() && result_.died_before_signal.empty()) {
         result_.start_error = answered_nothing_verdict(result_.answers, signal == result_.signals.end() ? -1 : signal->t_us);
-        if (!result_.start_error.empty()) events_.record("answered_nothing", {{"request", result_.answers.first_unconnected_request},
+        if (!result_.start_error.empty()) events_.record("answered_nothing", {{proxy_ ? "proxy_record" : "request", result_.answers.first_unconnected_request},
                                                                               {"connects_failed", result_.answers.unconnected}});
+        if (proxy_) result_.start_error = proxy::seen_through_proxy(result_.start_error);
     }
 }
 
@@ -322,7 +328,12 @@ void Conductor::record_history() {
     const auto shutdown = std::find_if(result_.signals.begin(), result_.signals.end(), [](const SignalSent& s) { return s.marks_shutdown(); });
     const auto signal_us = shutdown == result_.signals.end() ? std::int64_t{-1} : shutdown->t_us;
     std::size_t held = 0;
+    auto& answers = result_.answers;  // with proxy: the proxy's view, which names no workload (upstream_answers.hpp)
     const auto adjust = [&](RequestRecord& r) {
+        if (proxy_ && r.proxy_record != 0 && r.proxy_record == answers.first_not_http_request && answers.first_not_http_us >= 0) {
+            answers.first_not_http_workload = r.workload;
+            answers.first_not_http_sent_us = r.sent_us;
+        }
         if (refused_after_being_held(r, signal_us)) {  // history.hpp: no clean rejection
             ++held;
             --result_.outcomes[static_cast<std::size_t>(Outcome::rejected)];

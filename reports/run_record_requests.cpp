@@ -52,10 +52,12 @@ proxy::ProxyRecord read_proxy_record(const json& r, const Source& at) {
     out.upstream_reuse = field<std::uint32_t>(r, "upstream_reuse", at);
     out.retried = field<bool>(r, "retried", at);
     out.forwarded_us = field<std::int64_t>(r, "forwarded_us", at);
+    out.sent_us = field_or<std::int64_t>(r, "sent_us", -1, at);  // older runs' proxy.jsonl have neither
     out.first_byte_us = field<std::int64_t>(r, "first_byte_us", at);
     out.done_us = field<std::int64_t>(r, "done_us", at);
     out.upstream_status = field<int>(r, "upstream_status", at);
     out.upstream_failure = field<std::string>(r, "upstream_failure", at);
+    out.not_http = field_or<std::string>(r, "not_http", "", at);
     out.bytes = field<std::uint64_t>(r, "bytes", at);
     out.source = named(field<std::string>(r, "source", at), proxy::ResponseSource::none, at, "response source");
     out.client_gone = field<bool>(r, "client_gone", at);

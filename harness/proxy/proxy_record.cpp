@@ -19,13 +19,14 @@ std::string_view to_string(ResponseSource source) {
 std::string to_json_line(const ProxyRecord& r) {
     // The method and target come from the load's own requests, but through nlohmann they are
     // escaped whatever they hold.
-    const nlohmann::ordered_json line{
+    nlohmann::ordered_json line{
         {"id", r.id}, {"client_connection", r.client_connection}, {"client_reuse", r.client_reuse}, {"method", r.method},
         {"target", r.target}, {"received_us", r.received_us}, {"upstream_connection", r.upstream_connection},
         {"upstream_reuse", r.upstream_reuse}, {"retried", r.retried}, {"forwarded_us", r.forwarded_us},
-        {"first_byte_us", r.first_byte_us}, {"done_us", r.done_us}, {"upstream_status", r.upstream_status},
+        {"sent_us", r.sent_us}, {"first_byte_us", r.first_byte_us}, {"done_us", r.done_us}, {"upstream_status", r.upstream_status},
         {"upstream_failure", r.upstream_failure}, {"bytes", r.bytes}, {"source", std::string(to_string(r.source))},
         {"client_gone", r.client_gone}};
+    if (!r.not_http.empty()) line["not_http"] = r.not_http;  // raw bytes: invalid UTF-8 is replaced below
     return line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

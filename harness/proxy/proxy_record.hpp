@@ -23,10 +23,12 @@ struct ProxyRecord {
     std::uint32_t upstream_reuse = 0;     // 0: a new connection
     bool retried = false;                 // a first attempt on a pooled connection failed with 0 bytes (retry: idempotent)
     std::int64_t forwarded_us = -1;       // the proxy began sending it to the target (connect or pooled write)
+    std::int64_t sent_us = -1;            // its write to the target began, on an open connection (-1: none was had)
     std::int64_t first_byte_us = -1;      // from the target
     std::int64_t done_us = -1;
     int upstream_status = 0;              // 0: no complete response
     std::string upstream_failure;         // UpstreamFailure's name, empty when none
+    std::string not_http;                 // what the target's answer began with when it was no HTTP status line (at most 32 bytes)
     std::uint64_t bytes = 0;              // relayed to the client
     ResponseSource source = ResponseSource::none;
     bool client_gone = false;             // the client's connection ended before the response was relayed

@@ -212,6 +212,7 @@ net::awaitable<ProxySession::Attempt> ProxySession::attempt(const std::string& w
         upstream_->stream.socket().set_option(tcp::no_delay(true), ignored);
     }
     auto upstream = upstream_;  // kept alive across the awaits below whatever cut() does
+    if (record.sent_us < 0) record.sent_us = state_.since_start_us(SteadyClock::now());
     record.upstream_connection = upstream->id;
     record.upstream_reuse = upstream->uses++;
     upstream->stream.expires_after(state_.config.response_timeout);
@@ -282,6 +283,9 @@ net::awaitable<ProxySession::Attempt> ProxySession::relay(UpstreamConnection& up
         co_return a;
     }
     upstream.stream.close();
+    // What the target said instead of a status line: the run's verdict that it does not speak HTTP
+    // (not_http.hpp) is the proxy's to give, as the load only sees the proxy's 502.
+    if (reader.failed() && reader.error() == ReadError::bad_status_line) record.not_http.assign(reader.bytes_at_failure().substr(0, 32));
     if (reader.failed()) a.failure = failure_of_read(reader.error());
     else if (held.size() > held_limit) a.failure = UpstreamFailure::bad_response;
     else if (read_ec == beast::error::timeout) a.failure = UpstreamFailure::timeout;

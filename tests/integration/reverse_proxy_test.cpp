@@ -111,6 +111,9 @@ TEST(ReverseProxy, AMalformedUpstreamResponseIsA502AndTheProxyGoesOn) {
     const auto records = proxy.take_records();
     ASSERT_EQ(records.size(), 2u);
     EXPECT_EQ(records[0].upstream_failure, "bad_response");
+    EXPECT_EQ(records[0].not_http, "HTTP/1.1 2OO OK\r\nContent-Length:") << "its first 32 bytes, for the not-HTTP verdict";
+    EXPECT_GE(records[0].sent_us, records[0].forwarded_us);
+    EXPECT_EQ(records[1].not_http, "");
     EXPECT_EQ(records[1].upstream_status, 200);
 }
 

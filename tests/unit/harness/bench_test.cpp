@@ -154,8 +154,8 @@ TEST(BenchText, AStopForLastcallsOwnLimitBlamesNeitherTheCpuNorTheTarget) {
     run.stopped_early = "a connection could not be opened: Too many open files";
     run.summary.completed = 2000;
     run.summary.not_attempted = 406;
-    run.arrivals_behind = arrivals_behind(o.rate, run.elapsed_s, 1, run.summary, 0);
-    ASSERT_GT(run.arrivals_behind, 0u);
+    run.arrivals_never_started = arrivals_never_started(o.rate, run.elapsed_s, 1, run.summary, 0);
+    ASSERT_GT(run.arrivals_never_started, 0u);
     auto own = run;
     own.stopped_for_own_limit = true;
     const auto text = bench_text(o, own);
@@ -167,6 +167,9 @@ TEST(BenchText, AStopForLastcallsOwnLimitBlamesNeitherTheCpuNorTheTarget) {
     EXPECT_EQ(json["not_attempted"], 406);
     EXPECT_EQ(json["stopped_for_own_limit"], true);
     EXPECT_EQ(json["failed"]["total"], 0);
+    EXPECT_EQ(json["arrivals_behind"], 0) << "the JSON blames lastcall's CPU no more than the text";
+    EXPECT_EQ(json["arrivals_never_started"], run.arrivals_never_started);
+    EXPECT_EQ(nlohmann::json::parse(bench_json(o, run))["arrivals_behind"], run.arrivals_never_started) << "any other stop: lastcall fell behind";
 }
 
 // A dead port under -R: the run stopped after a second of refusals said so, then "Nothing listens
@@ -182,8 +185,8 @@ TEST(BenchText, ARunWhoseConnectsWereAllRefusedSaysSoOnceAndBlamesNoCpu) {
     run.elapsed_s = 1.05;
     run.stopped_early = "every connect to http://127.0.0.1:8080/ was refused for 1.0s and nothing was served: stopped rather than wait the whole -d";
     run.summary.failed.connect_refused = 21750;
-    run.arrivals_behind = arrivals_behind(o.rate, run.elapsed_s, 1, run.summary, 0);
-    ASSERT_GT(run.arrivals_behind, 0u);
+    run.arrivals_never_started = arrivals_never_started(o.rate, run.elapsed_s, 1, run.summary, 0);
+    ASSERT_GT(run.arrivals_never_started, 0u);
     const auto text = bench_text(o, run);
     EXPECT_EQ(text.find("Behind schedule"), std::string::npos) << text;
     EXPECT_EQ(text.find("Nothing listens"), std::string::npos) << "the stop said it: " << text;
@@ -196,9 +199,17 @@ TEST(BenchText, ARunWhoseConnectsWereAllRefusedSaysSoOnceAndBlamesNoCpu) {
     EXPECT_NE(short_text.find("  Nothing listens at http://127.0.0.1:8080/: every connect was refused\n"), std::string::npos) << short_text;
     EXPECT_EQ(short_text.find("Behind schedule"), std::string::npos) << short_text;
 
+    // The JSON agrees: the arrivals never started are counted, none as lastcall falling behind.
+    for (const auto& r : {run, short_run}) {
+        const auto json = nlohmann::json::parse(bench_json(o, r));
+        EXPECT_EQ(json["arrivals_behind"], 0);
+        EXPECT_EQ(json["arrivals_never_started"], run.arrivals_never_started);
+    }
+
     auto one_answered = run;  // a target that served something: a schedule not kept is lastcall's again
     one_answered.summary.completed = 1;
     EXPECT_NE(bench_text(o, one_answered).find("Behind schedule"), std::string::npos);
+    EXPECT_EQ(nlohmann::json::parse(bench_json(o, one_answered))["arrivals_behind"], run.arrivals_never_started);
 }
 
 TEST(BenchSummary, LatencyFromSendClosedLoopFromIntendedStartOpenLoop) {
