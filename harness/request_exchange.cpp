@@ -186,18 +186,27 @@ bool write_failed(const ClientConnection& c, const beast::error_code& ec, Observ
     return true;
 }
 
+namespace {
+
+// Feeds the reader what the buffer holds; true once the response is whole or broken.
+bool feed_buffered(ClientConnection& c, Clock::time_point run_start, RequestRecord& r, Observation& seen) {
+    if (c.buffer.size() == 0) return false;
+    auto& reader = c.reader;
+    const bool first = r.first_byte_us < 0;
+    if (first) r.first_byte_us = micros_since(run_start);
+    c.buffer.consume(reader.feed(readable(c.buffer)));
+    // Whole in its first read (most responses of a load test): done when its first byte came.
+    if (first && reader.done()) seen.completed_us = r.first_byte_us;
+    return reader.done() || reader.failed();
+}
+
+} // namespace
+
 bool read_without_waiting(ClientConnection& c, Clock::time_point run_start, RequestRecord& r, Observation& seen,
                           beast::error_code& read_ec) {
     auto& reader = c.reader;
     for (;;) {
-        if (c.buffer.size() > 0) {
-            const bool first = r.first_byte_us < 0;
-            if (first) r.first_byte_us = micros_since(run_start);
-            c.buffer.consume(reader.feed(readable(c.buffer)));
-            // Whole in its first read (most responses of a load test): done when its first byte came.
-            if (first && reader.done()) seen.completed_us = r.first_byte_us;
-            if (reader.done() || reader.failed()) return true;
-        }
+        if (feed_buffered(c, run_start, r, seen)) return true;
         if (read_ec) {
             if (read_ec == net::error::eof) reader.feed_eof();  // a body delimited by the close ends here
             return true;
@@ -309,13 +318,7 @@ net::awaitable<void> exchange(ClientConnection& c, const ExchangePlan& plan, Clo
         co_return;
     }
     for (;;) {
-        if (c.buffer.size() > 0) {
-            const bool first = r.first_byte_us < 0;
-            if (first) r.first_byte_us = micros_since(run_start);
-            c.buffer.consume(reader.feed(readable(c.buffer)));
-            if (first && reader.done()) seen.completed_us = r.first_byte_us;
-            if (reader.done() || reader.failed()) break;
-        }
+        if (feed_buffered(c, run_start, r, seen)) break;
         if (read_ec) {
             if (read_ec == net::error::eof) reader.feed_eof();
             break;
