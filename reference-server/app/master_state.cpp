@@ -156,8 +156,8 @@ void MasterState::on_exit(pid_t pid, const WorkerExit& exit) {
     else if (stage_ == MasterStage::stopping || w->retiring) w->fate = own_shutdown ? WorkerFate::drained : WorkerFate::crashed;
     else w->fate = WorkerFate::crashed;
 
-    if (stage_ == MasterStage::starting) {
-        abort_start();
+    if (stage_ == MasterStage::starting && !w->ready) {
+        abort_start();  // it failed to boot: the service cannot start
     } else if (lost_durability) {
         durability_lost_ = true;
         fast_ = false;
@@ -172,10 +172,15 @@ void MasterState::on_exit(pid_t pid, const WorkerExit& exit) {
             for (unsigned slot = 1; slot <= config_.workers; ++slot) spawn(generation_, slot, 1);
             boot_alarm_->arm(clock_.now() + config_.boot_timeout, [this] { on_boot_timeout(); });
         }
-    } else if ((stage_ == MasterStage::running || stage_ == MasterStage::reloading) && !w->retiring) {
+    } else if ((stage_ == MasterStage::running || stage_ == MasterStage::reloading || stage_ == MasterStage::starting) && !w->retiring) {
+        // While starting, only a worker that was ready gets here: it was serving on the shared
+        // listener (clients and readiness probes reach the first ready worker before the others
+        // boot), so its death is a crash like one while running, not a failed start. A start
+        // aborted for it failed prefork-worker-crash under CPU noise: the scenario's KILL at 1 s
+        // after ready came while the second worker was still booting (master exit 3).
         replace(*w);
     }
-    if (stage_ == MasterStage::running || stage_ == MasterStage::reloading) {
+    if (stage_ == MasterStage::running || stage_ == MasterStage::reloading || stage_ == MasterStage::starting) {
         handovers_.push_back(w->id);
         const auto handed = handed_to_.find(pid);
         if (handed != handed_to_.end()) handovers_.insert(handovers_.end(), handed->second.begin(), handed->second.end());
@@ -205,7 +210,7 @@ void MasterState::replace(WorkerRecord& dead) {
     dead.replaced_by = next;
     // Not once stopping, nor into a generation that retired meanwhile.
     const auto still_wanted = [this, next] {
-        const bool serving = stage_ == MasterStage::running && next.generation == generation_;
+        const bool serving = (stage_ == MasterStage::running || stage_ == MasterStage::starting) && next.generation == generation_;
         const bool reloading = stage_ == MasterStage::reloading && (next.generation == generation_ || next.generation == old_generation_);
         return serving || reloading;
     };

@@ -112,6 +112,29 @@ TEST_F(MasterStateTest, AWorkerThatNeverGetsReadyStopsTheStartWithExit3) {
     EXPECT_EQ(actions_.exit_code, 3);
 }
 
+// The first ready worker serves on the shared listener while the others boot: its death then is a
+// crash to replace, not a failed start (exit 3); the start completes when every slot is ready.
+TEST_F(MasterStateTest, AReadyWorkerThatDiesWhileOthersBootIsReplacedAndTheStartGoesOn) {
+    master().start();
+    master().on_spawned(actions_.spawned[0], 100);
+    master().on_spawned(actions_.spawned[1], 101);
+    master().on_ready(100);
+    master().on_exit(100, killed(SIGKILL));
+    EXPECT_FALSE(actions_.exit_code);
+    EXPECT_FALSE(actions_.asked("kill 101"));
+    ASSERT_EQ(actions_.spawned.size(), 3u);
+    EXPECT_EQ(actions_.spawned[2].text(), "1.1#2");
+    EXPECT_EQ(master().workers()[0].fate, WorkerFate::crashed);
+    master().on_ready(101);
+    EXPECT_FALSE(actions_.asked("all_ready"));  // slot 1's replacement is not ready yet
+    master().on_spawned(actions_.spawned[2], 102);
+    master().on_ready(102);
+    EXPECT_TRUE(actions_.asked("all_ready"));
+    EXPECT_EQ(master().stage(), MasterStage::running);
+    EXPECT_TRUE(actions_.asked("hand_over 102 1.1"));  // its jobs, once the service serves
+    EXPECT_TRUE(actions_.asked("hand_over 102 *"));
+}
+
 TEST_F(MasterStateTest, GracefulSignalGoesToEveryWorkerAndCleanExitsMakeExit0) {
     start_serving();
     master().on_signal(SIGTERM);
