@@ -69,13 +69,19 @@ bool acts_on_the_target(const TimelineEntry& e) {
 // A scenario run as written must test a shutdown: without a timeline step that ends the target it
 // runs until limits.max_duration and fails `exit` there (lastcall killed it), or, with no load,
 // passes having tested nothing.
-void check_tests_a_shutdown(const YamlReader& r, const YAML::Node& root, const Scenario& s, ScenarioUse use) {
+// `top_keys_known`: no unknown key at the top (`timline:` is the timeline, misspelt: not said
+// missing); `max_duration_known`: limits.max_duration is the file's or its default, not a value
+// meant under a misspelt key (`max_durration: 15s`), which the message would otherwise quote.
+void check_tests_a_shutdown(const YamlReader& r, const YAML::Node& root, const Scenario& s, ScenarioUse use, bool top_keys_known,
+                            bool max_duration_known) {
     if (use == ScenarioUse::model || use == ScenarioUse::explore) return;
     if (use == ScenarioUse::validate && root["explore"]) return;  // explore's scenario: explore writes the signals
     if (std::any_of(s.timeline.begin(), s.timeline.end(), acts_on_the_target)) return;
-    const auto why = fmt::format("nothing would end the target before limits.max_duration ({}), where lastcall kills it, and no shutdown "
+    if (!root["timeline"] && !top_keys_known) return;
+    const auto limit = max_duration_known ? fmt::format("limits.max_duration ({})", format_duration(s.max_duration)) : std::string("limits.max_duration");
+    const auto why = fmt::format("nothing would end the target before {}, where lastcall kills it, and no shutdown "
                                  "would be tested; add one, like `timeline: [{{at: 2s, signal: TERM}}]`",
-                                 format_duration(s.max_duration));
+                                 limit);
     const auto for_explore = root["explore"] ? " (a scenario for lastcall explore, which writes the signals itself: lastcall explore FILE)" : "";
     if (!root["timeline"]) r.fail(root, fmt::format("the scenario has no timeline: {}{}", why, for_explore));
     // "(but STOP/CONT)" only where the timeline has such a step: `timeline: []` has none.
@@ -105,10 +111,11 @@ Scenario read_parts(const YamlReader& r, const YAML::Node& root, const std::stri
         if (root["name"]) s.name = read_name(r, root["name"], "name");
     });
     if (root["description"]) r.attempt([&] { s.description = r.string(root["description"], "description"); });
+    bool max_duration_known = true;
     if (const auto& limits = root["limits"]) {
         r.attempt([&] {
             r.expect_map(limits, "limits");
-            r.check_keys(limits, "limits", {"max_duration", "history_bytes"});
+            max_duration_known = r.check_keys(limits, "limits", {"max_duration", "history_bytes"}) || limits["max_duration"];
             const bool read = !limits["max_duration"] || r.attempt([&] {
                 s.max_duration = r.duration(limits["max_duration"], "limits.max_duration", ranges::max_duration);
             });
@@ -139,7 +146,7 @@ Scenario read_parts(const YamlReader& r, const YAML::Node& root, const std::stri
             }
         }) && timeline_read;
     }
-    if (timeline_read) r.attempt([&] { check_tests_a_shutdown(r, root, s, use); });  // an entry that did not read may have been it
+    if (timeline_read) r.attempt([&] { check_tests_a_shutdown(r, root, s, use, keys_known, max_duration_known); });  // an entry that did not read may have been it
     if (root["proxy"]) r.attempt([&] { s.proxy = read_proxy(r, root["proxy"]); });
     if (root["threads"]) r.attempt([&] { s.threads = static_cast<int>(r.integer(root["threads"], "threads", ranges::threads)); });
     if (root["repeat"]) r.attempt([&] { s.repeat = static_cast<int>(r.integer(root["repeat"], "repeat", ranges::repeat)); });

@@ -100,10 +100,13 @@ SignalPurpose read_purpose(const YamlReader& r, const YAML::Node& node) {
     r.fail(node, fmt::format("unknown purpose '{}' (expected shutdown, reload, pause or process)", printable(text)));
 }
 
+// The signal, its `to` and its `purpose` are read apart: a wrong one does not hide the others.
 SignalAction read_signal(const YamlReader& r, const YAML::Node& node) {
-    SignalAction action{r.signal(node["signal"])};
-    if (node["to"]) read_signal_target(r, node["to"], action);
-    action.purpose = node["purpose"] ? read_purpose(r, node["purpose"]) : default_purpose(action.signal, action.to);
+    SignalAction action{};
+    const bool signal_read = r.attempt([&] { action.signal = r.signal(node["signal"]); });
+    const bool to_read = !node["to"] || r.attempt([&] { read_signal_target(r, node["to"], action); });
+    if (node["purpose"]) r.attempt([&] { action.purpose = read_purpose(r, node["purpose"]); });
+    else if (signal_read && to_read) action.purpose = default_purpose(action.signal, action.to);
     return action;
 }
 
@@ -152,6 +155,11 @@ void read_action(const YamlReader& r, const YAML::Node& node, const Scenario& s,
         entry.description = "signal " + node["signal"].Scalar();
     } else if ((node["to"] || node["purpose"]) && keys_known) {
         r.fail(node["to"] ? node["to"] : node["purpose"], fmt::format("'{}' goes with 'signal'", node["to"] ? "to" : "purpose"));
+    } else if (node["to"] || node["purpose"]) {
+        // Beside an unknown key (`signl: TERM`, the signal misspelt) their values are still checked.
+        SignalAction unsent{};
+        if (node["to"]) r.attempt([&] { read_signal_target(r, node["to"], unsent); });
+        if (node["purpose"]) r.attempt([&] { read_purpose(r, node["purpose"]); });
     }
     if (node["reload"]) {
         ++actions;
@@ -204,15 +212,20 @@ TimelineEntry read_timeline_entry(const YamlReader& r, const YAML::Node& node, c
     // (`sginal: TERM` was the action, misspelt).
     const bool keys_known = r.check_keys(node, "a timeline entry", {"at", "when", "delay", "every", "count", "signal", "to", "purpose", "reload",
                                                                     "stop_load", "start_load", "pause", "kill_if_alive", "restart_target"});
+    // Each part read apart, so that every wrong value of the entry is said at once; the caller
+    // counts the errors kept to know the entry did not read.
     TimelineEntry entry;
-    if (node["at"]) entry.at = r.duration(node["at"], "at", ranges::at);
-    if (node["when"]) entry.when = read_condition(r, node["when"], s);
-    if (entry.at && entry.when) r.fail(node, "a timeline entry needs exactly one of 'at' or 'when'");
-    if (!entry.at && !entry.when && keys_known) r.fail(node, "a timeline entry needs exactly one of 'at' or 'when'");
-    if (node["delay"]) entry.delay = r.duration(node["delay"], "delay", ranges::delay);
-    read_repetition(r, node, entry, keys_known);
-    if (entry.at || entry.when) check_fires_before_end(r, node, entry, s.max_duration);
-    read_action(r, node, s, entry, keys_known);
+    const bool at_read = !node["at"] || r.attempt([&] { entry.at = r.duration(node["at"], "at", ranges::at); });
+    const bool when_read = !node["when"] || r.attempt([&] { entry.when = read_condition(r, node["when"], s); });
+    const bool when_said = node["at"] || node["when"];
+    if (node["at"] && node["when"]) r.attempt([&] { r.fail(node, "a timeline entry needs exactly one of 'at' or 'when'"); });
+    if (!when_said && keys_known) r.attempt([&] { r.fail(node, "a timeline entry needs exactly one of 'at' or 'when'"); });
+    const bool delay_read = !node["delay"] || r.attempt([&] { entry.delay = r.duration(node["delay"], "delay", ranges::delay); });
+    const bool repetition_read = r.attempt([&] { read_repetition(r, node, entry, keys_known); });
+    if (at_read && when_read && delay_read && repetition_read && (entry.at || entry.when)) {
+        r.attempt([&] { check_fires_before_end(r, node, entry, s.max_duration); });
+    }
+    r.attempt([&] { read_action(r, node, s, entry, keys_known); });
     return entry;
 }
 

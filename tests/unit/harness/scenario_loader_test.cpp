@@ -252,11 +252,12 @@ threads: 0
                     "s.yaml:11:12: think must be a duration from 0s to 1h, like 250ms, 3s or 1m\n"
                     "s.yaml:12:24: limits.max_duration must be a duration from 100ms to 24h, like 250ms, 3s or 1m\n"
                     "s.yaml:14:9: at must be a duration from 0s to 24h, like 250ms, 3s or 1m\n"
+                    "s.yaml:15:13: unknown signal 'TERMX' (expected a name like TERM, QUIT, WINCH or RTMIN+1, or a number from 1 to 64)\n"
                     "s.yaml:17:20: workload 'zz' is referenced but not defined\n"
                     "s.yaml:19:12: dropped must be a whole number, 0 or more\n"
                     "s.yaml:20:9: exit (a code from 0 to 255, or a signal name like TERM or SIGKILL) must be a whole number from 0 to 255\n"
                     "s.yaml:22:10: threads must be a whole number from 1 to 64");
-    EXPECT_EQ(count, 10);
+    EXPECT_EQ(count, 11);
 }
 
 // A second new user's trial: a misspelt key stopped the reading of its own map, so a wrong value
@@ -299,6 +300,41 @@ timeline:
                     f + ":10:14: timeout must be a duration from 1ms to 1h, like 250ms, 3s or 1m\n" +
                     f + ":13:5: unknown key 'sginal' in a timeline entry (did you mean 'signal'?)\n" +
                     f + ":14:5: unknown key 'dealy' in a timeline entry (did you mean 'delay'?)");
+}
+
+// The same trial, in a timeline entry: the first wrong value stopped the entry (`at: soon` hid a
+// wrong signal, target and purpose), and beside a misspelt `signl:` a wrong `to:` was never
+// checked. At the top, a misspelt `timline:` was also said missing, and a misspelt
+// `max_durration: 15s` had the message quote the default (1m) as if it were the limit meant.
+TEST(ScenarioLoader, EveryWrongValueOfATimelineEntryIsSaidAtOnce) {
+    const auto dir = fs::temp_directory_path() / fmt::format("lastcall-entry-{}", ::getpid());
+    fs::create_directories(dir);
+    const auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir / name) << text;
+        try {
+            load_scenario_file(dir / name, {}, ScenarioUse::run);
+        } catch (const ScenarioError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    const std::string top = "name: t\ntarget: {command: [srv]}\nworkloads: [{name: a}]\n";
+    const auto entry = write("entry.yaml", top + "timeline:\n  - at: soon\n    signal: TERMINATE\n    to: nowhere\n    purpose: bogus\n");
+    const auto typo = write("typo.yaml", top + "timeline:\n  - at: 1s\n    signl: TERM\n    to: nowhere\n");
+    const auto timline = write("timline.yaml", top + "timline: [{at: 1s, signal: TERM}]\n");
+    const auto limits = write("limits.yaml", top + "limits: {max_durration: 15s}\ntimeline: [{at: 1s, pause: 1s}]\n");
+    fs::remove_all(dir);
+    const auto at = [&](const std::string& file) { return (dir / file).string() + ":"; };
+    EXPECT_EQ(std::count(entry.begin(), entry.end(), '\n'), 3) << entry;
+    EXPECT_NE(entry.find(at("entry.yaml") + "5:9: at must be"), std::string::npos) << entry;
+    EXPECT_NE(entry.find(at("entry.yaml") + "6:13: "), std::string::npos) << entry;  // the signal
+    EXPECT_NE(entry.find(at("entry.yaml") + "7:9: unknown signal target 'nowhere'"), std::string::npos) << entry;
+    EXPECT_NE(entry.find(at("entry.yaml") + "8:14: unknown purpose 'bogus'"), std::string::npos) << entry;
+    EXPECT_EQ(typo, at("typo.yaml") + "6:5: unknown key 'signl' in a timeline entry (did you mean 'signal'?)\n" + at("typo.yaml") +
+                        "7:9: unknown signal target 'nowhere' (expected target, master, group, workers, 'child N' or 'worker N')");
+    EXPECT_EQ(timline, at("timline.yaml") + "4:1: unknown key 'timline' in the scenario (did you mean 'timeline'?)");
+    EXPECT_NE(limits.find("unknown key 'max_durration'"), std::string::npos) << limits;
+    EXPECT_NE(limits.find("before limits.max_duration, where"), std::string::npos) << limits;  // no figure: the one meant is unknown
 }
 
 // Bounded: a file of a thousand bad workloads says the first 20 and that there may be more; a YAML
