@@ -119,6 +119,12 @@ CheckPass count_check(const Facts& f, const char* name, Outcome o, std::uint64_t
                                           fmt::format("{} requests were {}", offending.size(), to_string(o)));
                             c.numbers = CheckNumbers{static_cast<double>(offending.size()), static_cast<double>(bound), std::nullopt, "requests", "<="};
                             if (c.status == CheckStatus::fail) add_evidence(c, offending, f);
+                            // A target that accepted requests and never sent one byte back (an `nc -l`,
+                            // a server on the wrong port or hung) has its requests dropped at its exit:
+                            // the verdict is right, and the cause is not its shutdown.
+                            if (c.status == CheckStatus::fail && o == Outcome::dropped && f.run.answers.first_byte_us < 0) {
+                                c.message += "; the target sent no byte back to any request of the run: is it an HTTP server on this port, and not hung?";
+                            }
                             return c;
                         });
 }

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -82,9 +83,20 @@ TEST(HarnessRun, LiveOutcomesAfterTheSignalAreSaidProvisional) {
 // The same targets where the run legitimately judges something: one that accepts but never answers
 // was sent requests (its shutdown is judged, and fails), and the reference server passes.
 TEST(HarnessRun, TargetThatTookRequestsIsJudgedNotASetupError) {
-    const auto silent = run_text(target_scenario("silent", "500ms"), "-silent");
+    const auto silent_scenario = load_scenario_text(target_scenario("silent", "500ms"), "test.yaml");
+    RunOptions options;
+    options.server_path = server_binary();
+    options.run_dir = fresh_test_dir("-silent");
+    const auto silent = run_scenario(silent_scenario, options);
     EXPECT_TRUE(silent.start_error.empty()) << silent.start_error;
     EXPECT_GT(silent.outcomes[static_cast<std::size_t>(Outcome::dropped)], 0u);
+    // Its requests were dropped at its exit, rightly; the check says the cause may be no HTTP
+    // server at all (a new user's `nc -lk` target read only "dropped 18").
+    const auto checks = evaluate_checks(silent_scenario, silent);
+    const auto dropped = std::find_if(checks.begin(), checks.end(), [](const CheckResult& c) { return c.name == "dropped"; });
+    ASSERT_NE(dropped, checks.end());
+    EXPECT_EQ(dropped->status, CheckStatus::fail);
+    EXPECT_NE(dropped->message.find("the target sent no byte back to any request of the run"), std::string::npos) << dropped->message;
 
     const auto server = run_text(R"(name: served
 target:
@@ -100,6 +112,7 @@ timeline:
 limits: {max_duration: 10s}
 )", "-signal-at-start");
     EXPECT_TRUE(server.start_error.empty()) << server.start_error;
+    EXPECT_GT(server.answers.first_byte_us, 0) << "the hint above is for a target that answered nothing";
 }
 
 } // namespace
