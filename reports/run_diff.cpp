@@ -101,6 +101,34 @@ std::string scenario_warning(const json& a, const json& b) {
     return "";
 }
 
+// A setup error is the report's `error`; a run not made, its `skipped` (null when it ran).
+std::optional<NotRun> not_run_of(const json& run) {
+    if (const auto error = text_of(run, "error"); !error.empty()) return NotRun{true, error};
+    if (const auto skipped = text_of(run, "skipped"); !skipped.empty()) return NotRun{false, skipped};
+    return std::nullopt;
+}
+
+// Said above the table, with the exit status `lastcall run` gave it and its words (the last lines
+// of the target's stderr among them, indented under the first).
+std::string not_run_line(const char* which, const NotRun& n) {
+    std::string why;
+    std::istringstream lines(n.why);
+    for (std::string line; std::getline(lines, line);) why += (why.empty() ? "" : "\n   ") + line;
+    return n.setup_error ? fmt::format("{} could not run: setup error (`lastcall run` exited 3): {}\n", which, why)
+                         : fmt::format("{} was not made: skipped (`lastcall run` exited 0, 3 with --strict): {}\n", which, why);
+}
+
+std::string not_run_summary(const RunDiff& d) {
+    const auto what = [](const NotRun& n) { return n.setup_error ? "setup error, exit 3" : "skipped"; };
+    std::string who;
+    if (d.a_not_run && d.b_not_run) {
+        who = fmt::format("A and B did not run (A: {}; B: {})", what(*d.a_not_run), what(*d.b_not_run));
+    } else {
+        who = fmt::format("{} did not run ({})", d.a_not_run ? "A" : "B", what(d.a_not_run ? *d.a_not_run : *d.b_not_run));
+    }
+    return fmt::format("\nno verdict compared: {}; {} checks were never judged\n", who, d.a_not_run && d.b_not_run ? "their" : "its");
+}
+
 std::string shown(const CheckSide& s) {
     if (s.status == "-") return "-";
     const auto word = s.info ? std::string("info") : s.status == "fail" ? std::string("FAIL") : s.status;
@@ -170,7 +198,7 @@ bool RunDiff::verdict_changed() const {
 
 RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const std::string& b_json, const std::string& b_name) {
     const auto a = the_run(a_json, a_name), b = the_run(b_json, b_name);
-    RunDiff diff{title_of(a, a_name), title_of(b, b_name), scenario_warning(a, b), {}, {}};
+    RunDiff diff{title_of(a, a_name), title_of(b, b_name), scenario_warning(a, b), {}, {}, {}, std::nullopt, std::nullopt};
     const CheckSide absent{"-", "", std::nullopt, "", false};
     const auto find = [](const json& run, const std::string& name) -> const json* {
         for (const auto& c : run["checks"]) {
@@ -191,6 +219,8 @@ RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const
     const auto la = latency(a), lb = latency(b);
     for (const char* p : {"p50", "p90", "p99", "p999", "max"}) diff.latency.push_back(LatencyDiff{p, number_of(la, p), number_of(lb, p)});
     diff.latency_warning = latency_warning(text_of(la, "measured_from"), text_of(lb, "measured_from"));
+    diff.a_not_run = not_run_of(a);
+    diff.b_not_run = not_run_of(b);
     return diff;
 }
 
@@ -203,18 +233,24 @@ RunDiff diff_runs(const fs::path& a, const fs::path& b) {
 std::string diff_table(const RunDiff& diff) {
     std::string out = fmt::format("A: {}\nB: {}\n", diff.a_title, diff.b_title);
     if (!diff.scenario_warning.empty()) out += diff.scenario_warning + "\n";
+    if (diff.a_not_run) out += not_run_line("A", *diff.a_not_run);
+    if (diff.b_not_run) out += not_run_line("B", *diff.b_not_run);
     out += "\n" + row("check", "A", "B", "");
     std::vector<const CheckDiff*> changed, one_run;
     const bool latency_comparable = diff.latency_warning.empty();
+    // A check the other run never judged because that run did not run is not "one run only".
+    const std::string_view not_run_mark = diff.a_not_run && diff.b_not_run ? "neither ran" : diff.a_not_run ? "A did not run" : "B did not run";
     for (const auto& c : diff.checks) {
         if (c.verdict_changed()) changed.push_back(&c);
-        if (c.judged_in_one_run_only()) one_run.push_back(&c);
+        if (c.judged_in_one_run_only() && !diff.either_did_not_run()) one_run.push_back(&c);
+        const std::string_view one_run_mark = diff.either_did_not_run() ? not_run_mark : "one run only";
         out += row(c.name, shown(c.a), shown(c.b) + check_change(c, latency_comparable),
-                   c.verdict_changed() ? "changed" : c.judged_in_one_run_only() ? "one run only" : "");
+                   c.verdict_changed() ? "changed" : c.judged_in_one_run_only() ? one_run_mark : "");
     }
     out += "\n" + row("latency (ok requests, ms)", "A", "B", "");
     for (const auto& l : diff.latency) out += row(l.name, ms(l.a_ms), ms(l.b_ms) + (latency_comparable ? change(l.a_ms, l.b_ms) : ""), "");
     if (!diff.latency_warning.empty()) out += diff.latency_warning + "\n";
+    if (diff.either_did_not_run()) return out + not_run_summary(diff);
     out += changed.empty() ? "\nno check changed verdict\n"
                            : fmt::format("\n{} check{} changed verdict (pass <-> fail): {}\n", changed.size(), changed.size() == 1 ? "" : "s", names_of(changed));
     if (!one_run.empty()) {

@@ -29,6 +29,15 @@ struct CheckDiff {
     bool judged_in_one_run_only() const { return a.judged() != b.judged(); }
 };
 
+// A run that did not run, from its report.json: a setup error (`error`: the target could not be
+// started, never became ready, or answered nothing with HTTP; `lastcall run` exited 3) or a run not
+// made (`skipped`: no PID namespace for target.pid1; exit 0, 3 with --strict). It has no verdicts:
+// its checks beside the other run's would read as "one run only" and "no check changed verdict".
+struct NotRun {
+    bool setup_error = false;  // else skipped
+    std::string why;           // the report's `error` or `skipped`, as `lastcall run` said it
+};
+
 struct LatencyDiff {
     std::string name;  // p50, p90, p99, p999, max
     std::optional<double> a_ms, b_ms;
@@ -45,7 +54,9 @@ struct RunDiff {
     // the send, an open loop's from the intended start, where the wait behind a slow response
     // counts): their change is then not the service's alone. Said with the latency rows.
     std::string latency_warning;
+    std::optional<NotRun> a_not_run, b_not_run;
     bool verdict_changed() const;
+    bool either_did_not_run() const { return a_not_run || b_not_run; }
 };
 
 // A run directory, a report.json, or a suite report holding one run; nothing readable or not a
@@ -59,7 +70,8 @@ RunDiff diff_runs(const std::filesystem::path& a, const std::filesystem::path& b
 RunDiff diff_reports(const std::string& a_json, const std::string& a_name, const std::string& b_json, const std::string& b_name);
 
 // A table: check, A, B, `changed` where the verdict did (pass <-> fail), `one run only` where the
-// check was judged in one run only; cells wrap inside their column; B's change in % only for
+// check was judged in one run only (`B did not run` where that run did not: said above the table
+// with why, and under it instead of "no check changed verdict"); cells wrap inside their column; B's change in % only for
 // quantities where a ratio means something (durations, counts of requests), never on an exit
 // status or a difference (fd growth); latency rows with B's change in %.
 std::string diff_table(const RunDiff& diff);

@@ -183,5 +183,30 @@ TEST(ReportFormats, DiffOfTwoRealRunsNamesTheVerdictThatChanged) {
     EXPECT_NE(missing.text.find("nosuch: cannot read the file: No such file or directory"), std::string::npos) << missing.text;
 }
 
+// A new user's diff of a passing run and one whose target could not start (`--bogus-flag`: `lastcall
+// run` exits 3) said "no check changed verdict" and exited 0, every check `one run only`: a CI gate
+// on diff passed it. It says which run could not run, with that run's error, and exits 3; either order.
+TEST(ReportFormats, DiffAgainstARunThatCouldNotRunSaysSoAndExits3) {
+    const auto good = run_slow_requests({}, "good");
+    const auto broken = run_slow_requests({"--target-arg", "--bogus-flag"}, "broken");
+    ASSERT_TRUE(good.exit && good.exit->clean()) << good.output;
+    ASSERT_TRUE(broken.exit && broken.exit->exited && broken.exit->code == 3) << broken.output;
+    ASSERT_FALSE(good.suite.is_discarded() || broken.suite.is_discarded()) << good.output << broken.output;
+    const auto& broken_run = broken.suite["runs"][0];
+    ASSERT_TRUE(broken_run["error"].is_string()) << broken_run.dump();
+    const std::string a = good.suite["runs"][0]["run_dir"], b = broken_run["run_dir"], error = broken_run["error"];
+    const auto first_line = error.substr(0, error.find('\n'));
+    const auto diff = lastcall({"diff", a, b}, good.dir);
+    EXPECT_TRUE(diff.exit && diff.exit->exited && diff.exit->code == 3) << diff.text;
+    EXPECT_NE(diff.text.find("\nB could not run: setup error (`lastcall run` exited 3): " + first_line), std::string::npos) << diff.text;
+    EXPECT_TRUE(std::regex_search(diff.text, std::regex(R"(\nexit +pass exit 0 +- +B did not run\n)"))) << diff.text;
+    EXPECT_EQ(diff.text.find("no check changed verdict"), std::string::npos) << diff.text;
+    EXPECT_EQ(diff.text.find("one run only"), std::string::npos) << diff.text;
+    EXPECT_NE(diff.text.find("\nno verdict compared: B did not run (setup error, exit 3)"), std::string::npos) << diff.text;
+    const auto reversed = lastcall({"diff", b, a}, good.dir);
+    EXPECT_TRUE(reversed.exit && reversed.exit->exited && reversed.exit->code == 3) << reversed.text;
+    EXPECT_NE(reversed.text.find("\nA could not run: setup error (`lastcall run` exited 3): " + first_line), std::string::npos) << reversed.text;
+}
+
 } // namespace
 } // namespace lastcall::testing

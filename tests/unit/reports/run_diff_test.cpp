@@ -154,6 +154,54 @@ TEST(RunDiff, ACheckSkippedInOneRunIsShownApartNotAsAChangedVerdict) {
     EXPECT_NE(table.find("1 check judged in one run only"), std::string::npos) << table;
 }
 
+// A run whose target never started has no checks: beside a passing run every check read `one run
+// only` under "no check changed verdict" (exit 0), and nothing said B was a setup error. Said above
+// the table with `lastcall run`'s exit status and words, each row marked, no "no check changed".
+TEST(RunDiff, ARunThatCouldNotRunIsSaidWithItsErrorNotAsNoChange) {
+    TwoRuns r;
+    r.b.checks.clear();
+    r.b.run.start_error = "the target exited with status 2 before it was ready\n  stderr: unknown flag --bogus-flag";
+    const auto diff = diff_reports(json_report(r.a), "a", json_report(r.b), "b");
+    ASSERT_TRUE(diff.b_not_run.has_value());
+    EXPECT_TRUE(diff.b_not_run->setup_error);
+    EXPECT_FALSE(diff.a_not_run.has_value());
+    EXPECT_TRUE(diff.either_did_not_run());
+    const auto table = diff_table(diff);
+    EXPECT_NE(table.find("\nB could not run: setup error (`lastcall run` exited 3): the target exited with status 2 before it was ready\n"
+                         "     stderr: unknown flag --bogus-flag\n"),
+              std::string::npos)
+        << table;
+    EXPECT_TRUE(std::regex_search(table, std::regex("\ndropped +pass 0 requests +- +B did not run\n"))) << table;
+    EXPECT_EQ(table.find("one run only"), std::string::npos) << table;
+    EXPECT_EQ(table.find("no check changed verdict"), std::string::npos) << table;
+    EXPECT_NE(table.find("\nno verdict compared: B did not run (setup error, exit 3); its checks were never judged\n"), std::string::npos) << table;
+    // A run that passed, against itself, did run.
+    EXPECT_FALSE(diff_reports(json_report(r.a), "a", json_report(r.a), "a").either_did_not_run());
+}
+
+// A run not made (target.pid1 without a PID namespace) has only its skipped target.pid1: it did not
+// run either, whichever side it is on.
+TEST(RunDiff, ARunSkippedIsSaidWithWhyAndBothSidesAreNamed) {
+    TwoRuns r;
+    r.a.run.skipped = "no PID namespace could be made (EPERM)";
+    r.a.checks = {CheckResult{"target.pid1", "-", "-", CheckStatus::skip, "no PID namespace could be made (EPERM)", {}}};
+    const auto diff = diff_reports(json_report(r.a), "a", json_report(r.b), "b");
+    ASSERT_TRUE(diff.a_not_run.has_value());
+    EXPECT_FALSE(diff.a_not_run->setup_error);
+    const auto table = diff_table(diff);
+    EXPECT_NE(table.find("\nA was not made: skipped (`lastcall run` exited 0, 3 with --strict): no PID namespace could be made (EPERM)\n"),
+              std::string::npos)
+        << table;
+    EXPECT_TRUE(std::regex_search(table, std::regex("\ndropped +- +pass 0 requests +A did not run\n"))) << table;
+    EXPECT_NE(table.find("\nno verdict compared: A did not run (skipped); its checks were never judged\n"), std::string::npos) << table;
+    r.b.checks.clear();
+    r.b.run.start_error = "the target never became ready";
+    const auto neither = diff_table(diff_reports(json_report(r.a), "a", json_report(r.b), "b"));
+    EXPECT_NE(neither.find("\nno verdict compared: A and B did not run (A: skipped; B: setup error, exit 3); their checks were never judged\n"),
+              std::string::npos)
+        << neither;
+}
+
 // Runs of unrelated scenarios compare their services under different loads, signals and bounds:
 // said above the table (a new user diffed two such runs and got a table as if comparable). Runs of
 // one scenario name whose file changed are said too; the same file twice says nothing.
