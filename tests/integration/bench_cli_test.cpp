@@ -460,6 +460,12 @@ TEST(BenchCli, BadNumbersAreClearUsageErrors) {
     const auto d = bench({"http://127.0.0.1:1/", "-d", "soon"}, dir);
     EXPECT_EQ(d.status.code, 2);
     EXPECT_NE(d.err.find("-d soon: not a duration"), std::string::npos) << d.err;
+    const auto rate = bench({"http://127.0.0.1:1/", "--rate", "0"}, dir);
+    EXPECT_EQ(rate.status.code, 2);
+    EXPECT_NE(rate.err.find("--rate 0: not a rate of more than 0"), std::string::npos) << "named as spelt: " << rate.err;
+    const auto https = bench({"https://127.0.0.1:1/"}, dir);
+    EXPECT_EQ(https.status.code, 2);
+    EXPECT_NE(https.err.find("https is not supported"), std::string::npos) << https.err;
 }
 
 } // namespace
