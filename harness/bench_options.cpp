@@ -78,6 +78,7 @@ std::string file_text(const std::string& file) {
 
 void parse_url(BenchOptions& o, const std::string& url) {
     const std::string scheme = "http://";
+    if (url.rfind("https://", 0) == 0) bad("URL", url, "https is not supported; lastcall bench speaks plain HTTP (http://...)");
     if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("expected a URL like http://127.0.0.1:8080/fast, not '" + printable(url) + "'");
     o.given_url = url;
     const auto rest = url.substr(scheme.size());
@@ -118,6 +119,9 @@ struct BenchCommandLine::Words {
     CLI::Option* duration_given = nullptr;
     CLI::Option* timeout_given = nullptr;
     CLI::Option* rate_given = nullptr;
+    CLI::Option* rate_long_given = nullptr;
+    std::string rate_long;
+    const CLI::App* app = nullptr;  // its parse order says which of -R and --rate came last
     CLI::Option* method_given = nullptr;
     CLI::Option* body_given = nullptr;
     CLI::Option* body_file_given = nullptr;
@@ -139,8 +143,12 @@ BenchCommandLine::BenchCommandLine(CLI::App& app) : words_(std::make_unique<Word
                               ->type_name("N");
     w.threads_given = app.add_option("-t,--threads", w.threads, "threads (default 2, or -c when less; at most -c)")->type_name("N");
     w.duration_given = app.add_option("-d,--duration", w.duration, "5 (seconds), 5s, 250ms, 2m (default 10s)")->type_name("D");
-    w.rate_given = app.add_option("-R,--rate", w.rate, "open loop: R requests/s on schedule, latency from each intended start (1000 or 1000/s)")
+    // -R and --rate are two options so that an error names the one the user wrote ("--rate 0",
+    // not "-R 0"): CLI11 keeps no record of which name matched.
+    w.app = &app;
+    w.rate_given = app.add_option("-R", w.rate, "open loop: R requests/s on schedule, latency from each intended start (1000 or 1000/s)")
                        ->type_name("R");
+    w.rate_long_given = app.add_option("--rate", w.rate_long, "the same as -R")->type_name("R");
     w.timeout_given = app.add_option("--timeout", w.timeout, "for a connect, and for a request's write and response (default 10s)")->type_name("D");
     app.add_option("-H,--header", w.headers, "'Name: value', repeatable")
         ->type_name("HEADER")
@@ -177,9 +185,14 @@ BenchOptions BenchCommandLine::options() const {
     }
     if (w.duration_given->count() > 0) o.duration = duration("-d", w.duration, false);
     if (w.timeout_given->count() > 0) o.timeout = duration("--timeout", w.timeout, false);
-    if (w.rate_given->count() > 0) {
-        const auto r = parse_rate(w.rate.find('/') == std::string::npos ? w.rate + "/s" : w.rate);
-        if (!r) bad("-R", w.rate, "not a rate (like 1000 or 1000/s)");
+    if (w.rate_given->count() > 0 || w.rate_long_given->count() > 0) {
+        // The last one given wins, whichever its spelling, as with one option.
+        const auto& order = w.app->parse_order();
+        const auto last = std::find_if(order.rbegin(), order.rend(), [&w](const CLI::Option* o) { return o == w.rate_given || o == w.rate_long_given; });
+        const bool long_form = last != order.rend() && *last == w.rate_long_given;
+        const auto& rate = long_form ? w.rate_long : w.rate;
+        const auto r = parse_rate(rate.find('/') == std::string::npos ? rate + "/s" : rate);
+        if (!r) bad(long_form ? "--rate" : "-R", rate, "not a rate of more than 0 (like 1000 or 1000/s)");
         o.rate = *r;
     }
     for (const auto& h : w.headers) o.headers.push_back(header(h));

@@ -147,9 +147,15 @@ std::string bench_text(const BenchOptions& o, const BenchRun& run) {
             need = fmt::format("; {:g}/s at {} each needs about {}", o.rate, human_us(s.latency.mean), *needed);
             if (run.connection_limit > 0 && *needed > static_cast<std::uint64_t>(run.connection_limit)) need += ": raise -c to keep the schedule";
         }
-        out += fmt::format("  Connections: {} used at once{}{}\n", run.connections_used,
-                           run.connection_limit > 0 ? fmt::format(" (limit -c {})", run.connection_limit) : std::string(" (as many as needed)"),
-                           need);
+        // A pool grows a connection before its connect: against a dead port it said "2 used at
+        // once" when every connect was refused and none was made (the refusal is said once, above).
+        if (all_refused) {
+            out += "  Connections: none made\n";
+        } else {
+            out += fmt::format("  Connections: {} used at once{}{}\n", run.connections_used,
+                               run.connection_limit > 0 ? fmt::format(" (limit -c {})", run.connection_limit) : std::string(" (as many as needed)"),
+                               need);
+        }
         if (run.skipped_arrivals > 0) {
             out += fmt::format("  Skipped arrivals: {} (not sent: {})\n", run.skipped_arrivals,
                                run.connection_limit > 0 ? fmt::format("all -c {} connections were busy", run.connection_limit)
@@ -207,7 +213,7 @@ std::string bench_json(const BenchOptions& o, const BenchRun& run) {
         {"rate", o.rate > 0 ? nlohmann::json(o.rate) : nlohmann::json(nullptr)},
         {"threads", o.threads},
         {"connections", o.rate > 0 && !o.connections_given ? nlohmann::json(nullptr) : nlohmann::json(o.connections)},
-        {"connections_used", o.rate > 0 ? run.connections_used : static_cast<std::size_t>(o.connections)},
+        {"connections_used", every_connect_refused(run.summary) ? 0 : o.rate > 0 ? run.connections_used : static_cast<std::size_t>(o.connections)},
         {"connections_needed", connections_needed(o, s) ? nlohmann::json(*connections_needed(o, s)) : nlohmann::json(nullptr)},
         {"duration_s", std::chrono::duration<double>(o.duration).count()},
         {"elapsed_s", run.elapsed_s},

@@ -46,9 +46,14 @@ CheckResult check_readiness_flip(const Facts& f) {
     const ProbeResult* still_ready = nullptr;
     const ProbeResult* first_fail = nullptr;
     const ProbeResult* before_signal = nullptr;
+    // The flip is the first not-ready answer that came back after the signal, whenever its probe
+    // left: a probe sent just before the signal and answered 503 1.35 ms after it is the flip
+    // events.jsonl shows (its readiness events are dated by the answers). Taking the first probe
+    // sent after the signal said "9.9ms (status -1)" instead, the next probe's refused connection,
+    // and called the 503 "already failing before the signal".
     for (const auto& p : f.run.probes) {
         if (f.exit_us >= 0 && p.sent_us >= f.exit_us) break;  // a later generation's
-        if (p.sent_us < f.signal_us) {
+        if (p.done_us < f.signal_us) {
             before_signal = &p;
             continue;
         }
@@ -58,8 +63,17 @@ CheckResult check_readiness_flip(const Facts& f) {
     std::string measured;
     std::optional<double> flip_ms;
     if (first_fail && (f.exit_us < 0 || first_fail->done_us <= f.exit_us)) {
-        measured = fmt::format("{} (first failing probe, status {})", millis(first_fail->done_us - from), first_fail->status);
-        flip_ms = as_ms(first_fail->done_us - from);
+        // Never before the clock's start: a target that reports handling the signal late may
+        // have answered 503 before it says it did.
+        const auto took = std::max<std::int64_t>(0, first_fail->done_us - from);
+        // A status of -1 was no HTTP answer: the connection was refused (nothing listened any more).
+        const auto answer = first_fail->status > 0 ? fmt::format("answered {}", first_fail->status)
+                                                   : std::string("connection refused: nothing listened on the port any more");
+        const auto sent = first_fail->sent_us < f.signal_us ? fmt::format(", to a probe sent {} before the signal", millis(f.signal_us - first_fail->sent_us))
+                                                            : std::string();
+        measured = fmt::format("{} (the first not-ready answer, events.jsonl readiness at t_us {}: {}{})", millis(took), first_fail->done_us,
+                               answer, sent);
+        flip_ms = as_ms(took);
     } else if (f.exit_us >= 0) {
         measured = fmt::format("{} (the exit)", millis(f.exit_us - from));
         flip_ms = as_ms(f.exit_us - from);
@@ -67,7 +81,7 @@ CheckResult check_readiness_flip(const Facts& f) {
         measured = "no failing probe";
     }
     if (f.noticed_from_report && from > f.delivered_us) measured += fmt::format("; from the target's handling of the signal, {} after delivery", millis(from - f.delivered_us));
-    if (before_signal && before_signal->kind != ProbeResult::Kind::ready) measured += "; the probe was already failing before the signal";
+    if (before_signal && before_signal->kind != ProbeResult::Kind::ready) measured += "; the probe was already failing before the signal (its last answer before it)";
     auto c = make("readiness_flip", fmt::format("< {}", millis(micros(*bound))), measured, still_ready == nullptr,
                   "the readiness probe still passed after the bound");
     // The value is when the first failing answer came back; the verdict rests on when probes left

@@ -112,11 +112,18 @@ CheckResult harness_errors(const Facts& f, const Matches& offending) {
     return c;
 }
 
+// "58844 requests were error" read badly (every request got a 404): an error is an answer, a
+// status other than 2xx or 503, or a response that broke its contract (history.cpp classify()).
+std::string count_message(std::size_t n, Outcome o) {
+    if (o == Outcome::error) return fmt::format("{} requests were answered with an error status or a broken response", n);
+    return fmt::format("{} requests were {}", n, to_string(o));
+}
+
 CheckPass count_check(const Facts& f, const char* name, Outcome o, std::uint64_t bound) {
     return over_matches([o](const RequestRecord& r) { return r.outcome == o; },
                         [&f, name, o, bound](const Matches& offending) {
                             auto c = make(name, fmt::format("<= {}", bound), std::to_string(offending.size()), offending.size() <= bound,
-                                          fmt::format("{} requests were {}", offending.size(), to_string(o)));
+                                          count_message(offending.size(), o));
                             c.numbers = CheckNumbers{static_cast<double>(offending.size()), static_cast<double>(bound), std::nullopt, "requests", "<="};
                             if (c.status == CheckStatus::fail) add_evidence(c, offending, f);
                             // A target that accepted requests and never sent one byte back (an `nc -l`,

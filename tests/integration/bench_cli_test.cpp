@@ -180,12 +180,16 @@ TEST(BenchCli, DeadPortUnderARateSaysTheRefusalOnceAndBlamesNoCpu) {
     EXPECT_EQ(said("Nothing listens"), 0u) << r.out;
     EXPECT_EQ(said("Behind schedule"), 0u) << r.out;
     EXPECT_EQ(said("could not keep up"), 0u) << r.out;
+    // The pools grew a connection for each connect, all refused: "2 used at once" was said of none.
+    EXPECT_EQ(said("used at once"), 0u) << r.out;
+    EXPECT_EQ(said("  Connections: none made\n"), 1u) << r.out;
     // The JSON agrees with the text: the arrivals never started are counted, none as lastcall's lag.
     const auto json = bench({url(dead_port(), "/fast"), "-d", "20", "-R", "5000000", "-t", "1", "--json"}, dir);
     EXPECT_EQ(json.status.code, 3) << json.out << json.err;
     ASSERT_FALSE(json.json.is_discarded()) << json.out;
     EXPECT_EQ(json.json["arrivals_behind"], 0) << json.out;
     EXPECT_GT(json.json["arrivals_never_started"].get<std::uint64_t>(), 0u) << json.out;
+    EXPECT_EQ(json.json["connections_used"], 0) << json.out;
 }
 
 // lastcall bench in a shell whose `ulimit -n` is 64 (the soft limit: the hard one stays as it was).
@@ -456,6 +460,12 @@ TEST(BenchCli, BadNumbersAreClearUsageErrors) {
     const auto d = bench({"http://127.0.0.1:1/", "-d", "soon"}, dir);
     EXPECT_EQ(d.status.code, 2);
     EXPECT_NE(d.err.find("-d soon: not a duration"), std::string::npos) << d.err;
+    const auto rate = bench({"http://127.0.0.1:1/", "--rate", "0"}, dir);
+    EXPECT_EQ(rate.status.code, 2);
+    EXPECT_NE(rate.err.find("--rate 0: not a rate of more than 0"), std::string::npos) << "named as spelt: " << rate.err;
+    const auto https = bench({"https://127.0.0.1:1/"}, dir);
+    EXPECT_EQ(https.status.code, 2);
+    EXPECT_NE(https.err.find("https is not supported"), std::string::npos) << https.err;
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <csignal>
 #include <fstream>
 #include <iterator>
@@ -180,10 +181,10 @@ limits: {{max_duration: 20s}}
 }
 
 // What a person at a terminal sees (stdout and stderr on one pty, as script records them).
-std::string on_a_terminal(const fs::path& dir, const std::string& environment, const std::string& option) {
-    const auto command = fmt::format("env {} {} check {} --run-dir {} --path /fast --warmup 300ms --grace 3s -- {} --port {{port}} "
+std::string on_a_terminal(const fs::path& dir, const std::string& environment, const std::string& option, const std::string& before = "") {
+    const auto command = fmt::format("{}env {} {} check {} --run-dir {} --path /fast --warmup 300ms --grace 3s -- {} --port {{port}} "
                                      "--state-dir {{workdir}}/state --global-budget 3s",
-                                     environment, LASTCALL_BINARY, option, (dir / "runs").string(), server_binary());
+                                     before, environment, LASTCALL_BINARY, option, (dir / "runs").string(), server_binary());
     ChildProcess script({"/usr/bin/script", "-qec", command, "/dev/null"}, dir / "stderr");
     std::string screen;
     while (const auto line = script.read_line(40s)) screen += *line + "\n";
@@ -202,6 +203,27 @@ TEST(ConsoleOutput, OnATerminalColourUnlessNoColorSaysNo) {
         EXPECT_EQ(plain.find("\033[1;32m"), std::string::npos) << environment << option << ":\n" << plain;
         EXPECT_EQ(plain.find("\033[32m"), std::string::npos) << environment << option << ":\n" << plain;
     }
+}
+
+// At 80 columns the line was cut at "draining: SIGTERM at 1.00s, not ready | 81322 req/s,": the
+// in-flight and failure counts, what a person watches once the signal is sent, were lost. Every
+// line drawn after the signal fits the terminal and still says what is in flight.
+TEST(ConsoleOutput, AtEightyColumnsTheLineAfterTheSignalStillSaysWhatIsInFlight) {
+    const auto screen = on_a_terminal(fresh_test_dir(), "NO_COLOR=1", "", "stty cols 80; ");
+    int after_signal = 0;
+    for (std::size_t at = screen.find("\033[K"); at != std::string::npos; at = screen.find("\033[K", at)) {
+        at += 3;
+        const auto line = screen.substr(at, screen.find_first_of("\r\n", at) - at);
+        if (line.find("signal sent") == std::string::npos && line.find("draining") == std::string::npos) continue;
+        ++after_signal;
+        EXPECT_LE(line.size(), 79u) << line;
+        // Whole parts only: the old line ended "in flight " with its count cut off.
+        const auto count = line.find("in flight ");
+        ASSERT_NE(count, std::string::npos) << line;
+        EXPECT_TRUE(count + 10 < line.size() && std::isdigit(static_cast<unsigned char>(line[count + 10]))) << line;
+        EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(line.back())) || line.back() == ')') << "cut mid-part: " << line;
+    }
+    EXPECT_GT(after_signal, 0) << screen;
 }
 
 } // namespace

@@ -90,6 +90,25 @@ TEST(QuickCheck, CorrectReferenceServerPasses) {
     EXPECT_NE(r.out.find("readiness_flip"), std::string::npos) << "--ready turns readiness_flip on";
 }
 
+// A new user's first check named a path the server does not have: every request got a 404, and
+// the check said "58844 requests were error". An error is an answer: said so.
+TEST(QuickCheck, EveryRequestAnswered404IsSaidInWords) {
+    const auto dir = fresh_test_dir();
+    const auto r = check(dir, {"--path", "/no-such-path", "--warmup", "300ms", "--grace", "3s"}, reference_server());
+    EXPECT_EQ(r.status.code, 1) << r.out << r.err;
+    ASSERT_TRUE(r.failed.contains("errors")) << r.out;
+    const auto suite = nlohmann::json::parse(read_file(dir / "suite.json"));
+    int found = 0;
+    for (const auto& c : suite["runs"][0]["checks"]) {
+        if (c["name"] != "errors") continue;
+        ++found;
+        const auto message = c["message"].get<std::string>();
+        EXPECT_NE(message.find(" requests were answered with an error status or a broken response"), std::string::npos) << message;
+        EXPECT_EQ(message.find("were error"), std::string::npos) << message;
+    }
+    EXPECT_EQ(found, 1) << r.out;
+}
+
 struct FaultCase {
     std::string fault;
     std::string catches;

@@ -60,7 +60,18 @@ TEST(BenchOptions, BadInputNamesTheOptionAndTheValue) {
     EXPECT_EQ(error_of({"http://h/", "-c", "99999999999"}), "-c 99999999999: too large");
     EXPECT_EQ(error_of({"http://h/", "-d", "0"}), "-d 0: must be more than 0");
     EXPECT_EQ(error_of({"http://h/", "-d", "soon"}), "-d soon: not a duration (like 5, 5s, 250ms or 2m)");
-    EXPECT_EQ(error_of({"http://h/", "-R", "fast"}), "-R fast: not a rate (like 1000 or 1000/s)");
+    EXPECT_EQ(error_of({"http://h/", "-R", "fast"}), "-R fast: not a rate of more than 0 (like 1000 or 1000/s)");
+    // Named as the user spelt it: "--rate 0" was reported as "-R 0".
+    EXPECT_EQ(error_of({"http://h/", "--rate", "0"}), "--rate 0: not a rate of more than 0 (like 1000 or 1000/s)");
+    EXPECT_EQ(error_of({"http://h/", "--rate=0"}), "--rate 0: not a rate of more than 0 (like 1000 or 1000/s)");
+    EXPECT_EQ(error_of({"http://h/", "-R", "0"}), "-R 0: not a rate of more than 0 (like 1000 or 1000/s)");
+    EXPECT_EQ(error_of({"http://h/", "-R", "10", "--rate", "0"}), "--rate 0: not a rate of more than 0 (like 1000 or 1000/s)");
+    EXPECT_EQ(error_of({"http://h/", "--rate", "0", "-R", "10"}), "(accepted)");  // the last one given wins, either spelling
+    EXPECT_EQ(parse_bench_options({"http://h/", "--rate", "0", "-R", "10"}).rate, 10.0);
+    EXPECT_EQ(parse_bench_options({"http://h/", "-R", "0", "--rate", "20"}).rate, 20.0);
+    EXPECT_EQ(error_of({"--rate"}), "--rate needs a value");
+    // "expected a URL like http://..." read as if the URL were mistyped.
+    EXPECT_EQ(error_of({"https://h/"}), "URL https://h/: https is not supported; lastcall bench speaks plain HTTP (http://...)");
     EXPECT_EQ(error_of({"http://h/", "-H", "NoColon"}), "-H NoColon: expected 'Name: value'");
     EXPECT_EQ(error_of({"http://h/", "-H", "content-length: 3"}), "-H content-length: 3: lastcall sets this header itself (from --body)");
     EXPECT_EQ(error_of({"http://h/", "-H", "Host: other"}), "(accepted)");  // replaces lastcall's

@@ -415,6 +415,26 @@ TEST_F(ChecksTest, ReadinessAlreadyFailingBeforeTheSignalIsNoFalseAlarm) {
     EXPECT_NE(c.measured.find("already failing"), std::string::npos) << c.measured;
 }
 
+// The demo (stuck-task, set-durability): a probe sent just before the signal was answered 503
+// 1.35 ms after it (events.jsonl's readiness event), the next one was refused 9.9 ms after. The
+// check said "9.9ms (first failing probe, status -1) ... already failing before the signal": it
+// took the first probe sent after the signal, and never said what -1 was.
+TEST_F(ChecksTest, ReadinessFlipIsTheFirstNotReadyAnswerAfterTheSignalAsEventsJsonlShowsIt) {
+    using Kind = ProbeResult::Kind;
+    run.probes = {ProbeResult{989'000, 989'600, 200, Kind::ready}, ProbeResult{999'800, 1'001'350, 503, Kind::not_ready},
+                  ProbeResult{1'009'700, 1'009'900, -1, Kind::not_ready}};
+    run.exit_us = 1'500'000;
+    auto c = check("readiness_flip");
+    EXPECT_EQ(c.status, CheckStatus::pass) << c.message;
+    EXPECT_EQ(c.measured, "1.4ms (the first not-ready answer, events.jsonl readiness at t_us 1001350: answered 503, to a probe sent 0.2ms before the signal)");
+    ASSERT_TRUE(c.numbers && c.numbers->value);
+    EXPECT_DOUBLE_EQ(*c.numbers->value, 1.35);
+    run.probes.erase(run.probes.begin() + 1);  // only the refusal after the signal: said in words
+    c = check("readiness_flip");
+    EXPECT_EQ(c.measured, "9.9ms (the first not-ready answer, events.jsonl readiness at t_us 1009900: connection refused: nothing listened on the "
+                          "port any more)");
+}
+
 TEST_F(ChecksTest, ReadinessEndsWithAnExitInsideOneProbeInterval) {
     run.probes = {probe(990'000, 200)};  // the next probe never started: the target was gone
     run.exit_us = 1'004'000;

@@ -78,9 +78,39 @@ TEST(LiveLine, ClockIsNeverEarlierThanTheEventItShows) {
 
 TEST(LiveLine, IsCutToTheTerminalAndColouredOnlyWhenAsked) {
     const auto s = status(RunPhase::ready, 1'000'000);
-    EXPECT_EQ(live_line(s, 0, 0, 10.0, {40, true, false}).size(), 39u);
+    EXPECT_EQ(live_line(s, 0, 0, 10.0, {40, true, false}), "  1.0s/10.0s  ready | in flight 3") << "what does not fit is left out";
+    EXPECT_EQ(live_line(s, 0, 0, 10.0, {20, true, false}).size(), 19u) << "and the rest cut: a wrapped line cannot be redrawn";
     EXPECT_EQ(live_line(s, 0, 0, 10.0, {120, true, false}).find('\033'), std::string::npos);
     EXPECT_NE(live_line(s, 0, 0, 10.0, {120, true, true}).find("\033[32mready\033[0m"), std::string::npos);
+}
+
+// At 80 columns the line after the signal was cut at "draining: SIGTERM at 1.00s, not ready |
+// 81322 req/s,": the in-flight and failure counts were lost. Parts go least useful first: the
+// bar, the rate, ", not ready" (the phase says it), the ok counts, "done", the signal's time.
+TEST(LiveLine, OnANarrowTerminalTheCountsThatMatterAfterTheSignalStay) {
+    auto s = status(RunPhase::draining, 2'500'000, "SIGTERM at 1.00s, not ready");
+    s.event_us = 1'000'000;
+    s.provisional = true;
+    s.counts.in_flight = 64;
+    s.counts.completed = 81322;
+    s.counts.by_outcome[static_cast<std::size_t>(Outcome::ok)] = 81262;
+    s.counts.by_outcome[static_cast<std::size_t>(Outcome::ended_by_shutdown)] = 30;
+    s.counts.by_outcome[static_cast<std::size_t>(Outcome::rejected)] = 27;
+    s.counts.by_outcome[static_cast<std::size_t>(Outcome::dropped)] = 3;
+    EXPECT_EQ(live_line(s, 0, 0, 81322.0, {80, true, false}), "  2.5s/10.0s  draining | in flight 64, provisional: rejected 27, dropped 3");
+    EXPECT_EQ(live_line(s, 0, 0, 81322.0, {120, true, false}),
+              "  2.5s/10.0s  draining: SIGTERM at 1.00s | in flight 64, done 81322 (provisional: rejected 27, dropped 3)");
+    EXPECT_EQ(live_line(s, 0, 0, 81322.0, {200, true, false}),
+              "  2.5s/10.0s [##--------]  draining: SIGTERM at 1.00s, not ready | 81322 req/s, in flight 64, done 81322 "
+              "(provisional: ok 81262, ended by shutdown 30, rejected 27, dropped 3)")
+        << "a wide terminal shows it all";
+    for (std::size_t width = 64; width <= 200; ++width) {
+        const auto line = live_line(s, 0, 0, 81322.0, {width, true, false});
+        EXPECT_LE(line.size(), width - 1) << line;
+        EXPECT_NE(line.find("in flight 64"), std::string::npos) << width << ": " << line;
+        EXPECT_NE(line.find("provisional: "), std::string::npos) << width << ": " << line;
+        EXPECT_NE(line.find("rejected 27"), std::string::npos) << width << ": " << line;
+    }
 }
 
 TEST(RequestRate, CompletedPerSecondOverTheLastSecondOfTheRunsClock) {
