@@ -18,4 +18,15 @@ std::optional<bool> tcp_listener_on(std::uint16_t port) {
     return false;
 }
 
+std::optional<int> tcp_accept_queue(std::uint16_t port) {
+    sock_diag::SockDiag kernel;
+    int queued = 0;
+    for (const int family : {AF_INET, AF_INET6}) {
+        const auto waiting = kernel.accept_queue(family, port);
+        if (!waiting) return std::nullopt;
+        queued += static_cast<int>(*waiting);
+    }
+    return queued;
+}
+
 } // namespace lastcall::harness

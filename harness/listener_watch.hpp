@@ -12,4 +12,8 @@ namespace lastcall::harness {
 // network namespace; false: none is; nullopt: the kernel could not be asked (no sock_diag).
 std::optional<bool> tcp_listener_on(std::uint16_t port);
 
+// Connections to `port` the kernel completed that the target has not accepted yet (every
+// listener's accept queue, IPv4 and IPv6): no descriptor of the target's yet. nullopt: not asked.
+std::optional<int> tcp_accept_queue(std::uint16_t port);
+
 } // namespace lastcall::harness

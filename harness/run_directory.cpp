@@ -122,7 +122,7 @@ void RunDirectory::write_samples(const std::vector<ProcSample>& samples) const {
     auto out = open_for_writing(path_ / "samples.jsonl");
     for (const auto& s : samples) {
         out << dump_json({{"t_us", s.t_us}, {"fds", s.fds}, {"threads", s.threads}, {"descendants", s.descendants}, {"rss_kib", s.rss_kib},
-                          {"disk_waiting", s.disk_waiting}})
+                          {"disk_waiting", s.disk_waiting}, {"accept_queue", s.accept_queue}})
             << '\n';
     }
 }

@@ -2,7 +2,8 @@
 // Background observers of the target, each on its own thread so a slow answer never stalls the
 // timeline: the readiness prober (every 10 ms, every answer recorded: an HTTP probe on its own
 // connection; a TCP one asks the kernel whether the port has a listener, making no connection) and the
-// /proc sampler (every 50 ms: open fds, threads, descendants, RSS, threads waiting on the disk).
+// /proc sampler (every 50 ms: open fds, threads, descendants, RSS, threads waiting on the disk, and
+// the connections still in the target's accept queue, from the kernel).
 #include "probe_client.hpp"
 
 #include <atomic>
@@ -67,12 +68,17 @@ struct ProcSample {
     int descendants = 0;
     long rss_kib = 0;
     int disk_waiting = 0;  // threads in state D: what the kernel, not the target, says it waits on
+    // Connections to the target's port the kernel completed and the target had not accepted yet,
+    // read just before `fds`: lastcall counts them open, the target holds no descriptor of them
+    // (fd_leak). -1: the kernel was not asked.
+    int accept_queue = -1;
 };
 
 class ProcSampler {
 public:
-    // `descendants` is asked each tick (the supervisor remembers every descendant it sees).
-    ProcSampler(pid_t pid, SteadyTime run_start, std::function<int()> descendants);
+    // `descendants` is asked each tick (the supervisor remembers every descendant it sees); `port`
+    // is the target's, whose accept queue each sample reads (0: none read).
+    ProcSampler(pid_t pid, std::uint16_t port, SteadyTime run_start, std::function<int()> descendants);
     ~ProcSampler() { stop(); }
     void stop();
     void retarget(pid_t pid) { pid_.store(pid); }
@@ -81,6 +87,7 @@ public:
 private:
     void run();
     std::atomic<pid_t> pid_;
+    std::uint16_t port_;
     SteadyTime run_start_;
     std::function<int()> descendants_;
     std::atomic<bool> stopping_{false};

@@ -124,7 +124,7 @@ bool Conductor::start_observers() {
     load.history_bytes = scenario_.history_bytes;
     load_ = std::make_unique<LoadGenerator>(scenario_.workloads, std::move(load));
     prober_ = std::make_unique<ReadinessProber>(address_, result_.port, scenario_.target.ready.http_path, run_start_);
-    sampler_ = std::make_unique<ProcSampler>(supervisor_->current().pid, run_start_,
+    sampler_ = std::make_unique<ProcSampler>(supervisor_->current().pid, result_.port, run_start_,
                                              [this] { return static_cast<int>(supervisor_->family().observe().size()); });
     load_->start();
     return true;

@@ -289,7 +289,8 @@ void read_request_files(const fs::path& dir, RecordedRun& out) {
     }
     read_lines(dir / "samples.jsonl", [&](const json& line, const Source& at) {
         run.samples.push_back({field<std::int64_t>(line, "t_us", at), field<int>(line, "fds", at), field<long>(line, "threads", at),
-                               field<int>(line, "descendants", at), field<long>(line, "rss_kib", at), field<int>(line, "disk_waiting", at)});
+                               field<int>(line, "descendants", at), field<long>(line, "rss_kib", at), field<int>(line, "disk_waiting", at),
+                               line.value("accept_queue", -1)});  // absent in runs recorded before it was sampled
     });
     read_lines(dir / "events.jsonl", [&](const json& line, const Source& at) {
         if (line.value("type", "") != "readiness") return;

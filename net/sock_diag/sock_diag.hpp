@@ -27,7 +27,18 @@ public:
     // open); the port is checked again here, for an older kernel that does not filter by it.
     std::optional<std::size_t> count_tcp(int family, std::uint32_t states, std::uint16_t port);
 
+    // The connections the kernel completed for the TCP listeners of `family` on `port` that no
+    // process has accepted yet (each listener's accept queue, summed: SO_REUSEPORT makes several);
+    // nullopt when the kernel would not answer. A LISTEN dump: a few sockets.
+    std::optional<std::size_t> accept_queue(int family, std::uint16_t port);
+
 private:
+    struct Socket {
+        int state = 0;
+        std::uint32_t receive_queue = 0;  // a listener's: its accept queue's length
+    };
+    // Calls `each` for every socket the kernel reports; false when the kernel would not answer.
+    template <typename Each> bool dump_tcp(int family, std::uint32_t states, std::uint16_t port, Each&& each);
     int fd_;
 };
 

@@ -562,5 +562,33 @@ TEST_F(ChecksTest, FdLeakSaysFewerDescriptorsInWordsAndFailsOnGrowth) {
     EXPECT_EQ(grown.message, "open descriptors grew by 20 beyond the connections still open");
 }
 
+// The user's run: 62 keep-alive connections opened at once, the first sample before the target
+// accepted any (all 62 in its accept queue, 15 fds), the last with all accepted (77 fds). No
+// leak: the queued ones are not counted as held. Not asked (-1), they were: +62, the false leak.
+TEST_F(ChecksTest, FdLeakCountsOnlyTheConnectionsTheTargetAccepted) {
+    for (std::uint64_t c = 2; c < 64; ++c) {
+        auto r = ok(2'000, 800'000);
+        r.connection_id = c;
+        r.connection_close = false;  // kept alive: open until the run's end
+        add(r);
+    }
+    run.samples = {ProcSample{3'000, 15}, ProcSample{1'000'000, 77}};
+    run.samples[0].accept_queue = 62;
+    run.samples[1].accept_queue = 0;
+    const auto queued = check("fd_leak");
+    EXPECT_EQ(queued.status, CheckStatus::pass) << queued.measured;
+    EXPECT_EQ(queued.measured, "0");
+    run.samples[1].fds = 77 + 20;
+    const auto grown = check("fd_leak");
+    EXPECT_EQ(grown.status, CheckStatus::fail);
+    EXPECT_EQ(grown.measured, "+20");
+    bool said = false;
+    for (const auto& e : grown.evidence) said = said || e.find("still in the target's accept queue (the kernel's count, sock_diag: 62 at the baseline, 0 before exit)") != std::string::npos;
+    EXPECT_TRUE(said) << "the evidence says what the count rests on";
+    run.samples[0].accept_queue = run.samples[1].accept_queue = -1;
+    run.samples[1].fds = 77;
+    EXPECT_EQ(check("fd_leak").measured, "+62") << "without the kernel's count the queued connections read as held";
+}
+
 } // namespace
 } // namespace lastcall::harness

@@ -35,5 +35,35 @@ TEST(SockDiag, CountsAPortsSocketsInTheStatesAndFamilyAsked) {
     EXPECT_EQ(kernel.count_tcp(AF_INET, state_bit(TCP_LISTEN), port), std::optional<std::size_t>(0)) << "closed";
 }
 
+// Connections the kernel completed wait in the listener's accept queue until accepted: the
+// descriptors a target does not hold yet (harness fd_leak's baseline).
+TEST(SockDiag, AcceptQueueIsTheCompletedConnectionsNotYetAccepted) {
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    socklen_t size = sizeof address;
+    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size), 0);
+    const auto port = ntohs(address.sin_port);
+    ASSERT_EQ(::listen(listener, 16), 0);
+    SockDiag kernel;
+    EXPECT_EQ(kernel.accept_queue(AF_INET, port), std::optional<std::size_t>(0)) << "nothing connected yet";
+    int clients[3];
+    for (int& c : clients) {
+        c = ::socket(AF_INET, SOCK_STREAM, 0);
+        ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    }
+    EXPECT_EQ(kernel.accept_queue(AF_INET, port), std::optional<std::size_t>(3));
+    const int accepted = ::accept(listener, nullptr, nullptr);
+    ASSERT_GE(accepted, 0);
+    EXPECT_EQ(kernel.accept_queue(AF_INET, port), std::optional<std::size_t>(2)) << "one accepted";
+    EXPECT_EQ(kernel.accept_queue(AF_INET6, port), std::optional<std::size_t>(0)) << "another family";
+    ::close(accepted);
+    for (const int c : clients) ::close(c);
+    ::close(listener);
+}
+
 } // namespace
 } // namespace lastcall::sock_diag
