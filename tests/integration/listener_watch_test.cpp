@@ -1,6 +1,7 @@
 // The TCP readiness watch asks the kernel whether the port has a listener (harness/listener_watch.hpp)
 // instead of connecting every 10 ms: a target that never closes a connection no longer collects
 // lastcall's probes, and fd_leak still fails one that keeps connections its peers closed.
+#include "loopback_socket.hpp"
 #include "checks.hpp"
 #include "child_process.hpp"
 #include "listener_watch.hpp"
@@ -24,15 +25,8 @@ using lastcall::testing::fresh_test_dir;
 using lastcall::testing::server_binary;
 
 TEST(ListenerWatch, SeesAListenerOnItsPortAndItsClose) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const auto [fd, port] = lastcall::testing::bind_loopback();
     ASSERT_GE(fd, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    socklen_t size = sizeof address;
-    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size), 0);
-    const auto port = ntohs(address.sin_port);
     EXPECT_EQ(tcp_listener_on(port), std::optional<bool>(false)) << "bound, not listening";
     ASSERT_EQ(::listen(fd, 1), 0);
     EXPECT_EQ(tcp_listener_on(port), std::optional<bool>(true));

@@ -1,6 +1,7 @@
 // The /proc sampler against a real process (this one) and the real kernel: a connection the kernel
 // completed and nobody accepted is in the sample's accept queue, not among the process's fds;
 // accepted, it is a descriptor (fd_leak's baseline rests on this).
+#include "loopback_socket.hpp"
 #include "samplers.hpp"
 
 #include <gtest/gtest.h>
@@ -30,21 +31,15 @@ ProcSample sample_after(const ProcSampler& sampler, std::size_t after) {
 }
 
 TEST(ProcSampler, AConnectionNotYetAcceptedIsInTheAcceptQueueNotAmongTheFds) {
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const auto [listener, port] = lastcall::testing::bind_loopback(SOCK_CLOEXEC);
     ASSERT_GE(listener, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    socklen_t size = sizeof address;
-    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size), 0);
     ASSERT_EQ(::listen(listener, 16), 0);
     std::array<int, 5> clients{};
     for (int& c : clients) {
-        c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        c = lastcall::testing::connect_loopback(port, SOCK_CLOEXEC);
+        ASSERT_GE(c, 0);
     }
-    ProcSampler sampler(::getpid(), ntohs(address.sin_port), std::chrono::steady_clock::now(), [] { return 0; });
+    ProcSampler sampler(::getpid(), port, std::chrono::steady_clock::now(), [] { return 0; });
     const auto queued = sample_after(sampler, 0);
     EXPECT_EQ(queued.accept_queue, 5);
 

@@ -1,5 +1,6 @@
 // net/sock_diag against the real kernel: a listener on 127.0.0.1 is counted in its state, family
 // and port only.
+#include "loopback_socket.hpp"
 #include "sock_diag.hpp"
 
 #include <gtest/gtest.h>
@@ -14,15 +15,8 @@ namespace lastcall::sock_diag {
 namespace {
 
 TEST(SockDiag, CountsAPortsSocketsInTheStatesAndFamilyAsked) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const auto [fd, port] = lastcall::testing::bind_loopback();
     ASSERT_GE(fd, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    socklen_t size = sizeof address;
-    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size), 0);
-    const auto port = ntohs(address.sin_port);
     ASSERT_EQ(::listen(fd, 1), 0);
     SockDiag kernel;
     EXPECT_EQ(kernel.count_tcp(AF_INET, state_bit(TCP_LISTEN), port), std::optional<std::size_t>(1));
@@ -38,22 +32,15 @@ TEST(SockDiag, CountsAPortsSocketsInTheStatesAndFamilyAsked) {
 // Connections the kernel completed wait in the listener's accept queue until accepted: the
 // descriptors a target does not hold yet (harness fd_leak's baseline).
 TEST(SockDiag, AcceptQueueIsTheCompletedConnectionsNotYetAccepted) {
-    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    const auto [listener, port] = lastcall::testing::bind_loopback();
     ASSERT_GE(listener, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    socklen_t size = sizeof address;
-    ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size), 0);
-    const auto port = ntohs(address.sin_port);
     ASSERT_EQ(::listen(listener, 16), 0);
     SockDiag kernel;
     EXPECT_EQ(kernel.accept_queue(AF_INET, port), std::optional<std::size_t>(0)) << "nothing connected yet";
     int clients[3];
     for (int& c : clients) {
-        c = ::socket(AF_INET, SOCK_STREAM, 0);
-        ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+        c = lastcall::testing::connect_loopback(port);
+        ASSERT_GE(c, 0);
     }
     EXPECT_EQ(kernel.accept_queue(AF_INET, port), std::optional<std::size_t>(3));
     const int accepted = ::accept(listener, nullptr, nullptr);
