@@ -112,9 +112,15 @@ void ProcSampler::run() {
             // where the accepts crowd, that errs toward a smaller growth, not a false leak.
             if (port_ != 0) sample.accept_queue = tcp_accept_queue(port_).value_or(-1);
             sample.fds = count_open_fds(pid);
+            // Memory read after the descriptors: an exiting process frees its memory before it
+            // closes them, so a count taken while they closed comes with no resident memory, and
+            // fd_leak skips it as the exit's. Read before, a sample could pair the live memory with
+            // a half-closed table ("0 (3 fewer than at the start)" hid a leak on a fresh-clone CI).
+            const auto after = read_proc_stat(pid);
+            const bool still_alive = after && after->alive() && after->start_ticks == stat->start_ticks;
             sample.threads = stat->threads;
             sample.descendants = descendants_();
-            sample.rss_kib = stat->rss_pages * page_kib;
+            sample.rss_kib = still_alive ? after->rss_pages * page_kib : 0;
             sample.disk_waiting = count_threads_waiting_on_disk(pid);
             std::lock_guard lock(mutex_);
             samples_.push_back(sample);
