@@ -112,7 +112,6 @@ timeline:
 limits: {max_duration: 10s}
 )", "-signal-at-start");
     EXPECT_TRUE(server.start_error.empty()) << server.start_error;
-    EXPECT_GT(server.answers.first_byte_us, 0) << "the hint above is for a target that answered nothing";
 }
 
 } // namespace
