@@ -2,6 +2,7 @@
 // nothing: a setup error, not a pass made of refusals that looked clean. Real processes throughout.
 #include "checks.hpp"
 #include "child_process.hpp"
+#include "judged_run.hpp"
 #include "live_view.hpp"
 #include "reference_server.hpp"
 #include "scenario_loader.hpp"
@@ -16,14 +17,9 @@
 namespace lastcall::harness {
 namespace {
 
-using lastcall::testing::fresh_test_dir;
-using lastcall::testing::server_binary;
 
 RunResult run_text(const std::string& text, const std::string& dir) {
-    RunOptions options;
-    options.server_path = server_binary();
-    options.run_dir = fresh_test_dir(dir);
-    return run_scenario(load_scenario_text(text, "test.yaml"), options);
+    return run_scenario(load_scenario_text(text, "test.yaml"), test_run_options(dir));
 }
 
 std::string target_scenario(const std::string& mode, const std::string& signal_at) {
@@ -63,9 +59,7 @@ TEST(HarnessRun, TargetThatTookNoRequestBeforeTheSignalIsASetupError) {
 // verdict said `dropped` (a new user read "rejected 27" live, then "27 dropped"). After the signal
 // the live line says its failure counts are provisional.
 TEST(HarnessRun, LiveOutcomesAfterTheSignalAreSaidProvisional) {
-    RunOptions options;
-    options.server_path = server_binary();
-    options.run_dir = fresh_test_dir("-full-drain");
+    auto options = test_run_options("-full-drain");
     std::vector<std::string> lines_with_refusals;
     std::vector<std::string> lines_after_the_signal;
     options.progress = [&](const LiveStatus& s) {
@@ -83,16 +77,12 @@ TEST(HarnessRun, LiveOutcomesAfterTheSignalAreSaidProvisional) {
 // The same targets where the run legitimately judges something: one that accepts but never answers
 // was sent requests (its shutdown is judged, and fails), and the reference server passes.
 TEST(HarnessRun, TargetThatTookRequestsIsJudgedNotASetupError) {
-    const auto silent_scenario = load_scenario_text(target_scenario("silent", "500ms"), "test.yaml");
-    RunOptions options;
-    options.server_path = server_binary();
-    options.run_dir = fresh_test_dir("-silent");
-    const auto silent = run_scenario(silent_scenario, options);
+    std::vector<CheckResult> checks;
+    const auto silent = run_and_judge(target_scenario("silent", "500ms"), checks, "-silent");
     EXPECT_TRUE(silent.start_error.empty()) << silent.start_error;
     EXPECT_GT(silent.outcomes[static_cast<std::size_t>(Outcome::dropped)], 0u);
     // Its requests were dropped at its exit, rightly; the check says the cause may be no HTTP
     // server at all (a new user's `nc -lk` target read only "dropped 18").
-    const auto checks = evaluate_checks(silent_scenario, silent);
     const auto dropped = std::find_if(checks.begin(), checks.end(), [](const CheckResult& c) { return c.name == "dropped"; });
     ASSERT_NE(dropped, checks.end());
     EXPECT_EQ(dropped->status, CheckStatus::fail);

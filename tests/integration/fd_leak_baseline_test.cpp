@@ -4,6 +4,7 @@
 // run in 3: "15 fds with 62 of our connections at 0.003s (baseline)", a leak of +59. The harness
 // now counts only the connections the target accepted (less the kernel's accept queue).
 #include "checks.hpp"
+#include "judged_run.hpp"
 #include "reference_server.hpp"
 #include "scenario_loader.hpp"
 #include "scenario_run.hpp"
@@ -15,8 +16,6 @@
 namespace lastcall::harness {
 namespace {
 
-using lastcall::testing::fresh_test_dir;
-using lastcall::testing::server_binary;
 
 const CheckResult* named(const std::vector<CheckResult>& checks, const std::string& name) {
     for (const auto& c : checks) {
@@ -52,10 +51,7 @@ TEST(FdLeakBaseline, TheCorrectServerPassesWhenItsFirstSampleComesBeforeItAccept
     const auto parsed = load_scenario_text(many_at_once, "many-at-once.yaml");
     int raced = 0;
     for (int run = 0; run < 4; ++run) {
-        RunOptions options;
-        options.server_path = server_binary();
-        options.run_dir = fresh_test_dir("-fd-baseline-" + std::to_string(run));
-        const auto result = run_scenario(parsed, options);
+        const auto result = run_scenario(parsed, test_run_options("-fd-baseline-" + std::to_string(run)));
         ASSERT_TRUE(result.start_error.empty()) << result.start_error;
         ASSERT_FALSE(result.samples.empty());
         if (result.samples.front().accept_queue > 0) ++raced;

@@ -1,10 +1,11 @@
 // The TCP readiness watch asks the kernel whether the port has a listener (harness/listener_watch.hpp)
 // instead of connecting every 10 ms: a target that never closes a connection no longer collects
 // lastcall's probes, and fd_leak still fails one that keeps connections its peers closed.
-#include "loopback_socket.hpp"
 #include "checks.hpp"
 #include "child_process.hpp"
+#include "judged_run.hpp"
 #include "listener_watch.hpp"
+#include "loopback_socket.hpp"
 #include "reference_server.hpp"
 #include "scenario_loader.hpp"
 #include "scenario_run.hpp"
@@ -21,8 +22,6 @@
 namespace lastcall::harness {
 namespace {
 
-using lastcall::testing::fresh_test_dir;
-using lastcall::testing::server_binary;
 
 TEST(ListenerWatch, SeesAListenerOnItsPortAndItsClose) {
     const auto [fd, port] = lastcall::testing::bind_loopback();
@@ -48,10 +47,7 @@ timeline:
 limits: {max_duration: 10s}
 )",
                                            "test.yaml");
-    RunOptions options;
-    options.server_path = server_binary();
-    options.run_dir = fresh_test_dir(dir);
-    result = run_scenario(parsed, options);
+    result = run_scenario(parsed, test_run_options(dir));
     return evaluate_checks(parsed, result);
 }
 
@@ -104,10 +100,7 @@ timeline:
 limits: {max_duration: 10s}
 )",
                                            "test.yaml");
-    RunOptions options;
-    options.server_path = server_binary();
-    options.run_dir = fresh_test_dir("-http-hold");
-    const auto result = run_scenario(parsed, options);
+    const auto result = run_scenario(parsed, test_run_options("-http-hold"));
     const auto checks = evaluate_checks(parsed, result);
     const auto* leak = named(checks, "fd_leak");
     ASSERT_NE(leak, nullptr) << result.start_error;

@@ -4,6 +4,7 @@
 // the proxy's records say what the target answered. Real processes throughout.
 #include "checks.hpp"
 #include "child_process.hpp"
+#include "judged_run.hpp"
 #include "scenario_loader.hpp"
 #include "scenario_run.hpp"
 #include "test_dir.hpp"
@@ -17,18 +18,7 @@
 namespace lastcall::harness {
 namespace {
 
-using lastcall::testing::fresh_test_dir;
-using lastcall::testing::server_binary;
 
-RunResult run_and_judge(const std::string& text, std::vector<CheckResult>& checks, const std::string& dir) {
-    const auto parsed = load_scenario_text(text, "test.yaml");
-    RunOptions options;
-    options.server_path = server_binary();
-    options.run_dir = fresh_test_dir(dir);
-    auto result = run_scenario(parsed, options);
-    checks = evaluate_checks(parsed, result);
-    return result;
-}
 
 // misbehaving_target.py in `mode`, SIGTERM at 500 ms, with or without the proxy in front.
 std::string target_scenario(const std::string& mode, bool proxied) {
